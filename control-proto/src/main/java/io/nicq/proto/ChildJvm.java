@@ -1,0 +1,63 @@
+package io.nicq.proto;
+
+import java.io.File;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Starts another JVM of nicq (a queue driver, a simulated card, a card driver) with this JVM's java, class path and
+ * flags, so that a child behaves like its parent: the same {@code --add-opens}, system properties and heap settings.
+ * Debugger agents are not passed on (their ports would clash).
+ */
+public final class ChildJvm
+{
+    private ChildJvm()
+    {
+    }
+
+    /** The command line for {@code mainClass args...} in a JVM like this one. */
+    public static List<String> command(final String mainClass, final List<String> args)
+    {
+        final List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (final String arg : ManagementFactory.getRuntimeMXBean().getInputArguments())
+        {
+            if (!arg.startsWith("-agentlib:jdwp") && !arg.startsWith("-Xrunjdwp") && !arg.startsWith("-javaagent"))
+            {
+                command.add(arg);
+            }
+        }
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(mainClass);
+        command.addAll(args);
+        return command;
+    }
+
+    /**
+     * A process builder for a child JVM whose output goes to a log file (appended), so that a chatty child can never
+     * block on a full pipe.
+     */
+    public static ProcessBuilder builder(final String mainClass, final List<String> args, final Path logFile)
+    {
+        final ProcessBuilder builder = new ProcessBuilder(command(mainClass, args));
+        builder.redirectErrorStream(true);
+        if (logFile != null)
+        {
+            final File file = logFile.toFile();
+            final File parent = file.getParentFile();
+            if (parent != null && !parent.isDirectory() && !parent.mkdirs())
+            {
+                throw new IllegalStateException("cannot create directory for log " + logFile);
+            }
+            builder.redirectOutput(ProcessBuilder.Redirect.appendTo(file));
+        }
+        else
+        {
+            builder.redirectOutput(ProcessBuilder.Redirect.INHERIT);
+        }
+        return builder;
+    }
+}

@@ -1,0 +1,538 @@
+package io.nicq.ixgbe;
+
+/**
+ * The Intel 82599 register map: offsets into BAR0 and their bit fields, as the datasheet (82599 10 GbE Controller
+ * Datasheet rev. 3.3) gives them. All registers are 32 bits, little endian. Both the drivers and the simulated card
+ * use these constants, and {@link RegisterFile} describes each register's access type and reset value once for both.
+ * <p>
+ * Section numbers (e.g. "8.2.3.1.1") refer to the datasheet. Per-queue registers are methods taking the queue index.
+ */
+public final class Registers
+{
+    /** Size of the register space the drivers and the simulated card use (the 82599's BAR0 decodes 512 KiB; every
+     * register nicq touches lies in the first 128 KiB). */
+    public static final int BAR_SIZE = 0x20000;
+
+    /** RX and TX queues of the 82599. */
+    public static final int QUEUE_COUNT = 128;
+
+    /** Per-queue statistics counter sets (QPRC and friends); queues are mapped to them by RQSMR/TQSM. */
+    public static final int QUEUE_STATS_COUNT = 16;
+
+    /** L3/L4 5-tuple filters (FTQF and friends). */
+    public static final int FIVE_TUPLE_FILTER_COUNT = 128;
+
+    /** L2 ethertype filters (ETQF/ETQS). */
+    public static final int ETHERTYPE_FILTER_COUNT = 8;
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // General control, 8.2.3.1
+    // ---------------------------------------------------------------------------------------------------------------
+
+    /** Device Control, 8.2.3.1.1. */
+    public static final int CTRL = 0x00000;
+    /** Link reset: resets the MAC/PHY link logic; self-clearing. */
+    public static final int CTRL_LNK_RST = 1 << 3;
+    /** Device reset: resets the whole device except PCI config; self-clearing. */
+    public static final int CTRL_RST = 1 << 26;
+    /** What ixy and the datasheet's software reset write: device and link reset together. */
+    public static final int CTRL_RST_MASK = CTRL_LNK_RST | CTRL_RST;
+
+    /** Device Status, 8.2.3.1.2. */
+    public static final int STATUS = 0x00008;
+    /** Link up, as STATUS reports it. */
+    public static final int STATUS_LINK_UP = 1 << 7;
+
+    /** Extended Device Control, 8.2.3.1.3. */
+    public static final int CTRL_EXT = 0x00018;
+    /** No-snoop disable. */
+    public static final int CTRL_EXT_NS_DIS = 1 << 16;
+    /** Driver loaded: tells firmware a driver owns the device. */
+    public static final int CTRL_EXT_DRV_LOAD = 1 << 28;
+
+    /** EEPROM/Flash Control, 8.2.3.2.1. */
+    public static final int EEC = 0x10010;
+    /** Auto read done: the EEPROM has been read after reset. */
+    public static final int EEC_ARD = 1 << 9;
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Interrupts, 8.2.3.5
+    // ---------------------------------------------------------------------------------------------------------------
+
+    /** Extended Interrupt Cause, read to clear. */
+    public static final int EICR = 0x00800;
+    /** Extended Interrupt Mask Set. */
+    public static final int EIMS = 0x00880;
+    /** Extended Interrupt Mask Clear. */
+    public static final int EIMC = 0x00888;
+    /** Masks every interrupt cause. */
+    public static final int EIMC_ALL = 0x7FFFFFFF;
+    /** General Purpose Interrupt Enable. */
+    public static final int GPIE = 0x00898;
+
+    /** Extended Interrupt Throttle register of vector n (8.2.3.5.12). */
+    public static int eitr(final int n)
+    {
+        return n < 24 ? 0x00820 + 4 * n : 0x12300 + 4 * (n - 24);
+    }
+
+    /** Interrupt Vector Allocation register n (8.2.3.5.13). */
+    public static int ivar(final int n)
+    {
+        return 0x00900 + 4 * n;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Receive, 8.2.3.8
+    // ---------------------------------------------------------------------------------------------------------------
+
+    /** Receive DMA Control, 8.2.3.8.8. */
+    public static final int RDRXCTL = 0x02F00;
+    /** Strip the Ethernet CRC before DMA; must match HLREG0.RXCRCSTRP. */
+    public static final int RDRXCTL_CRCSTRIP = 1 << 1;
+    /** DMA initialisation done after reset. */
+    public static final int RDRXCTL_DMAIDONE = 1 << 3;
+
+    /** Receive Control, 8.2.3.8.10. */
+    public static final int RXCTRL = 0x03000;
+    /** Receive enable. */
+    public static final int RXCTRL_RXEN = 1 << 0;
+
+    /** Per-queue drop enable, 8.2.3.8.13 (ixy's PFQDE). */
+    public static final int PFQDE = 0x02F04;
+
+    /** Receive Packet Buffer Size of traffic class n, 8.2.3.8.9. */
+    public static int rxpbsize(final int n)
+    {
+        return 0x03C00 + 4 * n;
+    }
+
+    /** RX packet buffer for traffic class 0 as ixy sets it: 128 KiB. */
+    public static final int RXPBSIZE_128KB = 0x00020000;
+
+    /** Filter Control, 8.2.3.7.1. */
+    public static final int FCTRL = 0x05080;
+    /** Multicast promiscuous. */
+    public static final int FCTRL_MPE = 1 << 8;
+    /** Unicast promiscuous. */
+    public static final int FCTRL_UPE = 1 << 9;
+    /** Accept broadcast. */
+    public static final int FCTRL_BAM = 1 << 10;
+
+    /** MAC Core Control 0, 8.2.3.22.8. */
+    public static final int HLREG0 = 0x04240;
+    /** Append the CRC to transmitted frames. */
+    public static final int HLREG0_TXCRCEN = 1 << 0;
+    /** Strip the CRC of received frames. */
+    public static final int HLREG0_RXCRCSTRP = 1 << 1;
+    /** Jumbo frames. */
+    public static final int HLREG0_JUMBOEN = 1 << 2;
+    /** Pad short transmitted frames to 64 bytes. */
+    public static final int HLREG0_TXPADEN = 1 << 10;
+
+    /** Max Frame Size, 8.2.3.22.13: MFS [31:16]. */
+    public static final int MAXFRS = 0x04268;
+
+    /** Receive Address Low of entry n (8.2.3.7.9): the MAC's first four octets, first octet in bits 7:0. */
+    public static int ral(final int n)
+    {
+        return 0x0A200 + 8 * n;
+    }
+
+    /** Receive Address High of entry n: octets 5 and 6 in [15:0], address valid in bit 31. */
+    public static int rah(final int n)
+    {
+        return 0x0A204 + 8 * n;
+    }
+
+    /** Address valid in RAH. */
+    public static final int RAH_AV = 1 << 31;
+
+    /** Multiple Receive Queues Command, 8.2.3.7.12: MRQE [3:0]; 0 = no RSS, 1 = RSS. */
+    public static final int MRQC = 0x0EC80;
+    public static final int MRQC_MRQE_MASK = 0xF;
+    public static final int MRQC_RSS_ENABLED = 0x1;
+
+    /** RSS redirection table register n (8.2.3.7.13), 32 registers of four 8-bit entries (queue in [6:0]). */
+    public static int reta(final int n)
+    {
+        return 0x0EB00 + 4 * n;
+    }
+
+    public static final int RETA_REGISTER_COUNT = 32;
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Per-queue receive registers, 8.2.3.8.1 - 8.2.3.8.7. Queues 0..63 at 0x01000, 64..127 at 0x0D000, stride 0x40.
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private static int rxQueueBase(final int queue)
+    {
+        return queue < 64 ? 0x01000 + 0x40 * queue : 0x0D000 + 0x40 * (queue - 64);
+    }
+
+    /** RX descriptor ring base address, low 32 bits (128-byte aligned). */
+    public static int rdbal(final int queue)
+    {
+        return rxQueueBase(queue);
+    }
+
+    /** RX descriptor ring base address, high 32 bits. */
+    public static int rdbah(final int queue)
+    {
+        return rxQueueBase(queue) + 0x04;
+    }
+
+    /** RX descriptor ring length in bytes (a multiple of 128). */
+    public static int rdlen(final int queue)
+    {
+        return rxQueueBase(queue) + 0x08;
+    }
+
+    /** RX descriptor head: written by the device. */
+    public static int rdh(final int queue)
+    {
+        return rxQueueBase(queue) + 0x10;
+    }
+
+    /** RX descriptor tail: written by the driver to give descriptors to the device. */
+    public static int rdt(final int queue)
+    {
+        return rxQueueBase(queue) + 0x18;
+    }
+
+    /** RX descriptor control. */
+    public static int rxdctl(final int queue)
+    {
+        return rxQueueBase(queue) + 0x28;
+    }
+
+    /** Queue enable in RXDCTL and TXDCTL: reads back set once the queue is running. */
+    public static final int DCTL_ENABLE = 1 << 25;
+
+    /** Split and Replication Receive Control of a queue, 8.2.3.8.7. */
+    public static int srrctl(final int queue)
+    {
+        return queue < 16 ? 0x02100 + 4 * queue : rxQueueBase(queue) + 0x14;
+    }
+
+    /** Packet buffer size in KiB, [4:0]. */
+    public static final int SRRCTL_BSIZEPACKET_MASK = 0x1F;
+    /** Descriptor type [27:25]. */
+    public static final int SRRCTL_DESCTYPE_MASK = 0x7 << 25;
+    /** Advanced descriptors, one buffer. */
+    public static final int SRRCTL_DESCTYPE_ADV_ONEBUF = 0x1 << 25;
+    /** Drop frames when the queue has no free descriptor instead of stalling the packet buffer. */
+    public static final int SRRCTL_DROP_EN = 1 << 28;
+
+    /** RX DCA control of a queue, 8.2.3.11.1. */
+    public static int dcaRxctrl(final int queue)
+    {
+        return queue < 16 ? 0x02200 + 4 * queue : rxQueueBase(queue) + 0x0C;
+    }
+
+    /** Must be cleared per the datasheet's init notes (relaxed ordering of descriptor write-back). */
+    public static final int DCA_RXCTRL_DESC_WRO_EN = 1 << 12;
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Transmit, 8.2.3.9. Per-queue registers at 0x06000, stride 0x40, queues 0..127.
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private static int txQueueBase(final int queue)
+    {
+        return 0x06000 + 0x40 * queue;
+    }
+
+    /** TX descriptor ring base address, low 32 bits. */
+    public static int tdbal(final int queue)
+    {
+        return txQueueBase(queue);
+    }
+
+    /** TX descriptor ring base address, high 32 bits. */
+    public static int tdbah(final int queue)
+    {
+        return txQueueBase(queue) + 0x04;
+    }
+
+    /** TX descriptor ring length in bytes. */
+    public static int tdlen(final int queue)
+    {
+        return txQueueBase(queue) + 0x08;
+    }
+
+    /** TX DCA control. */
+    public static int dcaTxctrl(final int queue)
+    {
+        return txQueueBase(queue) + 0x0C;
+    }
+
+    /** TX descriptor head: written by the device. */
+    public static int tdh(final int queue)
+    {
+        return txQueueBase(queue) + 0x10;
+    }
+
+    /** TX descriptor tail: the driver's doorbell. */
+    public static int tdt(final int queue)
+    {
+        return txQueueBase(queue) + 0x18;
+    }
+
+    /** TX descriptor control: PTHRESH [6:0], HTHRESH [14:8], WTHRESH [22:16], ENABLE 25, SWFLSH 26. */
+    public static int txdctl(final int queue)
+    {
+        return txQueueBase(queue) + 0x28;
+    }
+
+    public static final int TXDCTL_PTHRESH_SHIFT = 0;
+    public static final int TXDCTL_HTHRESH_SHIFT = 8;
+    public static final int TXDCTL_WTHRESH_SHIFT = 16;
+    public static final int TXDCTL_SWFLSH = 1 << 26;
+
+    /** TX head write-back address low: enable in bit 0, address [31:2]. */
+    public static int tdwbal(final int queue)
+    {
+        return txQueueBase(queue) + 0x38;
+    }
+
+    /** TX head write-back address high. */
+    public static int tdwbah(final int queue)
+    {
+        return txQueueBase(queue) + 0x3C;
+    }
+
+    public static final int TDWBAL_HEAD_WB_ENABLE = 1 << 0;
+
+    /** Transmit Packet Buffer Size of traffic class n, 8.2.3.9.13. */
+    public static int txpbsize(final int n)
+    {
+        return 0x0CC00 + 4 * n;
+    }
+
+    /** ixy's TX packet buffer for TC0: 40 KiB. */
+    public static final int TXPBSIZE_40KB = 0x0000A000;
+
+    /** DMA TX TCP max allowed size requests, 8.2.3.9.1. */
+    public static final int DTXMXSZRQ = 0x08100;
+
+    /** DCB Transmit Descriptor Plane Control and Status, 8.2.3.10.2. */
+    public static final int RTTDCS = 0x04900;
+    /** Arbiter disable: must be cleared before transmitting. */
+    public static final int RTTDCS_ARBDIS = 1 << 6;
+
+    /** DMA Tx Control, 8.2.3.9.2. */
+    public static final int DMATXCTL = 0x04A80;
+    /** Transmit enable. */
+    public static final int DMATXCTL_TE = 1 << 0;
+
+    /** Multiple Transmit Queues Command, 8.2.3.9.15. */
+    public static final int MTQC = 0x08120;
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Link, 8.2.3.22
+    // ---------------------------------------------------------------------------------------------------------------
+
+    /** Auto-Negotiation Control, 8.2.3.22.19. */
+    public static final int AUTOC = 0x042A0;
+    /** 10G_PMA_PMD_PARALLEL [8:7]. */
+    public static final int AUTOC_10G_PMA_PMD_MASK = 0x3 << 7;
+    /** Restart auto-negotiation; self-clearing. */
+    public static final int AUTOC_AN_RESTART = 1 << 12;
+    /** Link mode select [15:13]. */
+    public static final int AUTOC_LMS_MASK = 0x7 << 13;
+    /** 10 GbE serial link, no auto-negotiation. */
+    public static final int AUTOC_LMS_10G_SERIAL = 0x3 << 13;
+
+    /** Link Status, 8.2.3.22.20. */
+    public static final int LINKS = 0x042A4;
+    /** Link speed [29:28]. */
+    public static final int LINKS_SPEED_MASK = 0x3 << 28;
+    public static final int LINKS_SPEED_10G = 0x3 << 28;
+    /** Link is up. */
+    public static final int LINKS_UP = 1 << 30;
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Filters, 7.1.2 and 8.2.3.7
+    // ---------------------------------------------------------------------------------------------------------------
+
+    /** EType Queue Filter n: ethertype [15:0], POOL [25:20], POOL_EN 26, 1588 time stamp 30, filter enable 31. */
+    public static int etqf(final int n)
+    {
+        return 0x05128 + 4 * n;
+    }
+
+    public static final int ETQF_ETHERTYPE_MASK = 0xFFFF;
+    public static final int ETQF_FILTER_ENABLE = 1 << 31;
+
+    /** EType Queue Select n: RX_QUEUE [22:16], LLI 29, QUEUE_ENABLE 31. */
+    public static int etqs(final int n)
+    {
+        return 0x0EC00 + 4 * n;
+    }
+
+    public static final int ETQS_RX_QUEUE_SHIFT = 16;
+    public static final int ETQS_RX_QUEUE_MASK = 0x7F << ETQS_RX_QUEUE_SHIFT;
+    public static final int ETQS_QUEUE_ENABLE = 1 << 31;
+
+    /** Source Address Queue Filter n: IPv4 address in network order as a little-endian load sees it. */
+    public static int saqf(final int n)
+    {
+        return 0x0E000 + 4 * n;
+    }
+
+    /** Destination Address Queue Filter n: same byte order as SAQF. */
+    public static int daqf(final int n)
+    {
+        return 0x0E200 + 4 * n;
+    }
+
+    /** Source Destination Port Queue Filter n: source port [15:0], destination port [31:16], each big endian. */
+    public static int sdpqf(final int n)
+    {
+        return 0x0E400 + 4 * n;
+    }
+
+    /** Five-Tuple Queue Filter n, 8.2.3.7.19. */
+    public static int ftqf(final int n)
+    {
+        return 0x0E600 + 4 * n;
+    }
+
+    public static final int FTQF_PROTOCOL_MASK = 0x3;
+    public static final int FTQF_PROTOCOL_TCP = 0;
+    public static final int FTQF_PROTOCOL_UDP = 1;
+    public static final int FTQF_PROTOCOL_SCTP = 2;
+    public static final int FTQF_PROTOCOL_OTHER = 3;
+    public static final int FTQF_PRIORITY_SHIFT = 2;
+    public static final int FTQF_PRIORITY_MASK = 0x7 << FTQF_PRIORITY_SHIFT;
+    public static final int FTQF_POOL_SHIFT = 8;
+    public static final int FTQF_POOL_MASK = 0x3F << FTQF_POOL_SHIFT;
+    /** Do not compare the source address. */
+    public static final int FTQF_MASK_SOURCE_ADDRESS = 1 << 25;
+    /** Do not compare the destination address. */
+    public static final int FTQF_MASK_DESTINATION_ADDRESS = 1 << 26;
+    /** Do not compare the source port. */
+    public static final int FTQF_MASK_SOURCE_PORT = 1 << 27;
+    /** Do not compare the destination port. */
+    public static final int FTQF_MASK_DESTINATION_PORT = 1 << 28;
+    /** Do not compare the protocol. */
+    public static final int FTQF_MASK_PROTOCOL = 1 << 29;
+    /** Do not compare the pool (always set without virtualisation). */
+    public static final int FTQF_POOL_MASK_BIT = 1 << 30;
+    /** The filter is enabled. */
+    public static final int FTQF_QUEUE_ENABLE = 1 << 31;
+
+    /** L3/L4 Tuples Immediate Interrupt Rx n: write-only in practice (reads can raise ECC errors on real parts). */
+    public static int l34tImir(final int n)
+    {
+        return 0x0E800 + 4 * n;
+    }
+
+    public static final int L34T_IMIR_SIZE_BP = 1 << 12;
+    /** Reserved bit the datasheet requires to be written as 1. */
+    public static final int L34T_IMIR_RESERVE = 1 << 19;
+    public static final int L34T_IMIR_LLI = 1 << 20;
+    public static final int L34T_IMIR_RX_QUEUE_SHIFT = 21;
+    public static final int L34T_IMIR_RX_QUEUE_MASK = 0x7F << L34T_IMIR_RX_QUEUE_SHIFT;
+
+    /** SYN Packet Queue Filter: QUEUE_EN 0, RX_QUEUE [7:1], SYNQFP 31 (checked before the 5-tuple filters). */
+    public static final int SYNQF = 0x0EC30;
+    public static final int SYNQF_QUEUE_ENABLE = 1 << 0;
+    public static final int SYNQF_RX_QUEUE_SHIFT = 1;
+    public static final int SYNQF_RX_QUEUE_MASK = 0x7F << SYNQF_RX_QUEUE_SHIFT;
+    public static final int SYNQF_PRIORITY_OVER_5TUPLE = 1 << 31;
+
+    /** Flow director filter control, 8.2.3.21.1: the seam for flow director (not modelled yet). */
+    public static final int FDIRCTRL = 0x0EE00;
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Statistics, 8.2.3.23. All clear on read.
+    // ---------------------------------------------------------------------------------------------------------------
+
+    public static final int CRCERRS = 0x04000;
+    public static final int ILLERRC = 0x04004;
+    public static final int ERRBC = 0x04008;
+    public static final int MSPDC = 0x04010;
+    public static final int RLEC = 0x04040;
+    /** Good packets received (erratum: also counts missed packets). */
+    public static final int GPRC = 0x04074;
+    public static final int BPRC = 0x04078;
+    public static final int MPRC = 0x0407C;
+    /** Good packets transmitted. */
+    public static final int GPTC = 0x04080;
+    /** Good octets received, low and high. */
+    public static final int GORCL = 0x04088;
+    public static final int GORCH = 0x0408C;
+    /** Good octets transmitted, low and high. */
+    public static final int GOTCL = 0x04090;
+    public static final int GOTCH = 0x04094;
+    public static final int RUC = 0x040A4;
+    public static final int TORL = 0x040C0;
+    public static final int TORH = 0x040C4;
+    public static final int TPR = 0x040D0;
+    public static final int TPT = 0x040D4;
+
+    /** Missed packets of packet buffer n (no room in the RX packet buffer). */
+    public static int mpc(final int n)
+    {
+        return 0x03FA0 + 4 * n;
+    }
+
+    /** Receive Queue Statistic Mapping n: four queues per register, stat set index in [3:0], [11:8], [19:16], [27:24]. */
+    public static int rqsmr(final int n)
+    {
+        return 0x02300 + 4 * n;
+    }
+
+    /** Transmit Queue Statistic Mapping n: same layout as RQSMR. */
+    public static int tqsm(final int n)
+    {
+        return 0x08600 + 4 * n;
+    }
+
+    /** Packets received in queue-statistics set i (0..15). */
+    public static int qprc(final int i)
+    {
+        return 0x01030 + 0x40 * i;
+    }
+
+    /** Bytes received in set i, low 32 bits. */
+    public static int qbrcL(final int i)
+    {
+        return 0x01034 + 0x40 * i;
+    }
+
+    /** Bytes received in set i, high bits. */
+    public static int qbrcH(final int i)
+    {
+        return 0x01038 + 0x40 * i;
+    }
+
+    /** Packets dropped for want of a descriptor in set i. */
+    public static int qprdc(final int i)
+    {
+        return 0x01430 + 0x40 * i;
+    }
+
+    /** Packets transmitted in set i. */
+    public static int qptc(final int i)
+    {
+        return 0x06030 + 0x40 * i;
+    }
+
+    /** Bytes transmitted in set i, low 32 bits. */
+    public static int qbtcL(final int i)
+    {
+        return 0x08700 + 8 * i;
+    }
+
+    /** Bytes transmitted in set i, high bits. */
+    public static int qbtcH(final int i)
+    {
+        return 0x08704 + 8 * i;
+    }
+
+    private Registers()
+    {
+    }
+}

@@ -1,0 +1,112 @@
+package io.nicq.ixgbe;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+/**
+ * The 82599's advanced receive descriptor (datasheet 7.1.6), 16 bytes, as static accessors over a descriptor ring.
+ * <pre>
+ *  Read format (driver to device):
+ *    0                   8                   16
+ *    +-------------------+-------------------+
+ *    | packet buffer addr| header buffer addr|   writing 0 to the header address also clears DD
+ *    +-------------------+-------------------+
+ *
+ *  Write-back format (device to driver):
+ *    0         4         8              12        14       16
+ *    +---------+---------+--------------+---------+--------+
+ *    | pkt info| RSS hash| status/error | length  | VLAN   |
+ *    +---------+---------+--------------+---------+--------+
+ *    status: DD bit 0, EOP bit 1; errors from bit 20.
+ * </pre>
+ * The simulated card, whose RSS is off unless MRQC enables it, writes the low 32 bits of its {@code System.nanoTime()}
+ * at write-back into the RSS hash field so that the device's own phase can be timed; see {@link #deviceTimestamp}.
+ */
+public final class RxDescriptor
+{
+    public static final int SIZE = 16;
+
+    public static final int BUFFER_ADDRESS_OFFSET = 0;
+    public static final int HEADER_ADDRESS_OFFSET = 8;
+    public static final int PACKET_INFO_OFFSET = 0;
+    public static final int RSS_HASH_OFFSET = 4;
+    public static final int STATUS_ERROR_OFFSET = 8;
+    public static final int LENGTH_OFFSET = 12;
+    public static final int VLAN_OFFSET = 14;
+
+    /** Descriptor done: the device has written this descriptor back. */
+    public static final int STATUS_DD = 1 << 0;
+    /** End of packet: the last descriptor of a frame. */
+    public static final int STATUS_EOP = 1 << 1;
+    /** Error bits of the extended error field (bits 20..31 of the status/error word). */
+    public static final int ERROR_MASK = 0xFFF0_0000;
+
+    private static final VarHandle INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final VarHandle SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+
+    private RxDescriptor()
+    {
+    }
+
+    /** Gives a buffer to the device: packet buffer address, header address 0 (which clears DD). */
+    public static void setBuffer(final MemorySegment ring, final int index, final long bufferAddress)
+    {
+        final long offset = (long)index * SIZE;
+        LONG.set(ring, offset + BUFFER_ADDRESS_OFFSET, bufferAddress);
+        LONG.setRelease(ring, offset + HEADER_ADDRESS_OFFSET, 0L);
+    }
+
+    /** Status/error word, read with acquire semantics: once DD is seen, the rest of the write-back is visible. */
+    public static int statusError(final MemorySegment ring, final int index)
+    {
+        return (int)INT.getAcquire(ring, (long)index * SIZE + STATUS_ERROR_OFFSET);
+    }
+
+    /** Frame length the device wrote back. */
+    public static int length(final MemorySegment ring, final int index)
+    {
+        return Short.toUnsignedInt((short)SHORT.get(ring, (long)index * SIZE + LENGTH_OFFSET));
+    }
+
+    /** Packet buffer address (read format). */
+    public static long bufferAddress(final MemorySegment ring, final int index)
+    {
+        return (long)LONG.get(ring, (long)index * SIZE + BUFFER_ADDRESS_OFFSET);
+    }
+
+    /** Header buffer address (read format). */
+    public static long headerAddress(final MemorySegment ring, final int index)
+    {
+        return (long)LONG.get(ring, (long)index * SIZE + HEADER_ADDRESS_OFFSET);
+    }
+
+    /** The RSS hash field: on the simulated card with RSS off, the low 32 bits of the device's nanoTime. */
+    public static int rssHash(final MemorySegment ring, final int index)
+    {
+        return (int)INT.get(ring, (long)index * SIZE + RSS_HASH_OFFSET);
+    }
+
+    /** Device side: writes the write-back format, status last with release semantics. */
+    public static void writeBack(final MemorySegment ring, final int index, final int length, final int rssHash,
+        final int statusError)
+    {
+        final long offset = (long)index * SIZE;
+        INT.set(ring, offset + PACKET_INFO_OFFSET, 0);
+        INT.set(ring, offset + RSS_HASH_OFFSET, rssHash);
+        SHORT.set(ring, offset + LENGTH_OFFSET, (short)length);
+        SHORT.set(ring, offset + VLAN_OFFSET, (short)0);
+        INT.setRelease(ring, offset + STATUS_ERROR_OFFSET, statusError);
+    }
+
+    /**
+     * Rebuilds a full {@code System.nanoTime()} from its low 32 bits, given a later reading of the same clock, provided
+     * less than about 4 s passed in between (a frame waits in a ring for microseconds, not seconds).
+     */
+    public static long deviceTimestamp(final int low32, final long now)
+    {
+        return now - (((int)now - low32) & 0xFFFF_FFFFL);
+    }
+}

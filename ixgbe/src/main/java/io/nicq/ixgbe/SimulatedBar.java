@@ -1,0 +1,110 @@
+package io.nicq.ixgbe;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+import static io.nicq.ixgbe.SimulatedCardFiles.*;
+
+/**
+ * BAR0 of a simulated card: the register part of its shared {@code bar0} file, accessed with the register semantics a
+ * driver sees on the silicon, taken from {@link RegisterFile}:
+ * <ul>
+ *   <li>clear-on-read registers are read and zeroed in one atomic step (the device adds to them atomically);</li>
+ *   <li>writes to read-only registers are dropped and counted;</li>
+ *   <li>reads of write-only registers (L34T_IMIR) are counted and return 0, as a driver must never do them;</li>
+ *   <li>every write except a queue tail bumps the write generation, so the device loop notices control writes
+ *       with one load per iteration; tails (the doorbells) it polls directly.</li>
+ * </ul>
+ */
+public final class SimulatedBar implements Bar
+{
+    private static final VarHandle INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+
+    private final MemorySegment file;
+    private final Arena arena;
+    private final String description;
+    private final boolean[] tails = new boolean[Registers.BAR_SIZE / 4];
+
+    /**
+     * @param file  the whole {@code bar0} file (registers and status page), {@link SimulatedCardFiles#BAR_FILE_SIZE}
+     * @param arena owner of the mapping, closed by {@link #close()}; null if the caller owns it
+     */
+    public SimulatedBar(final MemorySegment file, final Arena arena, final String description)
+    {
+        if (file.byteSize() < BAR_FILE_SIZE)
+        {
+            throw new IllegalArgumentException(description + ": bar0 is " + file.byteSize() + " bytes, expected " +
+                BAR_FILE_SIZE);
+        }
+        this.file = file;
+        this.arena = arena;
+        this.description = description;
+        for (int q = 0; q < Registers.QUEUE_COUNT; q++)
+        {
+            tails[Registers.rdt(q) >> 2] = true;
+            tails[Registers.tdt(q) >> 2] = true;
+        }
+    }
+
+    public int read(final int offset)
+    {
+        checkOffset(offset);
+        return switch (RegisterFile.access(offset))
+        {
+            case CLEAR_ON_READ -> (int)INT.getAndSet(file, (long)offset, 0);
+            case WRITE_ONLY ->
+            {
+                LONG.getAndAdd(file, (long)WRITE_ONLY_READS_OFFSET, 1L);
+                yield 0;
+            }
+            default -> (int)INT.getVolatile(file, (long)offset);
+        };
+    }
+
+    public void write(final int offset, final int value)
+    {
+        checkOffset(offset);
+        if (RegisterFile.access(offset) == RegisterFile.Access.READ_ONLY)
+        {
+            LONG.getAndAdd(file, (long)READ_ONLY_WRITES_OFFSET, 1L);
+            return;
+        }
+        INT.setVolatile(file, (long)offset, value);
+        if (!tails[offset >> 2])
+        {
+            LONG.getAndAdd(file, (long)WRITE_GENERATION_OFFSET, 1L);
+        }
+    }
+
+    public String description()
+    {
+        return description;
+    }
+
+    /** The status page counter at an offset of {@link SimulatedCardFiles} (DMA faults, read-only writes, ...). */
+    public long status(final int statusOffset)
+    {
+        return (long)LONG.getVolatile(file, (long)statusOffset);
+    }
+
+    public void close()
+    {
+        if (arena != null)
+        {
+            arena.close();
+        }
+    }
+
+    private void checkOffset(final int offset)
+    {
+        if (!RegisterFile.isValidOffset(offset))
+        {
+            throw new IllegalArgumentException(String.format("%s: register offset 0x%X is outside BAR0 or unaligned",
+                description, offset));
+        }
+    }
+}
