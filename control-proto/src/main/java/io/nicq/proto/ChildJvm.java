@@ -36,6 +36,24 @@ public final class ChildJvm
         return command;
     }
 
+    /** The command line running a picocli command class (any module's {@code *Command}) in a JVM like this one. */
+    public static List<String> command(final Class<?> commandClass, final List<String> args)
+    {
+        final List<String> runArgs = new ArrayList<>();
+        runArgs.add(commandClass.getName());
+        runArgs.addAll(args);
+        return command(RunCommand.class.getName(), runArgs);
+    }
+
+    /** A process builder running a picocli command class in a child JVM, output appended to a log file. */
+    public static ProcessBuilder builder(final Class<?> commandClass, final List<String> args, final Path logFile)
+    {
+        final List<String> runArgs = new ArrayList<>();
+        runArgs.add(commandClass.getName());
+        runArgs.addAll(args);
+        return builder(RunCommand.class.getName(), runArgs, logFile);
+    }
+
     /**
      * A process builder for a child JVM whose output goes to a log file (appended), so that a chatty child can never
      * block on a full pipe.

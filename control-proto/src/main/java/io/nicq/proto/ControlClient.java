@@ -1,0 +1,455 @@
+package io.nicq.proto;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+import io.aeron.Aeron;
+import io.aeron.FragmentAssembler;
+import io.aeron.Publication;
+import io.aeron.Subscription;
+import io.aeron.exceptions.AeronException;
+import io.aeron.logbuffer.FragmentHandler;
+import io.aeron.logbuffer.Header;
+import io.nicq.proto.sbe.ErrorCode;
+import io.nicq.proto.sbe.MessageHeaderEncoder;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * The requesting side of the control protocol: sends a request on the request stream and waits for the answer that
+ * carries its correlation id on the response stream. Used by client-lib's {@code NicClient} and by queue drivers (to
+ * attach their rings).
+ * <p>
+ * Every message of the schema starts with {@code correlationId} (int64) and {@code clientId} (int64), so answers are
+ * matched without decoding them. Answers for other clients are skipped; an answer that arrives after its request
+ * timed out is dropped and counted; an unasked message ({@code QueueRevoked}) goes to the {@link Listener}.
+ * <p>
+ * Thread safe: requests and {@link #poll()} from any thread are serialised by a lock. Allocates nothing per request
+ * except when an answer is reassembled from fragments (messages over the IPC MTU).
+ */
+public final class ControlClient implements AutoCloseable
+{
+    /** Where in every message body the correlation id and the client id lie. */
+    static final int CORRELATION_ID_OFFSET = MessageHeaderEncoder.ENCODED_LENGTH;
+    static final int CLIENT_ID_OFFSET = MessageHeaderEncoder.ENCODED_LENGTH + 8;
+
+    /** Receives the messages the card driver sends unasked (correlation id 0), e.g. {@code QueueRevoked}. */
+    @FunctionalInterface
+    public interface Listener
+    {
+        void onUnaskedMessage(ControlResponse message);
+    }
+
+    /** Configuration, with defaults. */
+    public static final class Context
+    {
+        private String aeronDirectoryName;
+        private Aeron aeron;
+        private long requestTimeoutNs = TimeUnit.MILLISECONDS.toNanos(ControlProtocol.DEFAULT_REQUEST_TIMEOUT_MS);
+        private long connectTimeoutNs = TimeUnit.SECONDS.toNanos(5);
+        private long driverTimeoutMs = 5_000;
+        private IdleStrategy idleStrategy;
+        private Listener listener = message -> { };
+        private String description = "card driver";
+
+        /** The media driver directory of the instance ({@code InstancePaths.aeronDir()}). */
+        public Context aeronDirectoryName(final String aeronDirectoryName)
+        {
+            this.aeronDirectoryName = aeronDirectoryName;
+            return this;
+        }
+
+        /** Use an existing Aeron client instead of connecting one; it is not closed with this client. */
+        public Context aeron(final Aeron aeron)
+        {
+            this.aeron = aeron;
+            return this;
+        }
+
+        public Context requestTimeout(final long timeout, final TimeUnit unit)
+        {
+            this.requestTimeoutNs = unit.toNanos(timeout);
+            return this;
+        }
+
+        public Context connectTimeout(final long timeout, final TimeUnit unit)
+        {
+            this.connectTimeoutNs = unit.toNanos(timeout);
+            return this;
+        }
+
+        /** How long the Aeron client tolerates a silent media driver before it gives up. */
+        public Context driverTimeoutMs(final long driverTimeoutMs)
+        {
+            this.driverTimeoutMs = driverTimeoutMs;
+            return this;
+        }
+
+        /** How a waiting request idles; default backs off to 1 ms sleeps (control is not the data path). */
+        public Context idleStrategy(final IdleStrategy idleStrategy)
+        {
+            this.idleStrategy = idleStrategy;
+            return this;
+        }
+
+        public Context listener(final Listener listener)
+        {
+            this.listener = listener;
+            return this;
+        }
+
+        /** Who is on the other end, for messages: "card driver of instance a". */
+        public Context description(final String description)
+        {
+            this.description = description;
+            return this;
+        }
+    }
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Context ctx;
+    private final Aeron aeron;
+    private final boolean ownsAeron;
+    private final Publication publication;
+    private final Subscription subscription;
+    private final IdleStrategy idleStrategy;
+    private final long clientId;
+    private final UnsafeBuffer requestBuffer = new UnsafeBuffer(new byte[ControlProtocol.MAX_MESSAGE_LENGTH]);
+    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
+    private final ControlMessageValidator validator = new ControlMessageValidator();
+    private final ControlResponse response = new ControlResponse();
+    private final ControlResponse unasked = new ControlResponse();
+    private final FragmentAssembler assembler;
+
+    private long awaitedCorrelationId;
+    private boolean answered;
+    private long lateAnswers;
+    private long invalidMessages;
+    private String lastInvalidMessage = "";
+
+    private ControlClient(final Context ctx, final Aeron aeron, final boolean ownsAeron)
+    {
+        this.ctx = ctx;
+        this.aeron = aeron;
+        this.ownsAeron = ownsAeron;
+        this.idleStrategy = ctx.idleStrategy != null ? ctx.idleStrategy :
+            new BackoffIdleStrategy(10, 20, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
+        this.clientId = aeron.clientId();
+        final FragmentHandler handler = this::onFragment;
+        this.assembler = new FragmentAssembler(handler);
+
+        Publication pub = null;
+        Subscription sub = null;
+        try
+        {
+            pub = aeron.addPublication(ControlProtocol.CHANNEL, ControlProtocol.REQUEST_STREAM_ID);
+            sub = aeron.addSubscription(ControlProtocol.CHANNEL, ControlProtocol.RESPONSE_STREAM_ID);
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietCloseAll(sub, pub);
+            throw ex;
+        }
+        this.publication = pub;
+        this.subscription = sub;
+    }
+
+    /**
+     * Connects to the card driver: an Aeron client on its media driver, the two streams, and a wait until both ends
+     * are there.
+     *
+     * @throws ControlTimeoutException naming what is missing when the card driver cannot be reached
+     */
+    public static ControlClient connect(final Context ctx)
+    {
+        Aeron aeron = ctx.aeron;
+        final boolean ownsAeron = aeron == null;
+        if (ownsAeron)
+        {
+            if (ctx.aeronDirectoryName == null)
+            {
+                throw new IllegalArgumentException("ControlClient needs an Aeron directory or an Aeron client");
+            }
+            if (!Files.exists(Path.of(ctx.aeronDirectoryName, "cnc.dat")))
+            {
+                throw new ControlTimeoutException("no " + ctx.description + " is running: no media driver at " +
+                    ctx.aeronDirectoryName);
+            }
+            try
+            {
+                aeron = Aeron.connect(new Aeron.Context()
+                    .aeronDirectoryName(ctx.aeronDirectoryName)
+                    .driverTimeoutMs(ctx.driverTimeoutMs)
+                    .errorHandler(ex -> { })
+                    .subscriberErrorHandler(ex -> { }));
+            }
+            catch (final AeronException | IllegalStateException ex)
+            {
+                throw new ControlTimeoutException("cannot reach the " + ctx.description + "'s media driver at " +
+                    ctx.aeronDirectoryName + ": " + ex.getMessage(), ex);
+            }
+        }
+
+        final ControlClient client;
+        try
+        {
+            client = new ControlClient(ctx, aeron, ownsAeron);
+        }
+        catch (final RuntimeException ex)
+        {
+            if (ownsAeron)
+            {
+                CloseHelper.quietClose(aeron);
+            }
+            throw ex;
+        }
+
+        try
+        {
+            client.awaitConnected();
+        }
+        catch (final RuntimeException ex)
+        {
+            client.close();
+            throw ex;
+        }
+        return client;
+    }
+
+    private void awaitConnected()
+    {
+        final long deadline = System.nanoTime() + ctx.connectTimeoutNs;
+        idleStrategy.reset();
+        while (!publication.isConnected() || !subscription.isConnected())
+        {
+            if (System.nanoTime() - deadline > 0)
+            {
+                throw new ControlTimeoutException("the " + ctx.description + " is not answering: " +
+                    (publication.isConnected() ? "" : "nobody reads requests on " + ControlProtocol.CHANNEL +
+                    " stream " + ControlProtocol.REQUEST_STREAM_ID + " ") +
+                    (subscription.isConnected() ? "" : "nobody writes answers on stream " +
+                    ControlProtocol.RESPONSE_STREAM_ID) + " within " +
+                    TimeUnit.NANOSECONDS.toMillis(ctx.connectTimeoutNs) + " ms");
+            }
+            idleStrategy.idle();
+        }
+    }
+
+    /** This client's id, unique within the instance (assigned by the media driver). */
+    public long clientId()
+    {
+        return clientId;
+    }
+
+    /** A fresh correlation id, unique within the instance. */
+    public long nextCorrelationId()
+    {
+        return aeron.nextCorrelationId();
+    }
+
+    /**
+     * The buffer to encode a request into (at offset 0, with {@link #headerEncoder()}); only the thread holding the
+     * lock (see {@link #lock()}) may use it.
+     */
+    public UnsafeBuffer requestBuffer()
+    {
+        return requestBuffer;
+    }
+
+    public MessageHeaderEncoder headerEncoder()
+    {
+        return headerEncoder;
+    }
+
+    /**
+     * The lock that serialises requests: hold it from encoding into {@link #requestBuffer()} until the answer has been
+     * decoded from the returned {@link ControlResponse}.
+     */
+    public ReentrantLock lock()
+    {
+        return lock;
+    }
+
+    /**
+     * Sends the request of {@code length} bytes in {@link #requestBuffer()} and waits for its answer.
+     *
+     * @param correlationId the correlation id encoded in the request
+     * @return the answer, valid until the next request; check it with {@link ControlResponse#expect(int)}
+     * @throws ControlTimeoutException when the request cannot be sent or no answer comes in time
+     */
+    public ControlResponse request(final long correlationId, final int length)
+    {
+        lock.lock();
+        try
+        {
+            final long deadline = System.nanoTime() + ctx.requestTimeoutNs;
+            offer(length, deadline);
+
+            awaitedCorrelationId = correlationId;
+            answered = false;
+            idleStrategy.reset();
+            try
+            {
+                while (!answered)
+                {
+                    final int fragments = subscription.poll(assembler, 16);
+                    if (answered)
+                    {
+                        break;
+                    }
+                    if (System.nanoTime() - deadline > 0)
+                    {
+                        throw new ControlTimeoutException("no answer from the " + ctx.description + " within " +
+                            TimeUnit.NANOSECONDS.toMillis(ctx.requestTimeoutNs) + " ms (request template " +
+                            requestBuffer.getShort(2) + ", correlation id " + correlationId + ")" +
+                            (subscription.isConnected() ? "" : ": it has gone away"));
+                    }
+                    idleStrategy.idle(fragments);
+                }
+            }
+            finally
+            {
+                awaitedCorrelationId = 0;
+            }
+            return response;
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Delivers unasked messages that have arrived to the listener, without waiting.
+     *
+     * @return fragments read
+     */
+    public int poll()
+    {
+        if (!lock.tryLock())
+        {
+            return 0;
+        }
+        try
+        {
+            return subscription.poll(assembler, 16);
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /** Whether the card driver's answer stream is still there. */
+    public boolean isConnected()
+    {
+        return !aeron.isClosed() && subscription.isConnected() && publication.isConnected();
+    }
+
+    /** Answers that arrived after their request had timed out. */
+    public long lateAnswers()
+    {
+        return lateAnswers;
+    }
+
+    /** Messages on the answer stream that failed validation. */
+    public long invalidMessages()
+    {
+        return invalidMessages;
+    }
+
+    /** Why the last invalid message was invalid. */
+    public String lastInvalidMessage()
+    {
+        return lastInvalidMessage;
+    }
+
+    public void close()
+    {
+        lock.lock();
+        try
+        {
+            if (ownsAeron)
+            {
+                CloseHelper.quietClose(aeron);
+            }
+            else
+            {
+                CloseHelper.quietCloseAll(subscription, publication);
+            }
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    private void offer(final int length, final long deadline)
+    {
+        idleStrategy.reset();
+        while (true)
+        {
+            final long result = publication.offer(requestBuffer, 0, length);
+            if (result > 0)
+            {
+                return;
+            }
+            if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED)
+            {
+                throw new ControlTimeoutException("cannot send to the " + ctx.description + ": publication " +
+                    (result == Publication.CLOSED ? "closed" : "at its maximum position"));
+            }
+            if (System.nanoTime() - deadline > 0)
+            {
+                throw new ControlTimeoutException("cannot send to the " + ctx.description + " within " +
+                    TimeUnit.NANOSECONDS.toMillis(ctx.requestTimeoutNs) + " ms: " +
+                    (result == Publication.NOT_CONNECTED ? "nobody reads the request stream" : "back pressure"));
+            }
+            idleStrategy.idle();
+        }
+    }
+
+    private void onFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
+    {
+        final ErrorCode invalid = validator.validate(buffer, offset, length);
+        if (invalid != null)
+        {
+            invalidMessages++;
+            lastInvalidMessage = validator.lastError();
+            return;
+        }
+        if (length < CLIENT_ID_OFFSET + 8)
+        {
+            invalidMessages++;
+            lastInvalidMessage = "message of " + length + " bytes has no client id";
+            return;
+        }
+
+        final long messageClientId = buffer.getLong(offset + CLIENT_ID_OFFSET, java.nio.ByteOrder.LITTLE_ENDIAN);
+        if (messageClientId != clientId)
+        {
+            return;
+        }
+
+        final long correlationId = buffer.getLong(offset + CORRELATION_ID_OFFSET, java.nio.ByteOrder.LITTLE_ENDIAN);
+        if (correlationId == 0)
+        {
+            unasked.set(buffer, offset, length, validator);
+            ctx.listener.onUnaskedMessage(unasked);
+        }
+        else if (correlationId == awaitedCorrelationId && !answered)
+        {
+            response.set(buffer, offset, length, validator);
+            answered = true;
+        }
+        else
+        {
+            lateAnswers++;
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package io.nicq.proto;
+
+import io.nicq.proto.sbe.ErrorCode;
+import io.nicq.proto.sbe.ErrorDecoder;
+import io.nicq.proto.sbe.MessageHeaderDecoder;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * One received control message, copied out of the Aeron log so it stays valid until the next receive: its template,
+ * and where its body starts, ready for a generated decoder's {@code wrap(buffer(), bodyOffset(), blockLength(),
+ * version())}.
+ */
+public final class ControlResponse
+{
+    private final UnsafeBuffer buffer = new UnsafeBuffer(new byte[ControlProtocol.MAX_MESSAGE_LENGTH]);
+    private final ErrorDecoder errorDecoder = new ErrorDecoder();
+    private int templateId;
+    private int blockLength;
+    private int version;
+    private int length;
+
+    void set(final DirectBuffer source, final int offset, final int length, final ControlMessageValidator validator)
+    {
+        buffer.putBytes(0, source, offset, length);
+        this.length = length;
+        this.templateId = validator.templateId();
+        this.blockLength = validator.blockLength();
+        this.version = validator.version();
+    }
+
+    public int templateId()
+    {
+        return templateId;
+    }
+
+    public DirectBuffer buffer()
+    {
+        return buffer;
+    }
+
+    /** Offset of the message body (after the SBE header) in {@link #buffer()}. */
+    public int bodyOffset()
+    {
+        return MessageHeaderDecoder.ENCODED_LENGTH;
+    }
+
+    public int blockLength()
+    {
+        return blockLength;
+    }
+
+    public int version()
+    {
+        return version;
+    }
+
+    /** Bytes of the whole message, header included. */
+    public int length()
+    {
+        return length;
+    }
+
+    public boolean isError()
+    {
+        return templateId == ErrorDecoder.TEMPLATE_ID;
+    }
+
+    /**
+     * Checks that the answer is the one expected: an {@code Error} becomes a {@link ControlException} with its code and
+     * message, any other unexpected template a {@link ControlException} with {@code INTERNAL_ERROR}.
+     *
+     * @return this, for chaining
+     */
+    public ControlResponse expect(final int expectedTemplateId)
+    {
+        if (templateId == expectedTemplateId)
+        {
+            return this;
+        }
+        if (isError())
+        {
+            errorDecoder.wrap(buffer, bodyOffset(), blockLength, version);
+            final ErrorCode code = errorDecoder.code();
+            throw new ControlException(code, errorDecoder.message());
+        }
+        throw new ControlException(ErrorCode.INTERNAL_ERROR,
+            "expected template " + expectedTemplateId + " but the card driver answered with template " + templateId);
+    }
+}

@@ -1,0 +1,237 @@
+package io.nicq.proto;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import io.aeron.Aeron;
+import io.aeron.Publication;
+import io.aeron.Subscription;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import io.nicq.proto.sbe.*;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * ControlClient against a scripted responder on a real media driver: answers are matched by client and correlation
+ * id, late answers and other clients' answers are skipped, unasked messages reach the listener, silence times out.
+ */
+class ControlClientTest
+{
+    @TempDir
+    Path dir;
+
+    private MediaDriver driver;
+    private Aeron responderAeron;
+    private Thread responder;
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final List<ControlResponse> unasked = new ArrayList<>();
+
+    @BeforeEach
+    void start()
+    {
+        driver = MediaDriver.launch(new MediaDriver.Context()
+            .aeronDirectoryName(dir.resolve("aeron").toString())
+            .threadingMode(ThreadingMode.SHARED)
+            .sharedIdleStrategy(new SleepingMillisIdleStrategy(1))
+            .ipcTermBufferLength(64 * 1024)
+            .dirDeleteOnStart(true)
+            .dirDeleteOnShutdown(true));
+        responderAeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName()));
+        final Subscription requests = responderAeron.addSubscription(ControlProtocol.CHANNEL, ControlProtocol.REQUEST_STREAM_ID);
+        final Publication answers = responderAeron.addPublication(ControlProtocol.CHANNEL, ControlProtocol.RESPONSE_STREAM_ID);
+        responder = new Thread(() -> respond(requests, answers), "responder");
+        responder.start();
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException
+    {
+        running.set(false);
+        responder.join(5000);
+        CloseHelper.quietCloseAll(responderAeron, driver);
+    }
+
+    /**
+     * Heartbeat: answered with HeartbeatAck, preceded by an answer for another client and a stale answer.
+     * QueryStats: answered with an Error. Disconnect: never answered; instead an unasked QueueRevoked is sent.
+     */
+    private void respond(final Subscription requests, final Publication answers)
+    {
+        final UnsafeBuffer out = new UnsafeBuffer(new byte[1024]);
+        final MessageHeaderEncoder header = new MessageHeaderEncoder();
+        final MessageHeaderDecoder inHeader = new MessageHeaderDecoder();
+        final HeartbeatDecoder heartbeat = new HeartbeatDecoder();
+        final SleepingMillisIdleStrategy idle = new SleepingMillisIdleStrategy(1);
+        while (running.get())
+        {
+            final int read = requests.poll((buffer, offset, length, h) ->
+            {
+                inHeader.wrap(buffer, offset);
+                heartbeat.wrap(buffer, offset + 8, inHeader.blockLength(), inHeader.version());
+                final long correlationId = heartbeat.correlationId();
+                final long clientId = heartbeat.clientId();
+                switch (inHeader.templateId())
+                {
+                    case HeartbeatDecoder.TEMPLATE_ID ->
+                    {
+                        new HeartbeatAckEncoder().wrapAndApplyHeader(out, 0, header).correlationId(correlationId).clientId(clientId + 1);
+                        send(answers, out, 8 + HeartbeatAckEncoder.BLOCK_LENGTH);
+                        new HeartbeatAckEncoder().wrapAndApplyHeader(out, 0, header).correlationId(correlationId - 1000).clientId(clientId);
+                        send(answers, out, 8 + HeartbeatAckEncoder.BLOCK_LENGTH);
+                        new HeartbeatAckEncoder().wrapAndApplyHeader(out, 0, header).correlationId(correlationId).clientId(clientId);
+                        send(answers, out, 8 + HeartbeatAckEncoder.BLOCK_LENGTH);
+                    }
+                    case QueryStatsDecoder.TEMPLATE_ID ->
+                    {
+                        final ErrorEncoder e = new ErrorEncoder().wrapAndApplyHeader(out, 0, header);
+                        e.correlationId(correlationId).clientId(clientId).code(ErrorCode.NOT_CONNECTED).message("who are you?");
+                        send(answers, out, 8 + e.encodedLength());
+                    }
+                    case DisconnectDecoder.TEMPLATE_ID ->
+                    {
+                        final QueueRevokedEncoder e = new QueueRevokedEncoder().wrapAndApplyHeader(out, 0, header);
+                        e.correlationId(0).clientId(clientId).queueId(5).reason(ErrorCode.QUEUE_DRIVER_FAILED).message("gone");
+                        send(answers, out, 8 + e.encodedLength());
+                        out.putInt(0, 0xDEADBEEF);
+                        send(answers, out, 3);
+                    }
+                    default -> { }
+                }
+            }, 10);
+            idle.idle(read);
+        }
+    }
+
+    private static void send(final Publication publication, final UnsafeBuffer buffer, final int length)
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (publication.offer(buffer, 0, length) < 0)
+        {
+            if (System.nanoTime() > deadline)
+            {
+                throw new IllegalStateException("responder could not send");
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    private ControlClient connect()
+    {
+        return ControlClient.connect(new ControlClient.Context()
+            .aeronDirectoryName(driver.aeronDirectoryName())
+            .requestTimeout(500, TimeUnit.MILLISECONDS)
+            .listener(message ->
+            {
+                final ControlResponse copy = message;
+                unasked.add(copy);
+                assertEquals(QueueRevokedDecoder.TEMPLATE_ID, copy.templateId());
+            })
+            .description("test responder"));
+    }
+
+    @Test
+    void answerIsMatchedByClientAndCorrelationId()
+    {
+        try (ControlClient client = connect())
+        {
+            final long correlationId = client.nextCorrelationId();
+            final int length = 8 + new HeartbeatEncoder().wrapAndApplyHeader(client.requestBuffer(), 0, client.headerEncoder())
+                .correlationId(correlationId).clientId(client.clientId()).encodedLength();
+            final ControlResponse answer = client.request(correlationId, length).expect(HeartbeatAckDecoder.TEMPLATE_ID);
+            final HeartbeatAckDecoder ack = new HeartbeatAckDecoder()
+                .wrap(answer.buffer(), answer.bodyOffset(), answer.blockLength(), answer.version());
+            assertEquals(correlationId, ack.correlationId());
+            assertEquals(client.clientId(), ack.clientId());
+            assertEquals(1, client.lateAnswers(), "the stale answer is counted, the other client's is not");
+        }
+    }
+
+    @Test
+    void errorAnswerBecomesControlException()
+    {
+        try (ControlClient client = connect())
+        {
+            final long correlationId = client.nextCorrelationId();
+            new QueryStatsEncoder().wrapAndApplyHeader(client.requestBuffer(), 0, client.headerEncoder())
+                .correlationId(correlationId).clientId(client.clientId());
+            final ControlResponse answer = client.request(correlationId, 8 + QueryStatsEncoder.BLOCK_LENGTH);
+            final ControlException ex = assertThrows(ControlException.class, () -> answer.expect(StatsDecoder.TEMPLATE_ID));
+            assertEquals(ErrorCode.NOT_CONNECTED, ex.code());
+            assertEquals("who are you?", ex.getMessage());
+        }
+    }
+
+    @Test
+    void silenceTimesOutAndUnaskedMessagesReachTheListener()
+    {
+        try (ControlClient client = connect())
+        {
+            final long correlationId = client.nextCorrelationId();
+            new DisconnectEncoder().wrapAndApplyHeader(client.requestBuffer(), 0, client.headerEncoder())
+                .correlationId(correlationId).clientId(client.clientId());
+            final ControlTimeoutException ex = assertThrows(ControlTimeoutException.class,
+                () -> client.request(correlationId, 8 + DisconnectEncoder.BLOCK_LENGTH));
+            assertTrue(ex.getMessage().startsWith("no answer from the test responder within 500 ms"), ex.getMessage());
+            assertEquals(1, unasked.size());
+            assertEquals(1, client.invalidMessages());
+            assertTrue(client.lastInvalidMessage().startsWith("truncated"), client.lastInvalidMessage());
+        }
+    }
+
+    @Test
+    void noMediaDriverIsAClearError() throws Exception
+    {
+        final Path empty = Files.createDirectories(dir.resolve("nothing-here"));
+        final ControlTimeoutException ex = assertThrows(ControlTimeoutException.class, () -> ControlClient.connect(
+            new ControlClient.Context().aeronDirectoryName(empty.toString()).description("card driver of instance x")));
+        assertEquals("no card driver of instance x is running: no media driver at " + empty, ex.getMessage());
+    }
+
+    @Test
+    void everyMessageStartsWithCorrelationIdThenClientId()
+    {
+        // ControlClient matches answers without decoding them; the schema must keep this layout for every message.
+        assertEquals(0, ConnectEncoder.correlationIdEncodingOffset());
+        assertEquals(8, ConnectEncoder.clientIdEncodingOffset());
+        final int[][] offsets = {
+            {DisconnectEncoder.correlationIdEncodingOffset(), DisconnectEncoder.clientIdEncodingOffset()},
+            {RequestQueueEncoder.correlationIdEncodingOffset(), RequestQueueEncoder.clientIdEncodingOffset()},
+            {ReleaseQueueEncoder.correlationIdEncodingOffset(), ReleaseQueueEncoder.clientIdEncodingOffset()},
+            {RegisterFilterEncoder.correlationIdEncodingOffset(), RegisterFilterEncoder.clientIdEncodingOffset()},
+            {DeregisterFilterEncoder.correlationIdEncodingOffset(), DeregisterFilterEncoder.clientIdEncodingOffset()},
+            {ResolveNeighbourEncoder.correlationIdEncodingOffset(), ResolveNeighbourEncoder.clientIdEncodingOffset()},
+            {HeartbeatEncoder.correlationIdEncodingOffset(), HeartbeatEncoder.clientIdEncodingOffset()},
+            {QueryStatsEncoder.correlationIdEncodingOffset(), QueryStatsEncoder.clientIdEncodingOffset()},
+            {AttachQueueDriverEncoder.correlationIdEncodingOffset(), AttachQueueDriverEncoder.clientIdEncodingOffset()},
+            {ConnectedEncoder.correlationIdEncodingOffset(), ConnectedEncoder.clientIdEncodingOffset()},
+            {DisconnectedEncoder.correlationIdEncodingOffset(), DisconnectedEncoder.clientIdEncodingOffset()},
+            {QueueGrantedEncoder.correlationIdEncodingOffset(), QueueGrantedEncoder.clientIdEncodingOffset()},
+            {QueueReleasedEncoder.correlationIdEncodingOffset(), QueueReleasedEncoder.clientIdEncodingOffset()},
+            {FilterRegisteredEncoder.correlationIdEncodingOffset(), FilterRegisteredEncoder.clientIdEncodingOffset()},
+            {FilterDeregisteredEncoder.correlationIdEncodingOffset(), FilterDeregisteredEncoder.clientIdEncodingOffset()},
+            {NeighbourEncoder.correlationIdEncodingOffset(), NeighbourEncoder.clientIdEncodingOffset()},
+            {HeartbeatAckEncoder.correlationIdEncodingOffset(), HeartbeatAckEncoder.clientIdEncodingOffset()},
+            {StatsEncoder.correlationIdEncodingOffset(), StatsEncoder.clientIdEncodingOffset()},
+            {QueueDriverAttachedEncoder.correlationIdEncodingOffset(), QueueDriverAttachedEncoder.clientIdEncodingOffset()},
+            {ErrorEncoder.correlationIdEncodingOffset(), ErrorEncoder.clientIdEncodingOffset()},
+            {QueueRevokedEncoder.correlationIdEncodingOffset(), QueueRevokedEncoder.clientIdEncodingOffset()},
+        };
+        for (final int[] pair : offsets)
+        {
+            assertEquals(0, pair[0]);
+            assertEquals(8, pair[1]);
+        }
+    }
+}
