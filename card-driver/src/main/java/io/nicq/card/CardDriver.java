@@ -1,0 +1,742 @@
+package io.nicq.card;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import io.aeron.Aeron;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import io.nicq.ixgbe.Nic;
+import io.nicq.ixgbe.SimulatedDmaAllocator;
+import io.nicq.proto.ControlProtocol;
+import io.nicq.proto.InstancePaths;
+import org.agrona.CloseHelper;
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
+
+/**
+ * The card driver: owns one 82599 (simulated or real) for one nicq instance. It claims the instance directory,
+ * initialises the card ({@link CardInit}), starts the control plane (an embedded Aeron media driver unless told to
+ * use another, and the {@link CardDriverConductor} that serves the SBE control protocol), runs the default queue
+ * (queue 0: ARP, ICMP echo, neighbour resolution) and supervises the queue drivers of the queues it grants.
+ * <pre>
+ *   try (CardDriver driver = CardDriver.launch(new CardDriver.Context()
+ *       .instance("a").nicSpec("sim:card0").ipv4("10.0.0.1/24")))
+ *   {
+ *       ... clients connect to InstancePaths.of("a").aeronDir() ...
+ *   }
+ * </pre>
+ * {@link #close()} revokes every queue, clears the filters, stops the queue drivers and removes the instance's files.
+ * Embedded use (tests, the demo) and the {@code nicq card-driver} command are the same code.
+ */
+public final class CardDriver implements AutoCloseable
+{
+    private final Context ctx;
+    private final CardLog log;
+    private InstanceDirectory directory;
+    private Nic nic;
+    private boolean ownsNic;
+    private CountersFile countersFile;
+    private MediaDriver mediaDriver;
+    private Aeron aeron;
+    private CardDriverConductor conductor;
+    private AgentRunner conductorRunner;
+    private long mac;
+    private volatile boolean closed;
+
+    private CardDriver(final Context ctx)
+    {
+        this.ctx = ctx;
+        this.log = new CardLog(ctx.out(), ctx.instance());
+    }
+
+    /**
+     * Starts a card driver; returns once the card is initialised, the link is up and the control server runs.
+     *
+     * @throws IllegalStateException or {@link io.nicq.ixgbe.DeviceTimeoutException} naming what failed; everything
+     *                               acquired so far is released
+     */
+    public static CardDriver launch(final Context ctx)
+    {
+        ctx.conclude();
+        final CardDriver driver = new CardDriver(ctx);
+        try
+        {
+            driver.start();
+            return driver;
+        }
+        catch (final RuntimeException ex)
+        {
+            driver.close();
+            throw ex;
+        }
+    }
+
+    private void start()
+    {
+        final InstancePaths paths = ctx.paths();
+        log.info("starting: instance " + paths.instance() + " at " + paths.root() + ", card " + ctx.nicSpec() +
+            ", address " + Addresses.ipv4ToString(ctx.ipv4()) + "/" + ctx.prefixLength() +
+            (ctx.gateway() != 0 ? ", gateway " + Addresses.ipv4ToString(ctx.gateway()) : "") +
+            ", queue drivers as " + ctx.queueDriverMode().name().toLowerCase());
+        directory = InstanceDirectory.claim(paths, log);
+
+        ownsNic = ctx.nic() == null;
+        nic = ownsNic ? Nic.open(ctx.nicSpec()) : ctx.nic();
+        log.info("mapped BAR0 of " + nic.bar().description() + ", DMA through " + nic.dma().description());
+        if (nic.dma() instanceof SimulatedDmaAllocator simulated)
+        {
+            final int reclaimed = simulated.iommu().reclaimDead();
+            if (reclaimed > 0)
+            {
+                log.info("released " + reclaimed + " IOMMU entries of processes that have died");
+            }
+        }
+
+        mac = new CardInit(nic.bar(), ctx, log).run();
+
+        countersFile = CountersFile.create(paths.countersFile(), ProcessHandle.current().pid());
+        final CardCounters counters = new CardCounters(countersFile.manager());
+
+        final String aeronDir;
+        if (ctx.aeronDirectoryName() == null)
+        {
+            mediaDriver = MediaDriver.launch(new MediaDriver.Context()
+                .aeronDirectoryName(paths.aeronDir().toString())
+                .threadingMode(ThreadingMode.SHARED)
+                .sharedIdleStrategy(ctx.mediaDriverIdleStrategy())
+                .ipcTermBufferLength(ctx.ipcTermBufferLength())
+                .clientLivenessTimeoutNs(ctx.aeronClientLivenessTimeoutNs())
+                .dirDeleteOnStart(true)
+                .dirDeleteOnShutdown(true)
+                .warnIfDirectoryExists(false)
+                .errorHandler(ex -> log.warnLimited("media driver: " + ex)));
+            aeronDir = mediaDriver.aeronDirectoryName();
+            log.info("embedded media driver at " + aeronDir + " (shared thread, IPC terms of " +
+                ctx.ipcTermBufferLength() / 1024 + " KiB)");
+        }
+        else
+        {
+            aeronDir = ctx.aeronDirectoryName();
+            log.info("using the media driver at " + aeronDir);
+        }
+        aeron = Aeron.connect(new Aeron.Context()
+            .aeronDirectoryName(aeronDir)
+            .useConductorAgentInvoker(true)
+            .errorHandler(ex -> log.warnLimited("aeron client: " + ex))
+            .subscriberErrorHandler(ex -> log.warnLimited("control server: " + ex)));
+
+        conductor = new CardDriverConductor(ctx, log, nic, mac, aeron, counters, countersFile);
+        conductor.startDefaultQueue();
+        conductorRunner = new AgentRunner(ctx.conductorIdleStrategy(), ctx.errorHandler(log), null, conductor);
+        AgentRunner.startOnThread(conductorRunner);
+        log.info("control server on " + ControlProtocol.CHANNEL + " streams " + ControlProtocol.REQUEST_STREAM_ID +
+            "/" + ControlProtocol.RESPONSE_STREAM_ID + "; ready: MAC " + Addresses.macToString(mac) + ", " +
+            Addresses.ipv4ToString(ctx.ipv4()) + "/" + ctx.prefixLength());
+    }
+
+    public Context context()
+    {
+        return ctx;
+    }
+
+    /** The card's MAC address (first octet most significant). */
+    public long mac()
+    {
+        return mac;
+    }
+
+    /** The card as the card driver opened it. */
+    public Nic nic()
+    {
+        return nic;
+    }
+
+    /** The Aeron directory clients connect to. */
+    public String aeronDirectoryName()
+    {
+        return aeron.context().aeronDirectoryName();
+    }
+
+    /** The conductor, for tests that look at the queue and filter tables (read them from its thread only). */
+    CardDriverConductor conductor()
+    {
+        return conductor;
+    }
+
+    public boolean isClosed()
+    {
+        return closed;
+    }
+
+    /**
+     * Stops: revokes every queue (clients are told), clears the filters and the ARP filter, disables the queues,
+     * stops the queue drivers, closes the control plane and removes the instance's files. Idempotent.
+     */
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        final boolean started = directory != null;
+        if (started)
+        {
+            log.info("stopping");
+        }
+        try
+        {
+            CloseHelper.quietClose(conductorRunner);     // the conductor's onClose does the orderly teardown
+            if (conductorRunner == null && conductor != null)
+            {
+                conductor.onClose();
+            }
+        }
+        finally
+        {
+            CloseHelper.quietCloseAll(aeron, mediaDriver);
+            if (countersFile != null)
+            {
+                countersFile.markShutdown();
+                countersFile.close();
+            }
+            if (ownsNic)
+            {
+                CloseHelper.quietClose(nic);
+            }
+            CloseHelper.quietClose(directory);
+            if (started)
+            {
+                log.info("stopped");
+            }
+        }
+    }
+
+    /**
+     * Configuration of a card driver, with defaults. Required: {@link #ipv4(int, int)} (or {@link #ipv4(String)}).
+     */
+    public static final class Context
+    {
+        /** Default instance name. */
+        public static final String DEFAULT_INSTANCE = "default";
+        /** Default card: the simulated card named card0. */
+        public static final String DEFAULT_NIC = "sim:card0";
+        public static final int DEFAULT_MTU = 1500;
+        public static final int DEFAULT_IPC_TERM_BUFFER_LENGTH = 256 * 1024;
+
+        private String instance = DEFAULT_INSTANCE;
+        private Path baseDir;
+        private InstancePaths paths;
+        private String nicSpec = DEFAULT_NIC;
+        private Nic nic;
+        private int ipv4;
+        private int prefixLength = 24;
+        private int gateway;
+        private int mtu = DEFAULT_MTU;
+        private QueueDriverMode queueDriverMode = QueueDriverMode.PROCESS;
+        private String aeronDirectoryName;
+        private int ipcTermBufferLength = DEFAULT_IPC_TERM_BUFFER_LENGTH;
+        private long aeronClientLivenessTimeoutNs = TimeUnit.SECONDS.toNanos(5);
+        private IdleStrategy conductorIdleStrategy;
+        private IdleStrategy mediaDriverIdleStrategy;
+        private Supplier<IdleStrategy> queueDriverIdleStrategySupplier;
+        private String queueDriverIdle = "backoff";
+        private long clientTimeoutNs = TimeUnit.MILLISECONDS.toNanos(ControlProtocol.DEFAULT_CLIENT_TIMEOUT_MS);
+        private long livenessCheckIntervalNs = TimeUnit.MILLISECONDS.toNanos(100);
+        private long statsIntervalNs = TimeUnit.MILLISECONDS.toNanos(100);
+        private long resetTimeoutNs = TimeUnit.SECONDS.toNanos(1);
+        private long eepromTimeoutNs = TimeUnit.SECONDS.toNanos(1);
+        private long dmaInitTimeoutNs = TimeUnit.SECONDS.toNanos(1);
+        private long linkTimeoutNs = TimeUnit.SECONDS.toNanos(10);
+        private long queueEnableTimeoutNs = TimeUnit.SECONDS.toNanos(1);
+        private long queueDriverStartTimeoutNs = TimeUnit.SECONDS.toNanos(30);
+        private long queueDriverStopTimeoutNs = TimeUnit.SECONDS.toNanos(2);
+        private long neighbourTimeoutNs = TimeUnit.SECONDS.toNanos(1);
+        private int neighbourRetries = 3;
+        private long neighbourLifetimeNs = TimeUnit.SECONDS.toNanos(60);
+        private int defaultRingSize = 512;
+        private int defaultSlotCount = 2048;
+        private Path logDir;
+        private PrintStream out = System.out;
+        private ErrorHandler errorHandler;
+        private FilterOverflow filterOverflow = FilterOverflow.REFUSE;
+        private boolean concluded;
+
+        /** Checks and completes the configuration; {@link CardDriver#launch} calls it. */
+        public Context conclude()
+        {
+            if (concluded)
+            {
+                return this;
+            }
+            if (ipv4 == 0)
+            {
+                throw new IllegalArgumentException("the card needs an IPv4 address (--ip 10.0.0.1/24)");
+            }
+            if (prefixLength < 1 || prefixLength > 32)
+            {
+                throw new IllegalArgumentException("prefix length " + prefixLength + " is outside 1..32");
+            }
+            if (gateway != 0 && (gateway & Addresses.netmask(prefixLength)) !=
+                (ipv4 & Addresses.netmask(prefixLength)))
+            {
+                throw new IllegalArgumentException("gateway " + Addresses.ipv4ToString(gateway) + " is not on " +
+                    Addresses.ipv4ToString(ipv4 & Addresses.netmask(prefixLength)) + "/" + prefixLength);
+            }
+            if (mtu < 68 || mtu > 1500)
+            {
+                throw new IllegalArgumentException("MTU " + mtu + " is outside 68..1500 (2 KiB buffers, no jumbo)");
+            }
+            paths = baseDir == null ? InstancePaths.of(instance) : InstancePaths.of(instance, baseDir);
+            if (conductorIdleStrategy == null)
+            {
+                // Control traffic: spin briefly for a burst of requests, then sleep up to 1 ms; never a whole core.
+                conductorIdleStrategy = new BackoffIdleStrategy(
+                    10, 20, TimeUnit.MICROSECONDS.toNanos(10), TimeUnit.MILLISECONDS.toNanos(1));
+            }
+            if (mediaDriverIdleStrategy == null)
+            {
+                mediaDriverIdleStrategy = new SleepingMillisIdleStrategy(1);
+            }
+            if (logDir == null)
+            {
+                logDir = Path.of(System.getProperty("java.io.tmpdir"), "nicq-logs", instance);
+            }
+            concluded = true;
+            return this;
+        }
+
+        /** Instance name: the directory under the nicq root; default "default". */
+        public Context instance(final String instance)
+        {
+            this.instance = InstancePaths.validateName("instance", instance);
+            return this;
+        }
+
+        public String instance()
+        {
+            return instance;
+        }
+
+        /** Directory holding all instances; default {@code /dev/shm/nicq} or the {@code nicq.dir} property. */
+        public Context baseDir(final Path baseDir)
+        {
+            this.baseDir = baseDir;
+            return this;
+        }
+
+        public Path baseDir()
+        {
+            return baseDir;
+        }
+
+        /** The instance's files (after {@link #conclude()}). */
+        public InstancePaths paths()
+        {
+            return paths;
+        }
+
+        /** The card: sim:NAME, pci:ADDRESS or vfio:ADDRESS; default sim:card0. */
+        public Context nicSpec(final String nicSpec)
+        {
+            this.nicSpec = nicSpec;
+            return this;
+        }
+
+        public String nicSpec()
+        {
+            return nic != null ? nic.spec() : nicSpec;
+        }
+
+        /** A card opened by the caller (tests); not closed by the card driver. Overrides {@link #nicSpec}. */
+        public Context nic(final Nic nic)
+        {
+            this.nic = nic;
+            return this;
+        }
+
+        public Nic nic()
+        {
+            return nic;
+        }
+
+        /** The card's address and prefix length, host order. */
+        public Context ipv4(final int ipv4, final int prefixLength)
+        {
+            this.ipv4 = ipv4;
+            this.prefixLength = prefixLength;
+            return this;
+        }
+
+        /** The card's address as {@code a.b.c.d/n}. */
+        public Context ipv4(final String addressWithPrefix)
+        {
+            final Addresses.Ipv4WithPrefix parsed = Addresses.Ipv4WithPrefix.parse(addressWithPrefix);
+            return ipv4(parsed.address(), parsed.prefixLength());
+        }
+
+        public int ipv4()
+        {
+            return ipv4;
+        }
+
+        public int prefixLength()
+        {
+            return prefixLength;
+        }
+
+        /** Default gateway (host order), 0 for none: where ResolveNeighbour goes for addresses off the subnet. */
+        public Context gateway(final int gateway)
+        {
+            this.gateway = gateway;
+            return this;
+        }
+
+        public int gateway()
+        {
+            return gateway;
+        }
+
+        /** IP MTU told to clients; default 1500. */
+        public Context mtu(final int mtu)
+        {
+            this.mtu = mtu;
+            return this;
+        }
+
+        public int mtu()
+        {
+            return mtu;
+        }
+
+        /** Where queue drivers of PROCESS/THREAD requests run; default PROCESS. INLINE requests are never affected. */
+        public Context queueDriverMode(final QueueDriverMode queueDriverMode)
+        {
+            this.queueDriverMode = queueDriverMode;
+            return this;
+        }
+
+        public QueueDriverMode queueDriverMode()
+        {
+            return queueDriverMode;
+        }
+
+        /** Use the media driver at this directory instead of embedding one (clients must be told where it is). */
+        public Context aeronDirectoryName(final String aeronDirectoryName)
+        {
+            this.aeronDirectoryName = aeronDirectoryName;
+            return this;
+        }
+
+        public String aeronDirectoryName()
+        {
+            return aeronDirectoryName;
+        }
+
+        /** Term length of IPC publications of the embedded media driver; default 256 KiB (control traffic). */
+        public Context ipcTermBufferLength(final int ipcTermBufferLength)
+        {
+            this.ipcTermBufferLength = ipcTermBufferLength;
+            return this;
+        }
+
+        public int ipcTermBufferLength()
+        {
+            return ipcTermBufferLength;
+        }
+
+        /** How long the embedded media driver keeps a silent Aeron client (a killed client's subscription). */
+        public Context aeronClientLivenessTimeoutNs(final long aeronClientLivenessTimeoutNs)
+        {
+            this.aeronClientLivenessTimeoutNs = aeronClientLivenessTimeoutNs;
+            return this;
+        }
+
+        public long aeronClientLivenessTimeoutNs()
+        {
+            return aeronClientLivenessTimeoutNs;
+        }
+
+        /** How the conductor idles; default backs off to 1 ms sleeps. */
+        public Context conductorIdleStrategy(final IdleStrategy conductorIdleStrategy)
+        {
+            this.conductorIdleStrategy = conductorIdleStrategy;
+            return this;
+        }
+
+        public IdleStrategy conductorIdleStrategy()
+        {
+            return conductorIdleStrategy;
+        }
+
+        /** How the embedded media driver's shared thread idles; default 1 ms sleeps. */
+        public Context mediaDriverIdleStrategy(final IdleStrategy mediaDriverIdleStrategy)
+        {
+            this.mediaDriverIdleStrategy = mediaDriverIdleStrategy;
+            return this;
+        }
+
+        public IdleStrategy mediaDriverIdleStrategy()
+        {
+            return mediaDriverIdleStrategy;
+        }
+
+        /** Idle strategy name for queue drivers (busy, yield, backoff, sleep); default backoff. */
+        public Context queueDriverIdle(final String queueDriverIdle)
+        {
+            this.queueDriverIdle = queueDriverIdle;
+            return this;
+        }
+
+        public String queueDriverIdle()
+        {
+            return queueDriverIdle;
+        }
+
+        /** A client silent for longer loses its queues and filters; default {@code DEFAULT_CLIENT_TIMEOUT_MS}. */
+        public Context clientTimeoutNs(final long clientTimeoutNs)
+        {
+            this.clientTimeoutNs = clientTimeoutNs;
+            return this;
+        }
+
+        public long clientTimeoutNs()
+        {
+            return clientTimeoutNs;
+        }
+
+        /** How often client pids and heartbeats and queue driver deadlines are checked; default 100 ms. */
+        public Context livenessCheckIntervalNs(final long livenessCheckIntervalNs)
+        {
+            this.livenessCheckIntervalNs = livenessCheckIntervalNs;
+            return this;
+        }
+
+        public long livenessCheckIntervalNs()
+        {
+            return livenessCheckIntervalNs;
+        }
+
+        /** How often the card's statistics are read into the counters; default 100 ms. */
+        public Context statsIntervalNs(final long statsIntervalNs)
+        {
+            this.statsIntervalNs = statsIntervalNs;
+            return this;
+        }
+
+        public long statsIntervalNs()
+        {
+            return statsIntervalNs;
+        }
+
+        /** Wait for CTRL.RST to clear; default 1 s. */
+        public Context resetTimeoutNs(final long resetTimeoutNs)
+        {
+            this.resetTimeoutNs = resetTimeoutNs;
+            return this;
+        }
+
+        public long resetTimeoutNs()
+        {
+            return resetTimeoutNs;
+        }
+
+        /** Wait for EEC.ARD; default 1 s. */
+        public Context eepromTimeoutNs(final long eepromTimeoutNs)
+        {
+            this.eepromTimeoutNs = eepromTimeoutNs;
+            return this;
+        }
+
+        public long eepromTimeoutNs()
+        {
+            return eepromTimeoutNs;
+        }
+
+        /** Wait for RDRXCTL.DMAIDONE; default 1 s. */
+        public Context dmaInitTimeoutNs(final long dmaInitTimeoutNs)
+        {
+            this.dmaInitTimeoutNs = dmaInitTimeoutNs;
+            return this;
+        }
+
+        public long dmaInitTimeoutNs()
+        {
+            return dmaInitTimeoutNs;
+        }
+
+        /** Wait for LINKS.LINK_UP; default 10 s (as ixy). */
+        public Context linkTimeoutNs(final long linkTimeoutNs)
+        {
+            this.linkTimeoutNs = linkTimeoutNs;
+            return this;
+        }
+
+        public long linkTimeoutNs()
+        {
+            return linkTimeoutNs;
+        }
+
+        /** Wait for RXDCTL/TXDCTL.ENABLE to read back (set or clear); default 1 s. */
+        public Context queueEnableTimeoutNs(final long queueEnableTimeoutNs)
+        {
+            this.queueEnableTimeoutNs = queueEnableTimeoutNs;
+            return this;
+        }
+
+        public long queueEnableTimeoutNs()
+        {
+            return queueEnableTimeoutNs;
+        }
+
+        /** How long a granted queue waits for its queue driver to attach its rings; default 30 s (a JVM start). */
+        public Context queueDriverStartTimeoutNs(final long queueDriverStartTimeoutNs)
+        {
+            this.queueDriverStartTimeoutNs = queueDriverStartTimeoutNs;
+            return this;
+        }
+
+        public long queueDriverStartTimeoutNs()
+        {
+            return queueDriverStartTimeoutNs;
+        }
+
+        /** How long a queue driver process gets to exit after SIGTERM before SIGKILL; default 2 s. */
+        public Context queueDriverStopTimeoutNs(final long queueDriverStopTimeoutNs)
+        {
+            this.queueDriverStopTimeoutNs = queueDriverStopTimeoutNs;
+            return this;
+        }
+
+        public long queueDriverStopTimeoutNs()
+        {
+            return queueDriverStopTimeoutNs;
+        }
+
+        /** Wait for an ARP reply before asking again; default 1 s. */
+        public Context neighbourTimeoutNs(final long neighbourTimeoutNs)
+        {
+            this.neighbourTimeoutNs = neighbourTimeoutNs;
+            return this;
+        }
+
+        public long neighbourTimeoutNs()
+        {
+            return neighbourTimeoutNs;
+        }
+
+        /** ARP requests sent after the first before {@code NEIGHBOUR_TIMEOUT}; default 3. */
+        public Context neighbourRetries(final int neighbourRetries)
+        {
+            this.neighbourRetries = neighbourRetries;
+            return this;
+        }
+
+        public int neighbourRetries()
+        {
+            return neighbourRetries;
+        }
+
+        /** How long a learned neighbour is trusted; default 60 s. */
+        public Context neighbourLifetimeNs(final long neighbourLifetimeNs)
+        {
+            this.neighbourLifetimeNs = neighbourLifetimeNs;
+            return this;
+        }
+
+        public long neighbourLifetimeNs()
+        {
+            return neighbourLifetimeNs;
+        }
+
+        /** Ring size of a queue whose request says 0; default 512. */
+        public Context defaultRingSize(final int defaultRingSize)
+        {
+            this.defaultRingSize = defaultRingSize;
+            return this;
+        }
+
+        public int defaultRingSize()
+        {
+            return defaultRingSize;
+        }
+
+        /** Slot count of a queue whose request says 0; default 2048. */
+        public Context defaultSlotCount(final int defaultSlotCount)
+        {
+            this.defaultSlotCount = defaultSlotCount;
+            return this;
+        }
+
+        public int defaultSlotCount()
+        {
+            return defaultSlotCount;
+        }
+
+        /** Where queue driver processes write their output; default {@code $TMPDIR/nicq-logs/<instance>}. */
+        public Context logDir(final Path logDir)
+        {
+            this.logDir = logDir;
+            return this;
+        }
+
+        public Path logDir()
+        {
+            return logDir;
+        }
+
+        /** Where the card driver logs; default stdout. */
+        public Context out(final PrintStream out)
+        {
+            this.out = out;
+            return this;
+        }
+
+        public PrintStream out()
+        {
+            return out;
+        }
+
+        /** Errors escaping an agent; default: logged. */
+        public Context errorHandler(final ErrorHandler errorHandler)
+        {
+            this.errorHandler = errorHandler;
+            return this;
+        }
+
+        ErrorHandler errorHandler(final CardLog log)
+        {
+            return errorHandler != null ? errorHandler : ex -> log.warnLimited("error: " + ex);
+        }
+
+        /** Where filters go once the 128 5-tuple filters are in use; default: refused (NO_FILTER_SLOT). */
+        public Context filterOverflow(final FilterOverflow filterOverflow)
+        {
+            this.filterOverflow = filterOverflow;
+            return this;
+        }
+
+        public FilterOverflow filterOverflow()
+        {
+            return filterOverflow;
+        }
+
+        /** Idle strategy factory for queue driver threads; default from {@link #queueDriverIdle}. */
+        public Context queueDriverIdleStrategySupplier(final Supplier<IdleStrategy> supplier)
+        {
+            this.queueDriverIdleStrategySupplier = supplier;
+            return this;
+        }
+
+        public Supplier<IdleStrategy> queueDriverIdleStrategySupplier()
+        {
+            return queueDriverIdleStrategySupplier;
+        }
+    }
+}

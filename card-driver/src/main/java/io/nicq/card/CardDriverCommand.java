@@ -1,0 +1,114 @@
+package io.nicq.card;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+import io.nicq.queue.IdleStrategies;
+import org.agrona.concurrent.ShutdownSignalBarrier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code nicq card-driver}: runs a card driver until SIGTERM or SIGINT, then stops it in order (queues revoked and
+ * disabled, filters cleared, queue drivers stopped, files removed).
+ */
+@Command(
+    name = "card-driver",
+    mixinStandardHelpOptions = true,
+    description = {
+        "Owns an 82599 (simulated or real): global init, hardware filters, queue drivers, the control server " +
+            "(SBE on Aeron IPC), the default queue (ARP, ICMP echo, neighbour resolution) and counters.",
+        "Stops in order on SIGTERM/SIGINT; a stale instance left by kill -9 is cleaned at the next start."})
+public final class CardDriverCommand implements Callable<Integer>
+{
+    @Option(names = "--instance", defaultValue = CardDriver.Context.DEFAULT_INSTANCE,
+        description = "Instance name: the directory under the nicq root (default: ${DEFAULT-VALUE}).")
+    String instance;
+
+    @Option(names = "--nic", defaultValue = CardDriver.Context.DEFAULT_NIC,
+        description = "The card: sim:NAME, pci:ADDRESS or vfio:ADDRESS (default: ${DEFAULT-VALUE}).")
+    String nic;
+
+    @Option(names = "--ip", required = true, description = "The card's address and prefix, e.g. 10.0.0.1/24.")
+    String ip;
+
+    @Option(names = "--gateway", description = "Default gateway for neighbour resolution off the subnet.")
+    String gateway;
+
+    @Option(names = "--queue-driver-mode", defaultValue = "process",
+        description = "Where queue drivers run: process or thread (default: ${DEFAULT-VALUE}).")
+    String queueDriverMode;
+
+    @Option(names = "--aeron-dir",
+        description = "Use the media driver at this directory instead of embedding one in the instance directory.")
+    String aeronDir;
+
+    @Option(names = "--idle", defaultValue = "backoff",
+        description = "Idle strategy of queue drivers: " + IdleStrategies.NAMES + " (default: ${DEFAULT-VALUE}).")
+    String idle;
+
+    @Option(names = "--mtu", defaultValue = "1500", description = "IP MTU told to clients (default: ${DEFAULT-VALUE}).")
+    int mtu;
+
+    @Option(names = "--client-timeout-ms", defaultValue = "1000",
+        description = "A client silent this long loses its queues and filters (default: ${DEFAULT-VALUE}).")
+    long clientTimeoutMs;
+
+    @Option(names = "--link-timeout-ms", defaultValue = "10000",
+        description = "How long to wait for the link at start (default: ${DEFAULT-VALUE}).")
+    long linkTimeoutMs;
+
+    @Option(names = "--dir", description = "Root of the instances (default: /dev/shm/nicq or -Dnicq.dir).")
+    Path baseDir;
+
+    @Option(names = "--log-dir",
+        description = "Where queue driver processes log (default: $TMPDIR/nicq-logs/<instance>).")
+    Path logDir;
+
+    public Integer call()
+    {
+        final CardDriver.Context ctx = new CardDriver.Context()
+            .instance(instance)
+            .nicSpec(nic)
+            .ipv4(ip)
+            .queueDriverMode(parseMode(queueDriverMode))
+            .aeronDirectoryName(aeronDir)
+            .queueDriverIdle(checkIdle(idle))
+            .mtu(mtu)
+            .clientTimeoutNs(TimeUnit.MILLISECONDS.toNanos(clientTimeoutMs))
+            .linkTimeoutNs(TimeUnit.MILLISECONDS.toNanos(linkTimeoutMs))
+            .baseDir(baseDir)
+            .logDir(logDir);
+        if (gateway != null)
+        {
+            ctx.gateway(Addresses.parseIpv4(gateway));
+        }
+
+        try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier())
+        {
+            try (CardDriver ignore = CardDriver.launch(ctx))
+            {
+                barrier.await();
+            }
+        }
+        return 0;
+    }
+
+    private static QueueDriverMode parseMode(final String mode)
+    {
+        return switch (mode.toLowerCase())
+        {
+            case "process" -> QueueDriverMode.PROCESS;
+            case "thread" -> QueueDriverMode.THREAD;
+            default -> throw new IllegalArgumentException("--queue-driver-mode must be process or thread, not '" +
+                mode + "'");
+        };
+    }
+
+    private static String checkIdle(final String idle)
+    {
+        IdleStrategies.of(idle);
+        return idle;
+    }
+}

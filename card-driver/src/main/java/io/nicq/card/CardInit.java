@@ -1,0 +1,271 @@
+package io.nicq.card;
+
+import io.nicq.ixgbe.Bar;
+import io.nicq.ixgbe.DeviceTimeoutException;
+
+import static io.nicq.ixgbe.Registers.*;
+
+/**
+ * Global initialisation of an 82599, in the order of the datasheet (82599 10 GbE Controller Datasheet rev. 3.3,
+ * section 4.6.3 and following) and of ixy's reset-and-init: reset, wait for the EEPROM and DMA, set up the link, clear
+ * the statistics, set up receive and transmit globally, steer ARP to the default queue, enable receive and wait for
+ * the link. Every register write names its datasheet section; every wait has a timeout and names what did not happen.
+ * <p>
+ * Per-queue ring programming is not done here: it happens when a queue driver attaches ({@link QueueProgrammer}), so
+ * queues stay disabled until someone services them. Unicast filtering stays on (not promiscuous): only frames for the
+ * card's own MAC (RAL/RAH(0)) and broadcasts are received.
+ */
+public final class CardInit
+{
+    /** ETQF/ETQS entry used for ARP. */
+    public static final int ARP_ETQF_INDEX = 0;
+
+    /** Ethertype of ARP, 0x0806. */
+    public static final int ETHERTYPE_ARP = 0x0806;
+
+    /** The queue unfiltered traffic and ARP go to: the card driver's own. */
+    public static final int DEFAULT_QUEUE = 0;
+
+    /** RX buffer size programmed in SRRCTL.BSIZEPACKET, in KiB: one 2 KiB slot of the queue channel. */
+    public static final int RX_BUFFER_KB = 2;
+
+    /** DTXMXSZRQ: the largest DMA TX request size (ixy and the datasheet's recommendation: 0xFFFF). */
+    private static final int DTXMXSZRQ_MAX = 0xFFFF;
+
+    /** The datasheet's pause after a global reset before touching the device again (4.6.3.2: at least 10 ms). */
+    private static final long POST_RESET_PAUSE_MS = 10;
+
+    private final Bar bar;
+    private final CardDriver.Context ctx;
+    private final CardLog log;
+
+    public CardInit(final Bar bar, final CardDriver.Context ctx, final CardLog log)
+    {
+        this.bar = bar;
+        this.ctx = ctx;
+        this.log = log;
+    }
+
+    /**
+     * Runs the whole sequence.
+     *
+     * @return the card's MAC address from RAL/RAH(0), first octet most significant
+     * @throws DeviceTimeoutException naming the step that did not complete in time
+     * @throws IllegalStateException  when the card has no valid MAC address
+     */
+    public long run()
+    {
+        resetAndMaskInterrupts();
+        awaitEepromAndDma();
+        final long mac = readMacAddress();
+        setUpLink();
+        clearStatistics();
+        initReceive(mac);
+        initTransmit();
+        steerArpToDefaultQueue();
+        enableReceive();
+        awaitLink();
+        return mac;
+    }
+
+    /** 4.6.3.1 / 4.6.3.2: interrupts masked (nicq polls), then a global device and link reset. */
+    void resetAndMaskInterrupts()
+    {
+        bar.write(EIMC, EIMC_ALL);                         // 8.2.3.5.4 EIMC: mask every cause before reset
+        bar.write(CTRL, bar.read(CTRL) | CTRL_RST_MASK);   // 8.2.3.1.1 CTRL.RST | CTRL.LNK_RST: global reset
+        RegisterWait.await(bar, CTRL, CTRL_RST_MASK, false, ctx.resetTimeoutNs(),
+            "device reset did not complete", "CTRL.RST|LNK_RST");
+        sleepMs(POST_RESET_PAUSE_MS);
+        bar.write(EIMC, EIMC_ALL);                         // 8.2.3.5.4 EIMC: reset unmasks; mask again (4.6.3.1)
+        bar.read(EICR);                                    // 8.2.3.5.1 EICR: clear causes latched during reset
+        log.info("reset: CTRL.RST|LNK_RST cleared, interrupts masked (EIMC=0x7FFFFFFF)");
+    }
+
+    /** 4.6.3: after reset the device reads its EEPROM (EEC.ARD) and initialises DMA (RDRXCTL.DMAIDONE). */
+    void awaitEepromAndDma()
+    {
+        RegisterWait.await(bar, EEC, EEC_ARD, true, ctx.eepromTimeoutNs(),
+            "EEPROM auto-read did not complete", "EEC.ARD");
+        RegisterWait.await(bar, RDRXCTL, RDRXCTL_DMAIDONE, true, ctx.dmaInitTimeoutNs(),
+            "DMA initialisation did not complete", "RDRXCTL.DMAIDONE");
+        log.info("EEPROM read (EEC.ARD), DMA initialised (RDRXCTL.DMAIDONE)");
+    }
+
+    /** 8.2.3.7.9: the EEPROM auto-read loaded the card's address into receive address entry 0. */
+    long readMacAddress()
+    {
+        final int ral = bar.read(ral(0));
+        final int rah = bar.read(rah(0));
+        final long mac = macFromRalRah(ral, rah);
+        if (mac == 0 || (mac & (1L << 40)) != 0)
+        {
+            throw new IllegalStateException(bar.description() + ": no valid MAC address in RAL/RAH(0) (" +
+                String.format("RAL=0x%08X RAH=0x%08X", ral, rah) + ")");
+        }
+        log.info("MAC " + Addresses.macToString(mac) + " from RAL/RAH(0)");
+        return mac;
+    }
+
+    /** 4.6.4: 10 GbE serial link, no parallel PMA/PMD, restart auto-negotiation. */
+    void setUpLink()
+    {
+        int autoc = bar.read(AUTOC);
+        autoc = (autoc & ~AUTOC_LMS_MASK) | AUTOC_LMS_10G_SERIAL;   // 8.2.3.22.19 AUTOC.LMS = 10G serial
+        autoc &= ~AUTOC_10G_PMA_PMD_MASK;                           // 8.2.3.22.19 AUTOC.10G_PMA_PMD = XAUI
+        bar.write(AUTOC, autoc);
+        bar.write(AUTOC, autoc | AUTOC_AN_RESTART);                 // 8.2.3.22.19 AUTOC.AN_RESTART
+        log.info("link: AUTOC.LMS = 10G serial, auto-negotiation restarted");
+    }
+
+    /** 4.6.3: the statistics are clear-on-read; read them once so counting starts at zero. */
+    void clearStatistics()
+    {
+        final int[] global = {CRCERRS, ILLERRC, ERRBC, MSPDC, RLEC, GPRC, BPRC, MPRC, GPTC, GORCL, GORCH, GOTCL, GOTCH,
+            RUC, TORL, TORH, TPR, TPT};
+        for (final int offset : global)
+        {
+            bar.read(offset);                                       // 8.2.3.23 statistics, clear on read
+        }
+        for (int n = 0; n < 8; n++)
+        {
+            bar.read(mpc(n));                                       // 8.2.3.23 MPC(n), clear on read
+        }
+        for (int i = 0; i < QUEUE_STATS_COUNT; i++)
+        {
+            bar.read(qprc(i));                                      // 8.2.3.23 QPRC, clear on read
+            bar.read(qbrcL(i));                                     // 8.2.3.23 QBRC_L, clear on read
+            bar.read(qbrcH(i));                                     // 8.2.3.23 QBRC_H, clear on read
+            bar.read(qprdc(i));                                     // 8.2.3.23 QPRDC, clear on read
+            bar.read(qptc(i));                                      // 8.2.3.23 QPTC, clear on read
+            bar.read(qbtcL(i));                                     // 8.2.3.23 QBTC_L, clear on read
+            bar.read(qbtcH(i));                                     // 8.2.3.23 QBTC_H, clear on read
+        }
+        log.info("statistics cleared (read once)");
+    }
+
+    /** 4.6.7: receive set up globally; rings are programmed per queue when a queue driver attaches. */
+    void initReceive(final long mac)
+    {
+        bar.write(RXCTRL, bar.read(RXCTRL) & ~RXCTRL_RXEN);       // 8.2.3.8.10 RXCTRL.RXEN off while configuring
+        bar.write(rxpbsize(0), RXPBSIZE_128KB);                    // 8.2.3.8.9 RXPBSIZE(0): all 128 KiB to TC 0
+        for (int n = 1; n < 8; n++)
+        {
+            bar.write(rxpbsize(n), 0);                             // 8.2.3.8.9 RXPBSIZE(1..7): no other TC
+        }
+        bar.write(HLREG0, bar.read(HLREG0) | HLREG0_RXCRCSTRP);    // 8.2.3.22.8 HLREG0.RXCRCSTRP
+        bar.write(RDRXCTL, bar.read(RDRXCTL) | RDRXCTL_CRCSTRIP);  // 8.2.3.8.8 RDRXCTL.CRCSTRIP: must match HLREG0
+        bar.write(MRQC, 0);                                        // 8.2.3.7.12 MRQC: no RSS, unmatched -> queue 0
+
+        // 8.2.3.7.1 FCTRL: broadcasts accepted (ARP requests are broadcast); unicast and multicast promiscuous off,
+        // so the card receives only what is addressed to it (RAL/RAH(0)).
+        bar.write(FCTRL, (bar.read(FCTRL) | FCTRL_BAM) & ~(FCTRL_UPE | FCTRL_MPE));
+        bar.write(ral(0), ralOf(mac));                             // 8.2.3.7.9 RAL(0): the card's own address
+        bar.write(rah(0), rahOf(mac) | RAH_AV);                    // 8.2.3.7.10 RAH(0): address valid
+
+        for (int q = 0; q < QUEUE_COUNT; q++)
+        {
+            // 8.2.3.8.7 SRRCTL: advanced one-buffer descriptors, 2 KiB buffers, and drop when the queue has no
+            // descriptor, so one slow application cannot stall the shared packet buffer for everyone else.
+            bar.write(srrctl(q), SRRCTL_DESCTYPE_ADV_ONEBUF | SRRCTL_DROP_EN | RX_BUFFER_KB);
+            // 8.2.3.11.1 DCA_RXCTRL: bit 12 must be cleared (datasheet init notes; ixy does the same).
+            bar.write(dcaRxctrl(q), bar.read(dcaRxctrl(q)) & ~DCA_RXCTRL_DESC_WRO_EN);
+        }
+        bar.write(CTRL_EXT, bar.read(CTRL_EXT) | CTRL_EXT_NS_DIS); // 8.2.3.1.3 CTRL_EXT.NS_DIS: no-snoop off
+        log.info("RX: RXPBSIZE(0)=128 KiB, CRC strip, broadcast accepted, unicast filter " +
+            Addresses.macToString(mac) + ", SRRCTL 2 KiB with DROP_EN on " + QUEUE_COUNT + " queues");
+    }
+
+    /** 4.6.8: transmit set up globally. */
+    void initTransmit()
+    {
+        bar.write(HLREG0, bar.read(HLREG0) | HLREG0_TXCRCEN | HLREG0_TXPADEN); // 8.2.3.22.8 CRC append, pad
+        bar.write(txpbsize(0), TXPBSIZE_40KB);                     // 8.2.3.9.13 TXPBSIZE(0): 40 KiB to TC 0
+        for (int n = 1; n < 8; n++)
+        {
+            bar.write(txpbsize(n), 0);                             // 8.2.3.9.13 TXPBSIZE(1..7): no other TC
+        }
+        bar.write(DTXMXSZRQ, DTXMXSZRQ_MAX);                       // 8.2.3.9.1 DTXMXSZRQ
+        bar.write(RTTDCS, bar.read(RTTDCS) | RTTDCS_ARBDIS);       // 8.2.3.10.2 RTTDCS.ARBDIS while MTQC changes
+        bar.write(MTQC, 0);                                        // 8.2.3.9.15 MTQC: one TC, no VT
+        bar.write(RTTDCS, bar.read(RTTDCS) & ~RTTDCS_ARBDIS);      // 8.2.3.10.2 RTTDCS.ARBDIS cleared for TX
+        bar.write(DMATXCTL, bar.read(DMATXCTL) | DMATXCTL_TE);     // 8.2.3.9.2 DMATXCTL.TE: transmit enabled
+        log.info("TX: CRC append and padding, TXPBSIZE(0)=40 KiB, DTXMXSZRQ=0xFFFF, arbiter on, DMATXCTL.TE");
+    }
+
+    /**
+     * 7.1.2.3: an ethertype filter sends every ARP frame to the default queue, where the card driver answers and
+     * learns (the netd role), whatever the 5-tuple filters say.
+     */
+    void steerArpToDefaultQueue()
+    {
+        bar.write(etqs(ARP_ETQF_INDEX),                            // 8.2.3.7 ETQS: queue 0, queue enable
+            ETQS_QUEUE_ENABLE | (DEFAULT_QUEUE << ETQS_RX_QUEUE_SHIFT));
+        bar.write(etqf(ARP_ETQF_INDEX),                            // 8.2.3.7 ETQF: ethertype 0x0806, enable
+            ETQF_FILTER_ENABLE | ETHERTYPE_ARP);
+        log.info("ARP (ethertype 0x0806) -> queue 0 by ETQF/ETQS(" + ARP_ETQF_INDEX + ")");
+    }
+
+    /** 4.6.7: receive on; queues without an enabled ring drop (SRRCTL.DROP_EN) until a queue driver attaches. */
+    void enableReceive()
+    {
+        bar.write(RXCTRL, bar.read(RXCTRL) | RXCTRL_RXEN);         // 8.2.3.8.10 RXCTRL.RXEN
+        bar.write(CTRL_EXT, bar.read(CTRL_EXT) | CTRL_EXT_DRV_LOAD); // 8.2.3.1.3 CTRL_EXT.DRV_LOAD: a driver owns it
+        log.info("RX enabled (RXCTRL.RXEN), driver loaded (CTRL_EXT.DRV_LOAD)");
+    }
+
+    /** 4.6.4: the link comes up some time after AN_RESTART (ixy allows 10 s). */
+    void awaitLink()
+    {
+        final long start = System.nanoTime();
+        RegisterWait.await(bar, LINKS, LINKS_UP, true, ctx.linkTimeoutNs(), "link did not come up", "LINKS.LINK_UP");
+        final int links = bar.read(LINKS);
+        final String speed = (links & LINKS_SPEED_MASK) == LINKS_SPEED_10G ? "10 Gb/s" :
+            "speed code " + ((links & LINKS_SPEED_MASK) >>> 28);
+        log.info("link up at " + speed + " after " + RegisterWait.formatDuration(System.nanoTime() - start));
+    }
+
+    /**
+     * 8.2.3.7.9/10: RAL holds the first four octets (first octet in bits 7:0), RAH the last two in bits 15:0.
+     *
+     * @return the MAC as the control protocol carries it: first octet most significant
+     */
+    static long macFromRalRah(final int ral, final int rah)
+    {
+        long mac = 0;
+        for (int i = 0; i < 4; i++)
+        {
+            mac = (mac << 8) | ((ral >>> (8 * i)) & 0xFF);
+        }
+        mac = (mac << 8) | (rah & 0xFF);
+        mac = (mac << 8) | ((rah >>> 8) & 0xFF);
+        return mac;
+    }
+
+    static int ralOf(final long mac)
+    {
+        int ral = 0;
+        for (int i = 0; i < 4; i++)
+        {
+            ral |= (int)((mac >>> (40 - 8 * i)) & 0xFF) << (8 * i);
+        }
+        return ral;
+    }
+
+    static int rahOf(final long mac)
+    {
+        return (int)((mac >>> 8) & 0xFF) | (int)((mac & 0xFF) << 8);
+    }
+
+    private static void sleepMs(final long ms)
+    {
+        try
+        {
+            Thread.sleep(ms);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted during card initialisation", ex);
+        }
+    }
+}

@@ -1,0 +1,547 @@
+package io.nicq.card;
+
+import java.util.concurrent.TimeUnit;
+
+import io.nicq.packet.ArpPacket;
+import io.nicq.packet.EthernetHeader;
+import io.nicq.packet.IcmpEcho;
+import io.nicq.packet.Ipv4Header;
+import io.nicq.packet.MacAddress;
+import io.nicq.proto.channel.IndexRing;
+import io.nicq.proto.channel.QueueChannel;
+import io.nicq.proto.channel.SlotMetadata;
+import io.nicq.proto.sbe.ErrorCode;
+import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
+
+/**
+ * The default queue's service, netd's role in the thesis: the client of queue 0's channel, in the card driver's
+ * conductor thread. Queue 0 receives ARP (the ethertype filter) and whatever no 5-tuple filter claims.
+ * <ul>
+ *   <li>ARP requests for the card's address are answered in place (the received slot becomes the reply);</li>
+ *   <li>ICMP echo requests to the card's address are answered in place;</li>
+ *   <li>neighbours are learned from ARP replies to the card, from requests for the card and from gratuitous ARP, and
+ *       kept in a {@link NeighbourCache};</li>
+ *   <li>{@code ResolveNeighbour} from clients: answered from the cache, else by ARP requests (the first, then
+ *       retries spread over the neighbour timeout), else {@code NEIGHBOUR_TIMEOUT};</li>
+ *   <li>every frame not handled is dropped and counted by reason.</li>
+ * </ul>
+ * No allocation per frame: flyweights over the channel's pool, counters, fixed tables.
+ */
+final class DefaultQueueService implements AutoCloseable
+{
+    /** Frames handled per duty cycle. */
+    static final int BATCH = 32;
+    /** Free TX slots kept back for ARP requests; more go back to the RX side. */
+    static final int TX_RESERVE = 16;
+    static final int NEIGHBOUR_CAPACITY = 256;
+    static final int PENDING_CAPACITY = 256;
+
+    private final CardDriver.Context ctx;
+    private final long mac;
+    private final int ipv4;
+    private final int netmask;
+    private final ResponsePublisher publisher;
+    private final NeighbourCache neighbours;
+    private final EthernetHeader ethernet = new EthernetHeader();
+    private final ArpPacket arp = new ArpPacket();
+    private final Ipv4Header ip = new Ipv4Header();
+    private final IcmpEcho icmp = new IcmpEcho();
+    private final int[] batch = new int[BATCH];
+    private final int[] txFree = new int[TX_RESERVE];
+    private int txFreeCount;
+
+    private final long[] pendingCorrelationId = new long[PENDING_CAPACITY];
+    private final long[] pendingClientId = new long[PENDING_CAPACITY];
+    private final int[] pendingAddress = new int[PENDING_CAPACITY];
+    private final int[] pendingNextHop = new int[PENDING_CAPACITY];
+    private final long[] pendingNextSendNs = new long[PENDING_CAPACITY];
+    private final int[] pendingRequestsLeft = new int[PENDING_CAPACITY];
+    private final boolean[] pendingUsed = new boolean[PENDING_CAPACITY];
+    private int pendingCount;
+    private final long retryIntervalNs;
+
+    private final AtomicCounter rxFrames;
+    private final AtomicCounter arpRequestsAnswered;
+    private final AtomicCounter arpRepliesReceived;
+    private final AtomicCounter arpRequestsSent;
+    private final AtomicCounter neighboursLearned;
+    private final AtomicCounter icmpEchoAnswered;
+    private final AtomicCounter resolutionsAnswered;
+    private final AtomicCounter resolutionsTimedOut;
+    private final AtomicCounter dropTruncated;
+    private final AtomicCounter dropMalformed;
+    private final AtomicCounter dropBadChecksum;
+    private final AtomicCounter dropNotForUs;
+    private final AtomicCounter dropEthertype;
+    private final AtomicCounter dropProtocol;
+    private final AtomicCounter dropNoFilter;
+    private final AtomicCounter dropFragment;
+    private final AtomicCounter dropNoTxSlot;
+
+    private QueueChannel channel;
+    private AtomicBuffer pool;
+    private SlotMetadata metadata;
+    private IndexRing rxReady;
+    private IndexRing rxFree;
+    private IndexRing txReady;
+    private IndexRing txDone;
+    private long lastTimerCheckNs;
+
+    DefaultQueueService(
+        final CardDriver.Context ctx,
+        final long mac,
+        final ResponsePublisher publisher,
+        final CountersManager counters)
+    {
+        this.ctx = ctx;
+        this.mac = mac;
+        this.ipv4 = ctx.ipv4();
+        this.netmask = Addresses.netmask(ctx.prefixLength());
+        this.publisher = publisher;
+        this.neighbours = new NeighbourCache(NEIGHBOUR_CAPACITY, ctx.neighbourLifetimeNs());
+        this.retryIntervalNs = Math.max(1, ctx.neighbourTimeoutNs() / (ctx.neighbourRetries() + 1));
+
+        final int type = CardCounters.TYPE_DEFAULT_QUEUE;
+        rxFrames = counters.newCounter("default queue frames received", type);
+        arpRequestsAnswered = counters.newCounter("default queue ARP requests answered", type);
+        arpRepliesReceived = counters.newCounter("default queue ARP replies received", type);
+        arpRequestsSent = counters.newCounter("default queue ARP requests sent", type);
+        neighboursLearned = counters.newCounter("default queue neighbours learned", type);
+        icmpEchoAnswered = counters.newCounter("default queue ICMP echo requests answered", type);
+        resolutionsAnswered = counters.newCounter("default queue neighbour resolutions answered", type);
+        resolutionsTimedOut = counters.newCounter("default queue neighbour resolutions timed out", type);
+        dropTruncated = counters.newCounter("default queue drops: truncated", type);
+        dropMalformed = counters.newCounter("default queue drops: malformed header", type);
+        dropBadChecksum = counters.newCounter("default queue drops: bad checksum", type);
+        dropNotForUs = counters.newCounter("default queue drops: not for the card's address", type);
+        dropEthertype = counters.newCounter("default queue drops: unsupported ethertype", type);
+        dropProtocol = counters.newCounter("default queue drops: unsupported IP protocol or ICMP type", type);
+        dropNoFilter = counters.newCounter("default queue drops: TCP/UDP without a filter", type);
+        dropFragment = counters.newCounter("default queue drops: IP fragment", type);
+        dropNoTxSlot = counters.newCounter("default queue drops: no TX slot for an answer", type);
+    }
+
+    /** Becomes the client of queue 0's channel. */
+    void start(final QueueChannel channel)
+    {
+        this.channel = channel;
+        this.pool = channel.pool();
+        this.metadata = channel.metadata();
+        this.rxReady = channel.rxReady();
+        this.rxFree = channel.rxFree();
+        this.txReady = channel.txReady();
+        this.txDone = channel.txDone();
+        channel.header().clientHeartbeatNs(System.nanoTime());
+        channel.header().clientPid(ProcessHandle.current().pid());
+    }
+
+    /** One round: heartbeat, TX slots back, received frames, neighbour timers. */
+    int doWork(final long nowNs)
+    {
+        if (channel == null || channel.isClosed())
+        {
+            return 0;
+        }
+        channel.header().clientHeartbeatNs(nowNs);
+        int work = reclaimTxSlots();
+
+        final int count = rxReady.poll(batch, 0, BATCH);
+        for (int i = 0; i < count; i++)
+        {
+            onFrame(batch[i], nowNs);
+        }
+        work += count;
+
+        if (pendingCount > 0 && nowNs - lastTimerCheckNs > TimeUnit.MILLISECONDS.toNanos(1))
+        {
+            lastTimerCheckNs = nowNs;
+            work += checkPending(nowNs);
+        }
+        return work;
+    }
+
+    /**
+     * A client asks for the MAC of an address: answered now from the cache (or for the card's own address,
+     * broadcast and multicast), else once ARP has an answer or the neighbour timeout has passed.
+     *
+     * @throws RequestException INVALID_ARGUMENT for an address that cannot be reached
+     */
+    void resolve(final long correlationId, final long clientId, final int address, final long nowNs)
+    {
+        if (address == 0)
+        {
+            throw new RequestException(ErrorCode.INVALID_ARGUMENT, "0.0.0.0 has no neighbour");
+        }
+        if (address == ipv4)
+        {
+            answer(correlationId, clientId, address, mac);
+            return;
+        }
+        if (address == 0xFFFF_FFFF || (netmask != -1 && address == (ipv4 | ~netmask)))
+        {
+            answer(correlationId, clientId, address, MacAddress.BROADCAST);
+            return;
+        }
+        if ((address >>> 28) == 0xE)
+        {
+            // RFC 1112: 01:00:5e and the low 23 bits of the group address.
+            answer(correlationId, clientId, address, 0x01005E000000L | (address & 0x7FFFFF));
+            return;
+        }
+        final int nextHop;
+        if ((address & netmask) == (ipv4 & netmask))
+        {
+            nextHop = address;
+        }
+        else if (ctx.gateway() != 0)
+        {
+            nextHop = ctx.gateway();
+        }
+        else
+        {
+            throw new RequestException(ErrorCode.INVALID_ARGUMENT, Addresses.ipv4ToString(address) + " is not on " +
+                Addresses.ipv4ToString(ipv4 & netmask) + "/" + ctx.prefixLength() + " and no gateway is configured");
+        }
+
+        final long known = neighbours.lookup(nextHop, nowNs);
+        if (known != NeighbourCache.NO_MAC)
+        {
+            answer(correlationId, clientId, address, known);
+            return;
+        }
+        final int index = freePending();
+        if (index < 0)
+        {
+            resolutionsTimedOut.incrementRelease();
+            throw new RequestException(ErrorCode.NEIGHBOUR_TIMEOUT, "too many neighbour resolutions in progress (" +
+                PENDING_CAPACITY + ")");
+        }
+        pendingUsed[index] = true;
+        pendingCorrelationId[index] = correlationId;
+        pendingClientId[index] = clientId;
+        pendingAddress[index] = address;
+        pendingNextHop[index] = nextHop;
+        pendingRequestsLeft[index] = ctx.neighbourRetries();
+        pendingNextSendNs[index] = nowNs + retryIntervalNs;
+        pendingCount++;
+        sendArpRequest(nextHop);
+    }
+
+    /** A client has gone: its resolutions in progress are dropped unanswered. */
+    void forgetClient(final long clientId)
+    {
+        for (int i = 0; i < PENDING_CAPACITY; i++)
+        {
+            if (pendingUsed[i] && pendingClientId[i] == clientId)
+            {
+                freePending(i);
+            }
+        }
+    }
+
+    /** Pending resolutions are answered SHUTTING_DOWN and the channel's client leaves. */
+    public void close()
+    {
+        for (int i = 0; i < PENDING_CAPACITY; i++)
+        {
+            if (pendingUsed[i])
+            {
+                publisher.error(pendingCorrelationId[i], pendingClientId[i], ErrorCode.SHUTTING_DOWN,
+                    "the card driver is stopping");
+                freePending(i);
+            }
+        }
+        if (channel != null && !channel.isClosed())
+        {
+            channel.header().clientPid(0);
+        }
+        channel = null;
+    }
+
+    int neighbourCount()
+    {
+        return neighbours.size();
+    }
+
+    private void onFrame(final int slot, final long nowNs)
+    {
+        rxFrames.incrementRelease();
+        final int length = metadata.frameLength(slot);
+        final int offset = QueueChannel.frameOffset(slot);
+        if (length < EthernetHeader.HEADER_LENGTH || length > channel.slotSize())
+        {
+            drop(slot, dropTruncated);
+            return;
+        }
+        ethernet.wrap(pool, offset);
+        switch (ethernet.etherType())
+        {
+            case EthernetHeader.ETHER_TYPE_ARP -> onArp(slot, offset, length, nowNs);
+            case EthernetHeader.ETHER_TYPE_IPV4 -> onIpv4(slot, offset, length);
+            default -> drop(slot, dropEthertype);
+        }
+    }
+
+    private void onArp(final int slot, final int offset, final int length, final long nowNs)
+    {
+        if (length < EthernetHeader.HEADER_LENGTH + ArpPacket.LENGTH)
+        {
+            drop(slot, dropTruncated);
+            return;
+        }
+        arp.wrap(pool, offset + EthernetHeader.HEADER_LENGTH);
+        if (!arp.isIpv4OverEthernet())
+        {
+            drop(slot, dropMalformed);
+            return;
+        }
+        final int operation = arp.operation();
+        final long senderMac = arp.senderHardwareAddress();
+        final int senderIp = arp.senderProtocolAddress();
+        final int targetIp = arp.targetProtocolAddress();
+        final boolean forUs = targetIp == ipv4;
+
+        // RFC 826: update a known sender; add it when the packet is for us. Gratuitous ARP (sender = target)
+        // announces an address: learned for neighbours on our subnet.
+        final boolean onLink = senderIp != 0 && senderIp != ipv4 && (senderIp & netmask) == (ipv4 & netmask);
+        if (onLink && !MacAddress.isMulticast(senderMac) &&
+            (forUs || senderIp == targetIp || neighbours.contains(senderIp)))
+        {
+            if (neighbours.learn(senderIp, senderMac, nowNs))
+            {
+                neighboursLearned.incrementRelease();
+            }
+            completePending(senderIp, senderMac);
+        }
+
+        if (operation == ArpPacket.OPERATION_REQUEST && forUs && senderIp != targetIp)
+        {
+            // The received slot becomes the reply: to the asker, from us.
+            arp.reply(mac, ipv4, senderMac, senderIp);
+            ethernet.destination(senderMac).source(mac);
+            final int replyLength = EthernetHeader.HEADER_LENGTH + ArpPacket.LENGTH;
+            pool.setMemory(offset + replyLength, EthernetHeader.MIN_FRAME_LENGTH - replyLength, (byte)0);
+            transmit(slot, EthernetHeader.MIN_FRAME_LENGTH);
+            arpRequestsAnswered.incrementRelease();
+        }
+        else if (operation == ArpPacket.OPERATION_REPLY && forUs)
+        {
+            arpRepliesReceived.incrementRelease();
+            rxFree.offer(slot);
+        }
+        else if (operation == ArpPacket.OPERATION_REQUEST || operation == ArpPacket.OPERATION_REPLY)
+        {
+            drop(slot, dropNotForUs);
+        }
+        else
+        {
+            drop(slot, dropMalformed);
+        }
+    }
+
+    private void onIpv4(final int slot, final int offset, final int length)
+    {
+        final int available = length - EthernetHeader.HEADER_LENGTH;
+        if (available < Ipv4Header.MIN_HEADER_LENGTH)
+        {
+            drop(slot, dropTruncated);
+            return;
+        }
+        ip.wrap(pool, offset + EthernetHeader.HEADER_LENGTH);
+        final int headerLength = ip.headerLength();
+        final int totalLength = ip.totalLength();
+        if (ip.version() != Ipv4Header.VERSION || headerLength < Ipv4Header.MIN_HEADER_LENGTH ||
+            headerLength > available || totalLength < headerLength || totalLength > available)
+        {
+            drop(slot, dropMalformed);
+            return;
+        }
+        if (!ip.verifyChecksum())
+        {
+            drop(slot, dropBadChecksum);
+            return;
+        }
+        if (ip.destination() != ipv4)
+        {
+            drop(slot, dropNotForUs);
+            return;
+        }
+        if (ip.isFragment())
+        {
+            drop(slot, dropFragment);
+            return;
+        }
+        switch (ip.protocol())
+        {
+            case Ipv4Header.PROTOCOL_ICMP -> onIcmp(slot, offset, headerLength, totalLength);
+            case Ipv4Header.PROTOCOL_TCP, Ipv4Header.PROTOCOL_UDP -> drop(slot, dropNoFilter);
+            default -> drop(slot, dropProtocol);
+        }
+    }
+
+    private void onIcmp(final int slot, final int offset, final int headerLength, final int totalLength)
+    {
+        final int icmpLength = totalLength - headerLength;
+        if (icmpLength < IcmpEcho.HEADER_LENGTH)
+        {
+            drop(slot, dropTruncated);
+            return;
+        }
+        icmp.wrap(pool, offset + EthernetHeader.HEADER_LENGTH + headerLength);
+        if (!icmp.verifyChecksum(icmpLength))
+        {
+            drop(slot, dropBadChecksum);
+            return;
+        }
+        if (icmp.type() != IcmpEcho.TYPE_ECHO_REQUEST || icmp.code() != 0)
+        {
+            drop(slot, dropProtocol);
+            return;
+        }
+        // The request becomes the reply in place: ICMP type and checksum, IP addresses (and a fresh TTL),
+        // Ethernet addresses. Identifier, sequence and data stay, as RFC 792 asks.
+        icmp.toEchoReply();
+        ip.swapAddresses();
+        ip.ttl(Ipv4Header.DEFAULT_TTL);
+        ip.computeChecksum();
+        ethernet.destination(ethernet.source()).source(mac);
+        final int frameLength = Math.max(EthernetHeader.HEADER_LENGTH + totalLength, EthernetHeader.MIN_FRAME_LENGTH);
+        transmit(slot, frameLength);
+        icmpEchoAnswered.incrementRelease();
+    }
+
+    /** Puts a slot holding a frame on txReady; the driver returns it on txDone once sent. */
+    private void transmit(final int slot, final int length)
+    {
+        metadata.frameLength(slot, length);
+        metadata.txEnqueuedNs(slot, System.nanoTime());
+        if (!txReady.offer(slot))
+        {
+            dropNoTxSlot.incrementRelease();
+            rxFree.offer(slot);
+        }
+    }
+
+    private void drop(final int slot, final AtomicCounter reason)
+    {
+        reason.incrementRelease();
+        rxFree.offer(slot);
+    }
+
+    /** Slots back from TX: a few are kept for ARP requests, the rest go back to receiving. */
+    private int reclaimTxSlots()
+    {
+        int count = 0;
+        int slot;
+        while ((slot = txDone.poll()) != IndexRing.EMPTY)
+        {
+            count++;
+            if (txFreeCount < TX_RESERVE)
+            {
+                txFree[txFreeCount++] = slot;
+            }
+            else
+            {
+                rxFree.offer(slot);
+            }
+        }
+        return count;
+    }
+
+    private void sendArpRequest(final int target)
+    {
+        if (txFreeCount == 0)
+        {
+            reclaimTxSlots();
+        }
+        if (txFreeCount == 0)
+        {
+            dropNoTxSlot.incrementRelease();
+            return;
+        }
+        final int slot = txFree[--txFreeCount];
+        final int offset = QueueChannel.frameOffset(slot);
+        pool.setMemory(offset, EthernetHeader.MIN_FRAME_LENGTH, (byte)0);
+        ethernet.wrap(pool, offset)
+            .destination(MacAddress.BROADCAST)
+            .source(mac)
+            .etherType(EthernetHeader.ETHER_TYPE_ARP);
+        arp.wrap(pool, offset + EthernetHeader.HEADER_LENGTH).request(mac, ipv4, target);
+        transmit(slot, EthernetHeader.MIN_FRAME_LENGTH);
+        arpRequestsSent.incrementRelease();
+    }
+
+    private int checkPending(final long nowNs)
+    {
+        int work = 0;
+        for (int i = 0; i < PENDING_CAPACITY; i++)
+        {
+            if (!pendingUsed[i] || nowNs - pendingNextSendNs[i] < 0)
+            {
+                continue;
+            }
+            work++;
+            if (pendingRequestsLeft[i] > 0)
+            {
+                pendingRequestsLeft[i]--;
+                pendingNextSendNs[i] = nowNs + retryIntervalNs;
+                sendArpRequest(pendingNextHop[i]);
+            }
+            else
+            {
+                resolutionsTimedOut.incrementRelease();
+                final int nextHop = pendingNextHop[i];
+                final int address = pendingAddress[i];
+                publisher.error(pendingCorrelationId[i], pendingClientId[i], ErrorCode.NEIGHBOUR_TIMEOUT,
+                    "no ARP reply from " + Addresses.ipv4ToString(nextHop) +
+                    (nextHop != address ? " (gateway to " + Addresses.ipv4ToString(address) + ")" : "") +
+                    " within " + RegisterWait.formatDuration(ctx.neighbourTimeoutNs()) + " (" +
+                    (ctx.neighbourRetries() + 1) + " requests)");
+                freePending(i);
+            }
+        }
+        return work;
+    }
+
+    private void completePending(final int nextHop, final long neighbourMac)
+    {
+        if (pendingCount == 0)
+        {
+            return;
+        }
+        for (int i = 0; i < PENDING_CAPACITY; i++)
+        {
+            if (pendingUsed[i] && pendingNextHop[i] == nextHop)
+            {
+                answer(pendingCorrelationId[i], pendingClientId[i], pendingAddress[i], neighbourMac);
+                freePending(i);
+            }
+        }
+    }
+
+    private void answer(final long correlationId, final long clientId, final int address, final long neighbourMac)
+    {
+        resolutionsAnswered.incrementRelease();
+        publisher.neighbour(correlationId, clientId, address, neighbourMac);
+    }
+
+    private int freePending()
+    {
+        for (int i = 0; i < PENDING_CAPACITY; i++)
+        {
+            if (!pendingUsed[i])
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private void freePending(final int index)
+    {
+        pendingUsed[index] = false;
+        pendingCount--;
+    }
+}

@@ -1,0 +1,148 @@
+package io.nicq.card;
+
+import io.nicq.proto.sbe.FilterKind;
+import io.nicq.proto.sbe.FilterPlacement;
+
+/**
+ * One registered filter: what it matches (seen from this host: the local side is the destination of received
+ * frames), which queue it steers to, who owns it, and where it was placed.
+ */
+public final class Filter
+{
+    /** Protocol numbers of the IPv4 header. */
+    public static final int IP_PROTOCOL_TCP = 6;
+    public static final int IP_PROTOCOL_UDP = 17;
+
+    private final int id;
+    private final long ownerClientId;
+    private final int queueId;
+    private final FilterKind kind;
+    private final int priority;
+    private final int localIp;
+    private final int localPort;
+    private final int remoteIp;
+    private final int remotePort;
+    private FilterPlacement placement;
+    private int hardwareIndex = -1;
+
+    Filter(
+        final int id,
+        final long ownerClientId,
+        final int queueId,
+        final FilterKind kind,
+        final int priority,
+        final int localIp,
+        final int localPort,
+        final int remoteIp,
+        final int remotePort)
+    {
+        this.id = id;
+        this.ownerClientId = ownerClientId;
+        this.queueId = queueId;
+        this.kind = kind;
+        this.priority = priority;
+        this.localIp = localIp;
+        this.localPort = localPort;
+        this.remoteIp = remoteIp;
+        this.remotePort = remotePort;
+    }
+
+    public int id()
+    {
+        return id;
+    }
+
+    public long ownerClientId()
+    {
+        return ownerClientId;
+    }
+
+    public int queueId()
+    {
+        return queueId;
+    }
+
+    public FilterKind kind()
+    {
+        return kind;
+    }
+
+    /** 1..7, 7 highest. */
+    public int priority()
+    {
+        return priority;
+    }
+
+    /** IPv4 protocol number: 6 for TCP, 17 for UDP. */
+    public int ipProtocol()
+    {
+        return kind == FilterKind.UDP_PORT ? IP_PROTOCOL_UDP : IP_PROTOCOL_TCP;
+    }
+
+    /** Host order. */
+    public int localIp()
+    {
+        return localIp;
+    }
+
+    public int localPort()
+    {
+        return localPort;
+    }
+
+    /** Host order; 0 unless {@link FilterKind#TCP_CONNECTION}. */
+    public int remoteIp()
+    {
+        return remoteIp;
+    }
+
+    public int remotePort()
+    {
+        return remotePort;
+    }
+
+    public FilterPlacement placement()
+    {
+        return placement;
+    }
+
+    /** The 5-tuple filter index (0..127) when placed in {@link FilterPlacement#FIVE_TUPLE}, else -1. */
+    public int hardwareIndex()
+    {
+        return hardwareIndex;
+    }
+
+    /** Set by the manager or a {@link FilterOverflow} once the filter is placed. */
+    public void place(final FilterPlacement placement, final int hardwareIndex)
+    {
+        this.placement = placement;
+        this.hardwareIndex = hardwareIndex;
+    }
+
+    /** Whether two filters would match exactly the same frames (same kind, local and remote ends). */
+    boolean sameMatch(final Filter other)
+    {
+        return kind == other.kind && localIp == other.localIp && localPort == other.localPort &&
+            remoteIp == other.remoteIp && remotePort == other.remotePort;
+    }
+
+    /** "UDP *:7 -> queue 3", "TCP 10.0.0.2:5000 <-> local :80 -> queue 4". */
+    public String describe()
+    {
+        final String local = Addresses.ipv4ToString(localIp) + ":" + localPort;
+        return switch (kind)
+        {
+            case UDP_PORT -> "UDP port " + local;
+            case TCP_PORT -> "TCP port " + local;
+            case TCP_CONNECTION -> "TCP connection " + local + " <-> " + Addresses.ipv4ToString(remoteIp) + ":" +
+                remotePort;
+            default -> kind + " " + local;
+        };
+    }
+
+    public String toString()
+    {
+        return "Filter{id=" + id + ", " + describe() + ", queue=" + queueId + ", priority=" + priority +
+            ", owner=" + ownerClientId + ", placement=" + placement + ", index=" + hardwareIndex + "}";
+    }
+}

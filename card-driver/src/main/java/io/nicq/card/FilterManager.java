@@ -1,0 +1,403 @@
+package io.nicq.card;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+import io.nicq.ixgbe.Bar;
+import io.nicq.proto.sbe.ErrorCode;
+import io.nicq.proto.sbe.FilterKind;
+import io.nicq.proto.sbe.FilterPlacement;
+import org.agrona.collections.Int2ObjectHashMap;
+
+import static io.nicq.ixgbe.Registers.*;
+
+/**
+ * The card's L3/L4 5-tuple filters (datasheet 7.1.2.5, registers in 8.2.3.7) and who owns them. A filter request
+ * becomes one of the 128 5-tuple slots: the lowest free one, so slots are reused as soon as they are freed.
+ * <ul>
+ *   <li>UDP port and TCP port filters compare protocol, destination address (the card's) and destination port, and
+ *       mask source address and port: frames from anyone to that port.</li>
+ *   <li>TCP connection filters compare all five fields: one connection. By default they get a higher priority than
+ *       port filters, so a listener can move one connection to another queue.</li>
+ * </ul>
+ * Byte order of the registers (the part's, not the host's): SAQF/DAQF hold the address in network order as a
+ * little-endian 32-bit load sees it (10.0.0.1 reads as 0x0100000A); SDPQF holds the source port in [15:0] and the
+ * destination port in [31:16], each half in network order. Programming writes DAQF, SAQF, SDPQF, FTQF, then
+ * L34T_IMIR (the order DPDK uses). L34T_IMIR is never read (reads can raise an ECC error on real parts): the last value
+ * written is kept in a shadow.
+ * <p>
+ * Ownership as netd did it: one owner per (protocol, local port) ({@link PortTable}); a client deregisters only its
+ * own filters. When the 128 slots are exhausted the {@link FilterOverflow} is asked (the seam for flow director and
+ * software filtering); the default refuses with {@code NO_FILTER_SLOT}.
+ * <p>
+ * Not thread safe: the card driver's conductor thread owns it, as the thesis has the card driver alone touch filter
+ * registers.
+ */
+public final class FilterManager
+{
+    /** Priority of a port filter when the request says 0. */
+    public static final int DEFAULT_PORT_PRIORITY = 1;
+
+    /** Priority of a connection filter when the request says 0: above port filters, so the connection wins. */
+    public static final int DEFAULT_CONNECTION_PRIORITY = 2;
+
+    /** FTQF.PRIORITY is 3 bits; 0 is not a valid priority for an enabled filter. */
+    public static final int MAX_PRIORITY = 7;
+
+    private final Bar bar;
+    private final int cardIpv4;
+    private final FilterOverflow overflow;
+    private final Filter[] slots = new Filter[FIVE_TUPLE_FILTER_COUNT];
+    private final int[] l34tImirShadow = new int[FIVE_TUPLE_FILTER_COUNT];
+    private final Int2ObjectHashMap<Filter> filters = new Int2ObjectHashMap<>();
+    private final PortTable ports = new PortTable();
+    private final List<Filter> scratch = new ArrayList<>();
+    private int nextFilterId = 1;
+    private int slotsInUse;
+
+    /**
+     * @param bar      the card's registers
+     * @param cardIpv4 the card's address (host order): what a local address of 0 means
+     * @param overflow where filters go when the 5-tuple slots are exhausted
+     */
+    public FilterManager(final Bar bar, final int cardIpv4, final FilterOverflow overflow)
+    {
+        this.bar = bar;
+        this.cardIpv4 = cardIpv4;
+        this.overflow = overflow;
+    }
+
+    /**
+     * Registers a filter for a queue the caller has checked belongs to {@code clientId}.
+     *
+     * @param priority 1..7, or 0 for the kind's default
+     * @param localIp  0 for the card's address
+     * @return the filter, placed and programmed
+     * @throws RequestException INVALID_ARGUMENT, PORT_IN_USE or NO_FILTER_SLOT, with a sentence saying why
+     */
+    public Filter register(
+        final long clientId,
+        final int queueId,
+        final FilterKind kind,
+        final int priority,
+        final int localIp,
+        final int localPort,
+        final int remoteIp,
+        final int remotePort)
+    {
+        if (kind == null || kind == FilterKind.NULL_VAL)
+        {
+            throw new RequestException(ErrorCode.INVALID_ARGUMENT, "unknown filter kind");
+        }
+        if (queueId < 0 || queueId >= QUEUE_COUNT)
+        {
+            throw new RequestException(ErrorCode.INVALID_ARGUMENT, "queue " + queueId + " does not exist");
+        }
+        if (priority < 0 || priority > MAX_PRIORITY)
+        {
+            throw new RequestException(ErrorCode.INVALID_ARGUMENT,
+                "priority " + priority + " is outside 1.." + MAX_PRIORITY + " (0 = default)");
+        }
+        if (localPort <= 0 || localPort > 0xFFFF)
+        {
+            throw new RequestException(ErrorCode.INVALID_ARGUMENT, "local port " + localPort + " is outside 1..65535");
+        }
+        if (localIp != 0 && localIp != cardIpv4)
+        {
+            throw new RequestException(ErrorCode.INVALID_ARGUMENT, "local address " + Addresses.ipv4ToString(localIp) +
+                " is not the card's (" + Addresses.ipv4ToString(cardIpv4) + "; 0 means the card's)");
+        }
+        final boolean connection = kind == FilterKind.TCP_CONNECTION;
+        if (connection)
+        {
+            if (remoteIp == 0 || remotePort <= 0 || remotePort > 0xFFFF)
+            {
+                throw new RequestException(ErrorCode.INVALID_ARGUMENT,
+                    "a TCP connection filter needs the remote address and port (got " +
+                    Addresses.ipv4ToString(remoteIp) + ":" + remotePort + ")");
+            }
+        }
+        else if (remoteIp != 0 || remotePort != 0)
+        {
+            throw new RequestException(ErrorCode.INVALID_ARGUMENT,
+                "a " + kind + " filter matches any remote end: remote address and port must be 0");
+        }
+
+        final Filter filter = new Filter(
+            nextFilterId,
+            clientId,
+            queueId,
+            kind,
+            priority != 0 ? priority : (connection ? DEFAULT_CONNECTION_PRIORITY : DEFAULT_PORT_PRIORITY),
+            cardIpv4,
+            localPort,
+            remoteIp,
+            remotePort);
+        checkOwnership(filter);
+
+        final int slot = lowestFreeSlot();
+        if (slot >= 0)
+        {
+            program(slot, filter);
+            slots[slot] = filter;
+            slotsInUse++;
+            filter.place(FilterPlacement.FIVE_TUPLE, slot);
+        }
+        else if (!overflow.place(filter))
+        {
+            throw new RequestException(ErrorCode.NO_FILTER_SLOT, "no filter slot for " + filter.describe() + ": " +
+                slotsInUse + " of " + FIVE_TUPLE_FILTER_COUNT + " 5-tuple filters are in use, and " +
+                overflow.description());
+        }
+
+        nextFilterId++;
+        filters.put(filter.id(), filter);
+        ports.claim(filter.ipProtocol(), filter.localPort(), clientId);
+        return filter;
+    }
+
+    /**
+     * Removes a client's filter and clears its registers.
+     *
+     * @throws RequestException NO_SUCH_FILTER or NOT_OWNER
+     */
+    public Filter deregister(final long clientId, final int filterId)
+    {
+        final Filter filter = filters.get(filterId);
+        if (filter == null)
+        {
+            throw new RequestException(ErrorCode.NO_SUCH_FILTER, "filter " + filterId + " is not registered");
+        }
+        if (filter.ownerClientId() != clientId)
+        {
+            throw new RequestException(ErrorCode.NOT_OWNER,
+                "filter " + filterId + " (" + filter.describe() + ") belongs to another client");
+        }
+        remove(filter);
+        return filter;
+    }
+
+    /**
+     * Removes every filter steering to a queue (the queue is being released or torn down).
+     *
+     * @return filters removed
+     */
+    public int removeQueue(final int queueId)
+    {
+        scratch.clear();
+        for (final Filter filter : filters.values())
+        {
+            if (filter.queueId() == queueId)
+            {
+                scratch.add(filter);
+            }
+        }
+        return removeScratch();
+    }
+
+    /**
+     * Removes every filter of a client (it disconnected or was reclaimed).
+     *
+     * @return filters removed
+     */
+    public int removeClient(final long clientId)
+    {
+        scratch.clear();
+        for (final Filter filter : filters.values())
+        {
+            if (filter.ownerClientId() == clientId)
+            {
+                scratch.add(filter);
+            }
+        }
+        return removeScratch();
+    }
+
+    /** Removes every filter and clears all 128 slots' registers, used or not (shutdown, or a card in unknown state). */
+    public void clearAll()
+    {
+        scratch.clear();
+        scratch.addAll(filters.values());
+        removeScratch();
+        for (int slot = 0; slot < FIVE_TUPLE_FILTER_COUNT; slot++)
+        {
+            clear(slot);
+        }
+    }
+
+    public Filter filter(final int filterId)
+    {
+        return filters.get(filterId);
+    }
+
+    /** Filters registered, wherever placed. */
+    public int inUse()
+    {
+        return filters.size();
+    }
+
+    /** 5-tuple slots in use. */
+    public int slotsInUse()
+    {
+        return slotsInUse;
+    }
+
+    /** Filters that can still be registered: free 5-tuple slots plus what the overflow can take. */
+    public int free()
+    {
+        return FIVE_TUPLE_FILTER_COUNT - slotsInUse + overflow.free();
+    }
+
+    /** The filter in a 5-tuple slot, or null. */
+    public Filter slot(final int index)
+    {
+        return slots[index];
+    }
+
+    /** What was last written to L34T_IMIR(index): the register itself is never read. */
+    public int l34tImirShadow(final int index)
+    {
+        return l34tImirShadow[index];
+    }
+
+    /** Whether (protocol, port) is held, and by whom ({@link #portOwner}). */
+    public boolean isPortClaimed(final int ipProtocol, final int port)
+    {
+        return ports.isClaimed(ipProtocol, port);
+    }
+
+    public long portOwner(final int ipProtocol, final int port)
+    {
+        return ports.owner(ipProtocol, port);
+    }
+
+    /** Visits every registered filter. */
+    public void forEach(final Consumer<Filter> consumer)
+    {
+        filters.values().forEach(consumer);
+    }
+
+    /** SAQF/DAQF encoding: network order as a little-endian 32-bit load sees it (10.0.0.1 becomes 0x0100000A). */
+    public static int addressRegister(final int hostOrderIpv4)
+    {
+        return Integer.reverseBytes(hostOrderIpv4);
+    }
+
+    /** SDPQF encoding: source port in [15:0], destination port in [31:16], each 16-bit half in network order. */
+    public static int portsRegister(final int sourcePort, final int destinationPort)
+    {
+        return (Short.reverseBytes((short)destinationPort) & 0xFFFF) << 16 |
+            (Short.reverseBytes((short)sourcePort) & 0xFFFF);
+    }
+
+    /** FTQF value of a filter: protocol, priority, masks of the fields it does not compare, pool masked, enabled. */
+    public static int ftqfValue(final Filter filter)
+    {
+        int ftqf = (filter.kind() == FilterKind.UDP_PORT ? FTQF_PROTOCOL_UDP : FTQF_PROTOCOL_TCP) |
+            (filter.priority() << FTQF_PRIORITY_SHIFT) |
+            FTQF_POOL_MASK_BIT |            // no virtualisation: the pool field means nothing
+            FTQF_QUEUE_ENABLE;
+        if (filter.kind() != FilterKind.TCP_CONNECTION)
+        {
+            ftqf |= FTQF_MASK_SOURCE_ADDRESS | FTQF_MASK_SOURCE_PORT;   // from anyone
+        }
+        return ftqf;
+    }
+
+    /** L34T_IMIR value steering a 5-tuple match to a queue; bit 19 must be written as 1. */
+    public static int l34tImirValue(final int queueId)
+    {
+        return L34T_IMIR_RESERVE | (queueId << L34T_IMIR_RX_QUEUE_SHIFT);
+    }
+
+    private void checkOwnership(final Filter filter)
+    {
+        final int protocol = filter.ipProtocol();
+        final String what = (protocol == Filter.IP_PROTOCOL_UDP ? "UDP" : "TCP") + " port " + filter.localPort();
+        if (ports.isClaimed(protocol, filter.localPort()))
+        {
+            if (ports.owner(protocol, filter.localPort()) != filter.ownerClientId())
+            {
+                throw new RequestException(ErrorCode.PORT_IN_USE, what + " is owned by another client");
+            }
+            for (final Filter existing : filters.values())
+            {
+                if (existing.ownerClientId() == filter.ownerClientId() && existing.sameMatch(filter))
+                {
+                    throw new RequestException(ErrorCode.PORT_IN_USE, filter.describe() +
+                        " is already registered as filter " + existing.id() + " (queue " + existing.queueId() + ")");
+                }
+            }
+        }
+    }
+
+    private int lowestFreeSlot()
+    {
+        for (int slot = 0; slot < FIVE_TUPLE_FILTER_COUNT; slot++)
+        {
+            if (slots[slot] == null)
+            {
+                return slot;
+            }
+        }
+        return -1;
+    }
+
+    private void program(final int slot, final Filter filter)
+    {
+        final boolean connection = filter.kind() == FilterKind.TCP_CONNECTION;
+        // 8.2.3.7 DAQF: the local address is the destination of received frames.
+        bar.write(daqf(slot), addressRegister(filter.localIp()));
+        // 8.2.3.7 SAQF: the remote address for a connection; masked in FTQF otherwise.
+        bar.write(saqf(slot), connection ? addressRegister(filter.remoteIp()) : 0);
+        // 8.2.3.7 SDPQF: remote (source) and local (destination) ports.
+        bar.write(sdpqf(slot), portsRegister(connection ? filter.remotePort() : 0, filter.localPort()));
+        // 8.2.3.7.19 FTQF: protocol, priority, masks and enable; the filter is live from here.
+        bar.write(ftqf(slot), ftqfValue(filter));
+        // 8.2.3.7 L34T_IMIR: the queue. Write-only in practice: remember what was written.
+        final int imir = l34tImirValue(filter.queueId());
+        bar.write(l34tImir(slot), imir);
+        l34tImirShadow[slot] = imir;
+    }
+
+    private void clear(final int slot)
+    {
+        // 8.2.3.7.19 FTQF first: the filter stops matching before its fields change, so no frame is steered by a
+        // half-cleared filter. Then the other four are zeroed as DPDK's removal does.
+        bar.write(ftqf(slot), 0);
+        bar.write(daqf(slot), 0);           // 8.2.3.7 DAQF
+        bar.write(saqf(slot), 0);           // 8.2.3.7 SAQF
+        bar.write(sdpqf(slot), 0);          // 8.2.3.7 SDPQF
+        bar.write(l34tImir(slot), 0);       // 8.2.3.7 L34T_IMIR
+        l34tImirShadow[slot] = 0;
+    }
+
+    private void remove(final Filter filter)
+    {
+        if (filter.placement() == FilterPlacement.FIVE_TUPLE)
+        {
+            final int slot = filter.hardwareIndex();
+            clear(slot);
+            slots[slot] = null;
+            slotsInUse--;
+        }
+        else
+        {
+            overflow.remove(filter);
+        }
+        filters.remove(filter.id());
+        ports.release(filter.ipProtocol(), filter.localPort());
+    }
+
+    private int removeScratch()
+    {
+        final int count = scratch.size();
+        for (int i = 0; i < count; i++)
+        {
+            remove(scratch.get(i));
+        }
+        scratch.clear();
+        return count;
+    }
+}

@@ -1,0 +1,124 @@
+package io.nicq.card;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+import io.nicq.ixgbe.DeviceTimeoutException;
+import org.junit.jupiter.api.Test;
+
+import static io.nicq.ixgbe.Registers.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The global init sequence against an in-memory card: what it programs, and a named error for every wait. */
+class CardInitTest
+{
+    private static final long MAC = 0x02_00_00_00_00_01L;
+
+    private final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
+    private final CardLog log = new CardLog(new PrintStream(logBytes, true, StandardCharsets.UTF_8), "test");
+    private final CardDriver.Context ctx = new CardDriver.Context()
+        .resetTimeoutNs(TimeUnit.MILLISECONDS.toNanos(200))
+        .eepromTimeoutNs(TimeUnit.MILLISECONDS.toNanos(200))
+        .dmaInitTimeoutNs(TimeUnit.MILLISECONDS.toNanos(200))
+        .linkTimeoutNs(TimeUnit.MILLISECONDS.toNanos(300));
+
+    @Test
+    void initialisesTheCardAndReadsItsMac()
+    {
+        final FakeCard card = new FakeCard(MAC);
+        assertEquals(MAC, new CardInit(card, ctx, log).run());
+
+        assertEquals(EIMC_ALL, card.register(EIMC));
+        assertEquals(0, card.register(CTRL) & CTRL_RST_MASK);
+        final int fctrl = card.register(FCTRL);
+        assertNotEquals(0, fctrl & FCTRL_BAM, "broadcast accepted (ARP)");
+        assertEquals(0, fctrl & (FCTRL_UPE | FCTRL_MPE), "not promiscuous");
+        assertEquals(CardInit.ralOf(MAC), card.register(ral(0)));
+        assertEquals(CardInit.rahOf(MAC) | RAH_AV, card.register(rah(0)));
+        assertNotEquals(0, card.register(HLREG0) & HLREG0_RXCRCSTRP);
+        assertNotEquals(0, card.register(RDRXCTL) & RDRXCTL_CRCSTRIP);
+        assertEquals(HLREG0_TXCRCEN | HLREG0_TXPADEN, card.register(HLREG0) & (HLREG0_TXCRCEN | HLREG0_TXPADEN));
+        assertEquals(RXPBSIZE_128KB, card.register(rxpbsize(0)));
+        assertEquals(TXPBSIZE_40KB, card.register(txpbsize(0)));
+        assertEquals(0xFFFF, card.register(DTXMXSZRQ));
+        assertEquals(0, card.register(RTTDCS) & RTTDCS_ARBDIS);
+        assertNotEquals(0, card.register(DMATXCTL) & DMATXCTL_TE);
+        assertNotEquals(0, card.register(CTRL_EXT) & CTRL_EXT_NS_DIS);
+        for (int q = 0; q < QUEUE_COUNT; q++)
+        {
+            assertEquals(SRRCTL_DESCTYPE_ADV_ONEBUF | SRRCTL_DROP_EN | 2, card.register(srrctl(q)), "SRRCTL " + q);
+            assertEquals(0, card.register(dcaRxctrl(q)) & DCA_RXCTRL_DESC_WRO_EN, "DCA_RXCTRL " + q);
+            assertEquals(0, card.register(rxdctl(q)) & DCTL_ENABLE, "queues stay disabled until attached");
+        }
+        assertEquals(ETQF_FILTER_ENABLE | 0x0806, card.register(etqf(CardInit.ARP_ETQF_INDEX)));
+        assertEquals(ETQS_QUEUE_ENABLE, card.register(etqs(CardInit.ARP_ETQF_INDEX)), "ARP to queue 0");
+        assertNotEquals(0, card.register(RXCTRL) & RXCTRL_RXEN);
+        assertEquals(0, card.l34tImirReads);
+
+        final String logged = logBytes.toString(StandardCharsets.UTF_8);
+        assertTrue(logged.contains("MAC 02:00:00:00:00:01"), logged);
+        assertTrue(logged.contains("link up"), logged);
+        assertTrue(logged.lines().count() >= 8, "one line per step:\n" + logged);
+    }
+
+    @Test
+    void resetThatNeverCompletesIsNamed()
+    {
+        final FakeCard card = new FakeCard(MAC);
+        card.resetCompletes = false;
+        assertTimeoutNamed(card, "device reset did not complete within 200 ms");
+    }
+
+    @Test
+    void eepromThatNeverLoadsIsNamed()
+    {
+        final FakeCard card = new FakeCard(MAC);
+        card.eepromReads = false;
+        assertTimeoutNamed(card, "EEPROM auto-read did not complete within 200 ms");
+    }
+
+    @Test
+    void dmaThatNeverInitialisesIsNamed()
+    {
+        final FakeCard card = new FakeCard(MAC);
+        card.dmaInitialises = false;
+        assertTimeoutNamed(card, "DMA initialisation did not complete within 200 ms");
+    }
+
+    @Test
+    void linkThatNeverComesUpIsNamed()
+    {
+        final FakeCard card = new FakeCard(MAC);
+        card.linkComesUp = false;
+        final long start = System.nanoTime();
+        assertTimeoutNamed(card, "link did not come up within 300 ms");
+        assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(300));
+    }
+
+    @Test
+    void cardWithoutMacIsRefused()
+    {
+        final FakeCard card = new FakeCard(0);
+        final IllegalStateException ex = assertThrows(IllegalStateException.class,
+            () -> new CardInit(card, ctx, log).run());
+        assertTrue(ex.getMessage().contains("no valid MAC address"), ex.getMessage());
+    }
+
+    @Test
+    void macRoundTripsThroughRalAndRah()
+    {
+        final long mac = 0x00_1B_21_3C_4D_5EL;
+        assertEquals(0x3C211B00, CardInit.ralOf(mac), "first octet in RAL bits 7:0");
+        assertEquals(0x5E4D, CardInit.rahOf(mac));
+        assertEquals(mac, CardInit.macFromRalRah(CardInit.ralOf(mac), CardInit.rahOf(mac) | RAH_AV));
+    }
+
+    private void assertTimeoutNamed(final FakeCard card, final String expected)
+    {
+        final DeviceTimeoutException ex = assertThrows(DeviceTimeoutException.class,
+            () -> new CardInit(card, ctx, log).run());
+        assertTrue(ex.getMessage().contains(expected), ex.getMessage());
+    }
+}

@@ -1,0 +1,46 @@
+package io.nicq.card;
+
+import static io.nicq.ixgbe.Registers.*;
+
+/**
+ * An in-memory card with just enough behaviour for the init sequence, each part switchable off to provoke a timeout:
+ * reset bits self-clear, EEC.ARD and RDRXCTL.DMAIDONE are set after reset, LINKS.LINK_UP follows AUTOC.AN_RESTART,
+ * RAL/RAH(0) hold a MAC.
+ */
+final class FakeCard extends RecordingBar
+{
+    boolean resetCompletes = true;
+    boolean eepromReads = true;
+    boolean dmaInitialises = true;
+    boolean linkComesUp = true;
+
+    FakeCard(final long mac)
+    {
+        registers[ral(0) >> 2] = CardInit.ralOf(mac);
+        registers[rah(0) >> 2] = CardInit.rahOf(mac);
+    }
+
+    void onWrite(final int offset, final int value)
+    {
+        if (offset == CTRL && (value & CTRL_RST_MASK) != 0 && resetCompletes)
+        {
+            registers[CTRL >> 2] = value & ~CTRL_RST_MASK;
+            registers[EEC >> 2] = eepromReads ? EEC_ARD : 0;
+            registers[RDRXCTL >> 2] = dmaInitialises ? RDRXCTL_DMAIDONE : 0;
+            registers[LINKS >> 2] = 0;
+        }
+        else if (offset == AUTOC && (value & AUTOC_AN_RESTART) != 0)
+        {
+            registers[AUTOC >> 2] = value & ~AUTOC_AN_RESTART;
+            if (linkComesUp)
+            {
+                registers[LINKS >> 2] = LINKS_UP | LINKS_SPEED_10G;
+            }
+        }
+    }
+
+    int register(final int offset)
+    {
+        return registers[offset >> 2];
+    }
+}

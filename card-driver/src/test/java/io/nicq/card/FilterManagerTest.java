@@ -1,0 +1,280 @@
+package io.nicq.card;
+
+import java.util.List;
+
+import io.nicq.proto.sbe.ErrorCode;
+import io.nicq.proto.sbe.FilterKind;
+import io.nicq.proto.sbe.FilterPlacement;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static io.nicq.ixgbe.Registers.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The 5-tuple filter manager against a plain in-memory BAR: slot allocation and reuse, priorities and masks, the
+ * part's byte order, the DPDK write order, the L34T_IMIR shadow (never read), exhaustion, and port ownership.
+ */
+class FilterManagerTest
+{
+    private static final int CARD_IP = 0x0A000001;          // 10.0.0.1
+    private static final int PEER_IP = 0x0A000002;          // 10.0.0.2
+    private static final long CLIENT_A = 11;
+    private static final long CLIENT_B = 22;
+
+    private RecordingBar bar;
+    private FilterManager filters;
+
+    @BeforeEach
+    void setUp()
+    {
+        bar = new RecordingBar();
+        filters = new FilterManager(bar, CARD_IP, FilterOverflow.REFUSE);
+    }
+
+    @Test
+    void udpPortFilterProgramsTheFiveRegistersInTheDocumentedByteOrder()
+    {
+        final Filter filter = filters.register(CLIENT_A, 3, FilterKind.UDP_PORT, 0, 0, 7, 0, 0);
+
+        assertEquals(0, filter.hardwareIndex());
+        assertEquals(FilterPlacement.FIVE_TUPLE, filter.placement());
+        assertEquals(FilterManager.DEFAULT_PORT_PRIORITY, filter.priority());
+        assertEquals(0x0100000A, bar.registers[daqf(0) >> 2], "10.0.0.1 reads as 0x0100000A");
+        assertEquals(0, bar.registers[saqf(0) >> 2]);
+        assertEquals(0x0700_0000, bar.registers[sdpqf(0) >> 2], "destination port 7 big endian in [31:16]");
+        assertEquals(FTQF_PROTOCOL_UDP | (1 << FTQF_PRIORITY_SHIFT) | FTQF_MASK_SOURCE_ADDRESS |
+            FTQF_MASK_SOURCE_PORT | FTQF_POOL_MASK_BIT | FTQF_QUEUE_ENABLE, bar.registers[ftqf(0) >> 2]);
+        assertEquals(0x0008_0000 | (3 << 21), bar.registers[l34tImir(0) >> 2]);
+        assertEquals(0x0008_0000 | (3 << 21), filters.l34tImirShadow(0));
+        assertEquals(0, bar.l34tImirReads);
+    }
+
+    @Test
+    void writeOrderIsDaqfSaqfSdpqfFtqfThenL34tImir()
+    {
+        final int mark = bar.writes.size();
+        filters.register(CLIENT_A, 1, FilterKind.TCP_PORT, 0, 0, 80, 0, 0);
+
+        assertEquals(List.of(daqf(0), saqf(0), sdpqf(0), ftqf(0), l34tImir(0)),
+            bar.writeOffsetsSince(mark, daqf(0), saqf(0), sdpqf(0), ftqf(0), l34tImir(0)));
+    }
+
+    @Test
+    void connectionFilterComparesAllFiveFieldsWithAHigherDefaultPriority()
+    {
+        final Filter filter = filters.register(CLIENT_A, 2, FilterKind.TCP_CONNECTION, 0, CARD_IP, 0x1234,
+            PEER_IP, 0xABCD);
+
+        final int slot = filter.hardwareIndex();
+        assertEquals(0x0200000A, bar.registers[saqf(slot) >> 2], "10.0.0.2 reads as 0x0200000A");
+        assertEquals(0x0100000A, bar.registers[daqf(slot) >> 2]);
+        assertEquals(0x3412_CDAB, bar.registers[sdpqf(slot) >> 2], "dst 0x1234 in [31:16], src 0xABCD in [15:0]");
+        assertEquals(FTQF_PROTOCOL_TCP | (FilterManager.DEFAULT_CONNECTION_PRIORITY << FTQF_PRIORITY_SHIFT) |
+            FTQF_POOL_MASK_BIT | FTQF_QUEUE_ENABLE, bar.registers[ftqf(slot) >> 2]);
+    }
+
+    @Test
+    void explicitPriorityIsWrittenAndOutOfRangeIsRefused()
+    {
+        final Filter filter = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 7, 0, 9, 0, 0);
+        assertEquals(7, (bar.registers[ftqf(filter.hardwareIndex()) >> 2] & FTQF_PRIORITY_MASK) >>
+            FTQF_PRIORITY_SHIFT);
+
+        final RequestException ex = assertThrows(RequestException.class,
+            () -> filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 8, 0, 10, 0, 0));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, ex.code());
+    }
+
+    @Test
+    void badArgumentsAreInvalid()
+    {
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 0, 0, 0));
+        assertCode(ErrorCode.INVALID_ARGUMENT,
+            () -> filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, PEER_IP, 53, 0, 0));
+        assertCode(ErrorCode.INVALID_ARGUMENT,
+            () -> filters.register(CLIENT_A, 1, FilterKind.TCP_CONNECTION, 0, 0, 80, 0, 0));
+        assertCode(ErrorCode.INVALID_ARGUMENT,
+            () -> filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 53, PEER_IP, 53));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> filters.register(CLIENT_A, 1, FilterKind.NULL_VAL, 0, 0, 1, 0, 0));
+        assertEquals(0, filters.inUse());
+        assertTrue(bar.writes.isEmpty(), "nothing is written for a refused filter");
+    }
+
+    @Test
+    void portHasOneOwnerPerProtocol()
+    {
+        filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 5000, 0, 0);
+
+        final RequestException other = assertThrows(RequestException.class,
+            () -> filters.register(CLIENT_B, 2, FilterKind.UDP_PORT, 0, 0, 5000, 0, 0));
+        assertEquals(ErrorCode.PORT_IN_USE, other.code());
+        assertTrue(other.getMessage().contains("UDP port 5000"), other.getMessage());
+
+        final RequestException duplicate = assertThrows(RequestException.class,
+            () -> filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 5000, 0, 0));
+        assertEquals(ErrorCode.PORT_IN_USE, duplicate.code());
+
+        // TCP 5000 is another port.
+        filters.register(CLIENT_B, 2, FilterKind.TCP_PORT, 0, 0, 5000, 0, 0);
+        assertEquals(CLIENT_A, filters.portOwner(Filter.IP_PROTOCOL_UDP, 5000));
+        assertEquals(CLIENT_B, filters.portOwner(Filter.IP_PROTOCOL_TCP, 5000));
+    }
+
+    @Test
+    void aListenerMayMoveItsOwnConnectionsButNobodyElseCan()
+    {
+        filters.register(CLIENT_A, 1, FilterKind.TCP_PORT, 0, 0, 80, 0, 0);
+        filters.register(CLIENT_A, 2, FilterKind.TCP_CONNECTION, 0, 0, 80, PEER_IP, 40000);
+        filters.register(CLIENT_A, 2, FilterKind.TCP_CONNECTION, 0, 0, 80, PEER_IP, 40001);
+
+        assertCode(ErrorCode.PORT_IN_USE,
+            () -> filters.register(CLIENT_A, 2, FilterKind.TCP_CONNECTION, 0, 0, 80, PEER_IP, 40001));
+        assertCode(ErrorCode.PORT_IN_USE,
+            () -> filters.register(CLIENT_B, 3, FilterKind.TCP_CONNECTION, 0, 0, 80, PEER_IP, 40002));
+        assertEquals(3, filters.inUse());
+    }
+
+    @Test
+    void deregisterChecksOwnerClearsTheRegistersAndFreesThePort()
+    {
+        final Filter filter = filters.register(CLIENT_A, 4, FilterKind.UDP_PORT, 0, 0, 53, 0, 0);
+        final int slot = filter.hardwareIndex();
+
+        assertCode(ErrorCode.NOT_OWNER, () -> filters.deregister(CLIENT_B, filter.id()));
+        assertCode(ErrorCode.NO_SUCH_FILTER, () -> filters.deregister(CLIENT_A, filter.id() + 100));
+
+        final int mark = bar.writes.size();
+        filters.deregister(CLIENT_A, filter.id());
+        assertEquals(ftqf(slot), bar.writes.get(mark).offset(), "FTQF is disabled first");
+        for (final int offset : new int[]{daqf(slot), saqf(slot), sdpqf(slot), ftqf(slot), l34tImir(slot)})
+        {
+            assertEquals(0, bar.registers[offset >> 2], String.format("register 0x%05X cleared", offset));
+        }
+        assertEquals(0, filters.l34tImirShadow(slot));
+        assertNull(filters.filter(filter.id()));
+        assertCode(ErrorCode.NO_SUCH_FILTER, () -> filters.deregister(CLIENT_A, filter.id()));
+
+        filters.register(CLIENT_B, 5, FilterKind.UDP_PORT, 0, 0, 53, 0, 0);
+        assertEquals(CLIENT_B, filters.portOwner(Filter.IP_PROTOCOL_UDP, 53));
+        assertEquals(0, bar.l34tImirReads);
+    }
+
+    @Test
+    void slotsAreReusedLowestFirstAndIdsAreNot()
+    {
+        final Filter a = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 1001, 0, 0);
+        final Filter b = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 1002, 0, 0);
+        final Filter c = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 1003, 0, 0);
+        assertEquals(List.of(0, 1, 2), List.of(a.hardwareIndex(), b.hardwareIndex(), c.hardwareIndex()));
+
+        filters.deregister(CLIENT_A, b.id());
+        final Filter d = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 1004, 0, 0);
+        assertEquals(1, d.hardwareIndex());
+        assertTrue(d.id() > c.id(), "filter ids are never reused");
+    }
+
+    @Test
+    void the129thFilterIsRefusedClearlyAndASlotFreedIsUsable()
+    {
+        Filter last = null;
+        for (int i = 0; i < FIVE_TUPLE_FILTER_COUNT; i++)
+        {
+            last = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 2000 + i, 0, 0);
+        }
+        assertEquals(FIVE_TUPLE_FILTER_COUNT, filters.slotsInUse());
+        assertEquals(0, filters.free());
+
+        final RequestException ex = assertThrows(RequestException.class,
+            () -> filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 3000, 0, 0));
+        assertEquals(ErrorCode.NO_FILTER_SLOT, ex.code());
+        assertTrue(ex.getMessage().contains("128 of 128"), ex.getMessage());
+        assertFalse(filters.isPortClaimed(Filter.IP_PROTOCOL_UDP, 3000), "a refused filter claims no port");
+
+        filters.deregister(CLIENT_A, last.id());
+        final Filter again = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 3000, 0, 0);
+        assertEquals(FIVE_TUPLE_FILTER_COUNT - 1, again.hardwareIndex());
+        assertEquals(0, bar.l34tImirReads);
+    }
+
+    @Test
+    void overflowSeamPlacesWhatTheRegistersCannotHold()
+    {
+        final int[] placed = new int[1];
+        final FilterOverflow software = new FilterOverflow()
+        {
+            public boolean place(final Filter filter)
+            {
+                placed[0]++;
+                filter.place(FilterPlacement.SOFTWARE, -1);
+                return true;
+            }
+
+            public void remove(final Filter filter)
+            {
+                placed[0]--;
+            }
+
+            public int free()
+            {
+                return 1000;
+            }
+
+            public String description()
+            {
+                return "software";
+            }
+        };
+        filters = new FilterManager(bar, CARD_IP, software);
+        for (int i = 0; i < FIVE_TUPLE_FILTER_COUNT; i++)
+        {
+            filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 2000 + i, 0, 0);
+        }
+        final Filter overflow = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 4000, 0, 0);
+        assertEquals(FilterPlacement.SOFTWARE, overflow.placement());
+        assertEquals(-1, overflow.hardwareIndex());
+        assertEquals(1, placed[0]);
+        filters.deregister(CLIENT_A, overflow.id());
+        assertEquals(0, placed[0]);
+    }
+
+    @Test
+    void removingAClientOrAQueueClearsOnlyTheirs()
+    {
+        final Filter a1 = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 100, 0, 0);
+        final Filter a2 = filters.register(CLIENT_A, 2, FilterKind.UDP_PORT, 0, 0, 101, 0, 0);
+        final Filter b1 = filters.register(CLIENT_B, 3, FilterKind.UDP_PORT, 0, 0, 102, 0, 0);
+
+        assertEquals(1, filters.removeQueue(2));
+        assertNull(filters.filter(a2.id()));
+        assertEquals(0, bar.registers[ftqf(a2.hardwareIndex()) >> 2]);
+
+        assertEquals(1, filters.removeClient(CLIENT_A));
+        assertNull(filters.filter(a1.id()));
+        assertNotNull(filters.filter(b1.id()));
+        assertFalse(filters.isPortClaimed(Filter.IP_PROTOCOL_UDP, 100));
+
+        filters.clearAll();
+        assertEquals(0, filters.inUse());
+        for (int slot = 0; slot < FIVE_TUPLE_FILTER_COUNT; slot++)
+        {
+            assertEquals(0, bar.registers[ftqf(slot) >> 2]);
+        }
+        assertEquals(0, bar.l34tImirReads);
+    }
+
+    @Test
+    void encodingHelpersFollowThePart()
+    {
+        assertEquals(0x0100000A, FilterManager.addressRegister(0x0A000001));
+        assertEquals(0x5000_0000, FilterManager.portsRegister(0, 80));
+        assertEquals(0x3412_7856, FilterManager.portsRegister(0x5678, 0x1234));
+        assertEquals(0x0008_0000 | (127 << 21), FilterManager.l34tImirValue(127));
+    }
+
+    private static void assertCode(final ErrorCode code, final Runnable action)
+    {
+        final RequestException ex = assertThrows(RequestException.class, action::run);
+        assertEquals(code, ex.code(), ex.getMessage());
+    }
+}
