@@ -1,0 +1,108 @@
+package io.nicq.client;
+
+import io.nicq.packet.Ipv4Address;
+import io.nicq.proto.sbe.FilterKind;
+import io.nicq.proto.sbe.FilterPlacement;
+
+/**
+ * A filter the card driver registered for this client: frames matching it are steered to its queue. Returned by
+ * {@link NicClient#registerUdpPort}, {@link NicClient#registerTcpPort} and {@link NicClient#registerTcpConnection};
+ * removed by {@link NicClient#deregister(Filter)}, and with its queue or client.
+ */
+public final class Filter
+{
+    private final int filterId;
+    private final int queueId;
+    private final FilterKind kind;
+    private final FilterPlacement placement;
+    private final int hardwareIndex;
+    private final int localPort;
+    private final int remoteIp;
+    private final int remotePort;
+    private volatile boolean registered = true;
+
+    Filter(
+        final int filterId,
+        final int queueId,
+        final FilterKind kind,
+        final FilterPlacement placement,
+        final int hardwareIndex,
+        final int localPort,
+        final int remoteIp,
+        final int remotePort)
+    {
+        this.filterId = filterId;
+        this.queueId = queueId;
+        this.kind = kind;
+        this.placement = placement;
+        this.hardwareIndex = hardwareIndex;
+        this.localPort = localPort;
+        this.remoteIp = remoteIp;
+        this.remotePort = remotePort;
+    }
+
+    /** The card driver's id of the filter. */
+    public int filterId()
+    {
+        return filterId;
+    }
+
+    /** The queue matching frames go to. */
+    public int queueId()
+    {
+        return queueId;
+    }
+
+    public FilterKind kind()
+    {
+        return kind;
+    }
+
+    /** Where the card driver put it: a 5-tuple register, flow director, or software on the default queue. */
+    public FilterPlacement placement()
+    {
+        return placement;
+    }
+
+    /** The 5-tuple register index, -1 if none. */
+    public int hardwareIndex()
+    {
+        return hardwareIndex;
+    }
+
+    public int localPort()
+    {
+        return localPort;
+    }
+
+    /** TCP_CONNECTION only: the peer's address, host order. */
+    public int remoteIp()
+    {
+        return remoteIp;
+    }
+
+    /** TCP_CONNECTION only: the peer's port. */
+    public int remotePort()
+    {
+        return remotePort;
+    }
+
+    /** False once deregistered, or released with its queue or client. */
+    public boolean isRegistered()
+    {
+        return registered;
+    }
+
+    void markDeregistered()
+    {
+        registered = false;
+    }
+
+    public String toString()
+    {
+        return "Filter{" + filterId + " " + kind + " port " + localPort +
+            (kind == FilterKind.TCP_CONNECTION ? " from " + Ipv4Address.toString(remoteIp) + ":" + remotePort : "") +
+            " -> queue " + queueId + ", " + placement + (hardwareIndex >= 0 ? " #" + hardwareIndex : "") +
+            (registered ? "" : ", deregistered") + "}";
+    }
+}

@@ -1,0 +1,126 @@
+package io.nicq.client;
+
+import org.agrona.concurrent.AtomicBuffer;
+
+/**
+ * A received UDP datagram as a reused view: who sent it, and where its payload lies in the slot the NIC wrote it to
+ * (no copy). Handed to a {@link UdpHandler}.
+ * <pre>
+ *   buffer()
+ *   ... +----------+-------------+----------+------------------------+ ...
+ *       | Ethernet | IPv4 (IHL)  | UDP      | payload, length() bytes |
+ *       +----------+-------------+----------+------------------------+
+ *       frame().offset()                     offset()
+ * </pre>
+ * {@link #reply()} turns the slot itself into the answer: addresses and ports swapped, the same payload (or one
+ * rewritten in place, {@link #reply(int)}), checksums fixed, the same slot sent. Nothing is copied or allocated.
+ */
+public final class UdpDatagram
+{
+    private final Ipv4Stack stack;
+    Frame frame;
+    int sourceAddress;
+    int sourcePort;
+    int destinationAddress;
+    int destinationPort;
+    int ipOffset;
+    int payloadOffset;
+    int payloadLength;
+
+    UdpDatagram(final Ipv4Stack stack)
+    {
+        this.stack = stack;
+    }
+
+    /** The sender's IPv4 address, host order. */
+    public int sourceAddress()
+    {
+        return sourceAddress;
+    }
+
+    /** The sender's port. */
+    public int sourcePort()
+    {
+        return sourcePort;
+    }
+
+    /** The address it was sent to: this client's, or a broadcast address. */
+    public int destinationAddress()
+    {
+        return destinationAddress;
+    }
+
+    /** The local port it was sent to. */
+    public int destinationPort()
+    {
+        return destinationPort;
+    }
+
+    /** The buffer holding the payload (the queue's packet pool). */
+    public AtomicBuffer buffer()
+    {
+        return frame.buffer();
+    }
+
+    /** Offset of the payload in {@link #buffer()}. */
+    public int offset()
+    {
+        return payloadOffset;
+    }
+
+    /** Bytes of payload. */
+    public int length()
+    {
+        return payloadLength;
+    }
+
+    /**
+     * Most payload bytes a reply from this slot can carry: up to the slot's end and within the MTU.
+     *
+     * @return the largest length {@link #reply(int)} accepts.
+     */
+    public int maxReplyLength()
+    {
+        return stack.maxReplyPayload(this);
+    }
+
+    /** The frame underneath: slot, phase timestamps, the application's own field. */
+    public Frame frame()
+    {
+        return frame;
+    }
+
+    /**
+     * Answers with the same payload from the same slot (zero-copy echo): Ethernet and IP addresses and UDP ports
+     * swapped, the IP header rebuilt (TTL 64, no options), checksums fixed. The slot leaves with the next flush (the
+     * end of the current receive at the latest).
+     */
+    public void reply()
+    {
+        stack.reply(this, payloadLength, false);
+    }
+
+    /**
+     * Answers from the same slot with a payload the handler wrote in place at {@link #offset()} (it may be longer or
+     * shorter than the request's, up to {@link #maxReplyLength()}); the UDP checksum is computed.
+     *
+     * @param length bytes of the answer's payload.
+     * @throws IllegalArgumentException if it does not fit.
+     */
+    public void reply(final int length)
+    {
+        stack.reply(this, length, true);
+    }
+
+    /** Keeps the slot after the handler returns: send or release it later through the queue. */
+    public void keep()
+    {
+        frame.keep();
+    }
+
+    public String toString()
+    {
+        return "UdpDatagram{" + io.nicq.packet.Ipv4Address.toString(sourceAddress) + ":" + sourcePort + " -> " +
+            destinationPort + ", " + payloadLength + " bytes}";
+    }
+}
