@@ -44,7 +44,8 @@ public interface Bar extends AutoCloseable
             if (System.nanoTime() - deadline > 0)
             {
                 throw new DeviceTimeoutException(description() + ": timed out after " + timeoutNs / 1_000_000 +
-                    " ms waiting until " + what + String.format(" (register 0x%05X reads 0x%08X)", offset, read(offset)));
+                    " ms waiting until " + what +
+                    String.format(" (register 0x%05X reads 0x%08X)", offset, read(offset)));
             }
             Thread.onSpinWait();
         }
@@ -59,7 +60,8 @@ public interface Bar extends AutoCloseable
             if (System.nanoTime() - deadline > 0)
             {
                 throw new DeviceTimeoutException(description() + ": timed out after " + timeoutNs / 1_000_000 +
-                    " ms waiting until " + what + String.format(" (register 0x%05X reads 0x%08X)", offset, read(offset)));
+                    " ms waiting until " + what +
+                    String.format(" (register 0x%05X reads 0x%08X)", offset, read(offset)));
             }
             Thread.onSpinWait();
         }

@@ -12,7 +12,7 @@ import java.nio.ByteOrder;
  */
 public final class MappedBar implements Bar
 {
-    private static final VarHandle INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final VarHandle INT = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
 
     private final MemorySegment registers;
     private final Arena arena;

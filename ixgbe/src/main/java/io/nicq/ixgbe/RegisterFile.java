@@ -50,8 +50,8 @@ public final class RegisterFile
             reset(dcaTxctrl(q), 1 << 11);
         }
 
-        final int[] clearOnRead = {CRCERRS, ILLERRC, ERRBC, MSPDC, RLEC, GPRC, BPRC, MPRC, GPTC, GORCL, GORCH, GOTCL, GOTCH,
-            RUC, TORL, TORH, TPR, TPT};
+        final int[] clearOnRead = {CRCERRS, ILLERRC, ERRBC, MSPDC, RLEC, GPRC, BPRC, MPRC, GPTC, GORCL, GORCH, GOTCL,
+            GOTCH, RUC, ROC, TORL, TORH, TPR, TPT};
         for (final int offset : clearOnRead)
         {
             clearOnRead(offset);

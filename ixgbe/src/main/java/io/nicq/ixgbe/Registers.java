@@ -43,6 +43,10 @@ public final class Registers
     /** Link up, as STATUS reports it. */
     public static final int STATUS_LINK_UP = 1 << 7;
 
+    /** The link speed field of STATUS [11:10]; 3 = 10 Gb/s. */
+    public static final int STATUS_SPEED_MASK = 0x3 << 10;
+    public static final int STATUS_SPEED_10G = 0x3 << 10;
+
     /** Extended Device Control, 8.2.3.1.3. */
     public static final int CTRL_EXT = 0x00018;
     /** No-snoop disable. */
@@ -69,6 +73,10 @@ public final class Registers
     public static final int EIMC_ALL = 0x7FFFFFFF;
     /** General Purpose Interrupt Enable. */
     public static final int GPIE = 0x00898;
+    /** Extended Interrupt Cause Set (8.2.3.5.3): writing a bit raises the cause. */
+    public static final int EICS = 0x00808;
+    /** Extended Interrupt Auto Mask Enable (8.2.3.5.6). */
+    public static final int EIAM = 0x00890;
 
     /** Extended Interrupt Throttle register of vector n (8.2.3.5.12). */
     public static int eitr(final int n)
@@ -152,14 +160,66 @@ public final class Registers
     public static final int MRQC = 0x0EC80;
     public static final int MRQC_MRQE_MASK = 0xF;
     public static final int MRQC_RSS_ENABLED = 0x1;
+    /** RSS field enables in MRQC [31:16]: which headers the hash covers. */
+    public static final int MRQC_RSS_FIELD_IPV4_TCP = 1 << 16;
+    public static final int MRQC_RSS_FIELD_IPV4 = 1 << 17;
+    public static final int MRQC_RSS_FIELD_IPV6_EX_TCP = 1 << 18;
+    public static final int MRQC_RSS_FIELD_IPV6_EX = 1 << 19;
+    public static final int MRQC_RSS_FIELD_IPV6 = 1 << 20;
+    public static final int MRQC_RSS_FIELD_IPV6_TCP = 1 << 21;
+    public static final int MRQC_RSS_FIELD_IPV4_UDP = 1 << 22;
+    public static final int MRQC_RSS_FIELD_IPV6_UDP = 1 << 23;
+    public static final int MRQC_RSS_FIELD_IPV6_EX_UDP = 1 << 24;
 
-    /** RSS redirection table register n (8.2.3.7.13), 32 registers of four 8-bit entries (queue in [6:0]). */
+    /** RSS Random Key register n (8.2.3.7.14): 10 registers, 40 key bytes, key byte 4n in bits 7:0. */
+    public static int rssrk(final int n)
+    {
+        return 0x0EB80 + 4 * n;
+    }
+
+    public static final int RSSRK_REGISTER_COUNT = 10;
+
+    /** Receive Checksum Control, 8.2.3.7.5 (RSS on the 82599 requires PCSD: no checksum in the RSS field). */
+    public static final int RXCSUM = 0x05000;
+    public static final int RXCSUM_PCSD = 1 << 13;
+
+    /**
+     * RSS redirection table register n (8.2.3.7.13), 32 registers of four 8-bit entries: entry 4n+k in bits
+     * [8k+7:8k]. The 82599 uses the low 4 bits of an entry as the RSS output index (RSS spreads over at most 16
+     * queues); the simulated card does the same.
+     */
     public static int reta(final int n)
     {
         return 0x0EB00 + 4 * n;
     }
 
     public static final int RETA_REGISTER_COUNT = 32;
+    /** Entries in the redirection table, indexed by the low 7 bits of the RSS hash. */
+    public static final int RETA_ENTRY_COUNT = 128;
+    /** Bits of a RETA entry the 82599 uses as the queue. */
+    public static final int RETA_ENTRY_QUEUE_MASK = 0xF;
+
+    /**
+     * Receive Address Low of entry n at its 82598-compatible alias (0x05400 + 8n, n &lt; 16), which ixy uses; the
+     * simulated card keeps the alias and the main register equal.
+     */
+    public static int ralAlias(final int n)
+    {
+        return 0x05400 + 8 * n;
+    }
+
+    /** Receive Address High of entry n at its alias. */
+    public static int rahAlias(final int n)
+    {
+        return 0x05404 + 8 * n;
+    }
+
+    /** Receive address entries (RAL/RAH pairs): the unicast MAC filter. */
+    public static final int RECEIVE_ADDRESS_COUNT = 128;
+    /** Receive address entries that also appear at the 82598 alias. */
+    public static final int RECEIVE_ADDRESS_ALIAS_COUNT = 16;
+    /** The two address octets in RAH [15:0]. */
+    public static final int RAH_ADDRESS_MASK = 0xFFFF;
 
     // ---------------------------------------------------------------------------------------------------------------
     // Per-queue receive registers, 8.2.3.8.1 - 8.2.3.8.7. Queues 0..63 at 0x01000, 64..127 at 0x0D000, stride 0x40.
@@ -208,6 +268,8 @@ public final class Registers
 
     /** Queue enable in RXDCTL and TXDCTL: reads back set once the queue is running. */
     public static final int DCTL_ENABLE = 1 << 25;
+    /** RXDCTL VLAN mode (strip the VLAN tag), bit 30. */
+    public static final int RXDCTL_VME = 1 << 30;
 
     /** Split and Replication Receive Control of a queue, 8.2.3.8.7. */
     public static int srrctl(final int queue)
@@ -285,8 +347,11 @@ public final class Registers
     }
 
     public static final int TXDCTL_PTHRESH_SHIFT = 0;
+    public static final int TXDCTL_PTHRESH_MASK = 0x7F;
     public static final int TXDCTL_HTHRESH_SHIFT = 8;
+    public static final int TXDCTL_HTHRESH_MASK = 0x7F << 8;
     public static final int TXDCTL_WTHRESH_SHIFT = 16;
+    public static final int TXDCTL_WTHRESH_MASK = 0x7F << 16;
     public static final int TXDCTL_SWFLSH = 1 << 26;
 
     /** TX head write-back address low: enable in bit 0, address [31:2]. */
@@ -302,6 +367,8 @@ public final class Registers
     }
 
     public static final int TDWBAL_HEAD_WB_ENABLE = 1 << 0;
+    /** Head write-back address bits [31:2] in TDWBAL (the address is 4-byte aligned). */
+    public static final int TDWBAL_ADDRESS_MASK = 0xFFFFFFFC;
 
     /** Transmit Packet Buffer Size of traffic class n, 8.2.3.9.13. */
     public static int txpbsize(final int n)
@@ -362,6 +429,10 @@ public final class Registers
     }
 
     public static final int ETQF_ETHERTYPE_MASK = 0xFFFF;
+    public static final int ETQF_POOL_SHIFT = 20;
+    public static final int ETQF_POOL_MASK = 0x3F << ETQF_POOL_SHIFT;
+    public static final int ETQF_POOL_ENABLE = 1 << 26;
+    public static final int ETQF_1588 = 1 << 30;
     public static final int ETQF_FILTER_ENABLE = 1 << 31;
 
     /** EType Queue Select n: RX_QUEUE [22:16], LLI 29, QUEUE_ENABLE 31. */
@@ -372,6 +443,7 @@ public final class Registers
 
     public static final int ETQS_RX_QUEUE_SHIFT = 16;
     public static final int ETQS_RX_QUEUE_MASK = 0x7F << ETQS_RX_QUEUE_SHIFT;
+    public static final int ETQS_LLI = 1 << 29;
     public static final int ETQS_QUEUE_ENABLE = 1 << 31;
 
     /** Source Address Queue Filter n: IPv4 address in network order as a little-endian load sees it. */
@@ -442,7 +514,8 @@ public final class Registers
     public static final int SYNQF_RX_QUEUE_MASK = 0x7F << SYNQF_RX_QUEUE_SHIFT;
     public static final int SYNQF_PRIORITY_OVER_5TUPLE = 1 << 31;
 
-    /** Flow director filter control, 8.2.3.21.1: the seam for flow director (not modelled yet). */
+    /** Flow director filter control, 8.2.3.21.1: the seam for flow director (the simulated card does not model it
+     * yet: frames fall through to RSS / queue 0). */
     public static final int FDIRCTRL = 0x0EE00;
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -466,11 +539,17 @@ public final class Registers
     /** Good octets transmitted, low and high. */
     public static final int GOTCL = 0x04090;
     public static final int GOTCH = 0x04094;
+    /** Receive undersize count: frames shorter than the minimum (simulated card: shorter than an Ethernet header). */
     public static final int RUC = 0x040A4;
+    /** Receive oversize count: frames longer than the maximum frame size (MAXFRS with HLREG0.JUMBOEN, else 1518). */
+    public static final int ROC = 0x040AC;
     public static final int TORL = 0x040C0;
     public static final int TORH = 0x040C4;
     public static final int TPR = 0x040D0;
     public static final int TPT = 0x040D4;
+
+    /** Packet buffers (traffic classes): MPC(n), RXPBSIZE(n), TXPBSIZE(n). */
+    public static final int PACKET_BUFFER_COUNT = 8;
 
     /** Missed packets of packet buffer n (no room in the RX packet buffer). */
     public static int mpc(final int n)
@@ -478,10 +557,21 @@ public final class Registers
         return 0x03FA0 + 4 * n;
     }
 
-    /** Receive Queue Statistic Mapping n: four queues per register, stat set index in [3:0], [11:8], [19:16], [27:24]. */
+    /**
+     * Receive Queue Statistic Mapping n: four queues per register, stat set index in [3:0], [11:8], [19:16], [27:24].
+     */
     public static int rqsmr(final int n)
     {
         return 0x02300 + 4 * n;
+    }
+
+    /** RQSMR and TQSM registers: 32 of them cover the 128 queues. */
+    public static final int QUEUE_STATS_MAPPING_COUNT = 32;
+
+    /** The statistics set a queue maps to, from the value of its RQSMR/TQSM register (register = queue / 4). */
+    public static int queueStatsSet(final int mappingRegisterValue, final int queue)
+    {
+        return (mappingRegisterValue >>> (8 * (queue & 3))) & 0xF;
     }
 
     /** Transmit Queue Statistic Mapping n: same layout as RQSMR. */

@@ -42,10 +42,17 @@ public final class RxDescriptor
     public static final int STATUS_EOP = 1 << 1;
     /** Error bits of the extended error field (bits 20..31 of the status/error word). */
     public static final int ERROR_MASK = 0xFFF0_0000;
+    /**
+     * RX data error (RXE): the simulated card sets it, with DD and EOP and length 0, on a descriptor whose buffer it
+     * could not reach (a DMA fault), so that the driver sees the descriptor consumed and the frame lost.
+     */
+    public static final int ERROR_RXE = 1 << 29;
+    /** RSS type in the packet-info field [3:0] (1 TCP/IPv4, 2 IPv4, 7 UDP/IPv4; 0 none). */
+    public static final int PACKET_INFO_RSS_TYPE_MASK = 0xF;
 
-    private static final VarHandle INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
-    private static final VarHandle SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final VarHandle INT = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final VarHandle SHORT = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
 
     private RxDescriptor()
     {
@@ -89,12 +96,25 @@ public final class RxDescriptor
         return (int)INT.get(ring, (long)index * SIZE + RSS_HASH_OFFSET);
     }
 
+    /** Packet-info field of the write-back (RSS type in [3:0]). */
+    public static int packetInfo(final MemorySegment ring, final int index)
+    {
+        return (int)INT.get(ring, (long)index * SIZE + PACKET_INFO_OFFSET);
+    }
+
     /** Device side: writes the write-back format, status last with release semantics. */
     public static void writeBack(final MemorySegment ring, final int index, final int length, final int rssHash,
         final int statusError)
     {
+        writeBack(ring, index, 0, length, rssHash, statusError);
+    }
+
+    /** Device side: the write-back format with a packet-info field, status last with release semantics. */
+    public static void writeBack(final MemorySegment ring, final int index, final int packetInfo, final int length,
+        final int rssHash, final int statusError)
+    {
         final long offset = (long)index * SIZE;
-        INT.set(ring, offset + PACKET_INFO_OFFSET, 0);
+        INT.set(ring, offset + PACKET_INFO_OFFSET, packetInfo);
         INT.set(ring, offset + RSS_HASH_OFFSET, rssHash);
         SHORT.set(ring, offset + LENGTH_OFFSET, (short)length);
         SHORT.set(ring, offset + VLAN_OFFSET, (short)0);

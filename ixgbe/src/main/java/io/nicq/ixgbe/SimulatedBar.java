@@ -16,18 +16,25 @@ import static io.nicq.ixgbe.SimulatedCardFiles.*;
  *   <li>writes to read-only registers are dropped and counted;</li>
  *   <li>reads of write-only registers (L34T_IMIR) are counted and return 0, as a driver must never do them;</li>
  *   <li>every write except a queue tail bumps the write generation, so the device loop notices control writes
- *       with one load per iteration; tails (the doorbells) it polls directly.</li>
+ *       with one load per iteration; tails (the doorbells) it polls directly;</li>
+ *   <li>RXDCTL.ENABLE and TXDCTL.ENABLE read back what the device has done, not what was written: the register
+ *       holds the driver's request, the device keeps the queue's actual state in the enabled bitmaps of the status
+ *       page, and a read merges the two. So ENABLE reads back set only once the device has enabled the queue (a
+ *       driver must poll, as on silicon), and a read-modify-write before then withdraws the request, as it would on
+ *       the real part.</li>
  * </ul>
  */
 public final class SimulatedBar implements Bar
 {
-    private static final VarHandle INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final VarHandle INT = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
 
     private final MemorySegment file;
     private final Arena arena;
     private final String description;
     private final boolean[] tails = new boolean[Registers.BAR_SIZE / 4];
+    /** For RXDCTL/TXDCTL slots: 1 + the queue's bit in the enabled bitmaps (RX q = q, TX q = 128 + q); else 0. */
+    private final short[] queueControl = new short[Registers.BAR_SIZE / 4];
 
     /**
      * @param file  the whole {@code bar0} file (registers and status page), {@link SimulatedCardFiles#BAR_FILE_SIZE}
@@ -47,6 +54,8 @@ public final class SimulatedBar implements Bar
         {
             tails[Registers.rdt(q) >> 2] = true;
             tails[Registers.tdt(q) >> 2] = true;
+            queueControl[Registers.rxdctl(q) >> 2] = (short)(1 + q);
+            queueControl[Registers.txdctl(q) >> 2] = (short)(1 + Registers.QUEUE_COUNT + q);
         }
     }
 
@@ -61,8 +70,37 @@ public final class SimulatedBar implements Bar
                 LONG.getAndAdd(file, (long)WRITE_ONLY_READS_OFFSET, 1L);
                 yield 0;
             }
-            default -> (int)INT.getVolatile(file, (long)offset);
+            default ->
+            {
+                final int value = (int)INT.getVolatile(file, (long)offset);
+                final int control = queueControl[offset >> 2];
+                yield control == 0 ? value : mergeEnable(value, control - 1);
+            }
         };
+    }
+
+    /** Whether the device has RX queue q enabled (its bit in the status page). */
+    public boolean isRxQueueEnabled(final int queue)
+    {
+        return isEnabled(queue);
+    }
+
+    /** Whether the device has TX queue q enabled. */
+    public boolean isTxQueueEnabled(final int queue)
+    {
+        return isEnabled(Registers.QUEUE_COUNT + queue);
+    }
+
+    private int mergeEnable(final int value, final int bit)
+    {
+        return isEnabled(bit) ? value | Registers.DCTL_ENABLE : value & ~Registers.DCTL_ENABLE;
+    }
+
+    private boolean isEnabled(final int bit)
+    {
+        // RX bits 0..127 then TX bits 128..255: the RX and TX bitmaps are adjacent in the status page.
+        final long word = (long)LONG.getVolatile(file, (long)RX_ENABLED_BITMAP_OFFSET + 8L * (bit >>> 6));
+        return ((word >>> (bit & 63)) & 1L) != 0;
     }
 
     public void write(final int offset, final int value)

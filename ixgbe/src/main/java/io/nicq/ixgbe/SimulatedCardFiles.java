@@ -13,13 +13,24 @@ import java.util.regex.Pattern;
  *       dma/     DMA memory allocated for this card by drivers that did not name a file
  *       card.pid the process playing the card, if it runs as its own process
  *
- *   status page at BAR_SIZE (each field 8 bytes, little endian):
- *     0  magic 'NICQSIM1'          40  driver reads of write-only registers
- *     8  pid of the device loop     48  DMA faults (address outside the IOMMU table)
- *    16  device heartbeat (ns)      56  malformed descriptors
- *    24  register write generation  64  device state: 0 stopped, 1 running
- *    32  driver writes to read-only registers
+ *   status page at BAR_SIZE (each field 8 bytes, little endian; written by the device unless noted):
+ *     0  magic 'NICQSIM1'                    72  frames dropped by the MAC address filter
+ *     8  pid of the device loop              80  frames dropped: receiver disabled or link down
+ *    16  device heartbeat (epoch ns)         88  frames the wire could not take (full, or no peer)
+ *    24  register write generation (driver)  96  frames put on the wire
+ *    32  driver writes to read-only regs    104  frames taken from the wire
+ *    40  driver reads of write-only regs    112  last write generation the device has acted on
+ *    48  DMA faults (outside the IOMMU)     120  IOMMU entries reclaimed from dead owners
+ *    56  malformed descriptors / rings      128  RX queues enabled: bitmap of 128 bits (2 longs)
+ *    64  device state: 0 stopped, 1 running 144  TX queues enabled: bitmap of 128 bits (2 longs)
+ *
+ *   1024  per RX queue q at 1024 + 8q: frames dropped for want of a descriptor (never cleared)
+ *   2048  per RX queue q at 2048 + 8q: frames written to the queue's ring
+ *   3072  per TX queue q at 3072 + 8q: frames transmitted from the queue's ring
  * </pre>
+ * The per-queue counters exist because the 82599 has only 16 per-queue statistics sets (RQSMR/TQSM map queues to
+ * them): these let every one of the 128 queues be observed. The enabled bitmaps are what {@link SimulatedBar} merges
+ * into RXDCTL/TXDCTL.ENABLE on a read, so that ENABLE reads back set only once the device has enabled the queue.
  * The root moves with the system property {@code nicq.sim.dir} (tests use a private directory).
  */
 public final class SimulatedCardFiles
@@ -42,8 +53,50 @@ public final class SimulatedCardFiles
     public static final int MALFORMED_DESCRIPTORS_OFFSET = STATUS_PAGE_OFFSET + 56;
     public static final int DEVICE_STATE_OFFSET = STATUS_PAGE_OFFSET + 64;
 
+    public static final int L2_FILTERED_OFFSET = STATUS_PAGE_OFFSET + 72;
+    public static final int RX_DISABLED_DROPS_OFFSET = STATUS_PAGE_OFFSET + 80;
+    public static final int WIRE_SEND_FAILURES_OFFSET = STATUS_PAGE_OFFSET + 88;
+    public static final int WIRE_FRAMES_SENT_OFFSET = STATUS_PAGE_OFFSET + 96;
+    public static final int WIRE_FRAMES_RECEIVED_OFFSET = STATUS_PAGE_OFFSET + 104;
+    public static final int ACTED_GENERATION_OFFSET = STATUS_PAGE_OFFSET + 112;
+    public static final int IOMMU_RECLAIMED_OFFSET = STATUS_PAGE_OFFSET + 120;
+    public static final int RX_ENABLED_BITMAP_OFFSET = STATUS_PAGE_OFFSET + 128;
+    public static final int TX_ENABLED_BITMAP_OFFSET = STATUS_PAGE_OFFSET + 144;
+    public static final int RX_QUEUE_DROPS_OFFSET = STATUS_PAGE_OFFSET + 1024;
+    public static final int RX_QUEUE_FRAMES_OFFSET = STATUS_PAGE_OFFSET + 2048;
+    public static final int TX_QUEUE_FRAMES_OFFSET = STATUS_PAGE_OFFSET + 3072;
+
+    /** A heartbeat older than this means the device loop is gone (or hung). */
+    public static final long HEARTBEAT_TIMEOUT_NS = 5_000_000_000L;
+    /** How often a running device loop refreshes its heartbeat. */
+    public static final long HEARTBEAT_INTERVAL_NS = 100_000_000L;
+
     public static final long DEVICE_STOPPED = 0;
     public static final long DEVICE_RUNNING = 1;
+
+    /** Offset of the per-queue drop counter of RX queue q in the bar0 file. */
+    public static int rxQueueDropsOffset(final int queue)
+    {
+        return RX_QUEUE_DROPS_OFFSET + 8 * queue;
+    }
+
+    /** Offset of the per-queue received-frame counter of RX queue q in the bar0 file. */
+    public static int rxQueueFramesOffset(final int queue)
+    {
+        return RX_QUEUE_FRAMES_OFFSET + 8 * queue;
+    }
+
+    /** Offset of the per-queue transmitted-frame counter of TX queue q in the bar0 file. */
+    public static int txQueueFramesOffset(final int queue)
+    {
+        return TX_QUEUE_FRAMES_OFFSET + 8 * queue;
+    }
+
+    /** The current time in the heartbeat's unit (epoch ns), comparable across processes. */
+    public static long heartbeatNow()
+    {
+        return System.currentTimeMillis() * 1_000_000L;
+    }
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
 
@@ -58,7 +111,7 @@ public final class SimulatedCardFiles
 
     public static SimulatedCardFiles of(final String card)
     {
-        return of(card, Path.of(System.getProperty(DIR_PROPERTY, DEFAULT_DIR)));
+        return of(card, defaultBaseDir());
     }
 
     public static SimulatedCardFiles of(final String card, final Path baseDir)
@@ -68,7 +121,7 @@ public final class SimulatedCardFiles
             throw new IllegalArgumentException("card name '" + card +
                 "' must be 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit");
         }
-        return new SimulatedCardFiles(card, baseDir.resolve(card));
+        return new SimulatedCardFiles(card, baseDir.toAbsolutePath().normalize().resolve(card));
     }
 
     public String card()
@@ -99,6 +152,32 @@ public final class SimulatedCardFiles
     public Path pidFile()
     {
         return root.resolve("card.pid");
+    }
+
+    /** The directory all simulated cards of this base directory share (cables live under it). */
+    public Path baseDir()
+    {
+        return root.getParent();
+    }
+
+    /**
+     * The shared file of a cable between two cards of the same base directory. The directory name starts with '_',
+     * which no card name may, so a cable can never collide with a card.
+     */
+    public static Path cableFile(final Path baseDir, final String cable)
+    {
+        if (cable == null || !NAME.matcher(cable).matches())
+        {
+            throw new IllegalArgumentException("cable name '" + cable +
+                "' must be 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit");
+        }
+        return baseDir.resolve("_cables").resolve(cable);
+    }
+
+    /** The base directory from the system property {@value #DIR_PROPERTY}, else {@value #DEFAULT_DIR}. */
+    public static Path defaultBaseDir()
+    {
+        return Path.of(System.getProperty(DIR_PROPERTY, DEFAULT_DIR));
     }
 
     public String toString()

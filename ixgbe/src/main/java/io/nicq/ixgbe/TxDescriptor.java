@@ -49,8 +49,8 @@ public final class TxDescriptor
     /** What nicq writes for a one-descriptor frame: data descriptor, end of packet, insert CRC, report status. */
     public static final int CMD_SINGLE_FRAME = DTYP_DATA | CMD_DEXT | CMD_EOP | CMD_IFCS | CMD_RS;
 
-    private static final VarHandle INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final VarHandle INT = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
 
     private TxDescriptor()
     {

@@ -1,0 +1,60 @@
+package io.nicq.ixgbe;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class DescriptorTest
+{
+    @Test
+    void rxReadFormatAndWriteBack()
+    {
+        try (Arena arena = Arena.ofConfined())
+        {
+            final MemorySegment ring = arena.allocate(4 * RxDescriptor.SIZE, 128);
+            RxDescriptor.setBuffer(ring, 2, 0x1_0000_1000L);
+            assertEquals(0x1_0000_1000L, RxDescriptor.bufferAddress(ring, 2));
+            assertEquals(0, RxDescriptor.headerAddress(ring, 2));
+            assertEquals(0, RxDescriptor.statusError(ring, 2) & RxDescriptor.STATUS_DD);
+            RxDescriptor.writeBack(ring, 2, 7, 60, 0xCAFE, RxDescriptor.STATUS_DD | RxDescriptor.STATUS_EOP);
+            assertEquals(RxDescriptor.STATUS_DD | RxDescriptor.STATUS_EOP, RxDescriptor.statusError(ring, 2));
+            assertEquals(60, RxDescriptor.length(ring, 2));
+            assertEquals(0xCAFE, RxDescriptor.rssHash(ring, 2));
+            assertEquals(7, RxDescriptor.packetInfo(ring, 2));
+            RxDescriptor.setBuffer(ring, 2, 0x2000);
+            assertEquals(0, RxDescriptor.statusError(ring, 2) & RxDescriptor.STATUS_DD, "setBuffer clears DD");
+        }
+    }
+
+    @Test
+    void txDescriptorAndWriteBack()
+    {
+        try (Arena arena = Arena.ofConfined())
+        {
+            final MemorySegment ring = arena.allocate(4 * TxDescriptor.SIZE, 128);
+            TxDescriptor.setFrame(ring, 1, 0x1_0000_0040L, 60);
+            final int cmd = TxDescriptor.cmdTypeLen(ring, 1);
+            assertEquals(60, cmd & TxDescriptor.LENGTH_MASK);
+            assertEquals(TxDescriptor.DTYP_DATA, cmd & TxDescriptor.DTYP_MASK);
+            assertNotEquals(0, cmd & TxDescriptor.CMD_EOP);
+            assertNotEquals(0, cmd & TxDescriptor.CMD_RS);
+            assertEquals(0, TxDescriptor.status(ring, 1) & TxDescriptor.STATUS_DD);
+            TxDescriptor.writeBack(ring, 1, 123456789L);
+            assertEquals(TxDescriptor.STATUS_DD, TxDescriptor.status(ring, 1) & TxDescriptor.STATUS_DD);
+            assertEquals(123456789L, TxDescriptor.writeBackTimestamp(ring, 1));
+        }
+    }
+
+    @Test
+    void deviceTimestampRebuildsNanoTimeAcrossWrap()
+    {
+        final long device = 0x7_FFFF_FFF0L;
+        final long later = device + 1000;
+        assertEquals(device, RxDescriptor.deviceTimestamp((int)device, later));
+        final long negative = -5_000_000_000L;
+        assertEquals(negative, RxDescriptor.deviceTimestamp((int)negative, negative + 50));
+    }
+}

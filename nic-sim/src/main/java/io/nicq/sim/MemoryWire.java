@@ -1,0 +1,101 @@
+package io.nicq.sim;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A wire whose other end is the test (or tool) in the same JVM: {@link #inject} puts a frame into the card's receive
+ * path as if it had arrived on the port, and {@link #drainTransmitted} takes the frames the card transmitted. Both
+ * directions are {@link FrameRing}s in native memory, so one thread may inject while the device loop runs on another.
+ * When the test does not drain, frames the card transmits beyond the ring's capacity are lost and counted by the
+ * card as wire send failures.
+ */
+public final class MemoryWire implements Wire
+{
+    public static final int DEFAULT_CAPACITY = 1024 * 1024;
+
+    private final Arena arena = Arena.ofShared();
+    private final FrameRing toCard;
+    private final FrameRing fromCard;
+    private final MemorySegment injectBuffer;
+    private final byte[][] taken = new byte[1][];
+    private final FrameHandler copier = (buffer, offset, length) ->
+    {
+        final byte[] frame = new byte[length];
+        MemorySegment.copy(buffer, ValueLayout.JAVA_BYTE, offset, frame, 0, length);
+        taken[0] = frame;
+    };
+
+    public MemoryWire()
+    {
+        this(DEFAULT_CAPACITY);
+    }
+
+    public MemoryWire(final int capacity)
+    {
+        toCard = new FrameRing(arena.allocate(FrameRing.regionSize(capacity), 64), capacity);
+        fromCard = new FrameRing(arena.allocate(FrameRing.regionSize(capacity), 64), capacity);
+        injectBuffer = arena.allocate(MAX_FRAME_LENGTH, 64);
+    }
+
+    /**
+     * Test side: a frame arrives at the card's port (one injecting thread at a time).
+     *
+     * @return false if the card has not yet taken enough of the earlier frames to make room
+     */
+    public boolean inject(final MemorySegment frame, final long offset, final int length)
+    {
+        return toCard.offer(frame, offset, length);
+    }
+
+    /** Test side: {@link #inject(MemorySegment, long, int)} from a byte array (copies through a native buffer). */
+    public synchronized boolean inject(final byte[] frame)
+    {
+        if (frame.length > MAX_FRAME_LENGTH)
+        {
+            return false;
+        }
+        MemorySegment.copy(frame, 0, injectBuffer, ValueLayout.JAVA_BYTE, 0, frame.length);
+        return toCard.offer(injectBuffer, 0, frame.length);
+    }
+
+    /** Test side: hands up to {@code limit} frames the card transmitted to the handler. */
+    public int drainTransmitted(final FrameHandler handler, final int limit)
+    {
+        return fromCard.poll(handler, limit);
+    }
+
+    /** Test side: the next frame the card transmitted, copied into a new array; null if there is none. */
+    public synchronized byte[] pollTransmitted()
+    {
+        taken[0] = null;
+        fromCard.poll(copier, 1);
+        return taken[0];
+    }
+
+    public int send(final MemorySegment frame, final long offset, final int length)
+    {
+        return fromCard.offer(frame, offset, length) ? SENT : DROPPED;
+    }
+
+    public int poll(final FrameHandler handler, final int limit)
+    {
+        return toCard.poll(handler, limit);
+    }
+
+    public boolean isConnected()
+    {
+        return true;
+    }
+
+    public String description()
+    {
+        return "memory";
+    }
+
+    public void close()
+    {
+        arena.close();
+    }
+}

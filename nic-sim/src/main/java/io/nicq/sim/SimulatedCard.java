@@ -1,0 +1,603 @@
+package io.nicq.sim;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.TimeUnit;
+
+import org.agrona.ErrorHandler;
+import org.agrona.IoUtil;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.IdleStrategy;
+
+import io.nicq.ixgbe.IommuTable;
+import io.nicq.ixgbe.SimulatedCardFiles;
+import io.nicq.ixgbe.SimulatedNic;
+
+import static io.nicq.ixgbe.SimulatedCardFiles.*;
+
+/**
+ * A simulated Intel 82599, embeddable: {@link #launch(Context)} creates the card's files ({@code bar0}, the IOMMU
+ * table, {@code dma/}) under {@link Context#baseDir()}, plugs in the wire and starts the device loop on its own thread
+ * (an Agrona {@link AgentRunner} with the context's idle strategy), or, with {@link Context#manualDrive(boolean)},
+ * leaves the loop to the caller's {@link #doWork()} for deterministic tests. Drivers reach the card exactly as they
+ * reach a card run by {@code nicq sim}: {@link #openNic()} or {@code Nic.open("sim:NAME")}.
+ * <p>
+ * Closing stops the loop, unplugs the wire and (by default) removes the card's files.
+ */
+public final class SimulatedCard implements AutoCloseable
+{
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+
+    private final Context ctx;
+    private final SimulatedCardFiles files;
+    private final Arena arena;
+    private final MemorySegment bar;
+    private final IommuTable iommu;
+    private final Wire wire;
+    private final SimulatedDevice device;
+    private final AgentRunner runner;
+    private boolean closed;
+
+    private SimulatedCard(final Context ctx)
+    {
+        this.ctx = ctx;
+        this.files = SimulatedCardFiles.of(ctx.cardName(), ctx.baseDir());
+        prepareDirectory(files, ctx.writePidFile());
+
+        Arena mapping = null;
+        IommuTable table = null;
+        Wire plugged = null;
+        try
+        {
+            mapping = Arena.ofShared();
+            this.bar = createBar(files.barFile(), mapping);
+            table = IommuTable.create(files.iommuFile(), ctx.iommuCapacity());
+            Files.createDirectory(files.dmaDir(), PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwx------")));
+            plugged = ctx.wire() != null ? ctx.wire() :
+                Wires.open(ctx.wireSpec(), files.baseDir(), ctx.cableCapacity());
+            if (ctx.pcapFile() != null)
+            {
+                plugged = new CapturingWire(plugged, new PcapWriter(ctx.pcapFile()));
+            }
+            this.device = new SimulatedDevice("nicq-sim-" + files.card(), bar, table, plugged, ctx.lineRate(),
+                ctx.mac());
+            device.powerOn();
+            if (ctx.writePidFile())
+            {
+                Files.writeString(files.pidFile(), ProcessHandle.current().pid() + "\n", StandardCharsets.US_ASCII);
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            if (plugged != null && ctx.wire() == null)
+            {
+                plugged.close();
+            }
+            if (table != null)
+            {
+                table.close();
+            }
+            if (mapping != null)
+            {
+                mapping.close();
+            }
+            IoUtil.delete(files.root().toFile(), true);
+            if (ex instanceof IOException io)
+            {
+                throw new UncheckedIOException("simulated card '" + files.card() + "': cannot create " + files.root(),
+                    io);
+            }
+            throw (RuntimeException)ex;
+        }
+        this.arena = mapping;
+        this.iommu = table;
+        this.wire = plugged;
+
+        if (ctx.manualDrive())
+        {
+            runner = null;
+        }
+        else
+        {
+            runner = new AgentRunner(ctx.idleStrategy(), ctx.errorHandler(), null, device);
+            AgentRunner.startOnThread(runner, task ->
+            {
+                final Thread thread = new Thread(task, device.roleName());
+                thread.setDaemon(true);
+                return thread;
+            });
+        }
+    }
+
+    /** Creates the card and, unless manually driven, starts its device loop. */
+    public static SimulatedCard launch(final Context ctx)
+    {
+        ctx.conclude();
+        return new SimulatedCard(ctx);
+    }
+
+    /**
+     * Runs the device loop once (manual drive only): control writes, TX of every enabled queue, RX from the wire.
+     *
+     * @return the amount of work done (0 when idle)
+     */
+    public int doWork()
+    {
+        if (runner != null)
+        {
+            throw new IllegalStateException("card '" + files.card() + "' runs its own device loop; doWork() is for " +
+                "cards launched with Context.manualDrive(true)");
+        }
+        return device.doWork();
+    }
+
+    /**
+     * Drives the card (manual drive only) until {@code condition} holds, or fails naming {@code what} did not happen.
+     */
+    public void driveUntil(final java.util.function.BooleanSupplier condition, final long timeoutNs,
+        final String what)
+    {
+        final long deadline = System.nanoTime() + timeoutNs;
+        while (!condition.getAsBoolean())
+        {
+            if (System.nanoTime() - deadline > 0)
+            {
+                throw new IllegalStateException("card '" + files.card() + "': timed out after " +
+                    TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms waiting until " + what);
+            }
+            if (doWork() == 0)
+            {
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    /** The card's files; {@code files().toString()} is its spec, {@code sim:NAME}. */
+    public SimulatedCardFiles files()
+    {
+        return files;
+    }
+
+    /** Opens the card as a driver does (a new {@link SimulatedNic}: BAR0 and an IOMMU-backed DMA allocator). */
+    public SimulatedNic openNic()
+    {
+        return SimulatedNic.open(files);
+    }
+
+    /** The wire as plugged in (a {@link CapturingWire} around it when capturing). */
+    public Wire wire()
+    {
+        return wire;
+    }
+
+    /** The in-JVM wire of a card launched with wire "memory": inject frames into its RX path, take what it sent. */
+    public MemoryWire memoryWire()
+    {
+        final Wire inner = wire instanceof CapturingWire capturing ? capturing.wire() : wire;
+        if (inner instanceof MemoryWire memory)
+        {
+            return memory;
+        }
+        throw new IllegalStateException("card '" + files.card() + "' has wire " + wire.description() +
+            ", not memory");
+    }
+
+    /** A field of the status page (offsets in {@link SimulatedCardFiles}): counters, heartbeat, state. */
+    public long status(final int statusOffset)
+    {
+        return (long)LONG.getVolatile(bar, (long)statusOffset);
+    }
+
+    /** The MAC address in the card's EEPROM (loaded into RAL(0)/RAH(0) at reset). */
+    public long mac()
+    {
+        return ctx.mac();
+    }
+
+    public String macAddress()
+    {
+        return MacAddress.format(ctx.mac());
+    }
+
+    public Context context()
+    {
+        return ctx;
+    }
+
+    public boolean isClosed()
+    {
+        return closed;
+    }
+
+    /** Stops the device loop, unplugs the wire and (unless the context says otherwise) removes the card's files. */
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        try
+        {
+            if (runner != null)
+            {
+                runner.close();
+            }
+            else
+            {
+                device.onClose();
+            }
+        }
+        finally
+        {
+            try
+            {
+                if (ctx.wire() == null || ctx.closeWire())
+                {
+                    wire.close();
+                }
+            }
+            finally
+            {
+                iommu.close();
+                arena.close();
+                if (ctx.deleteFilesOnClose())
+                {
+                    IoUtil.delete(files.root().toFile(), true);
+                }
+            }
+        }
+    }
+
+    public String toString()
+    {
+        return files + " (" + wire.description() + ", mac " + macAddress() + ")";
+    }
+
+    /**
+     * Refuses to start over a live card; removes what a dead one left behind.
+     */
+    static void prepareDirectory(final SimulatedCardFiles files, final boolean checkPidFile)
+    {
+        final Path root = files.root();
+        if (Files.exists(files.barFile()))
+        {
+            final String live = liveCard(files);
+            if (live != null)
+            {
+                throw new IllegalStateException("simulated card '" + files.card() + "' is already running (" + live +
+                    ", " + root + "); stop it first or choose another --card name");
+            }
+        }
+        if (checkPidFile && Files.exists(files.pidFile()))
+        {
+            final long pid = readPid(files.pidFile());
+            if (pid != ProcessHandle.current().pid() && IommuTable.isAlive((int)pid) && isNicqSim(pid))
+            {
+                throw new IllegalStateException("simulated card '" + files.card() + "' is being started by pid " +
+                    pid + " (" + files.pidFile() + "); stop it first or choose another --card name");
+            }
+        }
+        if (Files.exists(root))
+        {
+            IoUtil.delete(root.toFile(), false);
+        }
+        try
+        {
+            Files.createDirectories(root.getParent());
+            Files.createDirectory(root,
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot create " + root, ex);
+        }
+    }
+
+    /** A description of the live card at these files ("pid 1234"), or null if none is running there. */
+    static String liveCard(final SimulatedCardFiles files)
+    {
+        try (Arena arena = Arena.ofConfined();
+            FileChannel channel = FileChannel.open(files.barFile(), StandardOpenOption.READ))
+        {
+            if (channel.size() < BAR_FILE_SIZE)
+            {
+                return null;
+            }
+            final MemorySegment bar = channel.map(FileChannel.MapMode.READ_ONLY, 0, BAR_FILE_SIZE, arena);
+            final long pid = (long)LONG.getVolatile(bar, (long)DEVICE_PID_OFFSET);
+            final boolean running = (long)LONG.getVolatile(bar, (long)MAGIC_OFFSET) == MAGIC &&
+                (long)LONG.getVolatile(bar, (long)DEVICE_STATE_OFFSET) == DEVICE_RUNNING &&
+                IommuTable.isAlive((int)pid);
+            final boolean fresh = heartbeatNow() - (long)LONG.getVolatile(bar, (long)DEVICE_HEARTBEAT_OFFSET) <=
+                HEARTBEAT_TIMEOUT_NS;
+            if (running && (fresh || pid == ProcessHandle.current().pid()))
+            {
+                return pid == ProcessHandle.current().pid() ? "by this process" : "pid " + pid;
+            }
+            return null;
+        }
+        catch (final IOException ex)
+        {
+            return null;
+        }
+    }
+
+    private static long readPid(final Path pidFile)
+    {
+        try
+        {
+            return Long.parseLong(Files.readString(pidFile).trim());
+        }
+        catch (final IOException | NumberFormatException ex)
+        {
+            return -1;
+        }
+    }
+
+    /** Whether a pid belongs to a JVM (a recycled pid of some other program does not hold a card). */
+    private static boolean isNicqSim(final long pid)
+    {
+        return ProcessHandle.of(pid).flatMap(p -> p.info().command()).map(c -> c.contains("java")).orElse(true);
+    }
+
+    private static MemorySegment createBar(final Path barFile, final Arena arena) throws IOException
+    {
+        Files.deleteIfExists(barFile);
+        Files.createFile(barFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        try (FileChannel channel = FileChannel.open(barFile, StandardOpenOption.READ, StandardOpenOption.WRITE))
+        {
+            // Mapping READ_WRITE beyond the end of the new, empty file sizes it (zero-filled).
+            return channel.map(FileChannel.MapMode.READ_WRITE, 0, BAR_FILE_SIZE, arena);
+        }
+    }
+
+    /**
+     * How to build a card. Every property has a default; {@link #conclude()} fills in the derived ones.
+     */
+    public static final class Context
+    {
+        private String cardName = "card0";
+        private Path baseDir;
+        private Long mac;
+        private String wireSpec = "none";
+        private Wire wire;
+        private boolean closeWire = true;
+        private Path pcapFile;
+        private long lineRate;
+        private IdleStrategy idleStrategy;
+        private boolean manualDrive;
+        private ErrorHandler errorHandler;
+        private int iommuCapacity = IommuTable.DEFAULT_CAPACITY;
+        private int cableCapacity = CableWire.DEFAULT_CAPACITY;
+        private boolean deleteFilesOnClose = true;
+        private boolean writePidFile;
+
+        /** Fills in defaults: base dir from {@code nicq.sim.dir}, MAC from the card name, backoff idle strategy. */
+        public Context conclude()
+        {
+            if (baseDir == null)
+            {
+                baseDir = SimulatedCardFiles.defaultBaseDir();
+            }
+            if (mac == null)
+            {
+                mac = MacAddress.forCard(cardName);
+            }
+            if ((mac & 1) != 0)
+            {
+                throw new IllegalArgumentException("card MAC " + MacAddress.format(mac) +
+                    " is a multicast address; a card's own address must be unicast");
+            }
+            if (idleStrategy == null)
+            {
+                idleStrategy = IdleStrategies.backoff();
+            }
+            if (errorHandler == null)
+            {
+                errorHandler = throwable ->
+                {
+                    System.err.println("nicq sim '" + cardName + "': device loop error: " + throwable);
+                    throwable.printStackTrace(System.err);
+                };
+            }
+            return this;
+        }
+
+        /** Card name: its directory under the base dir and its spec {@code sim:NAME}. Default "card0". */
+        public Context cardName(final String cardName)
+        {
+            this.cardName = cardName;
+            return this;
+        }
+
+        public String cardName()
+        {
+            return cardName;
+        }
+
+        /** Directory holding the cards (default {@code nicq.sim.dir} or /dev/shm/nicq-sim); tests use a private one. */
+        public Context baseDir(final Path baseDir)
+        {
+            this.baseDir = baseDir;
+            return this;
+        }
+
+        public Path baseDir()
+        {
+            return baseDir;
+        }
+
+        /** The EEPROM's MAC address (see {@link MacAddress}); default: locally administered, from the card name. */
+        public Context mac(final long mac)
+        {
+            this.mac = mac;
+            return this;
+        }
+
+        public Context mac(final String mac)
+        {
+            this.mac = MacAddress.parse(mac);
+            return this;
+        }
+
+        public long mac()
+        {
+            return mac;
+        }
+
+        /** What the port is plugged into: {@value Wires#SPEC_HELP}. Default "none". */
+        public Context wireSpec(final String wireSpec)
+        {
+            this.wireSpec = wireSpec;
+            return this;
+        }
+
+        public String wireSpec()
+        {
+            return wireSpec;
+        }
+
+        /** A wire made by the caller (overrides the spec); closed with the card unless {@link #closeWire(boolean)}. */
+        public Context wire(final Wire wire)
+        {
+            this.wire = wire;
+            return this;
+        }
+
+        public Wire wire()
+        {
+            return wire;
+        }
+
+        public Context closeWire(final boolean closeWire)
+        {
+            this.closeWire = closeWire;
+            return this;
+        }
+
+        public boolean closeWire()
+        {
+            return closeWire;
+        }
+
+        /** Capture every frame of the wire to this pcap file. Default none. */
+        public Context pcapFile(final Path pcapFile)
+        {
+            this.pcapFile = pcapFile;
+            return this;
+        }
+
+        public Path pcapFile()
+        {
+            return pcapFile;
+        }
+
+        /** Pace transmission to this many bits per second (10_000_000_000 for 10G); 0 (default) is unpaced. */
+        public Context lineRate(final long bitsPerSecond)
+        {
+            this.lineRate = bitsPerSecond;
+            return this;
+        }
+
+        public long lineRate()
+        {
+            return lineRate;
+        }
+
+        /** How the device loop idles: default backoff (costs next to no CPU when idle); busy spin for benchmarks. */
+        public Context idleStrategy(final IdleStrategy idleStrategy)
+        {
+            this.idleStrategy = idleStrategy;
+            return this;
+        }
+
+        public IdleStrategy idleStrategy()
+        {
+            return idleStrategy;
+        }
+
+        /** No device thread: the caller runs the loop with {@link SimulatedCard#doWork()}. Default false. */
+        public Context manualDrive(final boolean manualDrive)
+        {
+            this.manualDrive = manualDrive;
+            return this;
+        }
+
+        public boolean manualDrive()
+        {
+            return manualDrive;
+        }
+
+        public Context errorHandler(final ErrorHandler errorHandler)
+        {
+            this.errorHandler = errorHandler;
+            return this;
+        }
+
+        public ErrorHandler errorHandler()
+        {
+            return errorHandler;
+        }
+
+        /** Entries in the IOMMU table (DMA ranges registered at once). Default 1024. */
+        public Context iommuCapacity(final int iommuCapacity)
+        {
+            this.iommuCapacity = iommuCapacity;
+            return this;
+        }
+
+        public int iommuCapacity()
+        {
+            return iommuCapacity;
+        }
+
+        /** Bytes per direction of a cable this card creates. Default 4 MiB. */
+        public Context cableCapacity(final int cableCapacity)
+        {
+            this.cableCapacity = cableCapacity;
+            return this;
+        }
+
+        public int cableCapacity()
+        {
+            return cableCapacity;
+        }
+
+        /** Remove the card's directory on close. Default true. */
+        public Context deleteFilesOnClose(final boolean deleteFilesOnClose)
+        {
+            this.deleteFilesOnClose = deleteFilesOnClose;
+            return this;
+        }
+
+        public boolean deleteFilesOnClose()
+        {
+            return deleteFilesOnClose;
+        }
+
+        /** Write {@code card.pid} (a card that is its own process does). Default false. */
+        public Context writePidFile(final boolean writePidFile)
+        {
+            this.writePidFile = writePidFile;
+            return this;
+        }
+
+        public boolean writePidFile()
+        {
+            return writePidFile;
+        }
+    }
+}

@@ -1,0 +1,1204 @@
+package io.nicq.sim;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+import org.agrona.concurrent.Agent;
+
+import io.nicq.ixgbe.IommuTable;
+import io.nicq.ixgbe.RegisterFile;
+import io.nicq.ixgbe.RxDescriptor;
+import io.nicq.ixgbe.TxDescriptor;
+
+import static io.nicq.ixgbe.Registers.*;
+import static io.nicq.ixgbe.SimulatedCardFiles.*;
+
+/**
+ * The device loop of a simulated 82599: what the silicon does, one {@link #doWork()} at a time.
+ * <ul>
+ *   <li>Control: when the register write generation moves (the driver wrote a register other than a tail), rereads
+ *       the control registers and applies their side effects: reset, link, queue enable/disable, filters,
+ *       statistics mapping. Self-clearing and "done" bits change here, after the device noticed, so a driver must
+ *       poll for them as on silicon.</li>
+ *   <li>TX: for each enabled queue, fetches descriptors from TDH to TDT, gathers each frame (several descriptors up to
+ *       EOP) from DMA memory, puts it on the wire, writes back DD where RS is set (or the head, with head
+ *       write-back) and advances TDH.</li>
+ *   <li>RX: takes frames from the wire, filters by MAC address, classifies them to a queue, DMA-writes each into the
+ *       buffers of the queue's next descriptors, writes back length, EOP and DD, advances RDH; drops and counts when
+ *       the queue has no descriptor.</li>
+ *   <li>Every DMA goes through the IOMMU table: an address outside it is a counted DMA fault.</li>
+ * </ul>
+ * Nothing is allocated on the packet path. Statistics are gathered locally and added to the clear-on-read registers
+ * once per {@code doWork()}.
+ */
+final class SimulatedDevice implements Agent, FrameHandler
+{
+    static final int TX_BURST = 64;
+    static final int RX_BURST = 64;
+    static final long IOMMU_RECLAIM_INTERVAL_NS = 1_000_000_000L;
+
+    /** Advanced TX descriptor types (DTYP in cmd_type_len [23:20]) with DEXT set: 2 context, 3 data. */
+    private static final int DTYP_CONTEXT = 0x2 << 20;
+    /** Legacy RX write-back: status byte at 12 (DD, EOP), errors byte at 13 (RXE 0x80), length at 8. */
+    private static final int LEGACY_RX_ERRORS_RXE = 0x80;
+    private static final int MAX_DESCRIPTORS_PER_RING = 0x10000;
+    private static final int RING_ALIGNMENT = 128;
+    private static final int RDLEN_MASK = 0x000F_FF80;
+
+    private static final VarHandle INT = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    private static final VarHandle SHORT = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+
+    private final String roleName;
+    private final MemorySegment bar;
+    private final DeviceIommu iommu;
+    private final Wire wire;
+    private final LineRatePacer pacer;
+    private final Classifier classifier = new Classifier();
+    private final long mac;
+    private final long pid = ProcessHandle.current().pid();
+    private final Arena scratchArena = Arena.ofShared();
+    private final MemorySegment txFrame = scratchArena.allocate(Wire.MAX_FRAME_LENGTH + 64, 64);
+
+    private final RxRing[] rx = new RxRing[QUEUE_COUNT];
+    private final TxRing[] tx = new TxRing[QUEUE_COUNT];
+    private final int[] enabledTx = new int[QUEUE_COUNT];
+    private int enabledTxCount;
+    private final int[] rxStatsSet = new int[QUEUE_COUNT];
+    private final int[] txStatsSet = new int[QUEUE_COUNT];
+    private final int[] ralShadow = new int[RECEIVE_ADDRESS_ALIAS_COUNT];
+    private final int[] rahShadow = new int[RECEIVE_ADDRESS_ALIAS_COUNT];
+
+    // Control state
+    private long lastGeneration = Long.MIN_VALUE;
+    private boolean resetDonePending;
+    private boolean resetDone;
+    private boolean linkUpPending;
+    private boolean linkUp;
+    private boolean receiveEnabled;
+    private boolean transmitEnabled;
+    private boolean txPadEnabled;
+    private int maxFrameLength;
+    private long nextHousekeepingNs;
+    private long nextReclaimNs;
+    private long now;
+
+    // Statistics gathered during one doWork(), added to the registers at its end
+    private boolean statsDirty;
+    private long gprc;
+    private long gorc;
+    private long bprc;
+    private long mprc;
+    private long tpr;
+    private long tor;
+    private long ruc;
+    private long roc;
+    private long mpc0;
+    private long gptc;
+    private long gotc;
+    private long tpt;
+    private long wireSent;
+    private long wireReceived;
+    private long wireFailures;
+    private long l2Filtered;
+    private long rxDisabledDrops;
+    private final long[] qprc = new long[QUEUE_STATS_COUNT];
+    private final long[] qbrc = new long[QUEUE_STATS_COUNT];
+    private final long[] qprdc = new long[QUEUE_STATS_COUNT];
+    private final long[] qptc = new long[QUEUE_STATS_COUNT];
+    private final long[] qbtc = new long[QUEUE_STATS_COUNT];
+
+    SimulatedDevice(final String roleName, final MemorySegment bar, final IommuTable iommu, final Wire wire,
+        final long lineRate, final long mac)
+    {
+        this.roleName = roleName;
+        this.bar = bar;
+        this.iommu = new DeviceIommu(iommu);
+        this.wire = wire;
+        this.pacer = lineRate > 0 ? new LineRatePacer(lineRate) : null;
+        this.mac = mac;
+        for (int q = 0; q < QUEUE_COUNT; q++)
+        {
+            rx[q] = new RxRing(q);
+            tx[q] = new TxRing(q);
+        }
+        nextHousekeepingNs = System.nanoTime();
+        nextReclaimNs = nextHousekeepingNs;
+    }
+
+    /**
+     * Power-on: registers to their reset values, the EEPROM's MAC address loaded, EEPROM and DMA initialisation
+     * already done (a card that has just been plugged in has finished them before a driver looks), status page
+     * written with the magic last so an opener never sees a half-made card.
+     */
+    void powerOn()
+    {
+        resetRegisters();
+        completeReset();
+        LONG.setVolatile(bar, (long)DEVICE_PID_OFFSET, pid);
+        LONG.setVolatile(bar, (long)DEVICE_HEARTBEAT_OFFSET, heartbeatNow());
+        LONG.setVolatile(bar, (long)DEVICE_STATE_OFFSET, DEVICE_RUNNING);
+        LONG.setRelease(bar, (long)MAGIC_OFFSET, MAGIC);
+        lastGeneration = (long)LONG.getVolatile(bar, (long)WRITE_GENERATION_OFFSET);
+        onControlWrites();
+    }
+
+    public String roleName()
+    {
+        return roleName;
+    }
+
+    public int doWork()
+    {
+        now = System.nanoTime();
+        int work = 0;
+
+        // The generation first, then the IOMMU: a driver registers memory before it writes the registers that point
+        // at it, so a device that sees the new generation also sees the new table.
+        final long generation = (long)LONG.getAcquire(bar, (long)WRITE_GENERATION_OFFSET);
+        if (iommu.refreshIfChanged())
+        {
+            revalidateRings();
+            iommu.releaseRetired();
+            work++;
+        }
+        if (generation != lastGeneration)
+        {
+            lastGeneration = generation;
+            onControlWrites();
+            LONG.setRelease(bar, (long)ACTED_GENERATION_OFFSET, generation);
+            work++;
+        }
+        if (resetDonePending || linkUpPending)
+        {
+            work += completePending();
+        }
+
+        if (transmitEnabled)
+        {
+            for (int i = 0; i < enabledTxCount; i++)
+            {
+                work += transmit(tx[enabledTx[i]]);
+            }
+        }
+        work += wire.poll(this, RX_BURST);
+
+        if (statsDirty)
+        {
+            flushStatistics();
+        }
+        if (now - nextHousekeepingNs >= 0)
+        {
+            housekeeping();
+        }
+        return work;
+    }
+
+    public void onClose()
+    {
+        LONG.setVolatile(bar, (long)DEVICE_STATE_OFFSET, DEVICE_STOPPED);
+        flushStatistics();
+        iommu.close();
+        scratchArena.close();
+    }
+
+    /** Register write generation the device has acted on (tests wait for it). */
+    long actedGeneration()
+    {
+        return (long)LONG.getVolatile(bar, (long)ACTED_GENERATION_OFFSET);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Control path
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private void onControlWrites()
+    {
+        final int ctrl = reg(CTRL);
+        if ((ctrl & CTRL_RST) != 0)
+        {
+            deviceReset();
+            return;
+        }
+        if ((ctrl & CTRL_LNK_RST) != 0)
+        {
+            // 8.2.3.1.1: link reset takes the link down and self-clears; AUTOC restart brings it back.
+            setLink(false);
+            writeReg(CTRL, ctrl & ~CTRL_LNK_RST);
+        }
+
+        final int autoc = reg(AUTOC);
+        if ((autoc & AUTOC_AN_RESTART) != 0)
+        {
+            // 8.2.3.22.19: AN restart self-clears; the link comes up (10G serial) when something is plugged in.
+            writeReg(AUTOC, autoc & ~AUTOC_AN_RESTART);
+            if (wire.isConnected())
+            {
+                linkUpPending = true;
+            }
+        }
+
+        if (resetDone)
+        {
+            // EEC.ARD (8.2.3.2.1) and RDRXCTL.DMAIDONE (8.2.3.8.8) are the device's: a driver write cannot clear them.
+            final int eec = reg(EEC);
+            if ((eec & EEC_ARD) == 0)
+            {
+                writeReg(EEC, eec | EEC_ARD);
+            }
+            final int rdrxctl = reg(RDRXCTL);
+            if ((rdrxctl & RDRXCTL_DMAIDONE) == 0)
+            {
+                writeReg(RDRXCTL, rdrxctl | RDRXCTL_DMAIDONE);
+            }
+        }
+
+        syncReceiveAddressAliases();
+
+        receiveEnabled = (reg(RXCTRL) & RXCTRL_RXEN) != 0;
+        transmitEnabled = (reg(DMATXCTL) & DMATXCTL_TE) != 0;
+        final int hlreg0 = reg(HLREG0);
+        txPadEnabled = (hlreg0 & HLREG0_TXPADEN) != 0;
+        // 8.2.3.22.13: without jumbo frames the limit is 1518 bytes with FCS; with them, MAXFRS.MFS.
+        final int limitWithFcs = (hlreg0 & HLREG0_JUMBOEN) != 0 ? reg(MAXFRS) >>> 16 : 1518;
+        maxFrameLength = Math.min(Wire.MAX_FRAME_LENGTH, Math.max(limitWithFcs - LineRatePacer.FCS_BYTES, 64));
+
+        for (int n = 0; n < QUEUE_STATS_MAPPING_COUNT; n++)
+        {
+            final int rqsmr = reg(rqsmr(n));
+            final int tqsm = reg(tqsm(n));
+            for (int k = 0; k < 4; k++)
+            {
+                rxStatsSet[4 * n + k] = queueStatsSet(rqsmr, k);
+                txStatsSet[4 * n + k] = queueStatsSet(tqsm, k);
+            }
+        }
+
+        for (int q = 0; q < QUEUE_COUNT; q++)
+        {
+            controlRx(rx[q]);
+            controlTx(tx[q]);
+        }
+        rebuildEnabledTx();
+        classifier.compile(bar);
+    }
+
+    /** 8.2.3.1.1 / 4.6.3.2: device reset restores every register's default; the done bits come back next cycle. */
+    private void deviceReset()
+    {
+        resetRegisters();
+        resetDone = false;
+        resetDonePending = true;
+        classifier.compile(bar);
+    }
+
+    private void resetRegisters()
+    {
+        // Every register except CTRL first, CTRL last: a driver polling CTRL.RST sees it clear only when the rest of
+        // the register file already holds its defaults.
+        for (int offset = 4; offset < BAR_SIZE; offset += 4)
+        {
+            INT.setVolatile(bar, (long)offset, RegisterFile.resetValue(offset));
+        }
+        // The EEPROM's receive address 0 (8.2.3.7.9), at both its locations.
+        writeReg(ral(0), MacAddress.ral(mac));
+        writeReg(rah(0), MacAddress.rahAddress(mac) | RAH_AV);
+        writeReg(ralAlias(0), MacAddress.ral(mac));
+        writeReg(rahAlias(0), MacAddress.rahAddress(mac) | RAH_AV);
+        for (int n = 0; n < RECEIVE_ADDRESS_ALIAS_COUNT; n++)
+        {
+            ralShadow[n] = reg(ral(n));
+            rahShadow[n] = reg(rah(n));
+        }
+        for (int q = 0; q < QUEUE_COUNT; q++)
+        {
+            rx[q].disable();
+            tx[q].disable();
+            rxStatsSet[q] = 0;
+            txStatsSet[q] = 0;
+        }
+        for (int i = 0; i < 4; i++)
+        {
+            LONG.setVolatile(bar, (long)RX_ENABLED_BITMAP_OFFSET + 8L * i, 0L);
+        }
+        enabledTxCount = 0;
+        receiveEnabled = false;
+        transmitEnabled = false;
+        linkUpPending = false;
+        setLink(false);
+        clearPendingStatistics();
+        INT.setVolatile(bar, (long)CTRL, RegisterFile.resetValue(CTRL));
+    }
+
+    private int completePending()
+    {
+        int work = 0;
+        if (resetDonePending)
+        {
+            completeReset();
+            work++;
+        }
+        if (linkUpPending)
+        {
+            linkUpPending = false;
+            setLink(true);
+            work++;
+        }
+        return work;
+    }
+
+    private void completeReset()
+    {
+        resetDonePending = false;
+        resetDone = true;
+        // 8.2.3.2.1: EEPROM auto-read done; 8.2.3.8.8: DMA initialisation done.
+        writeReg(EEC, reg(EEC) | EEC_ARD);
+        writeReg(RDRXCTL, reg(RDRXCTL) | RDRXCTL_DMAIDONE);
+    }
+
+    private void setLink(final boolean up)
+    {
+        linkUp = up;
+        // 8.2.3.22.20 LINKS and 8.2.3.1.2 STATUS report the link; the simulated port only ever runs at 10 Gb/s.
+        writeReg(LINKS, up ? LINKS_UP | LINKS_SPEED_10G : 0);
+        final int status = reg(STATUS) & ~(STATUS_LINK_UP | STATUS_SPEED_MASK);
+        writeReg(STATUS, up ? status | STATUS_LINK_UP | STATUS_SPEED_10G : status);
+    }
+
+    /**
+     * RAL/RAH 0..15 (8.2.3.7.9, 8.2.3.7.10) also appear at the 82598 alias (0x05400); whichever copy the driver wrote
+     * since the last look wins and is copied to the other.
+     */
+    private void syncReceiveAddressAliases()
+    {
+        for (int n = 0; n < RECEIVE_ADDRESS_ALIAS_COUNT; n++)
+        {
+            ralShadow[n] = syncAlias(ral(n), ralAlias(n), ralShadow[n]);
+            rahShadow[n] = syncAlias(rah(n), rahAlias(n), rahShadow[n]);
+        }
+    }
+
+    private int syncAlias(final int main, final int alias, final int shadow)
+    {
+        final int mainValue = reg(main);
+        final int aliasValue = reg(alias);
+        if (aliasValue != shadow && mainValue == shadow)
+        {
+            writeReg(main, aliasValue);
+            return aliasValue;
+        }
+        if (mainValue != aliasValue)
+        {
+            writeReg(alias, mainValue);
+        }
+        return mainValue;
+    }
+
+    private void controlRx(final RxRing ring)
+    {
+        final int q = ring.queue;
+        final boolean requested = (reg(rxdctl(q)) & DCTL_ENABLE) != 0;
+        if (requested && !ring.enabled)
+        {
+            enableRx(ring);
+        }
+        else if (!requested && ring.enabled)
+        {
+            ring.disable();
+            setEnabledBit(RX_ENABLED_BITMAP_OFFSET, q, false);
+        }
+        else if (!requested)
+        {
+            ring.failed.clear();
+        }
+        if (ring.enabled)
+        {
+            readSrrctl(ring);
+        }
+    }
+
+    private void enableRx(final RxRing ring)
+    {
+        final int q = ring.queue;
+        final long base = (reg(rdbal(q)) & 0xFFFF_FFFFL) | ((long)reg(rdbah(q)) << 32);
+        final int length = reg(rdlen(q));
+        final int head = reg(rdh(q));
+        final int tail = reg(rdt(q));
+        if (ring.failed.matches(base, length, head, tail))
+        {
+            return; // refused before and nothing changed: count it once, not on every look
+        }
+        final ConfigurationAttempt configuration = ring.failed;
+        final int count = length / RxDescriptor.SIZE;
+        if (length <= 0 || (length & ~RDLEN_MASK) != 0 || (base & (RING_ALIGNMENT - 1)) != 0 ||
+            count > MAX_DESCRIPTORS_PER_RING || head < 0 || head >= count || tail < 0 || tail >= count)
+        {
+            // 8.2.3.8.1-3: base 128-byte aligned, length a multiple of 128; head and tail inside the ring.
+            configuration.fail(base, length, head, tail);
+            countStatus(MALFORMED_DESCRIPTORS_OFFSET);
+            return;
+        }
+        final int index = iommu.find(base, length);
+        if (index < 0)
+        {
+            configuration.fail(base, length, head, tail);
+            countStatus(DMA_FAULTS_OFFSET);
+            return;
+        }
+        final MemorySegment memory = iommu.segment(index).asSlice(iommu.offset(index, base), length);
+        if ((memory.address() & (RxDescriptor.SIZE - 1)) != 0)
+        {
+            // Registered at a file offset that leaves descriptors misaligned in memory: unusable as a ring.
+            configuration.fail(base, length, head, tail);
+            countStatus(MALFORMED_DESCRIPTORS_OFFSET);
+            return;
+        }
+        ring.ring = memory;
+        ring.ringIova = base;
+        ring.count = count;
+        ring.head = head;
+        ring.tail = tail;
+        ring.failed.clear();
+        ring.enabled = true;
+        readSrrctl(ring);
+        setEnabledBit(RX_ENABLED_BITMAP_OFFSET, q, true);
+    }
+
+    private void readSrrctl(final RxRing ring)
+    {
+        final int srrctl = reg(srrctl(ring.queue));
+        ring.bufferSize = (srrctl & SRRCTL_BSIZEPACKET_MASK) * 1024;
+        ring.legacy = (srrctl & SRRCTL_DESCTYPE_MASK) == 0;
+        ring.dropEnabled = (srrctl & SRRCTL_DROP_EN) != 0 ||
+            (ring.queue < 32 && (reg(PFQDE) & (1 << ring.queue)) != 0);
+    }
+
+    private void controlTx(final TxRing ring)
+    {
+        final int q = ring.queue;
+        final boolean requested = (reg(txdctl(q)) & DCTL_ENABLE) != 0;
+        if (requested && !ring.enabled)
+        {
+            enableTx(ring);
+        }
+        else if (!requested && ring.enabled)
+        {
+            ring.disable();
+            setEnabledBit(TX_ENABLED_BITMAP_OFFSET, q, false);
+        }
+        else if (!requested)
+        {
+            ring.failed.clear();
+        }
+        if (ring.enabled)
+        {
+            final int tdwbal = reg(tdwbal(q));
+            ring.headWriteBack = (tdwbal & TDWBAL_HEAD_WB_ENABLE) != 0;
+            ring.headWriteBackAddress = (tdwbal & TDWBAL_ADDRESS_MASK & 0xFFFF_FFFFL) | ((long)reg(tdwbah(q)) << 32);
+        }
+    }
+
+    private void enableTx(final TxRing ring)
+    {
+        final int q = ring.queue;
+        final long base = (reg(tdbal(q)) & 0xFFFF_FFFFL) | ((long)reg(tdbah(q)) << 32);
+        final int length = reg(tdlen(q));
+        final int head = reg(tdh(q));
+        if (ring.failed.matches(base, length, head, 0))
+        {
+            return;
+        }
+        final ConfigurationAttempt configuration = ring.failed;
+        final int count = length / TxDescriptor.SIZE;
+        if (length <= 0 || (length & ~RDLEN_MASK) != 0 || (base & (RING_ALIGNMENT - 1)) != 0 ||
+            count > MAX_DESCRIPTORS_PER_RING || head < 0 || head >= count)
+        {
+            // 8.2.3.9.5-7: the same rules as RX rings.
+            configuration.fail(base, length, head, 0);
+            countStatus(MALFORMED_DESCRIPTORS_OFFSET);
+            return;
+        }
+        final int index = iommu.find(base, length);
+        if (index < 0)
+        {
+            configuration.fail(base, length, head, 0);
+            countStatus(DMA_FAULTS_OFFSET);
+            return;
+        }
+        final MemorySegment memory = iommu.segment(index).asSlice(iommu.offset(index, base), length);
+        if ((memory.address() & (TxDescriptor.SIZE - 1)) != 0)
+        {
+            configuration.fail(base, length, head, 0);
+            countStatus(MALFORMED_DESCRIPTORS_OFFSET);
+            return;
+        }
+        ring.ring = memory;
+        ring.ringIova = base;
+        ring.count = count;
+        ring.head = head;
+        ring.badTail = -1;
+        ring.failed.clear();
+        ring.enabled = true;
+        setEnabledBit(TX_ENABLED_BITMAP_OFFSET, q, true);
+    }
+
+    private void rebuildEnabledTx()
+    {
+        enabledTxCount = 0;
+        for (int q = 0; q < QUEUE_COUNT; q++)
+        {
+            if (tx[q].enabled)
+            {
+                enabledTx[enabledTxCount++] = q;
+            }
+        }
+    }
+
+    /** After the IOMMU table changed: a ring whose memory was unregistered faults and its queue stops. */
+    private void revalidateRings()
+    {
+        for (int q = 0; q < QUEUE_COUNT; q++)
+        {
+            final RxRing r = rx[q];
+            if (r.enabled)
+            {
+                final int index = iommu.find(r.ringIova, (long)r.count * RxDescriptor.SIZE);
+                if (index < 0)
+                {
+                    countStatus(DMA_FAULTS_OFFSET);
+                    r.disable();
+                    setEnabledBit(RX_ENABLED_BITMAP_OFFSET, q, false);
+                }
+                else
+                {
+                    r.ring = iommu.segment(index).asSlice(iommu.offset(index, r.ringIova),
+                        (long)r.count * RxDescriptor.SIZE);
+                }
+            }
+            final TxRing t = tx[q];
+            if (t.enabled)
+            {
+                final int index = iommu.find(t.ringIova, (long)t.count * TxDescriptor.SIZE);
+                if (index < 0)
+                {
+                    countStatus(DMA_FAULTS_OFFSET);
+                    t.disable();
+                    setEnabledBit(TX_ENABLED_BITMAP_OFFSET, q, false);
+                }
+                else
+                {
+                    t.ring = iommu.segment(index).asSlice(iommu.offset(index, t.ringIova),
+                        (long)t.count * TxDescriptor.SIZE);
+                }
+            }
+        }
+        rebuildEnabledTx();
+    }
+
+    private void setEnabledBit(final int bitmapOffset, final int queue, final boolean enabled)
+    {
+        final long offset = bitmapOffset + 8L * (queue >>> 6);
+        final long word = (long)LONG.getVolatile(bar, offset);
+        final long bit = 1L << (queue & 63);
+        LONG.setRelease(bar, offset, enabled ? word | bit : word & ~bit);
+    }
+
+    private void housekeeping()
+    {
+        nextHousekeepingNs = now + HEARTBEAT_INTERVAL_NS;
+        LONG.setRelease(bar, (long)DEVICE_HEARTBEAT_OFFSET, heartbeatNow());
+        wire.housekeeping();
+        if (now - nextReclaimNs >= 0)
+        {
+            nextReclaimNs = now + IOMMU_RECLAIM_INTERVAL_NS;
+            final int reclaimed = iommu.table().reclaimDead();
+            if (reclaimed > 0)
+            {
+                LONG.getAndAdd(bar, (long)IOMMU_RECLAIMED_OFFSET, (long)reclaimed);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Transmit path
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private int transmit(final TxRing t)
+    {
+        final int tail = (int)INT.getVolatile(bar, (long)t.tdtOffset);
+        if (tail == t.head)
+        {
+            return 0;
+        }
+        if (tail < 0 || tail >= t.count)
+        {
+            // A tail outside the ring is a driver bug: counted once per bad value, ignored until a valid tail.
+            if (tail != t.badTail)
+            {
+                t.badTail = tail;
+                countStatus(MALFORMED_DESCRIPTORS_OFFSET);
+            }
+            return 0;
+        }
+
+        final MemorySegment ring = t.ring;
+        final int count = t.count;
+        int frames = 0;
+        boolean reportHead = false;
+        while (t.head != tail && frames < TX_BURST)
+        {
+            if (pacer != null && !pacer.mayTransmit(now))
+            {
+                now = System.nanoTime();
+                if (!pacer.mayTransmit(now))
+                {
+                    break;
+                }
+            }
+
+            // Gather one frame: descriptors from head up to EOP.
+            int index = t.head;
+            int length = 0;
+            int descriptors = 0;
+            boolean endOfPacket = false;
+            int fault = 0;
+            while (index != tail)
+            {
+                final int cmdTypeLen = TxDescriptor.cmdTypeLen(ring, index);
+                descriptors++;
+                final boolean advanced = (cmdTypeLen & TxDescriptor.CMD_DEXT) != 0;
+                final int type = cmdTypeLen & TxDescriptor.DTYP_MASK;
+                if (advanced && type == DTYP_CONTEXT)
+                {
+                    // A context descriptor (offload parameters) carries no data.
+                    index = next(index, count);
+                    continue;
+                }
+                final int bufferLength = cmdTypeLen & TxDescriptor.LENGTH_MASK;
+                if (fault == 0)
+                {
+                    if ((advanced && type != TxDescriptor.DTYP_DATA) || bufferLength == 0 ||
+                        length + bufferLength > Wire.MAX_FRAME_LENGTH)
+                    {
+                        fault = MALFORMED_DESCRIPTORS_OFFSET;
+                    }
+                    else
+                    {
+                        final long address = TxDescriptor.bufferAddress(ring, index);
+                        final int range = iommu.find(address, bufferLength);
+                        if (range < 0)
+                        {
+                            fault = DMA_FAULTS_OFFSET;
+                        }
+                        else
+                        {
+                            MemorySegment.copy(iommu.segment(range), iommu.offset(range, address), txFrame, length,
+                                bufferLength);
+                            length += bufferLength;
+                        }
+                    }
+                }
+                index = next(index, count);
+                if ((cmdTypeLen & TxDescriptor.CMD_EOP) != 0)
+                {
+                    endOfPacket = true;
+                    break;
+                }
+                if (descriptors >= count - 1)
+                {
+                    // No EOP within everything a driver can post (count - 1 descriptors): it never ends.
+                    fault = MALFORMED_DESCRIPTORS_OFFSET;
+                    endOfPacket = true;
+                    break;
+                }
+            }
+            if (!endOfPacket)
+            {
+                break; // the driver has not posted the rest of the frame yet
+            }
+
+            if (fault == 0)
+            {
+                if (txPadEnabled && length < LineRatePacer.MIN_FRAME_BYTES)
+                {
+                    // HLREG0.TXPADEN: short frames are padded with zeros to 60 bytes (64 with the FCS).
+                    txFrame.asSlice(length, LineRatePacer.MIN_FRAME_BYTES - length).fill((byte)0);
+                    length = LineRatePacer.MIN_FRAME_BYTES;
+                }
+                final int result = wire.send(txFrame, 0, length);
+                if (result == Wire.BUSY)
+                {
+                    break; // the peer is behind: leave the frame in the ring and try again next time
+                }
+                if (result == Wire.SENT)
+                {
+                    wireSent++;
+                    gptc++;
+                    gotc += length + LineRatePacer.FCS_BYTES;
+                    tpt++;
+                    final int set = txStatsSet[t.queue];
+                    qptc[set]++;
+                    qbtc[set] += length;
+                    incrementStatus(txQueueFramesOffset(t.queue));
+                    if (pacer != null)
+                    {
+                        pacer.onTransmit(now, length);
+                    }
+                }
+                else
+                {
+                    wireFailures++;
+                }
+                statsDirty = true;
+            }
+            else
+            {
+                countStatus(fault);
+            }
+
+            // Write back every descriptor of the frame whose RS was set (7.2.3.5); with head write-back, none.
+            final long wireTime = System.nanoTime();
+            for (int i = t.head; i != index; i = next(i, count))
+            {
+                if ((TxDescriptor.cmdTypeLen(ring, i) & TxDescriptor.CMD_RS) != 0)
+                {
+                    if (t.headWriteBack)
+                    {
+                        reportHead = true;
+                    }
+                    else
+                    {
+                        TxDescriptor.writeBack(ring, i, wireTime);
+                    }
+                }
+            }
+            t.head = index;
+            frames++;
+        }
+
+        if (frames > 0)
+        {
+            // 8.2.3.9.8: TDH is the device's.
+            INT.setRelease(bar, (long)t.tdhOffset, t.head);
+            if (reportHead)
+            {
+                writeHeadBack(t);
+            }
+        }
+        return frames;
+    }
+
+    /** 7.2.3.5.2: the head index, written to the TDWBAL/TDWBAH address instead of descriptor write-backs. */
+    private void writeHeadBack(final TxRing t)
+    {
+        final int range = iommu.find(t.headWriteBackAddress, 4);
+        if (range < 0 || ((iommu.segment(range).address() + iommu.offset(range, t.headWriteBackAddress)) & 3) != 0)
+        {
+            countStatus(DMA_FAULTS_OFFSET);
+            return;
+        }
+        INT.setRelease(iommu.segment(range), iommu.offset(range, t.headWriteBackAddress), t.head);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Receive path
+    // ---------------------------------------------------------------------------------------------------------------
+
+    /** A frame from the wire. */
+    public void onFrame(final MemorySegment frame, final long offset, final int length)
+    {
+        wireReceived++;
+        tpr++;
+        tor += length + LineRatePacer.FCS_BYTES;
+        statsDirty = true;
+
+        if (!linkUp || !receiveEnabled)
+        {
+            rxDisabledDrops++;
+            return;
+        }
+        if (length < 14)
+        {
+            ruc++;
+            return;
+        }
+        final boolean vlanTagged = length >= 18 && (frame.get(ValueLayout.JAVA_BYTE, offset + 12) & 0xFF) == 0x81 &&
+            frame.get(ValueLayout.JAVA_BYTE, offset + 13) == 0;
+        if (length > maxFrameLength + (vlanTagged ? 4 : 0))
+        {
+            roc++;
+            return;
+        }
+        if (!classifier.acceptsDestination(frame, offset))
+        {
+            l2Filtered++;
+            return;
+        }
+
+        final int queue = classifier.classify(frame, offset, length);
+        gprc++;
+        gorc += length + LineRatePacer.FCS_BYTES;
+        if (Classifier.isBroadcast(frame, offset))
+        {
+            bprc++;
+        }
+        else if (Classifier.isMulticast(frame, offset))
+        {
+            mprc++;
+        }
+
+        final RxRing r = rx[queue];
+        final int set = rxStatsSet[queue];
+        if (!r.enabled)
+        {
+            drop(r, set);
+            return;
+        }
+        if (r.bufferSize == 0)
+        {
+            // SRRCTL.BSIZEPACKET of 0: no buffer can hold anything.
+            countStatus(MALFORMED_DESCRIPTORS_OFFSET);
+            drop(r, set);
+            return;
+        }
+        final int needed = (length + r.bufferSize - 1) / r.bufferSize;
+        if (!hasDescriptors(r, needed))
+        {
+            drop(r, set);
+            return;
+        }
+
+        final MemorySegment ring = r.ring;
+        final int count = r.count;
+        final int rssOrTime = classifier.isRssEnabled() ? classifier.rssHash() : (int)System.nanoTime();
+        final int packetInfo = classifier.rssType();
+        int written = 0;
+        int index = r.head;
+        while (written < length)
+        {
+            final int chunk = Math.min(r.bufferSize, length - written);
+            final boolean last = written + chunk == length;
+            final long address = RxDescriptor.bufferAddress(ring, index);
+            final int range = iommu.find(address, chunk);
+            if (range < 0)
+            {
+                // The rest of the frame is lost; the driver sees this descriptor consumed with an error.
+                countStatus(DMA_FAULTS_OFFSET);
+                writeBackRx(r, ring, index, 0, 0, 0, RxDescriptor.STATUS_DD | RxDescriptor.STATUS_EOP |
+                    RxDescriptor.ERROR_RXE);
+                index = next(index, count);
+                written = -1;
+                break;
+            }
+            MemorySegment.copy(frame, offset + written, iommu.segment(range), iommu.offset(range, address), chunk);
+            writeBackRx(r, ring, index, packetInfo, chunk, rssOrTime,
+                RxDescriptor.STATUS_DD | (last ? RxDescriptor.STATUS_EOP : 0));
+            index = next(index, count);
+            written += chunk;
+        }
+        r.head = index;
+        // 8.2.3.8.4: RDH is the device's.
+        INT.setRelease(bar, (long)r.rdhOffset, index);
+        if (written == length)
+        {
+            qprc[set]++;
+            qbrc[set] += length;
+            incrementStatus(rxQueueFramesOffset(queue));
+        }
+    }
+
+    /**
+     * Whether the driver has given the device at least {@code needed} descriptors (from RDH up to, not including,
+     * RDT). The tail is reread only when the cached one does not show enough: one volatile load per batch, not per
+     * frame.
+     */
+    private boolean hasDescriptors(final RxRing r, final int needed)
+    {
+        if (free(r.tail, r.head, r.count) >= needed)
+        {
+            return true;
+        }
+        final int tail = (int)INT.getVolatile(bar, (long)r.rdtOffset);
+        if (tail < 0 || tail >= r.count)
+        {
+            // A tail outside the ring is a driver bug: counted once per bad value, the queue starves until fixed.
+            if (tail != r.badTail)
+            {
+                r.badTail = tail;
+                countStatus(MALFORMED_DESCRIPTORS_OFFSET);
+            }
+            return false;
+        }
+        r.tail = tail;
+        return free(tail, r.head, r.count) >= needed;
+    }
+
+    private static int free(final int tail, final int head, final int count)
+    {
+        final int free = tail - head;
+        return free < 0 ? free + count : free;
+    }
+
+    private void writeBackRx(final RxRing r, final MemorySegment ring, final int index, final int packetInfo,
+        final int length, final int rssOrTime, final int statusError)
+    {
+        if (!r.legacy)
+        {
+            RxDescriptor.writeBack(ring, index, packetInfo, length, rssOrTime, statusError);
+        }
+        else
+        {
+            // Legacy write-back (7.1.5): length at 8, checksum at 10, status at 12, errors at 13, VLAN at 14.
+            final long base = (long)index * RxDescriptor.SIZE;
+            SHORT.set(ring, base + 8, (short)length);
+            SHORT.set(ring, base + 10, (short)0);
+            SHORT.set(ring, base + 14, (short)0);
+            final int errors = (statusError & RxDescriptor.ERROR_RXE) != 0 ? LEGACY_RX_ERRORS_RXE : 0;
+            final int status = statusError & (RxDescriptor.STATUS_DD | RxDescriptor.STATUS_EOP);
+            SHORT.setRelease(ring, base + 12, (short)(status | (errors << 8)));
+        }
+    }
+
+    /**
+     * No descriptor: with SRRCTL.DROP_EN (or PFQDE) the frame is dropped and counted in QPRDC of the queue's
+     * statistics set; without it the 82599 would hold it in the packet buffer until that overflows, which the
+     * simulated card models as an immediate overflow counted in MPC(0) (and, per the erratum, in GPRC, already done).
+     * Either way the sim's per-queue drop counter in the status page counts it.
+     */
+    private void drop(final RxRing r, final int set)
+    {
+        if (r.dropEnabled || !r.enabled)
+        {
+            qprdc[set]++;
+        }
+        else
+        {
+            mpc0++;
+        }
+        incrementStatus(rxQueueDropsOffset(r.queue));
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Statistics
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private void flushStatistics()
+    {
+        statsDirty = false;
+        addCounter(GPRC, gprc);
+        add64(GORCL, GORCH, gorc);
+        addCounter(BPRC, bprc);
+        addCounter(MPRC, mprc);
+        addCounter(TPR, tpr);
+        add64(TORL, TORH, tor);
+        addCounter(RUC, ruc);
+        addCounter(ROC, roc);
+        addCounter(mpc(0), mpc0);
+        addCounter(GPTC, gptc);
+        add64(GOTCL, GOTCH, gotc);
+        addCounter(TPT, tpt);
+        for (int i = 0; i < QUEUE_STATS_COUNT; i++)
+        {
+            addCounter(qprc(i), qprc[i]);
+            add64(qbrcL(i), qbrcH(i), qbrc[i]);
+            addCounter(qprdc(i), qprdc[i]);
+            addCounter(qptc(i), qptc[i]);
+            add64(qbtcL(i), qbtcH(i), qbtc[i]);
+        }
+        addStatus(WIRE_FRAMES_SENT_OFFSET, wireSent);
+        addStatus(WIRE_FRAMES_RECEIVED_OFFSET, wireReceived);
+        addStatus(WIRE_SEND_FAILURES_OFFSET, wireFailures);
+        addStatus(L2_FILTERED_OFFSET, l2Filtered);
+        addStatus(RX_DISABLED_DROPS_OFFSET, rxDisabledDrops);
+        clearPendingStatistics();
+    }
+
+    private void clearPendingStatistics()
+    {
+        gprc = 0;
+        gorc = 0;
+        bprc = 0;
+        mprc = 0;
+        tpr = 0;
+        tor = 0;
+        ruc = 0;
+        roc = 0;
+        mpc0 = 0;
+        gptc = 0;
+        gotc = 0;
+        tpt = 0;
+        wireSent = 0;
+        wireReceived = 0;
+        wireFailures = 0;
+        l2Filtered = 0;
+        rxDisabledDrops = 0;
+        for (int i = 0; i < QUEUE_STATS_COUNT; i++)
+        {
+            qprc[i] = 0;
+            qbrc[i] = 0;
+            qprdc[i] = 0;
+            qptc[i] = 0;
+            qbtc[i] = 0;
+        }
+    }
+
+    /** Adds to a clear-on-read register atomically (the driver's read-and-clear is atomic too). */
+    private void addCounter(final int offset, final long value)
+    {
+        if (value != 0)
+        {
+            INT.getAndAdd(bar, (long)offset, (int)value);
+        }
+    }
+
+    /** Adds to a 64-bit counter split over a low and a high clear-on-read register, carrying into the high one. */
+    private void add64(final int low, final int high, final long value)
+    {
+        if (value != 0)
+        {
+            final int before = (int)INT.getAndAdd(bar, (long)low, (int)value);
+            final long carry = ((before & 0xFFFF_FFFFL) + (value & 0xFFFF_FFFFL)) >>> 32;
+            final long highAdd = (value >>> 32) + carry;
+            if (highAdd != 0)
+            {
+                INT.getAndAdd(bar, (long)high, (int)highAdd);
+            }
+        }
+    }
+
+    private void addStatus(final int offset, final long value)
+    {
+        if (value != 0)
+        {
+            LONG.getAndAdd(bar, (long)offset, value);
+        }
+    }
+
+    private void countStatus(final int offset)
+    {
+        LONG.getAndAdd(bar, (long)offset, 1L);
+    }
+
+    /** Per-queue counters have one writer, the device: a plain increment published with release is enough. */
+    private void incrementStatus(final int offset)
+    {
+        LONG.setRelease(bar, (long)offset, (long)LONG.get(bar, (long)offset) + 1);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private int reg(final int offset)
+    {
+        return (int)INT.getVolatile(bar, (long)offset);
+    }
+
+    /** A device-side register write: never bumps the write generation (that is for driver writes). */
+    private void writeReg(final int offset, final int value)
+    {
+        INT.setVolatile(bar, (long)offset, value);
+    }
+
+    private static int next(final int index, final int count)
+    {
+        final int next = index + 1;
+        return next == count ? 0 : next;
+    }
+
+    /** Ring registers a queue enable was refused for, so that the refusal is counted once, not on every look. */
+    private static final class ConfigurationAttempt
+    {
+        boolean failed;
+        long base;
+        int length;
+        int head;
+        int tail;
+
+        boolean matches(final long base, final int length, final int head, final int tail)
+        {
+            return failed && this.base == base && this.length == length && this.head == head && this.tail == tail;
+        }
+
+        void fail(final long base, final int length, final int head, final int tail)
+        {
+            this.failed = true;
+            this.base = base;
+            this.length = length;
+            this.head = head;
+            this.tail = tail;
+        }
+
+        void clear()
+        {
+            failed = false;
+        }
+    }
+
+    /** State of one RX queue as the device sees it. */
+    private static final class RxRing
+    {
+        final int queue;
+        final int rdhOffset;
+        final int rdtOffset;
+        boolean enabled;
+        MemorySegment ring;
+        long ringIova;
+        int count;
+        int head;
+        int tail;
+        int badTail = -1;
+        int bufferSize;
+        boolean legacy;
+        boolean dropEnabled;
+        final ConfigurationAttempt failed = new ConfigurationAttempt();
+
+        RxRing(final int queue)
+        {
+            this.queue = queue;
+            this.rdhOffset = rdh(queue);
+            this.rdtOffset = rdt(queue);
+        }
+
+        void disable()
+        {
+            enabled = false;
+            ring = null;
+            failed.clear();
+            badTail = -1;
+        }
+    }
+
+    /** State of one TX queue as the device sees it. */
+    private static final class TxRing
+    {
+        final int queue;
+        final int tdhOffset;
+        final int tdtOffset;
+        boolean enabled;
+        MemorySegment ring;
+        long ringIova;
+        int count;
+        int head;
+        int badTail = -1;
+        boolean headWriteBack;
+        long headWriteBackAddress;
+        final ConfigurationAttempt failed = new ConfigurationAttempt();
+
+        TxRing(final int queue)
+        {
+            this.queue = queue;
+            this.tdhOffset = tdh(queue);
+            this.tdtOffset = tdt(queue);
+        }
+
+        void disable()
+        {
+            enabled = false;
+            ring = null;
+            failed.clear();
+            badTail = -1;
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package io.nicq.sim;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * What a simulated card's port is plugged into. A frame on a wire is an Ethernet frame from the destination address
+ * to the end of the payload, without preamble or FCS (the card strips and adds the CRC in its MAC, as the 82599 does
+ * with HLREG0.RXCRCSTRP and TXCRCEN). Implementations allocate nothing per frame.
+ * <p>
+ * A wire is used by one device loop: {@link #send} and {@link #poll} are called from one thread.
+ */
+public interface Wire extends AutoCloseable
+{
+    /** The frame is on the wire. */
+    int SENT = 0;
+    /** The wire cannot take the frame now (the peer is attached but has not caught up): try again later. */
+    int BUSY = 1;
+    /** The frame is lost (no peer, a full in-memory wire, an I/O error): the card counts it. */
+    int DROPPED = 2;
+
+    /** Largest frame any wire carries (jumbo frames up to the 82599's 15.5 KiB limit fit). */
+    int MAX_FRAME_LENGTH = 16 * 1024;
+
+    /** Puts a frame on the wire: {@link #SENT}, {@link #BUSY} or {@link #DROPPED}. */
+    int send(MemorySegment frame, long offset, int length);
+
+    /** Hands up to {@code limit} received frames to {@code handler}; returns how many. */
+    int poll(FrameHandler handler, int limit);
+
+    /** Whether anything is plugged in: a card's link comes up after AUTOC restart only if so. */
+    boolean isConnected();
+
+    /** Called now and then from the device loop's slow path (not per frame): liveness checks, flushing. */
+    default void housekeeping()
+    {
+    }
+
+    /** "none", "memory", "cable:c1:a", "tap:nicq0" (with " + pcap FILE" when captured). */
+    String description();
+
+    void close();
+}

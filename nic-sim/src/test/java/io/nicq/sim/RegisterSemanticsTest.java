@@ -1,0 +1,196 @@
+package io.nicq.sim;
+
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.nicq.ixgbe.Bar;
+import io.nicq.ixgbe.RegisterFile;
+
+import static io.nicq.ixgbe.Registers.*;
+import static io.nicq.ixgbe.SimulatedCardFiles.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The register side effects of the simulated card, driven through a driver's BAR exactly as a driver would. */
+class RegisterSemanticsTest
+{
+    @TempDir
+    Path dir;
+
+    @Test
+    void fullInitSequenceReachesLinkUp()
+    {
+        try (CardFixture f = CardFixture.memory(dir, "init"))
+        {
+            final Bar bar = f.driver.bar;
+            assertEquals(LINKS_UP | LINKS_SPEED_10G, bar.read(LINKS) & (LINKS_UP | LINKS_SPEED_MASK));
+            assertNotEquals(0, bar.read(STATUS) & STATUS_LINK_UP);
+            assertEquals(0, bar.read(AUTOC) & AUTOC_AN_RESTART, "AN_RESTART self-clears");
+            assertEquals(0, f.status(DMA_FAULTS_OFFSET));
+            assertEquals(0, f.status(MALFORMED_DESCRIPTORS_OFFSET));
+        }
+    }
+
+    @Test
+    void resetSelfClearsOnlyAfterTheDeviceNoticesAndRestoresDefaults()
+    {
+        try (CardFixture f = CardFixture.launch(new SimulatedCard.Context().cardName("reset").baseDir(dir)
+            .wireSpec("memory")))
+        {
+            final Bar bar = f.driver.bar;
+            bar.write(FCTRL, FCTRL_UPE);
+            bar.write(rdbal(3), 0x4000);
+            bar.write(HLREG0, 0);
+            bar.write(ral(5), 0x12345678);
+            bar.write(CTRL, CTRL_RST_MASK);
+            assertEquals(CTRL_RST_MASK, bar.read(CTRL) & CTRL_RST_MASK, "nothing happens before the device looks");
+
+            f.card.doWork();
+            assertEquals(0, bar.read(CTRL) & CTRL_RST_MASK, "RST and LNK_RST self-clear");
+            assertEquals(0, bar.read(FCTRL));
+            assertEquals(0, bar.read(rdbal(3)));
+            assertEquals(0, bar.read(ral(5)));
+            assertEquals(RegisterFile.resetValue(HLREG0), bar.read(HLREG0));
+            assertNotEquals(0, bar.read(EEC) & EEC_ARD, "EEPROM auto-read done after the reset");
+            assertNotEquals(0, bar.read(RDRXCTL) & RDRXCTL_DMAIDONE, "DMA init done after the reset");
+            assertEquals(0, bar.read(LINKS) & LINKS_UP, "link down until AUTOC restart");
+
+            // The EEPROM's MAC address is in receive address 0 and its alias.
+            assertEquals(MacAddress.ral(f.card.mac()), bar.read(ral(0)));
+            assertEquals(MacAddress.rahAddress(f.card.mac()) | RAH_AV, bar.read(rah(0)));
+            assertEquals(bar.read(ral(0)), bar.read(ralAlias(0)));
+            assertEquals(bar.read(rah(0)), bar.read(rahAlias(0)));
+        }
+    }
+
+    @Test
+    void deviceOwnedDoneBitsCannotBeClearedByTheDriver()
+    {
+        try (CardFixture f = CardFixture.memory(dir, "done"))
+        {
+            final Bar bar = f.driver.bar;
+            bar.write(RDRXCTL, RDRXCTL_CRCSTRIP);
+            bar.write(EEC, 0);
+            f.card.doWork();
+            assertEquals(RDRXCTL_CRCSTRIP | RDRXCTL_DMAIDONE, bar.read(RDRXCTL));
+            assertNotEquals(0, bar.read(EEC) & EEC_ARD);
+        }
+    }
+
+    @Test
+    void linkResetTakesTheLinkDownUntilAutonegotiationRestarts()
+    {
+        try (CardFixture f = CardFixture.memory(dir, "lnkrst"))
+        {
+            final Bar bar = f.driver.bar;
+            bar.write(CTRL, CTRL_LNK_RST);
+            f.card.doWork();
+            assertEquals(0, bar.read(CTRL) & CTRL_LNK_RST);
+            assertEquals(0, bar.read(LINKS) & LINKS_UP);
+            bar.setBits(AUTOC, AUTOC_AN_RESTART);
+            f.driver.awaitSet(LINKS, LINKS_UP, "link back up");
+        }
+    }
+
+    @Test
+    void withoutAWireTheLinkNeverComesUp()
+    {
+        try (CardFixture f = CardFixture.launch(new SimulatedCard.Context().cardName("nowire").baseDir(dir)))
+        {
+            final Bar bar = f.driver.bar;
+            bar.setBits(AUTOC, AUTOC_AN_RESTART);
+            for (int i = 0; i < 10; i++)
+            {
+                f.card.doWork();
+            }
+            assertEquals(0, bar.read(AUTOC) & AUTOC_AN_RESTART);
+            assertEquals(0, bar.read(LINKS) & LINKS_UP);
+        }
+    }
+
+    @Test
+    void queueEnableReadsBackOnlyOnceTheDeviceHasEnabledTheQueue()
+    {
+        try (CardFixture f = CardFixture.memory(dir, "enable"))
+        {
+            final TestDriver d = f.driver;
+            final TestDriver.RxQueue queue = d.new RxQueue(100, 32);
+            d.configureRx(queue, SRRCTL_DESCTYPE_ADV_ONEBUF | 2);
+            d.bar.setBits(rxdctl(100), DCTL_ENABLE);
+            assertEquals(0, d.bar.read(rxdctl(100)) & DCTL_ENABLE, "not yet: the device has not looked");
+            f.card.doWork();
+            assertEquals(DCTL_ENABLE, d.bar.read(rxdctl(100)) & DCTL_ENABLE);
+
+            d.bar.clearBits(rxdctl(100), DCTL_ENABLE);
+            assertEquals(DCTL_ENABLE, d.bar.read(rxdctl(100)) & DCTL_ENABLE, "still running until the device stops it");
+            f.card.doWork();
+            assertEquals(0, d.bar.read(rxdctl(100)) & DCTL_ENABLE);
+
+            // A read-modify-write before the device enabled the queue withdraws the request, as on silicon.
+            d.bar.setBits(rxdctl(100), DCTL_ENABLE);
+            d.bar.setBits(rxdctl(100), 1 << 5);
+            f.card.doWork();
+            assertEquals(0, d.bar.read(rxdctl(100)) & DCTL_ENABLE);
+
+            final TestDriver.TxQueue tx = d.startTx(127, 64);
+            assertNotNull(tx);
+            assertEquals(DCTL_ENABLE, d.bar.read(txdctl(127)) & DCTL_ENABLE);
+        }
+    }
+
+    @Test
+    void allQueuesOfBothRegisterBanksWork()
+    {
+        try (CardFixture f = CardFixture.memory(dir, "banks"))
+        {
+            for (final int q : new int[]{0, 63, 64, 127})
+            {
+                f.driver.startRx(q, 8);
+                f.driver.startTx(q, 8);
+            }
+            assertEquals(0, f.status(MALFORMED_DESCRIPTORS_OFFSET));
+            assertEquals(0, f.status(DMA_FAULTS_OFFSET));
+        }
+    }
+
+    @Test
+    void writesToReadOnlyRegistersAndReadsOfWriteOnlyOnesAreCounted()
+    {
+        try (CardFixture f = CardFixture.memory(dir, "access"))
+        {
+            final Bar bar = f.driver.bar;
+            bar.write(LINKS, 0);
+            f.card.doWork();
+            assertNotEquals(0, bar.read(LINKS) & LINKS_UP, "the write was dropped");
+            assertEquals(1, f.status(READ_ONLY_WRITES_OFFSET));
+            bar.read(l34tImir(0));
+            assertEquals(1, f.status(WRITE_ONLY_READS_OFFSET));
+        }
+    }
+
+    @Test
+    void actedGenerationFollowsDriverWrites()
+    {
+        try (CardFixture f = CardFixture.memory(dir, "gen"))
+        {
+            f.driver.bar.write(EIMC, EIMC_ALL);
+            final long written = f.status(WRITE_GENERATION_OFFSET);
+            assertNotEquals(written, f.status(ACTED_GENERATION_OFFSET));
+            f.card.doWork();
+            assertEquals(written, f.status(ACTED_GENERATION_OFFSET));
+        }
+    }
+
+    @Test
+    void statusPageTellsWhoAndWhether()
+    {
+        try (CardFixture f = CardFixture.memory(dir, "status"))
+        {
+            assertEquals(MAGIC, f.status(MAGIC_OFFSET));
+            assertEquals(ProcessHandle.current().pid(), f.status(DEVICE_PID_OFFSET));
+            assertEquals(DEVICE_RUNNING, f.status(DEVICE_STATE_OFFSET));
+            assertTrue(heartbeatNow() - f.status(DEVICE_HEARTBEAT_OFFSET) < HEARTBEAT_TIMEOUT_NS);
+        }
+    }
+}
