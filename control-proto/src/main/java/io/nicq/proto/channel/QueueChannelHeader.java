@@ -1,0 +1,301 @@
+package io.nicq.proto.channel;
+
+import org.agrona.concurrent.AtomicBuffer;
+
+/**
+ * Flyweight over the header page of a queue channel. Fields are little endian (the byte order of every host nicq runs
+ * on); each group of fields that one party writes has cache lines of its own.
+ * <pre>
+ *   identity, written once by the creator (card driver):
+ *     0   magic 'NICQCHN1' (long)         32  rings offset (long)
+ *     8   layout version (int)            40  metadata offset (long)
+ *    12   queue id (int)                  48  pool offset (long)
+ *    16   slot count (int)                56  file length (long)
+ *    20   slot size (int)                 64  state (int): INITIALISING, ACTIVE, CLOSED, REVOKED
+ *    24   ring capacity (int)
+ *    28   metadata record length (int)
+ *   queue driver liveness (its own 128 bytes):
+ *   128   driver pid (long)              136  driver heartbeat, System.nanoTime (long)
+ *   client liveness (its own 128 bytes):
+ *   256   client pid (long)              264  client heartbeat, System.nanoTime (long)
+ *   queue driver counters (single writer: the queue driver), 8 bytes each:
+ *   384   COUNTER_COUNT longs, see the COUNTER_* constants and {@link #counterName(int)}
+ *   ...   reserved to 4096
+ * </pre>
+ * Heartbeats are {@code System.nanoTime()} readings: the same clock in every process of one host. A client attaches
+ * by writing its heartbeat, then its pid ({@link #attachClient}), and leaves in order by writing pid 0 and keeping its
+ * last heartbeat ({@link #detachClient}): pid 0 with heartbeat 0 means no client yet, pid 0 with a heartbeat means the
+ * client has left, even if the queue driver never saw its pid.
+ */
+public final class QueueChannelHeader
+{
+    /** "NICQCHN1" read as a little-endian long. */
+    public static final long MAGIC = 0x314E48435143494EL;
+
+    /** Layout version: raised whenever an offset or a field's meaning changes. */
+    public static final int VERSION = 1;
+
+    public static final int MAGIC_OFFSET = 0;
+    public static final int VERSION_OFFSET = 8;
+    public static final int QUEUE_ID_OFFSET = 12;
+    public static final int SLOT_COUNT_OFFSET = 16;
+    public static final int SLOT_SIZE_OFFSET = 20;
+    public static final int RING_CAPACITY_OFFSET = 24;
+    public static final int METADATA_RECORD_LENGTH_OFFSET = 28;
+    public static final int RINGS_OFFSET_OFFSET = 32;
+    public static final int METADATA_OFFSET_OFFSET = 40;
+    public static final int POOL_OFFSET_OFFSET = 48;
+    public static final int FILE_LENGTH_OFFSET = 56;
+    public static final int STATE_OFFSET = 64;
+
+    public static final int DRIVER_PID_OFFSET = 128;
+    public static final int DRIVER_HEARTBEAT_OFFSET = 136;
+    public static final int CLIENT_PID_OFFSET = 256;
+    public static final int CLIENT_HEARTBEAT_OFFSET = 264;
+    public static final int COUNTERS_OFFSET = 384;
+
+    /** Created by the card driver; no queue driver serves it yet. */
+    public static final int STATE_INITIALISING = 0;
+    /** A queue driver has attached to the card and serves the rings. */
+    public static final int STATE_ACTIVE = 1;
+    /** The queue driver has stopped in order: nothing serves the rings any more. */
+    public static final int STATE_CLOSED = 2;
+    /** The card driver took the queue away (client or queue driver gone, shutdown): the queue driver must stop. */
+    public static final int STATE_REVOKED = 3;
+
+    /** Frames handed to the client on rxReady. */
+    public static final int COUNTER_RX_PACKETS = 0;
+    /** Bytes of those frames. */
+    public static final int COUNTER_RX_BYTES = 1;
+    /** Descriptors written back with an error, or frames split over several buffers: recycled, not handed on. */
+    public static final int COUNTER_RX_ERRORS = 2;
+    /** Times the RX ring ran out of posted buffers for want of free slots (the card then drops and counts, QPRDC). */
+    public static final int COUNTER_RX_STARVED = 3;
+    /** Frames the device reported sent. */
+    public static final int COUNTER_TX_PACKETS = 4;
+    /** Bytes of those frames. */
+    public static final int COUNTER_TX_BYTES = 5;
+    /** Times frames waited on txReady because the TX descriptor ring was full. */
+    public static final int COUNTER_TX_RING_FULL = 6;
+    /** Slot indices from the client outside [0, slot count): ignored. */
+    public static final int COUNTER_REJECTED_INDEX = 7;
+    /** Slot indices from the client for slots the client does not own (duplicates, slots in flight): ignored. */
+    public static final int COUNTER_REJECTED_NOT_OWNED = 8;
+    /** TX frames whose length was outside [MIN_FRAME_LENGTH, slot size]: returned on txDone flagged, never sent. */
+    public static final int COUNTER_REJECTED_LENGTH = 9;
+    /** Times a client ring position was impossible (the client wrote over the ring's positions). */
+    public static final int COUNTER_REJECTED_RING_POSITION = 10;
+    /** Slots the driver could not hand back because rxReady or txDone was full (only a misbehaving client causes it):
+     * received frames among them are dropped; the slots go back to the RX ring. */
+    public static final int COUNTER_CLIENT_RING_FULL = 11;
+    /** Number of counters. */
+    public static final int COUNTER_COUNT = 12;
+
+    private static final String[] COUNTER_NAMES =
+    {
+        "rx-packets", "rx-bytes", "rx-errors", "rx-starved", "tx-packets", "tx-bytes", "tx-ring-full",
+        "rejected-index", "rejected-not-owned", "rejected-length", "rejected-ring-position", "client-ring-full"
+    };
+
+    private final AtomicBuffer buffer;
+
+    /** @param buffer the header page, {@link QueueChannelLayout#HEADER_LENGTH} bytes */
+    public QueueChannelHeader(final AtomicBuffer buffer)
+    {
+        if (buffer.capacity() < QueueChannelLayout.HEADER_LENGTH)
+        {
+            throw new IllegalArgumentException("header needs " + QueueChannelLayout.HEADER_LENGTH +
+                " bytes, buffer has " + buffer.capacity());
+        }
+        this.buffer = buffer;
+    }
+
+    /** Writes the identity of a new channel and resets liveness and counters; the state becomes INITIALISING. */
+    public void format(final int queueId, final QueueChannelLayout layout)
+    {
+        buffer.setMemory(0, QueueChannelLayout.HEADER_LENGTH, (byte)0);
+        buffer.putInt(VERSION_OFFSET, VERSION);
+        buffer.putInt(QUEUE_ID_OFFSET, queueId);
+        buffer.putInt(SLOT_COUNT_OFFSET, layout.slotCount());
+        buffer.putInt(SLOT_SIZE_OFFSET, QueueChannelLayout.SLOT_SIZE);
+        buffer.putInt(RING_CAPACITY_OFFSET, layout.ringCapacity());
+        buffer.putInt(METADATA_RECORD_LENGTH_OFFSET, QueueChannelLayout.METADATA_RECORD_LENGTH);
+        buffer.putLong(RINGS_OFFSET_OFFSET, layout.ringOffset(0));
+        buffer.putLong(METADATA_OFFSET_OFFSET, layout.metadataOffset());
+        buffer.putLong(POOL_OFFSET_OFFSET, layout.poolOffset());
+        buffer.putLong(FILE_LENGTH_OFFSET, layout.fileLength());
+        buffer.putIntRelease(STATE_OFFSET, STATE_INITIALISING);
+        // The magic goes last: a reader that sees it sees a complete header.
+        buffer.putLongRelease(MAGIC_OFFSET, MAGIC);
+    }
+
+    public long magic()
+    {
+        return buffer.getLongVolatile(MAGIC_OFFSET);
+    }
+
+    public int version()
+    {
+        return buffer.getInt(VERSION_OFFSET);
+    }
+
+    public int queueId()
+    {
+        return buffer.getInt(QUEUE_ID_OFFSET);
+    }
+
+    public int slotCount()
+    {
+        return buffer.getInt(SLOT_COUNT_OFFSET);
+    }
+
+    public int slotSize()
+    {
+        return buffer.getInt(SLOT_SIZE_OFFSET);
+    }
+
+    public int ringCapacity()
+    {
+        return buffer.getInt(RING_CAPACITY_OFFSET);
+    }
+
+    public int metadataRecordLength()
+    {
+        return buffer.getInt(METADATA_RECORD_LENGTH_OFFSET);
+    }
+
+    public long ringsOffset()
+    {
+        return buffer.getLong(RINGS_OFFSET_OFFSET);
+    }
+
+    public long metadataOffset()
+    {
+        return buffer.getLong(METADATA_OFFSET_OFFSET);
+    }
+
+    public long poolOffset()
+    {
+        return buffer.getLong(POOL_OFFSET_OFFSET);
+    }
+
+    public long fileLength()
+    {
+        return buffer.getLong(FILE_LENGTH_OFFSET);
+    }
+
+    public int state()
+    {
+        return buffer.getIntVolatile(STATE_OFFSET);
+    }
+
+    public void state(final int state)
+    {
+        buffer.putIntVolatile(STATE_OFFSET, state);
+    }
+
+    /** Moves the state only if it is still {@code expected}: a queue driver does not overwrite REVOKED with CLOSED. */
+    public boolean compareAndSetState(final int expected, final int state)
+    {
+        return buffer.compareAndSetInt(STATE_OFFSET, expected, state);
+    }
+
+    public long driverPid()
+    {
+        return buffer.getLongVolatile(DRIVER_PID_OFFSET);
+    }
+
+    public void driverPid(final long pid)
+    {
+        buffer.putLongRelease(DRIVER_PID_OFFSET, pid);
+    }
+
+    public long driverHeartbeatNs()
+    {
+        return buffer.getLongVolatile(DRIVER_HEARTBEAT_OFFSET);
+    }
+
+    public void driverHeartbeatNs(final long nanoTime)
+    {
+        buffer.putLongRelease(DRIVER_HEARTBEAT_OFFSET, nanoTime);
+    }
+
+    public long clientPid()
+    {
+        return buffer.getLongVolatile(CLIENT_PID_OFFSET);
+    }
+
+    public void clientPid(final long pid)
+    {
+        buffer.putLongRelease(CLIENT_PID_OFFSET, pid);
+    }
+
+    public long clientHeartbeatNs()
+    {
+        return buffer.getLongVolatile(CLIENT_HEARTBEAT_OFFSET);
+    }
+
+    public void clientHeartbeatNs(final long nanoTime)
+    {
+        buffer.putLongRelease(CLIENT_HEARTBEAT_OFFSET, nanoTime);
+    }
+
+    /** Client side: announces the client, heartbeat first so that a queue driver that sees the pid sees it alive. */
+    public void attachClient(final long pid, final long nowNs)
+    {
+        clientHeartbeatNs(nowNs);
+        clientPid(pid);
+    }
+
+    /** Client side: leaves in order; the queue driver stops. */
+    public void detachClient()
+    {
+        clientPid(0);
+    }
+
+    /** Whether a client attached and has left in order (pid back to 0, a heartbeat written). */
+    public boolean hasClientLeft()
+    {
+        return clientPid() == 0 && clientHeartbeatNs() != 0;
+    }
+
+    /** Counter {@code counter} (a COUNTER_* constant). */
+    public long counter(final int counter)
+    {
+        return buffer.getLongVolatile(counterOffset(counter));
+    }
+
+    /** Queue driver only (the single writer): publishes a counter's new value. */
+    public void counter(final int counter, final long value)
+    {
+        buffer.putLongRelease(counterOffset(counter), value);
+    }
+
+    /** A counter's name for reports: "rx-packets", "rejected-not-owned", ... */
+    public static String counterName(final int counter)
+    {
+        return COUNTER_NAMES[counter];
+    }
+
+    /** A state's name for messages. */
+    public static String stateName(final int state)
+    {
+        return switch (state)
+        {
+            case STATE_INITIALISING -> "INITIALISING";
+            case STATE_ACTIVE -> "ACTIVE";
+            case STATE_CLOSED -> "CLOSED";
+            case STATE_REVOKED -> "REVOKED";
+            default -> "UNKNOWN(" + state + ")";
+        };
+    }
+
+    private static int counterOffset(final int counter)
+    {
+        if (counter < 0 || counter >= COUNTER_COUNT)
+        {
+            throw new IndexOutOfBoundsException("counter " + counter + " is outside [0, " + COUNTER_COUNT + ")");
+        }
+        return COUNTERS_OFFSET + counter * Long.BYTES;
+    }
+}

@@ -1,0 +1,1138 @@
+package io.nicq.queue;
+
+import io.nicq.ixgbe.Bar;
+import io.nicq.ixgbe.DmaAllocator;
+import io.nicq.ixgbe.DmaBuffer;
+import io.nicq.ixgbe.DmaMapping;
+import io.nicq.ixgbe.Nic;
+import io.nicq.ixgbe.Registers;
+import io.nicq.ixgbe.RxDescriptor;
+import io.nicq.ixgbe.SimulatedBar;
+import io.nicq.ixgbe.TxDescriptor;
+import io.nicq.proto.channel.IndexRing;
+import io.nicq.proto.channel.QueueChannel;
+import io.nicq.proto.channel.QueueChannelHeader;
+import io.nicq.proto.channel.QueueChannelLayout;
+import io.nicq.proto.channel.SlotMetadata;
+import org.agrona.BitUtil;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentTerminationException;
+import org.agrona.concurrent.IdleStrategy;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+
+import static io.nicq.proto.channel.QueueChannelHeader.*;
+
+/**
+ * Services one hardware RX/TX queue pair for one application through its {@link QueueChannel}, zero copy: the device
+ * DMAs received frames straight into the application's slots and sends straight from them.
+ * <pre>
+ *   doWork():
+ *     receive   RX descriptors with DD from the next one to clean, up to a batch: slot -> rxReady
+ *     refill    empty slots (the driver's spares, then rxFree) -> RX descriptors, one RDT write
+ *     reclaim   TX descriptors done (DD, or the head write-back word): slot -> txDone
+ *     transmit  txReady -> TX descriptors (address, length, EOP|IFCS|RS), up to a batch, one TDT write
+ *     liveness  now and then: heartbeat, state REVOKED, client and card driver still there
+ * </pre>
+ * The driver keeps its own table of who holds each slot (itself, the RX ring, the TX ring, the client) and believes
+ * nothing the client writes: every index from rxFree and txReady is checked against it (out of range, or not the
+ * client's to give: rejected and counted in the channel header), a TX length is read once and must lie in
+ * [{@link SlotMetadata#MIN_FRAME_LENGTH}, {@link QueueChannelLayout#SLOT_SIZE}] (otherwise the slot comes back on
+ * txDone flagged, unsent). Device addresses come only from the IOVAs this driver computed for its own pool, so the
+ * device is never pointed outside the pool nor given one buffer twice.
+ * <p>
+ * Phase timestamps ({@code System.nanoTime}, one reading per batch and phase) go into the slot metadata: RX driver
+ * saw DD and published; TX dequeued and doorbell; on the simulated card also the device's own times (RX descriptor
+ * written, taken from the RSS hash field; TX on the wire, from the write-back).
+ * <p>
+ * Runs as an Agrona {@link Agent} (on an {@code AgentRunner} in a queue driver process or a card-driver thread), or
+ * inline: a trusted application's own thread calls {@link #doWork()}. Nothing is allocated after {@link #start}.
+ * When the queue is revoked, the client leaves or the card driver goes away, {@link #doWork()} closes the driver and
+ * throws {@link AgentTerminationException} saying why ({@link #exitReason()}). Not thread safe: one thread calls
+ * {@link #doWork()}.
+ */
+public final class QueueDriver implements Agent, AutoCloseable
+{
+    /** Slot owners in the driver's private table. */
+    private static final byte OWNER_DRIVER = 0;
+    private static final byte OWNER_RX_RING = 1;
+    private static final byte OWNER_TX_RING = 2;
+    private static final byte OWNER_CLIENT = 3;
+
+    /** While busy, liveness is checked every this many doWork calls (and on every idle one). */
+    private static final int BUSY_CYCLES_PER_LIVENESS_CHECK = 256;
+
+    private static final VarHandle HEAD_WRITEBACK =
+        ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+
+    private final Context ctx;
+    private final Bar bar;
+    private final int queueId;
+    private final int ringSize;
+    private final int ringMask;
+    private final int batchSize;
+    private final int slotCount;
+    private final int rdt;
+    private final int tdt;
+    private final boolean headWriteback;
+    private final boolean deviceTimestamps;
+
+    private final QueueChannel channel;
+    private final QueueChannelHeader header;
+    private final IndexRing rxReady;
+    private final IndexRing rxFree;
+    private final IndexRing txReady;
+    private final IndexRing txDone;
+    private final SlotMetadata metadata;
+
+    private final DmaMapping poolMapping;
+    private final DmaBuffer rxRingBuffer;
+    private final DmaBuffer txRingBuffer;
+    private final DmaBuffer txHeadBuffer;
+    private final MemorySegment rxRing;
+    private final MemorySegment txRing;
+    private final MemorySegment txHead;
+
+    private final long[] slotIova;
+    private final byte[] owner;
+    private final int[] spare;
+    private final int[] rxSlotOf;
+    private final int[] txSlotOf;
+    private final int[] txLengthOf;
+    private final int[] rxBatch;
+    private final int[] refillBatch;
+    private final int[] txBatch;
+    private final int[] txRejected;
+    private final int[] reclaimed;
+    private final long[] counters = new long[COUNTER_COUNT];
+
+    private int spareCount;
+    private int rxNext;
+    private int rxTail;
+    private int rxPosted;
+    private boolean rxDiscarding;
+    private boolean rxStarved;
+    private int txNext;
+    private int txTail;
+    private int txInFlight;
+
+    private final long startNs;
+    private long lastLivenessCheckNs;
+    private long lastHeartbeatNs;
+    private int busyCycles;
+    private long clientPid;
+    private boolean clientSeen;
+    private ProcessHandle clientProcess;
+    private final ProcessHandle cardDriverProcess;
+    private boolean attached;
+    private boolean closed;
+    private String exitReason;
+
+    private QueueDriver(final Context ctx, final QueueChannel channel, final DmaMapping poolMapping,
+        final DmaBuffer rxRingBuffer, final DmaBuffer txRingBuffer, final DmaBuffer txHeadBuffer)
+    {
+        this.ctx = ctx;
+        this.bar = ctx.bar();
+        this.queueId = ctx.queueId();
+        this.ringSize = ctx.ringSize();
+        this.ringMask = ringSize - 1;
+        this.batchSize = ctx.batchSize();
+        this.rdt = Registers.rdt(queueId);
+        this.tdt = Registers.tdt(queueId);
+        this.headWriteback = ctx.txWriteback() == TxWriteback.HEAD;
+        this.deviceTimestamps = ctx.deviceTimestamps();
+
+        this.channel = channel;
+        this.header = channel.header();
+        this.rxReady = channel.rxReady();
+        this.rxFree = channel.rxFree();
+        this.txReady = channel.txReady();
+        this.txDone = channel.txDone();
+        this.metadata = channel.metadata();
+        this.slotCount = channel.slotCount();
+
+        this.poolMapping = poolMapping;
+        this.rxRingBuffer = rxRingBuffer;
+        this.txRingBuffer = txRingBuffer;
+        this.txHeadBuffer = txHeadBuffer;
+        this.rxRing = rxRingBuffer.segment();
+        this.txRing = txRingBuffer.segment();
+        this.txHead = txHeadBuffer == null ? null : txHeadBuffer.segment();
+
+        this.slotIova = new long[slotCount];
+        for (int slot = 0; slot < slotCount; slot++)
+        {
+            slotIova[slot] = poolMapping.iova((long)slot * QueueChannelLayout.SLOT_SIZE);
+        }
+        this.owner = new byte[slotCount];
+        this.spare = new int[slotCount];
+        this.rxSlotOf = new int[ringSize];
+        this.txSlotOf = new int[ringSize];
+        this.txLengthOf = new int[ringSize];
+        this.rxBatch = new int[batchSize];
+        this.refillBatch = new int[batchSize];
+        this.txBatch = new int[batchSize];
+        this.txRejected = new int[batchSize];
+        this.reclaimed = new int[ringSize];
+
+        this.startNs = System.nanoTime();
+        this.lastLivenessCheckNs = startNs;
+        this.lastHeartbeatNs = startNs;
+        this.cardDriverProcess = ctx.cardDriverPid() == 0 ? null : ProcessHandle.of(ctx.cardDriverPid()).orElse(null);
+    }
+
+    /**
+     * Starts a queue driver: maps the channel, registers its pool for DMA, allocates the descriptor rings, posts RX
+     * buffers, attaches the rings through {@link Context#queueAttacher()}, writes RDT, hands the remaining slots to
+     * the client on txDone and marks the channel ACTIVE.
+     *
+     * @throws IllegalStateException naming the step that failed; everything acquired so far is released
+     */
+    public static QueueDriver start(final Context ctx)
+    {
+        ctx.conclude();
+        final DmaAllocator dma = ctx.dmaAllocator();
+        final Path file = ctx.channelFile();
+        final int queueId = ctx.queueId();
+
+        String step = "mapping the channel";
+        QueueChannel channel = null;
+        DmaMapping poolMapping = null;
+        DmaBuffer rxRing = null;
+        DmaBuffer txRing = null;
+        DmaBuffer txHead = null;
+        QueueDriver driver = null;
+        try
+        {
+            final Arena arena = Arena.ofShared();
+            try
+            {
+                channel = QueueChannel.wrap(dma.mapFile(file, arena), arena, file.toString());
+            }
+            catch (final RuntimeException ex)
+            {
+                arena.close();
+                throw ex;
+            }
+            checkChannel(channel, queueId);
+
+            step = "registering the packet pool for DMA with " + dma.description();
+            poolMapping = dma.map(channel.poolSegment(), file, channel.poolOffset());
+
+            step = "allocating the descriptor rings with " + dma.description();
+            final long ringBytes = (long)ctx.ringSize() * RxDescriptor.SIZE;
+            rxRing = dma.allocate("q" + queueId + "-rx", ringBytes);
+            txRing = dma.allocate("q" + queueId + "-tx", ringBytes);
+            if (ctx.txWriteback() == TxWriteback.HEAD)
+            {
+                txHead = dma.allocate("q" + queueId + "-txhead", BitUtil.CACHE_LINE_LENGTH);
+            }
+
+            step = "posting the RX buffers";
+            driver = new QueueDriver(ctx, channel, poolMapping, rxRing, txRing, txHead);
+            driver.postInitialBuffers();
+
+            step = "attaching the rings with the card driver";
+            ctx.queueAttacher().attach(queueId, ctx.pid(), ctx.ringSize(), rxRing.iova(), txRing.iova(),
+                txHead == null ? 0 : txHead.iova());
+            driver.attached = true;
+
+            step = "activating the queue";
+            driver.activate();
+            return driver;
+        }
+        catch (final RuntimeException ex)
+        {
+            if (driver != null)
+            {
+                CloseHelper.quietClose(driver);
+            }
+            CloseHelper.quietCloseAll(txHead, txRing, rxRing, poolMapping, channel);
+            throw new IllegalStateException("queue driver of queue " + queueId + " could not start on " + file +
+                ": " + step + " failed: " + ex.getMessage(), ex);
+        }
+    }
+
+    private static void checkChannel(final QueueChannel channel, final int queueId)
+    {
+        final QueueChannelHeader header = channel.header();
+        if (header.queueId() != queueId)
+        {
+            throw new IllegalStateException("the channel belongs to queue " + header.queueId() + ", not " + queueId);
+        }
+        final int state = header.state();
+        if (state != STATE_INITIALISING)
+        {
+            throw new IllegalStateException("the channel is " + stateName(state) + " (driver pid " +
+                header.driverPid() + "); a queue driver starts only on a fresh channel (INITIALISING)");
+        }
+    }
+
+    /** The slot distribution at start: up to a ring's worth (at most half the pool) for RX, the rest to the client. */
+    private void postInitialBuffers()
+    {
+        final int rxBuffers = Math.min(ringSize - 1, slotCount / 2);
+        for (int slot = 0; slot < rxBuffers; slot++)
+        {
+            RxDescriptor.setBuffer(rxRing, slot, slotIova[slot]);
+            rxSlotOf[slot] = slot;
+            owner[slot] = OWNER_RX_RING;
+        }
+        rxTail = rxBuffers & ringMask;
+        rxPosted = rxBuffers;
+        for (int slot = rxBuffers; slot < slotCount; slot++)
+        {
+            spare[spareCount++] = slot;
+        }
+    }
+
+    private void activate()
+    {
+        bar.write(rdt, rxTail);
+
+        final int[] initial = Arrays.copyOf(spare, spareCount);
+        spareCount = 0;
+        handToClient(initial, initial.length);
+
+        final long now = System.nanoTime();
+        header.driverPid(ctx.pid());
+        header.driverHeartbeatNs(now);
+        lastHeartbeatNs = now;
+        if (!header.compareAndSetState(STATE_INITIALISING, STATE_ACTIVE))
+        {
+            throw new IllegalStateException("the channel became " + stateName(header.state()) +
+                " while the queue driver was starting");
+        }
+    }
+
+    public String roleName()
+    {
+        return "queue-driver-" + queueId;
+    }
+
+    /**
+     * One round of the poll loop.
+     *
+     * @return descriptors and ring entries handled (0 = idle)
+     * @throws AgentTerminationException once the queue driver has stopped (see {@link #exitReason()})
+     */
+    public int doWork()
+    {
+        if (closed)
+        {
+            throw new AgentTerminationException(roleName() + " has stopped: " + exitReason);
+        }
+        int work = receive();
+        work += refill();
+        work += reclaim();
+        work += transmit();
+        if (work == 0 || ++busyCycles >= BUSY_CYCLES_PER_LIVENESS_CHECK)
+        {
+            busyCycles = 0;
+            checkLiveness();
+        }
+        return work;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // RX
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private int receive()
+    {
+        // Only posted descriptors are looked at: one consumed a lap ago still has its DD until it is posted again.
+        if (rxPosted == 0)
+        {
+            return 0;
+        }
+        int index = rxNext;
+        int status = RxDescriptor.statusError(rxRing, index);
+        if ((status & RxDescriptor.STATUS_DD) == 0)
+        {
+            return 0;
+        }
+
+        final long sawNs = System.nanoTime();
+        final int limit = Math.min(batchSize, rxPosted);
+        final int[] frames = rxBatch;
+        int handed = 0;
+        int done = 0;
+        long bytes = 0;
+        while (true)
+        {
+            final int slot = rxSlotOf[index];
+            final int length = RxDescriptor.length(rxRing, index);
+            final boolean endOfPacket = (status & RxDescriptor.STATUS_EOP) != 0;
+            if (endOfPacket && !rxDiscarding && (status & RxDescriptor.ERROR_MASK) == 0 && length > 0 &&
+                length <= QueueChannelLayout.SLOT_SIZE)
+            {
+                metadata.frameLengthAndFlags(slot, length, 0);
+                bytes += length;
+                final int deviceStamp = deviceTimestamps ? RxDescriptor.rssHash(rxRing, index) : 0;
+                metadata.rxDeviceNs(slot, deviceStamp != 0 ? RxDescriptor.deviceTimestamp(deviceStamp, sawNs) : 0L);
+                metadata.rxDriverSawNs(slot, sawNs);
+                frames[handed++] = slot;
+            }
+            else
+            {
+                // An error, or a frame spread over several buffers (never with 2 KiB buffers and standard frames):
+                // drop every descriptor up to and including the next EOP, and reuse the buffers.
+                counters[COUNTER_RX_ERRORS]++;
+                owner[slot] = OWNER_DRIVER;
+                spare[spareCount++] = slot;
+            }
+            rxDiscarding = !endOfPacket;
+            index = (index + 1) & ringMask;
+            if (++done == limit)
+            {
+                break;
+            }
+            status = RxDescriptor.statusError(rxRing, index);
+            if ((status & RxDescriptor.STATUS_DD) == 0)
+            {
+                break;
+            }
+        }
+        rxNext = index;
+        rxPosted -= done;
+
+        if (handed > 0)
+        {
+            final long publishedNs = System.nanoTime();
+            for (int i = 0; i < handed; i++)
+            {
+                final int slot = frames[i];
+                metadata.rxPublishedNs(slot, publishedNs);
+                owner[slot] = OWNER_CLIENT;
+            }
+            final int offered = rxReady.offer(frames, 0, handed);
+            for (int i = offered; i < handed; i++)
+            {
+                // Only a client that wrote over rxReady's positions gets here: its frame is dropped.
+                final int slot = frames[i];
+                bytes -= metadata.frameLength(slot);
+                owner[slot] = OWNER_DRIVER;
+                spare[spareCount++] = slot;
+            }
+            counters[COUNTER_CLIENT_RING_FULL] += handed - offered;
+            counters[COUNTER_RX_PACKETS] += offered;
+            counters[COUNTER_RX_BYTES] += bytes;
+            header.counter(COUNTER_RX_PACKETS, counters[COUNTER_RX_PACKETS]);
+            header.counter(COUNTER_RX_BYTES, counters[COUNTER_RX_BYTES]);
+            if (offered < handed)
+            {
+                header.counter(COUNTER_CLIENT_RING_FULL, counters[COUNTER_CLIENT_RING_FULL]);
+            }
+        }
+        if (handed < done)
+        {
+            header.counter(COUNTER_RX_ERRORS, counters[COUNTER_RX_ERRORS]);
+        }
+        return done;
+    }
+
+    private int refill()
+    {
+        final int room = ringSize - 1 - rxPosted;
+        if (room == 0)
+        {
+            return 0;
+        }
+
+        int tail = rxTail;
+        int posted = 0;
+        while (spareCount > 0 && posted < room)
+        {
+            final int slot = spare[--spareCount];
+            RxDescriptor.setBuffer(rxRing, tail, slotIova[slot]);
+            rxSlotOf[tail] = slot;
+            owner[slot] = OWNER_RX_RING;
+            tail = (tail + 1) & ringMask;
+            posted++;
+        }
+
+        int taken = 0;
+        if (posted < room)
+        {
+            final int[] slots = refillBatch;
+            taken = rxFree.poll(slots, 0, Math.min(room - posted, batchSize));
+            for (int i = 0; i < taken; i++)
+            {
+                final int slot = slots[i];
+                if (isClients(slot))
+                {
+                    RxDescriptor.setBuffer(rxRing, tail, slotIova[slot]);
+                    rxSlotOf[tail] = slot;
+                    owner[slot] = OWNER_RX_RING;
+                    tail = (tail + 1) & ringMask;
+                    posted++;
+                }
+            }
+            noteRingPositions();
+        }
+
+        if (posted > 0)
+        {
+            rxTail = tail;
+            rxPosted += posted;
+            bar.write(rdt, tail);
+            rxStarved = false;
+        }
+        else if (rxPosted == 0 && !rxStarved)
+        {
+            rxStarved = true;
+            header.counter(COUNTER_RX_STARVED, ++counters[COUNTER_RX_STARVED]);
+        }
+        return posted + taken;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // TX
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private int reclaim()
+    {
+        final int inFlight = txInFlight;
+        if (inFlight == 0)
+        {
+            return 0;
+        }
+
+        final int first = txNext;
+        int done = 0;
+        if (headWriteback)
+        {
+            final int head = (int)HEAD_WRITEBACK.getAcquire(txHead, 0L);
+            done = Math.min((head - first) & ringMask, inFlight);
+        }
+        else
+        {
+            while (done < inFlight && (TxDescriptor.status(txRing, (first + done) & ringMask) &
+                TxDescriptor.STATUS_DD) != 0)
+            {
+                done++;
+            }
+        }
+        if (done == 0)
+        {
+            return 0;
+        }
+
+        final int[] slots = reclaimed;
+        long bytes = 0;
+        for (int i = 0; i < done; i++)
+        {
+            final int index = (first + i) & ringMask;
+            final int slot = txSlotOf[index];
+            if (deviceTimestamps && !headWriteback)
+            {
+                metadata.txWireNs(slot, TxDescriptor.writeBackTimestamp(txRing, index));
+            }
+            bytes += txLengthOf[index];
+            slots[i] = slot;
+        }
+        txNext = (first + done) & ringMask;
+        txInFlight = inFlight - done;
+        counters[COUNTER_TX_PACKETS] += done;
+        counters[COUNTER_TX_BYTES] += bytes;
+        header.counter(COUNTER_TX_PACKETS, counters[COUNTER_TX_PACKETS]);
+        header.counter(COUNTER_TX_BYTES, counters[COUNTER_TX_BYTES]);
+        handToClient(slots, done);
+        return done;
+    }
+
+    private int transmit()
+    {
+        final int room = ringSize - 1 - txInFlight;
+        if (room == 0)
+        {
+            if (txReady.size() > 0)
+            {
+                header.counter(COUNTER_TX_RING_FULL, ++counters[COUNTER_TX_RING_FULL]);
+            }
+            return 0;
+        }
+
+        final int[] slots = txBatch;
+        final int taken = txReady.poll(slots, 0, Math.min(room, batchSize));
+        noteRingPositions();
+        if (taken == 0)
+        {
+            return 0;
+        }
+
+        final long dequeuedNs = System.nanoTime();
+        int tail = txTail;
+        int queued = 0;
+        int rejected = 0;
+        for (int i = 0; i < taken; i++)
+        {
+            final int slot = slots[i];
+            if (!isClients(slot))
+            {
+                continue;
+            }
+            final int length = metadata.frameLength(slot);
+            if (length < SlotMetadata.MIN_FRAME_LENGTH || length > QueueChannelLayout.SLOT_SIZE)
+            {
+                header.counter(COUNTER_REJECTED_LENGTH, ++counters[COUNTER_REJECTED_LENGTH]);
+                metadata.flags(slot, SlotMetadata.FLAG_TX_REJECTED_LENGTH);
+                owner[slot] = OWNER_DRIVER;
+                txRejected[rejected++] = slot;
+                continue;
+            }
+            if (metadata.flags(slot) != 0)
+            {
+                metadata.flags(slot, 0);
+            }
+            metadata.txDequeuedNs(slot, dequeuedNs);
+            TxDescriptor.setFrame(txRing, tail, slotIova[slot], length);
+            txSlotOf[tail] = slot;
+            txLengthOf[tail] = length;
+            owner[slot] = OWNER_TX_RING;
+            slots[queued++] = slot;
+            tail = (tail + 1) & ringMask;
+        }
+
+        if (queued > 0)
+        {
+            txTail = tail;
+            txInFlight += queued;
+            final long doorbellNs = System.nanoTime();
+            bar.write(tdt, tail);
+            for (int i = 0; i < queued; i++)
+            {
+                metadata.txDoorbellNs(slots[i], doorbellNs);
+            }
+        }
+        if (rejected > 0)
+        {
+            handToClient(txRejected, rejected);
+        }
+        return taken;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Slot ownership
+    // ---------------------------------------------------------------------------------------------------------------
+
+    /** Whether a slot index from a client ring is one the client may give; counts the rejection if not. */
+    private boolean isClients(final int slot)
+    {
+        if (slot < 0 || slot >= slotCount)
+        {
+            header.counter(COUNTER_REJECTED_INDEX, ++counters[COUNTER_REJECTED_INDEX]);
+            return false;
+        }
+        if (owner[slot] != OWNER_CLIENT)
+        {
+            header.counter(COUNTER_REJECTED_NOT_OWNED, ++counters[COUNTER_REJECTED_NOT_OWNED]);
+            return false;
+        }
+        return true;
+    }
+
+    /** Gives slots the driver holds to the client on txDone; what does not fit stays with the driver as spares. */
+    private void handToClient(final int[] slots, final int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            owner[slots[i]] = OWNER_CLIENT;
+        }
+        final int offered = txDone.offer(slots, 0, count);
+        if (offered < count)
+        {
+            for (int i = offered; i < count; i++)
+            {
+                owner[slots[i]] = OWNER_DRIVER;
+                spare[spareCount++] = slots[i];
+            }
+            counters[COUNTER_CLIENT_RING_FULL] += count - offered;
+            header.counter(COUNTER_CLIENT_RING_FULL, counters[COUNTER_CLIENT_RING_FULL]);
+        }
+    }
+
+    private void noteRingPositions()
+    {
+        final long corrupt = rxReady.corruptPositions() + rxFree.corruptPositions() + txReady.corruptPositions() +
+            txDone.corruptPositions();
+        if (corrupt != counters[COUNTER_REJECTED_RING_POSITION])
+        {
+            counters[COUNTER_REJECTED_RING_POSITION] = corrupt;
+            header.counter(COUNTER_REJECTED_RING_POSITION, corrupt);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Liveness and shutdown
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private void checkLiveness()
+    {
+        final long now = System.nanoTime();
+        if (now - lastLivenessCheckNs < ctx.livenessIntervalNs())
+        {
+            return;
+        }
+        lastLivenessCheckNs = now;
+        header.driverHeartbeatNs(now);
+        lastHeartbeatNs = now;
+
+        final int state = header.state();
+        if (state != STATE_ACTIVE)
+        {
+            terminate("the channel became " + stateName(state) +
+                (state == STATE_REVOKED ? ": the card driver revoked the queue" : ""));
+        }
+
+        final long pid = header.clientPid();
+        if (pid != 0)
+        {
+            if (pid != clientPid)
+            {
+                clientPid = pid;
+                clientSeen = true;
+                clientProcess = pid > 0 ? ProcessHandle.of(pid).orElse(null) : null;
+            }
+            if (clientProcess == null || !clientProcess.isAlive())
+            {
+                terminate("client process " + pid + " has gone away");
+            }
+            final long silentNs = now - header.clientHeartbeatNs();
+            if (ctx.clientTimeoutNs() > 0 && silentNs > ctx.clientTimeoutNs())
+            {
+                terminate("client process " + pid + " has not heart-beaten for " +
+                    TimeUnit.NANOSECONDS.toMillis(silentNs) + " ms (limit " +
+                    TimeUnit.NANOSECONDS.toMillis(ctx.clientTimeoutNs()) + " ms)");
+            }
+        }
+        else if (clientSeen || header.hasClientLeft())
+        {
+            terminate("client process " + (clientSeen ? Long.toString(clientPid) : "(not seen)") + " detached");
+        }
+        else if (ctx.clientAttachTimeoutNs() > 0 && now - startNs > ctx.clientAttachTimeoutNs())
+        {
+            terminate("no client attached to the channel within " +
+                TimeUnit.NANOSECONDS.toMillis(ctx.clientAttachTimeoutNs()) + " ms");
+        }
+
+        if (cardDriverProcess != null && !cardDriverProcess.isAlive())
+        {
+            terminate("the card driver (pid " + ctx.cardDriverPid() + ") has gone away");
+        }
+        else if (ctx.cardDriverPid() != 0 && cardDriverProcess == null)
+        {
+            terminate("the card driver (pid " + ctx.cardDriverPid() + ") is not running");
+        }
+    }
+
+    private void terminate(final String reason)
+    {
+        exitReason = reason;
+        close();
+        throw new AgentTerminationException(roleName() + " stopped: " + reason);
+    }
+
+    /** Why the driver stopped on its own; null while it runs or after an ordinary {@link #close()}. */
+    public String exitReason()
+    {
+        return exitReason;
+    }
+
+    public boolean isClosed()
+    {
+        return closed;
+    }
+
+    public void onClose()
+    {
+        close();
+    }
+
+    /**
+     * Stops serving the queue: the channel state becomes CLOSED (unless the card driver revoked it), the card driver
+     * is told to disable the queue ({@link QueueAttacher#detach}), then the rings are freed, the pool unregistered and
+     * the channel unmapped. RDT and TDT are left alone. Idempotent.
+     */
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        if (exitReason == null)
+        {
+            exitReason = "closed";
+        }
+        try
+        {
+            header.compareAndSetState(STATE_ACTIVE, STATE_CLOSED);
+            if (attached)
+            {
+                ctx.queueAttacher().detach(queueId);
+            }
+        }
+        finally
+        {
+            CloseHelper.quietCloseAll(txHeadBuffer, txRingBuffer, rxRingBuffer, poolMapping, channel);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // For monitoring and tests
+    // ---------------------------------------------------------------------------------------------------------------
+
+    public int queueId()
+    {
+        return queueId;
+    }
+
+    public Context context()
+    {
+        return ctx;
+    }
+
+    /** RX buffers currently posted to the device. */
+    public int rxPosted()
+    {
+        return rxPosted;
+    }
+
+    /** TX descriptors the device has not completed yet. */
+    public int txInFlight()
+    {
+        return txInFlight;
+    }
+
+    /** Slots the driver holds that are in no ring (waiting to be posted for RX). */
+    public int spareSlots()
+    {
+        return spareCount;
+    }
+
+    /** The counter kept privately by the driver (the channel header has the published copy). */
+    public long counter(final int counter)
+    {
+        return counters[counter];
+    }
+
+    /** When the driver last wrote its heartbeat ({@code System.nanoTime}). */
+    public long lastHeartbeatNs()
+    {
+        return lastHeartbeatNs;
+    }
+
+    public String toString()
+    {
+        return roleName() + "{" + channel.description() + ", ring " + ringSize + ", batch " + batchSize + "}";
+    }
+
+    /**
+     * Configuration of a queue driver, with defaults. Required: the card ({@link #nic} or {@link #bar} with {@link
+     * #dmaAllocator}), {@link #queueId}, {@link #channelFile} and {@link #queueAttacher}.
+     */
+    public static final class Context
+    {
+        public static final int DEFAULT_RING_SIZE = 512;
+        public static final int MIN_RING_SIZE = 8;
+        public static final int MAX_RING_SIZE = 8192;
+        public static final int DEFAULT_BATCH_SIZE = 32;
+        public static final int MAX_BATCH_SIZE = 512;
+        public static final String DEFAULT_IDLE_STRATEGY = "backoff";
+        public static final long DEFAULT_LIVENESS_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
+        public static final long DEFAULT_CLIENT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
+        public static final long DEFAULT_CLIENT_ATTACH_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(30);
+
+        private Nic nic;
+        private Bar bar;
+        private DmaAllocator dmaAllocator;
+        private int queueId = -1;
+        private Path channelFile;
+        private int ringSize = DEFAULT_RING_SIZE;
+        private int batchSize = DEFAULT_BATCH_SIZE;
+        private IdleStrategy idleStrategy;
+        private String idleStrategyName = DEFAULT_IDLE_STRATEGY;
+        private TxWriteback txWriteback = TxWriteback.DESCRIPTOR_DONE;
+        private Boolean deviceTimestamps;
+        private QueueAttacher queueAttacher;
+        private long pid = ProcessHandle.current().pid();
+        private long cardDriverPid;
+        private long livenessIntervalNs = DEFAULT_LIVENESS_INTERVAL_NS;
+        private long clientTimeoutNs = DEFAULT_CLIENT_TIMEOUT_NS;
+        private long clientAttachTimeoutNs = DEFAULT_CLIENT_ATTACH_TIMEOUT_NS;
+        private boolean concluded;
+
+        /** Checks and completes the configuration; called by {@link QueueDriver#start}. */
+        public Context conclude()
+        {
+            if (concluded)
+            {
+                return this;
+            }
+            if (bar == null && nic != null)
+            {
+                bar = nic.bar();
+            }
+            if (dmaAllocator == null && nic != null)
+            {
+                dmaAllocator = nic.dma();
+            }
+            require(bar != null, "a card: nic(...) or bar(...)");
+            require(dmaAllocator != null, "a DMA allocator: nic(...) or dmaAllocator(...)");
+            require(queueAttacher != null, "a queueAttacher(...) to register the rings with the card driver");
+            require(channelFile != null, "a channelFile(...)");
+            if (queueId < 0 || queueId >= Registers.QUEUE_COUNT)
+            {
+                throw new IllegalArgumentException("queue id " + queueId + " is outside [0, " +
+                    Registers.QUEUE_COUNT + ")");
+            }
+            if (!BitUtil.isPowerOfTwo(ringSize) || ringSize < MIN_RING_SIZE || ringSize > MAX_RING_SIZE)
+            {
+                throw new IllegalArgumentException("ring size " + ringSize + " must be a power of two in [" +
+                    MIN_RING_SIZE + ", " + MAX_RING_SIZE + "]");
+            }
+            if (batchSize < 1 || batchSize > MAX_BATCH_SIZE)
+            {
+                throw new IllegalArgumentException("batch size " + batchSize + " is outside [1, " + MAX_BATCH_SIZE +
+                    "]");
+            }
+            if (livenessIntervalNs <= 0 || clientTimeoutNs < 0 || clientAttachTimeoutNs < 0)
+            {
+                throw new IllegalArgumentException("liveness interval must be positive and timeouts not negative");
+            }
+            if (idleStrategy == null)
+            {
+                idleStrategy = IdleStrategies.of(idleStrategyName);
+            }
+            if (deviceTimestamps == null)
+            {
+                // Only the simulated card writes its clock into the RSS hash and the TX write-back: on silicon those
+                // fields hold a checksum and the buffer address.
+                deviceTimestamps = bar instanceof SimulatedBar;
+            }
+            concluded = true;
+            return this;
+        }
+
+        private static void require(final boolean condition, final String what)
+        {
+            if (!condition)
+            {
+                throw new IllegalArgumentException("QueueDriver.Context needs " + what);
+            }
+        }
+
+        /** The card: its BAR (for RDT/TDT) and DMA allocator, unless set separately. Not closed by the driver. */
+        public Context nic(final Nic nic)
+        {
+            this.nic = nic;
+            return this;
+        }
+
+        public Nic nic()
+        {
+            return nic;
+        }
+
+        /** BAR0 of the card; the driver writes only this queue's RDT and TDT. */
+        public Context bar(final Bar bar)
+        {
+            this.bar = bar;
+            return this;
+        }
+
+        public Bar bar()
+        {
+            return bar;
+        }
+
+        /** Maps the channel, registers its pool and allocates the descriptor rings. */
+        public Context dmaAllocator(final DmaAllocator dmaAllocator)
+        {
+            this.dmaAllocator = dmaAllocator;
+            return this;
+        }
+
+        public DmaAllocator dmaAllocator()
+        {
+            return dmaAllocator;
+        }
+
+        /** The hardware queue (RX and TX of the same index). */
+        public Context queueId(final int queueId)
+        {
+            this.queueId = queueId;
+            return this;
+        }
+
+        public int queueId()
+        {
+            return queueId;
+        }
+
+        /** The queue channel file the card driver created. */
+        public Context channelFile(final Path channelFile)
+        {
+            this.channelFile = channelFile;
+            return this;
+        }
+
+        public Path channelFile()
+        {
+            return channelFile;
+        }
+
+        /** Descriptors per ring, a power of two; default 512. */
+        public Context ringSize(final int ringSize)
+        {
+            this.ringSize = ringSize;
+            return this;
+        }
+
+        public int ringSize()
+        {
+            return ringSize;
+        }
+
+        /** Most descriptors handled per direction per {@link QueueDriver#doWork()}; default 32. */
+        public Context batchSize(final int batchSize)
+        {
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        public int batchSize()
+        {
+            return batchSize;
+        }
+
+        /** How a runner idles between empty rounds; overrides {@link #idleStrategyName}. */
+        public Context idleStrategy(final IdleStrategy idleStrategy)
+        {
+            this.idleStrategy = idleStrategy;
+            return this;
+        }
+
+        public IdleStrategy idleStrategy()
+        {
+            return idleStrategy;
+        }
+
+        /** busy, yield, backoff (default) or sleep: see {@link IdleStrategies}. */
+        public Context idleStrategyName(final String idleStrategyName)
+        {
+            this.idleStrategyName = idleStrategyName;
+            return this;
+        }
+
+        public String idleStrategyName()
+        {
+            return idleStrategyName;
+        }
+
+        /** DD in each descriptor (default) or the head write-back word. */
+        public Context txWriteback(final TxWriteback txWriteback)
+        {
+            this.txWriteback = txWriteback;
+            return this;
+        }
+
+        public TxWriteback txWriteback()
+        {
+            return txWriteback;
+        }
+
+        /** Read the simulated card's timestamps from the write-backs; default: when the BAR is a simulated one. */
+        public Context deviceTimestamps(final boolean deviceTimestamps)
+        {
+            this.deviceTimestamps = deviceTimestamps;
+            return this;
+        }
+
+        public boolean deviceTimestamps()
+        {
+            return deviceTimestamps != null && deviceTimestamps;
+        }
+
+        /** Registers the rings with the card driver. */
+        public Context queueAttacher(final QueueAttacher queueAttacher)
+        {
+            this.queueAttacher = queueAttacher;
+            return this;
+        }
+
+        public QueueAttacher queueAttacher()
+        {
+            return queueAttacher;
+        }
+
+        /** This process, as written into the channel header and told to the card driver. */
+        public Context pid(final long pid)
+        {
+            this.pid = pid;
+            return this;
+        }
+
+        public long pid()
+        {
+            return pid;
+        }
+
+        /** The card driver's process, watched so that the queue driver stops when it dies; 0 (default): not watched. */
+        public Context cardDriverPid(final long cardDriverPid)
+        {
+            this.cardDriverPid = cardDriverPid;
+            return this;
+        }
+
+        public long cardDriverPid()
+        {
+            return cardDriverPid;
+        }
+
+        /** How often the heartbeat is written and the peers are checked; default 100 ms. */
+        public Context livenessIntervalNs(final long livenessIntervalNs)
+        {
+            this.livenessIntervalNs = livenessIntervalNs;
+            return this;
+        }
+
+        public long livenessIntervalNs()
+        {
+            return livenessIntervalNs;
+        }
+
+        /** A client silent for longer is taken as gone; default 5 s, 0 = heartbeats not watched (pid still is). */
+        public Context clientTimeoutNs(final long clientTimeoutNs)
+        {
+            this.clientTimeoutNs = clientTimeoutNs;
+            return this;
+        }
+
+        public long clientTimeoutNs()
+        {
+            return clientTimeoutNs;
+        }
+
+        /** How long to wait for a client to write its pid into the channel; default 30 s, 0 = forever. */
+        public Context clientAttachTimeoutNs(final long clientAttachTimeoutNs)
+        {
+            this.clientAttachTimeoutNs = clientAttachTimeoutNs;
+            return this;
+        }
+
+        public long clientAttachTimeoutNs()
+        {
+            return clientAttachTimeoutNs;
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package io.nicq.queue;
+
+import io.nicq.ixgbe.Bar;
+
+import java.util.concurrent.TimeUnit;
+
+import static io.nicq.ixgbe.Registers.*;
+
+/**
+ * The card driver's global initialisation (datasheet 4.6.3), reduced to what the queue driver tests need on a
+ * simulated card: reset, link, CRC strip and padding, RX and TX enabled, promiscuous. And one ethertype filter, so a
+ * test can steer its frames to a queue other than 0.
+ */
+final class TestCard
+{
+    private static final long TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
+
+    private TestCard()
+    {
+    }
+
+    static void init(final Bar bar, final Runnable pump)
+    {
+        bar.write(EIMC, EIMC_ALL);
+        bar.write(CTRL, CTRL_RST_MASK);
+        await(bar, pump, CTRL, CTRL_RST_MASK, 0, "CTRL.RST self-clears");
+        bar.write(EIMC, EIMC_ALL);
+        await(bar, pump, EEC, EEC_ARD, EEC_ARD, "EEC.ARD");
+        await(bar, pump, RDRXCTL, RDRXCTL_DMAIDONE, RDRXCTL_DMAIDONE, "RDRXCTL.DMAIDONE");
+        bar.write(AUTOC, (bar.read(AUTOC) & ~AUTOC_LMS_MASK & ~AUTOC_10G_PMA_PMD_MASK) | AUTOC_LMS_10G_SERIAL);
+        bar.setBits(AUTOC, AUTOC_AN_RESTART);
+
+        bar.clearBits(RXCTRL, RXCTRL_RXEN);
+        bar.write(rxpbsize(0), RXPBSIZE_128KB);
+        bar.setBits(HLREG0, HLREG0_RXCRCSTRP);
+        bar.setBits(RDRXCTL, RDRXCTL_CRCSTRIP);
+        bar.setBits(FCTRL, FCTRL_BAM | FCTRL_UPE | FCTRL_MPE);
+        bar.setBits(CTRL_EXT, CTRL_EXT_NS_DIS);
+        bar.setBits(HLREG0, HLREG0_TXCRCEN | HLREG0_TXPADEN);
+        bar.write(txpbsize(0), TXPBSIZE_40KB);
+        bar.write(DTXMXSZRQ, 0xFFFF);
+        bar.clearBits(RTTDCS, RTTDCS_ARBDIS);
+        bar.write(DMATXCTL, DMATXCTL_TE);
+        bar.setBits(RXCTRL, RXCTRL_RXEN);
+        await(bar, pump, LINKS, LINKS_UP, LINKS_UP, "LINKS.LINK_UP");
+    }
+
+    /** Frames of {@code etherType} go to RX queue {@code queue} (ETQF/ETQS filter {@code n}). */
+    static void steer(final Bar bar, final int n, final int etherType, final int queue)
+    {
+        bar.write(etqs(n), ETQS_QUEUE_ENABLE | (queue << ETQS_RX_QUEUE_SHIFT));
+        bar.write(etqf(n), ETQF_FILTER_ENABLE | etherType);
+    }
+
+    private static void await(final Bar bar, final Runnable pump, final int offset, final int mask, final int value,
+        final String what)
+    {
+        final long deadline = System.nanoTime() + TIMEOUT_NS;
+        while ((bar.read(offset) & mask) != value)
+        {
+            if (System.nanoTime() - deadline > 0)
+            {
+                throw new IllegalStateException(bar.description() + ": timed out waiting until " + what);
+            }
+            pump.run();
+        }
+    }
+}
