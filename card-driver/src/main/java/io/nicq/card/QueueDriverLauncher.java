@@ -15,7 +15,7 @@ import io.nicq.ixgbe.Nic;
 import io.nicq.ixgbe.SimulatedCardFiles;
 import io.nicq.proto.ChildJvm;
 import io.nicq.proto.InstancePaths;
-import io.nicq.queue.IdleStrategies;
+import io.nicq.proto.IdleStrategies;
 import io.nicq.queue.QueueAttacher;
 import io.nicq.queue.QueueDriver;
 import io.nicq.queue.QueueDriverCommand;

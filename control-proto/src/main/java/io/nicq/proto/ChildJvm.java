@@ -20,6 +20,15 @@ public final class ChildJvm
     /** The command line for {@code mainClass args...} in a JVM like this one. */
     public static List<String> command(final String mainClass, final List<String> args)
     {
+        return command(List.of(), mainClass, args);
+    }
+
+    /**
+     * The command line for {@code mainClass args...} in a JVM like this one, with extra JVM arguments after this
+     * JVM's own (so a {@code -Dname=value} here overrides an inherited one).
+     */
+    public static List<String> command(final List<String> jvmArgs, final String mainClass, final List<String> args)
+    {
         final List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (final String arg : ManagementFactory.getRuntimeMXBean().getInputArguments())
@@ -29,6 +38,7 @@ public final class ChildJvm
                 command.add(arg);
             }
         }
+        command.addAll(jvmArgs);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(mainClass);
@@ -39,10 +49,16 @@ public final class ChildJvm
     /** The command line running a picocli command class (any module's {@code *Command}) in a JVM like this one. */
     public static List<String> command(final Class<?> commandClass, final List<String> args)
     {
+        return command(List.of(), commandClass, args);
+    }
+
+    /** As {@link #command(Class, List)}, with extra JVM arguments (e.g. {@code -Dnicq.dir=...}). */
+    public static List<String> command(final List<String> jvmArgs, final Class<?> commandClass, final List<String> args)
+    {
         final List<String> runArgs = new ArrayList<>();
         runArgs.add(commandClass.getName());
         runArgs.addAll(args);
-        return command(RunCommand.class.getName(), runArgs);
+        return command(jvmArgs, RunCommand.class.getName(), runArgs);
     }
 
     /** A process builder running a picocli command class in a child JVM, output appended to a log file. */

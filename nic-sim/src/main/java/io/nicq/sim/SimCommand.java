@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import org.agrona.concurrent.ShutdownSignalBarrier;
 
 import io.nicq.ixgbe.SimulatedCardFiles;
+import io.nicq.proto.IdleStrategies;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -43,7 +44,7 @@ public final class SimCommand implements Callable<Integer>
     String lineRate;
 
     @Option(names = "--idle", defaultValue = "backoff", paramLabel = "STRATEGY",
-        description = "Device loop idle strategy: " + IdleStrategies.HELP + ".")
+        description = "Device loop idle strategy: " + IdleStrategies.NAMES + ".")
     String idle;
 
     @Option(names = "--mac", paramLabel = "MAC",
@@ -70,7 +71,7 @@ public final class SimCommand implements Callable<Integer>
             .writePidFile(true);
         try
         {
-            ctx.lineRate(LineRatePacer.parseRate(lineRate)).idleStrategy(IdleStrategies.parse(idle));
+            ctx.lineRate(LineRatePacer.parseRate(lineRate)).idleStrategy(IdleStrategies.of(idle));
             if (mac != null)
             {
                 ctx.mac(mac);

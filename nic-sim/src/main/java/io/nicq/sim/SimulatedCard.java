@@ -23,6 +23,7 @@ import org.agrona.concurrent.IdleStrategy;
 import io.nicq.ixgbe.IommuTable;
 import io.nicq.ixgbe.SimulatedCardFiles;
 import io.nicq.ixgbe.SimulatedNic;
+import io.nicq.proto.IdleStrategies;
 
 import static io.nicq.ixgbe.SimulatedCardFiles.*;
 

@@ -67,7 +67,6 @@ public final class RoundTripRecorder
     private final int[] have = new int[WINDOW];
     private final long[][] durations = new long[WINDOW][SEGMENTS.length];
     private final long[] clientTxApp = new long[WINDOW];
-    private final long[] clientTxClient = new long[WINDOW];
     private final long[] clientTxDevice = new long[WINDOW];
     private final long[] serverRxDevice = new long[WINDOW];
     private final long[] serverTxApp = new long[WINDOW];
@@ -90,25 +89,28 @@ public final class RoundTripRecorder
         return new Histogram(1, HIGHEST_NS, 3);
     }
 
-    /** The client sent request {@code seq}: its app-send and client-ring timestamps. */
-    public void onSend(final long seq, final long txApp, final long txClient)
+    /** The application is about to send request {@code seq}: the round trip starts now ({@code txApp}). */
+    public void onSend(final long seq, final long txApp)
     {
         final int i = claim(seq);
         clientTxApp[i] = txApp;
-        clientTxClient[i] = txClient;
-        durations[i][CLIENT_TX] = span(txApp, txClient);
         have[i] |= HAVE_SEND;
     }
 
-    /** The client's request {@code seq} has been transmitted: the queue driver's and the device's timestamps. */
-    public void onTxComplete(final long seq, final long txDriver, final long txDoorbell, final long txDevice)
+    /**
+     * The client's request {@code seq} has been transmitted: when the client put it on its ring, and the queue
+     * driver's and the device's timestamps.
+     */
+    public void onTxComplete(
+        final long seq, final long txClient, final long txDriver, final long txDoorbell, final long txDevice)
     {
         final int i = find(seq);
         if (i < 0)
         {
             return;
         }
-        durations[i][CLIENT_TX + 1] = span(clientTxClient[i], txDriver);
+        durations[i][CLIENT_TX] = span(clientTxApp[i], txClient);
+        durations[i][CLIENT_TX + 1] = span(txClient, txDriver);
         durations[i][CLIENT_TX + 2] = span(txDriver, txDoorbell);
         durations[i][CLIENT_TX + 3] = span(txDoorbell, txDevice);
         clientTxDevice[i] = txDevice;
@@ -118,8 +120,9 @@ public final class RoundTripRecorder
     }
 
     /**
-     * The answer to {@code seq} arrived: the client's receive timestamps and, in the payload, the server's receive
-     * timestamps for this request and its transmit timestamps of the previous answer.
+     * The answer to {@code seq} is in the application's hands at {@code rxApp}, the end of the round trip: the
+     * client's receive timestamps and, in the payload, the server's receive timestamps for this request and its
+     * transmit timestamps of the previous answer.
      */
     public void onReply(final long seq, final long rxDevice, final long rxDriver, final long rxRing, final long rxApp,
         final RpcPayload payload)
@@ -254,7 +257,6 @@ public final class RoundTripRecorder
         have[i] = 0;
         Arrays.fill(durations[i], -1);
         clientTxApp[i] = 0;
-        clientTxClient[i] = 0;
         clientTxDevice[i] = 0;
         serverRxDevice[i] = 0;
         serverTxApp[i] = 0;

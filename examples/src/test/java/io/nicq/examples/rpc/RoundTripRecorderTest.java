@@ -27,8 +27,8 @@ class RoundTripRecorderTest
     private void roundTrip(final RoundTripRecorder recorder, final long seq, final long[] previousServer)
     {
         final long[] p = points(seq);
-        recorder.onSend(seq, p[0], p[1]);
-        recorder.onTxComplete(seq, p[2], p[3], p[4]);
+        recorder.onSend(seq, p[0]);
+        recorder.onTxComplete(seq, p[1], p[2], p[3], p[4]);
         payload.wrap(buffer, 0, RpcPayload.LENGTH).initRequest(seq);
         final long[] prev = previousServer == null ? new long[5] : previousServer;
         payload.putServerTimestamps(p[5], p[6], p[7], p[8], p[9], seq - 1, prev[0], prev[1], prev[2], prev[3], prev[4]);
@@ -69,8 +69,8 @@ class RoundTripRecorderTest
     {
         final RoundTripRecorder recorder = new RoundTripRecorder();
         final long[] p = points(0);
-        recorder.onSend(0, p[0], p[1]);
-        recorder.onTxComplete(0, p[2], p[3], p[4]);
+        recorder.onSend(0, p[0]);
+        recorder.onTxComplete(0, p[1], p[2], p[3], p[4]);
         payload.wrap(buffer, 0, 16).initRequest(0);
         recorder.onReply(0, p[14], p[15], p[16], p[17], payload);
         recorder.finish();
@@ -85,8 +85,8 @@ class RoundTripRecorderTest
     void unknownAndOutOfOrderTimestampsAreSkippedNotRecordedAsGarbage()
     {
         final RoundTripRecorder recorder = new RoundTripRecorder();
-        recorder.onSend(0, 100, 0);
-        recorder.onTxComplete(0, 50, 60, 0);
+        recorder.onSend(0, 100);
+        recorder.onTxComplete(0, 0, 50, 60, 0);
         recorder.onReply(0, 0, 0, 0, 500, null);
         recorder.onReply(99, 1, 2, 3, 4, null);
         recorder.finish();

@@ -1,0 +1,70 @@
+package io.nicq.proto;
+
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.NoOpIdleStrategy;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
+import org.agrona.concurrent.YieldingIdleStrategy;
+
+/**
+ * Agrona idle strategies by the names every nicq process accepts ({@code --idle}):
+ * <ul>
+ *   <li>{@code busy}: spin with {@code Thread.onSpinWait}; lowest latency, burns a core;</li>
+ *   <li>{@code noop}: spin without even a pause hint;</li>
+ *   <li>{@code yield}: {@code Thread.yield} between empty polls; a good choice when spinners outnumber cores;</li>
+ *   <li>{@code backoff}: spin, then yield, then park from 1 us up to 1 ms; an idle loop costs next to nothing;</li>
+ *   <li>{@code sleep} (1 ms) or {@code sleep:MS}.</li>
+ * </ul>
+ */
+public final class IdleStrategies
+{
+    /** For help texts. */
+    public static final String NAMES = "busy, noop, yield, backoff, sleep, sleep:MS";
+
+    private IdleStrategies()
+    {
+    }
+
+    /** The backoff strategy nicq's control and device loops default to. */
+    public static IdleStrategy backoff()
+    {
+        return new BackoffIdleStrategy(64, 16, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
+    }
+
+    /**
+     * @throws IllegalArgumentException naming the accepted names when {@code name} is none of them
+     */
+    public static IdleStrategy of(final String name)
+    {
+        final String value = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
+        if (value.startsWith("sleep:"))
+        {
+            try
+            {
+                final long ms = Long.parseLong(value.substring("sleep:".length()));
+                if (ms > 0)
+                {
+                    return new SleepingMillisIdleStrategy(ms);
+                }
+            }
+            catch (final NumberFormatException ex)
+            {
+                // falls through to the error below
+            }
+            throw new IllegalArgumentException("idle strategy '" + name + "': sleep:MS needs a positive number of ms");
+        }
+        return switch (value)
+        {
+            case "busy", "spin" -> new BusySpinIdleStrategy();
+            case "noop" -> NoOpIdleStrategy.INSTANCE;
+            case "yield" -> new YieldingIdleStrategy();
+            case "backoff" -> backoff();
+            case "sleep" -> new SleepingMillisIdleStrategy(1);
+            default -> throw new IllegalArgumentException("idle strategy '" + name + "' is not one of " + NAMES);
+        };
+    }
+}

@@ -1,0 +1,74 @@
+package io.nicq.examples;
+
+import java.util.Locale;
+
+import io.nicq.client.NicClient;
+import io.nicq.client.NicQueue;
+import io.nicq.proto.CpuAffinity;
+import io.nicq.proto.IdleStrategies;
+import io.nicq.proto.sbe.QueueMode;
+import org.agrona.concurrent.IdleStrategy;
+import picocli.CommandLine.Option;
+
+/** Options every example shares: which instance, which queue mode, how the application's loop idles. */
+public final class ClientOptions
+{
+    @Option(names = "--instance", required = true, paramLabel = "NAME", description = "The nicq instance (card driver) to use")
+    String instance;
+
+    @Option(names = "--mode", defaultValue = "process", paramLabel = "MODE",
+        description = "Where the queue driver runs: process, thread or inline (default: ${DEFAULT-VALUE})")
+    String mode;
+
+    @Option(names = "--idle", defaultValue = "busy", paramLabel = "STRATEGY",
+        description = "How the application's loop idles: " + IdleStrategies.NAMES + " (default: ${DEFAULT-VALUE})")
+    String idle;
+
+    @Option(names = "--ring-size", defaultValue = "0", paramLabel = "N",
+        description = "Descriptors per ring, a power of two (default: the card driver's)")
+    int ringSize;
+
+    @Option(names = "--slots", defaultValue = "0", paramLabel = "N",
+        description = "Packet slots in the queue's pool, a power of two (default: the card driver's)")
+    int slots;
+
+    @Option(names = "--cpu", paramLabel = "CPUS",
+        description = "Pin the application's loop (and an inline queue driver) to these CPUs, e.g. 1 or 2-3")
+    String cpu;
+
+    /** Pins the calling thread, the application's loop, when --cpu was given. */
+    void pinLoopThread()
+    {
+        if (cpu != null)
+        {
+            CpuAffinity.pinCurrentThread(CpuAffinity.parse(cpu));
+        }
+    }
+
+    QueueMode queueMode()
+    {
+        try
+        {
+            return QueueMode.valueOf(mode.toUpperCase(Locale.ROOT));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new IllegalArgumentException("--mode '" + mode + "' is not one of process, thread, inline", ex);
+        }
+    }
+
+    IdleStrategy idleStrategy()
+    {
+        return IdleStrategies.of(idle);
+    }
+
+    NicClient connect(final String name)
+    {
+        return NicClient.connect(new NicClient.Context().instance(instance).name(name));
+    }
+
+    NicQueue requestQueue(final NicClient client)
+    {
+        return client.requestQueue(queueMode(), ringSize, slots);
+    }
+}
