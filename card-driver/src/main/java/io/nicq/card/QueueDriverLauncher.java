@@ -73,7 +73,10 @@ final class QueueDriverLauncher
     /** Starts a queue driver thread on a granted queue; on return it is attached and running. */
     QueueDriverHandle startThread(final QueueEntry entry)
     {
-        final IdleStrategy idle = ctx.queueDriverIdleStrategySupplier() != null ?
+        // Queue 0 carries ARP, ping and unfiltered traffic: it backs off when idle whatever the applications' queues
+        // do, so that a spinning configuration does not spend a core on it.
+        final IdleStrategy idle = entry.id == 0 ? IdleStrategies.backoff() :
+            ctx.queueDriverIdleStrategySupplier() != null ?
             ctx.queueDriverIdleStrategySupplier().get() : IdleStrategies.of(ctx.queueDriverIdle());
         final QueueDriver driver = QueueDriver.start(new QueueDriver.Context()
             .nic(nic)

@@ -12,18 +12,30 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 import io.nicq.card.CardDriverCommand;
-import io.nicq.examples.ExampleCommand;
+import io.nicq.client.NicClient;
+import io.nicq.client.NicQueue;
+import io.nicq.client.UdpEndpoint;
+import io.nicq.examples.kernel.KernelBaseline;
+import io.nicq.examples.report.LatencyReport;
+import io.nicq.examples.rpc.EchoServer;
+import io.nicq.examples.rpc.RpcClient;
+import io.nicq.examples.rpc.RpcReport;
+import io.nicq.packet.Ipv4Address;
 import io.nicq.proto.ChildJvm;
 import io.nicq.proto.CpuAffinity;
 import io.nicq.proto.IdleStrategies;
 import io.nicq.proto.RunCommand;
+import io.nicq.proto.sbe.QueueMode;
 import io.nicq.sim.SimulatedCard;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.IdleStrategy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -31,14 +43,16 @@ import picocli.CommandLine.Option;
  * The main job: two simulated hosts joined by a simulated cable, an RPC client on one and a UDP echo server on the
  * other, then the per-phase latency report beside the Linux kernel's UDP round trip measured in the same run.
  * <pre>
- *   host a: simulated card a, card driver a (10.0.0.1), rpc-latency client  ──┐
- *                                                                           cable
- *   host b: simulated card b, card driver b (10.0.0.2), udp-echo server    ──┘
+ *   host a: simulated card a, card driver a (10.0.0.1, a process), rpc-latency client  ──┐
+ *                                                                                     cable
+ *   host b: simulated card b, card driver b (10.0.0.2, a process), udp-echo server     ──┘
  * </pre>
- * Both simulated cards run in this JVM on one device thread (they play the hardware, which costs a real host no CPU;
- * one thread keeps them from crowding a 2-core machine). The card drivers, their queue drivers and the two
- * applications are real processes talking over the real control protocol. Everything started is stopped and every
- * file removed at the end, on Ctrl-C too.
+ * The card drivers (and, in process mode, their queue drivers) are real processes on the real control protocol. The
+ * two applications are threads of this JVM, and so are the simulated cards, whose device loops run either on a device
+ * thread of their own or, on machines with fewer cores than spinning loops, on each host's application thread (the
+ * host is then one thread: application, inline queue driver and the card's simulated hardware, as a busy-polling
+ * kernel socket does its softirq work inline). The kernel baseline is measured first, while nothing else runs.
+ * Everything started is stopped and every file removed at the end, on Ctrl-C too.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = {"Two simulated hosts, an RPC client and a UDP echo server: the per-phase latency report.",
@@ -46,7 +60,6 @@ import picocli.CommandLine.Option;
 public final class DemoCommand implements Callable<Integer>
 {
     private static final long START_TIMEOUT_MS = 60_000;
-    private static final long RUN_TIMEOUT_MS = 300_000;
     private static final long STOP_TIMEOUT_MS = 10_000;
     private static final String IP_A = "10.0.0.1";
     private static final String IP_B = "10.0.0.2";
@@ -59,50 +72,69 @@ public final class DemoCommand implements Callable<Integer>
     @Option(names = "--count", defaultValue = "100000", paramLabel = "N", description = "Round trips recorded (default: ${DEFAULT-VALUE})")
     int count;
 
+    @Option(names = "--warmup", defaultValue = "20000", paramLabel = "N", description = "Round trips before recording (default: ${DEFAULT-VALUE})")
+    int warmup;
+
     @Option(names = "--size", defaultValue = "64", paramLabel = "BYTES", description = "UDP payload bytes (default: ${DEFAULT-VALUE})")
     int size;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Where the report and logs go (default: nicq-out/demo-<time>)")
     Path out;
 
-    @Option(names = "--idle", defaultValue = "yield", paramLabel = "STRATEGY",
-        description = "Idle strategy of every packet-path loop (device, queue drivers, applications): " +
-        IdleStrategies.NAMES + ". 'yield' suits machines with fewer cores than spinning loops (default: ${DEFAULT-VALUE})")
+    @Option(names = "--device-loop", paramLabel = "WHERE",
+        description = "Where the simulated cards' device loops run: 'thread' (a device thread of their own) or " +
+        "'inline' (each host's application thread). Default: inline with fewer than 4 CPUs, else thread")
+    String deviceLoop;
+
+    @Option(names = "--idle", paramLabel = "STRATEGY",
+        description = "Idle strategy of the packet-path loops: " + IdleStrategies.NAMES +
+        ". Default: busy when every spinning loop has a CPU of its own, else yield")
     String idle;
 
+    @Option(names = "--pin", defaultValue = "true", negatable = true, fallbackValue = "true",
+        description = "Pin the packet-path loops to CPUs (default: ${DEFAULT-VALUE})")
+    boolean pin;
+
     @Option(names = "--kernel-baseline", defaultValue = "auto", paramLabel = "WHERE",
-        description = "The kernel UDP baseline: auto or none (default: ${DEFAULT-VALUE})")
+        description = "The kernel UDP baseline: auto (namespaces as root, else loopback) or none (default: ${DEFAULT-VALUE})")
     String kernelBaseline;
-
-    @Option(names = "--device-cpu", paramLabel = "CPUS", description = "Pin the simulated cards' device thread to these CPUs")
-    String deviceCpu;
-
-    @Option(names = "--device-idle", paramLabel = "STRATEGY", description = "Idle strategy of the device thread (default: --idle)")
-    String deviceIdle;
-
-    @Option(names = "--app-cpu", paramLabel = "CPUS", description = "Pin the applications' loops to these CPUs")
-    String appCpu;
 
     @Option(names = "--pcap", paramLabel = "FILE", description = "Capture every frame on the cable (card a's end) to a pcap file")
     Path pcap;
 
     private final List<Process> children = new ArrayList<>();
     private final List<String> childNames = new ArrayList<>();
+    private final AtomicBoolean interrupted = new AtomicBoolean();
+    private final AtomicBoolean echoRunning = new AtomicBoolean(true);
+    private final AtomicReference<Throwable> echoFailure = new AtomicReference<>();
     private SimulatedCard cardA;
     private SimulatedCard cardB;
     private AgentRunner deviceRunner;
+    private Thread echoThread;
+    private EchoServer echoServer;
+    private RpcClient rpcClient;
+    private NicClient clientA;
+    private NicClient clientB;
     private Path instanceDir;
     private Path simDir;
+    private String idleName;
     private boolean cleanedUp;
 
     public Integer call() throws Exception
     {
-        final String queueMode = mode.toLowerCase(Locale.ROOT);
-        if (!List.of("process", "thread", "inline").contains(queueMode))
+        final QueueMode queueMode = queueMode();
+        final int cpus = Runtime.getRuntime().availableProcessors();
+        final boolean inlineDevice = deviceLoop == null ? cpus < 4 : switch (deviceLoop)
         {
-            throw new IllegalArgumentException("--mode '" + mode + "' is not one of process, thread, inline");
-        }
-        IdleStrategies.of(idle);
+            case "inline" -> true;
+            case "thread" -> false;
+            default -> throw new IllegalArgumentException("--device-loop '" + deviceLoop + "' is not thread or inline");
+        };
+        final int spinningLoops = (inlineDevice ? 2 : 3) + (queueMode == QueueMode.INLINE ? 0 : 2);
+        idleName = idle != null ? idle : spinningLoops <= cpus ? "busy" : "yield";
+        IdleStrategies.of(idleName);
+        final CpuPlan plan = CpuPlan.of(pin, cpus, inlineDevice);
+
         final long run = ProcessHandle.current().pid();
         final Path outDir = (out != null ? out : Path.of("nicq-out",
             "demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")))).toAbsolutePath();
@@ -111,55 +143,88 @@ public final class DemoCommand implements Callable<Integer>
         instanceDir = Path.of("/dev/shm", "nicq-demo-" + run);
         simDir = Path.of("/dev/shm", "nicq-demo-" + run + "-sim");
 
-        final Thread hook = new Thread(this::cleanUp, "nicq-demo-cleanup");
+        final Thread hook = new Thread(() ->
+        {
+            interrupted.set(true);
+            cleanUp();
+        }, "nicq-demo-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
         final long started = System.nanoTime();
         try
         {
-            step("two simulated 82599s joined by a simulated cable (one device thread, idle: " + idle + ")");
-            startCards();
+            KernelBaseline.Result kernel = null;
+            if (!"none".equalsIgnoreCase(kernelBaseline))
+            {
+                step("the kernel's UDP round trip first, while nothing else runs: " + count + " round trips");
+                kernel = KernelBaseline.measure(warmup, count, size, true, logs);
+            }
 
-            final String driverMode = "process".equals(queueMode) ? "process" : "thread";
-            step("card drivers: a at " + IP_A + "/24, b at " + IP_B + "/24 (queue drivers as " +
-                ("inline".equals(queueMode) ? "the applications' own threads" : driverMode + "es") + ")");
-            final Process driverA = start("card-driver-a", logs, CardDriverCommand.class, List.of("--instance", "a",
-                "--nic", "sim:a", "--ip", IP_A + "/24", "--queue-driver-mode", driverMode, "--idle", idle,
-                "--log-dir", logs.toString()));
-            final Process driverB = start("card-driver-b", logs, CardDriverCommand.class, List.of("--instance", "b",
-                "--nic", "sim:b", "--ip", IP_B + "/24", "--queue-driver-mode", driverMode, "--idle", idle,
-                "--log-dir", logs.toString()));
+            step("two simulated 82599s joined by a simulated cable; device loops " +
+                (inlineDevice ? "on each host's application thread" : "on a device thread") + "; loops idle: " +
+                idleName + (plan.pinned() ? ", pinned: " + plan : ""));
+            startCards(plan);
+
+            final String driverMode = queueMode == QueueMode.PROCESS ? "process" : "thread";
+            step("card drivers (processes): a at " + IP_A + "/24, b at " + IP_B + "/24; queue drivers: " +
+                (queueMode == QueueMode.INLINE ? "inline in the applications' threads" : driverMode + "es"));
+            final Process driverA = start("card-driver-a", logs, cardDriverArgs("a", IP_A, driverMode, logs));
+            final Process driverB = start("card-driver-b", logs, cardDriverArgs("b", IP_B, driverMode, logs));
             awaitLine(driverA, "card-driver-a", logs, "ready:");
             awaitLine(driverB, "card-driver-b", logs, "ready:");
 
-            step("udp-echo on b, port " + ECHO_PORT + " (" + queueMode + " mode)");
-            final Process echo = start("udp-echo", logs, ExampleCommand.class, List.of("udp-echo", "--instance", "b",
-                "--port", Integer.toString(ECHO_PORT), "--mode", queueMode, "--idle", idle, "--cpu", appCpuOrAll()));
-            awaitLine(echo, "udp-echo", logs, "listening on");
+            System.setProperty("nicq.dir", instanceDir.toString());
+            System.setProperty("nicq.sim.dir", simDir.toString());
+            step("udp-echo on b:" + ECHO_PORT + " and rpc-latency on a, " + modeName(queueMode) + " mode");
+            startEchoServer(queueMode, plan);
+            startRpcClient(queueMode);
 
-            step("rpc-latency on a: " + count + " round trips of " + size + " bytes to " + IP_B + ":" + ECHO_PORT +
-                ", then the kernel's UDP round trip");
-            final List<String> rpcArgs = new ArrayList<>(List.of("rpc-latency", "--instance", "a",
-                "--server", IP_B + ":" + ECHO_PORT, "--count", Integer.toString(count), "--size", Integer.toString(size),
-                "--mode", queueMode, "--idle", idle, "--cpu", appCpuOrAll(), "--out", outDir.toString(),
-                "--kernel-baseline", kernelBaseline, "--label", "nicq, " + queueMode + " mode, simulated cable"));
-            final ProcessBuilder rpc = new ProcessBuilder(ChildJvm.command(jvmArgs(), ExampleCommand.class, rpcArgs))
-                .inheritIO();
-            final Process client = track("rpc-latency", rpc.start());
-            if (!client.waitFor(RUN_TIMEOUT_MS, TimeUnit.MILLISECONDS))
+            // One round trip with the device thread still running resolves 10.0.0.2's MAC through the card drivers.
+            rpcClient.roundTrip(0, false);
+            if (inlineDevice)
             {
-                throw new IllegalStateException("rpc-latency did not finish within " + RUN_TIMEOUT_MS / 1000 + " s");
+                CloseHelper.close(deviceRunner);
+                deviceRunner = null;
+                echoServer.duty(devices(cardB));
+                rpcClient.duty(devices(cardA));
             }
-            final int rc = client.exitValue();
-            if (rc != 0)
+
+            step("rpc-latency: " + warmup + " warm-up and " + count + " recorded round trips of " + size +
+                " bytes to " + IP_B + ":" + ECHO_PORT);
+            final AtomicReference<Throwable> clientFailure = new AtomicReference<>();
+            final Thread clientThread = new Thread(() ->
             {
-                System.err.println("demo: rpc-latency failed (exit " + rc + "); logs in " + logs);
-            }
-            else
+                try
+                {
+                    plan.pinClient();
+                    rpcClient.run(warmup, count, () -> interrupted.get() || echoFailure.get() != null, System.err);
+                }
+                catch (final Throwable ex)
+                {
+                    clientFailure.set(ex);
+                }
+            }, "rpc-latency");
+            clientThread.start();
+            clientThread.join();
+            if (clientFailure.get() != null || echoFailure.get() != null)
             {
-                step(String.format(Locale.ROOT, "done in %.1f s; logs in %s",
-                    (System.nanoTime() - started) / 1e9, logs));
+                final Throwable failure = clientFailure.get() != null ? clientFailure.get() : echoFailure.get();
+                throw new IllegalStateException("the run failed: " + failure.getMessage(), failure);
             }
-            return rc;
+            if (interrupted.get())
+            {
+                return 130;
+            }
+
+            final String how = modeName(queueMode) + " mode; device loops " +
+                (inlineDevice ? "on the application threads" : "on a device thread") + "; loops idle " + idleName +
+                (plan.pinned() ? "; pinned " + plan : "") + "; " + cpus + " CPUs";
+            final LatencyReport report = RpcReport.build(rpcClient, "nicq, " + modeName(queueMode) + " mode",
+                size, modeName(queueMode), kernel, how);
+            System.out.print(report.table());
+            final List<Path> files = report.write(outDir);
+            step(String.format(Locale.ROOT, "report: %s (%d files: report.txt, report.json, report.png, hgrm/); " +
+                "logs: %s; done in %.1f s", outDir, files.size(), logs, (System.nanoTime() - started) / 1e9));
+            return 0;
         }
         finally
         {
@@ -175,7 +240,30 @@ public final class DemoCommand implements Callable<Integer>
         }
     }
 
-    private void startCards()
+    private QueueMode queueMode()
+    {
+        try
+        {
+            return QueueMode.valueOf(mode.toUpperCase(Locale.ROOT));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new IllegalArgumentException("--mode '" + mode + "' is not one of process, thread, inline", ex);
+        }
+    }
+
+    private static String modeName(final QueueMode mode)
+    {
+        return mode.name().toLowerCase(Locale.ROOT);
+    }
+
+    private List<String> cardDriverArgs(final String name, final String ip, final String driverMode, final Path logs)
+    {
+        return List.of("--instance", name, "--nic", "sim:" + name, "--ip", ip + "/24", "--queue-driver-mode",
+            driverMode, "--idle", idleName, "--log-dir", logs.toString());
+    }
+
+    private void startCards(final CpuPlan plan)
     {
         final SimulatedCard.Context contextA = new SimulatedCard.Context().cardName("a").baseDir(simDir)
             .wireSpec("cable:demo:a").manualDrive(true);
@@ -186,21 +274,22 @@ public final class DemoCommand implements Callable<Integer>
         cardA = SimulatedCard.launch(contextA);
         cardB = SimulatedCard.launch(new SimulatedCard.Context().cardName("b").baseDir(simDir)
             .wireSpec("cable:demo:b").manualDrive(true));
-        final SimulatedCard a = cardA;
-        final SimulatedCard b = cardB;
-        deviceRunner = new AgentRunner(IdleStrategies.of(deviceIdle != null ? deviceIdle : idle), Throwable::printStackTrace, null, new Agent()
-        {
-            public int doWork()
-            {
-                return a.doWork() + b.doWork();
-            }
+        startDeviceThread(plan);
+    }
 
+    private void startDeviceThread(final CpuPlan plan)
+    {
+        final Agent both = devices(cardA, cardB);
+        deviceRunner = new AgentRunner(IdleStrategies.of(idleName), Throwable::printStackTrace, null, new Agent()
+        {
             public void onStart()
             {
-                if (deviceCpu != null)
-                {
-                    CpuAffinity.pinCurrentThread(CpuAffinity.parse(deviceCpu));
-                }
+                plan.pinDevice();
+            }
+
+            public int doWork() throws Exception
+            {
+                return both.doWork();
             }
 
             public String roleName()
@@ -211,30 +300,78 @@ public final class DemoCommand implements Callable<Integer>
         AgentRunner.startOnThread(deviceRunner);
     }
 
-    private String appCpuOrAll()
+    /** The device loops of some cards as one agent. */
+    private static Agent devices(final SimulatedCard... cards)
     {
-        return appCpu != null ? appCpu : "0-" + (Runtime.getRuntime().availableProcessors() - 1);
+        return new Agent()
+        {
+            public int doWork()
+            {
+                int work = 0;
+                for (final SimulatedCard card : cards)
+                {
+                    work += card.doWork();
+                }
+                return work;
+            }
+
+            public String roleName()
+            {
+                return "simulated card device loop";
+            }
+        };
+    }
+
+    private void startEchoServer(final QueueMode queueMode, final CpuPlan plan)
+    {
+        clientB = NicClient.connect(new NicClient.Context().instance("b").name("udp-echo"));
+        final NicQueue queue = clientB.requestQueue(queueMode);
+        echoServer = new EchoServer(UdpEndpoint.open(queue).bind(ECHO_PORT));
+        final IdleStrategy idleStrategy = IdleStrategies.of(idleName);
+        echoThread = new Thread(() ->
+        {
+            try
+            {
+                plan.pinServer();
+                while (echoRunning.get())
+                {
+                    idleStrategy.idle(echoServer.doWork());
+                }
+            }
+            catch (final Throwable ex)
+            {
+                echoFailure.set(ex);
+            }
+        }, "udp-echo");
+        echoThread.start();
+    }
+
+    private void startRpcClient(final QueueMode queueMode)
+    {
+        clientA = NicClient.connect(new NicClient.Context().instance("a").name("rpc-latency"));
+        final NicQueue queue = clientA.requestQueue(queueMode);
+        final UdpEndpoint endpoint = UdpEndpoint.open(queue).bind(0);
+        rpcClient = new RpcClient(endpoint, Ipv4Address.parse(IP_B), ECHO_PORT, size, 1, TimeUnit.SECONDS,
+            IdleStrategies.of(idleName));
     }
 
     private List<String> jvmArgs()
     {
         return List.of("-Dnicq.dir=" + instanceDir, "-Dnicq.sim.dir=" + simDir,
-            "-D" + RunCommand.EXIT_WITH_PARENT_PROPERTY + "=true", "-XX:+UseSerialGC", "-Xmx512m");
+            "-D" + RunCommand.EXIT_WITH_PARENT_PROPERTY + "=true", "-XX:+UseSerialGC", "-Xmx256m");
     }
 
-    private Process start(final String name, final Path logs, final Class<?> command, final List<String> args)
-        throws IOException
+    private Process start(final String name, final Path logs, final List<String> args) throws IOException
     {
         final Path log = logs.resolve(name + ".log");
-        final ProcessBuilder builder = new ProcessBuilder(ChildJvm.command(jvmArgs(), command, args))
+        final ProcessBuilder builder = new ProcessBuilder(ChildJvm.command(jvmArgs(), CardDriverCommand.class, args))
             .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
-        return track(name, builder.start());
-    }
-
-    private synchronized Process track(final String name, final Process process)
-    {
-        children.add(process);
-        childNames.add(name);
+        final Process process = builder.start();
+        synchronized (this)
+        {
+            children.add(process);
+            childNames.add(name);
+        }
         return process;
     }
 
@@ -272,7 +409,11 @@ public final class DemoCommand implements Callable<Integer>
         System.err.println("demo: " + what);
     }
 
-    /** Stops the children (newest first, SIGTERM then SIGKILL), the device thread and the cards; removes the files. */
+    /**
+     * Stops, in order: the applications (the echo thread may be driving card b), a device thread again (releasing
+     * queues and stopping the card drivers need a working card), the clients, the card driver processes (SIGTERM,
+     * then SIGKILL), the device thread and the cards; then removes the files.
+     */
     private synchronized void cleanUp()
     {
         if (cleanedUp)
@@ -280,30 +421,65 @@ public final class DemoCommand implements Callable<Integer>
             return;
         }
         cleanedUp = true;
+        echoRunning.set(false);
+        joinQuietly(echoThread);
+        if (rpcClient != null)
+        {
+            rpcClient.duty(null);
+        }
+        if (echoServer != null)
+        {
+            echoServer.duty(null);
+        }
+        if (deviceRunner == null && cardA != null && cardB != null)
+        {
+            startDeviceThread(CpuPlan.NONE);
+        }
+        CloseHelper.quietCloseAll(clientA, clientB);
         for (int i = children.size() - 1; i >= 0; i--)
         {
-            final Process child = children.get(i);
-            if (child.isAlive())
-            {
-                child.destroy();
-                try
-                {
-                    if (!child.waitFor(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS))
-                    {
-                        System.err.println("demo: " + childNames.get(i) + " ignored SIGTERM; killing it");
-                        child.destroyForcibly().waitFor(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-                    }
-                }
-                catch (final InterruptedException ex)
-                {
-                    child.destroyForcibly();
-                    Thread.currentThread().interrupt();
-                }
-            }
+            stop(children.get(i), childNames.get(i));
         }
         CloseHelper.quietCloseAll(deviceRunner, cardA, cardB);
         deleteTree(instanceDir);
         deleteTree(simDir);
+    }
+
+    private static void stop(final Process child, final String name)
+    {
+        if (!child.isAlive())
+        {
+            return;
+        }
+        child.destroy();
+        try
+        {
+            if (!child.waitFor(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS))
+            {
+                System.err.println("demo: " + name + " ignored SIGTERM; killing it");
+                child.destroyForcibly().waitFor(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            child.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void joinQuietly(final Thread thread)
+    {
+        if (thread != null)
+        {
+            try
+            {
+                thread.join(STOP_TIMEOUT_MS);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private static void deleteTree(final Path dir)
@@ -319,6 +495,63 @@ public final class DemoCommand implements Callable<Integer>
         catch (final IOException ex)
         {
             System.err.println("demo: could not remove " + dir + ": " + ex.getMessage());
+        }
+    }
+
+    /**
+     * Which CPU each spinning loop gets. With the device loops inline, client and server each get a CPU of their own
+     * (they are the only spinning loops); with a device thread, the device gets CPU 0 and the applications share the
+     * rest. Unpinned loops go where the scheduler puts them.
+     */
+    record CpuPlan(int device, int client, int server)
+    {
+        static final CpuPlan NONE = new CpuPlan(-1, -1, -1);
+
+        static CpuPlan of(final boolean pin, final int cpus, final boolean inlineDevice)
+        {
+            if (!pin || cpus < 2)
+            {
+                return NONE;
+            }
+            if (inlineDevice)
+            {
+                return new CpuPlan(-1, 0, 1);
+            }
+            return cpus >= 3 ? new CpuPlan(0, 1, 2) : new CpuPlan(0, 1, 1);
+        }
+
+        boolean pinned()
+        {
+            return client >= 0;
+        }
+
+        void pinDevice()
+        {
+            pinTo(device);
+        }
+
+        void pinClient()
+        {
+            pinTo(client);
+        }
+
+        void pinServer()
+        {
+            pinTo(server);
+        }
+
+        private static void pinTo(final int cpu)
+        {
+            if (cpu >= 0)
+            {
+                CpuAffinity.pinCurrentThread(cpu);
+            }
+        }
+
+        public String toString()
+        {
+            return (device >= 0 ? "device CPU " + device + ", " : "") + "client CPU " + client + ", server CPU " +
+                server;
         }
     }
 }

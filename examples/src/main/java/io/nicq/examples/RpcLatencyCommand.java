@@ -4,25 +4,21 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import io.nicq.client.Frame;
 import io.nicq.client.NicClient;
 import io.nicq.client.NicQueue;
-import io.nicq.client.UdpDatagram;
 import io.nicq.client.UdpEndpoint;
 import io.nicq.examples.kernel.KernelBaseline;
 import io.nicq.examples.report.LatencyReport;
-import io.nicq.examples.rpc.RoundTripRecorder;
+import io.nicq.examples.rpc.RpcClient;
 import io.nicq.examples.rpc.RpcPayload;
+import io.nicq.examples.rpc.RpcReport;
 import io.nicq.packet.Ipv4Address;
-import org.agrona.concurrent.IdleStrategy;
-import org.agrona.concurrent.UnsafeBuffer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -35,8 +31,6 @@ import picocli.CommandLine.Option;
     description = "RPC round trips to a UDP echo server, with the per-phase latency report and a kernel UDP baseline.")
 public final class RpcLatencyCommand implements Callable<Integer>
 {
-    private static final int HEADERS = 14 + 20 + 8;
-
     @Mixin
     ClientOptions options;
 
@@ -75,14 +69,7 @@ public final class RpcLatencyCommand implements Callable<Integer>
         description = "Print a progress line (default: ${DEFAULT-VALUE})")
     boolean progress;
 
-    private final RoundTripRecorder recorder = new RoundTripRecorder();
-    private final RpcPayload payload = new RpcPayload();
-    private final RpcPayload completed = new RpcPayload();
     private final AtomicBoolean interrupted = new AtomicBoolean();
-    private long expected;
-    private boolean answered;
-    private boolean recording;
-    private long lost;
 
     public Integer call() throws IOException, InterruptedException
     {
@@ -117,23 +104,27 @@ public final class RpcLatencyCommand implements Callable<Integer>
         }, "rpc-latency-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
 
+        // The kernel first, before this process has a queue of its own to spin on.
+        KernelBaseline.Result kernel = null;
+        if (!"none".equalsIgnoreCase(kernelBaseline))
+        {
+            System.err.println("rpc-latency: measuring the kernel's UDP round trip (" + count + " round trips)");
+            kernel = KernelBaseline.measure(warmupCount, count, size, kernelBusyPoll, outDir.resolve("logs"));
+        }
+
         final String mode;
+        final RpcClient rpc;
         try (NicClient client = options.connect("rpc-latency");
             NicQueue queue = options.requestQueue(client);
             UdpEndpoint endpoint = UdpEndpoint.open(queue).bind(0))
         {
             mode = queue.mode().name().toLowerCase(Locale.ROOT);
-            queue.txCompletionHandler(this::onTxComplete);
-            if (size > endpoint.maxPayload())
-            {
-                throw new IllegalArgumentException("--size " + size + " is over the " + endpoint.maxPayload() +
-                    " bytes a datagram can carry here");
-            }
+            rpc = new RpcClient(endpoint, serverIp, serverPort, size, timeoutMs, TimeUnit.MILLISECONDS,
+                options.idleStrategy());
             System.err.println("rpc-latency: " + Ipv4Address.toString(client.ipv4()) + ":" + endpoint.localPort() +
                 " -> " + server + ", " + size + "-byte payloads, queue " + queue.queueId() + " (" + mode + " mode), " +
                 warmupCount + " warm-up + " + count + " round trips");
-            final UnsafeBuffer request = new UnsafeBuffer(new byte[size]);
-            run(endpoint, request, serverIp, serverPort, warmupCount, count);
+            rpc.run(warmupCount, count, interrupted::get, progress ? System.err : null);
         }
         finally
         {
@@ -148,130 +139,16 @@ public final class RpcLatencyCommand implements Callable<Integer>
         }
         if (interrupted.get())
         {
-            System.err.println("rpc-latency: interrupted after " + recorder.roundTrips() + " round trips");
+            System.err.println("rpc-latency: interrupted after " + rpc.recorder().roundTrips() + " round trips");
             return 130;
         }
-        recorder.finish();
 
-        final List<LatencyReport.Phase> phases = new ArrayList<>();
-        for (int i = 0; i < RoundTripRecorder.SEGMENTS.length; i++)
-        {
-            phases.add(new LatencyReport.Phase(RoundTripRecorder.SEGMENTS[i], recorder.segment(i)));
-        }
-        final LatencyReport.Run nicq = new LatencyReport.Run(label != null ? label : "nicq, " + mode + " mode",
-            recorder.roundTrip(), phases);
-
-        LatencyReport.Run kernel = null;
-        String kernelNote = "kernel baseline: not measured (--kernel-baseline none)";
-        if (!"none".equalsIgnoreCase(kernelBaseline))
-        {
-            if (progress)
-            {
-                System.err.println("rpc-latency: measuring the kernel's UDP round trip (" + count + " round trips)");
-            }
-            final KernelBaseline.Result result = KernelBaseline.measure(warmupCount, count, size, kernelBusyPoll,
-                outDir.resolve("logs"));
-            kernel = new LatencyReport.Run(result.label(), result.roundTrip(), List.of());
-            kernelNote = "kernel baseline: DatagramChannel echo, " + result.label() + ", same payload and count" +
-                (result.lost() > 0 ? ", " + result.lost() + " lost" : "");
-        }
-
-        final LatencyReport report = new LatencyReport(String.format(Locale.ROOT,
-            "RPC round trip: %d-byte UDP payload, %d round trips, %s mode", size, recorder.roundTrips(), mode),
-            nicq, kernel)
-            .note(kernelNote)
-            .note("nicq: " + lost + " lost; shares are of the mean round trip; phases need both cards' clocks " +
-                "(one host) for the wire segments");
+        final LatencyReport report = RpcReport.build(rpc, label != null ? label : "nicq, " + mode + " mode", size,
+            mode, kernel, mode + " mode, application loop idle: " + options.idle);
         System.out.print(report.table());
         final List<Path> files = report.write(outDir);
         System.out.println("report files: " + outDir.toAbsolutePath() + " (" + files.size() +
             " files: report.txt, report.json, report.png, hgrm/)");
         return 0;
-    }
-
-    private void run(final UdpEndpoint endpoint, final UnsafeBuffer request, final int serverIp, final int serverPort,
-        final int warmupCount, final int recordedCount)
-    {
-        final IdleStrategy idle = options.idleStrategy();
-        final long timeoutNs = TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        final long total = (long)warmupCount + recordedCount;
-        final long progressEvery = Math.max(1, total / 20);
-        for (long seq = 0; seq < total && !interrupted.get(); seq++)
-        {
-            recording = seq >= warmupCount;
-            payload.wrap(request, 0, size).initRequest(seq);
-            expected = seq;
-            answered = false;
-            final long txApp = System.nanoTime();
-            if (recording)
-            {
-                recorder.onSend(seq, txApp);
-            }
-            if (endpoint.send(serverIp, serverPort, request, 0, size) == 0)
-            {
-                lost++;
-                continue;
-            }
-            idle.reset();
-            while (!answered)
-            {
-                final int received = endpoint.receive(this::onAnswer);
-                if (!answered)
-                {
-                    if (System.nanoTime() - txApp > timeoutNs)
-                    {
-                        lost++;
-                        if (seq == 0)
-                        {
-                            throw new IllegalStateException("the echo server at " + server + " does not answer (" +
-                                timeoutMs + " ms)");
-                        }
-                        break;
-                    }
-                    idle.idle(received);
-                }
-            }
-            if (progress && (seq + 1) % progressEvery == 0)
-            {
-                System.err.printf(Locale.ROOT, "\rrpc-latency: %d/%d round trips%s", seq + 1, total,
-                    recording && recorder.roundTrip().getTotalCount() > 0 ? String.format(Locale.ROOT,
-                    ", p50 so far %.2f us", recorder.roundTrip().getValueAtPercentile(50) / 1000.0) : " (warm-up)");
-            }
-        }
-        if (progress)
-        {
-            System.err.println();
-        }
-    }
-
-    private void onAnswer(final UdpDatagram datagram)
-    {
-        final long rxApp = System.nanoTime();
-        payload.wrap(datagram.buffer(), datagram.offset(), datagram.length());
-        if (!payload.isValid() || payload.sequence() != expected)
-        {
-            return;
-        }
-        answered = true;
-        if (recording)
-        {
-            final Frame frame = datagram.frame();
-            recorder.onReply(expected, frame.rxDeviceNs(), frame.rxDriverSawNs(), frame.rxPublishedNs(), rxApp,
-                payload);
-        }
-    }
-
-    private void onTxComplete(final Frame frame)
-    {
-        if (!recording || frame.length() < HEADERS + RpcPayload.MIN_LENGTH)
-        {
-            return;
-        }
-        completed.wrap(frame.buffer(), frame.offset() + HEADERS, RpcPayload.MIN_LENGTH);
-        if (completed.isValid())
-        {
-            recorder.onTxComplete(completed.sequence(), frame.txEnqueuedNs(), frame.txDequeuedNs(),
-                frame.txDoorbellNs(), frame.txWireNs());
-        }
     }
 }

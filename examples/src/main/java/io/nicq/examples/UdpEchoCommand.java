@@ -1,14 +1,13 @@
 package io.nicq.examples;
 
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import io.nicq.client.Frame;
 import io.nicq.client.NicClient;
 import io.nicq.client.NicQueue;
-import io.nicq.client.UdpDatagram;
 import io.nicq.client.UdpEndpoint;
-import io.nicq.examples.rpc.RpcPayload;
+import io.nicq.examples.rpc.EchoServer;
 import io.nicq.packet.Ipv4Address;
 import org.agrona.concurrent.IdleStrategy;
 import picocli.CommandLine.Command;
@@ -17,8 +16,7 @@ import picocli.CommandLine.Option;
 
 /**
  * UDP echo server on a dedicated queue: every datagram goes back to its sender from the slot it arrived in (zero
- * copy). When the payload is an {@link RpcPayload}, the server writes its own phase timestamps into it, so that the
- * RPC client can report the server's phases too.
+ * copy), with the server's phase timestamps written into RPC payloads ({@link EchoServer}).
  */
 @Command(name = "udp-echo", mixinStandardHelpOptions = true,
     description = "UDP echo server on its own hardware queue (zero-copy replies, server phases reported in RPC payloads).")
@@ -34,19 +32,9 @@ public final class UdpEchoCommand implements Callable<Integer>
         description = "Stop after this long (default: run until interrupted)")
     long durationSeconds;
 
-    private final RpcPayload payload = new RpcPayload();
     private final AtomicBoolean running = new AtomicBoolean(true);
 
-    private long lastSequence = -1;
-    private long lastTxApp;
-    private long completedTxClient;
-    private long completedTxDriver;
-    private long completedTxDoorbell;
-    private long completedTxDevice;
-    private long completedSequence = -1;
-    private long echoed;
-
-    public Integer call()
+    public Integer call() throws Exception
     {
         options.pinLoopThread();
         final Thread main = Thread.currentThread();
@@ -68,9 +56,9 @@ public final class UdpEchoCommand implements Callable<Integer>
             NicQueue queue = options.requestQueue(client);
             UdpEndpoint endpoint = UdpEndpoint.open(queue).bind(port))
         {
-            queue.txCompletionHandler(this::onTxComplete);
+            final EchoServer server = new EchoServer(endpoint);
             System.out.println("udp-echo: listening on " + Ipv4Address.toString(client.ipv4()) + ":" + port +
-                " (queue " + queue.queueId() + ", " + queue.mode().name().toLowerCase() + " mode)");
+                " (queue " + queue.queueId() + ", " + queue.mode().name().toLowerCase(Locale.ROOT) + " mode)");
             System.out.flush();
 
             final IdleStrategy idle = options.idleStrategy();
@@ -78,56 +66,15 @@ public final class UdpEchoCommand implements Callable<Integer>
             int polls = 0;
             while (running.get())
             {
-                idle.idle(endpoint.receive(this::onDatagram));
+                idle.idle(server.doWork());
                 if (deadline != 0 && (++polls & 0x3FF) == 0 && System.nanoTime() - deadline > 0)
                 {
                     break;
                 }
             }
-            System.out.println("udp-echo: echoed " + echoed + " datagrams; stack drops: " + queue.stack().dropsToString());
+            System.out.println("udp-echo: echoed " + server.echoed() + " datagrams; stack drops: " +
+                queue.stack().dropsToString());
         }
         return 0;
-    }
-
-    private void onDatagram(final UdpDatagram datagram)
-    {
-        payload.wrap(datagram.buffer(), datagram.offset(), datagram.length());
-        if (payload.isValid() && payload.hasRoomForTimestamps())
-        {
-            final Frame frame = datagram.frame();
-            final long txApp = System.nanoTime();
-            // This answer carries the transmit side of the previous answer, if its transmission has completed.
-            final boolean previousKnown = lastSequence >= 0 && completedSequence == lastSequence;
-            payload.putServerTimestamps(
-                frame.rxDeviceNs(), frame.rxDriverSawNs(), frame.rxPublishedNs(), frame.rxAppNs(), txApp,
-                lastSequence, previousKnown ? lastTxApp : 0, previousKnown ? completedTxClient : 0,
-                previousKnown ? completedTxDriver : 0, previousKnown ? completedTxDoorbell : 0,
-                previousKnown ? completedTxDevice : 0);
-            lastSequence = payload.sequence();
-            lastTxApp = txApp;
-            datagram.reply(datagram.length());   // payload rewritten in place: the UDP checksum is recomputed
-        }
-        else
-        {
-            datagram.reply();
-        }
-        echoed++;
-    }
-
-    private void onTxComplete(final Frame frame)
-    {
-        final int payloadOffset = frame.offset() + 14 + 20 + 8;
-        if (frame.length() >= 14 + 20 + 8 + RpcPayload.LENGTH)
-        {
-            payload.wrap(frame.buffer(), payloadOffset, RpcPayload.LENGTH);
-            if (payload.isValid())
-            {
-                completedSequence = payload.sequence();
-                completedTxClient = frame.txEnqueuedNs();
-                completedTxDriver = frame.txDequeuedNs();
-                completedTxDoorbell = frame.txDoorbellNs();
-                completedTxDevice = frame.txWireNs();
-            }
-        }
     }
 }
