@@ -1,6 +1,7 @@
 package io.nicq.card;
 
 import io.nicq.proto.sbe.AttachQueueDriverDecoder;
+import io.nicq.proto.sbe.DetachQueueDriverDecoder;
 import io.nicq.proto.sbe.ConnectDecoder;
 import io.nicq.proto.sbe.DeregisterFilterDecoder;
 import io.nicq.proto.sbe.DisconnectDecoder;
@@ -81,6 +82,7 @@ final class CardCounters
         requestCounter(HeartbeatDecoder.TEMPLATE_ID, "Heartbeat");
         requestCounter(QueryStatsDecoder.TEMPLATE_ID, "QueryStats");
         requestCounter(AttachQueueDriverDecoder.TEMPLATE_ID, "AttachQueueDriver");
+        requestCounter(DetachQueueDriverDecoder.TEMPLATE_ID, "DetachQueueDriver");
 
         int maxCode = 0;
         for (final ErrorCode code : ErrorCode.values())

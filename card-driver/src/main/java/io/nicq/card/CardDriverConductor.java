@@ -78,6 +78,7 @@ final class CardDriverConductor implements Agent
     private final DeregisterFilterDecoder deregisterFilter = new DeregisterFilterDecoder();
     private final ResolveNeighbourDecoder resolveNeighbour = new ResolveNeighbourDecoder();
     private final AttachQueueDriverDecoder attachQueueDriver = new AttachQueueDriverDecoder();
+    private final DetachQueueDriverDecoder detachQueueDriver = new DetachQueueDriverDecoder();
 
     private long nextLivenessCheckNs;
     private long nextStatsNs;
@@ -313,6 +314,17 @@ final class CardDriverConductor implements Agent
                 {
                     attachQueueDriver.wrap(buffer, body, blockLength, version);
                     onAttachQueueDriver(correlationId, clientId, attachQueueDriver);
+                }
+                case DetachQueueDriverDecoder.TEMPLATE_ID ->
+                {
+                    detachQueueDriver.wrap(buffer, body, blockLength, version);
+                    final ClientSession requester = clients.get(clientId);
+                    if (requester != null)
+                    {
+                        requester.seen(nowNs);
+                    }
+                    queues.detach(requester, detachQueueDriver.queueId(), detachQueueDriver.pid());
+                    publisher.queueDriverDetached(correlationId, clientId, detachQueueDriver.queueId());
                 }
                 default ->
                 {

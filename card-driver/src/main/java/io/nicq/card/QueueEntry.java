@@ -43,6 +43,8 @@ final class QueueEntry
     volatile boolean hardwareEnabled;
     /** Set by the conductor when it starts taking the queue away: a queue driver thread's detach need not wait. */
     volatile boolean revoking;
+    /** The queue driver detached in order (DetachQueueDriver) before going away: its exit is no failure. */
+    boolean driverDetached;
 
     QueueEntry(final int id)
     {

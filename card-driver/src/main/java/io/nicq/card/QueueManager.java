@@ -261,6 +261,7 @@ final class QueueManager
         entry.hardwareEnabled = true;
         entry.ringSize = ringSize;
         entry.driverPid = pid;
+        entry.driverDetached = false;
         entry.statsSet = programmer.mapStatsSet(queueId);
         if (entry.statsSet != QueueProgrammer.NO_STATS_SET)
         {
@@ -272,6 +273,32 @@ final class QueueManager
             String.format(", head write-back 0x%X", txHeadWritebackIova) : "") + ", " +
             (entry.statsSet == QueueProgrammer.NO_STATS_SET ? "no statistics set free (counts in set 0)" :
             "statistics set " + entry.statsSet));
+    }
+
+    /**
+     * A queue driver is about to free its rings (DetachQueueDriver): the queue is disabled in the card, so that the
+     * device can no longer read or write them. The queue stays granted to its client until released (its channel is
+     * closed: the owner releases it); a queue driver process that detached and then exits is not counted as a failure.
+     *
+     * @param requester the client sending the request, or null for a queue driver process that is not a client
+     * @throws RequestException NO_SUCH_QUEUE when no queue driver is attached, NOT_OWNER for anyone but its driver
+     */
+    void detach(final ClientSession requester, final int queueId, final long pid)
+    {
+        if (queueId < 0 || queueId >= QUEUE_COUNT)
+        {
+            throw new RequestException(ErrorCode.NO_SUCH_QUEUE, "queue " + queueId + " does not exist");
+        }
+        final QueueEntry entry = queues[queueId];
+        if (entry.state != QueueEntry.State.ACTIVE)
+        {
+            throw new RequestException(ErrorCode.NO_SUCH_QUEUE, "queue " + queueId + " has no queue driver attached");
+        }
+        checkAttacher(entry, requester, pid);
+        disableHardware(entry);
+        entry.state = QueueEntry.State.GRANTED;
+        entry.driverDetached = true;
+        log.info("queue " + queueId + " detached by its queue driver (pid " + pid + "): disabled in the card");
     }
 
     /**
@@ -401,7 +428,10 @@ final class QueueManager
         }
         else if (entry.state != QueueEntry.State.FREE)
         {
-            counters.queueDriverFailures.incrementRelease();
+            if (!entry.driverDetached)
+            {
+                counters.queueDriverFailures.incrementRelease();
+            }
             revoke(entry, ErrorCode.QUEUE_DRIVER_FAILED, "the queue driver of queue " + entry.id + " (" +
                 driver.describe() + ") " + driver.exitDescription(), true);
         }
@@ -431,7 +461,7 @@ final class QueueManager
         for (int q = FIRST_CLIENT_QUEUE; q < QUEUE_COUNT; q++)
         {
             final QueueEntry entry = queues[q];
-            if (entry.state == QueueEntry.State.GRANTED && entry.mode != QueueMode.INLINE &&
+            if (entry.state == QueueEntry.State.GRANTED && entry.mode != QueueMode.INLINE && !entry.driverDetached &&
                 nowNs - entry.deadlineNs > 0)
             {
                 counters.queueDriverFailures.incrementRelease();
@@ -578,6 +608,7 @@ final class QueueManager
         entry.ringSize = ringSize;
         entry.slotCount = slotCount;
         entry.state = QueueEntry.State.GRANTED;
+        entry.driverDetached = false;
         entry.deadlineNs = System.nanoTime() + ctx.queueDriverStartTimeoutNs();
     }
 

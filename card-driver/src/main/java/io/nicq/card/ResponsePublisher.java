@@ -38,6 +38,7 @@ final class ResponsePublisher
     private final HeartbeatAckEncoder heartbeatAck = new HeartbeatAckEncoder();
     private final StatsEncoder stats = new StatsEncoder();
     private final QueueDriverAttachedEncoder queueDriverAttached = new QueueDriverAttachedEncoder();
+    private final QueueDriverDetachedEncoder queueDriverDetached = new QueueDriverDetachedEncoder();
     private final ErrorEncoder error = new ErrorEncoder();
     private final QueueRevokedEncoder queueRevoked = new QueueRevokedEncoder();
 
@@ -187,6 +188,15 @@ final class ResponsePublisher
             .clientId(clientId)
             .queueId(queueId);
         offer(MessageHeaderEncoder.ENCODED_LENGTH + queueDriverAttached.encodedLength());
+    }
+
+    void queueDriverDetached(final long correlationId, final long clientId, final int queueId)
+    {
+        queueDriverDetached.wrapAndApplyHeader(buffer, 0, header)
+            .correlationId(correlationId)
+            .clientId(clientId)
+            .queueId(queueId);
+        offer(MessageHeaderEncoder.ENCODED_LENGTH + queueDriverDetached.encodedLength());
     }
 
     /** The one answer to a request that failed; counted by code. */

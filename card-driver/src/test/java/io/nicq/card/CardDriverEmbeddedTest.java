@@ -199,11 +199,20 @@ class CardDriverEmbeddedTest
                 channel.heartbeat();
             }
             assertArrayEquals(frame, received, "the frame reaches the application's own queue driver");
+
+            other = new TestClient(driver.aeronDirectoryName());
+            other.connect("intruder");
+            assertCode(ErrorCode.NOT_OWNER, () -> other.detachQueueDriver(queue, ProcessHandle.current().pid()));
+            assertNotEquals(0, nic.bar().read(rxdctl(queue)) & DCTL_ENABLE, "another client cannot detach it");
         }
         finally
         {
             inline.close();
         }
+        // DetachQueueDriver on close: the card stops using the rings before they are freed, the queue stays granted.
+        assertEquals(0, nic.bar().read(rxdctl(queue)) & DCTL_ENABLE, "RX disabled by DetachQueueDriver");
+        assertEquals(0, nic.bar().read(txdctl(queue)) & DCTL_ENABLE, "TX disabled by DetachQueueDriver");
+        assertCode(ErrorCode.NO_SUCH_QUEUE, () -> client.detachQueueDriver(queue, ProcessHandle.current().pid()));
         client.releaseQueue(queue);
         assertEquals(0, nic.bar().read(rxdctl(queue)) & DCTL_ENABLE);
     }

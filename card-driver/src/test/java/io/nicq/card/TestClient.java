@@ -210,6 +210,15 @@ final class TestClient implements AutoCloseable
         request(correlationId, encoder.encodedLength()).expect(QueueDriverAttachedDecoder.TEMPLATE_ID);
     }
 
+    synchronized void detachQueueDriver(final int queueId, final long pid)
+    {
+        final long correlationId = client.nextCorrelationId();
+        final DetachQueueDriverEncoder encoder = new DetachQueueDriverEncoder();
+        encoder.wrapAndApplyHeader(client.requestBuffer(), 0, client.headerEncoder())
+            .correlationId(correlationId).clientId(client.clientId()).queueId(queueId).pid(pid);
+        request(correlationId, encoder.encodedLength()).expect(QueueDriverDetachedDecoder.TEMPLATE_ID);
+    }
+
     /**
      * Sends raw bytes as a request (for malformed-input tests) and returns the answer, which the caller matches by
      * the correlation id it put at offset 8.

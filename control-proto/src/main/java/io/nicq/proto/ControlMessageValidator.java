@@ -156,6 +156,7 @@ public final class ControlMessageValidator
             case HeartbeatDecoder.TEMPLATE_ID -> HeartbeatDecoder.BLOCK_LENGTH;
             case QueryStatsDecoder.TEMPLATE_ID -> QueryStatsDecoder.BLOCK_LENGTH;
             case AttachQueueDriverDecoder.TEMPLATE_ID -> AttachQueueDriverDecoder.BLOCK_LENGTH;
+            case DetachQueueDriverDecoder.TEMPLATE_ID -> DetachQueueDriverDecoder.BLOCK_LENGTH;
             case ConnectedDecoder.TEMPLATE_ID -> ConnectedDecoder.BLOCK_LENGTH;
             case DisconnectedDecoder.TEMPLATE_ID -> DisconnectedDecoder.BLOCK_LENGTH;
             case QueueGrantedDecoder.TEMPLATE_ID -> QueueGrantedDecoder.BLOCK_LENGTH;
@@ -166,6 +167,7 @@ public final class ControlMessageValidator
             case HeartbeatAckDecoder.TEMPLATE_ID -> HeartbeatAckDecoder.BLOCK_LENGTH;
             case StatsDecoder.TEMPLATE_ID -> StatsDecoder.BLOCK_LENGTH;
             case QueueDriverAttachedDecoder.TEMPLATE_ID -> QueueDriverAttachedDecoder.BLOCK_LENGTH;
+            case QueueDriverDetachedDecoder.TEMPLATE_ID -> QueueDriverDetachedDecoder.BLOCK_LENGTH;
             case ErrorDecoder.TEMPLATE_ID -> ErrorDecoder.BLOCK_LENGTH;
             case QueueRevokedDecoder.TEMPLATE_ID -> QueueRevokedDecoder.BLOCK_LENGTH;
             default -> -1;

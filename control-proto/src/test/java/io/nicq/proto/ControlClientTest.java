@@ -215,6 +215,8 @@ class ControlClientTest
             {HeartbeatEncoder.correlationIdEncodingOffset(), HeartbeatEncoder.clientIdEncodingOffset()},
             {QueryStatsEncoder.correlationIdEncodingOffset(), QueryStatsEncoder.clientIdEncodingOffset()},
             {AttachQueueDriverEncoder.correlationIdEncodingOffset(), AttachQueueDriverEncoder.clientIdEncodingOffset()},
+            {DetachQueueDriverEncoder.correlationIdEncodingOffset(), DetachQueueDriverEncoder.clientIdEncodingOffset()},
+            {QueueDriverDetachedEncoder.correlationIdEncodingOffset(), QueueDriverDetachedEncoder.clientIdEncodingOffset()},
             {ConnectedEncoder.correlationIdEncodingOffset(), ConnectedEncoder.clientIdEncodingOffset()},
             {DisconnectedEncoder.correlationIdEncodingOffset(), DisconnectedEncoder.clientIdEncodingOffset()},
             {QueueGrantedEncoder.correlationIdEncodingOffset(), QueueGrantedEncoder.clientIdEncodingOffset()},

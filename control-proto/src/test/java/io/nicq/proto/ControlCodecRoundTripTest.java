@@ -235,6 +235,29 @@ class ControlCodecRoundTripTest
     }
 
     @Test
+    void detachQueueDriverAndDetached()
+    {
+        new DetachQueueDriverEncoder().wrapAndApplyHeader(buffer, 0, headerEncoder).correlationId(7).clientId(8)
+            .queueId(126).pid(99999);
+        final DetachQueueDriverDecoder d = new DetachQueueDriverDecoder();
+        d.wrap(buffer, decodeHeader(8 + DetachQueueDriverEncoder.BLOCK_LENGTH, DetachQueueDriverDecoder.TEMPLATE_ID),
+            DetachQueueDriverDecoder.BLOCK_LENGTH, 1);
+        assertEquals(7, d.correlationId());
+        assertEquals(8, d.clientId());
+        assertEquals(126, d.queueId());
+        assertEquals(99999, d.pid());
+
+        new QueueDriverDetachedEncoder().wrapAndApplyHeader(buffer, 0, headerEncoder).correlationId(9).clientId(10)
+            .queueId(126);
+        final QueueDriverDetachedDecoder a = new QueueDriverDetachedDecoder();
+        a.wrap(buffer, decodeHeader(8 + QueueDriverDetachedEncoder.BLOCK_LENGTH, QueueDriverDetachedDecoder.TEMPLATE_ID),
+            QueueDriverDetachedDecoder.BLOCK_LENGTH, 1);
+        assertEquals(9, a.correlationId());
+        assertEquals(10, a.clientId());
+        assertEquals(126, a.queueId());
+    }
+
+    @Test
     void connected()
     {
         new ConnectedEncoder().wrapAndApplyHeader(buffer, 0, headerEncoder).correlationId(1).clientId(2)
@@ -328,7 +351,8 @@ class ControlCodecRoundTripTest
             ConnectDecoder.TEMPLATE_ID, DisconnectDecoder.TEMPLATE_ID, RequestQueueDecoder.TEMPLATE_ID,
             ReleaseQueueDecoder.TEMPLATE_ID, RegisterFilterDecoder.TEMPLATE_ID, DeregisterFilterDecoder.TEMPLATE_ID,
             ResolveNeighbourDecoder.TEMPLATE_ID, HeartbeatDecoder.TEMPLATE_ID, QueryStatsDecoder.TEMPLATE_ID,
-            AttachQueueDriverDecoder.TEMPLATE_ID, ConnectedDecoder.TEMPLATE_ID, DisconnectedDecoder.TEMPLATE_ID,
+            AttachQueueDriverDecoder.TEMPLATE_ID, DetachQueueDriverDecoder.TEMPLATE_ID,
+            QueueDriverDetachedDecoder.TEMPLATE_ID, ConnectedDecoder.TEMPLATE_ID, DisconnectedDecoder.TEMPLATE_ID,
             QueueGrantedDecoder.TEMPLATE_ID, QueueReleasedDecoder.TEMPLATE_ID, FilterRegisteredDecoder.TEMPLATE_ID,
             FilterDeregisteredDecoder.TEMPLATE_ID, NeighbourDecoder.TEMPLATE_ID, HeartbeatAckDecoder.TEMPLATE_ID,
             StatsDecoder.TEMPLATE_ID, QueueDriverAttachedDecoder.TEMPLATE_ID, ErrorDecoder.TEMPLATE_ID,

@@ -28,8 +28,9 @@ public interface QueueAttacher
 
     /**
      * The queue driver is stopping and is about to release its rings and unregister its pool: the card driver should
-     * disable the queue first. The queue driver leaves RDT/TDT alone. By default nothing is done (the card driver
-     * then learns it from the queue driver's exit).
+     * disable the queue first (over the protocol: {@code DetachQueueDriver}, see {@link ControlQueueAttacher}). The queue
+     * driver leaves RDT/TDT alone. Must not throw: the rings are freed after it in any case. By default nothing is done
+     * (the card driver then learns it from the queue driver's exit).
      */
     default void detach(final int queueId)
     {

@@ -93,25 +93,21 @@ public final class QueueDriverCommand implements Callable<Integer>
 
         try (Nic card = Nic.open(nic))
         {
-            final QueueDriver driver;
-            try (ControlClient control = ControlClient.connect(new ControlClient.Context()
-                .aeronDirectoryName((aeronDir != null ? aeronDir : paths.aeronDir()).toString())
-                .requestTimeout(requestTimeoutMs, TimeUnit.MILLISECONDS)
-                .description("card driver of instance " + instance)))
-            {
-                driver = QueueDriver.start(new QueueDriver.Context()
-                    .nic(card)
-                    .queueId(queue)
-                    .channelFile(channelFile)
-                    .ringSize(ringSize)
-                    .batchSize(batch)
-                    .idleStrategyName(idle)
-                    .txWriteback(TxWriteback.of(txWriteback))
-                    .cardDriverPid(watchedPid)
-                    .clientTimeoutNs(TimeUnit.MILLISECONDS.toNanos(clientTimeoutMs))
-                    .clientAttachTimeoutNs(TimeUnit.MILLISECONDS.toNanos(clientAttachTimeoutMs))
-                    .queueAttacher(new ControlQueueAttacher(control)));
-            }
+            final QueueDriver driver = QueueDriver.start(new QueueDriver.Context()
+                .nic(card)
+                .queueId(queue)
+                .channelFile(channelFile)
+                .ringSize(ringSize)
+                .batchSize(batch)
+                .idleStrategyName(idle)
+                .txWriteback(TxWriteback.of(txWriteback))
+                .cardDriverPid(watchedPid)
+                .clientTimeoutNs(TimeUnit.MILLISECONDS.toNanos(clientTimeoutMs))
+                .clientAttachTimeoutNs(TimeUnit.MILLISECONDS.toNanos(clientAttachTimeoutMs))
+                .queueAttacher(ControlQueueAttacher.connectingEachTime(new ControlClient.Context()
+                    .aeronDirectoryName((aeronDir != null ? aeronDir : paths.aeronDir()).toString())
+                    .requestTimeout(requestTimeoutMs, TimeUnit.MILLISECONDS)
+                    .description("card driver of instance " + instance))));
             System.out.println(driver + " attached on " + card.spec() + ", pid " + ProcessHandle.current().pid() +
                 ", idle " + idle + ", tx write-back " + txWriteback + ", card driver pid " + watchedPid);
             run(driver);
