@@ -73,7 +73,7 @@ public final class CardInit
     {
         bar.write(EIMC, EIMC_ALL);                         // 8.2.3.5.4 EIMC: mask every cause before reset
         bar.write(CTRL, bar.read(CTRL) | CTRL_RST_MASK);   // 8.2.3.1.1 CTRL.RST | CTRL.LNK_RST: global reset
-        RegisterWait.await(bar, CTRL, CTRL_RST_MASK, false, ctx.resetTimeoutNs(),
+        bar.await(CTRL, CTRL_RST_MASK, false, ctx.resetTimeoutNs(),
             "device reset did not complete", "CTRL.RST|LNK_RST");
         sleepMs(POST_RESET_PAUSE_MS);
         bar.write(EIMC, EIMC_ALL);                         // 8.2.3.5.4 EIMC: reset unmasks; mask again (4.6.3.1)
@@ -84,9 +84,9 @@ public final class CardInit
     /** 4.6.3: after reset the device reads its EEPROM (EEC.ARD) and initialises DMA (RDRXCTL.DMAIDONE). */
     void awaitEepromAndDma()
     {
-        RegisterWait.await(bar, EEC, EEC_ARD, true, ctx.eepromTimeoutNs(),
+        bar.await(EEC, EEC_ARD, true, ctx.eepromTimeoutNs(),
             "EEPROM auto-read did not complete", "EEC.ARD");
-        RegisterWait.await(bar, RDRXCTL, RDRXCTL_DMAIDONE, true, ctx.dmaInitTimeoutNs(),
+        bar.await(RDRXCTL, RDRXCTL_DMAIDONE, true, ctx.dmaInitTimeoutNs(),
             "DMA initialisation did not complete", "RDRXCTL.DMAIDONE");
         log.info("EEPROM read (EEC.ARD), DMA initialised (RDRXCTL.DMAIDONE)");
     }
@@ -217,11 +217,11 @@ public final class CardInit
     void awaitLink()
     {
         final long start = System.nanoTime();
-        RegisterWait.await(bar, LINKS, LINKS_UP, true, ctx.linkTimeoutNs(), "link did not come up", "LINKS.LINK_UP");
+        bar.await(LINKS, LINKS_UP, true, ctx.linkTimeoutNs(), "link did not come up", "LINKS.LINK_UP");
         final int links = bar.read(LINKS);
         final String speed = (links & LINKS_SPEED_MASK) == LINKS_SPEED_10G ? "10 Gb/s" :
             "speed code " + ((links & LINKS_SPEED_MASK) >>> 28);
-        log.info("link up at " + speed + " after " + RegisterWait.formatDuration(System.nanoTime() - start));
+        log.info("link up at " + speed + " after " + Bar.formatDuration(System.nanoTime() - start));
     }
 
     /**

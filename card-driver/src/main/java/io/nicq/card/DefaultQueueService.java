@@ -2,6 +2,7 @@ package io.nicq.card;
 
 import java.util.concurrent.TimeUnit;
 
+import io.nicq.ixgbe.Bar;
 import io.nicq.packet.ArpPacket;
 import io.nicq.packet.EthernetHeader;
 import io.nicq.packet.IcmpEcho;
@@ -497,7 +498,7 @@ final class DefaultQueueService implements AutoCloseable
                 publisher.error(pendingCorrelationId[i], pendingClientId[i], ErrorCode.NEIGHBOUR_TIMEOUT,
                     "no ARP reply from " + Addresses.ipv4ToString(nextHop) +
                     (nextHop != address ? " (gateway to " + Addresses.ipv4ToString(address) + ")" : "") +
-                    " within " + RegisterWait.formatDuration(ctx.neighbourTimeoutNs()) + " (" +
+                    " within " + Bar.formatDuration(ctx.neighbourTimeoutNs()) + " (" +
                     (ctx.neighbourRetries() + 1) + " requests)");
                 freePending(i);
             }

@@ -466,13 +466,13 @@ final class QueueManager
             {
                 counters.queueDriverFailures.incrementRelease();
                 revoke(entry, ErrorCode.QUEUE_DRIVER_FAILED, "the queue driver of queue " + entry.id +
-                    " did not attach within " + RegisterWait.formatDuration(ctx.queueDriverStartTimeoutNs()) +
+                    " did not attach within " + Bar.formatDuration(ctx.queueDriverStartTimeoutNs()) +
                     (entry.driver != null ? " (" + entry.driver.describe() + ")" : ""), true);
             }
             else if (entry.state == QueueEntry.State.STOPPING && nowNs - entry.deadlineNs > 0)
             {
                 log.info("queue " + entry.id + ": queue driver " + entry.driver.describe() + " did not exit within " +
-                    RegisterWait.formatDuration(ctx.queueDriverStopTimeoutNs()) + " of SIGTERM; killing it");
+                    Bar.formatDuration(ctx.queueDriverStopTimeoutNs()) + " of SIGTERM; killing it");
                 entry.driver.kill();
                 entry.deadlineNs = nowNs + ctx.queueDriverStopTimeoutNs();
             }

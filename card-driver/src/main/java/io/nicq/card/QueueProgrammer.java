@@ -104,7 +104,7 @@ final class QueueProgrammer
         bar.write(rdh(queue), 0);                               // 8.2.3.8.4 RDH: head 0
         bar.write(rdt(queue), 0);                               // 8.2.3.8.5 RDT: tail 0, nothing given yet
         bar.write(rxdctl(queue), bar.read(rxdctl(queue)) | DCTL_ENABLE);   // 8.2.3.8.6 RXDCTL.ENABLE
-        RegisterWait.await(bar, rxdctl(queue), DCTL_ENABLE, true, enableTimeoutNs,
+        bar.await(rxdctl(queue), DCTL_ENABLE, true, enableTimeoutNs,
             "RX queue " + queue + " did not start", "RXDCTL.ENABLE");
 
         bar.write(tdbal(queue), (int)txRingIova);               // 8.2.3.9 TDBAL: ring base, low
@@ -120,7 +120,7 @@ final class QueueProgrammer
             (TX_WTHRESH << TXDCTL_WTHRESH_SHIFT);
         bar.write(txdctl(queue), thresholds);
         bar.write(txdctl(queue), thresholds | DCTL_ENABLE);
-        RegisterWait.await(bar, txdctl(queue), DCTL_ENABLE, true, enableTimeoutNs,
+        bar.await(txdctl(queue), DCTL_ENABLE, true, enableTimeoutNs,
             "TX queue " + queue + " did not start", "TXDCTL.ENABLE");
     }
 
@@ -240,7 +240,7 @@ final class QueueProgrammer
         if ((bar.read(rxdctl(queue)) & DCTL_ENABLE) != 0)
         {
             bar.write(rxdctl(queue), bar.read(rxdctl(queue)) & ~DCTL_ENABLE);   // 8.2.3.8.6 RXDCTL.ENABLE off
-            RegisterWait.await(bar, rxdctl(queue), DCTL_ENABLE, false, enableTimeoutNs,
+            bar.await(rxdctl(queue), DCTL_ENABLE, false, enableTimeoutNs,
                 "RX queue " + queue + " did not stop", "RXDCTL.ENABLE");
         }
     }
@@ -250,7 +250,7 @@ final class QueueProgrammer
         if ((bar.read(txdctl(queue)) & DCTL_ENABLE) != 0)
         {
             bar.write(txdctl(queue), bar.read(txdctl(queue)) & ~DCTL_ENABLE);   // 8.2.3.9 TXDCTL.ENABLE off
-            RegisterWait.await(bar, txdctl(queue), DCTL_ENABLE, false, enableTimeoutNs,
+            bar.await(txdctl(queue), DCTL_ENABLE, false, enableTimeoutNs,
                 "TX queue " + queue + " did not stop", "TXDCTL.ENABLE");
         }
     }

@@ -32,38 +32,75 @@ public interface Bar extends AutoCloseable
     }
 
     /**
-     * Polls until all of {@code bits} read back set, or fails naming what did not happen.
+     * Polls until every bit of {@code bits} reads back as {@code set}, or fails naming what did not happen. It spins
+     * for the first microseconds (a device answers most writes at once) and then sleeps up to a millisecond between
+     * reads: waits at start-up and queue enable last milliseconds to seconds and must not take a core from the packet
+     * path.
      *
-     * @param what a sentence fragment for the error, e.g. "link came up (LINKS.LINK_UP)"
+     * @param failure what did not happen, e.g. "link did not come up"
+     * @param field   the register and bits, e.g. "LINKS.LINK_UP"
+     * @throws DeviceTimeoutException "failure within 10 s (LINKS.LINK_UP never set; register 0x042A4 reads 0x...)"
      */
-    default void awaitSet(final int offset, final int bits, final long timeoutNs, final String what)
+    default void await(final int offset, final int bits, final boolean set, final long timeoutNs, final String failure,
+        final String field)
     {
-        final long deadline = System.nanoTime() + timeoutNs;
-        while ((read(offset) & bits) != bits)
+        if (!poll(offset, bits, set, timeoutNs))
         {
-            if (System.nanoTime() - deadline > 0)
-            {
-                throw new DeviceTimeoutException(description() + ": timed out after " + timeoutNs / 1_000_000 +
-                    " ms waiting until " + what +
-                    String.format(" (register 0x%05X reads 0x%08X)", offset, read(offset)));
-            }
-            Thread.onSpinWait();
+            throw new DeviceTimeoutException(description() + ": " + failure + " within " + formatDuration(timeoutNs) +
+                " (" + field + (set ? " never set" : " still set") +
+                String.format("; register 0x%05X reads 0x%08X)", offset, read(offset)));
         }
     }
 
-    /** Polls until all of {@code bits} read back clear, or fails naming what did not happen. */
+    /** Polls until all of {@code bits} read back set; {@code what} says what was awaited, e.g. "link came up". */
+    default void awaitSet(final int offset, final int bits, final long timeoutNs, final String what)
+    {
+        await(offset, bits, true, timeoutNs, "timed out waiting until " + what, "bits " + Integer.toHexString(bits));
+    }
+
+    /** Polls until all of {@code bits} read back clear; {@code what} says what was awaited. */
     default void awaitClear(final int offset, final int bits, final long timeoutNs, final String what)
     {
-        final long deadline = System.nanoTime() + timeoutNs;
-        while ((read(offset) & bits) != 0)
+        await(offset, bits, false, timeoutNs, "timed out waiting until " + what, "bits " + Integer.toHexString(bits));
+    }
+
+    /** Whether the bits read back as wanted before the timeout; spins, then backs off to 1 ms sleeps. */
+    private boolean poll(final int offset, final int bits, final boolean set, final long timeoutNs)
+    {
+        final long start = System.nanoTime();
+        long sleepNs = 1_000;
+        while (true)
         {
-            if (System.nanoTime() - deadline > 0)
+            final int value = read(offset);
+            if (set ? (value & bits) == bits : (value & bits) == 0)
             {
-                throw new DeviceTimeoutException(description() + ": timed out after " + timeoutNs / 1_000_000 +
-                    " ms waiting until " + what +
-                    String.format(" (register 0x%05X reads 0x%08X)", offset, read(offset)));
+                return true;
             }
-            Thread.onSpinWait();
+            final long waited = System.nanoTime() - start;
+            if (waited > timeoutNs)
+            {
+                return false;
+            }
+            if (waited < 20_000)
+            {
+                Thread.onSpinWait();
+            }
+            else
+            {
+                java.util.concurrent.locks.LockSupport.parkNanos(sleepNs);
+                sleepNs = Math.min(sleepNs * 2, 1_000_000);
+            }
         }
+    }
+
+    /** "10 s", "250 ms", "1.5 s": a timeout as messages show it. */
+    static String formatDuration(final long ns)
+    {
+        final long ms = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(ns);
+        if (ms < 1000)
+        {
+            return ms + " ms";
+        }
+        return ms % 1000 == 0 ? (ms / 1000) + " s" : String.format("%.1f s", ms / 1000.0);
     }
 }
