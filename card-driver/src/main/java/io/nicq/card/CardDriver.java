@@ -9,7 +9,6 @@ import io.aeron.Aeron;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.nicq.ixgbe.Nic;
-import io.nicq.ixgbe.SimulatedDmaAllocator;
 import io.nicq.proto.ControlProtocol;
 import io.nicq.proto.InstancePaths;
 import org.agrona.CloseHelper;
@@ -89,13 +88,10 @@ public final class CardDriver implements AutoCloseable
         ownsNic = ctx.nic() == null;
         nic = ownsNic ? Nic.open(ctx.nicSpec()) : ctx.nic();
         log.info("mapped BAR0 of " + nic.bar().description() + ", DMA through " + nic.dma().description());
-        if (nic.dma() instanceof SimulatedDmaAllocator simulated)
+        final int reclaimed = nic.dma().releaseMappingsOfDeadProcesses();
+        if (reclaimed > 0)
         {
-            final int reclaimed = simulated.iommu().reclaimDead();
-            if (reclaimed > 0)
-            {
-                log.info("released " + reclaimed + " IOMMU entries of processes that have died");
-            }
+            log.info("released " + reclaimed + " DMA mappings of processes that have died");
         }
 
         mac = new CardInit(nic.bar(), ctx, log).run();

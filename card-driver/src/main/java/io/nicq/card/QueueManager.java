@@ -11,7 +11,6 @@ import java.util.concurrent.TimeUnit;
 import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.DeviceTimeoutException;
 import io.nicq.ixgbe.Nic;
-import io.nicq.ixgbe.SimulatedDmaAllocator;
 import io.nicq.proto.InstancePaths;
 import io.nicq.proto.channel.QueueChannel;
 import io.nicq.proto.channel.QueueChannelHeader;
@@ -615,14 +614,12 @@ final class QueueManager
     /** The queue is free again: DMA of a dead driver unregistered, counters freed, channel deleted. */
     private void finish(final QueueEntry entry)
     {
-        if (entry.driverPid != 0 && entry.driverPid != ProcessHandle.current().pid() &&
-            nic.dma() instanceof SimulatedDmaAllocator simulated &&
-            !ProcessHandle.of(entry.driverPid).map(ProcessHandle::isAlive).orElse(false))
+        if (entry.driverPid != 0 && entry.driverPid != ProcessHandle.current().pid())
         {
-            final int released = simulated.iommu().releaseAllOf((int)entry.driverPid);
+            final int released = nic.dma().releaseMappingsOf(entry.driverPid);
             if (released > 0)
             {
-                log.info("queue " + entry.id + ": released " + released + " IOMMU entries of dead pid " +
+                log.info("queue " + entry.id + ": released " + released + " DMA mappings of dead pid " +
                     entry.driverPid);
             }
         }

@@ -50,6 +50,18 @@ public interface DmaAllocator extends AutoCloseable
      */
     long contiguousBlockSize();
 
+    /**
+     * Unregisters the mappings a process made and never closed because it died (kill -9 of a queue driver), so the
+     * device can no longer reach that memory.
+     *
+     * @param pid a process that has exited; mappings of live processes are never touched
+     * @return mappings released (0 where there is nothing to release: hugepages have no registration)
+     */
+    int releaseMappingsOf(long pid);
+
+    /** {@link #releaseMappingsOf} for every process that has exited (a card driver's start after a crash). */
+    int releaseMappingsOfDeadProcesses();
+
     /** "sim:card0 IOMMU", "hugepages /dev/hugepages", ... */
     String description();
 

@@ -189,6 +189,21 @@ public final class HugepageDmaAllocator implements DmaAllocator
         return HUGE_PAGE_SIZE;
     }
 
+    /**
+     * Nothing to release: physical addresses are not registered anywhere, and a dead process's hugepages stay
+     * allocated as long as their hugetlbfs file (the card driver disables the queue before deleting it).
+     */
+    public int releaseMappingsOf(final long pid)
+    {
+        return 0;
+    }
+
+    /** Nothing to release, as {@link #releaseMappingsOf}. */
+    public int releaseMappingsOfDeadProcesses()
+    {
+        return 0;
+    }
+
     public String description()
     {
         return "hugepages " + directory;

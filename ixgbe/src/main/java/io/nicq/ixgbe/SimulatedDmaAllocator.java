@@ -107,6 +107,20 @@ public final class SimulatedDmaAllocator implements DmaAllocator
     }
 
     /** The card's IOMMU table (tests and the card driver's clean-up of dead queue drivers use it). */
+    public int releaseMappingsOf(final long pid)
+    {
+        if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
+        {
+            return 0;
+        }
+        return iommu().releaseAllOf((int)pid);
+    }
+
+    public int releaseMappingsOfDeadProcesses()
+    {
+        return iommu().reclaimDead();
+    }
+
     public IommuTable iommu()
     {
         return iommu;

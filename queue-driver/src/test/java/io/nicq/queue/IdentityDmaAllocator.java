@@ -171,4 +171,16 @@ final class IdentityDmaAllocator implements DmaAllocator
         }
         arenas.clear();
     }
+
+    /** Identity DMA has no registrations to release. */
+    public int releaseMappingsOf(final long pid)
+    {
+        return 0;
+    }
+
+    /** Identity DMA has no registrations to release. */
+    public int releaseMappingsOfDeadProcesses()
+    {
+        return 0;
+    }
 }

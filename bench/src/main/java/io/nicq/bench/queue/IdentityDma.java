@@ -98,4 +98,16 @@ final class IdentityDma implements DmaAllocator
     {
         arena.close();
     }
+
+    /** Identity DMA has no registrations to release. */
+    public int releaseMappingsOf(final long pid)
+    {
+        return 0;
+    }
+
+    /** Identity DMA has no registrations to release. */
+    public int releaseMappingsOfDeadProcesses()
+    {
+        return 0;
+    }
 }
