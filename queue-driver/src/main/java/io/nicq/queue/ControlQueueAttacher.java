@@ -7,6 +7,7 @@ import io.nicq.proto.ControlException;
 import io.nicq.proto.ControlResponse;
 import io.nicq.proto.sbe.AttachQueueDriverEncoder;
 import io.nicq.proto.sbe.DetachQueueDriverEncoder;
+import io.nicq.proto.sbe.ErrorCode;
 import io.nicq.proto.sbe.MessageHeaderEncoder;
 import io.nicq.proto.sbe.QueueDriverAttachedDecoder;
 import io.nicq.proto.sbe.QueueDriverDetachedDecoder;
@@ -121,6 +122,15 @@ public final class ControlQueueAttacher implements QueueAttacher
             {
                 client.lock().unlock();
             }
+        }
+        catch (final ControlException ex)
+        {
+            if (ex.code() != ErrorCode.NO_SUCH_QUEUE)
+            {
+                System.err.println("queue " + queueId + ": DetachQueueDriver refused (" + ex.code() + ": " +
+                    ex.getMessage() + ")");
+            }
+            // NO_SUCH_QUEUE: the card driver took the queue down first (release, revocation): it is disabled already.
         }
         catch (final RuntimeException ex)
         {
