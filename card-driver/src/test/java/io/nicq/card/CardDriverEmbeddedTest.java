@@ -69,7 +69,7 @@ class CardDriverEmbeddedTest
         card = SimulatedCard.launch(new SimulatedCard.Context().cardName("emb").baseDir(dir.resolve("sim"))
             .wireSpec("memory"));
         nic = card.openNic();
-        cardMac = protocolMac(card.mac());
+        cardMac = card.mac();
         driver = CardDriver.launch(new CardDriver.Context()
             .instance("emb")
             .baseDir(dir.resolve("nicq"))
@@ -446,12 +446,6 @@ class CardDriverEmbeddedTest
         final int exit = commandLine.execute("--instance", "emb", "--dir", dir.resolve("nicq").toString(), "--once");
         assertEquals(0, exit, text.toString());
         return text.toString();
-    }
-
-    /** The simulated card keeps a MAC with the first octet in bits 7:0; the protocol has it most significant. */
-    static long protocolMac(final long simMac)
-    {
-        return Long.reverseBytes(simMac) >>> 16;
     }
 
     static long counter(final String stat, final String label)

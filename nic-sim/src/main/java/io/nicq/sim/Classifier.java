@@ -5,6 +5,10 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
+import io.nicq.packet.EthernetHeader;
+import io.nicq.packet.Ipv4Header;
+import io.nicq.packet.TcpHeader;
+
 import static io.nicq.ixgbe.Registers.*;
 
 /**
@@ -33,15 +37,19 @@ import static io.nicq.ixgbe.Registers.*;
  *   <li>Otherwise queue 0.</li>
  * </ol>
  * Only IPv4 is parsed for L3/L4 filtering and RSS; IPv6 frames reach the ethertype filters and then queue 0.
+ * <p>
+ * This is the device's own parser, deliberately not the {@code io.nicq.packet} flyweights: it reads fields straight
+ * from the frame's memory segment in the byte order the registers compare them in, with no buffer to wrap per frame.
+ * It shares only the ethertype and protocol constants with the packet module.
  */
 final class Classifier
 {
-    static final int ETHERTYPE_IPV4 = 0x0800;
-    static final int ETHERTYPE_VLAN = 0x8100;
-    static final int IPPROTO_TCP = 6;
-    static final int IPPROTO_UDP = 17;
+    static final int ETHERTYPE_IPV4 = EthernetHeader.ETHER_TYPE_IPV4;
+    static final int ETHERTYPE_VLAN = EthernetHeader.ETHER_TYPE_VLAN;
+    static final int IPPROTO_TCP = Ipv4Header.PROTOCOL_TCP;
+    static final int IPPROTO_UDP = Ipv4Header.PROTOCOL_UDP;
     static final int IPPROTO_SCTP = 132;
-    static final int TCP_SYN = 0x02;
+    static final int TCP_SYN = TcpHeader.FLAG_SYN;
 
     /** RSS types the 82599 reports in the packet-info field of the write-back (7.1.6.2). */
     static final int RSS_TYPE_NONE = 0;
@@ -62,7 +70,8 @@ final class Classifier
     private static final int RSS_KEY_BYTES = 4 * RSSRK_REGISTER_COUNT;
     private static final int RSS_MAX_INPUT_BYTES = 12;
 
-    // MAC filter
+    // MAC filter. The addresses keep the RAL/RAH packing (first octet in bits 7:0, see ReceiveAddress), which is what
+    // a little-endian load of a destination address gives: one compare per entry, no byte swap per frame.
     private boolean unicastPromiscuous;
     private boolean multicastPromiscuous;
     private boolean broadcastAccept;

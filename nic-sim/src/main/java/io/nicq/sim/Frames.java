@@ -1,125 +1,147 @@
 package io.nicq.sim;
 
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+
+import org.agrona.concurrent.UnsafeBuffer;
+
+import io.nicq.packet.EthernetHeader;
+import io.nicq.packet.IcmpEcho;
+import io.nicq.packet.InternetChecksum;
+import io.nicq.packet.Ipv4Address;
+import io.nicq.packet.Ipv4Header;
+import io.nicq.packet.MacAddress;
+import io.nicq.packet.TcpHeader;
+import io.nicq.packet.UdpHeader;
 
 /**
  * Builds Ethernet frames for tests and tools: Ethernet II (optionally VLAN tagged), IPv4 with a correct header
- * checksum, UDP and TCP with correct checksums, ICMP echo. IPv4 addresses are ints in the usual reading order
- * ({@code 10.0.0.1} is {@code 0x0A000001}); MAC addresses are {@link MacAddress} longs. Allocates: not for the packet
- * path.
+ * checksum, UDP and TCP with correct checksums, ICMP echo. The fields are written by the {@code io.nicq.packet}
+ * flyweights, so these frames are laid out exactly as the drivers and the client stack parse them. Addresses are
+ * nicq's: IPv4 addresses ints in reading order ({@code 10.0.0.1} is {@code 0x0A000001}, {@link Ipv4Address}), MAC
+ * addresses the low 48 bits of a long, first octet most significant ({@code 02:00:00:00:00:01} is
+ * {@code 0x020000000001L}, {@link MacAddress}). Allocates: not for the packet path.
  */
 public final class Frames
 {
-    public static final int ETHERTYPE_IPV4 = 0x0800;
-    public static final int ETHERTYPE_ARP = 0x0806;
-    public static final int ETHERTYPE_VLAN = 0x8100;
+    public static final int ETHERTYPE_IPV4 = EthernetHeader.ETHER_TYPE_IPV4;
+    public static final int ETHERTYPE_ARP = EthernetHeader.ETHER_TYPE_ARP;
+    public static final int ETHERTYPE_VLAN = EthernetHeader.ETHER_TYPE_VLAN;
+    /** IEEE 1588 (PTP) over Ethernet: an ethertype the ethertype filters are made for. */
     public static final int ETHERTYPE_PTP = 0x88F7;
-    public static final int IPPROTO_ICMP = 1;
-    public static final int IPPROTO_TCP = 6;
-    public static final int IPPROTO_UDP = 17;
+    public static final int IPPROTO_ICMP = Ipv4Header.PROTOCOL_ICMP;
+    public static final int IPPROTO_TCP = Ipv4Header.PROTOCOL_TCP;
+    public static final int IPPROTO_UDP = Ipv4Header.PROTOCOL_UDP;
     public static final int IPPROTO_SCTP = 132;
-    public static final int TCP_FIN = 0x01;
-    public static final int TCP_SYN = 0x02;
-    public static final int TCP_ACK = 0x10;
-    public static final long BROADCAST = 0xFFFF_FFFF_FFFFL;
+    public static final int TCP_FIN = TcpHeader.FLAG_FIN;
+    public static final int TCP_SYN = TcpHeader.FLAG_SYN;
+    public static final int TCP_ACK = TcpHeader.FLAG_ACK;
+    public static final long BROADCAST = MacAddress.BROADCAST;
     /** IPv4 flags/fragment word: more fragments. */
-    public static final int IP_MORE_FRAGMENTS = 0x2000;
+    public static final int IP_MORE_FRAGMENTS = Ipv4Header.FLAG_MORE_FRAGMENTS;
+
+    private static final int VLAN_TAG_LENGTH = 4;
+    private static final int VLAN_ID_MASK = 0xFFF;
+    private static final int IPV4_IDENTIFICATION = 0x1234;
+    private static final int TCP_SEQUENCE = 1000;
+    private static final int TCP_WINDOW = 65535;
 
     private Frames()
     {
     }
 
-    /** "10.0.0.1" as 0x0A000001. */
+    /** "10.0.0.1" as 0x0A000001 ({@link Ipv4Address#parse(CharSequence)}). */
     public static int ip(final String dotted)
     {
-        final String[] parts = dotted.split("\\.");
-        if (parts.length != 4)
-        {
-            throw new IllegalArgumentException("IPv4 address '" + dotted + "'");
-        }
-        int value = 0;
-        for (final String part : parts)
-        {
-            final int octet = Integer.parseInt(part);
-            if (octet < 0 || octet > 255)
-            {
-                throw new IllegalArgumentException("IPv4 address '" + dotted + "'");
-            }
-            value = (value << 8) | octet;
-        }
-        return value;
+        return Ipv4Address.parse(dotted);
     }
 
     /** An Ethernet II frame. */
     public static byte[] ethernet(final long destination, final long source, final int etherType, final byte[] payload)
     {
-        final ByteBuffer frame = ByteBuffer.allocate(14 + payload.length).order(ByteOrder.BIG_ENDIAN);
-        frame.put(MacAddress.toBytes(destination)).put(MacAddress.toBytes(source)).putShort((short)etherType);
-        frame.put(payload);
-        return frame.array();
+        final byte[] frame = new byte[EthernetHeader.HEADER_LENGTH + payload.length];
+        new EthernetHeader().wrap(new UnsafeBuffer(frame), 0)
+            .destination(destination)
+            .source(source)
+            .etherType(etherType);
+        System.arraycopy(payload, 0, frame, EthernetHeader.HEADER_LENGTH, payload.length);
+        return frame;
     }
 
-    /** An Ethernet frame with one 802.1Q tag. */
+    /** An Ethernet frame with one 802.1Q tag (priority 0, the low 12 bits of {@code vlanId}). */
     public static byte[] vlan(final long destination, final long source, final int vlanId, final int etherType,
         final byte[] payload)
     {
-        final ByteBuffer frame = ByteBuffer.allocate(18 + payload.length).order(ByteOrder.BIG_ENDIAN);
-        frame.put(MacAddress.toBytes(destination)).put(MacAddress.toBytes(source));
-        frame.putShort((short)ETHERTYPE_VLAN).putShort((short)(vlanId & 0xFFF)).putShort((short)etherType);
-        frame.put(payload);
-        return frame.array();
+        final int headerLength = EthernetHeader.HEADER_LENGTH + VLAN_TAG_LENGTH;
+        final byte[] frame = new byte[headerLength + payload.length];
+        final UnsafeBuffer buffer = new UnsafeBuffer(frame);
+        // The tag protocol identifier sits where an untagged frame has its ethertype; the tag control information
+        // and the real ethertype follow (the packet module has no flyweight for a tag).
+        new EthernetHeader().wrap(buffer, 0)
+            .destination(destination)
+            .source(source)
+            .etherType(ETHERTYPE_VLAN);
+        buffer.putShort(EthernetHeader.HEADER_LENGTH, (short)(vlanId & VLAN_ID_MASK), ByteOrder.BIG_ENDIAN);
+        buffer.putShort(EthernetHeader.HEADER_LENGTH + 2, (short)etherType, ByteOrder.BIG_ENDIAN);
+        System.arraycopy(payload, 0, frame, headerLength, payload.length);
+        return frame;
     }
 
-    /** An IPv4 packet (header without options) carrying {@code l4}; {@code fragment} is the flags/offset word. */
+    /**
+     * An IPv4 packet (header without options, TTL 64, identification 0x1234) carrying {@code l4}; {@code fragment} is
+     * the flags/offset word as it goes on the wire ({@link #IP_MORE_FRAGMENTS}, the offset in 8-byte units).
+     */
     public static byte[] ipv4(final int source, final int destination, final int protocol, final int fragment,
         final byte[] l4)
     {
-        final ByteBuffer packet = ByteBuffer.allocate(20 + l4.length).order(ByteOrder.BIG_ENDIAN);
-        packet.put((byte)0x45).put((byte)0).putShort((short)(20 + l4.length));
-        packet.putShort((short)0x1234).putShort((short)fragment);
-        packet.put((byte)64).put((byte)protocol).putShort((short)0);
-        packet.putInt(source).putInt(destination);
-        packet.putShort(10, checksum(packet.array(), 0, 20, 0));
-        packet.position(20);
-        packet.put(l4);
-        return packet.array();
+        final byte[] packet = new byte[Ipv4Header.MIN_HEADER_LENGTH + l4.length];
+        final UnsafeBuffer buffer = new UnsafeBuffer(packet);
+        writeIpv4(buffer, 0, source, destination, protocol, fragment, l4.length);
+        System.arraycopy(l4, 0, packet, Ipv4Header.MIN_HEADER_LENGTH, l4.length);
+        return packet;
     }
 
     /** A UDP datagram in IPv4 in Ethernet. */
     public static byte[] udp(final long destinationMac, final long sourceMac, final int sourceIp,
         final int destinationIp, final int sourcePort, final int destinationPort, final byte[] payload)
     {
-        final ByteBuffer udp = ByteBuffer.allocate(8 + payload.length).order(ByteOrder.BIG_ENDIAN);
-        udp.putShort((short)sourcePort).putShort((short)destinationPort).putShort((short)(8 + payload.length));
-        udp.putShort((short)0).put(payload);
-        short sum = checksum(udp.array(), 0, udp.capacity(),
-            pseudoHeader(sourceIp, destinationIp, IPPROTO_UDP, udp.capacity()));
-        if (sum == 0)
-        {
-            sum = (short)0xFFFF; // RFC 768: a computed zero is sent as all ones
-        }
-        udp.putShort(6, sum);
-        return ethernet(destinationMac, sourceMac, ETHERTYPE_IPV4,
-            ipv4(sourceIp, destinationIp, IPPROTO_UDP, 0, udp.array()));
+        final int l4Length = UdpHeader.HEADER_LENGTH + payload.length;
+        final UnsafeBuffer frame = unfinishedIpv4Frame(destinationMac, sourceMac, sourceIp, destinationIp, IPPROTO_UDP,
+            l4Length);
+        final int l4 = EthernetHeader.HEADER_LENGTH + Ipv4Header.MIN_HEADER_LENGTH;
+        frame.putBytes(l4 + UdpHeader.HEADER_LENGTH, payload);
+        // A computed zero goes out as 0xFFFF (RFC 768): computeChecksum does that.
+        new UdpHeader().wrap(frame, l4)
+            .writeHeader(sourcePort, destinationPort, payload.length)
+            .computeChecksum(sourceIp, destinationIp);
+        return frame.byteArray();
     }
 
-    /** A TCP segment (no options) in IPv4 in Ethernet. */
+    /**
+     * A TCP segment (no options; sequence number 1000, acknowledgment 0, window 65535) in IPv4 in Ethernet;
+     * {@code flags} are {@link TcpHeader#FLAG_FIN} to {@link TcpHeader#FLAG_NS}.
+     */
     public static byte[] tcp(final long destinationMac, final long sourceMac, final int sourceIp,
         final int destinationIp, final int sourcePort, final int destinationPort, final int flags,
         final byte[] payload)
     {
-        final ByteBuffer tcp = ByteBuffer.allocate(20 + payload.length).order(ByteOrder.BIG_ENDIAN);
-        tcp.putShort((short)sourcePort).putShort((short)destinationPort).putInt(1000).putInt(0);
-        tcp.put((byte)0x50).put((byte)flags).putShort((short)65535).putShort((short)0).putShort((short)0);
-        tcp.put(payload);
-        tcp.putShort(16, checksum(tcp.array(), 0, tcp.capacity(),
-            pseudoHeader(sourceIp, destinationIp, IPPROTO_TCP, tcp.capacity())));
-        return ethernet(destinationMac, sourceMac, ETHERTYPE_IPV4,
-            ipv4(sourceIp, destinationIp, IPPROTO_TCP, 0, tcp.array()));
+        final int l4Length = TcpHeader.MIN_HEADER_LENGTH + payload.length;
+        final UnsafeBuffer frame = unfinishedIpv4Frame(destinationMac, sourceMac, sourceIp, destinationIp, IPPROTO_TCP,
+            l4Length);
+        final int l4 = EthernetHeader.HEADER_LENGTH + Ipv4Header.MIN_HEADER_LENGTH;
+        frame.putBytes(l4 + TcpHeader.MIN_HEADER_LENGTH, payload);
+        new TcpHeader().wrap(frame, l4)
+            .sourcePort(sourcePort)
+            .destinationPort(destinationPort)
+            .sequenceNumber(TCP_SEQUENCE)
+            .acknowledgmentNumber(0)
+            .dataOffsetAndFlags(TcpHeader.MIN_HEADER_LENGTH >> 2, flags)
+            .window(TCP_WINDOW)
+            .urgentPointer(0)
+            .computeChecksum(sourceIp, destinationIp, l4Length);
+        return frame.byteArray();
     }
 
-    /** An IPv4 packet of any protocol with an opaque payload, optionally a fragment. */
+    /** An IPv4 packet of any protocol with an opaque payload, optionally a fragment (see {@link #ipv4}). */
     public static byte[] ipv4Frame(final long destinationMac, final long sourceMac, final int sourceIp,
         final int destinationIp, final int protocol, final int fragment, final byte[] l4)
     {
@@ -131,36 +153,59 @@ public final class Frames
     public static byte[] icmpEcho(final long destinationMac, final long sourceMac, final int sourceIp,
         final int destinationIp, final int identifier, final int sequence, final byte[] payload)
     {
-        final ByteBuffer icmp = ByteBuffer.allocate(8 + payload.length).order(ByteOrder.BIG_ENDIAN);
-        icmp.put((byte)8).put((byte)0).putShort((short)0).putShort((short)identifier).putShort((short)sequence);
-        icmp.put(payload);
-        icmp.putShort(2, checksum(icmp.array(), 0, icmp.capacity(), 0));
-        return ethernet(destinationMac, sourceMac, ETHERTYPE_IPV4,
-            ipv4(sourceIp, destinationIp, IPPROTO_ICMP, 0, icmp.array()));
+        final int l4Length = IcmpEcho.HEADER_LENGTH + payload.length;
+        final UnsafeBuffer frame = unfinishedIpv4Frame(destinationMac, sourceMac, sourceIp, destinationIp, IPPROTO_ICMP,
+            l4Length);
+        final int l4 = EthernetHeader.HEADER_LENGTH + Ipv4Header.MIN_HEADER_LENGTH;
+        frame.putBytes(l4 + IcmpEcho.HEADER_LENGTH, payload);
+        new IcmpEcho().wrap(frame, l4)
+            .type(IcmpEcho.TYPE_ECHO_REQUEST)
+            .code(0)
+            .identifier(identifier)
+            .sequence(sequence)
+            .computeChecksum(l4Length);
+        return frame.byteArray();
     }
 
-    /** The Internet checksum (RFC 1071) of a range, starting from a partial sum. */
+    /**
+     * The Internet checksum (RFC 1071) of a range, starting from a partial sum (any 32-bit sum of 16-bit words, such
+     * as a pseudo-header's), ready to be stored big-endian in a checksum field.
+     */
     public static short checksum(final byte[] data, final int offset, final int length, final int initial)
     {
-        long sum = initial & 0xFFFF_FFFFL;
-        int i = offset;
-        for (; i + 1 < offset + length; i += 2)
-        {
-            sum += ((data[i] & 0xFF) << 8) | (data[i + 1] & 0xFF);
-        }
-        if (i < offset + length)
-        {
-            sum += (data[i] & 0xFF) << 8;
-        }
-        while ((sum >>> 16) != 0)
-        {
-            sum = (sum & 0xFFFF) + (sum >>> 16);
-        }
-        return (short)~sum;
+        final int partial = InternetChecksum.fold(initial & 0xFFFF_FFFFL);
+        return (short)~InternetChecksum.sum(new UnsafeBuffer(data), offset, length, partial);
     }
 
-    private static int pseudoHeader(final int source, final int destination, final int protocol, final int length)
+    /** An Ethernet frame whose IPv4 header (no options, unfragmented) is written and whose L4 part is still zero. */
+    private static UnsafeBuffer unfinishedIpv4Frame(final long destinationMac, final long sourceMac,
+        final int sourceIp, final int destinationIp, final int protocol, final int l4Length)
     {
-        return (source >>> 16) + (source & 0xFFFF) + (destination >>> 16) + (destination & 0xFFFF) + protocol + length;
+        final UnsafeBuffer frame = new UnsafeBuffer(
+            new byte[EthernetHeader.HEADER_LENGTH + Ipv4Header.MIN_HEADER_LENGTH + l4Length]);
+        new EthernetHeader().wrap(frame, 0)
+            .destination(destinationMac)
+            .source(sourceMac)
+            .etherType(ETHERTYPE_IPV4);
+        writeIpv4(frame, EthernetHeader.HEADER_LENGTH, sourceIp, destinationIp, protocol, 0, l4Length);
+        return frame;
+    }
+
+    private static void writeIpv4(final UnsafeBuffer buffer, final int offset, final int source,
+        final int destination, final int protocol, final int fragment, final int payloadLength)
+    {
+        // Not Ipv4Header.writeHeader: that sets DF, and these frames carry whatever flags/offset word they are given.
+        new Ipv4Header().wrap(buffer, offset)
+            .versionAndIhl(Ipv4Header.MIN_HEADER_LENGTH >> 2)
+            .tos(0)
+            .totalLength(Ipv4Header.MIN_HEADER_LENGTH + payloadLength)
+            .identification(IPV4_IDENTIFICATION)
+            .flagsAndFragmentOffset(fragment & ~Ipv4Header.FRAGMENT_OFFSET_MASK,
+                fragment & Ipv4Header.FRAGMENT_OFFSET_MASK)
+            .ttl(Ipv4Header.DEFAULT_TTL)
+            .protocol(protocol)
+            .source(source)
+            .destination(destination)
+            .computeChecksum();
     }
 }

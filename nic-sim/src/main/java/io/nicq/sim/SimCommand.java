@@ -48,7 +48,8 @@ public final class SimCommand implements Callable<Integer>
     String idle;
 
     @Option(names = "--mac", paramLabel = "MAC",
-        description = "The card's MAC address (default: locally administered, derived from the card name).")
+        description = "The card's unicast MAC address, six hex octets like 02:00:00:00:00:01 (default: locally " +
+            "administered, derived from the card name).")
     String mac;
 
     @Option(names = "--dir", paramLabel = "DIR",

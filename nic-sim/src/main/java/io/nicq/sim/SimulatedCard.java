@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32;
 
 import org.agrona.ErrorHandler;
 import org.agrona.IoUtil;
@@ -23,6 +24,7 @@ import org.agrona.concurrent.IdleStrategy;
 import io.nicq.ixgbe.IommuTable;
 import io.nicq.ixgbe.SimulatedCardFiles;
 import io.nicq.ixgbe.SimulatedNic;
+import io.nicq.packet.MacAddress;
 import io.nicq.proto.IdleStrategies;
 
 import static io.nicq.ixgbe.SimulatedCardFiles.*;
@@ -201,15 +203,20 @@ public final class SimulatedCard implements AutoCloseable
         return (long)LONG.getVolatile(bar, (long)statusOffset);
     }
 
-    /** The MAC address in the card's EEPROM (loaded into RAL(0)/RAH(0) at reset). */
+    /**
+     * The MAC address in the card's EEPROM (loaded into RAL(0)/RAH(0) at reset), as nicq holds MAC addresses: the low
+     * 48 bits, first octet most significant ({@link MacAddress}), the value a driver reads back from RAL/RAH and puts
+     * in frames.
+     */
     public long mac()
     {
         return ctx.mac();
     }
 
+    /** {@link #mac()} as text, {@code 02:00:00:00:00:01}. */
     public String macAddress()
     {
-        return MacAddress.format(ctx.mac());
+        return MacAddress.toString(ctx.mac());
     }
 
     public Context context()
@@ -370,6 +377,8 @@ public final class SimulatedCard implements AutoCloseable
      */
     public static final class Context
     {
+        private static final long MAC_MASK = 0xFFFF_FFFF_FFFFL;
+
         private String cardName = "card0";
         private Path baseDir;
         private Long mac;
@@ -395,11 +404,16 @@ public final class SimulatedCard implements AutoCloseable
             }
             if (mac == null)
             {
-                mac = MacAddress.forCard(cardName);
+                mac = macForCard(cardName);
             }
-            if ((mac & 1) != 0)
+            if ((mac & ~MAC_MASK) != 0)
             {
-                throw new IllegalArgumentException("card MAC " + MacAddress.format(mac) +
+                throw new IllegalArgumentException(String.format("card MAC 0x%X has bits above the low 48 set; a MAC " +
+                    "address is the low 48 bits of a long, first octet most significant", mac));
+            }
+            if (MacAddress.isMulticast(mac))
+            {
+                throw new IllegalArgumentException("card MAC " + MacAddress.toString(mac) +
                     " is a multicast address; a card's own address must be unicast");
             }
             if (idleStrategy == null)
@@ -415,6 +429,23 @@ public final class SimulatedCard implements AutoCloseable
                 };
             }
             return this;
+        }
+
+        /**
+         * A locally administered unicast address derived from a card name, stable across runs: 02:xx:xx:xx:xx:xx with
+         * octets 2 to 5 from the CRC-32 of the name (least significant byte first) and octet 6 from the CRC-32 of the
+         * name twice. These are the octets earlier versions gave a card of the same name, so addresses in captures,
+         * neighbour tables and scripts stay valid.
+         */
+        static long macForCard(final String cardName)
+        {
+            final CRC32 crc = new CRC32();
+            final byte[] name = cardName.getBytes(StandardCharsets.UTF_8);
+            crc.update(name);
+            final int first = (int)crc.getValue();
+            crc.update(name);
+            final long second = crc.getValue();
+            return (0x02L << 40) | ((Integer.reverseBytes(first) & 0xFFFF_FFFFL) << 8) | (second & 0xFF);
         }
 
         /** Card name: its directory under the base dir and its spec {@code sim:NAME}. Default "card0". */
@@ -441,19 +472,25 @@ public final class SimulatedCard implements AutoCloseable
             return baseDir;
         }
 
-        /** The EEPROM's MAC address (see {@link MacAddress}); default: locally administered, from the card name. */
+        /**
+         * The EEPROM's MAC address: the low 48 bits, first octet most significant ({@link MacAddress}:
+         * 02:00:00:00:00:01 is {@code 0x020000000001L}); must be unicast. Default: locally administered, from the
+         * card name.
+         */
         public Context mac(final long mac)
         {
             this.mac = mac;
             return this;
         }
 
+        /** The EEPROM's MAC address as text, {@code 02:00:00:00:00:01} (or with '-'). */
         public Context mac(final String mac)
         {
             this.mac = MacAddress.parse(mac);
             return this;
         }
 
+        /** The EEPROM's MAC address, first octet most significant (set by {@link #conclude()} if not given). */
         public long mac()
         {
             return mac;

@@ -58,6 +58,7 @@ final class SimulatedDevice implements Agent, FrameHandler
     private final Wire wire;
     private final LineRatePacer pacer;
     private final Classifier classifier = new Classifier();
+    /** The EEPROM's address, first octet most significant; {@link ReceiveAddress} packs it into RAL/RAH. */
     private final long mac;
     private final long pid = ProcessHandle.current().pid();
     private final Arena scratchArena = Arena.ofShared();
@@ -303,11 +304,13 @@ final class SimulatedDevice implements Agent, FrameHandler
         {
             INT.setVolatile(bar, (long)offset, RegisterFile.resetValue(offset));
         }
-        // The EEPROM's receive address 0 (8.2.3.7.9), at both its locations.
-        writeReg(ral(0), MacAddress.ral(mac));
-        writeReg(rah(0), MacAddress.rahAddress(mac) | RAH_AV);
-        writeReg(ralAlias(0), MacAddress.ral(mac));
-        writeReg(rahAlias(0), MacAddress.rahAddress(mac) | RAH_AV);
+        // The EEPROM's receive address 0 (8.2.3.7.9), at both its locations, in the registers' packing.
+        final int eepromRal = ReceiveAddress.ral(mac);
+        final int eepromRah = ReceiveAddress.rahAddress(mac) | RAH_AV;
+        writeReg(ral(0), eepromRal);
+        writeReg(rah(0), eepromRah);
+        writeReg(ralAlias(0), eepromRal);
+        writeReg(rahAlias(0), eepromRah);
         for (int n = 0; n < RECEIVE_ADDRESS_ALIAS_COUNT; n++)
         {
             ralShadow[n] = reg(ral(n));

@@ -11,6 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import io.nicq.ixgbe.Bar;
+import io.nicq.packet.MacAddress;
 
 import static io.nicq.ixgbe.Registers.*;
 import static io.nicq.ixgbe.SimulatedCardFiles.*;
@@ -27,6 +28,7 @@ class ClassificationTableTest
     private static final long PEER = MacAddress.parse("02:00:00:00:00:ee");
     private static final long SECOND = MacAddress.parse("02:00:00:00:77:77");
     private static final long STRANGER = MacAddress.parse("02:00:00:00:12:34");
+    private static final long ALL_HOSTS = MacAddress.parse("01:00:5e:00:00:01");
     private static final int HOST = ip("10.0.0.1");
     private static final int CLIENT = ip("10.0.0.2");
     private static final int OTHER = ip("10.9.9.9");
@@ -209,18 +211,18 @@ class ClassificationTableTest
             f.wire().inject(udp(f.card.mac(), 1, 2));
             f.wire().inject(udp(SECOND, 1, 2));
             f.wire().inject(udp(BROADCAST, 1, 2));
-            f.wire().inject(udp(0x0000_5E00_0001L, 1, 2));
+            f.wire().inject(udp(ALL_HOSTS, 1, 2));
             f.settle();
             assertEquals(1, f.status(rxQueueFramesOffset(0)));
             assertEquals(3, f.status(L2_FILTERED_OFFSET));
 
             f.driver.bar.write(FCTRL, FCTRL_BAM);
-            f.driver.bar.write(ral(3), MacAddress.ral(SECOND));
-            f.driver.bar.write(rah(3), MacAddress.rahAddress(SECOND) | RAH_AV);
+            f.driver.bar.write(ral(3), ReceiveAddress.ral(SECOND));
+            f.driver.bar.write(rah(3), ReceiveAddress.rahAddress(SECOND) | RAH_AV);
             f.settle();
             f.wire().inject(udp(SECOND, 1, 2));
             f.wire().inject(udp(BROADCAST, 1, 2));
-            f.wire().inject(udp(0x0000_5E00_0001L, 1, 2));
+            f.wire().inject(udp(ALL_HOSTS, 1, 2));
             f.settle();
             assertEquals(3, f.status(rxQueueFramesOffset(0)), "second address and broadcast pass");
             assertEquals(4, f.status(L2_FILTERED_OFFSET), "multicast still needs MPE");
@@ -228,7 +230,7 @@ class ClassificationTableTest
             f.driver.bar.write(FCTRL, FCTRL_UPE | FCTRL_MPE);
             f.settle();
             f.wire().inject(udp(STRANGER, 1, 2));
-            f.wire().inject(udp(0x0000_5E00_0001L, 1, 2));
+            f.wire().inject(udp(ALL_HOSTS, 1, 2));
             f.settle();
             assertEquals(5, f.status(rxQueueFramesOffset(0)), "promiscuous");
         }

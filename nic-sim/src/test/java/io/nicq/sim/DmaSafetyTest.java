@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.nicq.ixgbe.IommuTable;
 import io.nicq.ixgbe.RxDescriptor;
+import io.nicq.packet.MacAddress;
 
 import static io.nicq.ixgbe.SimulatedCardFiles.*;
 import static org.junit.jupiter.api.Assertions.*;

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.DmaBuffer;
 import io.nicq.ixgbe.RxDescriptor;
+import io.nicq.packet.MacAddress;
 
 import static io.nicq.ixgbe.Registers.*;
 import static io.nicq.ixgbe.SimulatedCardFiles.*;

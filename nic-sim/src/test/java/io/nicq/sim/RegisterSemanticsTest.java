@@ -57,8 +57,8 @@ class RegisterSemanticsTest
             assertEquals(0, bar.read(LINKS) & LINKS_UP, "link down until AUTOC restart");
 
             // The EEPROM's MAC address is in receive address 0 and its alias.
-            assertEquals(MacAddress.ral(f.card.mac()), bar.read(ral(0)));
-            assertEquals(MacAddress.rahAddress(f.card.mac()) | RAH_AV, bar.read(rah(0)));
+            assertEquals(ReceiveAddress.ral(f.card.mac()), bar.read(ral(0)));
+            assertEquals(ReceiveAddress.rahAddress(f.card.mac()) | RAH_AV, bar.read(rah(0)));
             assertEquals(bar.read(ral(0)), bar.read(ralAlias(0)));
             assertEquals(bar.read(rah(0)), bar.read(rahAlias(0)));
         }

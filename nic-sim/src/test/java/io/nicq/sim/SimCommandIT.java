@@ -13,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.nicq.ixgbe.SimulatedCardFiles;
 import io.nicq.ixgbe.SimulatedNic;
+import io.nicq.packet.MacAddress;
 
 import static io.nicq.ixgbe.SimulatedCardFiles.*;
 import static org.junit.jupiter.api.Assertions.*;

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.nicq.ixgbe.Bar;
+import io.nicq.packet.MacAddress;
 
 import static io.nicq.ixgbe.Registers.*;
 import static io.nicq.ixgbe.SimulatedCardFiles.*;
@@ -15,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class StatisticsTest
 {
     private static final long PEER = MacAddress.parse("02:00:00:00:00:99");
+    private static final long ALL_HOSTS = MacAddress.parse("01:00:5e:00:00:01");
 
     @TempDir
     Path dir;
@@ -114,7 +116,7 @@ class StatisticsTest
             f.settle();
             f.wire().inject(Frames.udp(Frames.BROADCAST, PEER, Frames.ip("10.0.0.2"), Frames.ip("10.0.0.255"), 1, 2,
                 new byte[20]));
-            f.wire().inject(Frames.udp(0x0000_5E00_0001L, PEER, Frames.ip("10.0.0.2"), Frames.ip("224.0.0.1"), 1, 2,
+            f.wire().inject(Frames.udp(ALL_HOSTS, PEER, Frames.ip("10.0.0.2"), Frames.ip("224.0.0.1"), 1, 2,
                 new byte[20]));
             f.settle();
             assertEquals(1, bar.read(BPRC));

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.nicq.ixgbe.Nic;
 import io.nicq.ixgbe.SimulatedCardFiles;
+import io.nicq.packet.MacAddress;
 
 import static org.junit.jupiter.api.Assertions.*;
 

@@ -18,7 +18,6 @@ import io.nicq.ixgbe.RxDescriptor;
 import io.nicq.ixgbe.SimulatedNic;
 import io.nicq.ixgbe.TxDescriptor;
 import io.nicq.sim.Frames;
-import io.nicq.sim.MacAddress;
 import io.nicq.sim.SimulatedCard;
 
 import static io.nicq.ixgbe.Registers.*;
