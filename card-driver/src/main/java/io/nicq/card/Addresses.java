@@ -1,76 +1,15 @@
 package io.nicq.card;
 
+import io.nicq.packet.Ipv4Address;
+
 /**
- * IPv4 and MAC addresses as the control protocol carries them: an IPv4 address is an int in host order (10.0.0.1 is
- * 0x0A000001), a MAC address the low 48 bits of a long with the first octet most significant. Parsing and printing
- * for options, logs and messages; nothing here is on a packet path.
+ * The card's address as the command line gives it ({@code 10.0.0.1/24}). Addresses themselves are parsed and printed
+ * by {@link Ipv4Address} and {@code io.nicq.packet.MacAddress}, in the control protocol's conventions.
  */
 public final class Addresses
 {
     private Addresses()
     {
-    }
-
-    /**
-     * Parses a dotted quad.
-     *
-     * @throws IllegalArgumentException naming the text when it is not an IPv4 address
-     */
-    public static int parseIpv4(final String text)
-    {
-        final String[] parts = text == null ? new String[0] : text.trim().split("\\.", -1);
-        if (parts.length != 4)
-        {
-            throw new IllegalArgumentException("'" + text + "' is not an IPv4 address (a.b.c.d)");
-        }
-        int address = 0;
-        for (final String part : parts)
-        {
-            final int octet;
-            try
-            {
-                octet = part.isEmpty() || part.length() > 3 ? -1 : Integer.parseInt(part);
-            }
-            catch (final NumberFormatException ex)
-            {
-                throw new IllegalArgumentException("'" + text + "' is not an IPv4 address (a.b.c.d)", ex);
-            }
-            if (octet < 0 || octet > 255)
-            {
-                throw new IllegalArgumentException("'" + text + "' is not an IPv4 address: octet '" + part + "'");
-            }
-            address = (address << 8) | octet;
-        }
-        return address;
-    }
-
-    /** 10.0.0.1 for 0x0A000001. */
-    public static String ipv4ToString(final int address)
-    {
-        return ((address >>> 24) & 0xFF) + "." + ((address >>> 16) & 0xFF) + "." + ((address >>> 8) & 0xFF) + "." +
-            (address & 0xFF);
-    }
-
-    /** 02:00:00:00:00:01 for 0x020000000001. */
-    public static String macToString(final long mac)
-    {
-        final StringBuilder builder = new StringBuilder(17);
-        for (int shift = 40; shift >= 0; shift -= 8)
-        {
-            final int octet = (int)(mac >>> shift) & 0xFF;
-            builder.append(Character.forDigit(octet >>> 4, 16)).append(Character.forDigit(octet & 0xF, 16));
-            if (shift > 0)
-            {
-                builder.append(':');
-            }
-        }
-        return builder.toString();
-    }
-
-    /** The network mask of a prefix length: 24 gives 0xFFFFFF00. */
-    public static int netmask(final int prefixLength)
-    {
-        return prefixLength == 0 ? 0 : -1 << (32 - prefixLength);
     }
 
     /** An address with its prefix length, as given on the command line: {@code 10.0.0.1/24}. */
@@ -88,7 +27,7 @@ public final class Addresses
                 throw new IllegalArgumentException("no IPv4 address given");
             }
             final int slash = text.indexOf('/');
-            final int address = parseIpv4(slash < 0 ? text : text.substring(0, slash));
+            final int address = Ipv4Address.parse(slash < 0 ? text : text.substring(0, slash));
             int prefixLength = 24;
             if (slash >= 0)
             {
@@ -114,7 +53,7 @@ public final class Addresses
 
         public String toString()
         {
-            return ipv4ToString(address) + "/" + prefixLength;
+            return Ipv4Address.toString(address) + "/" + prefixLength;
         }
     }
 }

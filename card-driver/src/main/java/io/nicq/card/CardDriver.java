@@ -1,5 +1,7 @@
 package io.nicq.card;
 
+import io.nicq.packet.Ipv4Address;
+import io.nicq.packet.MacAddress;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -80,8 +82,8 @@ public final class CardDriver implements AutoCloseable
     {
         final InstancePaths paths = ctx.paths();
         log.info("starting: instance " + paths.instance() + " at " + paths.root() + ", card " + ctx.nicSpec() +
-            ", address " + Addresses.ipv4ToString(ctx.ipv4()) + "/" + ctx.prefixLength() +
-            (ctx.gateway() != 0 ? ", gateway " + Addresses.ipv4ToString(ctx.gateway()) : "") +
+            ", address " + Ipv4Address.toString(ctx.ipv4()) + "/" + ctx.prefixLength() +
+            (ctx.gateway() != 0 ? ", gateway " + Ipv4Address.toString(ctx.gateway()) : "") +
             ", queue drivers as " + ctx.queueDriverMode().name().toLowerCase());
         directory = InstanceDirectory.claim(paths, log);
 
@@ -132,8 +134,8 @@ public final class CardDriver implements AutoCloseable
         conductorRunner = new AgentRunner(ctx.conductorIdleStrategy(), ctx.errorHandler(log), null, conductor);
         AgentRunner.startOnThread(conductorRunner);
         log.info("control server on " + ControlProtocol.CHANNEL + " streams " + ControlProtocol.REQUEST_STREAM_ID +
-            "/" + ControlProtocol.RESPONSE_STREAM_ID + "; ready: MAC " + Addresses.macToString(mac) + ", " +
-            Addresses.ipv4ToString(ctx.ipv4()) + "/" + ctx.prefixLength());
+            "/" + ControlProtocol.RESPONSE_STREAM_ID + "; ready: MAC " + MacAddress.toString(mac) + ", " +
+            Ipv4Address.toString(ctx.ipv4()) + "/" + ctx.prefixLength());
     }
 
     public Context context()
@@ -279,11 +281,11 @@ public final class CardDriver implements AutoCloseable
             {
                 throw new IllegalArgumentException("prefix length " + prefixLength + " is outside 1..32");
             }
-            if (gateway != 0 && (gateway & Addresses.netmask(prefixLength)) !=
-                (ipv4 & Addresses.netmask(prefixLength)))
+            if (gateway != 0 && (gateway & Ipv4Address.netmask(prefixLength)) !=
+                (ipv4 & Ipv4Address.netmask(prefixLength)))
             {
-                throw new IllegalArgumentException("gateway " + Addresses.ipv4ToString(gateway) + " is not on " +
-                    Addresses.ipv4ToString(ipv4 & Addresses.netmask(prefixLength)) + "/" + prefixLength);
+                throw new IllegalArgumentException("gateway " + Ipv4Address.toString(gateway) + " is not on " +
+                    Ipv4Address.toString(ipv4 & Ipv4Address.netmask(prefixLength)) + "/" + prefixLength);
             }
             if (mtu < 68 || mtu > 1500)
             {

@@ -1,5 +1,6 @@
 package io.nicq.card;
 
+import io.nicq.packet.Ipv4Address;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -82,7 +83,7 @@ public final class CardDriverCommand implements Callable<Integer>
             .logDir(logDir);
         if (gateway != null)
         {
-            ctx.gateway(Addresses.parseIpv4(gateway));
+            ctx.gateway(Ipv4Address.parse(gateway));
         }
 
         try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier())

@@ -1,5 +1,6 @@
 package io.nicq.card;
 
+import io.nicq.packet.Ipv4Address;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
@@ -121,7 +122,7 @@ final class CardDriverConductor implements Agent
             QueueChannelLayout.MIN_SLOT_COUNT));
         netd.start(entry.channel);
         updateGauges();
-        log.info("default queue 0 running: ARP and ICMP echo for " + Addresses.ipv4ToString(ctx.ipv4()) +
+        log.info("default queue 0 running: ARP and ICMP echo for " + Ipv4Address.toString(ctx.ipv4()) +
             ", neighbour resolution for clients");
     }
 

@@ -2,6 +2,8 @@ package io.nicq.card;
 
 import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.DeviceTimeoutException;
+import io.nicq.ixgbe.ReceiveAddress;
+import io.nicq.packet.MacAddress;
 
 import static io.nicq.ixgbe.Registers.*;
 
@@ -96,13 +98,13 @@ public final class CardInit
     {
         final int ral = bar.read(ral(0));
         final int rah = bar.read(rah(0));
-        final long mac = macFromRalRah(ral, rah);
+        final long mac = ReceiveAddress.mac(ral, rah);
         if (mac == 0 || (mac & (1L << 40)) != 0)
         {
             throw new IllegalStateException(bar.description() + ": no valid MAC address in RAL/RAH(0) (" +
                 String.format("RAL=0x%08X RAH=0x%08X", ral, rah) + ")");
         }
-        log.info("MAC " + Addresses.macToString(mac) + " from RAL/RAH(0)");
+        log.info("MAC " + MacAddress.toString(mac) + " from RAL/RAH(0)");
         return mac;
     }
 
@@ -159,8 +161,8 @@ public final class CardInit
         // 8.2.3.7.1 FCTRL: broadcasts accepted (ARP requests are broadcast); unicast and multicast promiscuous off,
         // so the card receives only what is addressed to it (RAL/RAH(0)).
         bar.write(FCTRL, (bar.read(FCTRL) | FCTRL_BAM) & ~(FCTRL_UPE | FCTRL_MPE));
-        bar.write(ral(0), ralOf(mac));                             // 8.2.3.7.9 RAL(0): the card's own address
-        bar.write(rah(0), rahOf(mac) | RAH_AV);                    // 8.2.3.7.10 RAH(0): address valid
+        bar.write(ral(0), ReceiveAddress.ral(mac));                             // 8.2.3.7.9 RAL(0): the card's own address
+        bar.write(rah(0), ReceiveAddress.rahAddress(mac) | RAH_AV);                    // 8.2.3.7.10 RAH(0): address valid
 
         for (int q = 0; q < QUEUE_COUNT; q++)
         {
@@ -172,7 +174,7 @@ public final class CardInit
         }
         bar.write(CTRL_EXT, bar.read(CTRL_EXT) | CTRL_EXT_NS_DIS); // 8.2.3.1.3 CTRL_EXT.NS_DIS: no-snoop off
         log.info("RX: RXPBSIZE(0)=128 KiB, CRC strip, broadcast accepted, unicast filter " +
-            Addresses.macToString(mac) + ", SRRCTL 2 KiB with DROP_EN on " + QUEUE_COUNT + " queues");
+            MacAddress.toString(mac) + ", SRRCTL 2 KiB with DROP_EN on " + QUEUE_COUNT + " queues");
     }
 
     /** 4.6.8: transmit set up globally. */
@@ -222,38 +224,6 @@ public final class CardInit
         final String speed = (links & LINKS_SPEED_MASK) == LINKS_SPEED_10G ? "10 Gb/s" :
             "speed code " + ((links & LINKS_SPEED_MASK) >>> 28);
         log.info("link up at " + speed + " after " + Bar.formatDuration(System.nanoTime() - start));
-    }
-
-    /**
-     * 8.2.3.7.9/10: RAL holds the first four octets (first octet in bits 7:0), RAH the last two in bits 15:0.
-     *
-     * @return the MAC as the control protocol carries it: first octet most significant
-     */
-    static long macFromRalRah(final int ral, final int rah)
-    {
-        long mac = 0;
-        for (int i = 0; i < 4; i++)
-        {
-            mac = (mac << 8) | ((ral >>> (8 * i)) & 0xFF);
-        }
-        mac = (mac << 8) | (rah & 0xFF);
-        mac = (mac << 8) | ((rah >>> 8) & 0xFF);
-        return mac;
-    }
-
-    static int ralOf(final long mac)
-    {
-        int ral = 0;
-        for (int i = 0; i < 4; i++)
-        {
-            ral |= (int)((mac >>> (40 - 8 * i)) & 0xFF) << (8 * i);
-        }
-        return ral;
-    }
-
-    static int rahOf(final long mac)
-    {
-        return (int)((mac >>> 8) & 0xFF) | (int)((mac & 0xFF) << 8);
     }
 
     private static void sleepMs(final long ms)

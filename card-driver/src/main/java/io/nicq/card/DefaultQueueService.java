@@ -1,5 +1,6 @@
 package io.nicq.card;
 
+import io.nicq.packet.Ipv4Address;
 import java.util.concurrent.TimeUnit;
 
 import io.nicq.ixgbe.Bar;
@@ -99,7 +100,7 @@ final class DefaultQueueService implements AutoCloseable
         this.ctx = ctx;
         this.mac = mac;
         this.ipv4 = ctx.ipv4();
-        this.netmask = Addresses.netmask(ctx.prefixLength());
+        this.netmask = Ipv4Address.netmask(ctx.prefixLength());
         this.publisher = publisher;
         this.neighbours = new NeighbourCache(NEIGHBOUR_CAPACITY, ctx.neighbourLifetimeNs());
         this.retryIntervalNs = Math.max(1, ctx.neighbourTimeoutNs() / (ctx.neighbourRetries() + 1));
@@ -202,8 +203,8 @@ final class DefaultQueueService implements AutoCloseable
         }
         else
         {
-            throw new RequestException(ErrorCode.INVALID_ARGUMENT, Addresses.ipv4ToString(address) + " is not on " +
-                Addresses.ipv4ToString(ipv4 & netmask) + "/" + ctx.prefixLength() + " and no gateway is configured");
+            throw new RequestException(ErrorCode.INVALID_ARGUMENT, Ipv4Address.toString(address) + " is not on " +
+                Ipv4Address.toString(ipv4 & netmask) + "/" + ctx.prefixLength() + " and no gateway is configured");
         }
 
         final long known = neighbours.lookup(nextHop, nowNs);
@@ -496,8 +497,8 @@ final class DefaultQueueService implements AutoCloseable
                 final int nextHop = pendingNextHop[i];
                 final int address = pendingAddress[i];
                 publisher.error(pendingCorrelationId[i], pendingClientId[i], ErrorCode.NEIGHBOUR_TIMEOUT,
-                    "no ARP reply from " + Addresses.ipv4ToString(nextHop) +
-                    (nextHop != address ? " (gateway to " + Addresses.ipv4ToString(address) + ")" : "") +
+                    "no ARP reply from " + Ipv4Address.toString(nextHop) +
+                    (nextHop != address ? " (gateway to " + Ipv4Address.toString(address) + ")" : "") +
                     " within " + Bar.formatDuration(ctx.neighbourTimeoutNs()) + " (" +
                     (ctx.neighbourRetries() + 1) + " requests)");
                 freePending(i);

@@ -1,5 +1,6 @@
 package io.nicq.card;
 
+import io.nicq.packet.Ipv4Address;
 import io.nicq.proto.sbe.FilterKind;
 import io.nicq.proto.sbe.FilterPlacement;
 
@@ -129,12 +130,12 @@ public final class Filter
     /** "UDP *:7 -> queue 3", "TCP 10.0.0.2:5000 <-> local :80 -> queue 4". */
     public String describe()
     {
-        final String local = Addresses.ipv4ToString(localIp) + ":" + localPort;
+        final String local = Ipv4Address.toString(localIp) + ":" + localPort;
         return switch (kind)
         {
             case UDP_PORT -> "UDP port " + local;
             case TCP_PORT -> "TCP port " + local;
-            case TCP_CONNECTION -> "TCP connection " + local + " <-> " + Addresses.ipv4ToString(remoteIp) + ":" +
+            case TCP_CONNECTION -> "TCP connection " + local + " <-> " + Ipv4Address.toString(remoteIp) + ":" +
                 remotePort;
             default -> kind + " " + local;
         };

@@ -1,5 +1,6 @@
 package io.nicq.card;
 
+import io.nicq.packet.Ipv4Address;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -105,8 +106,8 @@ public final class FilterManager
         }
         if (localIp != 0 && localIp != cardIpv4)
         {
-            throw new RequestException(ErrorCode.INVALID_ARGUMENT, "local address " + Addresses.ipv4ToString(localIp) +
-                " is not the card's (" + Addresses.ipv4ToString(cardIpv4) + "; 0 means the card's)");
+            throw new RequestException(ErrorCode.INVALID_ARGUMENT, "local address " + Ipv4Address.toString(localIp) +
+                " is not the card's (" + Ipv4Address.toString(cardIpv4) + "; 0 means the card's)");
         }
         final boolean connection = kind == FilterKind.TCP_CONNECTION;
         if (connection)
@@ -115,7 +116,7 @@ public final class FilterManager
             {
                 throw new RequestException(ErrorCode.INVALID_ARGUMENT,
                     "a TCP connection filter needs the remote address and port (got " +
-                    Addresses.ipv4ToString(remoteIp) + ":" + remotePort + ")");
+                    Ipv4Address.toString(remoteIp) + ":" + remotePort + ")");
             }
         }
         else if (remoteIp != 0 || remotePort != 0)

@@ -1,5 +1,6 @@
 package io.nicq.card;
 
+import io.nicq.ixgbe.ReceiveAddress;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -68,7 +69,7 @@ class CardDriverProcessIT
     {
         fixture.startCard(null).startCardDriver();
         final Bar bar = fixture.nic().bar();
-        final long cardMac = CardInit.macFromRalRah(bar.read(ral(0)), bar.read(rah(0)));
+        final long cardMac = ReceiveAddress.mac(bar.read(ral(0)), bar.read(rah(0)));
         final TestClient client = client();
         client.connect("it");
 

@@ -1,5 +1,6 @@
 package io.nicq.card;
 
+import io.nicq.ixgbe.ReceiveAddress;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -35,8 +36,8 @@ class CardInitTest
         final int fctrl = card.register(FCTRL);
         assertNotEquals(0, fctrl & FCTRL_BAM, "broadcast accepted (ARP)");
         assertEquals(0, fctrl & (FCTRL_UPE | FCTRL_MPE), "not promiscuous");
-        assertEquals(CardInit.ralOf(MAC), card.register(ral(0)));
-        assertEquals(CardInit.rahOf(MAC) | RAH_AV, card.register(rah(0)));
+        assertEquals(ReceiveAddress.ral(MAC), card.register(ral(0)));
+        assertEquals(ReceiveAddress.rahAddress(MAC) | RAH_AV, card.register(rah(0)));
         assertNotEquals(0, card.register(HLREG0) & HLREG0_RXCRCSTRP);
         assertNotEquals(0, card.register(RDRXCTL) & RDRXCTL_CRCSTRIP);
         assertEquals(HLREG0_TXCRCEN | HLREG0_TXPADEN, card.register(HLREG0) & (HLREG0_TXCRCEN | HLREG0_TXPADEN));
@@ -110,9 +111,9 @@ class CardInitTest
     void macRoundTripsThroughRalAndRah()
     {
         final long mac = 0x00_1B_21_3C_4D_5EL;
-        assertEquals(0x3C211B00, CardInit.ralOf(mac), "first octet in RAL bits 7:0");
-        assertEquals(0x5E4D, CardInit.rahOf(mac));
-        assertEquals(mac, CardInit.macFromRalRah(CardInit.ralOf(mac), CardInit.rahOf(mac) | RAH_AV));
+        assertEquals(0x3C211B00, ReceiveAddress.ral(mac), "first octet in RAL bits 7:0");
+        assertEquals(0x5E4D, ReceiveAddress.rahAddress(mac));
+        assertEquals(mac, ReceiveAddress.mac(ReceiveAddress.ral(mac), ReceiveAddress.rahAddress(mac) | RAH_AV));
     }
 
     private void assertTimeoutNamed(final FakeCard card, final String expected)

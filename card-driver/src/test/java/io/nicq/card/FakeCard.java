@@ -1,5 +1,6 @@
 package io.nicq.card;
 
+import io.nicq.ixgbe.ReceiveAddress;
 import static io.nicq.ixgbe.Registers.*;
 
 /**
@@ -16,8 +17,8 @@ final class FakeCard extends RecordingBar
 
     FakeCard(final long mac)
     {
-        registers[ral(0) >> 2] = CardInit.ralOf(mac);
-        registers[rah(0) >> 2] = CardInit.rahOf(mac);
+        registers[ral(0) >> 2] = ReceiveAddress.ral(mac);
+        registers[rah(0) >> 2] = ReceiveAddress.rahAddress(mac);
     }
 
     void onWrite(final int offset, final int value)

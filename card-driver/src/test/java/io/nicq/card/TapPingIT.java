@@ -1,5 +1,7 @@
 package io.nicq.card;
 
+import io.nicq.ixgbe.ReceiveAddress;
+import io.nicq.packet.MacAddress;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -80,7 +82,7 @@ class TapPingIT
         check(run("ip", "-n", namespace, "link", "set", tap, "up"));
 
         fixture.startCardDriver();
-        final long mac = CardInit.macFromRalRah(fixture.nic().bar().read(ral(0)), fixture.nic().bar().read(rah(0)));
+        final long mac = ReceiveAddress.mac(fixture.nic().bar().read(ral(0)), fixture.nic().bar().read(rah(0)));
 
         final Result ping = run("ip", "netns", "exec", namespace, "ping", "-c", "3", "-i", "0.3", "-W", "2",
             "10.0.0.1");
@@ -88,8 +90,8 @@ class TapPingIT
         assertTrue(ping.output.contains("3 received") || ping.output.contains("2 received"), ping.output);
 
         final Result neighbour = run("ip", "-n", namespace, "neigh", "show", "10.0.0.1");
-        assertTrue(neighbour.output.contains(Addresses.macToString(mac)), "the kernel learned the card's MAC " +
-            Addresses.macToString(mac) + " by ARP: " + neighbour.output);
+        assertTrue(neighbour.output.contains(MacAddress.toString(mac)), "the kernel learned the card's MAC " +
+            MacAddress.toString(mac) + " by ARP: " + neighbour.output);
 
         final String[] stat = {""};
         final java.io.StringWriter text = new java.io.StringWriter();

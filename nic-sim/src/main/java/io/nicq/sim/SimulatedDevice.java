@@ -1,5 +1,6 @@
 package io.nicq.sim;
 
+import io.nicq.ixgbe.ReceiveAddress;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

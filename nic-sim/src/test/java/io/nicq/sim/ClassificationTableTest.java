@@ -1,5 +1,6 @@
 package io.nicq.sim;
 
+import io.nicq.ixgbe.ReceiveAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;

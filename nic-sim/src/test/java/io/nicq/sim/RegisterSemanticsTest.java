@@ -1,5 +1,6 @@
 package io.nicq.sim;
 
+import io.nicq.ixgbe.ReceiveAddress;
 import java.nio.file.Path;
 
 import org.junit.jupiter.api.Test;
