@@ -257,17 +257,18 @@ public final class LatencyReport
     private XYChart percentileChart()
     {
         final XYChart chart = new XYChartBuilder().width(700).height(650)
-            .title("Round trip by percentile").xAxisTitle("percentile (log scale of 1/(1-p))")
+            .title("Round trip by percentile").xAxisTitle("percentile")
             .yAxisTitle("microseconds").build();
         chart.getStyler().setXAxisLogarithmic(true);
         chart.getStyler().setYAxisLogarithmic(true);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
         chart.getStyler().setMarkerSize(0);
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
-        addCurve(chart, "nicq: " + nicq.label(), nicq.roundTrip());
+        chart.getStyler().setxAxisTickLabelsFormattingFunction(LatencyReport::percentileLabel);
+        addCurve(chart, shortLabel(nicq.label()), nicq.roundTrip());
         if (kernel != null && kernel.roundTrip().getTotalCount() > 0)
         {
-            addCurve(chart, "kernel: " + kernel.label(), kernel.roundTrip());
+            addCurve(chart, "Linux kernel UDP", kernel.roundTrip());
         }
         return chart;
     }
@@ -285,7 +286,25 @@ public final class LatencyReport
             x.add(1.0 / (1.0 - p / 100.0));
             y.add(Math.max(0.001, histogram.getValueAtPercentile(p) / 1000.0));
         }
-        chart.addSeries(name.length() > 60 ? name.substring(0, 60) : name, x, y);
+        chart.addSeries(name, x, y);
+    }
+
+    /** The x axis is 1/(1-p): 2 is the median, 10 the 90th percentile, 1000 the 99.9th. */
+    static String percentileLabel(final Double x)
+    {
+        if (x <= 1.0)
+        {
+            return "0%";
+        }
+        final double percentile = 100.0 * (1.0 - 1.0 / x);
+        final String text = String.format(Locale.ROOT, "%.4f", percentile).replaceAll("0+$", "").replaceAll("\\.$", "");
+        return text + "%";
+    }
+
+    /** The legend's form of a run label: at most 40 characters. */
+    private static String shortLabel(final String label)
+    {
+        return label.length() <= 40 ? label : label.substring(0, 39) + "…";
     }
 
     private void writeRun(final JsonGenerator json, final Run run, final boolean phases) throws IOException
