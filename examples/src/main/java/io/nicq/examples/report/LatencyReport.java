@@ -257,14 +257,13 @@ public final class LatencyReport
     private XYChart percentileChart()
     {
         final XYChart chart = new XYChartBuilder().width(700).height(650)
-            .title("Round trip by percentile").xAxisTitle("percentile")
+            .title("Round trip by percentile").xAxisTitle("1/(1-p): 2 = median, 10 = p90, 100 = p99, 1000 = p99.9")
             .yAxisTitle("microseconds").build();
         chart.getStyler().setXAxisLogarithmic(true);
         chart.getStyler().setYAxisLogarithmic(true);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
         chart.getStyler().setMarkerSize(0);
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
-        chart.getStyler().setxAxisTickLabelsFormattingFunction(LatencyReport::percentileLabel);
         addCurve(chart, shortLabel(nicq.label()), nicq.roundTrip());
         if (kernel != null && kernel.roundTrip().getTotalCount() > 0)
         {
@@ -287,18 +286,6 @@ public final class LatencyReport
             y.add(Math.max(0.001, histogram.getValueAtPercentile(p) / 1000.0));
         }
         chart.addSeries(name, x, y);
-    }
-
-    /** The x axis is 1/(1-p): 2 is the median, 10 the 90th percentile, 1000 the 99.9th. */
-    static String percentileLabel(final Double x)
-    {
-        if (x <= 1.0)
-        {
-            return "0%";
-        }
-        final double percentile = 100.0 * (1.0 - 1.0 / x);
-        final String text = String.format(Locale.ROOT, "%.4f", percentile).replaceAll("0+$", "").replaceAll("\\.$", "");
-        return text + "%";
     }
 
     /** The legend's form of a run label: at most 40 characters. */
