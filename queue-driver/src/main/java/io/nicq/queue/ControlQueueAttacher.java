@@ -125,7 +125,12 @@ public final class ControlQueueAttacher implements QueueAttacher
         }
         catch (final ControlException ex)
         {
-            if (ex.code() != ErrorCode.NO_SUCH_QUEUE)
+            if (ex.code() == ErrorCode.NULL_VAL)
+            {
+                System.err.println("queue " + queueId + ": DetachQueueDriver not sent (" + ex.getMessage() +
+                    "); the card driver disables the queue when it sees this driver go");
+            }
+            else if (ex.code() != ErrorCode.NO_SUCH_QUEUE)
             {
                 System.err.println("queue " + queueId + ": DetachQueueDriver refused (" + ex.code() + ": " +
                     ex.getMessage() + ")");
