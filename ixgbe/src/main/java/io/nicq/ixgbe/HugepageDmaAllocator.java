@@ -41,7 +41,7 @@ public final class HugepageDmaAllocator implements DmaAllocator
     private final Path directory;
     private final int pid = (int)ProcessHandle.current().pid();
     private final List<Mapping> mappings = new ArrayList<>();
-    private final List<Buffer> buffers = new ArrayList<>();
+    private final List<FileDmaBuffer> buffers = new ArrayList<>();
     private boolean closed;
 
     /** Uses hugetlbfs mounted at {@code directory} (its page size must be 2 MiB). */
@@ -172,7 +172,12 @@ public final class HugepageDmaAllocator implements DmaAllocator
         try
         {
             final MemorySegment memory = createFile(file, size, arena);
-            final Buffer buffer = new Buffer(memory.asSlice(0, size), map(memory, file, 0), arena, file);
+            final FileDmaBuffer buffer = new FileDmaBuffer(memory.asSlice(0, size), map(memory, file, 0), arena, file,
+                this, released ->
+                {
+                    buffers.remove(released);
+                    mappings.remove(released.mapping());
+                });
             buffers.add(buffer);
             return buffer;
         }
@@ -215,7 +220,7 @@ public final class HugepageDmaAllocator implements DmaAllocator
         {
             return;
         }
-        for (final Buffer buffer : new ArrayList<>(buffers))
+        for (final FileDmaBuffer buffer : new ArrayList<>(buffers))
         {
             buffer.close();
         }
@@ -318,48 +323,6 @@ public final class HugepageDmaAllocator implements DmaAllocator
         public void close()
         {
             // Physical addresses stay valid while the memory stays mapped: nothing to unregister without an IOMMU.
-        }
-    }
-
-    private final class Buffer implements DmaBuffer
-    {
-        private final MemorySegment segment;
-        private final DmaMapping mapping;
-        private final Arena arena;
-        private final Path file;
-        private boolean released;
-
-        Buffer(final MemorySegment segment, final DmaMapping mapping, final Arena arena, final Path file)
-        {
-            this.segment = segment;
-            this.mapping = mapping;
-            this.arena = arena;
-            this.file = file;
-        }
-
-        public MemorySegment segment()
-        {
-            return segment;
-        }
-
-        public DmaMapping mapping()
-        {
-            return mapping;
-        }
-
-        public void close()
-        {
-            synchronized (HugepageDmaAllocator.this)
-            {
-                if (!released)
-                {
-                    released = true;
-                    buffers.remove(this);
-                    mappings.remove(mapping);
-                    arena.close();
-                    DmaFiles.deleteQuietly(file);
-                }
-            }
         }
     }
 }

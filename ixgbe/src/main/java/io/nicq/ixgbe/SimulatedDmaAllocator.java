@@ -28,7 +28,7 @@ public final class SimulatedDmaAllocator implements DmaAllocator
     private final IommuTable iommu;
     private final int pid = (int)ProcessHandle.current().pid();
     private final List<Mapping> mappings = new ArrayList<>();
-    private final List<Buffer> buffers = new ArrayList<>();
+    private final List<FileDmaBuffer> buffers = new ArrayList<>();
     private boolean closed;
 
     /** Attaches to the IOMMU table of a running simulated card. */
@@ -83,7 +83,8 @@ public final class SimulatedDmaAllocator implements DmaAllocator
         try
         {
             final MemorySegment segment = DmaFiles.createAndMap(file, size, arena);
-            final Buffer buffer = new Buffer(segment, map(segment, file, 0), arena, file);
+            final FileDmaBuffer buffer = new FileDmaBuffer(segment, map(segment, file, 0), arena, file, this,
+                buffers::remove);
             buffers.add(buffer);
             return buffer;
         }
@@ -132,7 +133,7 @@ public final class SimulatedDmaAllocator implements DmaAllocator
         {
             return;
         }
-        for (final Buffer buffer : new ArrayList<>(buffers))
+        for (final FileDmaBuffer buffer : new ArrayList<>(buffers))
         {
             buffer.close();
         }
@@ -200,48 +201,6 @@ public final class SimulatedDmaAllocator implements DmaAllocator
         public String toString()
         {
             return String.format("IOVA 0x%x+%d", iova, length);
-        }
-    }
-
-    private final class Buffer implements DmaBuffer
-    {
-        private final MemorySegment segment;
-        private final DmaMapping mapping;
-        private final Arena arena;
-        private final Path file;
-        private boolean released;
-
-        Buffer(final MemorySegment segment, final DmaMapping mapping, final Arena arena, final Path file)
-        {
-            this.segment = segment;
-            this.mapping = mapping;
-            this.arena = arena;
-            this.file = file;
-        }
-
-        public MemorySegment segment()
-        {
-            return segment;
-        }
-
-        public DmaMapping mapping()
-        {
-            return mapping;
-        }
-
-        public void close()
-        {
-            synchronized (SimulatedDmaAllocator.this)
-            {
-                if (!released)
-                {
-                    released = true;
-                    buffers.remove(this);
-                    mapping.close();
-                    arena.close();
-                    DmaFiles.deleteQuietly(file);
-                }
-            }
         }
     }
 }
