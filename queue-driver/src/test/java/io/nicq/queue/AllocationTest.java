@@ -3,6 +3,8 @@ package io.nicq.queue;
 import io.nicq.proto.channel.IndexRing;
 import io.nicq.proto.channel.QueueChannel;
 import io.nicq.proto.channel.QueueChannelHeader;
+import io.nicq.queue.stub.IdentityDmaAllocator;
+import io.nicq.queue.stub.ImmediateDevice;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -5,6 +5,7 @@ import io.nicq.ixgbe.RxDescriptor;
 import io.nicq.proto.channel.QueueChannel;
 import io.nicq.proto.channel.QueueChannelHeader;
 import io.nicq.proto.channel.SlotMetadata;
+import io.nicq.queue.stub.IdentityDmaAllocator;
 import org.agrona.concurrent.AgentTerminationException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

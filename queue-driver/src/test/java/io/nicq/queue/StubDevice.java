@@ -5,6 +5,7 @@ import io.nicq.ixgbe.Registers;
 import io.nicq.ixgbe.RxDescriptor;
 import io.nicq.ixgbe.TxDescriptor;
 
+import io.nicq.queue.stub.IdentityDmaAllocator;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;

@@ -6,6 +6,8 @@ import io.nicq.proto.channel.QueueChannel;
 import io.nicq.proto.channel.SlotMetadata;
 import io.nicq.queue.QueueAttacher;
 import io.nicq.queue.QueueDriver;
+import io.nicq.queue.stub.IdentityDmaAllocator;
+import io.nicq.queue.stub.ImmediateDevice;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -59,7 +61,7 @@ public class QueueDriverBenchmark
     int batch;
 
     private Path dir;
-    private IdentityDma dma;
+    private IdentityDmaAllocator dma;
     private ImmediateDevice device;
     private QueueChannel cardView;
     private QueueChannel client;
@@ -76,10 +78,9 @@ public class QueueDriverBenchmark
     {
         dir = Files.createTempDirectory(Path.of("/dev/shm"), "nicq-bench-");
         final Path file = dir.resolve("q");
-        dma = new IdentityDma();
+        dma = new IdentityDmaAllocator();
         device = new ImmediateDevice(QUEUE);
-        device.frameLength = FRAME_LENGTH;
-        device.receive = !params.getBenchmark().endsWith(".tx");
+        device.frameLength(FRAME_LENGTH).receive(!params.getBenchmark().endsWith(".tx"));
         cardView = QueueChannel.create(file, QUEUE, 2048);
         driver = QueueDriver.start(new QueueDriver.Context()
             .bar(device)

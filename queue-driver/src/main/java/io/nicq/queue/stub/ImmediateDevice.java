@@ -1,4 +1,4 @@
-package io.nicq.queue;
+package io.nicq.queue.stub;
 
 import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.Registers;
@@ -9,12 +9,12 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * A device stub for one queue that completes every descriptor at once and allocates nothing: a TDT write sends up to
- * the tail (DD written back), and an RDT write "receives" a frame of {@link #frameLength} bytes into every buffer just
+ * the tail (DD written back), and an RDT write "receives" a frame of {@link #frameLength(int)} bytes into every buffer just
  * posted (line-rate traffic that never runs out). Frame bytes are not touched: the driver never reads them either.
  * Used to measure the driver's own cost and allocation per packet. IOVAs are virtual addresses
  * ({@link IdentityDmaAllocator}).
  */
-final class ImmediateDevice implements Bar
+public final class ImmediateDevice implements Bar
 {
     private static final MemorySegment ALL_MEMORY = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
@@ -29,12 +29,12 @@ final class ImmediateDevice implements Bar
     private int ringMask;
     private int rxHead;
     private int txHead;
-    boolean receive = true;
-    int frameLength = 60;
-    long received;
-    long sent;
+    private boolean receive = true;
+    private int frameLength = 60;
+    private long received;
+    private long sent;
 
-    ImmediateDevice(final int queue)
+    public ImmediateDevice(final int queue)
     {
         this.queue = queue;
         this.rdt = Registers.rdt(queue);
@@ -88,6 +88,32 @@ final class ImmediateDevice implements Bar
             txRing = ALL_MEMORY.asSlice(address(Registers.tdbal(queue), Registers.tdbah(queue)),
                 registers[Registers.tdlen(queue) >> 2]);
         }
+    }
+
+    /** Whether an RDT write fills the posted buffers with frames (false: a transmit-only benchmark). */
+    public ImmediateDevice receive(final boolean receive)
+    {
+        this.receive = receive;
+        return this;
+    }
+
+    /** Length of the frames "received". */
+    public ImmediateDevice frameLength(final int frameLength)
+    {
+        this.frameLength = frameLength;
+        return this;
+    }
+
+    /** Frames written back on the RX ring so far. */
+    public long received()
+    {
+        return received;
+    }
+
+    /** TX descriptors completed so far. */
+    public long sent()
+    {
+        return sent;
     }
 
     public String description()

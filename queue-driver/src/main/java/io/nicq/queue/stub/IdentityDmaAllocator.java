@@ -1,4 +1,4 @@
-package io.nicq.queue;
+package io.nicq.queue.stub;
 
 import io.nicq.ixgbe.DmaAllocator;
 import io.nicq.ixgbe.DmaBuffer;
@@ -15,13 +15,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Test DMA allocator for the device stub, which lives in the same process: the IOVA of a byte is its virtual address.
+ * DMA allocator for a device stub in the same process: the IOVA of a byte is its virtual address.
  * It remembers what is registered, so the stub can refuse (and count) DMA outside every mapping, and tests can check
  * that a stopped driver released everything.
  */
-final class IdentityDmaAllocator implements DmaAllocator
+public final class IdentityDmaAllocator implements DmaAllocator
 {
-    record Range(long start, long length, String tag)
+    public record Range(long start, long length, String tag)
     {
         boolean contains(final long address, final long bytes)
         {
@@ -122,7 +122,7 @@ final class IdentityDmaAllocator implements DmaAllocator
     }
 
     /** Whether {@code bytes} at {@code address} lie inside one registered range. */
-    synchronized boolean isRegistered(final long address, final long bytes)
+    public synchronized boolean isRegistered(final long address, final long bytes)
     {
         for (final Range range : registered)
         {
@@ -135,7 +135,7 @@ final class IdentityDmaAllocator implements DmaAllocator
     }
 
     /** The registered range that maps (part of) {@code file}: for a queue channel, its pool as the driver sees it. */
-    synchronized Range rangeOf(final Path file)
+    public synchronized Range rangeOf(final Path file)
     {
         for (final Range range : registered)
         {
@@ -147,7 +147,7 @@ final class IdentityDmaAllocator implements DmaAllocator
         throw new IllegalStateException("nothing of " + file + " is registered");
     }
 
-    synchronized int registeredCount()
+    public synchronized int registeredCount()
     {
         return registered.size();
     }
