@@ -1,0 +1,172 @@
+package io.nicq.reliability;
+
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import io.nicq.client.NicClient;
+import io.nicq.client.NicQueue;
+import io.nicq.client.UdpEndpoint;
+import io.nicq.client.UdpHandler;
+import io.nicq.proto.ControlException;
+import io.nicq.proto.ControlTimeoutException;
+import io.nicq.proto.sbe.QueueMode;
+import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+
+/**
+ * A client process for the crash matrix, on client-lib: a PROCESS queue, a UDP endpoint on its port, and a zero-copy
+ * echo of every datagram with its own tag written into it ({@link Traffic}), so the far end can tell who received
+ * what. It reports on standard output, one line each:
+ * <pre>
+ *   READY queue filterSlot queueDriverPid   serving
+ *   FOREIGN tag sequence                     received a datagram of another flow (echoed anyway, so it shows)
+ *   REVOKED reason text                      the card driver took the queue away
+ *   STOPPED code text                        the queue stopped being served; it asks for a new one
+ *   ERROR text                               a heartbeat failed
+ *   LOST text                                the card driver is gone: exits with status 3 ("LOST (not a
+ *                                            ControlException)" when client-lib threw something else)
+ * </pre>
+ * <pre>
+ *   EchoClient INSTANCE NICQ_DIR PORT TAG
+ * </pre>
+ */
+public final class EchoClient
+{
+    private EchoClient()
+    {
+    }
+
+    public static void main(final String[] args)
+    {
+        final String instance = args[0];
+        final Path baseDir = Path.of(args[1]);
+        final int port = Integer.parseInt(args[2]);
+        final long tag = Long.parseLong(args[3]);
+
+        final NicClient client;
+        try
+        {
+            client = NicClient.connect(new NicClient.Context()
+                .instance(instance)
+                .baseDir(baseDir)
+                .name("echo-" + tag)
+                .requestTimeout(5, TimeUnit.SECONDS)
+                .queueActivationTimeout(60, TimeUnit.SECONDS)
+                .errorHandler(ex -> say("ERROR " + ex))
+                .queueRevokedHandler((queue, reason, text) -> say("REVOKED " + reason + " " + text)));
+        }
+        catch (final ControlException ex)
+        {
+            say("LOST cannot connect: " + ex.getMessage());
+            System.exit(3);
+            return;
+        }
+
+        final UdpHandler echo = datagram ->
+        {
+            final AtomicBuffer buffer = datagram.buffer();
+            final int offset = datagram.offset();
+            if (datagram.length() < Traffic.PAYLOAD_LENGTH ||
+                buffer.getLong(offset, ByteOrder.LITTLE_ENDIAN) != Traffic.MAGIC)
+            {
+                say("FOREIGN not test traffic, " + datagram.length() + " bytes");
+                return;
+            }
+            final long flow = buffer.getLong(offset + 8, ByteOrder.LITTLE_ENDIAN);
+            if (flow != tag)
+            {
+                say("FOREIGN " + flow + " " + buffer.getLong(offset + 16, ByteOrder.LITTLE_ENDIAN));
+            }
+            buffer.putLong(offset + 24, tag, ByteOrder.LITTLE_ENDIAN);
+            datagram.reply(Traffic.PAYLOAD_LENGTH);
+        };
+        final IdleStrategy idle = new BackoffIdleStrategy(10, 10, TimeUnit.MICROSECONDS.toNanos(1),
+            TimeUnit.MICROSECONDS.toNanos(500));
+
+        while (true)
+        {
+            final NicQueue queue;
+            final UdpEndpoint endpoint;
+            try
+            {
+                queue = client.requestQueue(QueueMode.PROCESS, 64, 256);
+                endpoint = UdpEndpoint.open(queue).bind(port);
+            }
+            catch (final ControlTimeoutException ex)
+            {
+                say("LOST " + ex.getMessage());
+                System.exit(3);
+                return;
+            }
+            catch (final ControlException ex)
+            {
+                // PORT_IN_USE while the card driver still tears the old queue down, for instance: try again.
+                say("REFUSED " + ex.code() + " " + ex.getMessage());
+                sleep(100);
+                continue;
+            }
+            catch (final RuntimeException ex)
+            {
+                say("LOST (not a ControlException) " + ex);
+                System.exit(3);
+                return;
+            }
+            say("READY " + queue.queueId() + " " + endpoint.filter().hardwareIndex() + " " +
+                queue.channel().header().driverPid());
+            try
+            {
+                while (true)
+                {
+                    idle.idle(endpoint.receive(echo));
+                }
+            }
+            catch (final ControlException ex)
+            {
+                say("STOPPED " + ex.code() + " " + ex.getMessage());
+            }
+            try
+            {
+                client.releaseQueue(queue);
+            }
+            catch (final ControlTimeoutException ex)
+            {
+                say("LOST " + ex.getMessage());
+                System.exit(3);
+            }
+            catch (final ControlException ex)
+            {
+                say("ERROR releasing queue " + queue.queueId() + ": " + ex.getMessage());
+            }
+            catch (final RuntimeException ex)
+            {
+                say("LOST (not a ControlException) " + ex);
+                System.exit(3);
+            }
+            if (client.lostReason() != null)
+            {
+                say("LOST " + client.lostReason().getMessage());
+                System.exit(3);
+            }
+        }
+    }
+
+    private static void say(final String line)
+    {
+        System.out.println(System.nanoTime() + " " + line);
+        System.out.flush();
+    }
+
+    private static void sleep(final long ms)
+    {
+        try
+        {
+            Thread.sleep(ms);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
