@@ -110,6 +110,12 @@ public final class CardDriver implements AutoCloseable
                 .sharedIdleStrategy(ctx.mediaDriverIdleStrategy())
                 .ipcTermBufferLength(ctx.ipcTermBufferLength())
                 .clientLivenessTimeoutNs(ctx.aeronClientLivenessTimeoutNs())
+                // Timers every 10 ms, not Aeron's 1 s: a client that stops reading answers is then left behind
+                // (untethered, ControlProtocol.RESPONSE_SUBSCRIPTION_CHANNEL) before the answer stream blocks for
+                // everyone else.
+                .timerIntervalNs(TimeUnit.MILLISECONDS.toNanos(10))
+                .untetheredWindowLimitTimeoutNs(TimeUnit.MILLISECONDS.toNanos(20))
+                .untetheredRestingTimeoutNs(TimeUnit.MILLISECONDS.toNanos(50))
                 .dirDeleteOnStart(true)
                 .dirDeleteOnShutdown(true)
                 .warnIfDirectoryExists(false)
@@ -258,6 +264,7 @@ public final class CardDriver implements AutoCloseable
         private long neighbourTimeoutNs = TimeUnit.SECONDS.toNanos(1);
         private int neighbourRetries = 3;
         private long neighbourLifetimeNs = TimeUnit.SECONDS.toNanos(60);
+        private java.util.function.Consumer<String> cardFailureHandler = failure -> { };
         private int defaultRingSize = 512;
         private int defaultSlotCount = 2048;
         private Path logDir;
@@ -702,6 +709,21 @@ public final class CardDriver implements AutoCloseable
         }
 
         /** Errors escaping an agent; default: logged. */
+        /**
+         * Called once, on the conductor thread, when the card fails (its queues are already revoked): the command
+         * stops the card driver and exits non-zero so that a supervisor restarts it. Default: nothing more.
+         */
+        public Context cardFailureHandler(final java.util.function.Consumer<String> cardFailureHandler)
+        {
+            this.cardFailureHandler = cardFailureHandler;
+            return this;
+        }
+
+        public java.util.function.Consumer<String> cardFailureHandler()
+        {
+            return cardFailureHandler;
+        }
+
         public Context errorHandler(final ErrorHandler errorHandler)
         {
             this.errorHandler = errorHandler;

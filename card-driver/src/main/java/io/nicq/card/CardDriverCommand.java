@@ -1,10 +1,11 @@
 package io.nicq.card;
 
-import io.nicq.packet.Ipv4Address;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
+import io.nicq.packet.Ipv4Address;
 import io.nicq.proto.IdleStrategies;
 import org.agrona.concurrent.ShutdownSignalBarrier;
 import picocli.CommandLine.Command;
@@ -86,12 +87,23 @@ public final class CardDriverCommand implements Callable<Integer>
             ctx.gateway(Ipv4Address.parse(gateway));
         }
 
+        final AtomicReference<String> cardFailure = new AtomicReference<>();
         try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier())
         {
+            ctx.cardFailureHandler(failure ->
+            {
+                cardFailure.set(failure);
+                barrier.signal();
+            });
             try (CardDriver ignore = CardDriver.launch(ctx))
             {
                 barrier.await();
             }
+        }
+        if (cardFailure.get() != null)
+        {
+            System.err.println("nicq card-driver: stopped because the card failed: " + cardFailure.get());
+            return 1;
         }
         return 0;
     }

@@ -45,6 +45,8 @@ final class CardDriverConductor implements Agent
     private static final QueueMode[] QUEUE_MODES = QueueMode.values();
     private static final FilterKind[] FILTER_KINDS = FilterKind.values();
     private static final int FRAGMENT_LIMIT = 16;
+    /** A gap between duty cycles over this means the conductor was held up, not that clients were silent. */
+    private static final long STALL_NS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final int COMMAND_LIMIT = 16;
     /** Smallest message that carries a correlation id and a client id: header, then both int64s. */
     private static final int ANSWERABLE_LENGTH = MessageHeaderDecoder.ENCODED_LENGTH + 16;
@@ -84,6 +86,11 @@ final class CardDriverConductor implements Agent
     private long nextLivenessCheckNs;
     private long nextStatsNs;
     private long nowNs;
+    private long previousDutyCycleNs;
+    /** The Aeron session of the request being handled: a client id is honoured only over its own session. */
+    private int requestSessionId;
+    /** Why the card failed, once it has; every request but Disconnect and Heartbeat is then refused with it. */
+    private String cardFailure;
 
     CardDriverConductor(
         final CardDriver.Context ctx,
@@ -103,7 +110,8 @@ final class CardDriverConductor implements Agent
         this.countersFile = countersFile;
         this.aeronInvoker = aeron.conductorAgentInvoker();
         this.requests = aeron.addSubscription(ControlProtocol.CHANNEL, ControlProtocol.REQUEST_STREAM_ID);
-        this.answers = aeron.addExclusivePublication(ControlProtocol.CHANNEL, ControlProtocol.RESPONSE_STREAM_ID);
+        this.answers = aeron.addExclusivePublication(ControlProtocol.RESPONSE_PUBLICATION_CHANNEL,
+            ControlProtocol.RESPONSE_STREAM_ID);
         this.assembler = new FragmentAssembler(this::onFragment);
         this.publisher = new ResponsePublisher(answers, counters, log);
         this.filters = new FilterManager(bar, ctx.ipv4(), ctx.filterOverflow());
@@ -142,6 +150,16 @@ final class CardDriverConductor implements Agent
     public int doWork()
     {
         nowNs = System.nanoTime();
+        if (previousDutyCycleNs != 0 && nowNs - previousDutyCycleNs > STALL_NS)
+        {
+            // The conductor was held up (a slow register wait): requests queued meanwhile were not read, so nobody's
+            // silence can be judged over that time.
+            for (final ClientSession session : clients.values())
+            {
+                session.seen(nowNs);
+            }
+        }
+        previousDutyCycleNs = nowNs;
         int work = aeronInvoker.invoke();
         work += requests.poll(assembler, FRAGMENT_LIMIT);
         work += runCommands();
@@ -150,6 +168,7 @@ final class CardDriverConductor implements Agent
         if (nowNs - nextLivenessCheckNs >= 0)
         {
             nextLivenessCheckNs = nowNs + ctx.livenessCheckIntervalNs();
+            checkCard();
             work += checkClients();
             queues.checkDeadlines(nowNs);
             updateGauges();
@@ -261,6 +280,13 @@ final class CardDriverConductor implements Agent
 
         final int templateId = validator.templateId();
         counters.onRequest(templateId);
+        requestSessionId = header.sessionId();
+        if (cardFailure != null && templateId != DisconnectDecoder.TEMPLATE_ID &&
+            templateId != HeartbeatDecoder.TEMPLATE_ID)
+        {
+            publisher.error(correlationId, clientId, ErrorCode.CARD_FAILED, cardFailure);
+            return;
+        }
         final int body = offset + MessageHeaderDecoder.ENCODED_LENGTH;
         final int blockLength = validator.blockLength();
         final int version = validator.version();
@@ -319,12 +345,8 @@ final class CardDriverConductor implements Agent
                 case DetachQueueDriverDecoder.TEMPLATE_ID ->
                 {
                     detachQueueDriver.wrap(buffer, body, blockLength, version);
-                    final ClientSession requester = clients.get(clientId);
-                    if (requester != null)
-                    {
-                        requester.seen(nowNs);
-                    }
-                    queues.detach(requester, detachQueueDriver.queueId(), detachQueueDriver.pid());
+                    queues.detach(requester(clientId), detachQueueDriver.queueId(), detachQueueDriver.pid(),
+                        detachQueueDriver.token());
                     publisher.queueDriverDetached(correlationId, clientId, detachQueueDriver.queueId());
                 }
                 default ->
@@ -353,10 +375,10 @@ final class CardDriverConductor implements Agent
         final ClientSession existing = clients.get(clientId);
         if (existing != null)
         {
-            if (existing.pid() != pid)
+            if (existing.pid() != pid || existing.sessionId() != requestSessionId)
             {
                 throw new RequestException(ErrorCode.ALREADY_CONNECTED, "client id " + clientId +
-                    " is connected from pid " + existing.pid());
+                    " is connected from pid " + existing.pid() + " over another session");
             }
             existing.seen(nowNs);
         }
@@ -367,7 +389,7 @@ final class CardDriverConductor implements Agent
             {
                 throw new RequestException(ErrorCode.INVALID_ARGUMENT, "pid " + pid + " is not a running process");
             }
-            final ClientSession session = new ClientSession(clientId, pid, name, process, nowNs);
+            final ClientSession session = new ClientSession(clientId, pid, name, process, requestSessionId, nowNs);
             clients.put(clientId, session);
             log.info(session.describe() + " connected");
         }
@@ -437,14 +459,10 @@ final class CardDriverConductor implements Agent
     private void onAttachQueueDriver(final long correlationId, final long clientId,
         final AttachQueueDriverDecoder request)
     {
-        final ClientSession requester = clients.get(clientId);
-        if (requester != null)
-        {
-            requester.seen(nowNs);
-        }
         final long ringSize = request.ringSize();
-        queues.attach(requester, request.queueId(), request.pid(), (int)Math.min(ringSize, Integer.MAX_VALUE),
-            request.rxRingIova(), request.txRingIova(), request.txHeadWritebackIova(), false);
+        queues.attach(requester(clientId), request.queueId(), request.pid(), request.token(),
+            (int)Math.min(ringSize, Integer.MAX_VALUE), request.rxRingIova(), request.txRingIova(),
+            request.txHeadWritebackIova(), false);
         publisher.queueDriverAttached(correlationId, clientId, request.queueId());
     }
 
@@ -461,11 +479,49 @@ final class CardDriverConductor implements Agent
             throw new RequestException(ErrorCode.NOT_CONNECTED, "client " + clientId +
                 " is not connected (send Connect first; a client that stops heart-beating is reclaimed)");
         }
+        if (session.sessionId() != requestSessionId)
+        {
+            throw new RequestException(ErrorCode.NOT_OWNER, "client id " + clientId + " belongs to another " +
+                "connection: requests must come over the session it connected with");
+        }
+        session.seen(nowNs);
+        return session;
+    }
+
+    /** The connected client sending this request, or null if the id is unknown or not this session's. */
+    private ClientSession requester(final long clientId)
+    {
+        final ClientSession session = clients.get(clientId);
+        if (session == null || session.sessionId() != requestSessionId)
+        {
+            return null;
+        }
         session.seen(nowNs);
         return session;
     }
 
     /** Reclaims clients whose process has gone or who have been silent for longer than the client timeout. */
+    /**
+     * A card that has gone (its simulation's process died, or silicon reading all ones) takes every queue with it:
+     * clients are told {@code CARD_FAILED}, further requests refused, and the card failure handler (the command exits,
+     * so a supervisor can restart it) is called once.
+     */
+    private void checkCard()
+    {
+        if (cardFailure != null)
+        {
+            return;
+        }
+        final String failure = nic.failure();
+        if (failure != null)
+        {
+            cardFailure = failure;
+            log.info("the card has failed: " + failure + "; every queue revoked");
+            queues.cardFailed(ErrorCode.CARD_FAILED, failure);
+            ctx.cardFailureHandler().accept(failure);
+        }
+    }
+
     private int checkClients()
     {
         scratchSessions.clear();

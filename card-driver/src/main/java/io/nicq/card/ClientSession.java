@@ -11,11 +11,14 @@ final class ClientSession
     private final long pid;
     private final String name;
     private final ProcessHandle process;
+    private final int sessionId;
     private long lastSeenNs;
 
-    ClientSession(final long clientId, final long pid, final String name, final ProcessHandle process, final long nowNs)
+    ClientSession(final long clientId, final long pid, final String name, final ProcessHandle process,
+        final int sessionId, final long nowNs)
     {
         this.clientId = clientId;
+        this.sessionId = sessionId;
         this.pid = pid;
         this.name = name;
         this.process = process;
@@ -25,6 +28,12 @@ final class ClientSession
     long clientId()
     {
         return clientId;
+    }
+
+    /** The Aeron session the client connected over: its later requests must come over the same one. */
+    int sessionId()
+    {
+        return sessionId;
     }
 
     long pid()

@@ -212,10 +212,10 @@ final class QueueDriverLauncher
     /** Queue drivers of this process register their rings by a plain call, executed on the conductor thread. */
     private final class DirectAttacher implements QueueAttacher
     {
-        public void attach(final int queueId, final long pid, final int ringSize, final long rxRingIova,
-            final long txRingIova, final long txHeadWritebackIova)
+        public void attach(final int queueId, final long pid, final long token, final int ringSize,
+            final long rxRingIova, final long txRingIova, final long txHeadWritebackIova)
         {
-            onConductor(() -> queues.attach(null, queueId, pid, ringSize, rxRingIova, txRingIova,
+            onConductor(() -> queues.attach(null, queueId, pid, token, ringSize, rxRingIova, txRingIova,
                 txHeadWritebackIova, true), "attach queue " + queueId);
         }
 
@@ -223,9 +223,21 @@ final class QueueDriverLauncher
         {
             final QueueEntry entry = queues.entry(queueId);
             final QueueDriverHandle driver = entry.driver;
-            if (!entry.hardwareEnabled || entry.revoking)
+            if (!entry.hardwareEnabled)
             {
-                return;     // the card driver is stopping this queue itself: it disables the hardware first
+                return;
+            }
+            if (entry.revoking)
+            {
+                // The conductor is taking the queue away and disables the hardware first: wait for that before the
+                // rings may go, so the device never reads or writes freed memory.
+                final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CONDUCTOR_CALL_TIMEOUT_MS);
+                while (entry.hardwareEnabled && System.nanoTime() - deadline < 0 &&
+                    conductorThread != Thread.currentThread())
+                {
+                    LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
+                }
+                return;
             }
             if (conductorThread == null || conductorThread == Thread.currentThread())
             {

@@ -37,6 +37,8 @@ final class QueueEntry
     QueueChannel channel;
     volatile QueueDriverHandle driver;
     long driverPid;
+    /** Written into the channel header at grant: what a queue driver must show to attach or detach. */
+    long attachToken;
     long deadlineNs;
     int statsSet = QueueProgrammer.NO_STATS_SET;
     CardCounters.QueueCounters counters;

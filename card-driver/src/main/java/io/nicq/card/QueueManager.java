@@ -5,6 +5,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
@@ -33,6 +34,8 @@ import static io.nicq.ixgbe.Registers.*;
  */
 final class QueueManager
 {
+    private static final SecureRandom TOKENS = new SecureRandom();
+
     /** First queue granted to clients: queue 0 is the default queue. */
     static final int FIRST_CLIENT_QUEUE = 1;
 
@@ -47,6 +50,7 @@ final class QueueManager
     private final ResponsePublisher publisher;
     private final QueueDriverLauncher launcher;
     private final QueueEntry[] queues = new QueueEntry[QUEUE_COUNT];
+    private boolean cardFailed;
 
     QueueManager(
         final CardDriver.Context ctx,
@@ -218,6 +222,7 @@ final class QueueManager
         final ClientSession requester,
         final int queueId,
         final long pid,
+        final long token,
         final int ringSize,
         final long rxRingIova,
         final long txRingIova,
@@ -235,7 +240,7 @@ final class QueueManager
         }
         if (!direct)
         {
-            checkAttacher(entry, requester, pid);
+            checkAttacher(entry, requester, pid, token);
         }
         if (entry.state == QueueEntry.State.ACTIVE)
         {
@@ -282,7 +287,7 @@ final class QueueManager
      * @param requester the client sending the request, or null for a queue driver process that is not a client
      * @throws RequestException NO_SUCH_QUEUE when no queue driver is attached, NOT_OWNER for anyone but its driver
      */
-    void detach(final ClientSession requester, final int queueId, final long pid)
+    void detach(final ClientSession requester, final int queueId, final long pid, final long token)
     {
         if (queueId < 0 || queueId >= QUEUE_COUNT)
         {
@@ -293,7 +298,7 @@ final class QueueManager
         {
             throw new RequestException(ErrorCode.NO_SUCH_QUEUE, "queue " + queueId + " has no queue driver attached");
         }
-        checkAttacher(entry, requester, pid);
+        checkAttacher(entry, requester, pid, token);
         disableHardware(entry);
         entry.state = QueueEntry.State.GRANTED;
         entry.driverDetached = true;
@@ -399,6 +404,11 @@ final class QueueManager
     {
         if (!entry.hardwareEnabled && entry.state != QueueEntry.State.ACTIVE)
         {
+            return;
+        }
+        if (cardFailed)
+        {
+            entry.hardwareEnabled = false;
             return;
         }
         final String failure = programmer.disable(entry.id);
@@ -509,6 +519,31 @@ final class QueueManager
     }
 
     /** Stops everything at shutdown: every client queue revoked (clients told), then queue 0. */
+    /**
+     * The card has failed: every client queue taken away, their clients told. The card is not asked to disable
+     * anything (it would not answer: each wait would only delay the news by its timeout).
+     */
+    void cardFailed(final ErrorCode reason, final String message)
+    {
+        cardFailed = true;
+        for (int q = FIRST_CLIENT_QUEUE; q < QUEUE_COUNT; q++)
+        {
+            revoke(queues[q], reason, message, true);
+        }
+    }
+
+    /** A random, non-zero attach token: unguessable, so only a reader of the channel file knows it. */
+    private static long newAttachToken()
+    {
+        long token;
+        do
+        {
+            token = TOKENS.nextLong();
+        }
+        while (token == 0);
+        return token;
+    }
+
     void shutdown()
     {
         for (int q = FIRST_CLIENT_QUEUE; q < QUEUE_COUNT; q++)
@@ -558,8 +593,18 @@ final class QueueManager
         }
     }
 
-    private void checkAttacher(final QueueEntry entry, final ClientSession requester, final long pid)
+    /**
+     * Who may attach or detach a queue's driver: the one that can read its channel (the attach token, from the
+     * owner-only channel file) and, for an INLINE queue, only its owner over the owner's own session; for a PROCESS
+     * queue only the process the card driver spawned; a THREAD queue never over the protocol.
+     */
+    private void checkAttacher(final QueueEntry entry, final ClientSession requester, final long pid, final long token)
     {
+        if (token != entry.attachToken)
+        {
+            throw new RequestException(ErrorCode.NOT_OWNER, "queue " + entry.id + ": wrong attach token (only a " +
+                "process that can read the queue's channel may attach or detach its driver)");
+        }
         switch (entry.mode)
         {
             case INLINE ->
@@ -595,6 +640,8 @@ final class QueueManager
             Files.deleteIfExists(file);
             final MemorySegment memory = nic.dma().createFile(file, layout.fileLength(), arena);
             entry.channel = QueueChannel.format(memory, arena, entry.id, slotCount, file.toString());
+            entry.attachToken = newAttachToken();
+            entry.channel.header().attachToken(entry.attachToken);
         }
         catch (final IOException | RuntimeException ex)
         {

@@ -895,13 +895,27 @@ public final class NicClient implements AutoCloseable, ControlPlane
                     }
                 }
             }
-            try
+            // Until the next heartbeat, read the answer stream every millisecond: unasked messages arrive promptly,
+            // and this client never holds back the stream every client shares.
+            while (!closed && System.nanoTime() - nowNs < intervalNs)
             {
-                TimeUnit.NANOSECONDS.sleep(Math.max(1, intervalNs - (System.nanoTime() - nowNs)));
-            }
-            catch (final InterruptedException ex)
-            {
-                return;
+                try
+                {
+                    control.poll();
+                    TimeUnit.MILLISECONDS.sleep(1);
+                }
+                catch (final InterruptedException ex)
+                {
+                    return;
+                }
+                catch (final RuntimeException ex)
+                {
+                    if (!closed)
+                    {
+                        ctx.errorHandler().onError(ex);
+                    }
+                    break;
+                }
             }
         }
     }
@@ -939,7 +953,7 @@ public final class NicClient implements AutoCloseable, ControlPlane
         final QueueRevokedDecoder revoked = queueRevokedDecoder.wrap(
             message.buffer(), message.bodyOffset(), message.blockLength(), message.version());
         final int queueId = revoked.queueId();
-        final ErrorCode reason = revoked.reason();
+        final ErrorCode reason = ControlResponse.errorCode(revoked.reasonRaw());
         final String text = "queue " + queueId + " was revoked by the card driver (" + reason + "): " +
             revoked.message();
         final NicQueue queue = queues.get(queueId);

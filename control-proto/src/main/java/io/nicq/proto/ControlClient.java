@@ -6,6 +6,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 import io.aeron.Aeron;
+import io.aeron.ExclusivePublication;
 import io.aeron.FragmentAssembler;
 import io.aeron.Publication;
 import io.aeron.Subscription;
@@ -115,7 +116,7 @@ public final class ControlClient implements AutoCloseable
     private final Context ctx;
     private final Aeron aeron;
     private final boolean ownsAeron;
-    private final Publication publication;
+    private final ExclusivePublication publication;
     private final Subscription subscription;
     private final IdleStrategy idleStrategy;
     private final long clientId;
@@ -143,12 +144,13 @@ public final class ControlClient implements AutoCloseable
         final FragmentHandler handler = this::onFragment;
         this.assembler = new FragmentAssembler(handler);
 
-        Publication pub = null;
+        ExclusivePublication pub = null;
         Subscription sub = null;
         try
         {
-            pub = aeron.addPublication(ControlProtocol.CHANNEL, ControlProtocol.REQUEST_STREAM_ID);
-            sub = aeron.addSubscription(ControlProtocol.CHANNEL, ControlProtocol.RESPONSE_STREAM_ID);
+            // Exclusive: a session of its own, which the card driver binds this client's id to at Connect.
+            pub = aeron.addExclusivePublication(ControlProtocol.CHANNEL, ControlProtocol.REQUEST_STREAM_ID);
+            sub = aeron.addSubscription(ControlProtocol.RESPONSE_SUBSCRIPTION_CHANNEL, ControlProtocol.RESPONSE_STREAM_ID);
         }
         catch (final RuntimeException ex)
         {
@@ -246,10 +248,23 @@ public final class ControlClient implements AutoCloseable
         return clientId;
     }
 
+    /** The Aeron session of this client's requests: the card driver binds the client id to it at Connect. */
+    public int sessionId()
+    {
+        return publication.sessionId();
+    }
+
     /** A fresh correlation id, unique within the instance. */
     public long nextCorrelationId()
     {
-        return aeron.nextCorrelationId();
+        try
+        {
+            return aeron.nextCorrelationId();
+        }
+        catch (final AeronException | IllegalStateException ex)
+        {
+            throw new ControlTimeoutException("the " + ctx.description + " cannot be reached: " + ex.getMessage(), ex);
+        }
     }
 
     /**
@@ -287,6 +302,11 @@ public final class ControlClient implements AutoCloseable
         lock.lock();
         try
         {
+            if (aeron.isClosed())
+            {
+                throw new ControlTimeoutException("the connection to the " + ctx.description + " is closed (its " +
+                    "media driver has gone away)");
+            }
             final long deadline = System.nanoTime() + ctx.requestTimeoutNs;
             offer(length, deadline);
 
@@ -317,6 +337,10 @@ public final class ControlClient implements AutoCloseable
                 awaitedCorrelationId = 0;
             }
             return response;
+        }
+        catch (final AeronException | IllegalStateException ex)
+        {
+            throw new ControlTimeoutException("the " + ctx.description + " cannot be reached: " + ex.getMessage(), ex);
         }
         finally
         {

@@ -9,6 +9,21 @@ public final class ControlProtocol
     /** Requests and answers travel over shared memory: control latency is microseconds, no sockets involved. */
     public static final String CHANNEL = "aeron:ipc";
 
+    /**
+     * Where clients read answers: untethered, so that a client that reads slowly (or not at all: stopped, paused)
+     * cannot hold back the answers of every other client; it is left behind alone (see
+     * {@link #RESPONSE_PUBLICATION_CHANNEL}) and rejoins at the tail, missing what it did not read.
+     */
+    public static final String RESPONSE_SUBSCRIPTION_CHANNEL = "aeron:ipc?tether=false";
+
+    /**
+     * Where the card driver writes answers: an untethered reader that stays most of a window behind for 20 ms is left
+     * behind (before the card driver would give up on an answer, 50 ms), and may rejoin 50 ms later. The media driver
+     * must check its timers often enough for this to act (the card driver's embedded one does, every 10 ms).
+     */
+    public static final String RESPONSE_PUBLICATION_CHANNEL =
+        "aeron:ipc?untethered-window-limit-timeout=20ms|untethered-resting-timeout=50ms";
+
     /** Requests: clients and queue drivers to the card driver. */
     public static final int REQUEST_STREAM_ID = 7701;
 
@@ -24,8 +39,11 @@ public final class ControlProtocol
     /** How long a client waits for the answer to a request before giving up. */
     public static final long DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 
-    /** Longest message the protocol produces, headers and var fields included; anything longer is malformed. */
-    public static final int MAX_MESSAGE_LENGTH = 8192;
+    /**
+     * Longest message accepted, headers and var fields included; anything longer is malformed. The longest the schema
+     * can produce is a QueueGranted with both texts at {@link #MAX_TEXT_LENGTH}: about 8.2 KiB.
+     */
+    public static final int MAX_MESSAGE_LENGTH = 16384;
 
     /** Longest text in a var field (name, path, error message). */
     public static final int MAX_TEXT_LENGTH = 4096;

@@ -29,6 +29,22 @@ public final class ControlResponse
         this.version = validator.version();
     }
 
+    /**
+     * The error code of a raw value; {@code NULL_VAL} for a code this side does not know (a newer card driver), rather
+     * than the exception SBE's lookup throws.
+     */
+    public static ErrorCode errorCode(final int raw)
+    {
+        for (final ErrorCode code : ErrorCode.values())
+        {
+            if (code.value() == raw)
+            {
+                return code;
+            }
+        }
+        return ErrorCode.NULL_VAL;
+    }
+
     public int templateId()
     {
         return templateId;
@@ -81,8 +97,11 @@ public final class ControlResponse
         if (isError())
         {
             errorDecoder.wrap(buffer, bodyOffset(), blockLength, version);
-            final ErrorCode code = errorDecoder.code();
-            throw new ControlException(code, errorDecoder.message());
+            final int raw = errorDecoder.codeRaw();
+            final ErrorCode code = errorCode(raw);
+            final String message = errorDecoder.message();
+            throw new ControlException(code, code == ErrorCode.NULL_VAL ? "error code " + raw +
+                " (unknown to this client: the card driver is newer): " + message : message);
         }
         throw new ControlException(ErrorCode.INTERNAL_ERROR,
             "expected template " + expectedTemplateId + " but the card driver answered with template " + templateId);

@@ -17,6 +17,13 @@ public interface Nic extends AutoCloseable
 
     DmaAllocator dma();
 
+    /**
+     * Null while the card answers, else why it does not: a simulated card whose process is gone or whose device loop
+     * stopped, a real card that reads all ones (removed from the bus, or hung). Cheap enough to ask a few times a
+     * second.
+     */
+    String failure();
+
     /** Releases the BAR mapping and every DMA mapping made through {@link #dma()}. */
     void close();
 

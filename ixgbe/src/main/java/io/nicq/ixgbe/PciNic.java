@@ -99,6 +99,13 @@ public final class PciNic implements Nic
         }
     }
 
+    /** A PCIe device that has gone (surprise removal, a hung link) reads all ones. */
+    public String failure()
+    {
+        return bar().read(Registers.STATUS) == 0xFFFF_FFFF ?
+            spec() + " reads all ones: removed from the bus or hung" : null;
+    }
+
     public String spec()
     {
         return "pci:" + address;

@@ -123,6 +123,12 @@ public final class SimulatedBar implements Bar
         return description;
     }
 
+    /** The whole bar0 file: registers and status page. */
+    MemorySegment file()
+    {
+        return file;
+    }
+
     /** The status page counter at an offset of {@link SimulatedCardFiles} (DMA faults, read-only writes, ...). */
     public long status(final int statusOffset)
     {

@@ -116,6 +116,22 @@ public final class SimulatedNic implements Nic
         }
     }
 
+    /** Null while the device loop runs in a live process (heartbeat age is not judged: a loop may be driven slowly). */
+    public String failure()
+    {
+        final MemorySegment bar0 = bar.file();
+        final long pid = (long)LONG.getAcquire(bar0, (long)DEVICE_PID_OFFSET);
+        if ((long)LONG.getAcquire(bar0, (long)DEVICE_STATE_OFFSET) != DEVICE_RUNNING)
+        {
+            return "simulated card '" + files.card() + "' has stopped (device loop of pid " + pid + ")";
+        }
+        if (!IommuTable.isAlive((int)pid))
+        {
+            return "the process playing simulated card '" + files.card() + "' (pid " + pid + ") is gone";
+        }
+        return null;
+    }
+
     public String spec()
     {
         return files.toString();

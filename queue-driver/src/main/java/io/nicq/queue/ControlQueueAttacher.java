@@ -27,6 +27,7 @@ public final class ControlQueueAttacher implements QueueAttacher
     private final QueueDriverAttachedDecoder attachedDecoder = new QueueDriverAttachedDecoder();
     private final QueueDriverDetachedDecoder detachedDecoder = new QueueDriverDetachedDecoder();
     private long pid;
+    private long token;
 
     /** @param client connected to the card driver and kept open by its owner; not closed by this attacher */
     public ControlQueueAttacher(final ControlClient client)
@@ -49,10 +50,11 @@ public final class ControlQueueAttacher implements QueueAttacher
         return new ControlQueueAttacher(() -> ControlClient.connect(context), true);
     }
 
-    public void attach(final int queueId, final long pid, final int ringSize, final long rxRingIova,
-        final long txRingIova, final long txHeadWritebackIova)
+    public void attach(final int queueId, final long pid, final long token, final int ringSize,
+        final long rxRingIova, final long txRingIova, final long txHeadWritebackIova)
     {
         this.pid = pid;
+        this.token = token;
         final ControlClient client = connect.get();
         client.lock().lock();
         try
@@ -66,7 +68,8 @@ public final class ControlQueueAttacher implements QueueAttacher
                 .ringSize(ringSize)
                 .rxRingIova(rxRingIova)
                 .txRingIova(txRingIova)
-                .txHeadWritebackIova(txHeadWritebackIova);
+                .txHeadWritebackIova(txHeadWritebackIova)
+                .token(token);
             final ControlResponse response = client.request(correlationId,
                 MessageHeaderEncoder.ENCODED_LENGTH + attachEncoder.encodedLength());
             response.expect(QueueDriverAttachedDecoder.TEMPLATE_ID);
@@ -111,7 +114,8 @@ public final class ControlQueueAttacher implements QueueAttacher
                     .correlationId(correlationId)
                     .clientId(client.clientId())
                     .queueId(queueId)
-                    .pid(pid);
+                    .pid(pid)
+                    .token(token);
                 final ControlResponse response = client.request(correlationId,
                     MessageHeaderEncoder.ENCODED_LENGTH + detachEncoder.encodedLength());
                 response.expect(QueueDriverDetachedDecoder.TEMPLATE_ID);

@@ -18,13 +18,16 @@ public interface QueueAttacher
      *
      * @param queueId             the hardware queue (RX and TX of the same index)
      * @param pid                 the process of the queue driver, so the card driver can watch it
+     * @param token               the queue's attach token from its channel header: proof that the caller can read
+     *                            the channel (a pid proves nothing)
      * @param ringSize            descriptors per ring, a power of two (RDLEN = TDLEN = 16 x ringSize)
      * @param rxRingIova          DMA address of the RX descriptor ring
      * @param txRingIova          DMA address of the TX descriptor ring
      * @param txHeadWritebackIova DMA address for TX head write-back, 0 for DD write-back
      * @throws RuntimeException with a message saying why the queue could not be attached
      */
-    void attach(int queueId, long pid, int ringSize, long rxRingIova, long txRingIova, long txHeadWritebackIova);
+    void attach(int queueId, long pid, long token, int ringSize, long rxRingIova, long txRingIova,
+        long txHeadWritebackIova);
 
     /**
      * The queue driver is stopping and is about to release its rings and unregister its pool: the card driver should

@@ -242,8 +242,8 @@ public final class QueueDriver implements Agent, AutoCloseable
             driver.postInitialBuffers();
 
             step = "attaching the rings with the card driver";
-            ctx.queueAttacher().attach(queueId, ctx.pid(), ctx.ringSize(), rxRing.iova(), txRing.iova(),
-                txHead == null ? 0 : txHead.iova());
+            ctx.queueAttacher().attach(queueId, ctx.pid(), channel.header().attachToken(), ctx.ringSize(),
+                rxRing.iova(), txRing.iova(), txHead == null ? 0 : txHead.iova());
             driver.attached = true;
 
             step = "activating the queue";
@@ -777,7 +777,9 @@ public final class QueueDriver implements Agent, AutoCloseable
         try
         {
             header.compareAndSetState(STATE_ACTIVE, STATE_CLOSED);
-            if (attached)
+            // A dead card driver cannot disable anything (and a connection attempt would wait for its media driver's
+            // timeout): the next card driver resets the card.
+            if (attached && (cardDriverProcess == null || cardDriverProcess.isAlive()))
             {
                 ctx.queueAttacher().detach(queueId);
             }

@@ -31,8 +31,8 @@ final class RegisterQueueAttacher implements QueueAttacher
         this.pump = pump;
     }
 
-    public void attach(final int queueId, final long pid, final int ringSize, final long rxRingIova,
-        final long txRingIova, final long txHeadWritebackIova)
+    public void attach(final int queueId, final long pid, final long token, final int ringSize,
+        final long rxRingIova, final long txRingIova, final long txHeadWritebackIova)
     {
         final int ringBytes = ringSize * 16;
 

@@ -75,8 +75,8 @@ final class StandInCardDriver implements AutoCloseable
         int length;
         try
         {
-            attacher.attach(queueId, attachDecoder.pid(), (int)attachDecoder.ringSize(), attachDecoder.rxRingIova(),
-                attachDecoder.txRingIova(), attachDecoder.txHeadWritebackIova());
+            attacher.attach(queueId, attachDecoder.pid(), attachDecoder.token(), (int)attachDecoder.ringSize(),
+                attachDecoder.rxRingIova(), attachDecoder.txRingIova(), attachDecoder.txHeadWritebackIova());
             attachedPid = attachDecoder.pid();
             attachedEncoder.wrapAndApplyHeader(answer, 0, headerEncoder)
                 .correlationId(correlationId).clientId(clientId).queueId(queueId);

@@ -12,7 +12,6 @@ import io.nicq.ixgbe.Registers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -313,9 +312,6 @@ class CrashMatrixIT
     }
 
     @Test
-    @Disabled("bug: nothing watches the simulated card's device loop: after kill -9 of `nicq sim` the card driver " +
-        "(CardDriverConductor), the queue drivers (QueueDriver.checkLiveness) and the clients carry on silently; " +
-        "frames are simply no longer moved. The status page has the device pid and heartbeat to check.")
     @Order(5)
     void killedSimulatedCardIsReportedToClientsWithinSeconds()
     {

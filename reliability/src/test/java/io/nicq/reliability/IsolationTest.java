@@ -30,7 +30,6 @@ import org.agrona.CloseHelper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -189,8 +188,6 @@ class IsolationTest
     // -----------------------------------------------------------------------------------------------------------
 
     @Test
-    @Disabled("bug: the card driver trusts the client id written in a request (CardDriverConductor.onFragment, " +
-        "card-driver line ~239): any process on the media driver can act as another client")
     void aRequestCarryingAnotherClientsIdIsRefused()
     {
         try (RawControl hostile = new RawControl(instance.aeronDir()))
@@ -206,9 +203,6 @@ class IsolationTest
     }
 
     @Test
-    @Disabled("bug: every client reads one shared answer stream and the card driver drops answers the stream " +
-        "cannot take within 50 ms (ResponsePublisher.offer): a client that reads slowly (NicClient reads only when " +
-        "it heart-beats, every 200 ms) makes the card driver drop other clients' answers")
     void anIdleClientDoesNotBlockOtherClientsAnswers()
     {
         try (NicClient idle = NicClient.connect(new NicClient.Context().instance("iso").baseDir(root.resolve("nicq"))
@@ -229,9 +223,6 @@ class IsolationTest
     }
 
     @Test
-    @Disabled("bug: AttachQueueDriver with ring addresses the card refuses makes the conductor wait for the queue " +
-        "to enable (QueueProgrammer.enable via QueueManager.attach, queueEnableTimeout 1 s) on its one thread: every " +
-        "other client's requests wait, and two such requests ahead of others' heartbeats get those clients reclaimed")
     void bogusRingAddressesFromOneClientDoNotStallOrReclaimOthers()
     {
         try (RawControl hostile = new RawControl(instance.aeronDir()))
@@ -272,9 +263,6 @@ class IsolationTest
     }
 
     @Test
-    @Disabled("bug: an answer or notification with an error code the client does not know (a newer card driver, " +
-        "or anyone publishing on the answer stream) throws IllegalArgumentException out of the generated decoder " +
-        "in NicClient.onUnaskedMessage and ControlResponse.expect instead of a ControlException")
     void anUnknownErrorCodeInANotificationIsNotAnException()
     {
         final List<Throwable> errors = new CopyOnWriteArrayList<>();

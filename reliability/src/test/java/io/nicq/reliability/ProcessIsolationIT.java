@@ -6,7 +6,6 @@ import io.nicq.proto.sbe.ConnectedDecoder;
 import io.nicq.proto.sbe.ErrorCode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -80,10 +79,6 @@ class ProcessIsolationIT
 
     @Test
     @Order(2)
-    @Disabled("bug: for a PROCESS queue the card driver checks only the pid the request states " +
-        "(QueueManager.checkAttacher, case PROCESS): any client that names the queue driver's pid (in the channel " +
-        "header, in /proc) can DetachQueueDriver it (the queue is disabled in the card: the victim's traffic stops) " +
-        "and then AttachQueueDriver rings of its own (the card then writes the victim's frames into its memory)")
     void anotherClientCannotDetachAProcessQueueByNamingItsQueueDriversPid()
     {
         try (RawControl hostile = connected())

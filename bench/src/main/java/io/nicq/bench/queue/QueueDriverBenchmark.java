@@ -169,7 +169,7 @@ public class QueueDriverBenchmark
     /** What the card driver does on AttachQueueDriver, reduced to what the stub looks at. */
     static QueueAttacher attacher(final ImmediateDevice device)
     {
-        return (queue, pid, ringSize, rxRingIova, txRingIova, txHeadWritebackIova) ->
+        return (queue, pid, token, ringSize, rxRingIova, txRingIova, txHeadWritebackIova) ->
         {
             device.write(Registers.rdbal(queue), (int)rxRingIova);
             device.write(Registers.rdbah(queue), (int)(rxRingIova >>> 32));

@@ -13,7 +13,7 @@ import org.agrona.concurrent.AtomicBuffer;
  *    16   slot count (int)                56  file length (long)
  *    20   slot size (int)                 64  state (int): INITIALISING, ACTIVE, CLOSED, REVOKED
  *    24   ring capacity (int)
- *    28   metadata record length (int)
+ *    28   metadata record length (int)   72  attach token (long): what a queue driver shows to attach
  *   queue driver liveness (its own 128 bytes):
  *   128   driver pid (long)              136  driver heartbeat, System.nanoTime (long)
  *   client liveness (its own 128 bytes):
@@ -47,6 +47,7 @@ public final class QueueChannelHeader
     public static final int POOL_OFFSET_OFFSET = 48;
     public static final int FILE_LENGTH_OFFSET = 56;
     public static final int STATE_OFFSET = 64;
+    public static final int ATTACH_TOKEN_OFFSET = 72;
 
     public static final int DRIVER_PID_OFFSET = 128;
     public static final int DRIVER_HEARTBEAT_OFFSET = 136;
@@ -182,6 +183,22 @@ public final class QueueChannelHeader
     public long fileLength()
     {
         return buffer.getLong(FILE_LENGTH_OFFSET);
+    }
+
+    /**
+     * The queue's attach token: a random number the card driver writes when it creates the channel. A queue driver
+     * shows it in {@code AttachQueueDriver} and {@code DetachQueueDriver}, so only a process that can read this
+     * owner-only file can attach or detach the queue (a pid alone proves nothing).
+     */
+    public long attachToken()
+    {
+        return buffer.getLongVolatile(ATTACH_TOKEN_OFFSET);
+    }
+
+    /** Card driver: sets the attach token once, after formatting. */
+    public void attachToken(final long token)
+    {
+        buffer.putLongVolatile(ATTACH_TOKEN_OFFSET, token);
     }
 
     public int state()
