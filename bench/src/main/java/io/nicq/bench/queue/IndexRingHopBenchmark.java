@@ -49,6 +49,7 @@ public class IndexRingHopBenchmark
     {
         IndexRing out;
         IndexRing in;
+        int sequence;
     }
 
     @Setup(Level.Trial)
@@ -81,9 +82,12 @@ public class IndexRingHopBenchmark
             side.out = new IndexRing(ping, CAPACITY);
             side.in = new IndexRing(pong, CAPACITY);
         }
-        side.out.offer(7);
+        // Each round trip waits for its own echo: one left over at an iteration's end (the echo side stopped
+        // before answering) is skipped, so the two sides never drift into a pipeline that would hide the latency.
+        final int sequence = side.sequence = (side.sequence + 1) & Integer.MAX_VALUE;
+        side.out.offer(sequence);
         int value;
-        while ((value = side.in.poll()) == IndexRing.EMPTY)
+        while ((value = side.in.poll()) != sequence)
         {
             if (control.stopMeasurement)
             {

@@ -38,6 +38,7 @@ public class CableLatencyBenchmark
     @Setup(Level.Trial)
     public void setUp() throws IOException
     {
+        CablePair.pinBenchmarkThread(loops);
         pair = new CablePair(loops, 1024, 1024);
     }
 
