@@ -251,6 +251,7 @@ public final class CardDriver implements AutoCloseable
         private IdleStrategy mediaDriverIdleStrategy;
         private Supplier<IdleStrategy> queueDriverIdleStrategySupplier;
         private String queueDriverIdle = "backoff";
+        private String defaultQueueIdle = "backoff";
         private long clientTimeoutNs = TimeUnit.MILLISECONDS.toNanos(ControlProtocol.DEFAULT_CLIENT_TIMEOUT_MS);
         private long livenessCheckIntervalNs = TimeUnit.MILLISECONDS.toNanos(100);
         private long statsIntervalNs = TimeUnit.MILLISECONDS.toNanos(100);
@@ -722,6 +723,21 @@ public final class CardDriver implements AutoCloseable
         public java.util.function.Consumer<String> cardFailureHandler()
         {
             return cardFailureHandler;
+        }
+
+        /**
+         * Idle strategy of queue 0's queue driver (ARP, ping, unfiltered traffic): a control-plane loop that backs off
+         * whatever the applications' queues do (default backoff).
+         */
+        public Context defaultQueueIdle(final String defaultQueueIdle)
+        {
+            this.defaultQueueIdle = defaultQueueIdle;
+            return this;
+        }
+
+        public String defaultQueueIdle()
+        {
+            return defaultQueueIdle;
         }
 
         public Context errorHandler(final ErrorHandler errorHandler)

@@ -50,6 +50,12 @@ public final class CardDriverCommand implements Callable<Integer>
         description = "Idle strategy of queue drivers: " + IdleStrategies.NAMES + " (default: ${DEFAULT-VALUE}).")
     String idle;
 
+    @Option(names = "--control-idle", defaultValue = "backoff",
+        description = "Idle strategy of the control plane (conductor, media driver, the default queue): " +
+        IdleStrategies.NAMES + ". A longer backoff (backoff:20) wakes the CPU less often, at the cost of control " +
+        "latency (default: ${DEFAULT-VALUE}).")
+    String controlIdle;
+
     @Option(names = "--mtu", defaultValue = "1500", description = "IP MTU told to clients (default: ${DEFAULT-VALUE}).")
     int mtu;
 
@@ -77,6 +83,9 @@ public final class CardDriverCommand implements Callable<Integer>
             .queueDriverMode(parseMode(queueDriverMode))
             .aeronDirectoryName(aeronDir)
             .queueDriverIdle(checkIdle(idle))
+            .conductorIdleStrategy(IdleStrategies.of(controlIdle))
+            .mediaDriverIdleStrategy(IdleStrategies.of(controlIdle))
+            .defaultQueueIdle(checkIdle(controlIdle))
             .mtu(mtu)
             .clientTimeoutNs(TimeUnit.MILLISECONDS.toNanos(clientTimeoutMs))
             .linkTimeoutNs(TimeUnit.MILLISECONDS.toNanos(linkTimeoutMs))

@@ -75,7 +75,7 @@ final class QueueDriverLauncher
     {
         // Queue 0 carries ARP, ping and unfiltered traffic: it backs off when idle whatever the applications' queues
         // do, so that a spinning configuration does not spend a core on it.
-        final IdleStrategy idle = entry.id == 0 ? IdleStrategies.backoff() :
+        final IdleStrategy idle = entry.id == 0 ? IdleStrategies.of(ctx.defaultQueueIdle()) :
             ctx.queueDriverIdleStrategySupplier() != null ?
             ctx.queueDriverIdleStrategySupplier().get() : IdleStrategies.of(ctx.queueDriverIdle());
         final QueueDriver driver = QueueDriver.start(new QueueDriver.Context()

@@ -895,14 +895,14 @@ public final class NicClient implements AutoCloseable, ControlPlane
                     }
                 }
             }
-            // Until the next heartbeat, read the answer stream every millisecond: unasked messages arrive promptly,
-            // and this client never holds back the stream every client shares.
+            // Until the next heartbeat, read the answer stream every 10 ms: unasked messages arrive promptly and this
+            // client keeps up with the stream every client shares (one that does not is left behind, untethered).
             while (!closed && System.nanoTime() - nowNs < intervalNs)
             {
                 try
                 {
                     control.poll();
-                    TimeUnit.MILLISECONDS.sleep(1);
+                    TimeUnit.MILLISECONDS.sleep(10);
                 }
                 catch (final InterruptedException ex)
                 {

@@ -16,17 +16,35 @@ import org.agrona.concurrent.YieldingIdleStrategy;
  *   <li>{@code busy}: spin with {@code Thread.onSpinWait}; lowest latency, burns a core;</li>
  *   <li>{@code noop}: spin without even a pause hint;</li>
  *   <li>{@code yield}: {@code Thread.yield} between empty polls; a good choice when spinners outnumber cores;</li>
- *   <li>{@code backoff}: spin, then yield, then park from 1 us up to 1 ms; an idle loop costs next to nothing;</li>
+ *   <li>{@code backoff}: spin, then yield, then park from 1 us up to 1 ms; an idle loop costs next to nothing;
+ *   {@code backoff:MS} parks up to MS milliseconds (fewer wake-ups of idle control loops, slower to react);</li>
  *   <li>{@code sleep} (1 ms) or {@code sleep:MS}.</li>
  * </ul>
  */
 public final class IdleStrategies
 {
     /** For help texts. */
-    public static final String NAMES = "busy, noop, yield, backoff, sleep, sleep:MS";
+    public static final String NAMES = "busy, noop, yield, backoff, backoff:MS, sleep, sleep:MS";
 
     private IdleStrategies()
     {
+    }
+
+    private static long positiveMillis(final String name, final String ms)
+    {
+        try
+        {
+            final long value = Long.parseLong(ms);
+            if (value > 0)
+            {
+                return value;
+            }
+        }
+        catch (final NumberFormatException ex)
+        {
+            // falls through to the error below
+        }
+        throw new IllegalArgumentException("idle strategy '" + name + "': a positive number of milliseconds expected");
     }
 
     /** The backoff strategy nicq's control and device loops default to. */
@@ -41,21 +59,14 @@ public final class IdleStrategies
     public static IdleStrategy of(final String name)
     {
         final String value = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
+        if (value.startsWith("backoff:"))
+        {
+            final long ms = positiveMillis(name, value.substring("backoff:".length()));
+            return new BackoffIdleStrategy(64, 16, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(ms));
+        }
         if (value.startsWith("sleep:"))
         {
-            try
-            {
-                final long ms = Long.parseLong(value.substring("sleep:".length()));
-                if (ms > 0)
-                {
-                    return new SleepingMillisIdleStrategy(ms);
-                }
-            }
-            catch (final NumberFormatException ex)
-            {
-                // falls through to the error below
-            }
-            throw new IllegalArgumentException("idle strategy '" + name + "': sleep:MS needs a positive number of ms");
+            return new SleepingMillisIdleStrategy(positiveMillis(name, value.substring("sleep:".length())));
         }
         return switch (value)
         {
