@@ -20,7 +20,8 @@ import picocli.CommandLine.Parameters;
         "Tests that need root (TAP, network namespaces, hugepages) skip with a reason when not root."})
 public final class TestCommand implements Callable<Integer>
 {
-    @Option(names = "--module", paramLabel = "DIR", description = "Only this module and what it needs, e.g. nic-sim")
+    @Option(names = "--module", paramLabel = "DIR",
+        description = "Only this module's tests (what it needs is built and installed first), e.g. nic-sim")
     String module;
 
     @Option(names = "--test", paramLabel = "PATTERN", description = "Only tests matching this pattern (surefire -Dtest)")
@@ -41,6 +42,22 @@ public final class TestCommand implements Callable<Integer>
             return 2;
         }
 
+        if (module != null)
+        {
+            // Build and install what the module needs without running those modules' tests, then test the module.
+            final List<String> prepare = new ArrayList<>(List.of("mvn", "-B", "-q", "install", "-DskipTests",
+                "-pl", module, "-am"));
+            if (offline)
+            {
+                prepare.add("-o");
+            }
+            final int rc = run(home, prepare);
+            if (rc != 0)
+            {
+                return rc;
+            }
+        }
+
         final List<String> command = new ArrayList<>(List.of("mvn", "-B", "verify"));
         if (offline)
         {
@@ -48,14 +65,18 @@ public final class TestCommand implements Callable<Integer>
         }
         if (module != null)
         {
-            command.addAll(List.of("-pl", module, "-am"));
+            command.addAll(List.of("-pl", module));
         }
         if (test != null)
         {
             command.addAll(List.of("-Dtest=" + test, "-Dit.test=" + test, "-Dsurefire.failIfNoSpecifiedTests=false"));
         }
         command.addAll(mavenArgs);
+        return run(home, command);
+    }
 
+    private static int run(final String home, final List<String> command) throws Exception
+    {
         final ProcessBuilder builder = new ProcessBuilder(command).directory(new File(home)).inheritIO();
         builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
         System.err.println("nicq test: " + String.join(" ", command));
