@@ -1,20 +1,17 @@
 package io.nicq.cli;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Stream;
 
 import io.nicq.card.CardDriverCommand;
 import io.nicq.client.NicClient;
@@ -33,6 +30,7 @@ import io.nicq.proto.RunCommand;
 import io.nicq.proto.sbe.QueueMode;
 import io.nicq.sim.SimulatedCard;
 import org.agrona.CloseHelper;
+import org.agrona.IoUtil;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.IdleStrategy;
@@ -169,8 +167,8 @@ public final class DemoCommand implements Callable<Integer>
                 (queueMode == QueueMode.INLINE ? "inline in the applications' threads" : driverMode + "es"));
             final Process driverA = start("card-driver-a", logs, cardDriverArgs("a", IP_A, driverMode, logs));
             final Process driverB = start("card-driver-b", logs, cardDriverArgs("b", IP_B, driverMode, logs));
-            awaitLine(driverA, "card-driver-a", logs, "ready:");
-            awaitLine(driverB, "card-driver-b", logs, "ready:");
+            ChildJvm.awaitOutput(driverA, logs.resolve("card-driver-a.log"), "ready:", START_TIMEOUT_MS, "card-driver-a");
+            ChildJvm.awaitOutput(driverB, logs.resolve("card-driver-b.log"), "ready:", START_TIMEOUT_MS, "card-driver-b");
 
             System.setProperty("nicq.dir", instanceDir.toString());
             System.setProperty("nicq.sim.dir", simDir.toString());
@@ -376,35 +374,6 @@ public final class DemoCommand implements Callable<Integer>
         return process;
     }
 
-    /** Waits for a line in a child's log, failing with the log's end if the child dies or the time runs out. */
-    private static void awaitLine(final Process process, final String name, final Path logs, final String marker)
-        throws IOException, InterruptedException
-    {
-        final Path log = logs.resolve(name + ".log");
-        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
-        while (System.nanoTime() - deadline < 0)
-        {
-            final String text = Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
-            if (text.contains(marker))
-            {
-                return;
-            }
-            if (!process.isAlive())
-            {
-                throw new IllegalStateException(name + " exited with " + process.exitValue() + ":\n" + tail(text));
-            }
-            Thread.sleep(20);
-        }
-        throw new IllegalStateException(name + " did not start within " + START_TIMEOUT_MS / 1000 + " s; its log:\n" +
-            tail(Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : ""));
-    }
-
-    private static String tail(final String text)
-    {
-        final String[] lines = text.split("\n");
-        return String.join("\n", List.of(lines).subList(Math.max(0, lines.length - 15), lines.length));
-    }
-
     private static void step(final String what)
     {
         System.err.println("demo: " + what);
@@ -485,17 +454,16 @@ public final class DemoCommand implements Callable<Integer>
 
     private static void deleteTree(final Path dir)
     {
-        if (dir == null || !Files.exists(dir))
+        if (dir != null)
         {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir))
-        {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-        catch (final IOException ex)
-        {
-            System.err.println("demo: could not remove " + dir + ": " + ex.getMessage());
+            try
+            {
+                IoUtil.delete(dir.toFile(), false);
+            }
+            catch (final RuntimeException ex)
+            {
+                System.err.println("demo: could not remove " + dir + ": " + ex.getMessage());
+            }
         }
     }
 

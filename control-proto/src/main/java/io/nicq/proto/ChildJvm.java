@@ -1,10 +1,14 @@
 package io.nicq.proto;
 
 import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Starts another JVM of nicq (a queue driver, a simulated card, a card driver) with this JVM's java, class path and
@@ -93,5 +97,42 @@ public final class ChildJvm
             builder.redirectOutput(ProcessBuilder.Redirect.INHERIT);
         }
         return builder;
+    }
+
+    /**
+     * Waits until a child's log (its output, see {@link #builder}) contains {@code marker}: its "ready" line.
+     *
+     * @param name what the child is, for messages
+     * @throws IOException naming the child and showing the end of its log when it exits first or the time runs out
+     */
+    public static void awaitOutput(final Process child, final Path log, final String marker, final long timeoutMs,
+        final String name) throws IOException, InterruptedException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (System.nanoTime() - deadline < 0)
+        {
+            if (read(log).contains(marker))
+            {
+                return;
+            }
+            if (!child.isAlive())
+            {
+                throw new IOException(name + " exited with " + child.exitValue() + ":\n" + tail(read(log)));
+            }
+            Thread.sleep(20);
+        }
+        throw new IOException(name + " did not start within " + timeoutMs / 1000 + " s; its log:\n" + tail(read(log)));
+    }
+
+    private static String read(final Path log) throws IOException
+    {
+        return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+    }
+
+    /** The last 15 lines. */
+    private static String tail(final String text)
+    {
+        final String[] lines = text.strip().split("\n");
+        return String.join("\n", List.of(lines).subList(Math.max(0, lines.length - 15), lines.length));
     }
 }

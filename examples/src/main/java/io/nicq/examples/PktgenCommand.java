@@ -2,7 +2,6 @@ package io.nicq.examples;
 
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.nicq.client.NicClient;
 import io.nicq.client.NicQueue;
@@ -38,8 +37,6 @@ public final class PktgenCommand implements Callable<Integer>
     @Option(names = "--rate", defaultValue = "0", paramLabel = "PPS", description = "Datagrams per second, 0 = as fast as possible (default: ${DEFAULT-VALUE})")
     long rate;
 
-    private final AtomicBoolean stop = new AtomicBoolean();
-
     public Integer call()
     {
         options.pinLoopThread();
@@ -50,21 +47,8 @@ public final class PktgenCommand implements Callable<Integer>
         }
         final int ip = Ipv4Address.parse(hostPort[0]);
         final int port = Integer.parseInt(hostPort[1]);
-        final Thread main = Thread.currentThread();
-        Runtime.getRuntime().addShutdownHook(new Thread(() ->
-        {
-            stop.set(true);
-            try
-            {
-                main.join(2000);
-            }
-            catch (final InterruptedException ignore)
-            {
-                Thread.currentThread().interrupt();
-            }
-        }, "pktgen-shutdown"));
-
-        try (NicClient client = options.connect("pktgen");
+        try (StopOnShutdown signal = new StopOnShutdown("pktgen-shutdown", 2000);
+            NicClient client = options.connect("pktgen");
             NicQueue queue = options.requestQueue(client);
             UdpEndpoint endpoint = UdpEndpoint.open(queue).bind(0))
         {
@@ -79,7 +63,7 @@ public final class PktgenCommand implements Callable<Integer>
             long noSlot = 0;
             final long start = System.nanoTime();
             long next = start;
-            while (sent < count && !stop.get())
+            while (sent < count && !signal.isStopped())
             {
                 if (intervalNs > 0)
                 {

@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.nicq.client.NicClient;
 import io.nicq.client.NicQueue;
@@ -69,8 +68,6 @@ public final class RpcLatencyCommand implements Callable<Integer>
         description = "Print a progress line (default: ${DEFAULT-VALUE})")
     boolean progress;
 
-    private final AtomicBoolean interrupted = new AtomicBoolean();
-
     public Integer call() throws IOException, InterruptedException
     {
         options.pinLoopThread();
@@ -89,55 +86,38 @@ public final class RpcLatencyCommand implements Callable<Integer>
         final int serverIp = Ipv4Address.parse(hostPort[0]);
         final int serverPort = Integer.parseInt(hostPort[1]);
 
-        final Thread main = Thread.currentThread();
-        final Thread hook = new Thread(() ->
-        {
-            interrupted.set(true);
-            try
-            {
-                main.join(3000);
-            }
-            catch (final InterruptedException ignore)
-            {
-                Thread.currentThread().interrupt();
-            }
-        }, "rpc-latency-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-
-        // The kernel first, before this process has a queue of its own to spin on.
-        KernelBaseline.Result kernel = null;
-        if (!"none".equalsIgnoreCase(kernelBaseline))
-        {
-            System.err.println("rpc-latency: measuring the kernel's UDP round trip (" + count + " round trips)");
-            kernel = KernelBaseline.measure(warmupCount, count, size, kernelBusyPoll, outDir.resolve("logs"));
-        }
-
+        final KernelBaseline.Result kernel;
         final String mode;
         final RpcClient rpc;
-        try (NicClient client = options.connect("rpc-latency");
-            NicQueue queue = options.requestQueue(client);
-            UdpEndpoint endpoint = UdpEndpoint.open(queue).bind(0))
+        final boolean stopped;
+        try (StopOnShutdown signal = new StopOnShutdown("rpc-latency-shutdown", 3000))
         {
-            mode = queue.mode().name().toLowerCase(Locale.ROOT);
-            rpc = new RpcClient(endpoint, serverIp, serverPort, size, timeoutMs, TimeUnit.MILLISECONDS,
-                options.idleStrategy());
-            System.err.println("rpc-latency: " + Ipv4Address.toString(client.ipv4()) + ":" + endpoint.localPort() +
-                " -> " + server + ", " + size + "-byte payloads, queue " + queue.queueId() + " (" + mode + " mode), " +
-                warmupCount + " warm-up + " + count + " round trips");
-            rpc.run(warmupCount, count, interrupted::get, progress ? System.err : null);
-        }
-        finally
-        {
-            try
+            // The kernel first, before this process has a queue of its own to spin on.
+            if (!"none".equalsIgnoreCase(kernelBaseline))
             {
-                Runtime.getRuntime().removeShutdownHook(hook);
+                System.err.println("rpc-latency: measuring the kernel's UDP round trip (" + count + " round trips)");
+                kernel = KernelBaseline.measure(warmupCount, count, size, kernelBusyPoll, outDir.resolve("logs"));
             }
-            catch (final IllegalStateException ignore)
+            else
             {
-                // The JVM is already shutting down.
+                kernel = null;
             }
+
+            try (NicClient client = options.connect("rpc-latency");
+                NicQueue queue = options.requestQueue(client);
+                UdpEndpoint endpoint = UdpEndpoint.open(queue).bind(0))
+            {
+                mode = queue.mode().name().toLowerCase(Locale.ROOT);
+                rpc = new RpcClient(endpoint, serverIp, serverPort, size, timeoutMs, TimeUnit.MILLISECONDS,
+                    options.idleStrategy());
+                System.err.println("rpc-latency: " + Ipv4Address.toString(client.ipv4()) + ":" +
+                    endpoint.localPort() + " -> " + server + ", " + size + "-byte payloads, queue " + queue.queueId() +
+                    " (" + mode + " mode), " + warmupCount + " warm-up + " + count + " round trips");
+                rpc.run(warmupCount, count, signal::isStopped, progress ? System.err : null);
+            }
+            stopped = signal.isStopped();
         }
-        if (interrupted.get())
+        if (stopped)
         {
             System.err.println("rpc-latency: interrupted after " + rpc.recorder().roundTrips() + " round trips");
             return 130;

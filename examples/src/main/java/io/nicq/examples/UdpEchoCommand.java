@@ -2,7 +2,6 @@ package io.nicq.examples;
 
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.nicq.client.NicClient;
 import io.nicq.client.NicQueue;
@@ -32,27 +31,11 @@ public final class UdpEchoCommand implements Callable<Integer>
         description = "Stop after this long (default: run until interrupted)")
     long durationSeconds;
 
-    private final AtomicBoolean running = new AtomicBoolean(true);
-
     public Integer call() throws Exception
     {
         options.pinLoopThread();
-        final Thread main = Thread.currentThread();
-        final Thread hook = new Thread(() ->
-        {
-            running.set(false);
-            try
-            {
-                main.join(2000);
-            }
-            catch (final InterruptedException ignore)
-            {
-                Thread.currentThread().interrupt();
-            }
-        }, "udp-echo-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-
-        try (NicClient client = options.connect("udp-echo");
+        try (StopOnShutdown signal = new StopOnShutdown("udp-echo-shutdown", 2000);
+            NicClient client = options.connect("udp-echo");
             NicQueue queue = options.requestQueue(client);
             UdpEndpoint endpoint = UdpEndpoint.open(queue).bind(port))
         {
@@ -64,7 +47,7 @@ public final class UdpEchoCommand implements Callable<Integer>
             final IdleStrategy idle = options.idleStrategy();
             final long deadline = durationSeconds > 0 ? System.nanoTime() + durationSeconds * 1_000_000_000L : 0;
             int polls = 0;
-            while (running.get())
+            while (!signal.isStopped())
             {
                 idle.idle(server.doWork());
                 if (deadline != 0 && (++polls & 0x3FF) == 0 && System.nanoTime() - deadline > 0)

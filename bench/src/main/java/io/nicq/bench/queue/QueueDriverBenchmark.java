@@ -8,6 +8,7 @@ import io.nicq.queue.QueueAttacher;
 import io.nicq.queue.QueueDriver;
 import io.nicq.queue.stub.IdentityDmaAllocator;
 import io.nicq.queue.stub.ImmediateDevice;
+import org.agrona.IoUtil;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -26,9 +27,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * The queue driver's cost per packet against a device stub that completes every descriptor at once
@@ -109,10 +108,7 @@ public class QueueDriverBenchmark
         client.close();
         cardView.close();
         dma.close();
-        try (Stream<Path> files = Files.walk(dir))
-        {
-            files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        }
+        IoUtil.delete(dir.toFile(), false);
     }
 
     @Benchmark

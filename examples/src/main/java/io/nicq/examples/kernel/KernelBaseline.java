@@ -67,7 +67,7 @@ public final class KernelBaseline
             final Path log = logDir.resolve("kernel-echo.log");
             server = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.to(log.toFile())).start();
-            awaitListening(server, log);
+            ChildJvm.awaitOutput(server, log, "listening on", START_TIMEOUT_MS, "the kernel echo server");
 
             final KernelUdpClient client = new KernelUdpClient(new InetSocketAddress(serverIp, PORT), busyPoll, 1,
                 TimeUnit.SECONDS);
@@ -92,24 +92,5 @@ public final class KernelBaseline
     private static List<String> echoArgs(final String ip, final boolean busyPoll)
     {
         return List.of("--bind", ip + ":" + PORT, "--busy-poll=" + busyPoll, "--idle-exit", "30");
-    }
-
-    private static void awaitListening(final Process server, final Path log) throws IOException, InterruptedException
-    {
-        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
-        while (System.nanoTime() < deadline)
-        {
-            if (Files.exists(log) && Files.readString(log).contains("listening on"))
-            {
-                return;
-            }
-            if (!server.isAlive())
-            {
-                throw new IOException("the kernel echo server exited with " + server.exitValue() + ": " +
-                    (Files.exists(log) ? Files.readString(log).trim() : ""));
-            }
-            Thread.sleep(20);
-        }
-        throw new IOException("the kernel echo server did not start listening within " + START_TIMEOUT_MS + " ms");
     }
 }
