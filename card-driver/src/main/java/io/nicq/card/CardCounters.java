@@ -43,6 +43,7 @@ final class CardCounters
     final AtomicCounter queueDriverFailures;
     final AtomicCounter unanswerableMessages;
     final AtomicCounter unexpectedTemplates;
+    final AtomicCounter answersDelayed;
     final AtomicCounter answersDropped;
     final AtomicCounter logLinesSuppressed;
     final AtomicCounter dutyCycles;
@@ -68,7 +69,8 @@ final class CardCounters
         queueDriverFailures = manager.newCounter("queue drivers failed", TYPE_INSTANCE);
         unanswerableMessages = manager.newCounter("messages too short to answer", TYPE_INSTANCE);
         unexpectedTemplates = manager.newCounter("messages that are not requests", TYPE_INSTANCE);
-        answersDropped = manager.newCounter("answers dropped (response stream blocked)", TYPE_INSTANCE);
+        answersDelayed = manager.newCounter("answers delayed (response stream blocked)", TYPE_INSTANCE);
+        answersDropped = manager.newCounter("answers dropped (nobody reading, or backlog full)", TYPE_INSTANCE);
         logLinesSuppressed = manager.newCounter("log lines suppressed (rate limit)", TYPE_INSTANCE);
         dutyCycles = manager.newCounter("conductor duty cycles", TYPE_INSTANCE);
 

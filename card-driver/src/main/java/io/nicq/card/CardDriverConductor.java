@@ -47,6 +47,8 @@ final class CardDriverConductor implements Agent
     private static final int FRAGMENT_LIMIT = 16;
     /** A gap between duty cycles over this means the conductor was held up, not that clients were silent. */
     private static final long STALL_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** How long an orderly stop waits for answers held back by a blocked response stream (revocations among them). */
+    private static final long ANSWER_FLUSH_TIMEOUT_NS = TimeUnit.MILLISECONDS.toNanos(500);
     private static final int COMMAND_LIMIT = 16;
     /** Smallest message that carries a correlation id and a client id: header, then both int64s. */
     private static final int ANSWERABLE_LENGTH = MessageHeaderDecoder.ENCODED_LENGTH + 16;
@@ -113,7 +115,7 @@ final class CardDriverConductor implements Agent
         this.answers = aeron.addExclusivePublication(ControlProtocol.RESPONSE_PUBLICATION_CHANNEL,
             ControlProtocol.RESPONSE_STREAM_ID);
         this.assembler = new FragmentAssembler(this::onFragment);
-        this.publisher = new ResponsePublisher(answers, counters, log);
+        this.publisher = new ResponsePublisher(answers::offer, counters, log);
         this.filters = new FilterManager(bar, ctx.ipv4(), ctx.filterOverflow());
         this.launcher = new QueueDriverLauncher(ctx, log, nic, commands::offer);
         this.queues = new QueueManager(ctx, log, nic, filters, counters, publisher, launcher);
@@ -161,6 +163,7 @@ final class CardDriverConductor implements Agent
         }
         previousDutyCycleNs = nowNs;
         int work = aeronInvoker.invoke();
+        work += publisher.doWork();
         work += requests.poll(assembler, FRAGMENT_LIMIT);
         work += runCommands();
         work += netd.doWork(nowNs);
@@ -208,6 +211,7 @@ final class CardDriverConductor implements Agent
         }
         finally
         {
+            publisher.flush(ANSWER_FLUSH_TIMEOUT_NS);
             CloseHelper.quietCloseAll(answers, requests);
         }
     }

@@ -1,10 +1,11 @@
 package io.nicq.card;
 
-import java.util.concurrent.TimeUnit;
-
 import io.aeron.Publication;
 import io.nicq.proto.ControlProtocol;
 import io.nicq.proto.sbe.*;
+import org.agrona.DirectBuffer;
+import org.agrona.ExpandableRingBuffer;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -12,21 +13,40 @@ import org.agrona.concurrent.UnsafeBuffer;
  * reads (each keeps what carries its client id). One encoder per message kind and one buffer, reused: nothing is
  * allocated for an answer without text. Conductor thread only.
  * <p>
- * An answer that cannot be offered within {@link #OFFER_TIMEOUT_NS} (the stream is blocked by a subscriber that does
- * not read, e.g. a client killed moments ago whose image the media driver has not yet dropped) is dropped and
- * counted rather than stalling the control plane for everyone.
+ * The conductor never waits on the stream. An answer the stream cannot take now (back-pressured: a reader has fallen
+ * a whole window behind, e.g. a client stopped or killed moments ago, until the media driver leaves it behind) is
+ * copied to a backlog, in order, and every later answer queues behind it; {@link #doWork()} sends the backlog from the
+ * conductor's duty cycle. Meanwhile requests keep being served. An answer is only ever dropped (and counted) when
+ * nobody reads the stream at all, or when the backlog is full ({@link #MAX_BACKLOG_BYTES}: thousands of answers, far
+ * more than a stream blocked for the media driver's untethered timeouts can gather).
  */
 final class ResponsePublisher
 {
-    static final long OFFER_TIMEOUT_NS = TimeUnit.MILLISECONDS.toNanos(50);
+    /** Largest backlog of answers waiting for a blocked stream; a power of two. */
+    static final int MAX_BACKLOG_BYTES = 1024 * 1024;
 
     /** Error and revocation texts are cut to this length (the protocol allows 4096 bytes). */
     static final int MAX_TEXT = 1024;
 
-    private final Publication publication;
+    /** Where answers go: {@link Publication#offer(DirectBuffer, int, int)} of the response stream. */
+    @FunctionalInterface
+    interface AnswerStream
+    {
+        /**
+         * @return the new stream position if taken, else one of {@link Publication#BACK_PRESSURED},
+         * {@link Publication#ADMIN_ACTION}, {@link Publication#NOT_CONNECTED}, {@link Publication#CLOSED},
+         * {@link Publication#MAX_POSITION_EXCEEDED}.
+         */
+        long offer(DirectBuffer buffer, int offset, int length);
+    }
+
+    private final AnswerStream stream;
     private final CardCounters counters;
     private final CardLog log;
     private final UnsafeBuffer buffer = new UnsafeBuffer(new byte[ControlProtocol.MAX_MESSAGE_LENGTH]);
+    private final ExpandableRingBuffer backlog = new ExpandableRingBuffer(0, MAX_BACKLOG_BYTES, false);
+    private final ExpandableRingBuffer.MessageConsumer sendFromBacklog = this::sendFromBacklog;
+    private int backlogAnswersDone;
     private final MessageHeaderEncoder header = new MessageHeaderEncoder();
     private final ConnectedEncoder connected = new ConnectedEncoder();
     private final DisconnectedEncoder disconnected = new DisconnectedEncoder();
@@ -41,10 +61,9 @@ final class ResponsePublisher
     private final QueueDriverDetachedEncoder queueDriverDetached = new QueueDriverDetachedEncoder();
     private final ErrorEncoder error = new ErrorEncoder();
     private final QueueRevokedEncoder queueRevoked = new QueueRevokedEncoder();
-
-    ResponsePublisher(final Publication publication, final CardCounters counters, final CardLog log)
+    ResponsePublisher(final AnswerStream stream, final CardCounters counters, final CardLog log)
     {
-        this.publication = publication;
+        this.stream = stream;
         this.counters = counters;
         this.log = log;
     }
@@ -223,27 +242,113 @@ final class ResponsePublisher
         offer(MessageHeaderEncoder.ENCODED_LENGTH + queueRevoked.encodedLength());
     }
 
+    /**
+     * Sends what waits in the backlog, oldest first, until the stream pushes back again.
+     *
+     * @return the number of answers sent (or dropped for good).
+     */
+    int doWork()
+    {
+        if (backlog.isEmpty())
+        {
+            return 0;
+        }
+        backlogAnswersDone = 0;
+        backlog.consume(sendFromBacklog, Integer.MAX_VALUE);
+        return backlogAnswersDone;
+    }
+
+    /** @return the bytes of answers waiting for the stream (headers included). */
+    int backlogBytes()
+    {
+        return backlog.size();
+    }
+
+    /**
+     * Sends the backlog before the stream closes, for at most {@code timeoutNs}: revocations at shutdown must reach
+     * clients. What is still waiting after that is dropped and counted.
+     */
+    void flush(final long timeoutNs)
+    {
+        final long deadline = System.nanoTime() + timeoutNs;
+        while (!backlog.isEmpty() && System.nanoTime() - deadline < 0)
+        {
+            if (doWork() == 0)
+            {
+                Thread.yield();
+            }
+        }
+        if (!backlog.isEmpty())
+        {
+            final int[] dropped = {0};
+            backlog.consume((b, o, l, h) -> ++dropped[0] > 0, Integer.MAX_VALUE);
+            counters.answersDropped.getAndAddRelease(dropped[0]);
+            log.warnLimited(dropped[0] + " answers dropped at close: the response stream stayed blocked");
+        }
+    }
+
     private void offer(final int length)
     {
-        final long deadline = System.nanoTime() + OFFER_TIMEOUT_NS;
-        while (true)
+        if (backlog.isEmpty())
         {
-            final long result = publication.offer(buffer, 0, length);
+            final long result = offerOnce(buffer, 0, length);
             if (result > 0)
             {
                 return;
             }
-            if (result == Publication.NOT_CONNECTED || result == Publication.CLOSED ||
-                result == Publication.MAX_POSITION_EXCEEDED || System.nanoTime() - deadline > 0)
+            if (isFinal(result))
             {
-                // Nobody reads answers (every client has gone) or the stream is blocked: the answer is lost.
-                counters.answersDropped.incrementRelease();
-                log.warnLimited("answer of template " + buffer.getShort(2) + " dropped: " +
-                    Publication.errorString(result));
+                drop(buffer, 0, result);
                 return;
             }
-            Thread.onSpinWait();
         }
+        // Behind a blocked stream, or behind answers already waiting for it: keep the order.
+        if (backlog.append(buffer, 0, length))
+        {
+            counters.answersDelayed.incrementRelease();
+        }
+        else
+        {
+            drop(buffer, 0, Publication.BACK_PRESSURED);
+        }
+    }
+
+    private boolean sendFromBacklog(
+        final MutableDirectBuffer answer, final int offset, final int length, final int headOffset)
+    {
+        final long result = offerOnce(answer, offset, length);
+        if (result > 0 || isFinal(result))
+        {
+            if (result < 0)
+            {
+                drop(answer, offset, result);
+            }
+            backlogAnswersDone++;
+            return true;
+        }
+        return false;
+    }
+
+    /** An offer that rotated the term ({@link Publication#ADMIN_ACTION}) is worth an immediate second try. */
+    private long offerOnce(final DirectBuffer answer, final int offset, final int length)
+    {
+        final long result = stream.offer(answer, offset, length);
+        return result == Publication.ADMIN_ACTION ? stream.offer(answer, offset, length) : result;
+    }
+
+    /** Not worth waiting for: nobody reads answers (every client has gone), or the stream is closed or exhausted. */
+    private static boolean isFinal(final long result)
+    {
+        return result == Publication.NOT_CONNECTED || result == Publication.CLOSED ||
+            result == Publication.MAX_POSITION_EXCEEDED;
+    }
+
+    private void drop(final DirectBuffer answer, final int offset, final long result)
+    {
+        counters.answersDropped.incrementRelease();
+        log.warnLimited("answer of template " + answer.getShort(offset + 2) + " dropped: " +
+            (result == Publication.BACK_PRESSURED ? "the backlog behind a blocked response stream is full" :
+            Publication.errorString(result)));
     }
 
     private static String cut(final String text)

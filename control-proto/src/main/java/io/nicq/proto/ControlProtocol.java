@@ -17,12 +17,16 @@ public final class ControlProtocol
     public static final String RESPONSE_SUBSCRIPTION_CHANNEL = "aeron:ipc?tether=false";
 
     /**
-     * Where the card driver writes answers: an untethered reader that stays most of a window behind for 20 ms is left
-     * behind (before the card driver would give up on an answer, 50 ms), and may rejoin 50 ms later. The media driver
-     * must check its timers often enough for this to act (the card driver's embedded one does, every 10 ms).
+     * Where the card driver writes answers. Terms of 8 MiB (a 4 MiB window; sparse, so memory is touched only as
+     * answers are written): a client that polls even every 100 ms stays well inside the window at any request rate the
+     * card driver serves, so it neither holds anyone back nor misses a notice. A reader that stops altogether is left
+     * behind once it is three quarters of a window behind for 20 ms (untethered), normally before it could block the
+     * stream at all, and may rejoin 50 ms later at the tail. Should the stream block anyway, the card driver holds
+     * answers back in order rather than dropping them. The media driver must check its timers often enough for the
+     * timeouts to act (the card driver's embedded one does, every 10 ms).
      */
     public static final String RESPONSE_PUBLICATION_CHANNEL =
-        "aeron:ipc?untethered-window-limit-timeout=20ms|untethered-resting-timeout=50ms";
+        "aeron:ipc?term-length=8m|sparse=true|untethered-window-limit-timeout=20ms|untethered-resting-timeout=50ms";
 
     /** Requests: clients and queue drivers to the card driver. */
     public static final int REQUEST_STREAM_ID = 7701;
