@@ -135,8 +135,7 @@ final class DefaultQueueService implements AutoCloseable
         this.rxFree = channel.rxFree();
         this.txReady = channel.txReady();
         this.txDone = channel.txDone();
-        channel.header().clientHeartbeatNs(System.nanoTime());
-        channel.header().clientPid(ProcessHandle.current().pid());
+        channel.header().attachClient(ProcessHandle.current().pid(), System.nanoTime());
     }
 
     /** One round: heartbeat, TX slots back, received frames, neighbour timers. */
@@ -257,7 +256,7 @@ final class DefaultQueueService implements AutoCloseable
         }
         if (channel != null && !channel.isClosed())
         {
-            channel.header().clientPid(0);
+            channel.header().detachClient();
         }
         channel = null;
     }

@@ -14,8 +14,7 @@ final class ChannelClient implements AutoCloseable
     ChannelClient(final String path)
     {
         channel = QueueChannel.open(Path.of(path));
-        channel.header().clientHeartbeatNs(System.nanoTime());
-        channel.header().clientPid(ProcessHandle.current().pid());
+        channel.header().attachClient(ProcessHandle.current().pid(), System.nanoTime());
     }
 
     QueueChannel channel()
@@ -56,7 +55,7 @@ final class ChannelClient implements AutoCloseable
 
     public void close()
     {
-        channel.header().clientPid(0);
+        channel.header().detachClient();
         channel.close();
     }
 }

@@ -132,8 +132,7 @@ public final class NicQueue implements AutoCloseable
         this.rxFrame = new Frame(this, pool, metadata);
         this.txFrame = new Frame(this, pool, metadata);
 
-        header.clientHeartbeatNs(System.nanoTime());
-        header.clientPid(ProcessHandle.current().pid());
+        header.attachClient(ProcessHandle.current().pid(), System.nanoTime());
     }
 
     /**
@@ -690,14 +689,14 @@ public final class NicQueue implements AutoCloseable
     }
 
     /**
-     * At process exit: tells the queue driver the client left (pid 0) without unmapping anything, since the
+     * At process exit: tells the queue driver the client left without unmapping anything, since the
      * application's thread may still be inside a poll.
      */
     synchronized void detachAtExit()
     {
         if (!closed)
         {
-            header.clientPid(0);
+            header.detachClient();
         }
     }
 
@@ -718,7 +717,7 @@ public final class NicQueue implements AutoCloseable
             {
                 CloseHelper.quietClose(driver);
             }
-            header.clientPid(0);
+            header.detachClient();
         }
         finally
         {

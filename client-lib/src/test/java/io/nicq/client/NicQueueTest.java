@@ -324,7 +324,8 @@ class NicQueueTest
     {
         queue.close();
         assertTrue(queue.isClosed());
-        assertEquals(0, driver.channel.header().clientPid());
+        assertEquals(QueueChannelHeader.CLIENT_PID_LEFT, driver.channel.header().clientPid());
+        assertTrue(driver.channel.header().hasClientLeft());
         assertThrows(IllegalStateException.class, () -> queue.poll(frame -> { }));
         queue.close();
     }

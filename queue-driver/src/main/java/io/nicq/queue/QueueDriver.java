@@ -695,7 +695,11 @@ public final class QueueDriver implements Agent, AutoCloseable
         }
 
         final long pid = header.clientPid();
-        if (pid != 0)
+        if (pid == QueueChannelHeader.CLIENT_PID_LEFT || (pid == 0 && clientSeen))
+        {
+            terminate("client process " + (clientSeen ? Long.toString(clientPid) : "(not seen)") + " detached");
+        }
+        else if (pid != 0)
         {
             if (pid != clientPid)
             {
@@ -714,10 +718,6 @@ public final class QueueDriver implements Agent, AutoCloseable
                     TimeUnit.NANOSECONDS.toMillis(silentNs) + " ms (limit " +
                     TimeUnit.NANOSECONDS.toMillis(ctx.clientTimeoutNs()) + " ms)");
             }
-        }
-        else if (clientSeen || header.hasClientLeft())
-        {
-            terminate("client process " + (clientSeen ? Long.toString(clientPid) : "(not seen)") + " detached");
         }
         else if (ctx.clientAttachTimeoutNs() > 0 && now - startNs > ctx.clientAttachTimeoutNs())
         {

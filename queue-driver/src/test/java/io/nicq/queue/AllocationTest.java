@@ -55,7 +55,7 @@ class AllocationTest
                 .clientAttachTimeoutNs(0));
             QueueChannel client = QueueChannel.open(file))
         {
-            client.header().clientPid(ProcessHandle.current().pid());
+            client.header().attachClient(ProcessHandle.current().pid(), System.nanoTime());
             final Forwarder forwarder = new Forwarder(driver, client);
 
             final long warmUpEnd = System.nanoTime() + 3_000_000_000L;

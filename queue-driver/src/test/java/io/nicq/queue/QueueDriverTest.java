@@ -620,6 +620,23 @@ class QueueDriverTest
         assertStoppedCleanly();
     }
 
+    /**
+     * The instant inside {@code attachClient} when the heartbeat is written and the pid not yet: layout version 1 read
+     * it as "the client has left" and stopped the queue driver under a client that was arriving (seen once on CI).
+     */
+    @Test
+    void aClientHalfwayThroughAttachingIsNotTakenForOneThatLeft()
+    {
+        start(64, 32, 8, ctx -> ctx.livenessIntervalNs(1));
+        final QueueChannelHeader header = client.channel.header();
+        header.clientPid(0);
+        header.clientHeartbeatNs(System.nanoTime());
+        run(5);   // the liveness check runs on every idle cycle (interval 1 ns)
+        header.clientPid(ProcessHandle.current().pid());
+        run(5);
+        assertEquals(STATE_ACTIVE, cardView.header().state(), "still serving the client");
+    }
+
     @Test
     void stopsWhenTheClientWritesAnImpossiblePid()
     {

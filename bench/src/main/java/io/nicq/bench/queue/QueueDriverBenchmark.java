@@ -92,7 +92,7 @@ public class QueueDriverBenchmark
             .clientTimeoutNs(0)
             .clientAttachTimeoutNs(0));
         client = QueueChannel.open(file);
-        client.header().clientPid(ProcessHandle.current().pid());
+        client.header().attachClient(ProcessHandle.current().pid(), System.nanoTime());
         rxReady = client.rxReady();
         rxFree = client.rxFree();
         txReady = client.txReady();

@@ -70,7 +70,8 @@ import java.util.Set;
  * <h2>Liveness</h2>
  * The queue driver writes its pid and a heartbeat ({@code System.nanoTime}) into the header and moves the state
  * INITIALISING to ACTIVE once it serves the rings, and to CLOSED when it stops; the card driver sets REVOKED to take
- * the queue away. The client writes its pid and heartbeat likewise, and pid 0 when it leaves in order.
+ * the queue away. The client writes its heartbeat and pid likewise, and {@link QueueChannelHeader#CLIENT_PID_LEFT} when
+ * it leaves in order.
  * <p>
  * The mapping belongs to this object: {@link #close()} unmaps it, after which no buffer obtained from it may be used.
  * Files are created readable and writable by their owner only.

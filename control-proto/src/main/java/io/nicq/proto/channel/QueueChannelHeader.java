@@ -23,9 +23,11 @@ import org.agrona.concurrent.AtomicBuffer;
  *   ...   reserved to 4096
  * </pre>
  * Heartbeats are {@code System.nanoTime()} readings: the same clock in every process of one host. A client attaches
- * by writing its heartbeat, then its pid ({@link #attachClient}), and leaves in order by writing pid 0 and keeping its
- * last heartbeat ({@link #detachClient}): pid 0 with heartbeat 0 means no client yet, pid 0 with a heartbeat means the
- * client has left, even if the queue driver never saw its pid.
+ * by writing its heartbeat, then its pid ({@link #attachClient}), and leaves in order by writing
+ * {@link #CLIENT_PID_LEFT} ({@link #detachClient}). The client pid field alone tells the three states apart: 0 no
+ * client yet, a pid a client attached, {@link #CLIENT_PID_LEFT} the client has left (even if the queue driver never saw
+ * its pid). Layout version 1 inferred "left" from pid 0 with a heartbeat written, which a queue driver could also see
+ * for an instant while a client attached (heartbeat written, pid not yet) and stop at once.
  */
 public final class QueueChannelHeader
 {
@@ -33,7 +35,7 @@ public final class QueueChannelHeader
     public static final long MAGIC = 0x314E48435143494EL;
 
     /** Layout version: raised whenever an offset or a field's meaning changes. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
 
     public static final int MAGIC_OFFSET = 0;
     public static final int VERSION_OFFSET = 8;
@@ -54,6 +56,9 @@ public final class QueueChannelHeader
     public static final int CLIENT_PID_OFFSET = 256;
     public static final int CLIENT_HEARTBEAT_OFFSET = 264;
     public static final int COUNTERS_OFFSET = 384;
+
+    /** Client pid of a client that has left in order: no process has this pid. */
+    public static final long CLIENT_PID_LEFT = -1;
 
     /** Created by the card driver; no queue driver serves it yet. */
     public static final int STATE_INITIALISING = 0;
@@ -264,16 +269,16 @@ public final class QueueChannelHeader
         clientPid(pid);
     }
 
-    /** Client side: leaves in order; the queue driver stops. */
+    /** Client side: leaves in order ({@link #CLIENT_PID_LEFT}); the queue driver stops. */
     public void detachClient()
     {
-        clientPid(0);
+        clientPid(CLIENT_PID_LEFT);
     }
 
-    /** Whether a client attached and has left in order (pid back to 0, a heartbeat written). */
+    /** Whether a client attached and has left in order. */
     public boolean hasClientLeft()
     {
-        return clientPid() == 0 && clientHeartbeatNs() != 0;
+        return clientPid() == CLIENT_PID_LEFT;
     }
 
     /** Counter {@code counter} (a COUNTER_* constant). */
