@@ -61,6 +61,7 @@ final class ResponsePublisher
     private final QueueDriverDetachedEncoder queueDriverDetached = new QueueDriverDetachedEncoder();
     private final ErrorEncoder error = new ErrorEncoder();
     private final QueueRevokedEncoder queueRevoked = new QueueRevokedEncoder();
+
     ResponsePublisher(final AnswerStream stream, final CardCounters counters, final CardLog log)
     {
         this.stream = stream;
@@ -289,41 +290,45 @@ final class ResponsePublisher
 
     private void offer(final int length)
     {
-        if (backlog.isEmpty())
-        {
-            final long result = offerOnce(buffer, 0, length);
-            if (result > 0)
-            {
-                return;
-            }
-            if (isFinal(result))
-            {
-                drop(buffer, 0, result);
-                return;
-            }
-        }
         // Behind a blocked stream, or behind answers already waiting for it: keep the order.
-        if (backlog.append(buffer, 0, length))
+        if (!backlog.isEmpty() || !sentOrDropped(buffer, 0, length))
         {
-            counters.answersDelayed.incrementRelease();
-        }
-        else
-        {
-            drop(buffer, 0, Publication.BACK_PRESSURED);
+            if (backlog.append(buffer, 0, length))
+            {
+                counters.answersDelayed.incrementRelease();
+            }
+            else
+            {
+                drop(buffer, 0, "the backlog behind a blocked response stream is full");
+            }
         }
     }
 
     private boolean sendFromBacklog(
         final MutableDirectBuffer answer, final int offset, final int length, final int headOffset)
     {
-        final long result = offerOnce(answer, offset, length);
-        if (result > 0 || isFinal(result))
+        if (sentOrDropped(answer, offset, length))
         {
-            if (result < 0)
-            {
-                drop(answer, offset, result);
-            }
             backlogAnswersDone++;
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * One offer: false if the stream pushed back (worth trying again later); true if the answer was taken, or dropped
+     * and counted because no later try can succeed.
+     */
+    private boolean sentOrDropped(final DirectBuffer answer, final int offset, final int length)
+    {
+        final long result = offerOnce(answer, offset, length);
+        if (result > 0)
+        {
+            return true;
+        }
+        if (isFinal(result))
+        {
+            drop(answer, offset, Publication.errorString(result));
             return true;
         }
         return false;
@@ -343,12 +348,10 @@ final class ResponsePublisher
             result == Publication.MAX_POSITION_EXCEEDED;
     }
 
-    private void drop(final DirectBuffer answer, final int offset, final long result)
+    private void drop(final DirectBuffer answer, final int offset, final String why)
     {
         counters.answersDropped.incrementRelease();
-        log.warnLimited("answer of template " + answer.getShort(offset + 2) + " dropped: " +
-            (result == Publication.BACK_PRESSURED ? "the backlog behind a blocked response stream is full" :
-            Publication.errorString(result)));
+        log.warnLimited("answer of template " + answer.getShort(offset + 2) + " dropped: " + why);
     }
 
     private static String cut(final String text)
