@@ -6,7 +6,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.nicq.packet.Ipv4Address;
-import io.nicq.proto.IdleStrategies;
+import io.nicq.runtime.IdleStrategies;
 import org.agrona.concurrent.ShutdownSignalBarrier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -1,5 +1,6 @@
 package io.nicq.card;
 
+import io.nicq.runtime.Durations;
 import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.DeviceTimeoutException;
 import io.nicq.ixgbe.ReceiveAddress;
@@ -223,7 +224,7 @@ public final class CardInit
         final int links = bar.read(LINKS);
         final String speed = (links & LINKS_SPEED_MASK) == LINKS_SPEED_10G ? "10 Gb/s" :
             "speed code " + ((links & LINKS_SPEED_MASK) >>> 28);
-        log.info("link up at " + speed + " after " + Bar.formatDuration(System.nanoTime() - start));
+        log.info("link up at " + speed + " after " + Durations.format(System.nanoTime() - start));
     }
 
     private static void sleepMs(final long ms)

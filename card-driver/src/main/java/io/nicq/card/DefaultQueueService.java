@@ -1,9 +1,9 @@
 package io.nicq.card;
 
+import io.nicq.runtime.Durations;
 import io.nicq.packet.Ipv4Address;
 import java.util.concurrent.TimeUnit;
 
-import io.nicq.ixgbe.Bar;
 import io.nicq.packet.ArpPacket;
 import io.nicq.packet.EthernetHeader;
 import io.nicq.packet.IcmpEcho;
@@ -498,7 +498,7 @@ final class DefaultQueueService implements AutoCloseable
                 publisher.error(pendingCorrelationId[i], pendingClientId[i], ErrorCode.NEIGHBOUR_TIMEOUT,
                     "no ARP reply from " + Ipv4Address.toString(nextHop) +
                     (nextHop != address ? " (gateway to " + Ipv4Address.toString(address) + ")" : "") +
-                    " within " + Bar.formatDuration(ctx.neighbourTimeoutNs()) + " (" +
+                    " within " + Durations.format(ctx.neighbourTimeoutNs()) + " (" +
                     (ctx.neighbourRetries() + 1) + " requests)");
                 freePending(i);
             }

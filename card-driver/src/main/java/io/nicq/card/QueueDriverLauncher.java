@@ -13,9 +13,9 @@ import java.util.function.Consumer;
 
 import io.nicq.ixgbe.Nic;
 import io.nicq.ixgbe.SimulatedCardFiles;
-import io.nicq.proto.ChildJvm;
+import io.nicq.runtime.ChildJvm;
 import io.nicq.proto.InstancePaths;
-import io.nicq.proto.IdleStrategies;
+import io.nicq.runtime.IdleStrategies;
 import io.nicq.queue.QueueAttacher;
 import io.nicq.queue.QueueDriver;
 import io.nicq.queue.QueueDriverCommand;

@@ -1,5 +1,6 @@
 package io.nicq.card;
 
+import io.nicq.runtime.Durations;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -475,13 +476,13 @@ final class QueueManager
             {
                 counters.queueDriverFailures.incrementRelease();
                 revoke(entry, ErrorCode.QUEUE_DRIVER_FAILED, "the queue driver of queue " + entry.id +
-                    " did not attach within " + Bar.formatDuration(ctx.queueDriverStartTimeoutNs()) +
+                    " did not attach within " + Durations.format(ctx.queueDriverStartTimeoutNs()) +
                     (entry.driver != null ? " (" + entry.driver.describe() + ")" : ""), true);
             }
             else if (entry.state == QueueEntry.State.STOPPING && nowNs - entry.deadlineNs > 0)
             {
                 log.info("queue " + entry.id + ": queue driver " + entry.driver.describe() + " did not exit within " +
-                    Bar.formatDuration(ctx.queueDriverStopTimeoutNs()) + " of SIGTERM; killing it");
+                    Durations.format(ctx.queueDriverStopTimeoutNs()) + " of SIGTERM; killing it");
                 entry.driver.kill();
                 entry.deadlineNs = nowNs + ctx.queueDriverStopTimeoutNs();
             }

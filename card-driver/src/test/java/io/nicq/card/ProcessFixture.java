@@ -14,7 +14,7 @@ import java.util.function.BooleanSupplier;
 
 import io.nicq.ixgbe.SimulatedCardFiles;
 import io.nicq.ixgbe.SimulatedNic;
-import io.nicq.proto.ChildJvm;
+import io.nicq.runtime.ChildJvm;
 import io.nicq.proto.InstancePaths;
 import io.nicq.sim.CableWire;
 import io.nicq.sim.SimCommand;

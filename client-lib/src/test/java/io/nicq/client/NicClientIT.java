@@ -5,7 +5,7 @@ import io.nicq.card.QueueDriverMode;
 import io.nicq.ixgbe.SimulatedCardFiles;
 import io.nicq.ixgbe.SimulatedNic;
 import io.nicq.packet.Ipv4Address;
-import io.nicq.proto.ChildJvm;
+import io.nicq.runtime.ChildJvm;
 import io.nicq.proto.ControlException;
 import io.nicq.proto.channel.QueueChannelHeader;
 import io.nicq.proto.sbe.ErrorCode;

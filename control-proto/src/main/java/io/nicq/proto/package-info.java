@@ -6,7 +6,6 @@
  *   received message is checked before it is decoded ({@link io.nicq.proto.ControlMessageValidator}).</li>
  *   <li>Where an instance keeps its files ({@link io.nicq.proto.InstancePaths}).</li>
  *   <li>The shared-memory queue channel between a queue driver and its application ({@code io.nicq.proto.channel}).</li>
- *   <li>How one nicq JVM starts another with the same flags and class path ({@link io.nicq.proto.ChildJvm}).</li>
  * </ul>
  */
 package io.nicq.proto;

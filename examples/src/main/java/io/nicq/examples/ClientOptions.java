@@ -4,8 +4,8 @@ import java.util.Locale;
 
 import io.nicq.client.NicClient;
 import io.nicq.client.NicQueue;
-import io.nicq.proto.CpuAffinity;
-import io.nicq.proto.IdleStrategies;
+import io.nicq.runtime.CpuAffinity;
+import io.nicq.runtime.IdleStrategies;
 import io.nicq.proto.sbe.QueueMode;
 import org.agrona.concurrent.IdleStrategy;
 import picocli.CommandLine.Option;

@@ -1,5 +1,7 @@
 package io.nicq.ixgbe;
 
+import io.nicq.runtime.Durations;
+
 /**
  * BAR0 of an 82599: 32-bit volatile register reads and writes. One interface for the real card (a mapping of the PCI
  * resource or a VFIO region, {@link MappedBar}) and the simulated one ({@link SimulatedBar}), so driver code is the
@@ -46,7 +48,7 @@ public interface Bar extends AutoCloseable
     {
         if (!poll(offset, bits, set, timeoutNs))
         {
-            throw new DeviceTimeoutException(description() + ": " + failure + " within " + formatDuration(timeoutNs) +
+            throw new DeviceTimeoutException(description() + ": " + failure + " within " + Durations.format(timeoutNs) +
                 " (" + field + (set ? " never set" : " still set") +
                 String.format("; register 0x%05X reads 0x%08X)", offset, read(offset)));
         }
@@ -91,16 +93,5 @@ public interface Bar extends AutoCloseable
                 sleepNs = Math.min(sleepNs * 2, 1_000_000);
             }
         }
-    }
-
-    /** "10 s", "250 ms", "1.5 s": a timeout as messages show it. */
-    static String formatDuration(final long ns)
-    {
-        final long ms = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(ns);
-        if (ms < 1000)
-        {
-            return ms + " ms";
-        }
-        return ms % 1000 == 0 ? (ms / 1000) + " s" : String.format("%.1f s", ms / 1000.0);
     }
 }

@@ -7,7 +7,7 @@ import java.util.concurrent.Callable;
 import org.agrona.concurrent.ShutdownSignalBarrier;
 
 import io.nicq.ixgbe.SimulatedCardFiles;
-import io.nicq.proto.IdleStrategies;
+import io.nicq.runtime.IdleStrategies;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

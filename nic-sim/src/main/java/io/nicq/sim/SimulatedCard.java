@@ -25,7 +25,7 @@ import io.nicq.ixgbe.IommuTable;
 import io.nicq.ixgbe.SimulatedCardFiles;
 import io.nicq.ixgbe.SimulatedNic;
 import io.nicq.packet.MacAddress;
-import io.nicq.proto.IdleStrategies;
+import io.nicq.runtime.IdleStrategies;
 
 import static io.nicq.ixgbe.SimulatedCardFiles.*;
 

@@ -9,7 +9,7 @@ import io.nicq.ixgbe.Registers;
 import io.nicq.ixgbe.RxDescriptor;
 import io.nicq.ixgbe.SimulatedBar;
 import io.nicq.ixgbe.TxDescriptor;
-import io.nicq.proto.IdleStrategies;
+import io.nicq.runtime.IdleStrategies;
 import io.nicq.proto.channel.IndexRing;
 import io.nicq.proto.channel.QueueChannel;
 import io.nicq.proto.channel.QueueChannelHeader;

@@ -2,7 +2,7 @@ package io.nicq.queue;
 
 import io.nicq.ixgbe.Nic;
 import io.nicq.proto.ControlClient;
-import io.nicq.proto.IdleStrategies;
+import io.nicq.runtime.IdleStrategies;
 import io.nicq.proto.InstancePaths;
 import io.nicq.proto.channel.QueueChannelHeader;
 import org.agrona.concurrent.AgentTerminationException;

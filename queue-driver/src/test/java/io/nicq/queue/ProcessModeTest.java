@@ -2,7 +2,7 @@ package io.nicq.queue;
 
 import io.nicq.ixgbe.SimulatedCardFiles;
 import io.nicq.ixgbe.SimulatedNic;
-import io.nicq.proto.ChildJvm;
+import io.nicq.runtime.ChildJvm;
 import io.nicq.proto.InstancePaths;
 import io.nicq.proto.channel.QueueChannel;
 import io.nicq.sim.SimulatedCard;

@@ -21,7 +21,7 @@ import io.nicq.card.CountersFile;
 import io.nicq.ixgbe.IommuTable;
 import io.nicq.ixgbe.SimulatedCardFiles;
 import io.nicq.ixgbe.SimulatedNic;
-import io.nicq.proto.ChildJvm;
+import io.nicq.runtime.ChildJvm;
 import io.nicq.proto.InstancePaths;
 import io.nicq.sim.CableWire;
 import io.nicq.sim.SimCommand;

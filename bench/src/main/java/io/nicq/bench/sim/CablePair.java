@@ -17,7 +17,7 @@ import io.nicq.ixgbe.DmaBuffer;
 import io.nicq.ixgbe.RxDescriptor;
 import io.nicq.ixgbe.SimulatedNic;
 import io.nicq.ixgbe.TxDescriptor;
-import io.nicq.proto.CpuAffinity;
+import io.nicq.runtime.CpuAffinity;
 import io.nicq.sim.Frames;
 import io.nicq.sim.SimulatedCard;
 

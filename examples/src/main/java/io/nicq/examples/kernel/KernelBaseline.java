@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import io.nicq.proto.ChildJvm;
+import io.nicq.runtime.ChildJvm;
 import org.HdrHistogram.Histogram;
 
 /**

@@ -28,7 +28,7 @@ import io.nicq.examples.rpc.RpcPayload;
 import io.nicq.ixgbe.SimulatedCardFiles;
 import io.nicq.packet.Ipv4Address;
 import io.nicq.packet.MacAddress;
-import io.nicq.proto.ChildJvm;
+import io.nicq.runtime.ChildJvm;
 import io.nicq.proto.sbe.QueueMode;
 import io.nicq.sim.SimulatedCard;
 import org.agrona.CloseHelper;

@@ -1,4 +1,4 @@
-package io.nicq.proto;
+package io.nicq.runtime;
 
 import java.util.Arrays;
 

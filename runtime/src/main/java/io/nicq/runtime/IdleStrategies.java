@@ -1,4 +1,4 @@
-package io.nicq.proto;
+package io.nicq.runtime;
 
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
