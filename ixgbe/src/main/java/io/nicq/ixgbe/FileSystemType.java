@@ -23,7 +23,7 @@ public final class FileSystemType
     /** TMPFS_MAGIC, include/uapi/linux/magic.h. */
     public static final long TMPFS_MAGIC = 0x01021994L;
     /** Bytes reserved for {@code struct statfs} (120 on x86-64 and arm64, checked by the uapi layout test). */
-    static final int STATFS_SIZE = 128;
+    public static final int STATFS_SIZE = 128;
 
     private static final MethodHandle STATFS = Linker.nativeLinker().downcallHandle(
         Linker.nativeLinker().defaultLookup().find("statfs").orElseThrow(),

@@ -279,7 +279,7 @@ public final class VfioNic implements Nic
      */
     public synchronized VfioInterrupts enableMsix(final int count)
     {
-        if (service == null)
+        if (!isHolder())
         {
             throw new IllegalStateException(spec + ": interrupts are set by the process that holds the card");
         }
@@ -291,7 +291,7 @@ public final class VfioNic implements Nic
     /** True in the process holding container and group; false in one reaching the card through it. */
     public boolean isHolder()
     {
-        return service != null;
+        return groupFd >= 0;
     }
 
     public String spec()
