@@ -80,9 +80,15 @@ public final class HugepageDmaAllocator implements DmaAllocator
     /** The mount point of a hugetlbfs with 2 MiB pages, from /proc/mounts; null if there is none. */
     public static Path findMount()
     {
+        return findMount(Path.of("/proc/mounts"));
+    }
+
+    /** The mount point of a hugetlbfs with 2 MiB pages in a mount table ({@code /proc/mounts}); null if none. */
+    public static Path findMount(final Path mounts)
+    {
         try
         {
-            for (final String line : Files.readAllLines(Path.of("/proc/mounts")))
+            for (final String line : Files.readAllLines(mounts))
             {
                 final String[] fields = line.split(" ");
                 if (fields.length >= 4 && "hugetlbfs".equals(fields[2]) &&

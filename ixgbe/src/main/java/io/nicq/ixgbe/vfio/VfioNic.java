@@ -1,6 +1,5 @@
 package io.nicq.ixgbe.vfio;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -21,6 +20,7 @@ import io.nicq.ixgbe.RemoteVfioDmaAllocator;
 import io.nicq.ixgbe.VfioDmaAllocator;
 import io.nicq.ixgbe.host.HostRoots;
 import io.nicq.ixgbe.host.PciDevice;
+import io.nicq.ixgbe.host.ProcessStatus;
 import io.nicq.ixgbe.host.SupportedDevices;
 
 /**
@@ -47,8 +47,6 @@ public final class VfioNic implements Nic
     /** PCI configuration space: command register at 4, bus master enable bit 2 (PCI local bus spec 6.2.2). */
     static final int PCI_COMMAND_OFFSET = 4;
     static final int PCI_COMMAND_BUS_MASTER = 1 << 2;
-    /** CAP_IPC_LOCK: exempts a process from RLIMIT_MEMLOCK, also for VFIO's pinned pages. */
-    static final int CAP_IPC_LOCK = 14;
 
     private final String spec;
     private final VfioCalls calls;
@@ -134,7 +132,7 @@ public final class VfioNic implements Nic
                 "checks)");
         }
         final long memlock = calls.memlockLimit();
-        final boolean ipcLock = hasIpcLock(roots);
+        final boolean ipcLock = ProcessStatus.hasCapability(roots, ProcessStatus.CAP_IPC_LOCK);
         if (!ipcLock && memlock < ctx.memlockRequired())
         {
             throw new IllegalStateException(String.format("%s: RLIMIT_MEMLOCK is %d KiB, and VFIO counts every " +
@@ -434,27 +432,6 @@ public final class VfioNic implements Nic
                 }
             }
         }
-    }
-
-    /** CapEff of {@code /proc/self/status} has CAP_IPC_LOCK. */
-    static boolean hasIpcLock(final HostRoots roots)
-    {
-        try
-        {
-            for (final String line : Files.readAllLines(roots.proc().resolve("self/status")))
-            {
-                if (line.startsWith("CapEff:"))
-                {
-                    return (Long.parseUnsignedLong(line.substring("CapEff:".length()).trim(), 16) &
-                        (1L << CAP_IPC_LOCK)) != 0;
-                }
-            }
-        }
-        catch (final IOException | NumberFormatException ex)
-        {
-            return false;
-        }
-        return false;
     }
 
     private static void quietClose(final VfioCalls calls, final int fd)
