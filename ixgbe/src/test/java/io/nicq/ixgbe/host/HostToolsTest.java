@@ -84,6 +84,19 @@ class HostToolsTest
         assertEquals(0, command.execute("--root", dir.toString()));
         assertTrue(text.toString().startsWith("ADDRESS"), text.toString());
         assertTrue(text.toString().contains("0000:03:00.1  8086:1557"), text.toString());
+
+        final StringWriter bound = new StringWriter();
+        assertEquals(0, new CommandLine(new DevicesCommand()).setOut(new PrintWriter(bound))
+            .execute("--root", dir.toString(), "--bind", "vfio", NICQ_PORT));
+        assertEquals(NICQ_PORT + " is already bound to vfio-pci", bound.toString().trim());
+        final StringWriter refused = new StringWriter();
+        assertEquals(1, new CommandLine(new DevicesCommand()).setErr(new PrintWriter(refused))
+            .setExecutionExceptionHandler((ex, cmd, parsed) ->
+            {
+                cmd.getErr().println(ex.getMessage());
+                return 1;
+            }).execute("--root", dir.toString(), "--unbind", KERNEL_PORT));
+        assertTrue(refused.toString().contains("which is up"), refused.toString());
     }
 
     @Test
