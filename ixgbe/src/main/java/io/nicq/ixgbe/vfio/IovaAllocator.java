@@ -45,7 +45,7 @@ public final class IovaAllocator
             throw new IllegalArgumentException("IOVA length " + length + " must be positive");
         }
         final long rounded = (length + ALIGNMENT - 1) & -ALIGNMENT;
-        if (rounded > limit - next || limit - next - rounded < 0)
+        if (rounded > limit - next)
         {
             throw new IllegalStateException(String.format("IOVA space exhausted: 0x%x + %d bytes passes 0x%x " +
                 "(IOVAs are never reused; restart the card driver)", next, length, limit));
