@@ -53,6 +53,7 @@ public final class HugepageDmaAllocator implements DmaAllocator
     {
         FileSystemType.requireHugetlbfs(directory, "DMA directory");
         this.directory = directory;
+        DmaFiles.deleteFilesOfDeadProcesses(directory);
     }
 
     /**

@@ -41,6 +41,7 @@ public final class RemoteVfioDmaAllocator implements DmaAllocator
         this.socket = socket;
         this.directory = directory;
         this.spec = spec;
+        DmaFiles.deleteFilesOfDeadProcesses(directory);
     }
 
     public MemorySegment createFile(final Path file, final long size, final Arena arena)

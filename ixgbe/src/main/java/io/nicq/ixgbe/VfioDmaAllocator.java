@@ -68,6 +68,7 @@ public final class VfioDmaAllocator implements DmaAllocator
         this.ipcLock = ipcLock;
         this.spec = spec;
         this.iovas = iovas;
+        DmaFiles.deleteFilesOfDeadProcesses(directory);
     }
 
     public MemorySegment createFile(final Path file, final long size, final Arena arena)
