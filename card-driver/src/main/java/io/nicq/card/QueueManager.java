@@ -632,7 +632,7 @@ final class QueueManager
     private void createChannel(final QueueEntry entry, final long owner, final QueueMode mode, final int ringSize,
         final int slotCount)
     {
-        final Path file = paths.queueChannel(entry.id);
+        final Path file = paths.queueChannel(entry.id, nic.dma().dmaFileRoot()); // hugetlbfs for a real card
         final QueueChannelLayout layout = QueueChannelLayout.of(slotCount);
         final Arena arena = Arena.ofShared();
         try

@@ -33,6 +33,8 @@ public final class Nicq implements Runnable
         {"queue-driver", "io.nicq.queue.QueueDriverCommand", "queue-driver"},
         {"example", "io.nicq.examples.ExampleCommand", "examples"},
         {"stat", "io.nicq.card.StatCommand", "card-driver"},
+        {"devices", "io.nicq.ixgbe.host.DevicesCommand", "ixgbe"},
+        {"doctor", "io.nicq.ixgbe.host.DoctorCommand", "ixgbe"},
         {"bench", "io.nicq.bench.BenchCommand", "bench"},
         {"test", "io.nicq.cli.TestCommand", "cli"},
     };

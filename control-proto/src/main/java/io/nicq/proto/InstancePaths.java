@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
  *       aeron/         media driver directory of the control plane
  *       counters       Agrona counters file, read by 'nicq stat'
  *       card-driver.pid
- *       queues/&lt;n&gt;     queue channel of hardware queue n
+ *       queues/&lt;n&gt;     queue channel of hardware queue n (simulated card)
+ *   &lt;hugetlbfs&gt;/nicq/&lt;instance&gt;/queues/&lt;n&gt;   queue channel of a real card ({@link #queueChannel(int, Path)})
  * </pre>
  * The root can be moved with the system property {@code nicq.dir} (tests use a private directory).
  */
@@ -92,6 +93,17 @@ public final class InstancePaths
     public Path queueChannel(final int queueId)
     {
         return queuesDir().resolve(Integer.toString(queueId));
+    }
+
+    /**
+     * Where the channel of queue {@code queueId} goes when the card's DMA allocator requires DMA-visible files under
+     * {@code dmaFileRoot} (a hugetlbfs mount for a real card): {@code dmaFileRoot/nicq/<instance>/queues/<n>}. With
+     * a null root (a simulated card) it is {@link #queueChannel(int)}.
+     */
+    public Path queueChannel(final int queueId, final Path dmaFileRoot)
+    {
+        return dmaFileRoot == null ? queueChannel(queueId) :
+            dmaFileRoot.resolve("nicq").resolve(instance).resolve("queues").resolve(Integer.toString(queueId));
     }
 
     public String toString()

@@ -18,6 +18,14 @@ class InstancePathsTest
     }
 
     @Test
+    void queueChannelsOfARealCardFollowTheAllocatorsDmaFileRoot()
+    {
+        final InstancePaths paths = InstancePaths.of("a1", Path.of("/tmp/x"));
+        assertEquals(Path.of("/dev/hugepages/nicq/a1/queues/7"), paths.queueChannel(7, Path.of("/dev/hugepages")));
+        assertEquals(paths.queueChannel(7), paths.queueChannel(7, null), "a simulated card: anywhere, so the default");
+    }
+
+    @Test
     void namesCannotEscapeTheirDirectory()
     {
         for (final String bad : new String[] {"", "..", "../etc", "a/b", ".hidden", "-x", "a b", "x".repeat(65)})

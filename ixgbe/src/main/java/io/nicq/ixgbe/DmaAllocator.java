@@ -10,7 +10,7 @@ import java.nio.file.Path;
  * <ul>
  *   <li>simulated: shared-memory files registered in the simulated card's IOMMU table (IOVA = table address);</li>
  *   <li>hugepages: files on hugetlbfs, locked, IOVA = physical address from {@code /proc/self/pagemap};</li>
- *   <li>VFIO: the seam for IOMMU-mapped DMA on a real card.</li>
+ *   <li>VFIO: files on hugetlbfs mapped into the card's IOMMU domain at IOVAs nicq chooses.</li>
  * </ul>
  * Like a real IOMMU, mapping is separate from allocation: a file created by one process (a queue channel created by
  * the card driver) can be mapped by another and a range of it registered for DMA by whoever programs the descriptors.
@@ -61,6 +61,17 @@ public interface DmaAllocator extends AutoCloseable
 
     /** {@link #releaseMappingsOf} for every process that has exited (a card driver's start after a crash). */
     int releaseMappingsOfDeadProcesses();
+
+    /**
+     * Where files the device will DMA into must be created (queue channels: see {@code
+     * InstancePaths.queueChannel(int, Path)}), or null where any file system will do (a simulated card reaches memory
+     * by file name). Hugepages and VFIO: their hugetlbfs directory, since on any other file system the pages of one
+     * file are not physically contiguous.
+     */
+    default Path dmaFileRoot()
+    {
+        return null;
+    }
 
     /** "sim:card0 IOMMU", "hugepages /dev/hugepages", ... */
     String description();

@@ -80,6 +80,45 @@ final class DmaFiles
         }
     }
 
+    /**
+     * Deletes the private DMA files ({@code nicq-<pid>-<tag>-<n>}, as the hugetlbfs allocators name them) of
+     * processes that are gone: a queue driver killed with -9 never deletes its rings, and on hugetlbfs each holds a
+     * 2 MiB page until someone does. Files of live pids are kept (a reused pid keeps a leftover, which is harmless).
+     *
+     * @return files deleted
+     */
+    static int deleteFilesOfDeadProcesses(final Path directory)
+    {
+        int deleted = 0;
+        try (java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(directory, "nicq-*-*"))
+        {
+            for (final Path file : files)
+            {
+                final String[] parts = file.getFileName().toString().split("-");
+                final long pid;
+                try
+                {
+                    pid = Long.parseLong(parts[1]);
+                }
+                catch (final NumberFormatException ex)
+                {
+                    continue;
+                }
+                if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) &&
+                    !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
+                {
+                    deleteQuietly(file);
+                    deleted++;
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            return deleted;
+        }
+        return deleted;
+    }
+
     /** Deletes a file, ignoring that it is already gone. */
     static void deleteQuietly(final Path file)
     {

@@ -44,10 +44,16 @@ public final class HugepageDmaAllocator implements DmaAllocator
     private final List<FileDmaBuffer> buffers = new ArrayList<>();
     private boolean closed;
 
-    /** Uses hugetlbfs mounted at {@code directory} (its page size must be 2 MiB). */
+    /**
+     * Uses hugetlbfs mounted at {@code directory} (its page size must be 2 MiB).
+     *
+     * @throws IllegalStateException when {@code directory} is not on hugetlbfs
+     */
     public HugepageDmaAllocator(final Path directory)
     {
+        FileSystemType.requireHugetlbfs(directory, "DMA directory");
         this.directory = directory;
+        DmaFiles.deleteFilesOfDeadProcesses(directory);
     }
 
     /**
@@ -75,9 +81,15 @@ public final class HugepageDmaAllocator implements DmaAllocator
     /** The mount point of a hugetlbfs with 2 MiB pages, from /proc/mounts; null if there is none. */
     public static Path findMount()
     {
+        return findMount(Path.of("/proc/mounts"));
+    }
+
+    /** The mount point of a hugetlbfs with 2 MiB pages in a mount table ({@code /proc/mounts}); null if none. */
+    public static Path findMount(final Path mounts)
+    {
         try
         {
-            for (final String line : Files.readAllLines(Path.of("/proc/mounts")))
+            for (final String line : Files.readAllLines(mounts))
             {
                 final String[] fields = line.split(" ");
                 if (fields.length >= 4 && "hugetlbfs".equals(fields[2]) &&
@@ -114,9 +126,16 @@ public final class HugepageDmaAllocator implements DmaAllocator
         }
     }
 
-    /** Creates a file on hugetlbfs (size rounded up to whole huge pages), maps it, touches and locks every page. */
+    /**
+     * Creates a file on hugetlbfs (size rounded up to whole huge pages), maps it, touches and locks every page.
+     *
+     * @throws IllegalStateException naming the path when it is not on hugetlbfs (tmpfs pages are scattered: the
+     *                               addresses {@link #map} computes would be wrong past the first 4 KiB of each
+     *                               2 MiB window)
+     */
     public MemorySegment createFile(final Path file, final long size, final Arena arena)
     {
+        FileSystemType.requireHugetlbfs(file, "DMA file");
         final MemorySegment memory = DmaFiles.createAndMap(file, roundUp(size), arena);
         pin(memory, file);
         return memory;
@@ -124,9 +143,16 @@ public final class HugepageDmaAllocator implements DmaAllocator
 
     public MemorySegment mapFile(final Path file, final Arena arena)
     {
+        FileSystemType.requireHugetlbfs(file, "DMA file");
         final MemorySegment memory = DmaFiles.map(file, arena);
         pin(memory, file);
         return memory;
+    }
+
+    /** The hugetlbfs mount: queue channels and every other DMA-visible file are created under it. */
+    public Path dmaFileRoot()
+    {
+        return directory;
     }
 
     public synchronized DmaMapping map(final MemorySegment memory, final Path file, final long fileOffset)
@@ -137,6 +163,11 @@ public final class HugepageDmaAllocator implements DmaAllocator
             throw new IllegalArgumentException("cannot register an empty range of " + file + " for DMA");
         }
         final long start = memory.address();
+        if (start % HUGE_PAGE_SIZE != Math.floorMod(fileOffset, HUGE_PAGE_SIZE))
+        {
+            throw new IllegalStateException(String.format("%s: the mapping at 0x%x (file offset %d) is not " +
+                "aligned to its 2 MiB huge pages: not a hugetlbfs mapping", file, start, fileOffset));
+        }
         final long firstPage = start / HUGE_PAGE_SIZE;
         final long lastPage = (start + memory.byteSize() - 1) / HUGE_PAGE_SIZE;
         final long[] physical = new long[(int)(lastPage - firstPage + 1)];
@@ -146,8 +177,18 @@ public final class HugepageDmaAllocator implements DmaAllocator
             for (int i = 0; i < physical.length; i++)
             {
                 final long virtualPage = (firstPage + i) * HUGE_PAGE_SIZE;
-                physical[i] = physicalAddress(pagemap, entry, Math.max(virtualPage, start)) -
-                    (Math.max(virtualPage, start) - virtualPage);
+                final long first = Math.max(virtualPage, start);
+                physical[i] = physicalAddress(pagemap, entry, first) - (first - virtualPage);
+                // One frame per huge page is right only if the page really is one physically contiguous 2 MiB
+                // frame: its last 4 KiB must sit where the first says (a tmpfs page would not).
+                final long last = Math.min(virtualPage + HUGE_PAGE_SIZE, start + memory.byteSize()) - 1;
+                final long lastPhysical = physicalAddress(pagemap, entry, last);
+                if (lastPhysical != physical[i] + (last - virtualPage) || physical[i] % HUGE_PAGE_SIZE != 0)
+                {
+                    throw new IllegalStateException(String.format("%s: the 2 MiB page at 0x%x is not one " +
+                        "physically contiguous huge page (0x%x..0x%x): not hugetlbfs memory", file, virtualPage,
+                        physical[i], lastPhysical));
+                }
             }
         }
         catch (final IOException ex)
@@ -280,7 +321,7 @@ public final class HugepageDmaAllocator implements DmaAllocator
         return pfn * SMALL_PAGE_SIZE + (virtualAddress % SMALL_PAGE_SIZE);
     }
 
-    private static long roundUp(final long size)
+    static long roundUp(final long size)
     {
         if (size <= 0)
         {

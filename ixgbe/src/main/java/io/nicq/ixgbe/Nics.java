@@ -21,7 +21,7 @@ final class Nics
         {
             case "sim" -> SimulatedNic.open(SimulatedCardFiles.of(name));
             case "pci" -> PciNic.open(name);
-            case "vfio" -> VfioNic.open(name);
+            case "vfio" -> io.nicq.ixgbe.vfio.VfioNic.open(name);
             default -> throw new IllegalArgumentException("card kind '" + kind + "' of '" + spec +
                 "' is unknown: use sim:NAME, pci:ADDRESS or vfio:ADDRESS");
         };

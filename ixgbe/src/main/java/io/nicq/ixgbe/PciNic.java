@@ -10,19 +10,18 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.regex.Pattern;
+import io.nicq.ixgbe.host.HostRoots;
+import io.nicq.ixgbe.host.PciDevice;
+import io.nicq.ixgbe.host.SupportedDevices;
 
 /**
  * A real 82599 reached through sysfs ({@code pci:0000:03:00.0}): BAR0 is the device's {@code resource0} mapped into
- * this process, DMA memory comes from hugepages with physical addresses ({@link HugepageDmaAllocator}). Needs root
- * and a device unbound from its kernel driver. The checks here are what can be checked without the card; the
+ * this process, DMA memory comes from hugepages with physical addresses ({@link HugepageDmaAllocator}). Needs root,
+ * a device unbound from its kernel driver, and no translating IOMMU in front of it (else use {@code vfio:}). The checks here are what can be checked without the card; the
  * register-level behaviour is shared with the simulated card.
  */
 public final class PciNic implements Nic
 {
-    private static final Pattern ADDRESS = Pattern.compile("[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]");
-    private static final Path DEVICES = Path.of("/sys/bus/pci/devices");
-    private static final int INTEL_VENDOR_ID = 0x8086;
     /** PCI configuration space: command register at 4, bus master enable bit 2 (PCI local bus spec 6.2.2). */
     private static final int PCI_COMMAND_OFFSET = 4;
     private static final int PCI_COMMAND_BUS_MASTER = 1 << 2;
@@ -38,58 +37,59 @@ public final class PciNic implements Nic
         this.dma = dma;
     }
 
-    static void checkAddress(final String address)
-    {
-        if (address == null || !ADDRESS.matcher(address).matches())
-        {
-            throw new IllegalArgumentException("PCI address '" + address + "' must look like 0000:03:00.0");
-        }
-    }
-
+    /** Opens a card on this host. */
     public static PciNic open(final String address)
     {
-        checkAddress(address);
-        final Path device = DEVICES.resolve(address);
-        if (!Files.isDirectory(device))
+        return open(address, HostRoots.system());
+    }
+
+    /**
+     * Opens a card: an 82599 ({@link SupportedDevices}), bound to no driver, not behind an IOMMU that translates
+     * (its bus addresses would not be physical addresses: every DMA would fault), BAR0 writable.
+     */
+    public static PciNic open(final String address, final HostRoots roots)
+    {
+        final String spec = "pci:" + address;
+        final PciDevice device = PciDevice.of(roots, address, spec);
+        SupportedDevices.require(spec, device.vendor(), device.device());
+        final String driver = device.driver();
+        if (driver != null)
         {
-            throw new IllegalStateException("pci:" + address + ": no such PCI device (no " + device +
-                "); 'lspci -D' lists the devices of this machine");
+            throw new IllegalStateException(spec + " is bound to kernel driver '" + driver + "'; unbind it first " +
+                "('nicq devices --unbind " + address + "')");
         }
-        final int vendor = readHex(device.resolve("vendor"));
-        if (vendor != INTEL_VENDOR_ID)
+        final int group = device.iommuGroup();
+        final String groupType = device.iommuGroupType();
+        if (group >= 0 && !"identity".equals(groupType))
         {
-            throw new IllegalStateException(String.format("pci:%s: vendor 0x%04x is not Intel (0x8086): not an 82599",
-                address, vendor));
+            throw new IllegalStateException(spec + " is behind an IOMMU in translation mode (IOMMU group " + group +
+                ", domain type " + (groupType == null ? "unknown" : groupType) + "): the card's DMA addresses are " +
+                "translated, so the physical addresses pci: programs would fault; use vfio:" + address +
+                " ('nicq devices --bind vfio " + address + "', then --nic vfio:" + address + ")");
         }
-        final Path driver = device.resolve("driver");
-        if (Files.exists(driver))
-        {
-            throw new IllegalStateException("pci:" + address + " is bound to kernel driver '" +
-                readLink(driver) + "'; unbind it first (nicq bind " + address + ")");
-        }
-        final Path resource0 = device.resolve("resource0");
+        final Path resource0 = device.directory().resolve("resource0");
         if (!Files.isWritable(resource0))
         {
-            throw new IllegalStateException("pci:" + address + ": " + resource0 +
+            throw new IllegalStateException(spec + ": " + resource0 +
                 " is missing or not writable (mapping BAR0 needs root)");
         }
         final HugepageDmaAllocator dma = HugepageDmaAllocator.open();
         final Arena arena = Arena.ofShared();
         try
         {
-            enableBusMastering(device.resolve("config"));
+            enableBusMastering(device.directory().resolve("config"));
             final MemorySegment registers;
             try (FileChannel channel = FileChannel.open(resource0, StandardOpenOption.READ, StandardOpenOption.WRITE))
             {
                 registers = channel.map(FileChannel.MapMode.READ_WRITE, 0, channel.size(), arena);
             }
-            return new PciNic(address, new MappedBar(registers, arena, "pci:" + address), dma);
+            return new PciNic(address, new MappedBar(registers, arena, spec), dma);
         }
         catch (final IOException ex)
         {
             arena.close();
             dma.close();
-            throw new UncheckedIOException("pci:" + address + ": cannot map " + resource0, ex);
+            throw new UncheckedIOException(spec + ": cannot map " + resource0, ex);
         }
         catch (final RuntimeException ex)
         {
@@ -147,30 +147,6 @@ public final class PciNic implements Nic
                 command.putShort(0, (short)(value | PCI_COMMAND_BUS_MASTER));
                 channel.write(command, PCI_COMMAND_OFFSET);
             }
-        }
-    }
-
-    private static int readHex(final Path file)
-    {
-        try
-        {
-            return Integer.decode(Files.readString(file).trim());
-        }
-        catch (final IOException | NumberFormatException ex)
-        {
-            throw new IllegalStateException("cannot read " + file + ": " + ex.getMessage(), ex);
-        }
-    }
-
-    private static String readLink(final Path link)
-    {
-        try
-        {
-            return Files.readSymbolicLink(link).getFileName().toString();
-        }
-        catch (final IOException ex)
-        {
-            return "?";
         }
     }
 }

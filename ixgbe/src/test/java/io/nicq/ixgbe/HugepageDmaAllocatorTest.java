@@ -4,6 +4,10 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,7 +27,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class HugepageDmaAllocatorTest
 {
     private static final Path NR_HUGEPAGES = Path.of("/proc/sys/vm/nr_hugepages");
-    private static final int PAGES_NEEDED = 4;
+    private static final int PAGES_NEEDED = 8;
     private static long originalPages = -1;
     private static Path mountedHere;
     private static Path mount;
@@ -106,6 +110,46 @@ class HugepageDmaAllocatorTest
         }
         finally
         {
+            dma.close();
+        }
+    }
+
+    /**
+     * A queue channel's shape (a 2 MiB-aligned header area, then a 4 MiB pool: 2048 slots of 2 KiB): every 4 KiB page
+     * of the pool must translate, through /proc/self/pagemap, to the bus address the allocator computed for it. This
+     * is what was wrong on tmpfs, where only the first 4 KiB of each 2 MiB window was right.
+     */
+    @Test
+    void everyPageOfAChannelSizedPoolTranslatesToTheAddressTheDriverComputed() throws Exception
+    {
+        final HugepageDmaAllocator dma = HugepageDmaAllocator.open();
+        final Path file = dma.dmaFileRoot().resolve("nicq-test-channel-" + ProcessHandle.current().pid());
+        try (Arena arena = Arena.ofShared(); FileChannel pagemap = FileChannel.open(Path.of("/proc/self/pagemap"),
+            StandardOpenOption.READ))
+        {
+            final long poolOffset = 2L * 1024 * 1024;
+            final long poolLength = 2048L * 2048;
+            final MemorySegment channel = dma.createFile(file, poolOffset + poolLength, arena);
+            final MemorySegment pool = channel.asSlice(poolOffset, poolLength);
+            final DmaMapping mapping = dma.map(pool, file, poolOffset);
+            final ByteBuffer entry = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            int pages = 0;
+            for (long offset = 0; offset < poolLength; offset += 4096)
+            {
+                entry.clear();
+                assertEquals(8, pagemap.read(entry, ((pool.address() + offset) / 4096) * 8));
+                final long value = entry.getLong(0);
+                assertTrue(value < 0, "page present");
+                final long physical = (value & ((1L << 55) - 1)) * 4096;
+                assertEquals(physical, mapping.iova(offset), "4 KiB page at pool offset " + offset);
+                assertEquals(physical + 100, mapping.iova(offset + 100));
+                pages++;
+            }
+            assertEquals(poolLength / 4096, pages);
+        }
+        finally
+        {
+            Files.deleteIfExists(file);
             dma.close();
         }
     }

@@ -109,12 +109,12 @@ class NicsTest
     }
 
     @Test
-    void vfioSaysItIsNotSupportedAndWhatToUseInstead()
+    void vfioDeviceThatIsNotThereIsNamed()
     {
-        final IllegalStateException vfio = assertThrows(IllegalStateException.class,
-            () -> Nic.open("vfio:0000:03:00.0"));
-        assertTrue(vfio.getMessage().contains("not supported in this version"), vfio.getMessage());
-        assertTrue(vfio.getMessage().contains("pci:0000:03:00.0"), vfio.getMessage());
+        final IllegalStateException missing = assertThrows(IllegalStateException.class,
+            () -> Nic.open("vfio:0000:ff:1f.7"));
+        assertTrue(missing.getMessage().contains("vfio:0000:ff:1f.7: no such PCI device"), missing.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Nic.open("vfio:03:00.0"));
     }
 
     @Test
