@@ -42,7 +42,6 @@ import static io.nicq.ixgbe.Registers.*;
  */
 final class CardDriverConductor implements Agent
 {
-    private static final QueueMode[] QUEUE_MODES = QueueMode.values();
     private static final FilterKind[] FILTER_KINDS = FilterKind.values();
     private static final int FRAGMENT_LIMIT = 16;
     /** A gap between duty cycles over this means the conductor was held up, not that clients were silent. */
@@ -312,7 +311,7 @@ final class CardDriverConductor implements Agent
                 {
                     requestQueue.wrap(buffer, body, blockLength, version);
                     onRequestQueue(correlationId, clientId, requestQueue.ringSize(), requestQueue.slotCount(),
-                        queueMode(requestQueue.modeRaw()));
+                        requestedService(requestQueue.serviceRaw()));
                 }
                 case ReleaseQueueDecoder.TEMPLATE_ID ->
                 {
@@ -409,10 +408,10 @@ final class CardDriverConductor implements Agent
     }
 
     private void onRequestQueue(final long correlationId, final long clientId, final long ringSize,
-        final long slotCount, final QueueMode mode)
+        final long slotCount, final RequestedService service)
     {
         final ClientSession session = session(clientId);
-        final QueueEntry entry = queues.grant(session, ringSize, slotCount, mode);
+        final QueueEntry entry = queues.grant(session, ringSize, slotCount, service);
         publisher.queueGranted(correlationId, clientId, entry.id, entry.mode, entry.ringSize, entry.slotCount,
             QueueChannelLayout.SLOT_SIZE, entry.channelFile.toAbsolutePath().toString(), nic.spec());
     }
@@ -594,16 +593,18 @@ final class CardDriverConductor implements Agent
             ((bar.read(GOTCH) & 0xFFFF_FFFFL) << 32));
     }
 
-    private static QueueMode queueMode(final short raw)
+    /**
+     * 1 is read as SERVED: it was THREAD in the first edition of the schema (then QueueMode), a request served as
+     * configured like PROCESS (0), so a client of that edition keeps being served.
+     */
+    private static RequestedService requestedService(final short raw)
     {
-        for (final QueueMode mode : QUEUE_MODES)
+        return switch (raw)
         {
-            if (mode != QueueMode.NULL_VAL && mode.value() == raw)
-            {
-                return mode;
-            }
-        }
-        return QueueMode.NULL_VAL;
+            case 0, 1 -> RequestedService.SERVED;
+            case 2 -> RequestedService.INLINE;
+            default -> RequestedService.NULL_VAL;
+        };
     }
 
     private static FilterKind filterKind(final short raw)

@@ -1,8 +1,9 @@
 package io.nicq.card;
 
 import io.nicq.proto.sbe.QueueMode;
+import io.nicq.proto.sbe.RequestedService;
 
-/** Where the card driver runs the queue drivers of queues requested in PROCESS or THREAD mode. */
+/** Where the card driver runs the queue drivers of the queues it serves ({@code --queue-driver-mode}). */
 public enum QueueDriverMode
 {
     /** A supervised child JVM per queue (isolation, the thesis's design). */
@@ -12,12 +13,12 @@ public enum QueueDriverMode
     THREAD;
 
     /**
-     * What a request's mode becomes: INLINE stays INLINE (the application services the queue itself); PROCESS and
-     * THREAD follow this card driver's configuration.
+     * Where the queue driver of a requested queue runs: INLINE stays INLINE (the application services the queue
+     * itself); a SERVED queue's runs as this card driver is configured.
      */
-    QueueMode resolve(final QueueMode requested)
+    QueueMode resolve(final RequestedService requested)
     {
-        if (requested == QueueMode.INLINE)
+        if (requested == RequestedService.INLINE)
         {
             return QueueMode.INLINE;
         }

@@ -19,6 +19,7 @@ import io.nicq.proto.channel.QueueChannelHeader;
 import io.nicq.proto.channel.QueueChannelLayout;
 import io.nicq.proto.sbe.ErrorCode;
 import io.nicq.proto.sbe.QueueMode;
+import io.nicq.proto.sbe.RequestedService;
 import io.nicq.queue.QueueAttacher;
 import org.agrona.CloseHelper;
 
@@ -138,7 +139,7 @@ final class QueueManager
      * @throws RequestException INVALID_ARGUMENT, NO_QUEUE or QUEUE_DRIVER_FAILED
      */
     QueueEntry grant(final ClientSession client, final long ringSizeRequested, final long slotCountRequested,
-        final QueueMode requestedMode)
+        final RequestedService requested)
     {
         final int ringSize = ringSizeRequested == 0 ? ctx.defaultRingSize() : (int)Math.min(ringSizeRequested,
             Integer.MAX_VALUE);
@@ -157,9 +158,9 @@ final class QueueManager
                 " must be a power of two from the ring size (" + ringSize + ") to " +
                 QueueChannelLayout.MAX_SLOT_COUNT + " (0 = default)");
         }
-        if (requestedMode == null || requestedMode == QueueMode.NULL_VAL)
+        if (requested == null || requested == RequestedService.NULL_VAL)
         {
-            throw new RequestException(ErrorCode.INVALID_ARGUMENT, "unknown queue mode");
+            throw new RequestException(ErrorCode.INVALID_ARGUMENT, "unknown requested service (SERVED or INLINE)");
         }
 
         QueueEntry entry = null;
@@ -177,7 +178,7 @@ final class QueueManager
                 " client queues are in use" + (stopping() > 0 ? " (" + stopping() + " being released)" : ""));
         }
 
-        final QueueMode mode = ctx.queueDriverMode().resolve(requestedMode);
+        final QueueMode mode = ctx.queueDriverMode().resolve(requested);
         try
         {
             createChannel(entry, client.clientId(), mode, ringSize, slotCount);

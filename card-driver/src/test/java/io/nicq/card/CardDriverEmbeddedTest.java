@@ -19,9 +19,10 @@ import io.nicq.packet.ArpPacket;
 import io.nicq.packet.EthernetHeader;
 import io.nicq.packet.IcmpEcho;
 import io.nicq.packet.Ipv4Header;
+import io.nicq.proto.CardDriverProxy;
 import io.nicq.proto.ControlException;
+import io.nicq.proto.ControlRequestEncoder;
 import io.nicq.proto.ControlProtocol;
-import io.nicq.proto.ControlResponse;
 import io.nicq.proto.channel.QueueChannel;
 import io.nicq.proto.channel.QueueChannelHeader;
 import io.nicq.queue.ControlQueueAttacher;
@@ -60,8 +61,8 @@ class CardDriverEmbeddedTest
     private SimulatedNic nic;
     private long cardMac;
     private CardDriver driver;
-    private TestClient client;
-    private TestClient other;
+    private ControlSession client;
+    private ControlSession other;
 
     @BeforeEach
     void start()
@@ -80,10 +81,10 @@ class CardDriverEmbeddedTest
             .neighbourTimeoutNs(TimeUnit.MILLISECONDS.toNanos(400))
             .clientTimeoutNs(TimeUnit.MILLISECONDS.toNanos(800))
             .out(new PrintStream(logBytes, true, StandardCharsets.UTF_8)));
-        client = new TestClient(driver.aeronDirectoryName());
+        client = new ControlSession(driver.aeronDirectoryName());
     }
 
-    private TestClient heartbeating(final TestClient testClient)
+    private ControlSession heartbeating(final ControlSession testClient)
     {
         return testClient.startHeartbeats(100);
     }
@@ -97,7 +98,7 @@ class CardDriverEmbeddedTest
     @Test
     void queueFiltersInTheCardFramesInTheQueueAndDeregistrationClears() throws Exception
     {
-        final TestClient.Connected connected = client.connect("embedded");
+        final CardDriverProxy.Connected connected = client.connect("embedded");
         heartbeating(client);
         assertEquals(cardMac, connected.mac());
         assertEquals(CARD_IP, connected.ipv4());
@@ -105,9 +106,9 @@ class CardDriverEmbeddedTest
         assertEquals(127, connected.queuesFree());
         assertEquals(128, connected.filtersFree());
 
-        final TestClient.Granted granted = client.requestQueue(64, 256, QueueMode.PROCESS);
+        final CardDriverProxy.QueueGranted granted = client.requestQueue(64, 256, RequestedService.SERVED);
         assertEquals(1, granted.queueId());
-        assertEquals(QueueMode.THREAD, granted.mode(), "the card driver runs PROCESS requests as configured");
+        assertEquals(QueueMode.THREAD, granted.mode(), "the card driver runs SERVED queues as configured");
         assertEquals(nic.spec(), granted.nic());
         final Bar bar = nic.bar();
         assertNotEquals(0, bar.read(rxdctl(1)) & DCTL_ENABLE, "RX queue 1 enabled");
@@ -116,7 +117,7 @@ class CardDriverEmbeddedTest
 
         try (ChannelClient channel = new ChannelClient(granted.channelPath()))
         {
-            final TestClient.Registered udp = client.registerFilter(1, FilterKind.UDP_PORT, 7000);
+            final CardDriverProxy.FilterRegistered udp = client.registerFilter(1, FilterKind.UDP_PORT, 7000);
             assertEquals(FilterPlacement.FIVE_TUPLE, udp.placement());
             final int slot = udp.hardwareIndex();
             assertEquals(0x0100000A, bar.read(daqf(slot)));
@@ -124,9 +125,9 @@ class CardDriverEmbeddedTest
             assertEquals(FTQF_PROTOCOL_UDP | (1 << FTQF_PRIORITY_SHIFT) | FTQF_MASK_SOURCE_ADDRESS |
                 FTQF_MASK_SOURCE_PORT | FTQF_POOL_MASK_BIT | FTQF_QUEUE_ENABLE, bar.read(ftqf(slot)));
 
-            final TestClient.Registered tcp = client.registerFilter(1, FilterKind.TCP_PORT, 8080);
-            final TestClient.Registered connection = client.registerFilter(1, FilterKind.TCP_CONNECTION, 0, 9090,
-                PEER_IP, 40000, 5);
+            final CardDriverProxy.FilterRegistered tcp = client.registerFilter(1, FilterKind.TCP_PORT, 8080);
+            final CardDriverProxy.FilterRegistered connection = client.registerFilter(1, FilterKind.TCP_CONNECTION,
+                5, 0, 9090, PEER_IP, 40000);
             assertNotEquals(tcp.hardwareIndex(), connection.hardwareIndex());
             assertEquals(0x0200000A, bar.read(saqf(connection.hardwareIndex())));
             assertEquals(5, (bar.read(ftqf(connection.hardwareIndex())) & FTQF_PRIORITY_MASK) >>
@@ -157,9 +158,9 @@ class CardDriverEmbeddedTest
             assertFalse(Files.exists(Path.of(granted.channelPath())));
         }
 
-        final TestClient.Granted again = client.requestQueue(0, 0, QueueMode.THREAD);
+        final CardDriverProxy.QueueGranted again = client.requestQueue(0, 0, RequestedService.SERVED);
         assertEquals(1, again.queueId(), "a released queue is reusable");
-        assertEquals(126, client.stats().queuesFree(), "one client queue in use");
+        assertEquals(126, client.queryStats().queuesFree(), "one client queue in use");
     }
 
     @Test
@@ -167,7 +168,7 @@ class CardDriverEmbeddedTest
     {
         client.connect("inline");
         heartbeating(client);
-        final TestClient.Granted granted = client.requestQueue(64, 256, QueueMode.INLINE);
+        final CardDriverProxy.QueueGranted granted = client.requestQueue(64, 256, RequestedService.INLINE);
         assertEquals(QueueMode.INLINE, granted.mode());
         final int queue = granted.queueId();
         assertEquals(0, nic.bar().read(rxdctl(queue)) & DCTL_ENABLE, "nothing attached yet");
@@ -178,7 +179,7 @@ class CardDriverEmbeddedTest
             .channelFile(Path.of(granted.channelPath()))
             .ringSize(64)
             .idleStrategyName("sleep")
-            .queueAttacher(new ControlQueueAttacher(client.control())));
+            .queueAttacher(new ControlQueueAttacher(client.proxy())));
         try (ChannelClient channel = new ChannelClient(granted.channelPath()))
         {
             assertNotEquals(0, nic.bar().read(rxdctl(queue)) & DCTL_ENABLE, "attached by AttachQueueDriver");
@@ -200,7 +201,7 @@ class CardDriverEmbeddedTest
             }
             assertArrayEquals(frame, received, "the frame reaches the application's own queue driver");
 
-            other = new TestClient(driver.aeronDirectoryName());
+            other = new ControlSession(driver.aeronDirectoryName());
             other.connect("intruder");
             assertCode(ErrorCode.NOT_OWNER, () -> other.detachQueueDriver(queue, ProcessHandle.current().pid()));
             assertNotEquals(0, nic.bar().read(rxdctl(queue)) & DCTL_ENABLE, "another client cannot detach it");
@@ -220,15 +221,15 @@ class CardDriverEmbeddedTest
     @Test
     void everyRefusalHasItsCode()
     {
-        assertCode(ErrorCode.NOT_CONNECTED, () -> client.requestQueue(0, 0, QueueMode.THREAD));
+        assertCode(ErrorCode.NOT_CONNECTED, () -> client.requestQueue(0, 0, RequestedService.SERVED));
         client.connect("a");
         heartbeating(client);
-        other = new TestClient(driver.aeronDirectoryName());
+        other = new ControlSession(driver.aeronDirectoryName());
         other.connect("b");
         heartbeating(other);
 
-        final int queue = client.requestQueue(32, 64, QueueMode.THREAD).queueId();
-        final TestClient.Registered filter = client.registerFilter(queue, FilterKind.UDP_PORT, 5353);
+        final int queue = client.requestQueue(32, 64, RequestedService.SERVED).queueId();
+        final CardDriverProxy.FilterRegistered filter = client.registerFilter(queue, FilterKind.UDP_PORT, 5353);
 
         assertCode(ErrorCode.NO_SUCH_QUEUE, () -> client.registerFilter(99, FilterKind.UDP_PORT, 1));
         assertCode(ErrorCode.NOT_OWNER, () -> other.registerFilter(queue, FilterKind.UDP_PORT, 1));
@@ -236,15 +237,15 @@ class CardDriverEmbeddedTest
         assertCode(ErrorCode.NOT_OWNER, () -> other.releaseQueue(queue));
         assertCode(ErrorCode.NOT_OWNER, () -> other.deregisterFilter(filter.filterId()));
         assertCode(ErrorCode.NO_SUCH_FILTER, () -> client.deregisterFilter(4242));
-        assertCode(ErrorCode.INVALID_ARGUMENT, () -> client.requestQueue(100, 0, QueueMode.THREAD));
-        assertCode(ErrorCode.INVALID_ARGUMENT, () -> client.registerFilter(queue, FilterKind.UDP_PORT, 0, 1, 0, 0, 9));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> client.requestQueue(100, 0, RequestedService.SERVED));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> client.registerFilter(queue, FilterKind.UDP_PORT, 9, 0, 1, 0, 0));
 
-        final int otherQueue = other.requestQueue(32, 64, QueueMode.THREAD).queueId();
+        final int otherQueue = other.requestQueue(32, 64, RequestedService.SERVED).queueId();
         assertCode(ErrorCode.PORT_IN_USE, () -> other.registerFilter(otherQueue, FilterKind.UDP_PORT, 5353));
         other.registerFilter(otherQueue, FilterKind.TCP_PORT, 5353);
         assertCode(ErrorCode.NOT_OWNER, () -> other.attachQueueDriver(queue, 1, 64, 1 << 20, 2 << 20));
 
-        final TestClient third = new TestClient(driver.aeronDirectoryName());
+        final ControlSession third = new ControlSession(driver.aeronDirectoryName());
         try
         {
             final ControlException ex = assertThrows(ControlException.class, () -> third.connect("c", 1L << 40));
@@ -334,9 +335,9 @@ class CardDriverEmbeddedTest
             .schemaId(HeartbeatEncoder.SCHEMA_ID).version(HeartbeatEncoder.SCHEMA_VERSION + 5);
         buffer.putLong(8, correlationId);
         buffer.putLong(16, client.clientId());
-        final ControlResponse response = client.sendRaw(newer, correlationId);
+        final ControlSession.RawAnswer response = client.sendRaw(newer, correlationId);
         assertTrue(response.isError());
-        assertEquals(ErrorCode.UNSUPPORTED_VERSION, errorCode(response));
+        assertEquals(ErrorCode.UNSUPPORTED_VERSION, response.error());
 
         // A Connect whose name claims more bytes than were sent.
         final long correlationId2 = client.control().nextCorrelationId();
@@ -348,7 +349,7 @@ class CardDriverEmbeddedTest
         b2.putLong(8, correlationId2);
         b2.putLong(16, client.clientId());
         b2.putShort(8 + ConnectEncoder.BLOCK_LENGTH, (short)300);
-        assertEquals(ErrorCode.MALFORMED_MESSAGE, errorCode(client.sendRaw(truncated, correlationId2)));
+        assertEquals(ErrorCode.MALFORMED_MESSAGE, client.sendRaw(truncated, correlationId2).error());
 
         // An answer template sent as a request.
         final long correlationId3 = client.control().nextCorrelationId();
@@ -356,14 +357,14 @@ class CardDriverEmbeddedTest
         final UnsafeBuffer b3 = new UnsafeBuffer(answer);
         new HeartbeatAckEncoder().wrapAndApplyHeader(b3, 0, new MessageHeaderEncoder())
             .correlationId(correlationId3).clientId(client.clientId());
-        assertEquals(ErrorCode.UNKNOWN_TEMPLATE, errorCode(client.sendRaw(answer, correlationId3)));
+        assertEquals(ErrorCode.UNKNOWN_TEMPLATE, client.sendRaw(answer, correlationId3).error());
 
         // Too short to answer: counted, logged once.
         try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName()));
             Publication publication = aeron.addPublication(ControlProtocol.CHANNEL, ControlProtocol.REQUEST_STREAM_ID))
         {
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (!TestClient.offerRaw(publication, new byte[]{1, 2, 3}))
+            while (!ControlSession.offerRaw(publication, new byte[]{1, 2, 3}))
             {
                 assertTrue(System.nanoTime() < deadline, "could not offer");
                 Thread.onSpinWait();
@@ -371,7 +372,7 @@ class CardDriverEmbeddedTest
         }
 
         client.heartbeat();
-        assertEquals(1, client.stats().clients(), "still serving");
+        assertEquals(1, client.queryStats().clients(), "still serving");
         final String stat = stat();
         assertTrue(counter(stat, "messages too short to answer") >= 1, stat);
         assertEquals(1, counter(stat, "errors UNSUPPORTED_VERSION"), stat);
@@ -380,23 +381,54 @@ class CardDriverEmbeddedTest
     }
 
     @Test
+    void aQueueRequestOfTheFirstSchemaEditionIsStillServed()
+    {
+        client.connect("first-edition");
+        heartbeating(client);
+        final int inUse = client.queryStats().queuesInUse();
+        // RequestQueue's service byte was QueueMode: 1 (THREAD) asked, like 0 (PROCESS), to be served as configured.
+        final long first = client.control().nextCorrelationId();
+        final ControlSession.RawAnswer served = client.sendRaw(requestQueueWithServiceByte(first, (byte)1), first);
+        assertEquals(QueueGrantedDecoder.TEMPLATE_ID, served.templateId(), String.valueOf(served));
+        assertEquals(inUse + 1, client.queryStats().queuesInUse());
+
+        final long second = client.control().nextCorrelationId();
+        assertEquals(ErrorCode.INVALID_ARGUMENT,
+            client.sendRaw(requestQueueWithServiceByte(second, (byte)3), second).error());
+        assertEquals(inUse + 1, client.queryStats().queuesInUse(), "nothing granted for an unknown service");
+    }
+
+    /** The client's RequestQueue (default sizes) with its service byte overwritten. */
+    private byte[] requestQueueWithServiceByte(final long correlationId, final byte service)
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[64]);
+        final int length = new ControlRequestEncoder().requestQueue(buffer, correlationId, client.clientId(), 0, 0,
+            RequestedService.SERVED);
+        buffer.putByte(MessageHeaderEncoder.ENCODED_LENGTH + RequestQueueEncoder.serviceEncodingOffset(), service);
+        final byte[] bytes = new byte[length];
+        buffer.getBytes(0, bytes);
+        return bytes;
+    }
+
+    @Test
     void silentClientIsReclaimedAndItsQueueAndPortAreReusable() throws Exception
     {
         client.connect("silent");
-        final TestClient.Granted granted = client.requestQueue(32, 64, QueueMode.THREAD);
-        final TestClient.Registered filter = client.registerFilter(granted.queueId(), FilterKind.UDP_PORT, 6000);
+        final CardDriverProxy.QueueGranted granted = client.requestQueue(32, 64, RequestedService.SERVED);
+        final CardDriverProxy.FilterRegistered filter =
+            client.registerFilter(granted.queueId(), FilterKind.UDP_PORT, 6000);
 
-        final TestClient.Revoked revoked = client.awaitRevoked(5000);
+        final ControlSession.Revoked revoked = client.awaitRevoked(5000);
         assertNotNull(revoked, "the client is told");
         assertEquals(ErrorCode.CLIENT_TIMED_OUT, revoked.reason());
         assertEquals(0, nic.bar().read(ftqf(filter.hardwareIndex())));
         assertEquals(0, nic.bar().read(rxdctl(granted.queueId())) & DCTL_ENABLE);
         assertCode(ErrorCode.NOT_CONNECTED, () -> client.heartbeat());
 
-        other = new TestClient(driver.aeronDirectoryName());
+        other = new ControlSession(driver.aeronDirectoryName());
         other.connect("next");
         heartbeating(other);
-        final TestClient.Granted next = other.requestQueue(32, 64, QueueMode.THREAD);
+        final CardDriverProxy.QueueGranted next = other.requestQueue(32, 64, RequestedService.SERVED);
         assertEquals(granted.queueId(), next.queueId());
         other.registerFilter(next.queueId(), FilterKind.UDP_PORT, 6000);
     }
@@ -412,22 +444,14 @@ class CardDriverEmbeddedTest
 
         client.connect("shutdown");
         heartbeating(client);
-        final TestClient.Granted granted = client.requestQueue(32, 64, QueueMode.THREAD);
-        final TestClient.Registered filter = client.registerFilter(granted.queueId(), FilterKind.UDP_PORT, 1234);
+        final CardDriverProxy.QueueGranted granted = client.requestQueue(32, 64, RequestedService.SERVED);
+        final CardDriverProxy.FilterRegistered filter =
+            client.registerFilter(granted.queueId(), FilterKind.UDP_PORT, 1234);
         final Path root = driver.context().paths().root();
         assertTrue(Files.exists(driver.context().paths().countersFile()));
 
-        final CompletableFuture<TestClient.Revoked> revoked = CompletableFuture.supplyAsync(() ->
-        {
-            try
-            {
-                return client.awaitRevoked(5000);
-            }
-            catch (final InterruptedException interrupted)
-            {
-                return null;
-            }
-        });
+        final CompletableFuture<ControlSession.Revoked> revoked =
+            CompletableFuture.supplyAsync(() -> client.awaitRevoked(5000));
         driver.close();
         final Bar bar = nic.bar();
         assertEquals(0, bar.read(ftqf(filter.hardwareIndex())));
@@ -477,13 +501,6 @@ class CardDriverEmbeddedTest
             }
         }
         return fail("no frame of ethertype " + Integer.toHexString(etherType) + " was sent");
-    }
-
-    private static ErrorCode errorCode(final ControlResponse response)
-    {
-        final ControlException ex = assertThrows(ControlException.class,
-            () -> response.expect(HeartbeatAckDecoder.TEMPLATE_ID));
-        return ex.code();
     }
 
     static void assertCode(final ErrorCode code, final Runnable action)

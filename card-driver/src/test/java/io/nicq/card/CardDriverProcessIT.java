@@ -12,12 +12,14 @@ import java.util.concurrent.TimeUnit;
 
 import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.SimulatedCardFiles;
+import io.nicq.proto.CardDriverProxy;
 import io.nicq.proto.ControlException;
 import io.nicq.proto.channel.QueueChannelHeader;
 import io.nicq.proto.sbe.ErrorCode;
 import io.nicq.proto.sbe.FilterKind;
 import io.nicq.proto.sbe.FilterPlacement;
 import io.nicq.proto.sbe.QueueMode;
+import io.nicq.proto.sbe.RequestedService;
 import org.agrona.CloseHelper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -70,10 +72,10 @@ class CardDriverProcessIT
         fixture.startCard(null).startCardDriver();
         final Bar bar = fixture.nic().bar();
         final long cardMac = ReceiveAddress.mac(bar.read(ral(0)), bar.read(rah(0)));
-        final TestClient client = client();
+        final ControlSession client = client();
         client.connect("it");
 
-        final TestClient.Granted granted = client.requestQueue(64, 256, QueueMode.PROCESS);
+        final CardDriverProxy.QueueGranted granted = client.requestQueue(64, 256, RequestedService.SERVED);
         assertEquals(QueueMode.PROCESS, granted.mode());
         final int queue = granted.queueId();
         final ChannelClient channel = closeLater(new ChannelClient(granted.channelPath()));
@@ -85,10 +87,10 @@ class CardDriverProcessIT
         assertTrue(fixture.cardDriver().descendants().anyMatch(p -> p.pid() == driverPid),
             "the queue driver is a child of the card driver");
 
-        final TestClient.Registered udp = client.registerFilter(queue, FilterKind.UDP_PORT, 7000);
-        final TestClient.Registered tcp = client.registerFilter(queue, FilterKind.TCP_PORT, 8080);
-        final TestClient.Registered connection = client.registerFilter(queue, FilterKind.TCP_CONNECTION, 0, 9090,
-            PEER_IP, 40000, 0);
+        final CardDriverProxy.FilterRegistered udp = client.registerFilter(queue, FilterKind.UDP_PORT, 7000);
+        final CardDriverProxy.FilterRegistered tcp = client.registerFilter(queue, FilterKind.TCP_PORT, 8080);
+        final CardDriverProxy.FilterRegistered connection = client.registerFilter(queue, FilterKind.TCP_CONNECTION,
+            0, 0, 9090, PEER_IP, 40000);
         assertEquals(FilterPlacement.FIVE_TUPLE, udp.placement());
         final int u = udp.hardwareIndex();
         final int c = connection.hardwareIndex();
@@ -115,9 +117,9 @@ class CardDriverProcessIT
         fixture.inject(syn);
         assertArrayEquals(syn, channel.awaitFrame(10_000), "the connection's SYN lands in queue " + queue);
 
-        final TestClient other = client();
+        final ControlSession other = client();
         other.connect("other");
-        final int otherQueue = other.requestQueue(8, 8, QueueMode.INLINE).queueId();
+        final int otherQueue = other.requestQueue(8, 8, RequestedService.INLINE).queueId();
         assertCode(ErrorCode.PORT_IN_USE, () -> other.registerFilter(otherQueue, FilterKind.UDP_PORT, 7000));
         assertCode(ErrorCode.NOT_OWNER, () -> other.registerFilter(queue, FilterKind.UDP_PORT, 7001));
         assertCode(ErrorCode.NOT_OWNER, () -> other.deregisterFilter(udp.filterId()));
@@ -148,20 +150,20 @@ class CardDriverProcessIT
     void noQueueAfter127AndNoFilterSlotAfter128() throws Exception
     {
         fixture.startCard(null).startCardDriver();
-        final TestClient client = client();
+        final ControlSession client = client();
         assertEquals(127, client.connect("greedy").queuesFree());
 
         final List<Integer> queues = new ArrayList<>();
         for (int i = 0; i < 127; i++)
         {
-            queues.add(client.requestQueue(8, 8, QueueMode.INLINE).queueId());
+            queues.add(client.requestQueue(8, 8, RequestedService.INLINE).queueId());
         }
         final ControlException noQueue = assertThrows(ControlException.class,
-            () -> client.requestQueue(8, 8, QueueMode.INLINE));
+            () -> client.requestQueue(8, 8, RequestedService.INLINE));
         assertEquals(ErrorCode.NO_QUEUE, noQueue.code(), noQueue.getMessage());
 
         final int queue = queues.get(0);
-        TestClient.Registered last = null;
+        CardDriverProxy.FilterRegistered last = null;
         for (int i = 0; i < FIVE_TUPLE_FILTER_COUNT; i++)
         {
             last = client.registerFilter(queue, FilterKind.UDP_PORT, 10_000 + i);
@@ -170,12 +172,12 @@ class CardDriverProcessIT
             () -> client.registerFilter(queue, FilterKind.UDP_PORT, 20_000));
         assertEquals(ErrorCode.NO_FILTER_SLOT, noSlot.code());
         assertTrue(noSlot.getMessage().contains("128 of 128"), noSlot.getMessage());
-        assertEquals(0, client.stats().filtersFree());
+        assertEquals(0, client.queryStats().filtersFree());
 
         client.deregisterFilter(last.filterId());
         assertEquals(last.hardwareIndex(), client.registerFilter(queue, FilterKind.UDP_PORT, 20_000).hardwareIndex());
         client.releaseQueue(queues.get(5));
-        assertEquals(queues.get(5), client.requestQueue(8, 8, QueueMode.INLINE).queueId());
+        assertEquals(queues.get(5), client.requestQueue(8, 8, RequestedService.INLINE).queueId());
     }
 
     @Test
@@ -201,11 +203,11 @@ class CardDriverProcessIT
         final long reclaimMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedNs);
         assertTrue(reclaimMs < 2_000, "reclaimed in " + reclaimMs + " ms");
 
-        final TestClient next = client();
+        final ControlSession next = client();
         next.connect("next");
-        ProcessFixture.awaitTrue(() -> next.stats().queuesFree() == 127, 10_000,
+        ProcessFixture.awaitTrue(() -> next.queryStats().queuesFree() == 127, 10_000,
             "the queue driver of the dead client has exited");
-        assertEquals(queue, next.requestQueue(8, 8, QueueMode.INLINE).queueId(), "the queue is reusable");
+        assertEquals(queue, next.requestQueue(8, 8, RequestedService.INLINE).queueId(), "the queue is reusable");
         next.registerFilter(queue, FilterKind.UDP_PORT, 6000);
         assertTrue(fixture.log("card-driver.log").contains("has exited"), fixture.log("card-driver.log"));
     }
@@ -215,18 +217,18 @@ class CardDriverProcessIT
     {
         fixture.startCard(null).startCardDriver();
         final Bar bar = fixture.nic().bar();
-        final TestClient client = client();
+        final ControlSession client = client();
         client.connect("owner");
-        final TestClient.Granted granted = client.requestQueue(64, 256, QueueMode.PROCESS);
+        final CardDriverProxy.QueueGranted granted = client.requestQueue(64, 256, RequestedService.SERVED);
         final int queue = granted.queueId();
-        final TestClient.Registered filter = client.registerFilter(queue, FilterKind.UDP_PORT, 5000);
+        final CardDriverProxy.FilterRegistered filter = client.registerFilter(queue, FilterKind.UDP_PORT, 5000);
         final ChannelClient channel = closeLater(new ChannelClient(granted.channelPath()));
         fixture.await(() -> channel.state() == QueueChannelHeader.STATE_ACTIVE, "the queue driver is active",
             fixture.cardDriver(), "card-driver.log");
         final long driverPid = channel.channel().header().driverPid();
 
         ProcessHandle.of(driverPid).orElseThrow().destroyForcibly();
-        final TestClient.Revoked revoked = client.awaitRevoked(10_000);
+        final ControlSession.Revoked revoked = client.awaitRevoked(10_000);
         assertNotNull(revoked, "the client is told\n" + fixture.log("card-driver.log"));
         assertEquals(queue, revoked.queueId());
         assertEquals(ErrorCode.QUEUE_DRIVER_FAILED, revoked.reason());
@@ -237,7 +239,7 @@ class CardDriverProcessIT
         assertEquals(QueueChannelHeader.STATE_REVOKED, channel.state());
         assertCode(ErrorCode.NO_SUCH_QUEUE, () -> client.releaseQueue(queue));
 
-        assertEquals(queue, client.requestQueue(8, 8, QueueMode.INLINE).queueId(), "the queue is reusable");
+        assertEquals(queue, client.requestQueue(8, 8, RequestedService.INLINE).queueId(), "the queue is reusable");
     }
 
     @Test
@@ -245,9 +247,9 @@ class CardDriverProcessIT
     {
         fixture.startCard(null).startCardDriver();
         final Bar bar = fixture.nic().bar();
-        final TestClient client = client();
+        final ControlSession client = client();
         client.connect("before");
-        final TestClient.Granted granted = client.requestQueue(64, 256, QueueMode.PROCESS);
+        final CardDriverProxy.QueueGranted granted = client.requestQueue(64, 256, RequestedService.SERVED);
         final ChannelClient channel = closeLater(new ChannelClient(granted.channelPath()));
         fixture.await(() -> channel.state() == QueueChannelHeader.STATE_ACTIVE, "the queue driver is active",
             fixture.cardDriver(), "card-driver.log");
@@ -263,12 +265,12 @@ class CardDriverProcessIT
         fixture.startCardDriver();
         final String log = fixture.log("card-driver.log");
         assertTrue(log.contains("stale instance") && log.contains("pid " + oldPid), log);
-        final TestClient after = client();
+        final ControlSession after = client();
         after.connect("after");
-        final TestClient.Granted again = after.requestQueue(8, 8, QueueMode.INLINE);
+        final CardDriverProxy.QueueGranted again = after.requestQueue(8, 8, RequestedService.INLINE);
         assertEquals(granted.queueId(), again.queueId());
         after.registerFilter(again.queueId(), FilterKind.UDP_PORT, 4000);
-        assertEquals(1, after.stats().filtersInUse(), "the dead card driver's filter is gone (card reset)");
+        assertEquals(1, after.queryStats().filtersInUse(), "the dead card driver's filter is gone (card reset)");
         assertEquals(0, bar.read(rxdctl(granted.queueId())) & DCTL_ENABLE, "an INLINE queue waits for its attach");
     }
 
@@ -277,10 +279,11 @@ class CardDriverProcessIT
     {
         fixture.startCard(null).startCardDriver();
         final Bar bar = fixture.nic().bar();
-        final TestClient client = client();
+        final ControlSession client = client();
         client.connect("stat");
-        final TestClient.Granted granted = client.requestQueue(64, 256, QueueMode.PROCESS);
-        final TestClient.Registered filter = client.registerFilter(granted.queueId(), FilterKind.UDP_PORT, 3000);
+        final CardDriverProxy.QueueGranted granted = client.requestQueue(64, 256, RequestedService.SERVED);
+        final CardDriverProxy.FilterRegistered filter =
+            client.registerFilter(granted.queueId(), FilterKind.UDP_PORT, 3000);
         final ChannelClient channel = closeLater(new ChannelClient(granted.channelPath()));
         fixture.await(() -> channel.state() == QueueChannelHeader.STATE_ACTIVE, "the queue driver is active",
             fixture.cardDriver(), "card-driver.log");
@@ -318,9 +321,9 @@ class CardDriverProcessIT
         return exit;
     }
 
-    private TestClient client()
+    private ControlSession client()
     {
-        return closeLater(new TestClient(fixture.aeronDir(), 10_000).startHeartbeats(200));
+        return closeLater(new ControlSession(fixture.aeronDir(), 10_000).startHeartbeats(200));
     }
 
     private <T extends AutoCloseable> T closeLater(final T closeable)

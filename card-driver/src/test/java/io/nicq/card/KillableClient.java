@@ -1,10 +1,11 @@
 package io.nicq.card;
 
+import io.nicq.proto.CardDriverProxy;
 import io.nicq.proto.sbe.FilterKind;
-import io.nicq.proto.sbe.QueueMode;
+import io.nicq.proto.sbe.RequestedService;
 
 /**
- * A client process for the kill -9 test: connects, takes a queue (PROCESS mode) and a UDP port filter, prints
+ * A client process for the kill -9 test: connects, takes a served queue and a UDP port filter, prints
  * {@code READY <queue> <filter slot>}, then heart-beats until it is killed.
  * <pre>
  *   KillableClient AERON_DIR PORT
@@ -18,10 +19,10 @@ public final class KillableClient
 
     public static void main(final String[] args) throws InterruptedException
     {
-        final TestClient client = new TestClient(args[0]);
+        final ControlSession client = new ControlSession(args[0]);
         client.connect("killable");
-        final TestClient.Granted granted = client.requestQueue(64, 256, QueueMode.PROCESS);
-        final TestClient.Registered filter = client.registerFilter(granted.queueId(), FilterKind.UDP_PORT,
+        final CardDriverProxy.QueueGranted granted = client.requestQueue(64, 256, RequestedService.SERVED);
+        final CardDriverProxy.FilterRegistered filter = client.registerFilter(granted.queueId(), FilterKind.UDP_PORT,
             Integer.parseInt(args[1]));
         final ChannelClient channel = new ChannelClient(granted.channelPath());
         System.out.println("READY " + granted.queueId() + " " + filter.hardwareIndex());

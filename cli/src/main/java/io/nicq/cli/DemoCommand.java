@@ -16,6 +16,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import io.nicq.card.CardDriverCommand;
 import io.nicq.client.NicClient;
 import io.nicq.client.NicQueue;
+import io.nicq.client.QueueDriverPlacement;
+import io.nicq.client.QueueService;
 import io.nicq.client.UdpEndpoint;
 import io.nicq.examples.kernel.KernelBaseline;
 import io.nicq.examples.report.LatencyReport;
@@ -27,7 +29,6 @@ import io.nicq.runtime.ChildJvm;
 import io.nicq.runtime.CpuAffinity;
 import io.nicq.runtime.IdleStrategies;
 import io.nicq.runtime.RunCommand;
-import io.nicq.proto.sbe.QueueMode;
 import io.nicq.sim.SimulatedCard;
 import org.agrona.CloseHelper;
 import org.agrona.IoUtil;
@@ -120,7 +121,7 @@ public final class DemoCommand implements Callable<Integer>
 
     public Integer call() throws Exception
     {
-        final QueueMode queueMode = queueMode();
+        final QueueDriverPlacement queueMode = queueMode();
         final int cpus = Runtime.getRuntime().availableProcessors();
         final boolean inlineDevice = deviceLoop == null ? cpus < 4 : switch (deviceLoop)
         {
@@ -128,7 +129,7 @@ public final class DemoCommand implements Callable<Integer>
             case "thread" -> false;
             default -> throw new IllegalArgumentException("--device-loop '" + deviceLoop + "' is not thread or inline");
         };
-        final int spinningLoops = (inlineDevice ? 2 : 3) + (queueMode == QueueMode.INLINE ? 0 : 2);
+        final int spinningLoops = (inlineDevice ? 2 : 3) + (queueMode == QueueDriverPlacement.INLINE ? 0 : 2);
         idleName = idle != null ? idle : spinningLoops <= cpus ? "busy" : "yield";
         IdleStrategies.of(idleName);
         final CpuPlan plan = CpuPlan.of(pin, cpus, inlineDevice);
@@ -162,9 +163,10 @@ public final class DemoCommand implements Callable<Integer>
                 idleName + (plan.pinned() ? ", pinned: " + plan : ""));
             startCards(plan);
 
-            final String driverMode = queueMode == QueueMode.PROCESS ? "process" : "thread";
+            final String driverMode = queueMode == QueueDriverPlacement.PROCESS ? "process" : "thread";
             step("card drivers (processes): a at " + IP_A + "/24, b at " + IP_B + "/24; queue drivers: " +
-                (queueMode == QueueMode.INLINE ? "inline in the applications' threads" : driverMode + "es"));
+                (queueMode == QueueDriverPlacement.INLINE ? "inline in the applications' threads" :
+                driverMode + "es"));
             final Process driverA = start("card-driver-a", logs, cardDriverArgs("a", IP_A, driverMode, logs));
             final Process driverB = start("card-driver-b", logs, cardDriverArgs("b", IP_B, driverMode, logs));
             ChildJvm.awaitOutput(driverA, logs.resolve("card-driver-a.log"), "ready:", START_TIMEOUT_MS, "card-driver-a");
@@ -238,11 +240,12 @@ public final class DemoCommand implements Callable<Integer>
         }
     }
 
-    private QueueMode queueMode()
+    /** Where the demo runs the queue drivers: the card drivers' configuration for process and thread. */
+    private QueueDriverPlacement queueMode()
     {
         try
         {
-            return QueueMode.valueOf(mode.toUpperCase(Locale.ROOT));
+            return QueueDriverPlacement.valueOf(mode.toUpperCase(Locale.ROOT));
         }
         catch (final IllegalArgumentException ex)
         {
@@ -250,14 +253,19 @@ public final class DemoCommand implements Callable<Integer>
         }
     }
 
-    private static String modeName(final QueueMode mode)
+    private static String modeName(final QueueDriverPlacement mode)
     {
         return mode.name().toLowerCase(Locale.ROOT);
     }
 
+    /** A queue the card driver serves (as a process or thread, by the --queue-driver-mode it was given) or inline. */
+    private static QueueService service(final QueueDriverPlacement placement)
+    {
+        return placement == QueueDriverPlacement.INLINE ? QueueService.INLINE : QueueService.SERVED;
+    }
+
     private List<String> cardDriverArgs(final String name, final String ip, final String driverMode, final Path logs)
     {
-        // The control planes back off to 20 ms when idle: fewer wake-ups on the CPUs the packet path spins on.
         return List.of("--instance", name, "--nic", "sim:" + name, "--ip", ip + "/24", "--queue-driver-mode",
             driverMode, "--idle", idleName, "--log-dir", logs.toString());
     }
@@ -321,10 +329,10 @@ public final class DemoCommand implements Callable<Integer>
         };
     }
 
-    private void startEchoServer(final QueueMode queueMode, final CpuPlan plan)
+    private void startEchoServer(final QueueDriverPlacement queueMode, final CpuPlan plan)
     {
         clientB = NicClient.connect(new NicClient.Context().instance("b").name("udp-echo"));
-        final NicQueue queue = clientB.requestQueue(queueMode);
+        final NicQueue queue = clientB.requestQueue(service(queueMode));
         echoServer = new EchoServer(UdpEndpoint.open(queue).bind(ECHO_PORT));
         final IdleStrategy idleStrategy = IdleStrategies.of(idleName);
         echoThread = new Thread(() ->
@@ -345,10 +353,10 @@ public final class DemoCommand implements Callable<Integer>
         echoThread.start();
     }
 
-    private void startRpcClient(final QueueMode queueMode)
+    private void startRpcClient(final QueueDriverPlacement queueMode)
     {
         clientA = NicClient.connect(new NicClient.Context().instance("a").name("rpc-latency"));
-        final NicQueue queue = clientA.requestQueue(queueMode);
+        final NicQueue queue = clientA.requestQueue(service(queueMode));
         final UdpEndpoint endpoint = UdpEndpoint.open(queue).bind(0);
         rpcClient = new RpcClient(endpoint, Ipv4Address.parse(IP_B), ECHO_PORT, size, 1, TimeUnit.SECONDS,
             IdleStrategies.of(idleName));

@@ -11,10 +11,57 @@ import io.nicq.proto.sbe.FilterPlacement;
  */
 public final class Filter
 {
+    /** What a filter matches. */
+    public enum Kind
+    {
+        /** UDP to this client's address and a local port, from anywhere. */
+        UDP_PORT(FilterKind.UDP_PORT),
+        /** TCP to this client's address and a local port, from anywhere. */
+        TCP_PORT(FilterKind.TCP_PORT),
+        /** One TCP connection: the full 5-tuple. */
+        TCP_CONNECTION(FilterKind.TCP_CONNECTION);
+
+        private final FilterKind protocolKind;
+
+        Kind(final FilterKind protocolKind)
+        {
+            this.protocolKind = protocolKind;
+        }
+
+        /** The protocol's value. */
+        FilterKind protocolKind()
+        {
+            return protocolKind;
+        }
+    }
+
+    /** Where the card driver put a filter. */
+    public enum Placement
+    {
+        /** One of the card's 128 hardware 5-tuple filters. */
+        FIVE_TUPLE,
+        /** A flow director perfect-match filter. */
+        FLOW_DIRECTOR,
+        /** Matched in software on the card driver's default queue. */
+        SOFTWARE;
+
+        static Placement of(final FilterPlacement placement)
+        {
+            return switch (placement)
+            {
+                case FIVE_TUPLE -> FIVE_TUPLE;
+                case FLOW_DIRECTOR -> FLOW_DIRECTOR;
+                case SOFTWARE -> SOFTWARE;
+                case NULL_VAL -> throw new NicException(NicException.Reason.INTERNAL_ERROR,
+                    "the card driver registered a filter without saying where it put it");
+            };
+        }
+    }
+
     private final int filterId;
     private final int queueId;
-    private final FilterKind kind;
-    private final FilterPlacement placement;
+    private final Kind kind;
+    private final Placement placement;
     private final int hardwareIndex;
     private final int localPort;
     private final int remoteIp;
@@ -24,8 +71,8 @@ public final class Filter
     Filter(
         final int filterId,
         final int queueId,
-        final FilterKind kind,
-        final FilterPlacement placement,
+        final Kind kind,
+        final Placement placement,
         final int hardwareIndex,
         final int localPort,
         final int remoteIp,
@@ -53,13 +100,13 @@ public final class Filter
         return queueId;
     }
 
-    public FilterKind kind()
+    public Kind kind()
     {
         return kind;
     }
 
     /** Where the card driver put it: a 5-tuple register, flow director, or software on the default queue. */
-    public FilterPlacement placement()
+    public Placement placement()
     {
         return placement;
     }
@@ -101,7 +148,7 @@ public final class Filter
     public String toString()
     {
         return "Filter{" + filterId + " " + kind + " port " + localPort +
-            (kind == FilterKind.TCP_CONNECTION ? " from " + Ipv4Address.toString(remoteIp) + ":" + remotePort : "") +
+            (kind == Kind.TCP_CONNECTION ? " from " + Ipv4Address.toString(remoteIp) + ":" + remotePort : "") +
             " -> queue " + queueId + ", " + placement + (hardwareIndex >= 0 ? " #" + hardwareIndex : "") +
             (registered ? "" : ", deregistered") + "}";
     }

@@ -6,9 +6,7 @@ import io.nicq.packet.Ipv4Address;
 import io.nicq.packet.Ipv4Header;
 import io.nicq.packet.MacAddress;
 import io.nicq.packet.UdpHeader;
-import io.nicq.proto.ControlException;
 import io.nicq.proto.channel.QueueChannelLayout;
-import io.nicq.proto.sbe.ErrorCode;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.collections.Long2LongHashMap;
@@ -401,7 +399,7 @@ public final class Ipv4Stack implements FrameHandler
      *
      * @param destinationAddress IPv4 destination, host order.
      * @return the MAC for the Ethernet header.
-     * @throws ControlException if there is no route or the card driver cannot resolve the next hop.
+     * @throws NicException if there is no route or the card driver cannot resolve the next hop.
      */
     public long neighbour(final int destinationAddress)
     {
@@ -417,8 +415,9 @@ public final class Ipv4Stack implements FrameHandler
             gateway;
         if (nextHop == 0)
         {
-            throw new ControlException(ErrorCode.NULL_VAL, "no route to " + Ipv4Address.toString(destinationAddress) +
-                ": not on " + Ipv4Address.toString(address) + "/" + prefixLength + " and no gateway");
+            throw new NicException(NicException.Reason.NO_ROUTE, "no route to " +
+                Ipv4Address.toString(destinationAddress) + ": not on " + Ipv4Address.toString(address) + "/" +
+                prefixLength + " and no gateway");
         }
         long nextHopMac = neighbours.get(nextHop);
         if (nextHopMac == NO_MAC)
@@ -444,8 +443,8 @@ public final class Ipv4Stack implements FrameHandler
         final UdpEndpoint existing = endpoints.get(port);
         if (existing != null)
         {
-            throw new ControlException(ErrorCode.PORT_IN_USE, "UDP port " + port + " is already bound on queue " +
-                queue.queueId() + " by " + existing);
+            throw new NicException(NicException.Reason.PORT_IN_USE, "UDP port " + port + " is already bound on " +
+                "queue " + queue.queueId() + " by " + existing);
         }
     }
 
@@ -472,7 +471,7 @@ public final class Ipv4Stack implements FrameHandler
                 return port;
             }
         }
-        throw new ControlException(ErrorCode.PORT_IN_USE, "every ephemeral UDP port is bound on queue " +
+        throw new NicException(NicException.Reason.PORT_IN_USE, "every ephemeral UDP port is bound on queue " +
             queue.queueId());
     }
 

@@ -1,47 +1,5 @@
 package io.nicq.client;
 
-import io.aeron.Aeron;
-import io.aeron.exceptions.AeronException;
-import io.nicq.ixgbe.Nic;
-import io.nicq.packet.Ipv4Address;
-import io.nicq.packet.MacAddress;
-import io.nicq.proto.ControlClient;
-import io.nicq.proto.ControlException;
-import io.nicq.proto.ControlProtocol;
-import io.nicq.proto.ControlResponse;
-import io.nicq.proto.ControlTimeoutException;
-import io.nicq.proto.InstancePaths;
-import io.nicq.proto.channel.QueueChannel;
-import io.nicq.proto.channel.QueueChannelHeader;
-import io.nicq.proto.sbe.ConnectEncoder;
-import io.nicq.proto.sbe.ConnectedDecoder;
-import io.nicq.proto.sbe.DeregisterFilterEncoder;
-import io.nicq.proto.sbe.DisconnectEncoder;
-import io.nicq.proto.sbe.DisconnectedDecoder;
-import io.nicq.proto.sbe.ErrorCode;
-import io.nicq.proto.sbe.FilterDeregisteredDecoder;
-import io.nicq.proto.sbe.FilterKind;
-import io.nicq.proto.sbe.FilterRegisteredDecoder;
-import io.nicq.proto.sbe.HeartbeatAckDecoder;
-import io.nicq.proto.sbe.HeartbeatEncoder;
-import io.nicq.proto.sbe.MessageHeaderEncoder;
-import io.nicq.proto.sbe.NeighbourDecoder;
-import io.nicq.proto.sbe.QueueGrantedDecoder;
-import io.nicq.proto.sbe.QueueMode;
-import io.nicq.proto.sbe.QueueReleasedDecoder;
-import io.nicq.proto.sbe.QueueRevokedDecoder;
-import io.nicq.proto.sbe.RegisterFilterEncoder;
-import io.nicq.proto.sbe.ReleaseQueueEncoder;
-import io.nicq.proto.sbe.RequestQueueEncoder;
-import io.nicq.proto.sbe.ResolveNeighbourEncoder;
-import io.nicq.queue.ControlQueueAttacher;
-import io.nicq.queue.QueueDriver;
-import org.agrona.CloseHelper;
-import org.agrona.ErrorHandler;
-
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,28 +7,37 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.ReentrantLock;
+
+import io.nicq.packet.Ipv4Address;
+import io.nicq.packet.MacAddress;
+import io.nicq.proto.CardDriverProxy;
+import io.nicq.proto.ControlClient;
+import io.nicq.proto.ControlException;
+import io.nicq.proto.ControlProtocol;
+import io.nicq.proto.InstancePaths;
+import io.nicq.proto.sbe.ErrorCode;
+import org.agrona.ErrorHandler;
 
 /**
  * An application's connection to a nicq instance (one card driver): it asks for hardware queues and port filters
- * over the SBE control protocol and gives everything back when it leaves.
+ * and gives everything back when it leaves.
  * <pre>
  *   try (NicClient client = NicClient.connect(new NicClient.Context().instance("a").name("rpc-client")))
  *   {
- *       final NicQueue queue = client.requestQueue(QueueMode.INLINE);
+ *       final NicQueue queue = client.requestQueue(QueueService.INLINE);
  *       final UdpEndpoint endpoint = UdpEndpoint.open(queue).bind(7000);   // registers the UDP port filter
  *       ...
  *   }                                                                      // Disconnect: queues, filters released
  * </pre>
- * Every request goes through one {@link ControlClient} (request/answer over Aeron IPC) and gets exactly one answer;
- * an {@code Error} answer is thrown as a {@link ControlException} carrying the protocol's {@link ErrorCode} and
- * message (PORT_IN_USE, NOT_OWNER, NO_QUEUE, ...), no answer as a {@link ControlTimeoutException}. Local failures
- * (no route, a channel that cannot be mapped) are {@link ControlException}s with {@link ErrorCode#NULL_VAL}.
+ * A façade over control-proto's {@link CardDriverProxy} (one method per request of the SBE control protocol over
+ * Aeron IPC) that keeps this client's queues and filters. Every failure is a {@link NicException} whose
+ * {@link NicException.Reason reason} is the card driver's refusal (PORT_IN_USE, NOT_OWNER, NO_QUEUE, ...) or a failure
+ * on this side (NO_CARD_DRIVER, TIMED_OUT, NO_ROUTE, ...).
  * <p>
- * Liveness: a daemon thread sends {@code Heartbeat} every {@link Context#heartbeatInterval} (sleeping in between; the
- * card driver reclaims a client silent for about a second) and writes the client heartbeat into each queue channel.
- * {@code QueueRevoked} (the card driver took a queue away) marks the queue revoked and goes to
- * {@link Context#queueRevokedHandler}. {@link #close()} sends {@code Disconnect}, which releases every queue and
+ * Liveness ({@code ClientHeartbeat}): a daemon thread sends {@code Heartbeat} every {@link Context#heartbeatInterval}
+ * (sleeping in between; the card driver reclaims a client silent for about a second) and writes the client heartbeat
+ * into each queue channel. {@code QueueRevoked} (the card driver took a queue away) marks the queue revoked and goes
+ * to {@link Context#queueRevokedHandler}. {@link #close()} sends {@code Disconnect}, which releases every queue and
  * filter of the client; a shutdown hook does the same at process exit.
  * <p>
  * Thread safe: requests from several threads are serialised. Each {@link NicQueue} is used by one thread; close a
@@ -82,7 +49,7 @@ public final class NicClient implements AutoCloseable, ControlPlane
     @FunctionalInterface
     public interface QueueRevokedHandler
     {
-        void onQueueRevoked(NicQueue queue, ErrorCode reason, String message);
+        void onQueueRevoked(NicQueue queue, NicException.Reason reason, String message);
     }
 
     /** Configuration, Agrona style: named properties with defaults. */
@@ -276,54 +243,63 @@ public final class NicClient implements AutoCloseable, ControlPlane
         }
     }
 
+
     private final Context ctx;
-    private final Aeron aeron;
-    private final ControlClient control;
-    private final long clientId;
     private final String description;
-
-    private final ConnectEncoder connectEncoder = new ConnectEncoder();
-    private final DisconnectEncoder disconnectEncoder = new DisconnectEncoder();
-    private final HeartbeatEncoder heartbeatEncoder = new HeartbeatEncoder();
-    private final RequestQueueEncoder requestQueueEncoder = new RequestQueueEncoder();
-    private final ReleaseQueueEncoder releaseQueueEncoder = new ReleaseQueueEncoder();
-    private final RegisterFilterEncoder registerFilterEncoder = new RegisterFilterEncoder();
-    private final DeregisterFilterEncoder deregisterFilterEncoder = new DeregisterFilterEncoder();
-    private final ResolveNeighbourEncoder resolveNeighbourEncoder = new ResolveNeighbourEncoder();
-    private final ConnectedDecoder connectedDecoder = new ConnectedDecoder();
-    private final QueueGrantedDecoder queueGrantedDecoder = new QueueGrantedDecoder();
-    private final FilterRegisteredDecoder filterRegisteredDecoder = new FilterRegisteredDecoder();
-    private final NeighbourDecoder neighbourDecoder = new NeighbourDecoder();
-    private final QueueRevokedDecoder queueRevokedDecoder = new QueueRevokedDecoder();
-
     private final Map<Integer, NicQueue> queues = new ConcurrentHashMap<>();
     private final Map<Integer, Filter> filters = new ConcurrentHashMap<>();
-
-    private long mac;
-    private int ipv4;
-    private int prefixLength;
-    private int gateway;
-    private int mtu;
-    private int queuesFree;
-    private int filtersFree;
-    private long heartbeatTimeoutMs;
-
-    private final Thread heartbeatThread;
+    private final ControlClient control;
+    private final CardDriverProxy cardDriver;
+    private final CardDriverProxy.Connected connected;
+    private final QueueOpener opener;
+    private final ClientHeartbeat heartbeat;
     private final Thread shutdownHook;
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile boolean closed;
-    private volatile ControlException lost;
-    private volatile long heartbeatsSent;
+    private volatile NicException lost;
 
-    private NicClient(final Context ctx, final Aeron aeron, final ControlClient control)
+    /** Connects the control client and sends {@code Connect}; nothing is started yet. */
+    private NicClient(final Context ctx)
     {
         this.ctx = ctx;
-        this.aeron = aeron;
-        this.control = control;
-        this.clientId = control.clientId();
         this.description = "card driver of instance " + ctx.instance();
-        this.heartbeatThread = new Thread(this::heartbeatLoop, "nicq-heartbeat-" + ctx.name());
-        this.heartbeatThread.setDaemon(true);
+        final String threadName = "nicq-aeron-" + ctx.name();
+        try
+        {
+            // The Aeron conductor on a daemon thread: like a JDK socket, an unclosed client must not keep the process
+            // alive (the shutdown hook still disconnects it at exit).
+            this.control = ControlClient.connect(new ControlClient.Context()
+                .aeronDirectoryName(ctx.aeronDirectoryName())
+                .driverTimeoutMs(TimeUnit.NANOSECONDS.toMillis(ctx.connectTimeoutNs()))
+                .requestTimeout(ctx.requestTimeoutNs(), TimeUnit.NANOSECONDS)
+                .connectTimeout(ctx.connectTimeoutNs(), TimeUnit.NANOSECONDS)
+                .description(description)
+                .errorHandler(ctx.errorHandler())
+                .conductorThreadFactory(runnable ->
+                {
+                    final Thread thread = new Thread(runnable, threadName);
+                    thread.setDaemon(true);
+                    return thread;
+                })
+                .listener(CardDriverProxy.queueRevokedListener(this::onQueueRevoked)));
+        }
+        catch (final ControlException ex)
+        {
+            throw NicException.of(ex);
+        }
+        try
+        {
+            this.cardDriver = new CardDriverProxy(control);
+            this.connected = cardDriver.connect(ProcessHandle.current().pid(), ctx.name());
+        }
+        catch (final ControlException ex)
+        {
+            control.close();
+            throw NicException.of(ex);
+        }
+        this.opener = new QueueOpener(ctx, this, cardDriver);
+        this.heartbeat = new ClientHeartbeat(ctx.name(), cardDriver, queues.values(), ctx.heartbeatIntervalNs(),
+            TimeUnit.NANOSECONDS, connected.heartbeatTimeoutMs(), ctx.errorHandler(), reason -> lost = reason);
         this.shutdownHook = ctx.shutdownHook() ? new Thread(this::closeAtExit, "nicq-exit-" + ctx.name()) : null;
     }
 
@@ -333,119 +309,19 @@ public final class NicClient implements AutoCloseable, ControlPlane
      *
      * @param ctx configuration.
      * @return the connected client.
-     * @throws ControlTimeoutException if no card driver runs for the instance or it does not answer.
-     * @throws ControlException        if the card driver refuses the client.
+     * @throws NicException NO_CARD_DRIVER if no card driver runs for the instance, TIMED_OUT if it does not answer,
+     *                      or the card driver's refusal.
      */
     public static NicClient connect(final Context ctx)
     {
         ctx.conclude();
-        final NicClient[] self = new NicClient[1];
-        final Aeron aeron = connectAeron(ctx);
-        final ControlClient control;
-        try
-        {
-            control = ControlClient.connect(new ControlClient.Context()
-                .aeron(aeron)
-                .requestTimeout(ctx.requestTimeoutNs(), TimeUnit.NANOSECONDS)
-                .connectTimeout(ctx.connectTimeoutNs(), TimeUnit.NANOSECONDS)
-                .description("card driver of instance " + ctx.instance())
-                .listener(message ->
-                {
-                    if (self[0] != null)
-                    {
-                        self[0].onUnaskedMessage(message);
-                    }
-                }));
-        }
-        catch (final RuntimeException ex)
-        {
-            CloseHelper.quietClose(aeron);
-            throw ex;
-        }
-
-        final NicClient client;
-        try
-        {
-            client = new NicClient(ctx, aeron, control);
-            self[0] = client;
-            client.sendConnect();
-        }
-        catch (final RuntimeException ex)
-        {
-            CloseHelper.quietCloseAll(control, aeron);
-            throw ex;
-        }
-        client.heartbeatThread.start();
+        final NicClient client = new NicClient(ctx);
+        client.heartbeat.start();
         if (client.shutdownHook != null)
         {
             Runtime.getRuntime().addShutdownHook(client.shutdownHook);
         }
         return client;
-    }
-
-    /**
-     * The Aeron client of the control plane, its conductor on a daemon thread: like a JDK socket, an unclosed client
-     * must not keep the process alive (the shutdown hook still disconnects it at exit).
-     */
-    private static Aeron connectAeron(final Context ctx)
-    {
-        final String directory = ctx.aeronDirectoryName();
-        final String what = "card driver of instance " + ctx.instance();
-        if (!Files.exists(Path.of(directory, "cnc.dat")))
-        {
-            throw new ControlTimeoutException("no " + what + " is running: no media driver at " + directory);
-        }
-        final String threadName = "nicq-aeron-" + ctx.name();
-        try
-        {
-            return Aeron.connect(new Aeron.Context()
-                .aeronDirectoryName(directory)
-                .driverTimeoutMs(TimeUnit.NANOSECONDS.toMillis(ctx.connectTimeoutNs()))
-                .threadFactory(runnable ->
-                {
-                    final Thread thread = new Thread(runnable, threadName);
-                    thread.setDaemon(true);
-                    return thread;
-                })
-                .errorHandler(ctx.errorHandler())
-                .subscriberErrorHandler(ctx.errorHandler()));
-        }
-        catch (final AeronException | IllegalStateException ex)
-        {
-            throw new ControlTimeoutException("cannot reach the " + what + "'s media driver at " + directory + ": " +
-                ex.getMessage(), ex);
-        }
-    }
-
-    private void sendConnect()
-    {
-        final ReentrantLock lock = control.lock();
-        lock.lock();
-        try
-        {
-            final long correlationId = control.nextCorrelationId();
-            connectEncoder.wrapAndApplyHeader(control.requestBuffer(), 0, control.headerEncoder())
-                .correlationId(correlationId)
-                .clientId(clientId)
-                .pid(ProcessHandle.current().pid())
-                .name(ctx.name());
-            final ControlResponse response = control.request(correlationId, length(connectEncoder.encodedLength()))
-                .expect(ConnectedDecoder.TEMPLATE_ID);
-            final ConnectedDecoder connected = connectedDecoder.wrap(
-                response.buffer(), response.bodyOffset(), response.blockLength(), response.version());
-            mac = connected.mac();
-            ipv4 = (int)connected.ipv4();
-            prefixLength = connected.prefixLength();
-            gateway = (int)connected.gateway();
-            mtu = connected.mtu();
-            queuesFree = connected.queuesFree();
-            filtersFree = connected.filtersFree();
-            heartbeatTimeoutMs = connected.heartbeatTimeoutMs();
-        }
-        finally
-        {
-            lock.unlock();
-        }
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -455,79 +331,57 @@ public final class NicClient implements AutoCloseable, ControlPlane
     /**
      * Requests a hardware queue with the card driver's default ring size and slot count.
      *
-     * @param mode where the queue driver runs: PROCESS or THREAD (the card driver's choice between the two), or
-     *             INLINE (in the application's thread).
+     * @param service SERVED (the card driver runs the queue driver, in a process or a thread as it is configured) or
+     *                INLINE (the application's thread runs it).
      * @return the queue, ready to poll.
-     * @see #requestQueue(QueueMode, int, int)
+     * @see #requestQueue(QueueService, int, int)
      */
-    public NicQueue requestQueue(final QueueMode mode)
+    public NicQueue requestQueue(final QueueService service)
     {
-        return requestQueue(mode, 0, 0);
+        return requestQueue(service, 0, 0);
     }
 
     /**
-     * Requests a hardware queue and opens its queue channel. In INLINE mode the client starts the queue driver itself
-     * (on the card named in the grant, attaching its rings through this client); otherwise it waits until the card
-     * driver's queue driver serves the channel.
+     * Requests a hardware queue and opens its queue channel. INLINE: the client starts the queue driver itself (on
+     * the card named in the grant, attaching its rings through this client); SERVED: it waits until the card driver's
+     * queue driver serves the channel.
      *
-     * @param mode      PROCESS, THREAD or INLINE.
+     * @param service   SERVED or INLINE.
      * @param ringSize  descriptors per ring, a power of two; 0 = default.
      * @param slotCount slots in the pool, a power of two; 0 = default.
      * @return the queue.
-     * @throws ControlException NO_QUEUE, INVALID_ARGUMENT, ... from the card driver; QUEUE_DRIVER_FAILED if the queue
-     *                          driver does not start; NULL_VAL for local failures. The queue is released on failure.
+     * @throws NicException NO_QUEUE, INVALID_ARGUMENT, ... from the card driver; QUEUE_DRIVER_FAILED if the queue
+     *                      driver does not start, TIMED_OUT if it does not start in time. The queue is released on
+     *                      failure.
      */
-    public NicQueue requestQueue(final QueueMode mode, final int ringSize, final int slotCount)
+    public NicQueue requestQueue(final QueueService service, final int ringSize, final int slotCount)
     {
         ensureOpen();
-        if (mode == null || mode == QueueMode.NULL_VAL)
+        if (service == null)
         {
-            throw new IllegalArgumentException("queue mode must be PROCESS, THREAD or INLINE");
+            throw new IllegalArgumentException("a queue is SERVED or INLINE");
         }
-        final int queueId;
-        final QueueMode grantedMode;
-        final int grantedRingSize;
-        final String channelPath;
-        final String nicSpec;
-        final ReentrantLock lock = control.lock();
-        lock.lock();
+        final CardDriverProxy.QueueGranted grant;
         try
         {
-            final long correlationId = control.nextCorrelationId();
-            requestQueueEncoder.wrapAndApplyHeader(control.requestBuffer(), 0, control.headerEncoder())
-                .correlationId(correlationId)
-                .clientId(clientId)
-                .ringSize(ringSize)
-                .slotCount(slotCount)
-                .mode(mode);
-            final ControlResponse response = control.request(correlationId,
-                length(requestQueueEncoder.encodedLength())).expect(QueueGrantedDecoder.TEMPLATE_ID);
-            final QueueGrantedDecoder granted = queueGrantedDecoder.wrap(
-                response.buffer(), response.bodyOffset(), response.blockLength(), response.version());
-            queueId = granted.queueId();
-            grantedMode = granted.mode();
-            grantedRingSize = (int)granted.ringSize();
-            channelPath = granted.channelPath();
-            nicSpec = granted.nic();
+            grant = cardDriver.requestQueue(ringSize, slotCount, service.requested());
         }
-        finally
+        catch (final ControlException ex)
         {
-            lock.unlock();
+            throw NicException.of(ex);
         }
 
         try
         {
-            final NicQueue queue = grantedMode == QueueMode.INLINE ?
-                openInline(queueId, grantedRingSize, channelPath, nicSpec) :
-                openServed(queueId, grantedMode, channelPath);
-            queues.put(queueId, queue);
+            final NicQueue queue = opener.open(grant);
+            queues.put(grant.queueId(), queue);
             return queue;
         }
         catch (final RuntimeException ex)
         {
             try
             {
-                sendReleaseQueue(queueId);
+                cardDriver.releaseQueue(grant.queueId());
             }
             catch (final RuntimeException releaseFailure)
             {
@@ -537,106 +391,12 @@ public final class NicClient implements AutoCloseable, ControlPlane
         }
     }
 
-    private NicQueue openInline(final int queueId, final int ringSize, final String channelPath, final String nicSpec)
-    {
-        Nic nic = null;
-        QueueDriver driver = null;
-        QueueChannel channel = null;
-        try
-        {
-            nic = Nic.open(nicSpec);
-            driver = QueueDriver.start(new QueueDriver.Context()
-                .nic(nic)
-                .queueId(queueId)
-                .channelFile(Path.of(channelPath))
-                .ringSize(ringSize)
-                .cardDriverPid(cardDriverPid())
-                .queueAttacher(new ControlQueueAttacher(control)));
-            channel = QueueChannel.open(Path.of(channelPath));
-            return new NicQueue(this, channel, QueueMode.INLINE, driver, nic, ctx.txSlotReserve());
-        }
-        catch (final RuntimeException ex)
-        {
-            CloseHelper.quietCloseAll(channel, driver, nic);
-            if (ex instanceof ControlException)
-            {
-                throw ex;
-            }
-            throw new ControlException(ErrorCode.QUEUE_DRIVER_FAILED, "cannot run queue " + queueId +
-                " inline on " + nicSpec + ": " + ex.getMessage(), ex);
-        }
-    }
-
-    /** The card driver's pid from the instance's pid file, so an inline queue driver stops if it dies; 0 if unknown. */
-    private long cardDriverPid()
-    {
-        try
-        {
-            return Long.parseLong(Files.readString(ctx.paths().pidFile(), StandardCharsets.US_ASCII).trim());
-        }
-        catch (final IOException | NumberFormatException | SecurityException ex)
-        {
-            return 0;
-        }
-    }
-
-    private NicQueue openServed(final int queueId, final QueueMode mode, final String channelPath)
-    {
-        final QueueChannel channel;
-        try
-        {
-            channel = QueueChannel.open(Path.of(channelPath));
-        }
-        catch (final RuntimeException ex)
-        {
-            throw new ControlException(ErrorCode.NULL_VAL, "cannot open the channel of queue " + queueId + ": " +
-                ex.getMessage(), ex);
-        }
-        try
-        {
-            awaitActive(channel, queueId);
-            return new NicQueue(this, channel, mode, null, null, ctx.txSlotReserve());
-        }
-        catch (final RuntimeException ex)
-        {
-            channel.close();
-            throw ex;
-        }
-    }
-
-    private void awaitActive(final QueueChannel channel, final int queueId)
-    {
-        final QueueChannelHeader header = channel.header();
-        final long deadlineNs = System.nanoTime() + ctx.queueActivationTimeoutNs();
-        while (true)
-        {
-            final int state = header.state();
-            if (state == QueueChannelHeader.STATE_ACTIVE)
-            {
-                return;
-            }
-            if (state != QueueChannelHeader.STATE_INITIALISING)
-            {
-                throw new ControlException(ErrorCode.QUEUE_DRIVER_FAILED, "the queue driver of queue " + queueId +
-                    " stopped before serving it: channel " + QueueChannelHeader.stateName(state));
-            }
-            if (System.nanoTime() - deadlineNs > 0)
-            {
-                throw new ControlTimeoutException("the queue driver of queue " + queueId + " did not start serving " +
-                    channel.description() + " within " + TimeUnit.NANOSECONDS.toMillis(ctx.queueActivationTimeoutNs()) +
-                    " ms (channel still INITIALISING, driver pid " + header.driverPid() + ")");
-            }
-            control.poll();
-            sleepQuietly(1);
-        }
-    }
-
     /**
      * Releases a queue: its filters are deregistered, the local side closed (inline queue driver stopped, channel
      * unmapped), and the card driver takes the queue back. A queue the card driver already revoked is only closed.
      *
      * @param queue one of this client's queues.
-     * @throws ControlException if the card driver refuses.
+     * @throws NicException if the card driver refuses.
      */
     public void releaseQueue(final NicQueue queue)
     {
@@ -652,32 +412,33 @@ public final class NicClient implements AutoCloseable, ControlPlane
             queue.closeLocally();
             return;
         }
-        RuntimeException failure = null;
+        NicException failure = null;
         for (final Filter filter : filtersOf(queueId))
         {
             try
             {
                 deregister(filter);
             }
-            catch (final ControlException ex)
+            catch (final NicException ex)
             {
-                if (ex.code() != ErrorCode.NO_SUCH_FILTER && ex.code() != ErrorCode.NO_SUCH_QUEUE)
+                if (ex.reason() != NicException.Reason.NO_SUCH_FILTER &&
+                    ex.reason() != NicException.Reason.NO_SUCH_QUEUE)
                 {
-                    failure = failure == null ? ex : addSuppressed(failure, ex);
+                    failure = addSuppressed(failure, ex);
                 }
             }
         }
         try
         {
             // The card driver disables the queue first, so the device stops using the rings before they are freed.
-            sendReleaseQueue(queueId);
+            cardDriver.releaseQueue(queueId);
         }
         catch (final ControlException ex)
         {
             // A revoked queue is no longer granted: nothing left to give back.
             if (!(queue.isRevoked() && ex.code() == ErrorCode.NO_SUCH_QUEUE))
             {
-                failure = failure == null ? ex : addSuppressed(failure, ex);
+                failure = addSuppressed(failure, NicException.of(ex));
             }
         }
         finally
@@ -691,26 +452,6 @@ public final class NicClient implements AutoCloseable, ControlPlane
         }
     }
 
-    private void sendReleaseQueue(final int queueId)
-    {
-        final ReentrantLock lock = control.lock();
-        lock.lock();
-        try
-        {
-            final long correlationId = control.nextCorrelationId();
-            releaseQueueEncoder.wrapAndApplyHeader(control.requestBuffer(), 0, control.headerEncoder())
-                .correlationId(correlationId)
-                .clientId(clientId)
-                .queueId(queueId);
-            control.request(correlationId, length(releaseQueueEncoder.encodedLength()))
-                .expect(QueueReleasedDecoder.TEMPLATE_ID);
-        }
-        finally
-        {
-            lock.unlock();
-        }
-    }
-
     // ---------------------------------------------------------------------------------------------------------------
     // Filters and neighbours
     // ---------------------------------------------------------------------------------------------------------------
@@ -719,72 +460,57 @@ public final class NicClient implements AutoCloseable, ControlPlane
      * Steers UDP datagrams to this client's address and {@code port} to {@code queue}.
      *
      * @return the filter.
-     * @throws ControlException PORT_IN_USE, NO_FILTER_SLOT, NOT_OWNER, ...
+     * @throws NicException PORT_IN_USE, NO_FILTER_SLOT, NOT_OWNER, ...
      */
     public Filter registerUdpPort(final NicQueue queue, final int port)
     {
-        return registerFilter(queue, FilterKind.UDP_PORT, port, 0, 0);
+        return registerFilter(queue, Filter.Kind.UDP_PORT, port, 0, 0);
     }
 
     /**
      * Steers TCP segments to this client's address and {@code port} to {@code queue}.
      *
      * @return the filter.
-     * @throws ControlException PORT_IN_USE, NO_FILTER_SLOT, NOT_OWNER, ...
+     * @throws NicException PORT_IN_USE, NO_FILTER_SLOT, NOT_OWNER, ...
      */
     public Filter registerTcpPort(final NicQueue queue, final int port)
     {
-        return registerFilter(queue, FilterKind.TCP_PORT, port, 0, 0);
+        return registerFilter(queue, Filter.Kind.TCP_PORT, port, 0, 0);
     }
 
     /**
      * Steers one TCP connection (the full 5-tuple) to {@code queue}.
      *
      * @return the filter.
-     * @throws ControlException PORT_IN_USE, NO_FILTER_SLOT, NOT_OWNER, ...
+     * @throws NicException PORT_IN_USE, NO_FILTER_SLOT, NOT_OWNER, ...
      */
     public Filter registerTcpConnection(
         final NicQueue queue, final int localPort, final int remoteIp, final int remotePort)
     {
-        return registerFilter(queue, FilterKind.TCP_CONNECTION, localPort, remoteIp, remotePort);
+        return registerFilter(queue, Filter.Kind.TCP_CONNECTION, localPort, remoteIp, remotePort);
     }
 
     private Filter registerFilter(
-        final NicQueue queue, final FilterKind kind, final int localPort, final int remoteIp, final int remotePort)
+        final NicQueue queue, final Filter.Kind kind, final int localPort, final int remoteIp, final int remotePort)
     {
         ensureOpen();
         checkPort("local", localPort);
-        if (kind == FilterKind.TCP_CONNECTION)
+        if (kind == Filter.Kind.TCP_CONNECTION)
         {
             checkPort("remote", remotePort);
         }
-        final Filter filter;
-        final ReentrantLock lock = control.lock();
-        lock.lock();
+        final CardDriverProxy.FilterRegistered registered;
         try
         {
-            final long correlationId = control.nextCorrelationId();
-            registerFilterEncoder.wrapAndApplyHeader(control.requestBuffer(), 0, control.headerEncoder())
-                .correlationId(correlationId)
-                .clientId(clientId)
-                .queueId(queue.queueId())
-                .kind(kind)
-                .priority((short)0)
-                .localIp(0)
-                .localPort(localPort)
-                .remoteIp(remoteIp & 0xFFFF_FFFFL)
-                .remotePort(remotePort);
-            final ControlResponse response = control.request(correlationId,
-                length(registerFilterEncoder.encodedLength())).expect(FilterRegisteredDecoder.TEMPLATE_ID);
-            final FilterRegisteredDecoder registered = filterRegisteredDecoder.wrap(
-                response.buffer(), response.bodyOffset(), response.blockLength(), response.version());
-            filter = new Filter(registered.filterId(), registered.queueId(), kind, registered.placement(),
-                registered.hardwareIndex(), localPort, remoteIp, remotePort);
+            registered = cardDriver.registerFilter(queue.queueId(), kind.protocolKind(), 0, 0, localPort, remoteIp,
+                remotePort);
         }
-        finally
+        catch (final ControlException ex)
         {
-            lock.unlock();
+            throw NicException.of(ex);
         }
+        final Filter filter = new Filter(registered.filterId(), registered.queueId(), kind,
+            Filter.Placement.of(registered.placement()), registered.hardwareIndex(), localPort, remoteIp, remotePort);
         filters.put(filter.filterId(), filter);
         return filter;
     }
@@ -792,7 +518,7 @@ public final class NicClient implements AutoCloseable, ControlPlane
     /**
      * Removes a filter. Idempotent for a filter already deregistered here.
      *
-     * @throws ControlException NO_SUCH_FILTER, NOT_OWNER, ...
+     * @throws NicException NO_SUCH_FILTER, NOT_OWNER, ...
      */
     public void deregister(final Filter filter)
     {
@@ -801,21 +527,13 @@ public final class NicClient implements AutoCloseable, ControlPlane
             return;
         }
         ensureOpen();
-        final ReentrantLock lock = control.lock();
-        lock.lock();
         try
         {
-            final long correlationId = control.nextCorrelationId();
-            deregisterFilterEncoder.wrapAndApplyHeader(control.requestBuffer(), 0, control.headerEncoder())
-                .correlationId(correlationId)
-                .clientId(clientId)
-                .filterId(filter.filterId());
-            control.request(correlationId, length(deregisterFilterEncoder.encodedLength()))
-                .expect(FilterDeregisteredDecoder.TEMPLATE_ID);
+            cardDriver.deregisterFilter(filter.filterId());
         }
-        finally
+        catch (final ControlException ex)
         {
-            lock.unlock();
+            throw NicException.of(ex);
         }
         filter.markDeregistered();
         filters.remove(filter.filterId());
@@ -826,140 +544,33 @@ public final class NicClient implements AutoCloseable, ControlPlane
      *
      * @param ipv4 the neighbour's address, host order.
      * @return its MAC (low 48 bits).
-     * @throws ControlException NEIGHBOUR_TIMEOUT if nobody answers, or another error of the card driver.
+     * @throws NicException NEIGHBOUR_TIMEOUT if nobody answers, or another refusal of the card driver.
      */
     public long resolveNeighbour(final int ipv4)
     {
         ensureOpen();
-        final ReentrantLock lock = control.lock();
-        lock.lock();
         try
         {
-            final long correlationId = control.nextCorrelationId();
-            resolveNeighbourEncoder.wrapAndApplyHeader(control.requestBuffer(), 0, control.headerEncoder())
-                .correlationId(correlationId)
-                .clientId(clientId)
-                .ipv4(ipv4 & 0xFFFF_FFFFL);
-            final ControlResponse response = control.request(correlationId,
-                length(resolveNeighbourEncoder.encodedLength())).expect(NeighbourDecoder.TEMPLATE_ID);
-            return neighbourDecoder.wrap(
-                response.buffer(), response.bodyOffset(), response.blockLength(), response.version()).mac();
+            return cardDriver.resolveNeighbour(ipv4);
         }
-        finally
+        catch (final ControlException ex)
         {
-            lock.unlock();
+            throw NicException.of(ex);
         }
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // Liveness, notifications, close
+    // Notifications, close
     // ---------------------------------------------------------------------------------------------------------------
 
-    private void heartbeatLoop()
+    private void onQueueRevoked(final int queueId, final ErrorCode code, final String message)
     {
-        final long timeoutNs = TimeUnit.MILLISECONDS.toNanos(heartbeatTimeoutMs);
-        // Several heartbeats per timeout, so that one late heartbeat is harmless.
-        final long intervalNs = timeoutNs > 0 ? Math.min(ctx.heartbeatIntervalNs(), timeoutNs / 3) :
-            ctx.heartbeatIntervalNs();
-        while (!closed)
-        {
-            final long nowNs = System.nanoTime();
-            for (final NicQueue queue : queues.values())
-            {
-                queue.heartbeat(nowNs);
-            }
-            if (lost == null)
-            {
-                try
-                {
-                    sendHeartbeat();
-                }
-                catch (final ControlException ex)
-                {
-                    if (closed)
-                    {
-                        return;
-                    }
-                    if (ex.code() == ErrorCode.NOT_CONNECTED || ex.code() == ErrorCode.CLIENT_TIMED_OUT)
-                    {
-                        // The card driver has reclaimed this client: its queues and filters are gone.
-                        lost = ex;
-                    }
-                    ctx.errorHandler().onError(ex);
-                }
-                catch (final RuntimeException ex)
-                {
-                    if (!closed)
-                    {
-                        ctx.errorHandler().onError(ex);
-                    }
-                }
-            }
-            // Until the next heartbeat, read the answer stream every 10 ms: unasked messages arrive promptly and this
-            // client keeps up with the stream every client shares (one that does not is left behind, untethered).
-            while (!closed && System.nanoTime() - nowNs < intervalNs)
-            {
-                try
-                {
-                    control.poll();
-                    TimeUnit.MILLISECONDS.sleep(10);
-                }
-                catch (final InterruptedException ex)
-                {
-                    return;
-                }
-                catch (final RuntimeException ex)
-                {
-                    if (!closed)
-                    {
-                        ctx.errorHandler().onError(ex);
-                    }
-                    break;
-                }
-            }
-        }
-    }
-
-    private void sendHeartbeat()
-    {
-        final ReentrantLock lock = control.lock();
-        lock.lock();
-        try
-        {
-            if (closed)
-            {
-                return;
-            }
-            final long correlationId = control.nextCorrelationId();
-            heartbeatEncoder.wrapAndApplyHeader(control.requestBuffer(), 0, control.headerEncoder())
-                .correlationId(correlationId)
-                .clientId(clientId);
-            control.request(correlationId, length(heartbeatEncoder.encodedLength()))
-                .expect(HeartbeatAckDecoder.TEMPLATE_ID);
-            heartbeatsSent++;
-        }
-        finally
-        {
-            lock.unlock();
-        }
-    }
-
-    private void onUnaskedMessage(final ControlResponse message)
-    {
-        if (message.templateId() != QueueRevokedDecoder.TEMPLATE_ID)
-        {
-            return;
-        }
-        final QueueRevokedDecoder revoked = queueRevokedDecoder.wrap(
-            message.buffer(), message.bodyOffset(), message.blockLength(), message.version());
-        final int queueId = revoked.queueId();
-        final ErrorCode reason = ControlResponse.errorCode(revoked.reasonRaw());
-        final String text = "queue " + queueId + " was revoked by the card driver (" + reason + "): " +
-            revoked.message();
+        final NicException.Reason reason = NicException.Reason.of(code);
+        final String text = "queue " + queueId + " was revoked by the card driver (" + reason + "): " + message;
         final NicQueue queue = queues.get(queueId);
         if (queue != null)
         {
-            queue.stopped(reason == ErrorCode.NULL_VAL ? ErrorCode.QUEUE_DRIVER_FAILED : reason, text);
+            queue.stopped(reason, text);
             for (final Filter filter : filtersOf(queueId))
             {
                 filter.markDeregistered();
@@ -999,8 +610,7 @@ public final class NicClient implements AutoCloseable, ControlPlane
                 // The JVM is already exiting: the hook runs or has run.
             }
         }
-        heartbeatThread.interrupt();
-        joinQuietly(heartbeatThread);
+        heartbeat.stopAndJoin();
 
         // Disconnect first: the card driver disables the queues before inline queue drivers free their rings.
         disconnect();
@@ -1009,7 +619,7 @@ public final class NicClient implements AutoCloseable, ControlPlane
             queue.closeLocally();
         }
         queues.clear();
-        CloseHelper.quietCloseAll(control, aeron);
+        control.close();
     }
 
     private void closeAtExit()
@@ -1019,7 +629,7 @@ public final class NicClient implements AutoCloseable, ControlPlane
             return;
         }
         closed = true;
-        heartbeatThread.interrupt();
+        heartbeat.stop();
         // The application's threads may still be polling: tell the queue drivers the client left, unmap nothing.
         for (final NicQueue queue : queues.values())
         {
@@ -1039,24 +649,17 @@ public final class NicClient implements AutoCloseable, ControlPlane
         {
             return;
         }
-        final ReentrantLock lock = control.lock();
-        lock.lock();
         try
         {
-            final long correlationId = control.nextCorrelationId();
-            disconnectEncoder.wrapAndApplyHeader(control.requestBuffer(), 0, control.headerEncoder())
-                .correlationId(correlationId)
-                .clientId(clientId);
-            control.request(correlationId, length(disconnectEncoder.encodedLength()))
-                .expect(DisconnectedDecoder.TEMPLATE_ID);
+            cardDriver.disconnect();
+        }
+        catch (final ControlException ex)
+        {
+            ctx.errorHandler().onError(NicException.of(ex));
         }
         catch (final RuntimeException ex)
         {
             ctx.errorHandler().onError(ex);
-        }
-        finally
-        {
-            lock.unlock();
         }
     }
 
@@ -1068,9 +671,9 @@ public final class NicClient implements AutoCloseable, ControlPlane
     /**
      * Whether the card driver has reclaimed this client (it stopped hearing heartbeats): every request then fails.
      *
-     * @return the card driver's refusal, null while the client is connected.
+     * @return the card driver's refusal (NOT_CONNECTED or CLIENT_TIMED_OUT), null while the client is connected.
      */
-    public ControlException lostReason()
+    public NicException lostReason()
     {
         return lost;
     }
@@ -1082,7 +685,7 @@ public final class NicClient implements AutoCloseable, ControlPlane
     /** This client's id within the instance (its Aeron client id). */
     public long clientId()
     {
-        return clientId;
+        return cardDriver.clientId();
     }
 
     public String name()
@@ -1098,53 +701,53 @@ public final class NicClient implements AutoCloseable, ControlPlane
     /** The card's MAC (low 48 bits): the source of every frame this client sends. */
     public long mac()
     {
-        return mac;
+        return connected.mac();
     }
 
     /** The card's IPv4 address, host order: this client's address. */
     public int ipv4()
     {
-        return ipv4;
+        return connected.ipv4();
     }
 
     public int prefixLength()
     {
-        return prefixLength;
+        return connected.prefixLength();
     }
 
     /** The gateway for destinations off the subnet, 0 if none. */
     public int gateway()
     {
-        return gateway;
+        return connected.gateway();
     }
 
     public int mtu()
     {
-        return mtu;
+        return connected.mtu();
     }
 
     /** Hardware queues free when this client connected. */
     public int queuesFree()
     {
-        return queuesFree;
+        return connected.queuesFree();
     }
 
     /** Hardware filters free when this client connected. */
     public int filtersFree()
     {
-        return filtersFree;
+        return connected.filtersFree();
     }
 
     /** Silence after which the card driver reclaims a client. */
     public long heartbeatTimeoutMs()
     {
-        return heartbeatTimeoutMs;
+        return connected.heartbeatTimeoutMs();
     }
 
-    /** Heartbeats answered so far. */
-    public long heartbeatsSent()
+    /** Heartbeats the card driver has acknowledged so far. */
+    public long heartbeatsAnswered()
     {
-        return heartbeatsSent;
+        return heartbeat.answered();
     }
 
     /** The queues this client holds now. */
@@ -1161,8 +764,8 @@ public final class NicClient implements AutoCloseable, ControlPlane
 
     public String toString()
     {
-        return "NicClient{'" + ctx.name() + "' id " + clientId + " on " + description + ", " +
-            Ipv4Address.toString(ipv4) + "/" + prefixLength + " " + MacAddress.toString(mac) +
+        return "NicClient{'" + ctx.name() + "' id " + clientId() + " on " + description + ", " +
+            Ipv4Address.toString(ipv4()) + "/" + prefixLength() + " " + MacAddress.toString(mac()) +
             (closed ? ", closed" : "") + "}";
     }
 
@@ -1187,10 +790,10 @@ public final class NicClient implements AutoCloseable, ControlPlane
         {
             throw new IllegalStateException("NicClient '" + ctx.name() + "' is closed");
         }
-        final ControlException reason = lost;
+        final NicException reason = lost;
         if (reason != null)
         {
-            throw new ControlException(reason.code(), "the " + description + " has reclaimed this client: " +
+            throw new NicException(reason.reason(), "the " + description + " has reclaimed this client: " +
                 reason.getMessage(), reason);
         }
     }
@@ -1203,39 +806,13 @@ public final class NicClient implements AutoCloseable, ControlPlane
         }
     }
 
-    private static int length(final int encodedLength)
+    private static NicException addSuppressed(final NicException failure, final NicException other)
     {
-        return MessageHeaderEncoder.ENCODED_LENGTH + encodedLength;
-    }
-
-    private static RuntimeException addSuppressed(final RuntimeException failure, final RuntimeException other)
-    {
+        if (failure == null)
+        {
+            return other;
+        }
         failure.addSuppressed(other);
         return failure;
-    }
-
-    private static void sleepQuietly(final long millis)
-    {
-        try
-        {
-            Thread.sleep(millis);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            throw new ControlException(ErrorCode.NULL_VAL, "interrupted while waiting for a queue driver", ex);
-        }
-    }
-
-    private static void joinQuietly(final Thread thread)
-    {
-        try
-        {
-            thread.join(TimeUnit.SECONDS.toMillis(5));
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
     }
 }

@@ -1,14 +1,11 @@
 package io.nicq.client;
 
 import io.nicq.ixgbe.Nic;
-import io.nicq.proto.ControlException;
 import io.nicq.proto.channel.IndexRing;
 import io.nicq.proto.channel.QueueChannel;
 import io.nicq.proto.channel.QueueChannelHeader;
 import io.nicq.proto.channel.QueueChannelLayout;
 import io.nicq.proto.channel.SlotMetadata;
-import io.nicq.proto.sbe.ErrorCode;
-import io.nicq.proto.sbe.QueueMode;
 import io.nicq.queue.QueueDriver;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.AgentTerminationException;
@@ -39,7 +36,7 @@ import org.agrona.concurrent.AtomicBuffer;
  * <p>
  * <b>Threads.</b> One thread uses a queue (poll, claim, send, flush, release, close). The client's heartbeat thread
  * only writes the channel's client heartbeat, under a lock that {@link #close()} takes too. A queue taken away by
- * the card driver (or whose queue driver stopped) makes the next call throw a {@link ControlException} with the reason.
+ * the card driver (or whose queue driver stopped) makes the next call throw a {@link NicException} with the reason.
  */
 public final class NicQueue implements AutoCloseable
 {
@@ -57,7 +54,7 @@ public final class NicQueue implements AutoCloseable
     private final ControlPlane plane;
     private final QueueChannel channel;
     private final int queueId;
-    private final QueueMode mode;
+    private final QueueDriverPlacement driverPlacement;
     private final QueueDriver driver;
     private final Nic nic;
     private final QueueChannelHeader header;
@@ -95,14 +92,14 @@ public final class NicQueue implements AutoCloseable
     private long invalidRxLength;
     private long driverProtocolErrors;
 
-    private volatile ErrorCode stopCode;
+    private volatile NicException.Reason stopReason;
     private volatile String stopMessage;
     private volatile boolean closed;
 
     NicQueue(
         final ControlPlane plane,
         final QueueChannel channel,
-        final QueueMode mode,
+        final QueueDriverPlacement driverPlacement,
         final QueueDriver driver,
         final Nic nic,
         final int txSlotReserve)
@@ -110,7 +107,7 @@ public final class NicQueue implements AutoCloseable
         this.plane = plane;
         this.channel = channel;
         this.queueId = channel.queueId();
-        this.mode = mode;
+        this.driverPlacement = driverPlacement;
         this.driver = driver;
         this.nic = nic;
         this.header = channel.header();
@@ -157,9 +154,10 @@ public final class NicQueue implements AutoCloseable
         return queueId;
     }
 
-    public QueueMode mode()
+    /** Where its queue driver runs: a process or a thread of the card driver (SERVED), or inline here. */
+    public QueueDriverPlacement driverPlacement()
     {
-        return mode;
+        return driverPlacement;
     }
 
     public int slotCount()
@@ -191,7 +189,7 @@ public final class NicQueue implements AutoCloseable
         return channel;
     }
 
-    /** The inline queue driver, null unless the mode is INLINE. */
+    /** The inline queue driver, null unless its placement is INLINE. */
     public QueueDriver inlineDriver()
     {
         return driver;
@@ -259,7 +257,7 @@ public final class NicQueue implements AutoCloseable
      * @param handler gets each received frame; see {@link FrameHandler} for what happens to its slot.
      * @param limit   most frames to take, at most 256.
      * @return frames taken from the queue (0 when idle).
-     * @throws ControlException when the queue has been revoked or its queue driver stopped.
+     * @throws NicException when the queue has been revoked or its queue driver stopped.
      */
     public int poll(final FrameHandler handler, final int limit)
     {
@@ -357,7 +355,7 @@ public final class NicQueue implements AutoCloseable
      * takes back completed TX slots first (driving the inline queue driver).
      *
      * @return the slot, owned by the application until sent or released, or {@link #NO_SLOT} (counted).
-     * @throws ControlException when the queue has been revoked or its queue driver stopped.
+     * @throws NicException when the queue has been revoked or its queue driver stopped.
      */
     public int tryClaim()
     {
@@ -414,7 +412,7 @@ public final class NicQueue implements AutoCloseable
      * ring; in inline mode, runs the queue driver once so the frames reach the descriptor ring now.
      *
      * @return frames handed to the queue driver.
-     * @throws ControlException when the queue has been revoked or its queue driver stopped.
+     * @throws NicException when the queue has been revoked or its queue driver stopped.
      */
     public int flush()
     {
@@ -625,21 +623,22 @@ public final class NicQueue implements AutoCloseable
         }
         catch (final AgentTerminationException ex)
         {
-            stopped(ErrorCode.QUEUE_DRIVER_FAILED, "the inline queue driver of queue " + queueId + " stopped: " +
-                driver.exitReason());
-            throw new ControlException(stopCode, stopMessage, ex);
+            stopped(NicException.Reason.QUEUE_DRIVER_FAILED, "the inline queue driver of queue " + queueId +
+                " stopped: " + driver.exitReason());
+            throw new NicException(stopReason, stopMessage, ex);
         }
     }
 
     private void checkChannelState()
     {
-        if (driver == null && stopCode == null)
+        if (driver == null && stopReason == null)
         {
             final int state = header.state();
             if (state == QueueChannelHeader.STATE_CLOSED || state == QueueChannelHeader.STATE_REVOKED)
             {
-                stopped(ErrorCode.QUEUE_DRIVER_FAILED, "queue " + queueId + " is no longer served: the channel is " +
-                    QueueChannelHeader.stateName(state) + " (queue driver pid " + header.driverPid() + ")");
+                stopped(NicException.Reason.QUEUE_DRIVER_FAILED, "queue " + queueId + " is no longer served: the " +
+                    "channel is " + QueueChannelHeader.stateName(state) + " (queue driver pid " + header.driverPid() +
+                    ")");
             }
         }
     }
@@ -650,27 +649,27 @@ public final class NicQueue implements AutoCloseable
         {
             throw new IllegalStateException("queue " + queueId + " is closed");
         }
-        final ErrorCode code = stopCode;
-        if (code != null)
+        final NicException.Reason reason = stopReason;
+        if (reason != null)
         {
-            throw new ControlException(code, stopMessage);
+            throw new NicException(reason, stopMessage);
         }
     }
 
     /** The card driver took the queue away ({@code QueueRevoked}), or its queue driver stopped. */
-    void stopped(final ErrorCode code, final String message)
+    void stopped(final NicException.Reason reason, final String message)
     {
-        if (stopCode == null)
+        if (stopReason == null)
         {
             stopMessage = message;
-            stopCode = code;
+            stopReason = reason;
         }
     }
 
     /** Whether the queue can no longer be used: revoked by the card driver or its queue driver stopped. */
     public boolean isRevoked()
     {
-        return stopCode != null;
+        return stopReason != null;
     }
 
     /** Why the queue was revoked or stopped, null while it is usable. */
@@ -734,7 +733,7 @@ public final class NicQueue implements AutoCloseable
      * Releases the queue: its filters are deregistered, the card driver takes the queue back, the channel is
      * unmapped. Idempotent.
      *
-     * @throws ControlException if the card driver refuses (the local side is closed anyway).
+     * @throws NicException if the card driver refuses (the local side is closed anyway).
      */
     public void close()
     {
@@ -804,7 +803,7 @@ public final class NicQueue implements AutoCloseable
 
     public String toString()
     {
-        return "NicQueue{" + queueId + ", " + mode + ", " + slotCount + " slots, " + channel.description() +
-            (stopCode != null ? ", stopped: " + stopMessage : "") + (closed ? ", closed" : "") + "}";
+        return "NicQueue{" + queueId + ", " + driverPlacement + ", " + slotCount + " slots, " + channel.description() +
+            (stopReason != null ? ", stopped: " + stopMessage : "") + (closed ? ", closed" : "") + "}";
     }
 }

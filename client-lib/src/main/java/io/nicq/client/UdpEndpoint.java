@@ -1,8 +1,6 @@
 package io.nicq.client;
 
 import io.nicq.packet.Ipv4Address;
-import io.nicq.proto.ControlException;
-import io.nicq.proto.sbe.ErrorCode;
 import org.agrona.DirectBuffer;
 
 /**
@@ -63,8 +61,8 @@ public final class UdpEndpoint implements AutoCloseable
      *
      * @param port 1..65535, or 0 for a free ephemeral port (49152..65535).
      * @return this.
-     * @throws ControlException with {@link ErrorCode#PORT_IN_USE} if the port is taken (here or by another client),
-     *                          or the card driver's error.
+     * @throws NicException PORT_IN_USE if the port is taken (here or by another client), or the card driver's
+     *                      refusal.
      */
     public UdpEndpoint bind(final int port)
     {
@@ -82,7 +80,7 @@ public final class UdpEndpoint implements AutoCloseable
             bindTo(port);
             return this;
         }
-        ControlException lastRefusal = null;
+        NicException lastRefusal = null;
         for (int attempt = 0; attempt < EPHEMERAL_ATTEMPTS; attempt++)
         {
             try
@@ -90,17 +88,17 @@ public final class UdpEndpoint implements AutoCloseable
                 bindTo(stack.nextEphemeralPort());
                 return this;
             }
-            catch (final ControlException ex)
+            catch (final NicException ex)
             {
-                if (ex.code() != ErrorCode.PORT_IN_USE)
+                if (ex.reason() != NicException.Reason.PORT_IN_USE)
                 {
                     throw ex;
                 }
                 lastRefusal = ex;
             }
         }
-        throw new ControlException(ErrorCode.PORT_IN_USE, "no free ephemeral UDP port after " + EPHEMERAL_ATTEMPTS +
-            " attempts", lastRefusal);
+        throw new NicException(NicException.Reason.PORT_IN_USE, "no free ephemeral UDP port after " +
+            EPHEMERAL_ATTEMPTS + " attempts", lastRefusal);
     }
 
     private void bindTo(final int port)
@@ -150,7 +148,7 @@ public final class UdpEndpoint implements AutoCloseable
      * @param offset             of the payload in {@code buffer}.
      * @param length             of the payload, at most {@link #maxPayload()}.
      * @return {@code length}, or 0 if no slot was free (counted as {@link DropReason#NO_SLOT}).
-     * @throws ControlException if the next hop cannot be resolved (no route, no ARP answer), or the queue is gone.
+     * @throws NicException if the next hop cannot be resolved (no route, no ARP answer), or the queue is gone.
      */
     public int send(
         final int destinationAddress,
@@ -173,7 +171,7 @@ public final class UdpEndpoint implements AutoCloseable
      *
      * @param handler gets each datagram; create it once.
      * @return datagrams delivered to this endpoint (0 if none arrived).
-     * @throws ControlException if the queue was revoked or its queue driver stopped.
+     * @throws NicException if the queue was revoked or its queue driver stopped.
      */
     public int receive(final UdpHandler handler)
     {
@@ -212,7 +210,7 @@ public final class UdpEndpoint implements AutoCloseable
     /**
      * Unbinds: the port's filter is deregistered (unless the queue is already gone). Idempotent.
      *
-     * @throws ControlException if the card driver refuses to deregister.
+     * @throws NicException if the card driver refuses to deregister.
      */
     public void close()
     {

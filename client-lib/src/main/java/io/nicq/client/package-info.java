@@ -1,9 +1,10 @@
 /**
- * The application side of nicq.
+ * The application side of nicq. Its public API is of its own types; the control protocol's codecs stay inside.
  * <ul>
- *   <li>{@link io.nicq.client.NicClient}: connect to an instance, request queues (process, thread or inline mode),
- *   register and deregister UDP/TCP port and TCP connection filters, resolve neighbours; everything is released on
- *   close and at process exit. Errors are {@link io.nicq.proto.ControlException}s carrying the protocol's code.</li>
+ *   <li>{@link io.nicq.client.NicClient}: connect to an instance, request queues ({@link io.nicq.client.QueueService}:
+ *   served by the card driver or inline), register and deregister UDP/TCP port and TCP connection filters, resolve
+ *   neighbours; everything is released on close and at process exit. Failures are
+ *   {@link io.nicq.client.NicException}s with a {@link io.nicq.client.NicException.Reason}.</li>
  *   <li>{@link io.nicq.client.NicQueue}: the zero-copy packet API over the queue channel (receive a batch of frame
  *   views, give slots back, claim, write, send a batch, TX completions).</li>
  *   <li>{@link io.nicq.client.Ipv4Stack} and {@link io.nicq.client.UdpEndpoint}: Ethernet, IPv4, ICMP echo and UDP,

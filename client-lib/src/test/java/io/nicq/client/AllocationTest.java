@@ -1,7 +1,6 @@
 package io.nicq.client;
 
 import io.nicq.proto.channel.QueueChannel;
-import io.nicq.proto.sbe.QueueMode;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -51,7 +50,8 @@ class AllocationTest
     void setUp()
     {
         driver = new FakeDriver(dir.resolve("q"), 256, 64);
-        queue = new NicQueue(new TestPlane(), QueueChannel.open(driver.file()), QueueMode.THREAD, null, null, 32);
+        queue = new NicQueue(new TestPlane(),
+            QueueChannel.open(driver.file()), QueueDriverPlacement.THREAD, null, null, 32);
         queue.latencyRecorder(new LatencyRecorder());
         endpoint = UdpEndpoint.open(queue).bind(7000);
     }

@@ -1,6 +1,5 @@
 package io.nicq.client;
 
-import io.nicq.proto.sbe.QueueMode;
 
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -36,7 +35,7 @@ public final class ExitingClient
             .instance(args[1])
             .name("exiting-client")
             .requestTimeout(20, TimeUnit.SECONDS));
-        final NicQueue queue = client.requestQueue(QueueMode.INLINE);
+        final NicQueue queue = client.requestQueue(QueueService.INLINE);
         UdpEndpoint.open(queue).bind(Integer.parseInt(args[2]));
         System.out.println("READY queue " + queue.queueId() + " port " + args[2]);
         System.out.flush();

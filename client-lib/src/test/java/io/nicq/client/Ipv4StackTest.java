@@ -6,10 +6,7 @@ import io.nicq.packet.Ipv4Address;
 import io.nicq.packet.Ipv4Header;
 import io.nicq.packet.MacAddress;
 import io.nicq.packet.UdpHeader;
-import io.nicq.proto.ControlException;
 import io.nicq.proto.channel.QueueChannel;
-import io.nicq.proto.sbe.ErrorCode;
-import io.nicq.proto.sbe.QueueMode;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -63,7 +60,7 @@ class Ipv4StackTest
     {
         driver = new FakeDriver(dir.resolve("q"), SLOTS, 16);
         plane = new TestPlane();
-        queue = new NicQueue(plane, QueueChannel.open(driver.file()), QueueMode.THREAD, null, null, 8);
+        queue = new NicQueue(plane, QueueChannel.open(driver.file()), QueueDriverPlacement.THREAD, null, null, 8);
         stack = queue.stack();
         endpoint = UdpEndpoint.open(queue).bind(PORT);
         endpoint.receive(datagram -> { });
@@ -292,15 +289,17 @@ class Ipv4StackTest
     {
         final UnsafeBuffer payload = new UnsafeBuffer(new byte[2000]);
         assertThrows(IllegalArgumentException.class, () -> endpoint.send(PEER, 9000, payload, 0, 1473));
-        final ControlException unresolved = assertThrows(ControlException.class,
+        final NicException unresolved = assertThrows(NicException.class,
             () -> endpoint.send(Ipv4Address.parse("10.0.0.99"), 9000, payload, 0, 10));
-        assertEquals(ErrorCode.NEIGHBOUR_TIMEOUT, unresolved.code());
+        assertEquals(NicException.Reason.NEIGHBOUR_TIMEOUT, unresolved.reason());
 
         plane.gateway = 0;
-        final NicQueue other = new NicQueue(plane, QueueChannel.open(driver.file()), QueueMode.THREAD, null, null, 8);
-        final ControlException noRoute = assertThrows(ControlException.class,
+        final NicQueue other =
+            new NicQueue(plane, QueueChannel.open(driver.file()), QueueDriverPlacement.THREAD, null, null, 8);
+        final NicException noRoute = assertThrows(NicException.class,
             () -> UdpEndpoint.open(other).send(Ipv4Address.parse("8.8.8.8"), 53, payload, 0, 10));
         assertTrue(noRoute.getMessage().contains("no route"), noRoute.getMessage());
+        assertEquals(NicException.Reason.NO_ROUTE, noRoute.reason(), "a local failure of its own reason");
         other.closeLocally();
     }
 
@@ -326,9 +325,9 @@ class Ipv4StackTest
     @Test
     void portsAreExclusiveAndEphemeralBindingWorks()
     {
-        final ControlException taken = assertThrows(ControlException.class,
+        final NicException taken = assertThrows(NicException.class,
             () -> UdpEndpoint.open(queue).bind(PORT));
-        assertEquals(ErrorCode.PORT_IN_USE, taken.code());
+        assertEquals(NicException.Reason.PORT_IN_USE, taken.reason());
 
         try (UdpEndpoint ephemeral = UdpEndpoint.open(queue).bind(0))
         {

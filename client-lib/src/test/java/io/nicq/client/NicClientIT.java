@@ -6,10 +6,7 @@ import io.nicq.ixgbe.SimulatedCardFiles;
 import io.nicq.ixgbe.SimulatedNic;
 import io.nicq.packet.Ipv4Address;
 import io.nicq.runtime.ChildJvm;
-import io.nicq.proto.ControlException;
 import io.nicq.proto.channel.QueueChannelHeader;
-import io.nicq.proto.sbe.ErrorCode;
-import io.nicq.proto.sbe.QueueMode;
 import io.nicq.sim.SimulatedCard;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -136,22 +133,23 @@ class NicClientIT
     @Test
     void inlineClientThreadServer()
     {
-        exchange(QueueMode.INLINE, QueueMode.THREAD, 40);
+        exchange(QueueService.INLINE, QueueService.SERVED, 40);
     }
 
     @Test
     void processClientInlineServer()
     {
-        exchange(QueueMode.PROCESS, QueueMode.INLINE, 40);
+        exchange(QueueService.SERVED, QueueService.INLINE, 40);
     }
 
     @Test
     void inlineBothEnds()
     {
-        exchange(QueueMode.INLINE, QueueMode.INLINE, 40);
+        exchange(QueueService.INLINE, QueueService.INLINE, 40);
     }
 
-    private void exchange(final QueueMode clientMode, final QueueMode serverMode, final int requests)
+    /** Card driver "a" serves queues with processes, "b" with threads. */
+    private void exchange(final QueueService clientMode, final QueueService serverMode, final int requests)
     {
         final int queuesFreeBefore;
         final LatencyRecorder clientRecorder = new LatencyRecorder();
@@ -167,8 +165,10 @@ class NicClientIT
 
             final NicQueue serverQueue = server.requestQueue(serverMode);
             final NicQueue clientQueue = client.requestQueue(clientMode);
-            assertEquals(clientMode == QueueMode.INLINE ? QueueMode.INLINE : QueueMode.PROCESS, clientQueue.mode());
-            assertEquals(serverMode == QueueMode.INLINE ? QueueMode.INLINE : QueueMode.THREAD, serverQueue.mode());
+            assertEquals(clientMode == QueueService.INLINE ? QueueDriverPlacement.INLINE : QueueDriverPlacement.PROCESS,
+                clientQueue.driverPlacement());
+            assertEquals(serverMode == QueueService.INLINE ? QueueDriverPlacement.INLINE : QueueDriverPlacement.THREAD,
+                serverQueue.driverPlacement());
             assertEquals(QueueChannelHeader.STATE_ACTIVE, clientQueue.channel().header().state());
             serverQueue.latencyRecorder(serverRecorder);
             clientQueue.latencyRecorder(clientRecorder);
@@ -233,9 +233,9 @@ class NicClientIT
             assertTrue(serverRecorder.histogram(Phase.RX_DD).getTotalCount() > 0, "simulated card stamps RX");
             assertTrue(clientRecorder.histogram(Phase.TX_WIRE).getTotalCount() > 0, "simulated card stamps TX");
 
-            final ControlException taken = assertThrows(ControlException.class,
+            final NicException taken = assertThrows(NicException.class,
                 () -> UdpEndpoint.open(serverQueue).bind(ECHO_PORT));
-            assertEquals(ErrorCode.PORT_IN_USE, taken.code());
+            assertEquals(NicException.Reason.PORT_IN_USE, taken.reason());
 
             echo.close();
             assertFalse(echo.filter().isRegistered());
@@ -249,12 +249,12 @@ class NicClientIT
         awaitQueuesFree("a", queuesFreeBefore);
         try (NicClient again = connect("a", "after"))
         {
-            final NicQueue queue = again.requestQueue(QueueMode.INLINE);
+            final NicQueue queue = again.requestQueue(QueueService.INLINE);
             UdpEndpoint.open(queue).bind(ECHO_PORT).close();
         }
         try (NicClient again = connect("b", "after"))
         {
-            final NicQueue queue = again.requestQueue(QueueMode.INLINE);
+            final NicQueue queue = again.requestQueue(QueueService.INLINE);
             UdpEndpoint.open(queue).bind(ECHO_PORT).close();
         }
     }
@@ -265,8 +265,8 @@ class NicClientIT
         try (NicClient server = connect("b", "alloc-server");
             NicClient client = connect("a", "alloc-client"))
         {
-            final NicQueue serverQueue = server.requestQueue(QueueMode.INLINE);
-            final NicQueue clientQueue = client.requestQueue(QueueMode.INLINE);
+            final NicQueue serverQueue = server.requestQueue(QueueService.INLINE);
+            final NicQueue clientQueue = client.requestQueue(QueueService.INLINE);
             serverQueue.latencyRecorder(new LatencyRecorder());
             clientQueue.latencyRecorder(new LatencyRecorder());
             final UdpEndpoint echo = UdpEndpoint.open(serverQueue).bind(ECHO_PORT + 1);
@@ -325,25 +325,25 @@ class NicClientIT
         try (NicClient owner = connect("b", "owner");
             NicClient intruder = connect("b", "intruder"))
         {
-            final NicQueue ownersQueue = owner.requestQueue(QueueMode.THREAD);
-            final NicQueue intrudersQueue = intruder.requestQueue(QueueMode.INLINE);
+            final NicQueue ownersQueue = owner.requestQueue(QueueService.SERVED);
+            final NicQueue intrudersQueue = intruder.requestQueue(QueueService.INLINE);
             final Filter filter = owner.registerUdpPort(ownersQueue, 7100);
 
-            final ControlException portInUse = assertThrows(ControlException.class,
+            final NicException portInUse = assertThrows(NicException.class,
                 () -> intruder.registerUdpPort(intrudersQueue, 7100));
-            assertEquals(ErrorCode.PORT_IN_USE, portInUse.code(), portInUse.getMessage());
+            assertEquals(NicException.Reason.PORT_IN_USE, portInUse.reason(), portInUse.getMessage());
 
-            final ControlException notOwnerQueue = assertThrows(ControlException.class,
+            final NicException notOwnerQueue = assertThrows(NicException.class,
                 () -> intruder.registerUdpPort(ownersQueue, 7101));
-            assertEquals(ErrorCode.NOT_OWNER, notOwnerQueue.code(), notOwnerQueue.getMessage());
+            assertEquals(NicException.Reason.NOT_OWNER, notOwnerQueue.reason(), notOwnerQueue.getMessage());
 
-            final ControlException notOwnerFilter = assertThrows(ControlException.class,
+            final NicException notOwnerFilter = assertThrows(NicException.class,
                 () -> intruder.deregister(filter));
-            assertEquals(ErrorCode.NOT_OWNER, notOwnerFilter.code(), notOwnerFilter.getMessage());
+            assertEquals(NicException.Reason.NOT_OWNER, notOwnerFilter.reason(), notOwnerFilter.getMessage());
 
-            final ControlException noNeighbour = assertThrows(ControlException.class,
+            final NicException noNeighbour = assertThrows(NicException.class,
                 () -> owner.resolveNeighbour(Ipv4Address.parse("10.0.0.99")));
-            assertEquals(ErrorCode.NEIGHBOUR_TIMEOUT, noNeighbour.code(), noNeighbour.getMessage());
+            assertEquals(NicException.Reason.NEIGHBOUR_TIMEOUT, noNeighbour.reason(), noNeighbour.getMessage());
 
             final Filter tcp = owner.registerTcpPort(ownersQueue, 8080);
             final Filter connection = owner.registerTcpConnection(ownersQueue, 9090, IP_A, 40000);
@@ -402,7 +402,7 @@ class NicClientIT
             .queueActivationTimeout(60, TimeUnit.SECONDS)
             .queueRevokedHandler((queue, reason, message) -> revocations.add(reason + ": " + message))))
         {
-            final NicQueue queue = client.requestQueue(QueueMode.PROCESS);
+            final NicQueue queue = client.requestQueue(QueueService.SERVED);
             final Filter filter = client.registerUdpPort(queue, 7300);
             final long driverPid = queue.channel().header().driverPid();
             assertNotEquals(ProcessHandle.current().pid(), driverPid, "card driver a runs queue drivers as processes");
@@ -417,11 +417,12 @@ class NicClientIT
                 assertTrue(System.nanoTime() - deadline < 0, "no QueueRevoked within 10 s:\n" + logA);
                 sleep(10);
             }
-            assertTrue(revocations.get(0).startsWith(ErrorCode.QUEUE_DRIVER_FAILED.name()), revocations.get(0));
+            assertTrue(revocations.get(0).startsWith(NicException.Reason.QUEUE_DRIVER_FAILED.name()),
+                revocations.get(0));
             assertTrue(queue.isRevoked());
             assertFalse(filter.isRegistered(), "a revoked queue's filters are gone");
-            final ControlException refused = assertThrows(ControlException.class, () -> queue.poll(frame -> { }));
-            assertEquals(ErrorCode.QUEUE_DRIVER_FAILED, refused.code());
+            final NicException refused = assertThrows(NicException.class, () -> queue.poll(frame -> { }));
+            assertEquals(NicException.Reason.QUEUE_DRIVER_FAILED, refused.reason());
             queue.close();
             assertTrue(queue.isClosed());
         }
@@ -452,7 +453,7 @@ class NicClientIT
         }
         try (NicClient client = connect("a", "port-again"))
         {
-            final NicQueue queue = client.requestQueue(QueueMode.INLINE);
+            final NicQueue queue = client.requestQueue(QueueService.INLINE);
             UdpEndpoint.open(queue).bind(7200).close();
         }
     }

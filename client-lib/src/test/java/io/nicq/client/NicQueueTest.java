@@ -1,11 +1,8 @@
 package io.nicq.client;
 
-import io.nicq.proto.ControlException;
 import io.nicq.proto.channel.QueueChannel;
 import io.nicq.proto.channel.QueueChannelHeader;
 import io.nicq.proto.channel.SlotMetadata;
-import io.nicq.proto.sbe.ErrorCode;
-import io.nicq.proto.sbe.QueueMode;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -44,7 +41,8 @@ class NicQueueTest
     void setUp()
     {
         driver = new FakeDriver(dir.resolve("queues/3"), SLOTS, RX_BUFFERS);
-        queue = new NicQueue(new TestPlane(), QueueChannel.open(driver.file()), QueueMode.THREAD, null, null, RESERVE);
+        queue = new NicQueue(new TestPlane(),
+            QueueChannel.open(driver.file()), QueueDriverPlacement.THREAD, null, null, RESERVE);
     }
 
     @AfterEach
@@ -314,8 +312,8 @@ class NicQueueTest
         driver.channel.header().state(QueueChannelHeader.STATE_REVOKED);
         queue.poll(frame -> { });
         assertTrue(queue.isRevoked());
-        final ControlException ex = assertThrows(ControlException.class, () -> queue.poll(frame -> { }));
-        assertEquals(ErrorCode.QUEUE_DRIVER_FAILED, ex.code());
+        final NicException ex = assertThrows(NicException.class, () -> queue.poll(frame -> { }));
+        assertEquals(NicException.Reason.QUEUE_DRIVER_FAILED, ex.reason());
         assertTrue(ex.getMessage().contains("REVOKED"), ex.getMessage());
     }
 

@@ -1,10 +1,6 @@
 package io.nicq.client;
 
 import io.nicq.packet.Ipv4Address;
-import io.nicq.proto.ControlException;
-import io.nicq.proto.sbe.ErrorCode;
-import io.nicq.proto.sbe.FilterKind;
-import io.nicq.proto.sbe.FilterPlacement;
 
 import java.util.HashMap;
 import java.util.HashSet;
@@ -64,7 +60,8 @@ final class TestPlane implements ControlPlane
         final Long mac = neighbours.get(ipv4);
         if (mac == null)
         {
-            throw new ControlException(ErrorCode.NEIGHBOUR_TIMEOUT, "no ARP reply from " + Ipv4Address.toString(ipv4));
+            throw new NicException(NicException.Reason.NEIGHBOUR_TIMEOUT,
+                "no ARP reply from " + Ipv4Address.toString(ipv4));
         }
         return mac;
     }
@@ -73,9 +70,9 @@ final class TestPlane implements ControlPlane
     {
         if (!portsInUse.add(port))
         {
-            throw new ControlException(ErrorCode.PORT_IN_USE, "UDP port " + port + " is taken");
+            throw new NicException(NicException.Reason.PORT_IN_USE, "UDP port " + port + " is taken");
         }
-        return new Filter(nextFilterId++, queue.queueId(), FilterKind.UDP_PORT, FilterPlacement.FIVE_TUPLE, 0, port,
+        return new Filter(nextFilterId++, queue.queueId(), Filter.Kind.UDP_PORT, Filter.Placement.FIVE_TUPLE, 0, port,
             0, 0);
     }
 

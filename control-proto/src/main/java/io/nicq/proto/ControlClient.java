@@ -1,7 +1,9 @@
 package io.nicq.proto;
 
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -17,14 +19,16 @@ import io.nicq.proto.sbe.ErrorCode;
 import io.nicq.proto.sbe.MessageHeaderEncoder;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
+import org.agrona.ErrorHandler;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * The requesting side of the control protocol: sends a request on the request stream and waits for the answer that
- * carries its correlation id on the response stream. Used by client-lib's {@code NicClient} and by queue drivers (to
- * attach their rings).
+ * The requesting side of the control protocol, as transport: sends a request on the request stream and waits for the
+ * answer that carries its correlation id on the response stream. {@link CardDriverProxy} puts one typed method per
+ * request on top of it (client-lib's {@code NicClient}, queue drivers attaching their rings, the tests);
+ * {@link #requestRaw} sends bytes as they are, for tests of malformed input.
  * <p>
  * Every message of the schema starts with {@code correlationId} (int64) and {@code clientId} (int64), so answers are
  * matched without decoding them. Answers for other clients are skipped; an answer that arrives after its request
@@ -32,6 +36,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <p>
  * Thread safe: requests and {@link #poll()} from any thread are serialised by a lock. Allocates nothing per request
  * except when an answer is reassembled from fragments (messages over the IPC MTU).
+ * <p>
+ * Failures: {@link CardDriverUnavailableException} when there is no card driver to ask (no media driver, or the
+ * connection has closed), {@link ControlTimeoutException} when it does not take a request or answer it in time.
  */
 public final class ControlClient implements AutoCloseable
 {
@@ -57,6 +64,8 @@ public final class ControlClient implements AutoCloseable
         private IdleStrategy idleStrategy;
         private Listener listener = message -> { };
         private String description = "card driver";
+        private ErrorHandler errorHandler = ex -> { };
+        private ThreadFactory conductorThreadFactory;
 
         /** The media driver directory of the instance ({@code InstancePaths.aeronDir()}). */
         public Context aeronDirectoryName(final String aeronDirectoryName)
@@ -110,6 +119,23 @@ public final class ControlClient implements AutoCloseable
             this.description = description;
             return this;
         }
+
+        /** Where the Aeron client this client connects reports its errors; default: nowhere. */
+        public Context errorHandler(final ErrorHandler errorHandler)
+        {
+            this.errorHandler = errorHandler;
+            return this;
+        }
+
+        /**
+         * Makes the thread of the Aeron client this client connects (its conductor); default Aeron's. An application's
+         * client wants a daemon thread, so that like a socket an unclosed client does not keep the process alive.
+         */
+        public Context conductorThreadFactory(final ThreadFactory conductorThreadFactory)
+        {
+            this.conductorThreadFactory = conductorThreadFactory;
+            return this;
+        }
     }
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -121,7 +147,6 @@ public final class ControlClient implements AutoCloseable
     private final IdleStrategy idleStrategy;
     private final long clientId;
     private final UnsafeBuffer requestBuffer = new UnsafeBuffer(new byte[ControlProtocol.MAX_MESSAGE_LENGTH]);
-    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
     private final ControlMessageValidator validator = new ControlMessageValidator();
     private final ControlResponse response = new ControlResponse();
     private final ControlResponse unasked = new ControlResponse();
@@ -165,7 +190,8 @@ public final class ControlClient implements AutoCloseable
      * Connects to the card driver: an Aeron client on its media driver, the two streams, and a wait until both ends
      * are there.
      *
-     * @throws ControlTimeoutException naming what is missing when the card driver cannot be reached
+     * @throws CardDriverUnavailableException when no card driver runs (no media driver) or it cannot be reached
+     * @throws ControlTimeoutException         when its media driver runs but nobody serves the two streams in time
      */
     public static ControlClient connect(final Context ctx)
     {
@@ -179,20 +205,25 @@ public final class ControlClient implements AutoCloseable
             }
             if (!Files.exists(Path.of(ctx.aeronDirectoryName, "cnc.dat")))
             {
-                throw new ControlTimeoutException("no " + ctx.description + " is running: no media driver at " +
+                throw new CardDriverUnavailableException("no " + ctx.description + " is running: no media driver at " +
                     ctx.aeronDirectoryName);
             }
             try
             {
-                aeron = Aeron.connect(new Aeron.Context()
+                final Aeron.Context aeronContext = new Aeron.Context()
                     .aeronDirectoryName(ctx.aeronDirectoryName)
                     .driverTimeoutMs(ctx.driverTimeoutMs)
-                    .errorHandler(ex -> { })
-                    .subscriberErrorHandler(ex -> { }));
+                    .errorHandler(ctx.errorHandler)
+                    .subscriberErrorHandler(ctx.errorHandler);
+                if (ctx.conductorThreadFactory != null)
+                {
+                    aeronContext.threadFactory(ctx.conductorThreadFactory);
+                }
+                aeron = Aeron.connect(aeronContext);
             }
             catch (final AeronException | IllegalStateException ex)
             {
-                throw new ControlTimeoutException("cannot reach the " + ctx.description + "'s media driver at " +
+                throw new CardDriverUnavailableException("cannot reach the " + ctx.description + "'s media driver at " +
                     ctx.aeronDirectoryName + ": " + ex.getMessage(), ex);
             }
         }
@@ -263,31 +294,53 @@ public final class ControlClient implements AutoCloseable
         }
         catch (final AeronException | IllegalStateException ex)
         {
-            throw new ControlTimeoutException("the " + ctx.description + " cannot be reached: " + ex.getMessage(), ex);
+            throw unreachable(ex);
         }
     }
 
     /**
-     * The buffer to encode a request into (at offset 0, with {@link #headerEncoder()}); only the thread holding the
-     * lock (see {@link #lock()}) may use it.
+     * Sends {@code length} bytes of {@code message} as they are, with no check, and waits for the answer carrying
+     * {@code correlationId} (which the bytes should carry at offset 8, after the header, for the card driver to answer
+     * it): how tests send malformed, forged or otherwise unusual requests.
+     *
+     * @return the answer, valid until the next request of this client: hold {@link #lock()} around the call and the
+     * reading when other threads share the client
+     * @throws ControlTimeoutException when the request cannot be sent or no answer comes in time
      */
-    public UnsafeBuffer requestBuffer()
+    public ControlResponse requestRaw(final DirectBuffer message, final int offset, final int length,
+        final long correlationId)
     {
-        return requestBuffer;
-    }
-
-    public MessageHeaderEncoder headerEncoder()
-    {
-        return headerEncoder;
+        if (length > requestBuffer.capacity())
+        {
+            throw new IllegalArgumentException("a request of " + length + " bytes is longer than the " +
+                requestBuffer.capacity() + " this client sends");
+        }
+        lock.lock();
+        try
+        {
+            requestBuffer.putBytes(0, message, offset, length);
+            return request(correlationId, length);
+        }
+        finally
+        {
+            lock.unlock();
+        }
     }
 
     /**
-     * The lock that serialises requests: hold it from encoding into {@link #requestBuffer()} until the answer has been
-     * decoded from the returned {@link ControlResponse}.
+     * The lock that serialises requests: {@link CardDriverProxy} holds it from encoding into
+     * {@link #requestBuffer()} until it has decoded the answer; a caller of {@link #requestRaw} holds it while it
+     * reads the answer, if other threads share this client.
      */
     public ReentrantLock lock()
     {
         return lock;
+    }
+
+    /** The buffer a request is encoded into (at offset 0); only the thread holding {@link #lock()} may use it. */
+    UnsafeBuffer requestBuffer()
+    {
+        return requestBuffer;
     }
 
     /**
@@ -297,15 +350,15 @@ public final class ControlClient implements AutoCloseable
      * @return the answer, valid until the next request; check it with {@link ControlResponse#expect(int)}
      * @throws ControlTimeoutException when the request cannot be sent or no answer comes in time
      */
-    public ControlResponse request(final long correlationId, final int length)
+    ControlResponse request(final long correlationId, final int length)
     {
         lock.lock();
         try
         {
             if (aeron.isClosed())
             {
-                throw new ControlTimeoutException("the connection to the " + ctx.description + " is closed (its " +
-                    "media driver has gone away)");
+                throw new CardDriverUnavailableException("the connection to the " + ctx.description + " is closed " +
+                    "(its media driver has gone away)");
             }
             final long deadline = System.nanoTime() + ctx.requestTimeoutNs;
             offer(length, deadline);
@@ -340,7 +393,7 @@ public final class ControlClient implements AutoCloseable
         }
         catch (final AeronException | IllegalStateException ex)
         {
-            throw new ControlTimeoutException("the " + ctx.description + " cannot be reached: " + ex.getMessage(), ex);
+            throw unreachable(ex);
         }
         finally
         {
@@ -425,7 +478,7 @@ public final class ControlClient implements AutoCloseable
             }
             if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED)
             {
-                throw new ControlTimeoutException("cannot send to the " + ctx.description + ": publication " +
+                throw new CardDriverUnavailableException("cannot send to the " + ctx.description + ": publication " +
                     (result == Publication.CLOSED ? "closed" : "at its maximum position"));
             }
             if (System.nanoTime() - deadline > 0)
@@ -436,6 +489,12 @@ public final class ControlClient implements AutoCloseable
             }
             idleStrategy.idle();
         }
+    }
+
+    private CardDriverUnavailableException unreachable(final RuntimeException ex)
+    {
+        return new CardDriverUnavailableException("the " + ctx.description + " cannot be reached: " + ex.getMessage(),
+            ex);
     }
 
     private void onFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
@@ -454,13 +513,13 @@ public final class ControlClient implements AutoCloseable
             return;
         }
 
-        final long messageClientId = buffer.getLong(offset + CLIENT_ID_OFFSET, java.nio.ByteOrder.LITTLE_ENDIAN);
+        final long messageClientId = buffer.getLong(offset + CLIENT_ID_OFFSET, ByteOrder.LITTLE_ENDIAN);
         if (messageClientId != clientId)
         {
             return;
         }
 
-        final long correlationId = buffer.getLong(offset + CORRELATION_ID_OFFSET, java.nio.ByteOrder.LITTLE_ENDIAN);
+        final long correlationId = buffer.getLong(offset + CORRELATION_ID_OFFSET, ByteOrder.LITTLE_ENDIAN);
         if (correlationId == 0)
         {
             unasked.set(buffer, offset, length, validator);

@@ -2,7 +2,12 @@ package io.nicq.proto;
 
 import io.nicq.proto.sbe.ErrorCode;
 
-/** A request failed: the card driver's error code and message, or a local failure (no answer, no card driver). */
+/**
+ * A request failed. Thrown as itself when the card driver refused it: {@link #code()} is the code of its
+ * {@code Error} answer and the message its text. Two subclasses are failures on this side, where no answer came:
+ * {@link CardDriverUnavailableException} (no card driver to ask) and {@link ControlTimeoutException} (it did not
+ * answer in time).
+ */
 public class ControlException extends RuntimeException
 {
     private static final long serialVersionUID = 1L;
@@ -21,7 +26,10 @@ public class ControlException extends RuntimeException
         this.code = code;
     }
 
-    /** The protocol's error code; {@code ErrorCode.NULL_VAL} when the failure was local (see the message). */
+    /**
+     * The card driver's error code. {@code ErrorCode.NULL_VAL} when it answered with a code this side does not know
+     * (a newer card driver; the message names the raw value), and for the two subclasses, which carry no answer.
+     */
     public ErrorCode code()
     {
         return code;
@@ -29,6 +37,6 @@ public class ControlException extends RuntimeException
 
     public String toString()
     {
-        return "ControlException{" + code + ": " + getMessage() + "}";
+        return getClass().getSimpleName() + "{" + code + ": " + getMessage() + "}";
     }
 }

@@ -96,14 +96,27 @@ public final class ControlResponse
         }
         if (isError())
         {
-            errorDecoder.wrap(buffer, bodyOffset(), blockLength, version);
-            final int raw = errorDecoder.codeRaw();
-            final ErrorCode code = errorCode(raw);
-            final String message = errorDecoder.message();
-            throw new ControlException(code, code == ErrorCode.NULL_VAL ? "error code " + raw +
-                " (unknown to this client: the card driver is newer): " + message : message);
+            throw refusal();
         }
         throw new ControlException(ErrorCode.INTERNAL_ERROR,
             "expected template " + expectedTemplateId + " but the card driver answered with template " + templateId);
+    }
+
+    /**
+     * The {@code Error} this answer is, as the exception a request throws for it: its code (NULL_VAL for a code this
+     * side does not know, named in the message) and message; null if the answer is no {@code Error}.
+     */
+    public ControlException refusal()
+    {
+        if (!isError())
+        {
+            return null;
+        }
+        errorDecoder.wrap(buffer, bodyOffset(), blockLength, version);
+        final int raw = errorDecoder.codeRaw();
+        final ErrorCode code = errorCode(raw);
+        final String message = errorDecoder.message();
+        return new ControlException(code, code == ErrorCode.NULL_VAL ? "error code " + raw +
+            " (unknown to this client: the card driver is newer): " + message : message);
     }
 }

@@ -2,7 +2,10 @@ package io.nicq.proto;
 
 import io.nicq.proto.sbe.ErrorCode;
 
-/** No answer from the card driver within the request timeout, or it cannot be reached at all. */
+/**
+ * The card driver is there (its media driver runs) but did not take a request or answer it within the timeout: it
+ * is busy, stuck, or has just gone. Compare {@link CardDriverUnavailableException}: no card driver to ask at all.
+ */
 public final class ControlTimeoutException extends ControlException
 {
     private static final long serialVersionUID = 1L;
@@ -10,10 +13,5 @@ public final class ControlTimeoutException extends ControlException
     public ControlTimeoutException(final String message)
     {
         super(ErrorCode.NULL_VAL, message);
-    }
-
-    public ControlTimeoutException(final String message, final Throwable cause)
-    {
-        super(ErrorCode.NULL_VAL, message, cause);
     }
 }

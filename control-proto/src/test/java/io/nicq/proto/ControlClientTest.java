@@ -5,16 +5,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
-import io.aeron.Aeron;
-import io.aeron.Publication;
-import io.aeron.Subscription;
-import io.aeron.driver.MediaDriver;
-import io.aeron.driver.ThreadingMode;
 import io.nicq.proto.sbe.*;
-import org.agrona.CloseHelper;
-import org.agrona.concurrent.SleepingMillisIdleStrategy;
+import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,105 +25,71 @@ class ControlClientTest
     @TempDir
     Path dir;
 
-    private MediaDriver driver;
-    private Aeron responderAeron;
-    private Thread responder;
-    private final AtomicBoolean running = new AtomicBoolean(true);
+    private ScriptedCardDriver cardDriver;
     private final List<ControlResponse> unasked = new ArrayList<>();
+    private final UnsafeBuffer out = new UnsafeBuffer(new byte[1024]);
+    private final MessageHeaderEncoder header = new MessageHeaderEncoder();
+    private final MessageHeaderDecoder inHeader = new MessageHeaderDecoder();
+    private final HeartbeatDecoder heartbeat = new HeartbeatDecoder();
 
     @BeforeEach
     void start()
     {
-        driver = MediaDriver.launch(new MediaDriver.Context()
-            .aeronDirectoryName(dir.resolve("aeron").toString())
-            .threadingMode(ThreadingMode.SHARED)
-            .sharedIdleStrategy(new SleepingMillisIdleStrategy(1))
-            .ipcTermBufferLength(64 * 1024)
-            .dirDeleteOnStart(true)
-            .dirDeleteOnShutdown(true));
-        responderAeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName()));
-        final Subscription requests = responderAeron.addSubscription(ControlProtocol.CHANNEL, ControlProtocol.REQUEST_STREAM_ID);
-        final Publication answers = responderAeron.addPublication(ControlProtocol.CHANNEL, ControlProtocol.RESPONSE_STREAM_ID);
-        responder = new Thread(() -> respond(requests, answers), "responder");
-        responder.start();
+        cardDriver = ScriptedCardDriver.launch(dir, this::respond);
     }
 
     @AfterEach
-    void stop() throws InterruptedException
+    void stop()
     {
-        running.set(false);
-        responder.join(5000);
-        CloseHelper.quietCloseAll(responderAeron, driver);
+        cardDriver.close();
     }
 
     /**
      * Heartbeat: answered with HeartbeatAck, preceded by an answer for another client and a stale answer.
      * QueryStats: answered with an Error. Disconnect: never answered; instead an unasked QueueRevoked is sent.
      */
-    private void respond(final Subscription requests, final Publication answers)
+    private void respond(final DirectBuffer buffer, final int offset, final int length, final ScriptedCardDriver answers)
     {
-        final UnsafeBuffer out = new UnsafeBuffer(new byte[1024]);
-        final MessageHeaderEncoder header = new MessageHeaderEncoder();
-        final MessageHeaderDecoder inHeader = new MessageHeaderDecoder();
-        final HeartbeatDecoder heartbeat = new HeartbeatDecoder();
-        final SleepingMillisIdleStrategy idle = new SleepingMillisIdleStrategy(1);
-        while (running.get())
+        inHeader.wrap(buffer, offset);
+        heartbeat.wrap(buffer, offset + 8, inHeader.blockLength(), inHeader.version());
+        final long correlationId = heartbeat.correlationId();
+        final long clientId = heartbeat.clientId();
+        switch (inHeader.templateId())
         {
-            final int read = requests.poll((buffer, offset, length, h) ->
+            case HeartbeatDecoder.TEMPLATE_ID ->
             {
-                inHeader.wrap(buffer, offset);
-                heartbeat.wrap(buffer, offset + 8, inHeader.blockLength(), inHeader.version());
-                final long correlationId = heartbeat.correlationId();
-                final long clientId = heartbeat.clientId();
-                switch (inHeader.templateId())
-                {
-                    case HeartbeatDecoder.TEMPLATE_ID ->
-                    {
-                        new HeartbeatAckEncoder().wrapAndApplyHeader(out, 0, header).correlationId(correlationId).clientId(clientId + 1);
-                        send(answers, out, 8 + HeartbeatAckEncoder.BLOCK_LENGTH);
-                        new HeartbeatAckEncoder().wrapAndApplyHeader(out, 0, header).correlationId(correlationId - 1000).clientId(clientId);
-                        send(answers, out, 8 + HeartbeatAckEncoder.BLOCK_LENGTH);
-                        new HeartbeatAckEncoder().wrapAndApplyHeader(out, 0, header).correlationId(correlationId).clientId(clientId);
-                        send(answers, out, 8 + HeartbeatAckEncoder.BLOCK_LENGTH);
-                    }
-                    case QueryStatsDecoder.TEMPLATE_ID ->
-                    {
-                        final ErrorEncoder e = new ErrorEncoder().wrapAndApplyHeader(out, 0, header);
-                        e.correlationId(correlationId).clientId(clientId).code(ErrorCode.NOT_CONNECTED).message("who are you?");
-                        send(answers, out, 8 + e.encodedLength());
-                    }
-                    case DisconnectDecoder.TEMPLATE_ID ->
-                    {
-                        final QueueRevokedEncoder e = new QueueRevokedEncoder().wrapAndApplyHeader(out, 0, header);
-                        e.correlationId(0).clientId(clientId).queueId(5).reason(ErrorCode.QUEUE_DRIVER_FAILED).message("gone");
-                        send(answers, out, 8 + e.encodedLength());
-                        out.putInt(0, 0xDEADBEEF);
-                        send(answers, out, 3);
-                    }
-                    default -> { }
-                }
-            }, 10);
-            idle.idle(read);
-        }
-    }
-
-    private static void send(final Publication publication, final UnsafeBuffer buffer, final int length)
-    {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (publication.offer(buffer, 0, length) < 0)
-        {
-            if (System.nanoTime() > deadline)
-            {
-                throw new IllegalStateException("responder could not send");
+                new HeartbeatAckEncoder().wrapAndApplyHeader(out, 0, header).correlationId(correlationId)
+                    .clientId(clientId + 1);
+                answers.answer(out, 8 + HeartbeatAckEncoder.BLOCK_LENGTH);
+                new HeartbeatAckEncoder().wrapAndApplyHeader(out, 0, header).correlationId(correlationId - 1000)
+                    .clientId(clientId);
+                answers.answer(out, 8 + HeartbeatAckEncoder.BLOCK_LENGTH);
+                new HeartbeatAckEncoder().wrapAndApplyHeader(out, 0, header).correlationId(correlationId)
+                    .clientId(clientId);
+                answers.answer(out, 8 + HeartbeatAckEncoder.BLOCK_LENGTH);
             }
-            Thread.onSpinWait();
+            case QueryStatsDecoder.TEMPLATE_ID ->
+            {
+                final ErrorEncoder e = new ErrorEncoder().wrapAndApplyHeader(out, 0, header);
+                e.correlationId(correlationId).clientId(clientId).code(ErrorCode.NOT_CONNECTED).message("who are you?");
+                answers.answer(out, 8 + e.encodedLength());
+            }
+            case DisconnectDecoder.TEMPLATE_ID ->
+            {
+                final QueueRevokedEncoder e = new QueueRevokedEncoder().wrapAndApplyHeader(out, 0, header);
+                e.correlationId(0).clientId(clientId).queueId(5).reason(ErrorCode.QUEUE_DRIVER_FAILED).message("gone");
+                answers.answer(out, 8 + e.encodedLength());
+                out.putInt(0, 0xDEADBEEF);
+                answers.answer(out, 3);
+            }
+            default -> { }
         }
     }
 
     private ControlClient connect()
     {
         return ControlClient.connect(new ControlClient.Context()
-            .aeronDirectoryName(driver.aeronDirectoryName())
+            .aeronDirectoryName(cardDriver.aeronDirectoryName())
             .requestTimeout(500, TimeUnit.MILLISECONDS)
             .listener(message ->
             {
@@ -147,7 +106,8 @@ class ControlClientTest
         try (ControlClient client = connect())
         {
             final long correlationId = client.nextCorrelationId();
-            final int length = 8 + new HeartbeatEncoder().wrapAndApplyHeader(client.requestBuffer(), 0, client.headerEncoder())
+            final int length = 8 + new HeartbeatEncoder()
+                .wrapAndApplyHeader(client.requestBuffer(), 0, new MessageHeaderEncoder())
                 .correlationId(correlationId).clientId(client.clientId()).encodedLength();
             final ControlResponse answer = client.request(correlationId, length).expect(HeartbeatAckDecoder.TEMPLATE_ID);
             final HeartbeatAckDecoder ack = new HeartbeatAckDecoder()
@@ -164,7 +124,7 @@ class ControlClientTest
         try (ControlClient client = connect())
         {
             final long correlationId = client.nextCorrelationId();
-            new QueryStatsEncoder().wrapAndApplyHeader(client.requestBuffer(), 0, client.headerEncoder())
+            new QueryStatsEncoder().wrapAndApplyHeader(client.requestBuffer(), 0, new MessageHeaderEncoder())
                 .correlationId(correlationId).clientId(client.clientId());
             final ControlResponse answer = client.request(correlationId, 8 + QueryStatsEncoder.BLOCK_LENGTH);
             final ControlException ex = assertThrows(ControlException.class, () -> answer.expect(StatsDecoder.TEMPLATE_ID));
@@ -179,7 +139,7 @@ class ControlClientTest
         try (ControlClient client = connect())
         {
             final long correlationId = client.nextCorrelationId();
-            new DisconnectEncoder().wrapAndApplyHeader(client.requestBuffer(), 0, client.headerEncoder())
+            new DisconnectEncoder().wrapAndApplyHeader(client.requestBuffer(), 0, new MessageHeaderEncoder())
                 .correlationId(correlationId).clientId(client.clientId());
             final ControlTimeoutException ex = assertThrows(ControlTimeoutException.class,
                 () -> client.request(correlationId, 8 + DisconnectEncoder.BLOCK_LENGTH));
@@ -194,7 +154,8 @@ class ControlClientTest
     void noMediaDriverIsAClearError() throws Exception
     {
         final Path empty = Files.createDirectories(dir.resolve("nothing-here"));
-        final ControlTimeoutException ex = assertThrows(ControlTimeoutException.class, () -> ControlClient.connect(
+        final CardDriverUnavailableException ex = assertThrows(CardDriverUnavailableException.class,
+            () -> ControlClient.connect(
             new ControlClient.Context().aeronDirectoryName(empty.toString()).description("card driver of instance x")));
         assertEquals("no card driver of instance x is running: no media driver at " + empty, ex.getMessage());
     }

@@ -67,7 +67,7 @@ class ControlCodecRoundTripTest
     void requestQueue()
     {
         new RequestQueueEncoder().wrapAndApplyHeader(buffer, 0, headerEncoder)
-            .correlationId(1).clientId(2).ringSize(512).slotCount(4096).mode(QueueMode.INLINE);
+            .correlationId(1).clientId(2).ringSize(512).slotCount(4096).service(RequestedService.INLINE);
         final RequestQueueDecoder d = new RequestQueueDecoder();
         d.wrap(buffer, decodeHeader(8 + RequestQueueEncoder.BLOCK_LENGTH, RequestQueueDecoder.TEMPLATE_ID),
             RequestQueueDecoder.BLOCK_LENGTH, 1);
@@ -75,7 +75,21 @@ class ControlCodecRoundTripTest
         assertEquals(2, d.clientId());
         assertEquals(512, d.ringSize());
         assertEquals(4096, d.slotCount());
-        assertEquals(QueueMode.INLINE, d.mode());
+        assertEquals(RequestedService.INLINE, d.service());
+    }
+
+    @Test
+    void requestedServiceKeepsTheBytesOfTheFirstSchemasQueueMode()
+    {
+        // The field was "mode" of type QueueMode {PROCESS 0, THREAD 1, INLINE 2}; the card driver served PROCESS and
+        // THREAD alike, by its own configuration. Same offset, same width, same values: schema version 1 still.
+        assertEquals(1, RequestQueueEncoder.SCHEMA_VERSION);
+        assertEquals(24, RequestQueueEncoder.serviceEncodingOffset());
+        assertEquals(1, RequestQueueEncoder.serviceEncodingLength());
+        assertEquals(25, RequestQueueEncoder.BLOCK_LENGTH);
+        assertEquals(0, RequestedService.SERVED.value());
+        assertEquals(2, RequestedService.INLINE.value());
+        assertEquals(QueueMode.INLINE.value(), RequestedService.INLINE.value());
     }
 
     @Test

@@ -4,20 +4,21 @@ import java.util.Locale;
 
 import io.nicq.client.NicClient;
 import io.nicq.client.NicQueue;
+import io.nicq.client.QueueService;
 import io.nicq.runtime.CpuAffinity;
 import io.nicq.runtime.IdleStrategies;
-import io.nicq.proto.sbe.QueueMode;
 import org.agrona.concurrent.IdleStrategy;
 import picocli.CommandLine.Option;
 
-/** Options every example shares: which instance, which queue mode, how the application's loop idles. */
+/** Options every example shares: which instance, who runs the queue's driver, how the application's loop idles. */
 public final class ClientOptions
 {
     @Option(names = "--instance", required = true, paramLabel = "NAME", description = "The nicq instance (card driver) to use")
     String instance;
 
-    @Option(names = "--mode", defaultValue = "process", paramLabel = "MODE",
-        description = "Where the queue driver runs: process, thread or inline (default: ${DEFAULT-VALUE})")
+    @Option(names = "--mode", defaultValue = "served", paramLabel = "MODE",
+        description = {"Who runs the queue's driver: served (the card driver, as a process or a thread as its "
+            + "--queue-driver-mode says) or inline (this application's loop) (default: ${DEFAULT-VALUE})"})
     String mode;
 
     @Option(names = "--idle", defaultValue = "busy", paramLabel = "STRATEGY",
@@ -45,15 +46,16 @@ public final class ClientOptions
         }
     }
 
-    QueueMode queueMode()
+    QueueService queueService()
     {
         try
         {
-            return QueueMode.valueOf(mode.toUpperCase(Locale.ROOT));
+            return QueueService.valueOf(mode.toUpperCase(Locale.ROOT));
         }
         catch (final IllegalArgumentException ex)
         {
-            throw new IllegalArgumentException("--mode '" + mode + "' is not one of process, thread, inline", ex);
+            throw new IllegalArgumentException("--mode '" + mode + "' is not one of served, inline (whether a " +
+                "served queue's driver is a process or a thread is the card driver's --queue-driver-mode)", ex);
         }
     }
 
@@ -69,6 +71,6 @@ public final class ClientOptions
 
     NicQueue requestQueue(final NicClient client)
     {
-        return client.requestQueue(queueMode(), ringSize, slots);
+        return client.requestQueue(queueService(), ringSize, slots);
     }
 }

@@ -57,7 +57,7 @@ public final class PktgenCommand implements Callable<Integer>
             final long intervalNs = rate > 0 ? 1_000_000_000L / rate : 0;
             System.err.println("pktgen: " + count + " datagrams of " + size + " bytes to " + dest +
                 (rate > 0 ? " at " + rate + "/s" : " as fast as possible") + " from queue " + queue.queueId() +
-                " (" + queue.mode().name().toLowerCase(Locale.ROOT) + " mode)");
+                " (" + queue.driverPlacement().name().toLowerCase(Locale.ROOT) + " mode)");
 
             long sent = 0;
             long noSlot = 0;

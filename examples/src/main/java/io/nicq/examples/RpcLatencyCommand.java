@@ -107,7 +107,7 @@ public final class RpcLatencyCommand implements Callable<Integer>
                 NicQueue queue = options.requestQueue(client);
                 UdpEndpoint endpoint = UdpEndpoint.open(queue).bind(0))
             {
-                mode = queue.mode().name().toLowerCase(Locale.ROOT);
+                mode = queue.driverPlacement().name().toLowerCase(Locale.ROOT);
                 rpc = new RpcClient(endpoint, serverIp, serverPort, size, timeoutMs, TimeUnit.MILLISECONDS,
                     options.idleStrategy());
                 System.err.println("rpc-latency: " + Ipv4Address.toString(client.ipv4()) + ":" +

@@ -41,7 +41,8 @@ public final class UdpEchoCommand implements Callable<Integer>
         {
             final EchoServer server = new EchoServer(endpoint);
             System.out.println("udp-echo: listening on " + Ipv4Address.toString(client.ipv4()) + ":" + port +
-                " (queue " + queue.queueId() + ", " + queue.mode().name().toLowerCase(Locale.ROOT) + " mode)");
+                " (queue " + queue.queueId() + ", " + queue.driverPlacement().name().toLowerCase(Locale.ROOT) +
+                " mode)");
             System.out.flush();
 
             final IdleStrategy idle = options.idleStrategy();

@@ -1,16 +1,11 @@
 package io.nicq.queue;
 
-import java.util.function.Supplier;
-
+import io.nicq.proto.CardDriverProxy;
+import io.nicq.proto.CardDriverUnavailableException;
 import io.nicq.proto.ControlClient;
 import io.nicq.proto.ControlException;
-import io.nicq.proto.ControlResponse;
-import io.nicq.proto.sbe.AttachQueueDriverEncoder;
-import io.nicq.proto.sbe.DetachQueueDriverEncoder;
+import io.nicq.proto.ControlTimeoutException;
 import io.nicq.proto.sbe.ErrorCode;
-import io.nicq.proto.sbe.MessageHeaderEncoder;
-import io.nicq.proto.sbe.QueueDriverAttachedDecoder;
-import io.nicq.proto.sbe.QueueDriverDetachedDecoder;
 
 /**
  * Attaches and detaches a queue driver's rings over the control protocol: {@code AttachQueueDriver} →
@@ -20,25 +15,21 @@ import io.nicq.proto.sbe.QueueDriverDetachedDecoder;
  */
 public final class ControlQueueAttacher implements QueueAttacher
 {
-    private final Supplier<ControlClient> connect;
-    private final boolean closeAfterUse;
-    private final AttachQueueDriverEncoder attachEncoder = new AttachQueueDriverEncoder();
-    private final DetachQueueDriverEncoder detachEncoder = new DetachQueueDriverEncoder();
-    private final QueueDriverAttachedDecoder attachedDecoder = new QueueDriverAttachedDecoder();
-    private final QueueDriverDetachedDecoder detachedDecoder = new QueueDriverDetachedDecoder();
+    private final CardDriverProxy shared;
+    private final ControlClient.Context connectEachTime;
     private long pid;
     private long token;
 
-    /** @param client connected to the card driver and kept open by its owner; not closed by this attacher */
-    public ControlQueueAttacher(final ControlClient client)
+    /** @param cardDriver connected to the card driver and kept open by its owner; not closed by this attacher */
+    public ControlQueueAttacher(final CardDriverProxy cardDriver)
     {
-        this(() -> client, false);
+        this(cardDriver, null);
     }
 
-    private ControlQueueAttacher(final Supplier<ControlClient> connect, final boolean closeAfterUse)
+    private ControlQueueAttacher(final CardDriverProxy shared, final ControlClient.Context connectEachTime)
     {
-        this.connect = connect;
-        this.closeAfterUse = closeAfterUse;
+        this.shared = shared;
+        this.connectEachTime = connectEachTime;
     }
 
     /**
@@ -47,7 +38,7 @@ public final class ControlQueueAttacher implements QueueAttacher
      */
     public static ControlQueueAttacher connectingEachTime(final ControlClient.Context context)
     {
-        return new ControlQueueAttacher(() -> ControlClient.connect(context), true);
+        return new ControlQueueAttacher(null, context);
     }
 
     public void attach(final int queueId, final long pid, final long token, final int ringSize,
@@ -55,30 +46,10 @@ public final class ControlQueueAttacher implements QueueAttacher
     {
         this.pid = pid;
         this.token = token;
-        final ControlClient client = connect.get();
-        client.lock().lock();
+        final CardDriverProxy cardDriver = open();
         try
         {
-            final long correlationId = client.nextCorrelationId();
-            attachEncoder.wrapAndApplyHeader(client.requestBuffer(), 0, client.headerEncoder())
-                .correlationId(correlationId)
-                .clientId(client.clientId())
-                .queueId(queueId)
-                .pid(pid)
-                .ringSize(ringSize)
-                .rxRingIova(rxRingIova)
-                .txRingIova(txRingIova)
-                .txHeadWritebackIova(txHeadWritebackIova)
-                .token(token);
-            final ControlResponse response = client.request(correlationId,
-                MessageHeaderEncoder.ENCODED_LENGTH + attachEncoder.encodedLength());
-            response.expect(QueueDriverAttachedDecoder.TEMPLATE_ID);
-            attachedDecoder.wrap(response.buffer(), response.bodyOffset(), response.blockLength(), response.version());
-            if (attachedDecoder.queueId() != queueId)
-            {
-                throw new IllegalStateException("the card driver attached queue " + attachedDecoder.queueId() +
-                    " when asked for queue " + queueId);
-            }
+            cardDriver.attachQueueDriver(queueId, pid, token, ringSize, rxRingIova, txRingIova, txHeadWritebackIova);
         }
         catch (final ControlException ex)
         {
@@ -87,11 +58,7 @@ public final class ControlQueueAttacher implements QueueAttacher
         }
         finally
         {
-            client.lock().unlock();
-            if (closeAfterUse)
-            {
-                client.close();
-            }
+            close(cardDriver);
         }
     }
 
@@ -102,56 +69,52 @@ public final class ControlQueueAttacher implements QueueAttacher
      */
     public void detach(final int queueId)
     {
-        ControlClient client = null;
+        CardDriverProxy cardDriver = null;
         try
         {
-            client = connect.get();
-            client.lock().lock();
-            try
-            {
-                final long correlationId = client.nextCorrelationId();
-                detachEncoder.wrapAndApplyHeader(client.requestBuffer(), 0, client.headerEncoder())
-                    .correlationId(correlationId)
-                    .clientId(client.clientId())
-                    .queueId(queueId)
-                    .pid(pid)
-                    .token(token);
-                final ControlResponse response = client.request(correlationId,
-                    MessageHeaderEncoder.ENCODED_LENGTH + detachEncoder.encodedLength());
-                response.expect(QueueDriverDetachedDecoder.TEMPLATE_ID);
-                detachedDecoder.wrap(response.buffer(), response.bodyOffset(), response.blockLength(),
-                    response.version());
-            }
-            finally
-            {
-                client.lock().unlock();
-            }
+            cardDriver = open();
+            cardDriver.detachQueueDriver(queueId, pid, token);
         }
-        catch (final ControlException ex)
+        catch (final CardDriverUnavailableException ex)
         {
-            if (ex.code() == ErrorCode.NULL_VAL)
-            {
-                System.err.println("queue " + queueId + ": DetachQueueDriver not sent (" + ex.getMessage() +
-                    "); the card driver disables the queue when it sees this driver go");
-            }
-            else if (ex.code() != ErrorCode.NO_SUCH_QUEUE)
-            {
-                System.err.println("queue " + queueId + ": DetachQueueDriver refused (" + ex.code() + ": " +
-                    ex.getMessage() + ")");
-            }
-            // NO_SUCH_QUEUE: the card driver took the queue down first (release, revocation): it is disabled already.
+            System.err.println("queue " + queueId + ": DetachQueueDriver not sent (" + ex.getMessage() +
+                "); the card driver disables the queue when it sees this driver go");
         }
-        catch (final RuntimeException ex)
+        catch (final ControlTimeoutException ex)
         {
             System.err.println("queue " + queueId + ": DetachQueueDriver not answered (" + ex.getMessage() +
                 "); the card driver disables the queue when it sees this driver go");
         }
+        catch (final ControlException ex)
+        {
+            // NO_SUCH_QUEUE: the card driver took the queue down first (release, revocation): it is disabled already.
+            if (ex.code() != ErrorCode.NO_SUCH_QUEUE)
+            {
+                System.err.println("queue " + queueId + ": DetachQueueDriver refused (" + ex.code() + ": " +
+                    ex.getMessage() + ")");
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            System.err.println("queue " + queueId + ": DetachQueueDriver failed (" + ex + "); the card driver " +
+                "disables the queue when it sees this driver go");
+        }
         finally
         {
-            if (closeAfterUse && client != null)
-            {
-                client.close();
-            }
+            close(cardDriver);
+        }
+    }
+
+    private CardDriverProxy open()
+    {
+        return shared != null ? shared : new CardDriverProxy(ControlClient.connect(connectEachTime));
+    }
+
+    private void close(final CardDriverProxy cardDriver)
+    {
+        if (cardDriver != null && cardDriver != shared)
+        {
+            cardDriver.client().close();
         }
     }
 }

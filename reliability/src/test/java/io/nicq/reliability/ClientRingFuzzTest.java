@@ -10,12 +10,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import io.nicq.card.ControlSession;
 import io.nicq.ixgbe.SimulatedCardFiles;
+import io.nicq.proto.CardDriverProxy;
 import io.nicq.proto.channel.IndexRing;
 import io.nicq.proto.channel.QueueChannel;
 import io.nicq.proto.channel.QueueChannelLayout;
 import io.nicq.proto.channel.SlotMetadata;
-import io.nicq.proto.sbe.QueueMode;
+import io.nicq.proto.sbe.RequestedService;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -85,7 +87,7 @@ class ClientRingFuzzTest
         session = new ControlSession(instance.aeronDir());
         session.connect("ring-fuzzer");
         session.startHeartbeats(200);
-        final ControlSession.Granted granted = session.requestQueue(RING, SLOTS, QueueMode.THREAD);
+        final CardDriverProxy.QueueGranted granted = session.requestQueue(RING, SLOTS, RequestedService.SERVED);
         queueId = granted.queueId();
         session.registerUdp(queueId, PORT);
         model = new ChannelModel(granted.channelPath());
@@ -483,7 +485,7 @@ class ClientRingFuzzTest
         {
             return;
         }
-        final ControlSession.Granted granted = session.requestQueue(RING, SLOTS, QueueMode.THREAD);
+        final CardDriverProxy.QueueGranted granted = session.requestQueue(RING, SLOTS, RequestedService.SERVED);
         session.registerUdp(granted.queueId(), CHAOS_PORT);
         final Map<Long, byte[]> legit = new HashMap<>();
         final Map<Long, Integer> givenTimes = new HashMap<>();

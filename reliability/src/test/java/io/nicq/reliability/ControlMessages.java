@@ -26,6 +26,7 @@ import io.nicq.proto.sbe.QueueRevokedDecoder;
 import io.nicq.proto.sbe.QueueRevokedEncoder;
 import io.nicq.proto.sbe.RegisterFilterDecoder;
 import io.nicq.proto.sbe.RequestQueueDecoder;
+import io.nicq.proto.sbe.RequestedService;
 import io.nicq.proto.sbe.StatsEncoder;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -187,29 +188,36 @@ final class ControlMessages
             Arbitraries.longs().between(0, 1L << 40).map(v -> v << 7), Arbitraries.of(0L, 1L << 32, (1L << 32) + 128));
         return Arbitraries.oneOf(
             Combinators.combine(longs, longs, pids, text()).as((c, id, pid, name) ->
-                encode(b -> Requests.connect(b, c, id, pid, name))),
-            Combinators.combine(longs, longs).as((c, id) -> encode(b -> Requests.disconnect(b, c, id))),
-            Combinators.combine(longs, longs, sizes, sizes, Arbitraries.of(QueueMode.PROCESS, QueueMode.THREAD,
-                QueueMode.INLINE)).as((c, id, ring, slots, mode) ->
-                encode(b -> Requests.requestQueue(b, c, id, ring, slots, mode))),
+                encode(b -> Requests.ENCODER.connect(b, c, id, pid, name))),
+            Combinators.combine(longs, longs).as((c, id) -> encode(b -> Requests.ENCODER.disconnect(b, c, id))),
+            // The service byte as clients of either schema edition send it: 0 SERVED (was PROCESS), 1 (was THREAD,
+            // still served), 2 INLINE.
+            Combinators.combine(longs, longs, sizes, sizes, Arbitraries.of((byte)0, (byte)1, (byte)2))
+                .as((c, id, ring, slots, service) -> encode(b ->
+                {
+                    final int length = Requests.ENCODER.requestQueue(b, c, id, ring, slots, RequestedService.SERVED);
+                    b.putByte(Requests.REQUEST_QUEUE_SERVICE_OFFSET, service);
+                    return length;
+                })),
             Combinators.combine(longs, longs, queues).as((c, id, q) ->
-                encode(b -> Requests.releaseQueue(b, c, id, q))),
+                encode(b -> Requests.ENCODER.releaseQueue(b, c, id, q))),
             Combinators.combine(Combinators.combine(longs, longs).as((c, id) -> new long[]{c, id}), queues,
                 Arbitraries.of(FilterKind.UDP_PORT, FilterKind.TCP_PORT, FilterKind.TCP_CONNECTION),
                 Arbitraries.integers().between(0, 255), ips, ports, ips, ports)
                 .as((ids, q, kind, prio, lip, lport, rip, rport) ->
-                    encode(b -> Requests.registerFilter(b, ids[0], ids[1], q, kind, prio, lip, lport, rip, rport))),
+                    encode(b -> Requests.ENCODER.registerFilter(b,
+                        ids[0], ids[1], q, kind, prio, lip, lport, rip, rport))),
             Combinators.combine(longs, longs, Arbitraries.oneOf(ints, Arbitraries.integers().between(0, 10)))
-                .as((c, id, f) -> encode(b -> Requests.deregisterFilter(b, c, id, f))),
+                .as((c, id, f) -> encode(b -> Requests.ENCODER.deregisterFilter(b, c, id, f))),
             Combinators.combine(longs, longs, ips).as((c, id, ip) ->
-                encode(b -> Requests.resolveNeighbour(b, c, id, ip))),
-            Combinators.combine(longs, longs).as((c, id) -> encode(b -> Requests.heartbeat(b, c, id))),
-            Combinators.combine(longs, longs).as((c, id) -> encode(b -> Requests.queryStats(b, c, id))),
+                encode(b -> Requests.ENCODER.resolveNeighbour(b, c, id, ip))),
+            Combinators.combine(longs, longs).as((c, id) -> encode(b -> Requests.ENCODER.heartbeat(b, c, id))),
+            Combinators.combine(longs, longs).as((c, id) -> encode(b -> Requests.ENCODER.queryStats(b, c, id))),
             Combinators.combine(longs, longs, queues, pids).as((c, id, q, pid) ->
-                encode(b -> Requests.detachQueueDriver(b, c, id, q, pid))),
+                encode(b -> Requests.ENCODER.detachQueueDriver(b, c, id, q, pid, 0))),
             Combinators.combine(longs, longs, queues, pids, sizes, iovas, iovas, iovas)
                 .as((c, id, q, pid, ring, rx, tx, head) ->
-                    encode(b -> Requests.attachQueueDriver(b, c, id, q, pid, ring, rx, tx, head))));
+                    encode(b -> Requests.ENCODER.attachQueueDriver(b, c, id, q, pid, 0, ring, rx, tx, head))));
     }
 
     /** Answers (what a client receives) of the templates with var fields and enums, and a few fixed ones. */
@@ -319,7 +327,7 @@ final class ControlMessages
                 final RequestQueueDecoder d = new RequestQueueDecoder().wrap(b, body, blockLength, version);
                 d.ringSize();
                 d.slotCount();
-                d.modeRaw();
+                d.serviceRaw();
                 yield d.encodedLength();
             }
             case RegisterFilterDecoder.TEMPLATE_ID ->
@@ -374,7 +382,7 @@ final class ControlMessages
                 case FilterRegisteredDecoder.TEMPLATE_ID ->
                     new FilterRegisteredDecoder().wrap(b, body, blockLength, version).placement();
                 case RequestQueueDecoder.TEMPLATE_ID ->
-                    new RequestQueueDecoder().wrap(b, body, blockLength, version).mode();
+                    new RequestQueueDecoder().wrap(b, body, blockLength, version).service();
                 case RegisterFilterDecoder.TEMPLATE_ID ->
                     new RegisterFilterDecoder().wrap(b, body, blockLength, version).kind();
                 default ->

@@ -6,11 +6,13 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
+import io.nicq.card.ControlSession;
+import io.nicq.proto.CardDriverProxy;
 import io.nicq.proto.ControlMessageValidator;
 import io.nicq.proto.sbe.ConnectedDecoder;
 import io.nicq.proto.sbe.DisconnectedDecoder;
 import io.nicq.proto.sbe.ErrorCode;
-import io.nicq.proto.sbe.QueueMode;
+import io.nicq.proto.sbe.RequestedService;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -117,7 +119,7 @@ class ControlServerFuzzTest
             try (ControlSession session = new ControlSession(instance.aeronDir()))
             {
                 session.connect("after-fuzzing");
-                final ControlSession.Granted granted = session.requestQueue(64, 128, QueueMode.THREAD);
+                final CardDriverProxy.QueueGranted granted = session.requestQueue(64, 128, RequestedService.SERVED);
                 session.registerUdp(granted.queueId(), 9999);
                 session.disconnect();
             }
@@ -224,7 +226,7 @@ class ControlServerFuzzTest
     private static void connect()
     {
         final long correlationId = raw.nextCorrelationId();
-        final int length = Requests.connect(raw.buffer(), correlationId, raw.clientId(),
+        final int length = Requests.ENCODER.connect(raw.buffer(), correlationId, raw.clientId(),
             ProcessHandle.current().pid(), "fuzzer");
         final RawControl.Answer answer = raw.request(length, correlationId, raw.clientId(), ANSWER_TIMEOUT_MS);
         assertNotNull(answer, "the card driver answers Connect");
@@ -235,7 +237,7 @@ class ControlServerFuzzTest
     private static void disconnect()
     {
         final long correlationId = raw.nextCorrelationId();
-        final int length = Requests.disconnect(raw.buffer(), correlationId, raw.clientId());
+        final int length = Requests.ENCODER.disconnect(raw.buffer(), correlationId, raw.clientId());
         final RawControl.Answer answer = raw.request(length, correlationId, raw.clientId(), ANSWER_TIMEOUT_MS);
         assertNotNull(answer, "the card driver answers Disconnect");
         assertTrue(answer.templateId() == DisconnectedDecoder.TEMPLATE_ID || answer.error() == ErrorCode.NOT_CONNECTED,

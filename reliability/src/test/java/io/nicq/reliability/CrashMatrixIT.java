@@ -247,7 +247,7 @@ class CrashMatrixIT
             {
                 assertEquals(3, client.process.exitValue(), "client " + client.tag + " exits with LOST: " +
                     client.lines());
-                rawLoss += client.lines().stream().anyMatch(l -> l.startsWith("LOST (not a ControlException)")) ?
+                rawLoss += client.lines().stream().anyMatch(l -> l.startsWith("LOST (not a NicException)")) ?
                     1 : 0;
             }
             assertTrue(Files.exists(cluster.paths().pidFile()), "kill -9 leaves the instance for the next start");
@@ -269,7 +269,7 @@ class CrashMatrixIT
             healthy();
         }
         Figures.record(CrashMatrixIT.class.getSimpleName(), "card driver kill -9: clients whose NicClient failed " +
-            "with something other than a ControlException", rawLoss + " of " + repetitions * CLIENTS);
+            "with something other than a NicException", rawLoss + " of " + repetitions * CLIENTS);
         record("card driver kill -9: its queue drivers exit (orphans gone)", orphans);
         record("card driver kill -9: every client reports it (STOPPED/LOST)", reported);
         record("card driver kill -9: restart to ready, stale instance cleaned (new JVM)", restart);

@@ -3,8 +3,10 @@ package io.nicq.reliability;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
+import io.nicq.card.ControlSession;
 import io.nicq.ixgbe.Registers;
-import io.nicq.proto.sbe.QueueMode;
+import io.nicq.proto.CardDriverProxy;
+import io.nicq.proto.sbe.RequestedService;
 import org.agrona.CloseHelper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -52,7 +54,7 @@ class CycleLeakTest
     void filterCyclesLeakNothing()
     {
         final long cycles = Figures.bound("nicq.cycles", 100_000);
-        final int queueId = session.requestQueue(64, 128, QueueMode.THREAD).queueId();
+        final int queueId = session.requestQueue(64, 128, RequestedService.SERVED).queueId();
         cycleFilters(queueId, Math.min(1000, cycles));
         final LeakSnapshot before = instance.snapshot();
         final long start = System.nanoTime();
@@ -108,7 +110,7 @@ class CycleLeakTest
     {
         for (long i = 0; i < cycles; i++)
         {
-            final ControlSession.Registered filter = session.registerUdp(queueId, 1 + (int)(i % 65535));
+            final CardDriverProxy.FilterRegistered filter = session.registerUdp(queueId, 1 + (int)(i % 65535));
             session.deregisterFilter(filter.filterId());
         }
     }
@@ -117,8 +119,8 @@ class CycleLeakTest
     {
         for (long i = 0; i < cycles; i++)
         {
-            final ControlSession.Granted thread = session.requestQueue(64, 128, QueueMode.THREAD);
-            final ControlSession.Granted inline = session.requestQueue(8, 8, QueueMode.INLINE);
+            final CardDriverProxy.QueueGranted thread = session.requestQueue(64, 128, RequestedService.SERVED);
+            final CardDriverProxy.QueueGranted inline = session.requestQueue(8, 8, RequestedService.INLINE);
             session.registerUdp(thread.queueId(), 5000);
             session.registerUdp(inline.queueId(), 5001);
             session.releaseQueue(inline.queueId());

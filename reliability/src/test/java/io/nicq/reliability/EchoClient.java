@@ -5,28 +5,28 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import io.nicq.client.NicClient;
+import io.nicq.client.NicException;
 import io.nicq.client.NicQueue;
+import io.nicq.client.QueueService;
 import io.nicq.client.UdpEndpoint;
 import io.nicq.client.UdpHandler;
-import io.nicq.proto.ControlException;
-import io.nicq.proto.ControlTimeoutException;
-import io.nicq.proto.sbe.QueueMode;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 
 /**
- * A client process for the crash matrix, on client-lib: a PROCESS queue, a UDP endpoint on its port, and a zero-copy
+ * A client process for the crash matrix, on client-lib: a served queue (the card driver runs queue drivers as
+ * processes there), a UDP endpoint on its port, and a zero-copy
  * echo of every datagram with its own tag written into it ({@link Traffic}), so the far end can tell who received
  * what. It reports on standard output, one line each:
  * <pre>
  *   READY queue filterSlot queueDriverPid   serving
  *   FOREIGN tag sequence                     received a datagram of another flow (echoed anyway, so it shows)
  *   REVOKED reason text                      the card driver took the queue away
- *   STOPPED code text                        the queue stopped being served; it asks for a new one
+ *   STOPPED reason text                      the queue stopped being served; it asks for a new one
  *   ERROR text                               a heartbeat failed
  *   LOST text                                the card driver is gone: exits with status 3 ("LOST (not a
- *                                            ControlException)" when client-lib threw something else)
+ *                                            NicException)" when client-lib threw something else)
  * </pre>
  * <pre>
  *   EchoClient INSTANCE NICQ_DIR PORT TAG
@@ -57,7 +57,7 @@ public final class EchoClient
                 .errorHandler(ex -> say("ERROR " + ex))
                 .queueRevokedHandler((queue, reason, text) -> say("REVOKED " + reason + " " + text)));
         }
-        catch (final ControlException ex)
+        catch (final NicException ex)
         {
             say("LOST cannot connect: " + ex.getMessage());
             System.exit(3);
@@ -91,25 +91,25 @@ public final class EchoClient
             final UdpEndpoint endpoint;
             try
             {
-                queue = client.requestQueue(QueueMode.PROCESS, 64, 256);
+                queue = client.requestQueue(QueueService.SERVED, 64, 256);
                 endpoint = UdpEndpoint.open(queue).bind(port);
             }
-            catch (final ControlTimeoutException ex)
+            catch (final NicException ex)
             {
-                say("LOST " + ex.getMessage());
-                System.exit(3);
-                return;
-            }
-            catch (final ControlException ex)
-            {
+                if (cardDriverGone(ex))
+                {
+                    say("LOST " + ex.getMessage());
+                    System.exit(3);
+                    return;
+                }
                 // PORT_IN_USE while the card driver still tears the old queue down, for instance: try again.
-                say("REFUSED " + ex.code() + " " + ex.getMessage());
+                say("REFUSED " + ex.reason() + " " + ex.getMessage());
                 sleep(100);
                 continue;
             }
             catch (final RuntimeException ex)
             {
-                say("LOST (not a ControlException) " + ex);
+                say("LOST (not a NicException) " + ex);
                 System.exit(3);
                 return;
             }
@@ -122,26 +122,26 @@ public final class EchoClient
                     idle.idle(endpoint.receive(echo));
                 }
             }
-            catch (final ControlException ex)
+            catch (final NicException ex)
             {
-                say("STOPPED " + ex.code() + " " + ex.getMessage());
+                say("STOPPED " + ex.reason() + " " + ex.getMessage());
             }
             try
             {
                 client.releaseQueue(queue);
             }
-            catch (final ControlTimeoutException ex)
+            catch (final NicException ex)
             {
-                say("LOST " + ex.getMessage());
-                System.exit(3);
-            }
-            catch (final ControlException ex)
-            {
+                if (cardDriverGone(ex))
+                {
+                    say("LOST " + ex.getMessage());
+                    System.exit(3);
+                }
                 say("ERROR releasing queue " + queue.queueId() + ": " + ex.getMessage());
             }
             catch (final RuntimeException ex)
             {
-                say("LOST (not a ControlException) " + ex);
+                say("LOST (not a NicException) " + ex);
                 System.exit(3);
             }
             if (client.lostReason() != null)
@@ -168,5 +168,11 @@ public final class EchoClient
         {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** No card driver to ask, or it does not answer: what a card driver that died looks like from here. */
+    private static boolean cardDriverGone(final NicException ex)
+    {
+        return ex.reason() == NicException.Reason.NO_CARD_DRIVER || ex.reason() == NicException.Reason.TIMED_OUT;
     }
 }

@@ -8,12 +8,14 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
+import io.nicq.card.ControlSession;
 import io.nicq.ixgbe.Registers;
+import io.nicq.proto.CardDriverProxy;
 import io.nicq.proto.channel.QueueChannel;
 import io.nicq.proto.channel.QueueChannelHeader;
 import io.nicq.proto.channel.SlotMetadata;
 import io.nicq.proto.sbe.ErrorCode;
-import io.nicq.proto.sbe.QueueMode;
+import io.nicq.proto.sbe.RequestedService;
 import org.agrona.CloseHelper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -62,17 +64,18 @@ class ExhaustionTest
         final Set<Integer> ids = new HashSet<>();
         for (int i = 0; i < 127; i++)
         {
-            ids.add(a.requestQueue(8, 8, QueueMode.INLINE).queueId());
+            ids.add(a.requestQueue(8, 8, RequestedService.INLINE).queueId());
         }
         assertEquals(127, ids.size(), "127 distinct queues");
         assertFalse(ids.contains(0), "queue 0 is the card driver's");
-        final String full = ControlSession.refused(ErrorCode.NO_QUEUE, () -> a.requestQueue(8, 8, QueueMode.INLINE));
+        final String full =
+            ControlSession.refused(ErrorCode.NO_QUEUE, () -> a.requestQueue(8, 8, RequestedService.INLINE));
         assertTrue(full.contains("127"), "the refusal says how many: " + full);
-        ControlSession.refused(ErrorCode.NO_QUEUE, () -> b.requestQueue(64, 128, QueueMode.THREAD));
+        ControlSession.refused(ErrorCode.NO_QUEUE, () -> b.requestQueue(64, 128, RequestedService.SERVED));
         assertEquals(128, instance.counter("queues in use (queue 0 included)"), "every queue in use");
 
         a.releaseQueue(64);
-        final ControlSession.Granted reused = b.requestQueue(64, 128, QueueMode.THREAD);
+        final CardDriverProxy.QueueGranted reused = b.requestQueue(64, 128, RequestedService.SERVED);
         assertEquals(64, reused.queueId(), "the released queue is granted again at once (lowest free)");
         assertEquals(QueueChannelHeader.STATE_ACTIVE, stateOf(reused.channelPath()), "and served");
 
@@ -87,13 +90,13 @@ class ExhaustionTest
     @Test
     void all128FiltersThenNoFilterSlotForAnyoneAndAFreedSlotIsReusableAtOnce()
     {
-        final ControlSession.Granted qa = a.requestQueue(64, 128, QueueMode.THREAD);
-        final ControlSession.Granted qb = b.requestQueue(64, 128, QueueMode.THREAD);
-        final List<ControlSession.Registered> filters = new ArrayList<>();
+        final CardDriverProxy.QueueGranted qa = a.requestQueue(64, 128, RequestedService.SERVED);
+        final CardDriverProxy.QueueGranted qb = b.requestQueue(64, 128, RequestedService.SERVED);
+        final List<CardDriverProxy.FilterRegistered> filters = new ArrayList<>();
         final Set<Integer> slots = new HashSet<>();
         for (int i = 0; i < 128; i++)
         {
-            final ControlSession.Registered filter = a.registerUdp(qa.queueId(), 1000 + i);
+            final CardDriverProxy.FilterRegistered filter = a.registerUdp(qa.queueId(), 1000 + i);
             filters.add(filter);
             slots.add(filter.hardwareIndex());
         }
@@ -102,10 +105,10 @@ class ExhaustionTest
         assertTrue(full.contains("128 of 128"), "the refusal says why: " + full);
         ControlSession.refused(ErrorCode.NO_FILTER_SLOT, () -> b.registerUdp(qb.queueId(), 2001));
 
-        final ControlSession.Registered freed = filters.get(77);
+        final CardDriverProxy.FilterRegistered freed = filters.get(77);
         a.deregisterFilter(freed.filterId());
         assertEquals(0, instance.nic.bar().read(Registers.ftqf(freed.hardwareIndex())), "its hardware slot cleared");
-        final ControlSession.Registered taken = b.registerUdp(qb.queueId(), 2001);
+        final CardDriverProxy.FilterRegistered taken = b.registerUdp(qb.queueId(), 2001);
         assertEquals(freed.hardwareIndex(), taken.hardwareIndex(), "the freed hardware slot is reused at once");
 
         // With every filter in use, frames still go where their filters say: the latecomer's port to its queue.
@@ -134,7 +137,7 @@ class ExhaustionTest
     void aFullTxRingWaitsAndCountsAndAnEmptyPoolRefusesNothingElse()
     {
         // Ring of 8 descriptors (7 in flight), 64 slots: the client queues 40 frames at once.
-        final ControlSession.Granted granted = a.requestQueue(8, 64, QueueMode.THREAD);
+        final CardDriverProxy.QueueGranted granted = a.requestQueue(8, 64, RequestedService.SERVED);
         try (ChannelModel channel = new ChannelModel(granted.channelPath()))
         {
             final int initial = 64 - Math.min(8 - 1, 64 / 2);

@@ -15,18 +15,22 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import io.nicq.card.ControlSession;
 import io.nicq.client.NicClient;
+import io.nicq.client.NicException;
 import io.nicq.client.NicQueue;
+import io.nicq.client.QueueService;
 import io.nicq.ixgbe.Registers;
+import io.nicq.proto.CardDriverProxy;
 import io.nicq.proto.ControlClient;
 import io.nicq.proto.ControlException;
 import io.nicq.proto.channel.QueueChannelHeader;
 import io.nicq.proto.sbe.ErrorCode;
 import io.nicq.proto.sbe.FilterKind;
 import io.nicq.proto.sbe.MessageHeaderEncoder;
-import io.nicq.proto.sbe.QueueMode;
 import io.nicq.proto.sbe.QueueReleasedDecoder;
 import io.nicq.proto.sbe.QueueRevokedEncoder;
+import io.nicq.proto.sbe.RequestedService;
 import org.agrona.CloseHelper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -56,8 +60,8 @@ class IsolationTest
     private EmbeddedInstance instance;
     private ControlSession victim;
     private ControlSession other;
-    private ControlSession.Granted victimQueue;
-    private ControlSession.Registered victimFilter;
+    private CardDriverProxy.QueueGranted victimQueue;
+    private CardDriverProxy.FilterRegistered victimFilter;
 
     @BeforeEach
     void start()
@@ -68,7 +72,7 @@ class IsolationTest
         other = new ControlSession(instance.aeronDir()).startHeartbeats(100);
         victim.connect("victim");
         other.connect("other");
-        victimQueue = victim.requestQueue(64, 128, QueueMode.THREAD);
+        victimQueue = victim.requestQueue(64, 128, RequestedService.SERVED);
         victimFilter = victim.registerUdp(victimQueue.queueId(), VICTIM_PORT);
     }
 
@@ -96,7 +100,7 @@ class IsolationTest
             () -> other.registerUdp(0, 7102)));
         refusals.put("ReleaseQueue of the default queue", ControlSession.refused(ErrorCode.NOT_OWNER,
             () -> other.releaseQueue(0)));
-        final ControlSession.Granted own = other.requestQueue(64, 128, QueueMode.THREAD);
+        final CardDriverProxy.QueueGranted own = other.requestQueue(64, 128, RequestedService.SERVED);
         refusals.put("the same port on one's own queue", ControlSession.refused(ErrorCode.PORT_IN_USE,
             () -> other.registerUdp(own.queueId(), VICTIM_PORT)));
         victim.registerFilter(queue, FilterKind.TCP_PORT, VICTIM_PORT + 1, 0, 0);
@@ -194,7 +198,7 @@ class IsolationTest
         try (RawControl hostile = new RawControl(instance.aeronDir()))
         {
             final long correlationId = hostile.nextCorrelationId();
-            final int length = Requests.releaseQueue(hostile.buffer(), correlationId, victim.clientId(),
+            final int length = Requests.ENCODER.releaseQueue(hostile.buffer(), correlationId, victim.clientId(),
                 victimQueue.queueId());
             final RawControl.Answer answer = hostile.request(length, correlationId, victim.clientId(), 5_000);
             assertNotNull(answer, "answered");
@@ -217,7 +221,7 @@ class IsolationTest
                 .aeronDirectoryName(instance.aeronDir()).description("a reader that never reads")))
         {
             assertTrue(stopped.isConnected(), "the stopped reader is subscribed");
-            final int queue = other.requestQueue(64, 128, QueueMode.THREAD).queueId();
+            final int queue = other.requestQueue(64, 128, RequestedService.SERVED).queueId();
             final long start = System.nanoTime();
             final long deadline = start + TimeUnit.SECONDS.toNanos(3);
             long cycles = 0;
@@ -245,26 +249,28 @@ class IsolationTest
         {
             final long id = hostile.clientId();
             long correlationId = hostile.nextCorrelationId();
-            int length = Requests.connect(hostile.buffer(), correlationId, id, ProcessHandle.current().pid(), "h");
+            int length =
+                Requests.ENCODER.connect(hostile.buffer(), correlationId, id, ProcessHandle.current().pid(), "h");
             assertNotNull(hostile.request(length, correlationId, id, 5_000), "hostile connected");
             final List<Integer> queues = new ArrayList<>();
             for (int i = 0; i < 2; i++)
             {
                 correlationId = hostile.nextCorrelationId();
-                length = Requests.requestQueue(hostile.buffer(), correlationId, id, 64, 128, QueueMode.INLINE);
+                length = Requests.ENCODER.requestQueue(hostile.buffer(), correlationId, id, 64, 128,
+                    RequestedService.INLINE);
                 queues.add(hostile.request(length, correlationId, id, 5_000).queueId());
             }
             // Two attaches with aligned ring addresses no IOMMU entry covers, then 30 heartbeats: the conductor takes
             // 16 fragments per poll, so the victims' heartbeats wait behind two polls, the first one 2 s long.
             for (final int queue : queues)
             {
-                length = Requests.attachQueueDriver(hostile.buffer(), hostile.nextCorrelationId(), id, queue,
-                    ProcessHandle.current().pid(), 64, 1L << 40, (1L << 40) + 4096, 0);
+                length = Requests.ENCODER.attachQueueDriver(hostile.buffer(), hostile.nextCorrelationId(), id, queue,
+                    ProcessHandle.current().pid(), 0, 64, 1L << 40, (1L << 40) + 4096, 0);
                 hostile.offer(length);
             }
             for (int i = 0; i < 30; i++)
             {
-                hostile.offer(Requests.heartbeat(hostile.buffer(), hostile.nextCorrelationId(), id));
+                hostile.offer(Requests.ENCODER.heartbeat(hostile.buffer(), hostile.nextCorrelationId(), id));
             }
             final long start = System.nanoTime();
             other.heartbeat();
@@ -286,7 +292,7 @@ class IsolationTest
             .baseDir(root.resolve("nicq")).name("decoder").shutdownHook(false).errorHandler(errors::add));
             RawControl forger = new RawControl(instance.aeronDir()))
         {
-            final NicQueue queue = client.requestQueue(QueueMode.THREAD, 64, 128);
+            final NicQueue queue = client.requestQueue(QueueService.SERVED, 64, 128);
             final QueueRevokedEncoder revoked = new QueueRevokedEncoder().wrapAndApplyHeader(forger.buffer(), 0,
                 new MessageHeaderEncoder()).correlationId(0).clientId(client.clientId()).queueId(queue.queueId());
             forger.buffer().putShort(MessageHeaderEncoder.ENCODED_LENGTH + 18, (short)999,
@@ -296,6 +302,8 @@ class IsolationTest
             Await.sleep(1_000);
             assertEquals(List.of(), errors.stream().filter(e -> e instanceof IllegalArgumentException).toList(),
                 "no IllegalArgumentException reached the client's error handler");
+            assertFalse(errors.stream().anyMatch(e -> e instanceof NicException ex &&
+                ex.getMessage().contains("Unknown")), "no decoder failure");
             assertFalse(errors.stream().anyMatch(e -> e instanceof ControlException ex &&
                 ex.code() == ErrorCode.NULL_VAL && ex.getMessage().contains("Unknown")), "no decoder failure");
             assertEquals(QueueChannelHeader.STATE_ACTIVE, queue.channel().header().state(), "the queue is served");

@@ -17,12 +17,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import io.nicq.card.CardDriverCommand;
+import io.nicq.card.ControlSession;
 import io.nicq.card.CountersFile;
 import io.nicq.ixgbe.IommuTable;
 import io.nicq.ixgbe.SimulatedCardFiles;
 import io.nicq.ixgbe.SimulatedNic;
-import io.nicq.runtime.ChildJvm;
 import io.nicq.proto.InstancePaths;
+import io.nicq.runtime.ChildJvm;
 import io.nicq.sim.CableWire;
 import io.nicq.sim.SimCommand;
 import io.nicq.sim.Wire;

@@ -61,14 +61,15 @@ class ProcessIsolationIT
             final long id = hostile.clientId();
             final long me = ProcessHandle.current().pid();
             long correlationId = hostile.nextCorrelationId();
-            int length = Requests.detachQueueDriver(hostile.buffer(), correlationId, id, victim.queueId, me);
+            int length = Requests.ENCODER.detachQueueDriver(hostile.buffer(), correlationId, id, victim.queueId, me,
+                0);
             RawControl.Answer answer = hostile.request(length, correlationId, id, 5_000);
             assertNotNull(answer, "answered");
             assertEquals(ErrorCode.NOT_OWNER, answer.error(), "DetachQueueDriver of another's queue: " + answer);
 
             correlationId = hostile.nextCorrelationId();
-            length = Requests.attachQueueDriver(hostile.buffer(), correlationId, id, victim.queueId, me, 64,
-                1L << 40, (1L << 40) + 4096, 0);
+            length = Requests.ENCODER.attachQueueDriver(hostile.buffer(), correlationId, id, victim.queueId, me, 0,
+                64, 1L << 40, (1L << 40) + 4096, 0);
             answer = hostile.request(length, correlationId, id, 5_000);
             assertNotNull(answer, "answered");
             assertTrue(answer.error() == ErrorCode.NOT_OWNER || answer.error() == ErrorCode.INVALID_ARGUMENT,
@@ -85,8 +86,8 @@ class ProcessIsolationIT
         {
             final long id = hostile.clientId();
             final long correlationId = hostile.nextCorrelationId();
-            final int length = Requests.detachQueueDriver(hostile.buffer(), correlationId, id, victim.queueId,
-                victim.queueDriverPid);
+            final int length = Requests.ENCODER.detachQueueDriver(hostile.buffer(), correlationId, id,
+                victim.queueId, victim.queueDriverPid, 0);
             final RawControl.Answer answer = hostile.request(length, correlationId, id, 5_000);
             assertNotNull(answer, "answered");
             assertEquals(ErrorCode.NOT_OWNER, answer.error(), "another client detached the victim's queue: " +
@@ -99,7 +100,7 @@ class ProcessIsolationIT
     {
         final RawControl hostile = new RawControl(cluster.paths().aeronDir().toString());
         final long correlationId = hostile.nextCorrelationId();
-        final int length = Requests.connect(hostile.buffer(), correlationId, hostile.clientId(),
+        final int length = Requests.ENCODER.connect(hostile.buffer(), correlationId, hostile.clientId(),
             ProcessHandle.current().pid(), "hostile");
         final RawControl.Answer answer = hostile.request(length, correlationId, hostile.clientId(), 5_000);
         assertNotNull(answer, "connected");

@@ -12,6 +12,7 @@ import io.aeron.FragmentAssembler;
 import io.aeron.Publication;
 import io.aeron.Subscription;
 import io.aeron.logbuffer.Header;
+import io.nicq.card.ControlSession;
 import io.nicq.proto.ControlMessageValidator;
 import io.nicq.proto.ControlProtocol;
 import io.nicq.proto.sbe.ErrorCode;

@@ -5,10 +5,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import io.nicq.card.ControlSession;
 import io.nicq.ixgbe.SimulatedCardFiles;
+import io.nicq.proto.CardDriverProxy;
 import io.nicq.proto.channel.QueueChannel;
 import io.nicq.proto.channel.QueueChannelHeader;
-import io.nicq.proto.sbe.QueueMode;
+import io.nicq.proto.sbe.RequestedService;
 import org.agrona.CloseHelper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -62,8 +64,10 @@ class SlowReaderTest
     {
         stalledSession.connect("stalled");
         readerSession.connect("reader");
-        final ControlSession.Granted stalledQueue = stalledSession.requestQueue(RING, SLOTS, QueueMode.THREAD);
-        final ControlSession.Granted readerQueue = readerSession.requestQueue(RING, SLOTS, QueueMode.THREAD);
+        final CardDriverProxy.QueueGranted stalledQueue =
+            stalledSession.requestQueue(RING, SLOTS, RequestedService.SERVED);
+        final CardDriverProxy.QueueGranted readerQueue =
+            readerSession.requestQueue(RING, SLOTS, RequestedService.SERVED);
         stalledSession.registerUdp(stalledQueue.queueId(), STALLED_PORT);
         readerSession.registerUdp(readerQueue.queueId(), READER_PORT);
         stalled = new ChannelModel(stalledQueue.channelPath());

@@ -12,12 +12,12 @@ import io.nicq.client.DropReason;
 import io.nicq.client.Ipv4Stack;
 import io.nicq.client.NicClient;
 import io.nicq.client.NicQueue;
+import io.nicq.client.QueueService;
 import io.nicq.client.UdpEndpoint;
 import io.nicq.client.UdpHandler;
 import io.nicq.ixgbe.Registers;
 import io.nicq.ixgbe.SimulatedCardFiles;
 import io.nicq.proto.channel.QueueChannelHeader;
-import io.nicq.proto.sbe.QueueMode;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -74,7 +74,7 @@ class WireFrameFuzzTest
         instance = EmbeddedInstance.start(root, "wire");
         client = NicClient.connect(new NicClient.Context().instance("wire").baseDir(root.resolve("nicq"))
             .name("wire-fuzz").shutdownHook(false));
-        queue = client.requestQueue(QueueMode.THREAD, TEST_QUEUE_RING, 256);
+        queue = client.requestQueue(QueueService.SERVED, TEST_QUEUE_RING, 256);
         endpoint = UdpEndpoint.open(queue).bind(WireFrames.PORT);
         readClearOnRead(Registers.RUC);
         readClearOnRead(Registers.ROC);

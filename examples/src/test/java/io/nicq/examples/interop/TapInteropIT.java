@@ -19,6 +19,8 @@ import io.nicq.card.CardDriver;
 import io.nicq.card.QueueDriverMode;
 import io.nicq.client.NicClient;
 import io.nicq.client.NicQueue;
+import io.nicq.client.QueueDriverPlacement;
+import io.nicq.client.QueueService;
 import io.nicq.client.UdpEndpoint;
 import io.nicq.examples.kernel.KernelEchoCommand;
 import io.nicq.examples.rpc.EchoServer;
@@ -29,7 +31,6 @@ import io.nicq.ixgbe.SimulatedCardFiles;
 import io.nicq.packet.Ipv4Address;
 import io.nicq.packet.MacAddress;
 import io.nicq.runtime.ChildJvm;
-import io.nicq.proto.sbe.QueueMode;
 import io.nicq.sim.SimulatedCard;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -146,6 +147,12 @@ class TapInteropIT
             .queueActivationTimeout(10, TimeUnit.SECONDS));
     }
 
+    /** The card driver of this test serves queues with threads. */
+    private static QueueDriverPlacement placement(final QueueService service)
+    {
+        return service == QueueService.INLINE ? QueueDriverPlacement.INLINE : QueueDriverPlacement.THREAD;
+    }
+
     @AfterEach
     void tearDown() throws Exception
     {
@@ -205,11 +212,12 @@ class TapInteropIT
     }
 
     @ParameterizedTest(name = "{0} queue")
-    @EnumSource(value = QueueMode.class, names = {"INLINE", "THREAD"})
-    void kernelClientGetsEveryAnswerFromTheNicqEchoServer(final QueueMode mode) throws Exception
+    @EnumSource(QueueService.class)
+    void kernelClientGetsEveryAnswerFromTheNicqEchoServer(final QueueService mode) throws Exception
     {
         final NicQueue queue = client.requestQueue(mode);
-        assertEquals(mode, queue.mode(), "the card driver runs THREAD queues as threads, INLINE ones are ours");
+        assertEquals(placement(mode), queue.driverPlacement(),
+            "the card driver runs served queues as threads, INLINE ones are ours");
         final UdpEndpoint endpoint = UdpEndpoint.open(queue).bind(ECHO_PORT);
         final EchoServer echo = new EchoServer(endpoint);
 
@@ -247,8 +255,8 @@ class TapInteropIT
     }
 
     @ParameterizedTest(name = "{0} queue")
-    @EnumSource(value = QueueMode.class, names = {"INLINE", "THREAD"})
-    void nicqRpcClientMeasuresTheKernelEchoServer(final QueueMode mode) throws Exception
+    @EnumSource(QueueService.class)
+    void nicqRpcClientMeasuresTheKernelEchoServer(final QueueService mode) throws Exception
     {
         final Path log = dir.resolve("kernel-echo.log");
         final Process server = startInNamespace(ChildJvm.command(CHILD_JVM_ARGS, KernelEchoCommand.class,
@@ -256,7 +264,7 @@ class TapInteropIT
         awaitOutput(server, log, "listening on");
 
         final NicQueue queue = client.requestQueue(mode);
-        assertEquals(mode, queue.mode());
+        assertEquals(placement(mode), queue.driverPlacement());
         final UdpEndpoint endpoint = UdpEndpoint.open(queue).bind(0);
 
         // The card driver resolves the kernel's address by ARP on queue 0: the MAC must be the namespace's TAP MAC.
