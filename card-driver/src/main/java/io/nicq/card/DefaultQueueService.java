@@ -151,8 +151,12 @@ final class DefaultQueueService implements AutoCloseable
         final int count = endpoint.receive(batch, BATCH);
         for (int i = 0; i < count; i++)
         {
-            onFrame(batch[i], nowNs);
-            endpoint.giveBackIfLent(batch[i]);
+            final int slot = batch[i];
+            if (slot != ChannelEndpoint.NO_SLOT)
+            {
+                onFrame(slot, nowNs);
+                endpoint.giveBackIfLent(slot);
+            }
         }
         work += count;
         endpoint.flush();

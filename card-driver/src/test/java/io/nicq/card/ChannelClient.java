@@ -31,7 +31,7 @@ final class ChannelClient implements AutoCloseable
         while (System.nanoTime() - deadline < 0)
         {
             heartbeat();
-            if (endpoint.receive(received, 1) == 1)
+            if (endpoint.receive(received, 1) == 1 && received[0] != ChannelEndpoint.NO_SLOT)
             {
                 final int slot = received[0];
                 final byte[] frame = new byte[channel.metadata().frameLength(slot)];

@@ -58,8 +58,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *   try (NicClient client = NicClient.connect(new NicClient.Context().instance("a").name("rpc-client")))
  *   {
  *       final NicQueue queue = client.requestQueue(QueueMode.INLINE);
- *       final UdpEndpoint endpoint = UdpEndpoint.open(queue).bind(7000);   // registers the UDP port filter
- *       ...
+ *       final UdpSocket socket = UdpSocket.open(new UdpLayer(new Ipv4Interface(queue, client))).bind(7000);
+ *       ...                                                                // bind registers the UDP port filter
  *   }                                                                      // Disconnect: queues, filters released
  * </pre>
  * Every request goes through one {@link ControlClient} (request/answer over Aeron IPC) and gets exactly one answer;
@@ -959,7 +959,7 @@ public final class NicClient implements AutoCloseable, ControlPlane
         final NicQueue queue = queues.get(queueId);
         if (queue != null)
         {
-            queue.stopped(reason == ErrorCode.NULL_VAL ? ErrorCode.QUEUE_DRIVER_FAILED : reason, text);
+            queue.revoked(reason == ErrorCode.NULL_VAL ? ErrorCode.QUEUE_DRIVER_FAILED : reason, text);
             for (final Filter filter : filtersOf(queueId))
             {
                 filter.markDeregistered();

@@ -120,11 +120,12 @@ public final class ChannelEndpoint
 
     /**
      * Takes up to {@code max} received frames off rxReady and lends them to the application, stamping "application
-     * received". Indices the driver had no right to publish, and impossible lengths, are counted and never lent.
+     * received". An index the driver had no right to publish, or a frame of impossible length, is counted and not
+     * lent: its entry reads {@link #NO_SLOT}.
      *
-     * @param slots where the lent slots go, from index 0.
+     * @param slots where the entries go, from index 0, in ring order: a lent slot, or {@link #NO_SLOT}.
      * @param max   most entries to take from rxReady, at most {@code slots.length}.
-     * @return slots lent, now {@link #isLent LENT}, in ring order.
+     * @return entries taken from rxReady.
      */
     public int receive(final int[] slots, final int max)
     {
@@ -134,25 +135,26 @@ public final class ChannelEndpoint
             return 0;
         }
         final long nowNs = System.nanoTime();
-        int lent = 0;
         for (int i = 0; i < count; i++)
         {
             final int slot = slots[i];
-            if (takeFromDriver(slot))
+            if (!takeFromDriver(slot))
             {
-                final int length = metadata.frameLength(slot);
-                if (length <= 0 || length > QueueChannelLayout.SLOT_SIZE)
-                {
-                    invalidRxLength++;
-                    recycle(slot);
-                    continue;
-                }
-                metadata.rxAppNs(slot, nowNs);
-                slots[lent++] = slot;
+                slots[i] = NO_SLOT;
+                continue;
             }
+            final int length = metadata.frameLength(slot);
+            if (length <= 0 || length > QueueChannelLayout.SLOT_SIZE)
+            {
+                invalidRxLength++;
+                recycle(slot);
+                slots[i] = NO_SLOT;
+                continue;
+            }
+            metadata.rxAppNs(slot, nowNs);
+            framesReceived++;
         }
-        framesReceived += lent;
-        return lent;
+        return count;
     }
 
     /**
@@ -160,34 +162,35 @@ public final class ChannelEndpoint
      * free slots; sent ones are lent to the application with their TX timestamps, to look at and give back, keep or
      * send again.
      *
-     * @param slots where the sent slots go, from index 0.
+     * @param slots where the entries go, from index 0, in ring order: a lent sent slot, or {@link #NO_SLOT} for an
+     *              unsent one (now free) or one the driver had no right to return (counted).
      * @param max   most entries to take from txDone, at most {@code slots.length}.
-     * @return sent slots lent, in ring order.
+     * @return entries taken from txDone.
      */
     public int takeCompleted(final int[] slots, final int max)
     {
         final int count = txDone.poll(slots, 0, max);
-        int lent = 0;
         for (int i = 0; i < count; i++)
         {
             final int slot = slots[i];
             if (!takeFromDriver(slot))
             {
+                slots[i] = NO_SLOT;
                 continue;
             }
             if (metadata.txAppSendNs(slot) == 0)
             {
                 recycle(slot);
+                slots[i] = NO_SLOT;
                 continue;
             }
             if ((metadata.flags(slot) & SlotMetadata.FLAG_TX_REJECTED_LENGTH) != 0)
             {
                 txRejected++;
             }
-            slots[lent++] = slot;
+            framesCompleted++;
         }
-        framesCompleted += lent;
-        return lent;
+        return count;
     }
 
     /**

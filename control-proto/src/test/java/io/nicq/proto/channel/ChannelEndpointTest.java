@@ -55,7 +55,11 @@ class ChannelEndpointTest
     void attachesAndSplitsTheHandedOutSlotsBetweenTheReserveAndReceiving()
     {
         assertEquals(ProcessHandle.current().pid(), driverSide.header().clientPid());
-        assertEquals(0, endpoint.takeCompleted(slots, SLOTS), "unsent slots are not completions");
+        assertEquals(SLOTS - POSTED, endpoint.takeCompleted(slots, SLOTS));
+        for (int i = 0; i < SLOTS - POSTED; i++)
+        {
+            assertEquals(ChannelEndpoint.NO_SLOT, slots[i], "unsent slots are not completions");
+        }
         assertEquals(RESERVE, endpoint.freeSlots());
         assertEquals(0, endpoint.flush());
         assertEquals(SLOTS - POSTED - RESERVE, driverSide.rxFree().size());
@@ -97,8 +101,12 @@ class ChannelEndpointTest
         driverSide.rxReady().offer(-1);
         publishReceived(4, 0);                              // impossible lengths
         publishReceived(5, QueueChannelLayout.SLOT_SIZE + 1);
-        assertEquals(1, endpoint.receive(slots, SLOTS));
+        assertEquals(6, endpoint.receive(slots, SLOTS), "every entry is taken off the ring");
         assertEquals(3, slots[0]);
+        for (int i = 1; i < 6; i++)
+        {
+            assertEquals(ChannelEndpoint.NO_SLOT, slots[i], "entry " + i + " is not lent");
+        }
         assertEquals(3, endpoint.driverProtocolErrors());
         assertEquals(2, endpoint.invalidRxLength());
         assertEquals(1, endpoint.framesReceived());
