@@ -1,32 +1,37 @@
 package io.nicq.card;
 
-import io.nicq.runtime.Durations;
-import io.nicq.packet.Ipv4Address;
 import java.util.concurrent.TimeUnit;
 
+import io.nicq.net.Ipv4Input;
+import io.nicq.net.Ipv4Link;
+import io.nicq.net.Ipv4Responder;
+import io.nicq.net.NeighbourCache;
 import io.nicq.packet.ArpPacket;
 import io.nicq.packet.EthernetHeader;
-import io.nicq.packet.IcmpEcho;
+import io.nicq.packet.Ipv4Address;
 import io.nicq.packet.Ipv4Header;
 import io.nicq.packet.MacAddress;
-import io.nicq.proto.channel.IndexRing;
+import io.nicq.proto.channel.ChannelEndpoint;
 import io.nicq.proto.channel.QueueChannel;
-import io.nicq.proto.channel.SlotMetadata;
 import io.nicq.proto.sbe.ErrorCode;
+import io.nicq.runtime.Durations;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
 
 /**
- * The default queue's service, netd's role in the thesis: the client of queue 0's channel, in the card driver's
- * conductor thread. Queue 0 receives ARP (the ethertype filter) and whatever no 5-tuple filter claims.
+ * The default queue's service, netd's role in the thesis: the client of queue 0's channel (a {@link ChannelEndpoint},
+ * as an application's queue has), in the card driver's conductor thread. Queue 0 receives ARP (the ethertype filter)
+ * and whatever no 5-tuple filter claims.
  * <ul>
  *   <li>ARP requests for the card's address are answered in place (the received slot becomes the reply);</li>
- *   <li>ICMP echo requests to the card's address are answered in place;</li>
+ *   <li>IPv4 passes the checks every nicq host applies ({@link Ipv4Input}); ICMP echo requests to the card's address
+ *       are answered in place ({@link Ipv4Responder}, the rule client-lib follows too);</li>
  *   <li>neighbours are learned from ARP replies to the card, from requests for the card and from gratuitous ARP, and
  *       kept in a {@link NeighbourCache};</li>
- *   <li>{@code ResolveNeighbour} from clients: answered from the cache, else by ARP requests (the first, then
- *       retries spread over the neighbour timeout), else {@code NEIGHBOUR_TIMEOUT};</li>
+ *   <li>{@code ResolveNeighbour} from clients: broadcast and multicast mapped and next hops chosen by the card's
+ *       {@link Ipv4Link} (a /31 has no broadcast address), answered from the cache, else by ARP requests (the first,
+ *       then retries spread over the neighbour timeout), else {@code NEIGHBOUR_TIMEOUT};</li>
  *   <li>every frame not handled is dropped and counted by reason.</li>
  * </ul>
  * No allocation per frame: flyweights over the channel's pool, counters, fixed tables.
@@ -43,16 +48,14 @@ final class DefaultQueueService implements AutoCloseable
     private final CardDriver.Context ctx;
     private final long mac;
     private final int ipv4;
-    private final int netmask;
+    private final Ipv4Link link;
+    private final Ipv4Responder responder;
     private final ResponsePublisher publisher;
     private final NeighbourCache neighbours;
     private final EthernetHeader ethernet = new EthernetHeader();
     private final ArpPacket arp = new ArpPacket();
     private final Ipv4Header ip = new Ipv4Header();
-    private final IcmpEcho icmp = new IcmpEcho();
     private final int[] batch = new int[BATCH];
-    private final int[] txFree = new int[TX_RESERVE];
-    private int txFreeCount;
 
     private final long[] pendingCorrelationId = new long[PENDING_CAPACITY];
     private final long[] pendingClientId = new long[PENDING_CAPACITY];
@@ -80,15 +83,13 @@ final class DefaultQueueService implements AutoCloseable
     private final AtomicCounter dropProtocol;
     private final AtomicCounter dropNoFilter;
     private final AtomicCounter dropFragment;
+    private final AtomicCounter dropTtlExpired;
     private final AtomicCounter dropNoTxSlot;
+    private final AtomicCounter refusedFromQueueDriver;
 
     private QueueChannel channel;
+    private ChannelEndpoint endpoint;
     private AtomicBuffer pool;
-    private SlotMetadata metadata;
-    private IndexRing rxReady;
-    private IndexRing rxFree;
-    private IndexRing txReady;
-    private IndexRing txDone;
     private long lastTimerCheckNs;
 
     DefaultQueueService(
@@ -100,7 +101,8 @@ final class DefaultQueueService implements AutoCloseable
         this.ctx = ctx;
         this.mac = mac;
         this.ipv4 = ctx.ipv4();
-        this.netmask = Ipv4Address.netmask(ctx.prefixLength());
+        this.link = new Ipv4Link(ctx.ipv4(), ctx.prefixLength(), ctx.gateway());
+        this.responder = new Ipv4Responder(mac, link);
         this.publisher = publisher;
         this.neighbours = new NeighbourCache(NEIGHBOUR_CAPACITY, ctx.neighbourLifetimeNs());
         this.retryIntervalNs = Math.max(1, ctx.neighbourTimeoutNs() / (ctx.neighbourRetries() + 1));
@@ -122,7 +124,10 @@ final class DefaultQueueService implements AutoCloseable
         dropProtocol = counters.newCounter("default queue drops: unsupported IP protocol or ICMP type", type);
         dropNoFilter = counters.newCounter("default queue drops: TCP/UDP without a filter", type);
         dropFragment = counters.newCounter("default queue drops: IP fragment", type);
+        dropTtlExpired = counters.newCounter("default queue drops: TTL 0", type);
         dropNoTxSlot = counters.newCounter("default queue drops: no TX slot for an answer", type);
+        refusedFromQueueDriver = counters.newCounter(
+            "default queue slots refused from the queue driver (index, owner or length impossible)", type);
     }
 
     /** Becomes the client of queue 0's channel. */
@@ -130,30 +135,32 @@ final class DefaultQueueService implements AutoCloseable
     {
         this.channel = channel;
         this.pool = channel.pool();
-        this.metadata = channel.metadata();
-        this.rxReady = channel.rxReady();
-        this.rxFree = channel.rxFree();
-        this.txReady = channel.txReady();
-        this.txDone = channel.txDone();
-        channel.header().attachClient(ProcessHandle.current().pid(), System.nanoTime());
+        this.endpoint = new ChannelEndpoint(channel, TX_RESERVE);
     }
 
-    /** One round: heartbeat, TX slots back, received frames, neighbour timers. */
+    /** One round: heartbeat, TX slots back, received frames (each given back unless it became an answer). */
     int doWork(final long nowNs)
     {
         if (channel == null || channel.isClosed())
         {
             return 0;
         }
-        channel.header().clientHeartbeatNs(nowNs);
+        endpoint.heartbeat(nowNs);
         int work = reclaimTxSlots();
 
-        final int count = rxReady.poll(batch, 0, BATCH);
+        final int count = endpoint.receive(batch, BATCH);
         for (int i = 0; i < count; i++)
         {
-            onFrame(batch[i], nowNs);
+            final int slot = batch[i];
+            if (slot != ChannelEndpoint.NO_SLOT)
+            {
+                onFrame(slot, nowNs);
+                endpoint.giveBackIfLent(slot);
+            }
         }
         work += count;
+        endpoint.flush();
+        refusedFromQueueDriver.setRelease(endpoint.driverProtocolErrors() + endpoint.invalidRxLength());
 
         if (pendingCount > 0 && nowNs - lastTimerCheckNs > TimeUnit.MILLISECONDS.toNanos(1))
         {
@@ -180,38 +187,17 @@ final class DefaultQueueService implements AutoCloseable
             answer(correlationId, clientId, address, mac);
             return;
         }
-        if (address == 0xFFFF_FFFF || (netmask != -1 && address == (ipv4 | ~netmask)))
+        final long known = link.linkDestination(address, neighbours, nowNs);
+        if (known == Ipv4Link.NO_LINK_DESTINATION)
         {
-            answer(correlationId, clientId, address, MacAddress.BROADCAST);
-            return;
+            throw new RequestException(ErrorCode.INVALID_ARGUMENT, link.noRouteMessage(address));
         }
-        if ((address >>> 28) == 0xE)
-        {
-            // RFC 1112: 01:00:5e and the low 23 bits of the group address.
-            answer(correlationId, clientId, address, 0x01005E000000L | (address & 0x7FFFFF));
-            return;
-        }
-        final int nextHop;
-        if ((address & netmask) == (ipv4 & netmask))
-        {
-            nextHop = address;
-        }
-        else if (ctx.gateway() != 0)
-        {
-            nextHop = ctx.gateway();
-        }
-        else
-        {
-            throw new RequestException(ErrorCode.INVALID_ARGUMENT, Ipv4Address.toString(address) + " is not on " +
-                Ipv4Address.toString(ipv4 & netmask) + "/" + ctx.prefixLength() + " and no gateway is configured");
-        }
-
-        final long known = neighbours.lookup(nextHop, nowNs);
-        if (known != NeighbourCache.NO_MAC)
+        if (known != Ipv4Link.UNRESOLVED)
         {
             answer(correlationId, clientId, address, known);
             return;
         }
+        final int nextHop = link.nextHop(address);
         final int index = freePending();
         if (index < 0)
         {
@@ -256,7 +242,7 @@ final class DefaultQueueService implements AutoCloseable
         }
         if (channel != null && !channel.isClosed())
         {
-            channel.header().detachClient();
+            endpoint.detach();
         }
         channel = null;
     }
@@ -266,14 +252,15 @@ final class DefaultQueueService implements AutoCloseable
         return neighbours.size();
     }
 
+    /** One received frame, lent by the endpoint: answered from its own slot, or dropped and counted. */
     private void onFrame(final int slot, final long nowNs)
     {
         rxFrames.incrementRelease();
-        final int length = metadata.frameLength(slot);
+        final int length = channel.metadata().frameLength(slot);
         final int offset = QueueChannel.frameOffset(slot);
-        if (length < EthernetHeader.HEADER_LENGTH || length > channel.slotSize())
+        if (length < EthernetHeader.HEADER_LENGTH)
         {
-            drop(slot, dropTruncated);
+            dropTruncated.incrementRelease();
             return;
         }
         ethernet.wrap(pool, offset);
@@ -281,7 +268,7 @@ final class DefaultQueueService implements AutoCloseable
         {
             case EthernetHeader.ETHER_TYPE_ARP -> onArp(slot, offset, length, nowNs);
             case EthernetHeader.ETHER_TYPE_IPV4 -> onIpv4(slot, offset, length);
-            default -> drop(slot, dropEthertype);
+            default -> dropEthertype.incrementRelease();
         }
     }
 
@@ -289,13 +276,13 @@ final class DefaultQueueService implements AutoCloseable
     {
         if (length < EthernetHeader.HEADER_LENGTH + ArpPacket.LENGTH)
         {
-            drop(slot, dropTruncated);
+            dropTruncated.incrementRelease();
             return;
         }
         arp.wrap(pool, offset + EthernetHeader.HEADER_LENGTH);
         if (!arp.isIpv4OverEthernet())
         {
-            drop(slot, dropMalformed);
+            dropMalformed.incrementRelease();
             return;
         }
         final int operation = arp.operation();
@@ -306,7 +293,7 @@ final class DefaultQueueService implements AutoCloseable
 
         // RFC 826: update a known sender; add it when the packet is for us. Gratuitous ARP (sender = target)
         // announces an address: learned for neighbours on our subnet.
-        final boolean onLink = senderIp != 0 && senderIp != ipv4 && (senderIp & netmask) == (ipv4 & netmask);
+        final boolean onLink = senderIp != 0 && senderIp != ipv4 && link.isOnLink(senderIp);
         if (onLink && !MacAddress.isMulticast(senderMac) &&
             (forUs || senderIp == targetIp || neighbours.contains(senderIp)))
         {
@@ -324,145 +311,88 @@ final class DefaultQueueService implements AutoCloseable
             ethernet.destination(senderMac).source(mac);
             final int replyLength = EthernetHeader.HEADER_LENGTH + ArpPacket.LENGTH;
             pool.setMemory(offset + replyLength, EthernetHeader.MIN_FRAME_LENGTH - replyLength, (byte)0);
-            transmit(slot, EthernetHeader.MIN_FRAME_LENGTH);
+            endpoint.send(slot, EthernetHeader.MIN_FRAME_LENGTH);
             arpRequestsAnswered.incrementRelease();
         }
         else if (operation == ArpPacket.OPERATION_REPLY && forUs)
         {
             arpRepliesReceived.incrementRelease();
-            rxFree.offer(slot);
         }
         else if (operation == ArpPacket.OPERATION_REQUEST || operation == ArpPacket.OPERATION_REPLY)
         {
-            drop(slot, dropNotForUs);
+            dropNotForUs.incrementRelease();
         }
         else
         {
-            drop(slot, dropMalformed);
+            dropMalformed.incrementRelease();
         }
     }
 
     private void onIpv4(final int slot, final int offset, final int length)
     {
-        final int available = length - EthernetHeader.HEADER_LENGTH;
-        if (available < Ipv4Header.MIN_HEADER_LENGTH)
-        {
-            drop(slot, dropTruncated);
-            return;
-        }
         ip.wrap(pool, offset + EthernetHeader.HEADER_LENGTH);
-        final int headerLength = ip.headerLength();
-        final int totalLength = ip.totalLength();
-        if (ip.version() != Ipv4Header.VERSION || headerLength < Ipv4Header.MIN_HEADER_LENGTH ||
-            headerLength > available || totalLength < headerLength || totalLength > available)
+        switch (Ipv4Input.check(ip, length - EthernetHeader.HEADER_LENGTH, link))
         {
-            drop(slot, dropMalformed);
-            return;
+            case ACCEPTED -> onAccepted(slot, offset);
+            case TRUNCATED -> dropTruncated.incrementRelease();
+            case BAD_VERSION, BAD_IHL, BAD_TOTAL_LENGTH -> dropMalformed.incrementRelease();
+            case BAD_CHECKSUM -> dropBadChecksum.incrementRelease();
+            case NOT_FOR_THIS_HOST -> dropNotForUs.incrementRelease();
+            case TTL_EXPIRED -> dropTtlExpired.incrementRelease();
+            case FRAGMENT -> dropFragment.incrementRelease();
         }
-        if (!ip.verifyChecksum())
-        {
-            drop(slot, dropBadChecksum);
-            return;
-        }
-        if (ip.destination() != ipv4)
-        {
-            drop(slot, dropNotForUs);
-            return;
-        }
-        if (ip.isFragment())
-        {
-            drop(slot, dropFragment);
-            return;
-        }
+    }
+
+    private void onAccepted(final int slot, final int offset)
+    {
         switch (ip.protocol())
         {
-            case Ipv4Header.PROTOCOL_ICMP -> onIcmp(slot, offset, headerLength, totalLength);
-            case Ipv4Header.PROTOCOL_TCP, Ipv4Header.PROTOCOL_UDP -> drop(slot, dropNoFilter);
-            default -> drop(slot, dropProtocol);
+            case Ipv4Header.PROTOCOL_ICMP -> onIcmp(slot, offset);
+            case Ipv4Header.PROTOCOL_TCP, Ipv4Header.PROTOCOL_UDP -> dropNoFilter.incrementRelease();
+            default -> dropProtocol.incrementRelease();
         }
     }
 
-    private void onIcmp(final int slot, final int offset, final int headerLength, final int totalLength)
+    private void onIcmp(final int slot, final int offset)
     {
-        final int icmpLength = totalLength - headerLength;
-        if (icmpLength < IcmpEcho.HEADER_LENGTH)
+        final int replyLength = responder.answerEcho(pool, offset);
+        switch (replyLength)
         {
-            drop(slot, dropTruncated);
-            return;
-        }
-        icmp.wrap(pool, offset + EthernetHeader.HEADER_LENGTH + headerLength);
-        if (!icmp.verifyChecksum(icmpLength))
-        {
-            drop(slot, dropBadChecksum);
-            return;
-        }
-        if (icmp.type() != IcmpEcho.TYPE_ECHO_REQUEST || icmp.code() != 0)
-        {
-            drop(slot, dropProtocol);
-            return;
-        }
-        // The request becomes the reply in place: ICMP type and checksum, IP addresses (and a fresh TTL),
-        // Ethernet addresses. Identifier, sequence and data stay, as RFC 792 asks.
-        icmp.toEchoReply();
-        ip.swapAddresses();
-        ip.ttl(Ipv4Header.DEFAULT_TTL);
-        ip.computeChecksum();
-        ethernet.destination(ethernet.source()).source(mac);
-        final int frameLength = Math.max(EthernetHeader.HEADER_LENGTH + totalLength, EthernetHeader.MIN_FRAME_LENGTH);
-        transmit(slot, frameLength);
-        icmpEchoAnswered.incrementRelease();
-    }
-
-    /** Puts a slot holding a frame on txReady; the driver returns it on txDone once sent. */
-    private void transmit(final int slot, final int length)
-    {
-        metadata.frameLength(slot, length);
-        metadata.txEnqueuedNs(slot, System.nanoTime());
-        if (!txReady.offer(slot))
-        {
-            dropNoTxSlot.incrementRelease();
-            rxFree.offer(slot);
+            case Ipv4Responder.ECHO_TRUNCATED -> dropTruncated.incrementRelease();
+            case Ipv4Responder.ECHO_BAD_CHECKSUM -> dropBadChecksum.incrementRelease();
+            case Ipv4Responder.ECHO_NOT_ANSWERED -> dropProtocol.incrementRelease();
+            default ->
+            {
+                endpoint.send(slot, replyLength);
+                icmpEchoAnswered.incrementRelease();
+            }
         }
     }
 
-    private void drop(final int slot, final AtomicCounter reason)
-    {
-        reason.incrementRelease();
-        rxFree.offer(slot);
-    }
-
-    /** Slots back from TX: a few are kept for ARP requests, the rest go back to receiving. */
+    /** Slots back from TX: kept for ARP requests up to the reserve, the rest go back to receiving. */
     private int reclaimTxSlots()
     {
-        int count = 0;
-        int slot;
-        while ((slot = txDone.poll()) != IndexRing.EMPTY)
+        final int count = endpoint.takeCompleted(batch, BATCH);
+        for (int i = 0; i < count; i++)
         {
-            count++;
-            if (txFreeCount < TX_RESERVE)
-            {
-                txFree[txFreeCount++] = slot;
-            }
-            else
-            {
-                rxFree.offer(slot);
-            }
+            endpoint.giveBackIfLent(batch[i]);
         }
         return count;
     }
 
     private void sendArpRequest(final int target)
     {
-        if (txFreeCount == 0)
+        int slot = endpoint.claim();
+        if (slot == ChannelEndpoint.NO_SLOT)
         {
             reclaimTxSlots();
+            slot = endpoint.claim();
         }
-        if (txFreeCount == 0)
+        if (slot == ChannelEndpoint.NO_SLOT)
         {
             dropNoTxSlot.incrementRelease();
             return;
         }
-        final int slot = txFree[--txFreeCount];
         final int offset = QueueChannel.frameOffset(slot);
         pool.setMemory(offset, EthernetHeader.MIN_FRAME_LENGTH, (byte)0);
         ethernet.wrap(pool, offset)
@@ -470,7 +400,8 @@ final class DefaultQueueService implements AutoCloseable
             .source(mac)
             .etherType(EthernetHeader.ETHER_TYPE_ARP);
         arp.wrap(pool, offset + EthernetHeader.HEADER_LENGTH).request(mac, ipv4, target);
-        transmit(slot, EthernetHeader.MIN_FRAME_LENGTH);
+        endpoint.send(slot, EthernetHeader.MIN_FRAME_LENGTH);
+        endpoint.flush();
         arpRequestsSent.incrementRelease();
     }
 

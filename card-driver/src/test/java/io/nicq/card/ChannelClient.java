@@ -3,18 +3,20 @@ package io.nicq.card;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
-import io.nicq.proto.channel.IndexRing;
+import io.nicq.proto.channel.ChannelEndpoint;
 import io.nicq.proto.channel.QueueChannel;
 
 /** The application's end of a queue channel, for tests: attaches (pid, heartbeat) and takes received frames. */
 final class ChannelClient implements AutoCloseable
 {
     private final QueueChannel channel;
+    private final ChannelEndpoint endpoint;
+    private final int[] received = new int[1];
 
     ChannelClient(final String path)
     {
         channel = QueueChannel.open(Path.of(path));
-        channel.header().attachClient(ProcessHandle.current().pid(), System.nanoTime());
+        endpoint = new ChannelEndpoint(channel, 0);
     }
 
     QueueChannel channel()
@@ -28,14 +30,14 @@ final class ChannelClient implements AutoCloseable
         final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         while (System.nanoTime() - deadline < 0)
         {
-            channel.header().clientHeartbeatNs(System.nanoTime());
-            final int slot = channel.rxReady().poll();
-            if (slot != IndexRing.EMPTY)
+            heartbeat();
+            if (endpoint.receive(received, 1) == 1 && received[0] != ChannelEndpoint.NO_SLOT)
             {
-                final int length = channel.metadata().frameLength(slot);
-                final byte[] frame = new byte[length];
+                final int slot = received[0];
+                final byte[] frame = new byte[channel.metadata().frameLength(slot)];
                 channel.pool().getBytes(QueueChannel.frameOffset(slot), frame);
-                channel.rxFree().offer(slot);
+                endpoint.release(slot);
+                endpoint.flush();
                 return frame;
             }
             Thread.sleep(1);
@@ -45,7 +47,7 @@ final class ChannelClient implements AutoCloseable
 
     void heartbeat()
     {
-        channel.header().clientHeartbeatNs(System.nanoTime());
+        endpoint.heartbeat(System.nanoTime());
     }
 
     int state()
@@ -55,7 +57,7 @@ final class ChannelClient implements AutoCloseable
 
     public void close()
     {
-        channel.header().detachClient();
+        endpoint.detach();
         channel.close();
     }
 }

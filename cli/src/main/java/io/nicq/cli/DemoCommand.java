@@ -18,7 +18,9 @@ import io.nicq.client.NicClient;
 import io.nicq.client.NicQueue;
 import io.nicq.client.QueueDriverPlacement;
 import io.nicq.client.QueueService;
-import io.nicq.client.UdpEndpoint;
+import io.nicq.client.iface.Ipv4Interface;
+import io.nicq.client.udp.UdpLayer;
+import io.nicq.client.udp.UdpSocket;
 import io.nicq.examples.kernel.KernelBaseline;
 import io.nicq.examples.report.LatencyReport;
 import io.nicq.examples.rpc.EchoServer;
@@ -333,7 +335,7 @@ public final class DemoCommand implements Callable<Integer>
     {
         clientB = NicClient.connect(new NicClient.Context().instance("b").name("udp-echo"));
         final NicQueue queue = clientB.requestQueue(service(queueMode));
-        echoServer = new EchoServer(UdpEndpoint.open(queue).bind(ECHO_PORT));
+        echoServer = new EchoServer(UdpSocket.open(new UdpLayer(new Ipv4Interface(queue, clientB))).bind(ECHO_PORT));
         final IdleStrategy idleStrategy = IdleStrategies.of(idleName);
         echoThread = new Thread(() ->
         {
@@ -357,8 +359,8 @@ public final class DemoCommand implements Callable<Integer>
     {
         clientA = NicClient.connect(new NicClient.Context().instance("a").name("rpc-latency"));
         final NicQueue queue = clientA.requestQueue(service(queueMode));
-        final UdpEndpoint endpoint = UdpEndpoint.open(queue).bind(0);
-        rpcClient = new RpcClient(endpoint, Ipv4Address.parse(IP_B), ECHO_PORT, size, 1, TimeUnit.SECONDS,
+        final UdpSocket socket = UdpSocket.open(new UdpLayer(new Ipv4Interface(queue, clientA))).bind(0);
+        rpcClient = new RpcClient(socket, Ipv4Address.parse(IP_B), ECHO_PORT, size, 1, TimeUnit.SECONDS,
             IdleStrategies.of(idleName));
     }
 

@@ -1,8 +1,10 @@
 package io.nicq.client;
 
 /**
- * Why the client dropped a frame. Received frames that fail a check are counted under their reason and their slots
- * recycled; nothing about a malformed frame is ever thrown at the application.
+ * Why client-lib's stack dropped a frame, whichever layer dropped it: the interface (Ethernet, IPv4, ICMP, TX
+ * without a slot) or a transport layer (UDP). Received frames that fail a check are counted under their reason in
+ * the interface's one table ({@code io.nicq.client.iface.Ipv4Interface#drops}) and their slots recycled; nothing
+ * about a malformed frame is ever thrown at the application.
  */
 public enum DropReason
 {
@@ -28,7 +30,7 @@ public enum DropReason
     WRONG_DESTINATION,
     /** RX: an IPv4 fragment; fragments are not reassembled. */
     FRAGMENT,
-    /** RX: transport protocol other than UDP and ICMP. */
+    /** RX: an IP protocol no layer is registered for (and not ICMP). */
     PROTOCOL,
     /** RX: IPv4 payload shorter than a UDP header. */
     TRUNCATED_UDP,
@@ -36,8 +38,8 @@ public enum DropReason
     BAD_UDP_LENGTH,
     /** RX: UDP checksum does not verify. */
     BAD_UDP_CHECKSUM,
-    /** RX: no endpoint (with a handler) bound to the destination port on this queue. */
-    NO_ENDPOINT,
+    /** RX: no UDP socket (with a handler) bound to the destination port on this queue. */
+    NO_SOCKET,
     /** RX: IPv4 payload shorter than an ICMP echo header. */
     TRUNCATED_ICMP,
     /** RX: ICMP checksum does not verify. */
@@ -47,13 +49,6 @@ public enum DropReason
     /** TX: no free slot to send from. */
     NO_SLOT;
 
-    private static final DropReason[] REASONS = values();
-
     /** Number of reasons. */
-    public static final int COUNT = REASONS.length;
-
-    static DropReason get(final int ordinal)
-    {
-        return REASONS[ordinal];
-    }
+    public static final int COUNT = values().length;
 }

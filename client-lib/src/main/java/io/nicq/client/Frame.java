@@ -23,9 +23,8 @@ public final class Frame
     private final NicQueue queue;
     private final AtomicBuffer buffer;
     private final SlotMetadata metadata;
-    int slot = NicQueue.NO_SLOT;
-    int length;
-    boolean taken;
+    private int slot = NicQueue.NO_SLOT;
+    private int length;
 
     Frame(final NicQueue queue, final AtomicBuffer buffer, final SlotMetadata metadata)
     {
@@ -38,7 +37,6 @@ public final class Frame
     {
         this.slot = slot;
         this.length = length;
-        this.taken = false;
         return this;
     }
 

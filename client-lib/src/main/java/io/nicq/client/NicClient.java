@@ -25,8 +25,8 @@ import org.agrona.ErrorHandler;
  *   try (NicClient client = NicClient.connect(new NicClient.Context().instance("a").name("rpc-client")))
  *   {
  *       final NicQueue queue = client.requestQueue(QueueService.INLINE);
- *       final UdpEndpoint endpoint = UdpEndpoint.open(queue).bind(7000);   // registers the UDP port filter
- *       ...
+ *       final UdpSocket socket = UdpSocket.open(new UdpLayer(new Ipv4Interface(queue, client))).bind(7000);
+ *       ...                                                                // bind registers the UDP port filter
  *   }                                                                      // Disconnect: queues, filters released
  * </pre>
  * A façade over control-proto's {@link CardDriverProxy} (one method per request of the SBE control protocol over
@@ -570,7 +570,7 @@ public final class NicClient implements AutoCloseable, ControlPlane
         final NicQueue queue = queues.get(queueId);
         if (queue != null)
         {
-            queue.stopped(reason, text);
+            queue.revoked(reason, text);
             for (final Filter filter : filtersOf(queueId))
             {
                 filter.markDeregistered();

@@ -103,13 +103,27 @@ public final class NicException extends RuntimeException
 
     private final Reason reason;
 
-    NicException(final Reason reason, final String message)
+    /**
+     * A failure of the given reason; public for the layers in {@code io.nicq.client.iface} and
+     * {@code io.nicq.client.udp}, which fail in this API's terms too.
+     *
+     * @param reason  why.
+     * @param message what failed, for a person.
+     */
+    public NicException(final Reason reason, final String message)
     {
         super(message);
         this.reason = reason;
     }
 
-    NicException(final Reason reason, final String message, final Throwable cause)
+    /**
+     * A failure of the given reason, with the exception that caused it.
+     *
+     * @param reason  why.
+     * @param message what failed, for a person.
+     * @param cause   the failure underneath.
+     */
+    public NicException(final Reason reason, final String message, final Throwable cause)
     {
         super(message, cause);
         this.reason = reason;

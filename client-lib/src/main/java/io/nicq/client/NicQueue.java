@@ -1,7 +1,7 @@
 package io.nicq.client;
 
 import io.nicq.ixgbe.Nic;
-import io.nicq.proto.channel.IndexRing;
+import io.nicq.proto.channel.ChannelEndpoint;
 import io.nicq.proto.channel.QueueChannel;
 import io.nicq.proto.channel.QueueChannelHeader;
 import io.nicq.proto.channel.QueueChannelLayout;
@@ -12,8 +12,10 @@ import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.AtomicBuffer;
 
 /**
- * The application's end of one hardware queue: the packet API over the queue channel's slot ownership protocol
- * (see {@link QueueChannel}), zero copy. Obtained from {@link NicClient#requestQueue}.
+ * The application's end of one hardware queue: the packet API over the queue channel, zero copy. Obtained from
+ * {@link NicClient#requestQueue}. The slot ownership protocol itself, with the client's table of slot owners, is
+ * control-proto's {@link ChannelEndpoint}; this class adds handlers, latency recording, the inline queue driver and
+ * the queue's lifecycle.
  * <pre>
  *   receive   poll(handler)       rxReady -&gt; handler(frame) -&gt; back to the queue when the handler returns
  *   echo      frame.send(length)  the received slot itself goes out on txReady (zero copy)
@@ -26,6 +28,9 @@ import org.agrona.concurrent.AtomicBuffer;
  * or state that breaks the protocol (from either side) never corrupts the bookkeeping: from the driver it is ignored
  * and counted ({@link #driverProtocolErrors()}), from the application it is an {@link IllegalStateException}.
  * <p>
+ * <b>Batches.</b> {@link #send} queues a frame; {@link #flush()} publishes what is queued, and every {@link #poll}
+ * ends with one. Layers above (the {@code io.nicq.client.iface} interface) decide when they flush.
+ * <p>
  * <b>Timestamps.</b> The client stamps "app received" (one reading per batch), "app send" ({@link #send}) and
  * "client enqueued" ({@link #flush()}); the driver and the device fill in the others. With a
  * {@link #latencyRecorder(LatencyRecorder) recorder} every phase is recorded without allocation.
@@ -35,65 +40,43 @@ import org.agrona.concurrent.AtomicBuffer;
  * thread hop.
  * <p>
  * <b>Threads.</b> One thread uses a queue (poll, claim, send, flush, release, close). The client's heartbeat thread
- * only writes the channel's client heartbeat, under a lock that {@link #close()} takes too. A queue taken away by
- * the card driver (or whose queue driver stopped) makes the next call throw a {@link NicException} with the reason.
+ * only writes the channel's client heartbeat, under a lock that {@link #close()} takes too. A queue that stopped
+ * ({@link #isStopped()}: revoked by the card driver, or its queue driver stopped) makes the next call throw a
+ * {@link NicException} with the reason.
  */
 public final class NicQueue implements AutoCloseable
 {
     /** What {@link #tryClaim()} returns when no slot is free. */
-    public static final int NO_SLOT = -1;
+    public static final int NO_SLOT = ChannelEndpoint.NO_SLOT;
 
     /** Frames taken per {@link #poll(FrameHandler)}. */
     public static final int DEFAULT_POLL_LIMIT = 32;
 
-    private static final byte OWNER_DRIVER = 0;
-    private static final byte OWNER_FREE = 1;
-    private static final byte OWNER_APP = 2;
-    private static final byte OWNER_PENDING = 3;
+    private static final int MAX_BATCH = 256;
 
     private final ControlPlane plane;
     private final QueueChannel channel;
+    private final ChannelEndpoint endpoint;
     private final int queueId;
     private final QueueDriverPlacement driverPlacement;
     private final QueueDriver driver;
     private final Nic nic;
     private final QueueChannelHeader header;
-    private final IndexRing rxReady;
-    private final IndexRing rxFree;
-    private final IndexRing txReady;
-    private final IndexRing txDone;
     private final SlotMetadata metadata;
     private final AtomicBuffer pool;
     private final int slotCount;
-    private final int txReserve;
 
-    private final byte[] owner;
-    private final int[] freeSlots;
-    private int freeCount;
-    private final int[] releaseBatch;
-    private int releaseCount;
-    private final int[] pendingTx;
-    private int pendingCount;
     private final int[] rxBatch;
     private final int[] doneBatch;
-
     private final Frame rxFrame;
     private final Frame txFrame;
     private FrameHandler txCompletionHandler;
     private LatencyRecorder latencyRecorder;
     private boolean reaping;
-    private Ipv4Stack stack;
 
-    private long framesReceived;
-    private long framesSent;
-    private long framesCompleted;
-    private long txRejected;
-    private long noSlot;
-    private long invalidRxLength;
-    private long driverProtocolErrors;
-
-    private volatile NicException.Reason stopReason;
+    private volatile NicException.Reason reasonStopped;
     private volatile String stopMessage;
+    private volatile boolean revoked;
     private volatile boolean closed;
 
     NicQueue(
@@ -111,25 +94,15 @@ public final class NicQueue implements AutoCloseable
         this.driver = driver;
         this.nic = nic;
         this.header = channel.header();
-        this.rxReady = channel.rxReady();
-        this.rxFree = channel.rxFree();
-        this.txReady = channel.txReady();
-        this.txDone = channel.txDone();
         this.metadata = channel.metadata();
         this.pool = channel.pool();
         this.slotCount = channel.slotCount();
-        this.txReserve = txSlotReserve > 0 ? Math.min(txSlotReserve, slotCount) : defaultTxReserve(slotCount);
-
-        this.owner = new byte[slotCount];
-        this.freeSlots = new int[slotCount];
-        this.releaseBatch = new int[slotCount];
-        this.pendingTx = new int[slotCount];
-        this.rxBatch = new int[Math.min(slotCount, 256)];
-        this.doneBatch = new int[Math.min(slotCount, 256)];
+        this.endpoint = new ChannelEndpoint(channel,
+            txSlotReserve > 0 ? Math.min(txSlotReserve, slotCount) : defaultTxReserve(slotCount));
+        this.rxBatch = new int[Math.min(slotCount, MAX_BATCH)];
+        this.doneBatch = new int[Math.min(slotCount, MAX_BATCH)];
         this.rxFrame = new Frame(this, pool, metadata);
         this.txFrame = new Frame(this, pool, metadata);
-
-        header.attachClient(ProcessHandle.current().pid(), System.nanoTime());
     }
 
     /**
@@ -174,7 +147,7 @@ public final class NicQueue implements AutoCloseable
     /** Free slots the client keeps for sending; the others go back to the queue driver for receiving. */
     public int txReserve()
     {
-        return txReserve;
+        return endpoint.txReserve();
     }
 
     /** The packet pool: every slot's frame, at {@link #frameOffset(int)}. */
@@ -193,25 +166,6 @@ public final class NicQueue implements AutoCloseable
     public QueueDriver inlineDriver()
     {
         return driver;
-    }
-
-    /**
-     * The IPv4/UDP stack of this queue (made on the first call): what {@link UdpEndpoint}s run on.
-     *
-     * @return the queue's stack.
-     */
-    public Ipv4Stack stack()
-    {
-        if (stack == null)
-        {
-            stack = new Ipv4Stack(this, plane);
-        }
-        return stack;
-    }
-
-    ControlPlane plane()
-    {
-        return plane;
     }
 
     /** Where sent frames go once their slots come back, with their TX timestamps; null for none. */
@@ -257,7 +211,7 @@ public final class NicQueue implements AutoCloseable
      * @param handler gets each received frame; see {@link FrameHandler} for what happens to its slot.
      * @param limit   most frames to take, at most 256.
      * @return frames taken from the queue (0 when idle).
-     * @throws NicException when the queue has been revoked or its queue driver stopped.
+     * @throws NicException when the queue has stopped: revoked, or its queue driver stopped.
      */
     public int poll(final FrameHandler handler, final int limit)
     {
@@ -265,12 +219,16 @@ public final class NicQueue implements AutoCloseable
         int work = driver != null ? driveInline() : 0;
         work += reapTxDone();
 
-        final int count = limit > 0 ? rxReady.poll(rxBatch, 0, Math.min(limit, rxBatch.length)) : 0;
+        final int count = limit > 0 ? endpoint.receive(rxBatch, Math.min(limit, rxBatch.length)) : 0;
         if (count > 0)
         {
-            deliverRx(handler, count);
+            if (latencyRecorder != null)
+            {
+                record(rxBatch, count, true);
+            }
+            dispatch(handler, rxFrame, rxBatch, count);
         }
-        publish();
+        endpoint.flush();
         if (work == 0 && count == 0)
         {
             checkChannelState();
@@ -278,72 +236,40 @@ public final class NicQueue implements AutoCloseable
         return count;
     }
 
-    private void deliverRx(final FrameHandler handler, final int count)
+    /**
+     * Hands each lent slot of a batch ({@link #NO_SLOT} entries skipped) to the handler; after each call the slot goes
+     * back unless the handler sent, released or kept it. If a handler throws, the rest of the batch goes back too and
+     * nothing is lost.
+     */
+    private void dispatch(final FrameHandler handler, final Frame frame, final int[] slots, final int count)
     {
-        final long nowNs = System.nanoTime();
         int i = 0;
         try
         {
             for (; i < count; i++)
             {
-                final int slot = rxBatch[i];
-                if (!takeFromDriver(slot))
+                final int slot = slots[i];
+                if (slot == NO_SLOT)
                 {
                     continue;
                 }
-                final int length = metadata.frameLength(slot);
-                if (length <= 0 || length > QueueChannelLayout.SLOT_SIZE)
-                {
-                    invalidRxLength++;
-                    recycle(slot);
-                    continue;
-                }
-                metadata.rxAppNs(slot, nowNs);
-                framesReceived++;
-                if (latencyRecorder != null)
-                {
-                    latencyRecorder.recordRx(metadata, slot);
-                }
-                dispatch(handler, rxFrame, slot, length);
+                frame.wrap(slot, metadata.frameLength(slot));
+                handler.onFrame(frame);
+                endpoint.giveBackIfLent(slot);
             }
         }
         finally
         {
+            frame.wrap(NO_SLOT, 0);
             if (i < count)
             {
-                // The handler threw: nothing of the batch may be lost, the slots not yet delivered go back too.
-                abandon(rxFrame);
-                for (int j = i + 1; j < count; j++)
+                for (int j = i; j < count; j++)
                 {
-                    if (takeFromDriver(rxBatch[j]))
-                    {
-                        recycle(rxBatch[j]);
-                    }
+                    endpoint.giveBackIfLent(slots[j]);
                 }
-                publish();
+                endpoint.flush();
             }
         }
-    }
-
-    private void dispatch(final FrameHandler handler, final Frame frame, final int slot, final int length)
-    {
-        frame.wrap(slot, length);
-        handler.onFrame(frame);
-        if (!frame.taken)
-        {
-            recycle(slot);
-        }
-        frame.slot = NO_SLOT;
-    }
-
-    private void abandon(final Frame frame)
-    {
-        final int slot = frame.slot;
-        if (slot != NO_SLOT && !frame.taken && owner[slot] == OWNER_APP)
-        {
-            recycle(slot);
-        }
-        frame.slot = NO_SLOT;
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -355,30 +281,21 @@ public final class NicQueue implements AutoCloseable
      * takes back completed TX slots first (driving the inline queue driver).
      *
      * @return the slot, owned by the application until sent or released, or {@link #NO_SLOT} (counted).
-     * @throws NicException when the queue has been revoked or its queue driver stopped.
+     * @throws NicException when the queue has stopped: revoked, or its queue driver stopped.
      */
     public int tryClaim()
     {
         ensureUsable();
-        if (freeCount == 0 && !reaping)
+        if (endpoint.freeSlots() == 0 && !reaping)
         {
             reapTxDone();
-            if (freeCount == 0 && driver != null)
+            if (endpoint.freeSlots() == 0 && driver != null)
             {
                 driveInline();
                 reapTxDone();
             }
         }
-        if (freeCount == 0)
-        {
-            noSlot++;
-            return NO_SLOT;
-        }
-        final int slot = freeSlots[--freeCount];
-        owner[slot] = OWNER_APP;
-        // A fresh TX frame has no RX half: stale RX times would make a false turnaround.
-        metadata.clearRx(slot);
-        return slot;
+        return endpoint.claim();
     }
 
     /**
@@ -392,19 +309,7 @@ public final class NicQueue implements AutoCloseable
      */
     public void send(final int slot, final int length)
     {
-        checkOwnedByApp(slot, "send");
-        if (length <= 0 || length > QueueChannelLayout.SLOT_SIZE)
-        {
-            throw new IllegalArgumentException("frame length " + length + " is outside [1, " +
-                QueueChannelLayout.SLOT_SIZE + "]");
-        }
-        metadata.frameLength(slot, length);
-        metadata.flags(slot, 0);
-        metadata.clearTx(slot);
-        metadata.txAppSendNs(slot, System.nanoTime());
-        owner[slot] = OWNER_PENDING;
-        pendingTx[pendingCount++] = slot;
-        markTaken(slot);
+        endpoint.send(slot, length);
     }
 
     /**
@@ -412,12 +317,12 @@ public final class NicQueue implements AutoCloseable
      * ring; in inline mode, runs the queue driver once so the frames reach the descriptor ring now.
      *
      * @return frames handed to the queue driver.
-     * @throws NicException when the queue has been revoked or its queue driver stopped.
+     * @throws NicException when the queue has stopped: revoked, or its queue driver stopped.
      */
     public int flush()
     {
         ensureUsable();
-        final int sent = publish();
+        final int sent = endpoint.flush();
         if (driver != null && sent > 0)
         {
             driveInline();
@@ -434,65 +339,32 @@ public final class NicQueue implements AutoCloseable
      */
     public void release(final int slot)
     {
-        checkOwnedByApp(slot, "release");
-        recycle(slot);
-        markTaken(slot);
+        endpoint.release(slot);
     }
 
+    /** A frame's slot stays the application's after its handler returns. */
     void keep(final int slot)
     {
-        checkOwnedByApp(slot, "keep");
-        markTaken(slot);
+        endpoint.keep(slot);
     }
 
-    private void markTaken(final int slot)
+    private void record(final int[] slots, final int count, final boolean rx)
     {
-        if (rxFrame.slot == slot)
+        for (int i = 0; i < count; i++)
         {
-            rxFrame.taken = true;
-        }
-        if (txFrame.slot == slot)
-        {
-            txFrame.taken = true;
-        }
-    }
-
-    private int publish()
-    {
-        if (releaseCount > 0)
-        {
-            final int offered = rxFree.offer(releaseBatch, 0, releaseCount);
-            if (offered < releaseCount)
+            final int slot = slots[i];
+            if (slot != NO_SLOT)
             {
-                // Never with honest ownership (the ring holds every slot); keep the rest for the next time.
-                System.arraycopy(releaseBatch, offered, releaseBatch, 0, releaseCount - offered);
+                if (rx)
+                {
+                    latencyRecorder.recordRx(metadata, slot);
+                }
+                else
+                {
+                    latencyRecorder.recordTx(metadata, slot);
+                }
             }
-            releaseCount -= offered;
         }
-
-        if (pendingCount == 0)
-        {
-            return 0;
-        }
-        final long nowNs = System.nanoTime();
-        for (int i = 0; i < pendingCount; i++)
-        {
-            final int slot = pendingTx[i];
-            metadata.txEnqueuedNs(slot, nowNs);
-            owner[slot] = OWNER_DRIVER;
-        }
-        final int offered = txReady.offer(pendingTx, 0, pendingCount);
-        if (offered < pendingCount)
-        {
-            for (int i = offered; i < pendingCount; i++)
-            {
-                owner[pendingTx[i]] = OWNER_PENDING;
-            }
-            System.arraycopy(pendingTx, offered, pendingTx, 0, pendingCount - offered);
-        }
-        pendingCount -= offered;
-        framesSent += offered;
-        return offered;
     }
 
     private int reapTxDone()
@@ -501,114 +373,35 @@ public final class NicQueue implements AutoCloseable
         {
             return 0;
         }
-        final int count = txDone.poll(doneBatch, 0, doneBatch.length);
-        if (count == 0)
-        {
-            return 0;
-        }
         reaping = true;
-        int i = 0;
         try
         {
-            for (; i < count; i++)
+            final int count = endpoint.takeCompleted(doneBatch, doneBatch.length);
+            if (count == 0)
             {
-                final int slot = doneBatch[i];
-                if (!takeFromDriver(slot))
+                return 0;
+            }
+            if (latencyRecorder != null)
+            {
+                record(doneBatch, count, false);
+            }
+            if (txCompletionHandler != null)
+            {
+                dispatch(txCompletionHandler, txFrame, doneBatch, count);
+            }
+            else
+            {
+                for (int i = 0; i < count; i++)
                 {
-                    continue;
-                }
-                if (metadata.txAppSendNs(slot) == 0)
-                {
-                    // A slot the driver hands out at start, never sent: straight to the free slots.
-                    recycle(slot);
-                    continue;
-                }
-                framesCompleted++;
-                if ((metadata.flags(slot) & SlotMetadata.FLAG_TX_REJECTED_LENGTH) != 0)
-                {
-                    txRejected++;
-                }
-                if (latencyRecorder != null)
-                {
-                    latencyRecorder.recordTx(metadata, slot);
-                }
-                if (txCompletionHandler != null)
-                {
-                    dispatch(txCompletionHandler, txFrame, slot, metadata.frameLength(slot));
-                }
-                else
-                {
-                    recycle(slot);
+                    endpoint.giveBackIfLent(doneBatch[i]);
                 }
             }
+            return count;
         }
         finally
         {
-            if (i < count)
-            {
-                abandon(txFrame);
-                for (int j = i + 1; j < count; j++)
-                {
-                    if (takeFromDriver(doneBatch[j]))
-                    {
-                        recycle(doneBatch[j]);
-                    }
-                }
-            }
             reaping = false;
         }
-        return count;
-    }
-
-    /** A slot the application no longer needs: kept free for TX up to the reserve, else back to the driver for RX. */
-    private void recycle(final int slot)
-    {
-        if (freeCount < txReserve)
-        {
-            owner[slot] = OWNER_FREE;
-            freeSlots[freeCount++] = slot;
-        }
-        else
-        {
-            owner[slot] = OWNER_DRIVER;
-            releaseBatch[releaseCount++] = slot;
-        }
-    }
-
-    private boolean takeFromDriver(final int slot)
-    {
-        if (slot < 0 || slot >= slotCount || owner[slot] != OWNER_DRIVER)
-        {
-            driverProtocolErrors++;
-            return false;
-        }
-        owner[slot] = OWNER_APP;
-        return true;
-    }
-
-    private void checkOwnedByApp(final int slot, final String what)
-    {
-        if (slot < 0 || slot >= slotCount)
-        {
-            throw new IllegalStateException("cannot " + what + " slot " + slot + ": queue " + queueId +
-                " has slots 0.." + (slotCount - 1));
-        }
-        if (owner[slot] != OWNER_APP)
-        {
-            throw new IllegalStateException("cannot " + what + " slot " + slot + " of queue " + queueId +
-                ": the application does not own it (" + ownerName(owner[slot]) + ")");
-        }
-    }
-
-    private static String ownerName(final byte owner)
-    {
-        return switch (owner)
-        {
-            case OWNER_DRIVER -> "the queue driver has it";
-            case OWNER_FREE -> "it is free: claim it first";
-            case OWNER_PENDING -> "it is already queued for sending";
-            default -> "owner " + owner;
-        };
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -623,22 +416,23 @@ public final class NicQueue implements AutoCloseable
         }
         catch (final AgentTerminationException ex)
         {
-            stopped(NicException.Reason.QUEUE_DRIVER_FAILED, "the inline queue driver of queue " + queueId +
-                " stopped: " + driver.exitReason());
-            throw new NicException(stopReason, stopMessage, ex);
+            stop(NicException.Reason.QUEUE_DRIVER_FAILED, "the inline queue driver of queue " + queueId +
+                " stopped: " + driver.exitReason(), false);
+            throw new NicException(reasonStopped, stopMessage, ex);
         }
     }
 
+    /** A served queue whose channel says nobody serves it any more: REVOKED by the card driver, or CLOSED. */
     private void checkChannelState()
     {
-        if (driver == null && stopReason == null)
+        if (driver == null && reasonStopped == null)
         {
             final int state = header.state();
             if (state == QueueChannelHeader.STATE_CLOSED || state == QueueChannelHeader.STATE_REVOKED)
             {
-                stopped(NicException.Reason.QUEUE_DRIVER_FAILED, "queue " + queueId + " is no longer served: the " +
+                stop(NicException.Reason.QUEUE_DRIVER_FAILED, "queue " + queueId + " is no longer served: the " +
                     "channel is " + QueueChannelHeader.stateName(state) + " (queue driver pid " + header.driverPid() +
-                    ")");
+                    ")", state == QueueChannelHeader.STATE_REVOKED);
             }
         }
     }
@@ -649,31 +443,50 @@ public final class NicQueue implements AutoCloseable
         {
             throw new IllegalStateException("queue " + queueId + " is closed");
         }
-        final NicException.Reason reason = stopReason;
+        final NicException.Reason reason = reasonStopped;
         if (reason != null)
         {
             throw new NicException(reason, stopMessage);
         }
     }
 
-    /** The card driver took the queue away ({@code QueueRevoked}), or its queue driver stopped. */
-    void stopped(final NicException.Reason reason, final String message)
+    /** The card driver took the queue away ({@code QueueRevoked}). */
+    void revoked(final NicException.Reason reason, final String message)
     {
-        if (stopReason == null)
+        stop(reason, message, true);
+    }
+
+    private void stop(final NicException.Reason reason, final String message, final boolean byCardDriver)
+    {
+        if (reasonStopped == null)
         {
             stopMessage = message;
-            stopReason = reason;
+            revoked = byCardDriver;
+            reasonStopped = reason;
         }
     }
 
-    /** Whether the queue can no longer be used: revoked by the card driver or its queue driver stopped. */
-    public boolean isRevoked()
+    /**
+     * Whether the queue can no longer be used: the card driver revoked it ({@link #isRevoked()}), or its queue driver
+     * stopped (an inline driver that terminated, a served queue whose channel reads CLOSED). Every call then throws.
+     */
+    public boolean isStopped()
     {
-        return stopReason != null;
+        return reasonStopped != null;
     }
 
-    /** Why the queue was revoked or stopped, null while it is usable. */
-    public String revokedReason()
+    /**
+     * Whether the card driver took the queue away: a {@code QueueRevoked} arrived, or the channel reads REVOKED. A
+     * queue whose queue driver merely stopped is {@link #isStopped() stopped}, not revoked: the card driver still
+     * holds it for the client until it is released.
+     */
+    public boolean isRevoked()
+    {
+        return reasonStopped != null && revoked;
+    }
+
+    /** Why the queue stopped, null while it is usable. */
+    public String stopReason()
     {
         return stopMessage;
     }
@@ -683,7 +496,7 @@ public final class NicQueue implements AutoCloseable
     {
         if (!closed)
         {
-            header.clientHeartbeatNs(nowNs);
+            endpoint.heartbeat(nowNs);
         }
     }
 
@@ -695,7 +508,7 @@ public final class NicQueue implements AutoCloseable
     {
         if (!closed)
         {
-            header.detachClient();
+            endpoint.detach();
         }
     }
 
@@ -716,7 +529,7 @@ public final class NicQueue implements AutoCloseable
             {
                 CloseHelper.quietClose(driver);
             }
-            header.detachClient();
+            endpoint.detach();
         }
         finally
         {
@@ -750,60 +563,60 @@ public final class NicQueue implements AutoCloseable
     /** Frames handed to the application. */
     public long framesReceived()
     {
-        return framesReceived;
+        return endpoint.framesReceived();
     }
 
     /** Frames handed to the queue driver for sending. */
     public long framesSent()
     {
-        return framesSent;
+        return endpoint.framesSent();
     }
 
     /** Sent frames whose slots came back. */
     public long framesCompleted()
     {
-        return framesCompleted;
+        return endpoint.framesCompleted();
     }
 
     /** Sent frames the queue driver refused (length out of range). */
     public long txRejected()
     {
-        return txRejected;
+        return endpoint.txRejected();
     }
 
     /** Times {@link #tryClaim()} found no free slot. */
     public long noSlot()
     {
-        return noSlot;
+        return endpoint.noSlot();
     }
 
     /** Received slots whose length from the driver was impossible: recycled, never delivered. */
     public long invalidRxLength()
     {
-        return invalidRxLength;
+        return endpoint.invalidRxLength();
     }
 
     /** Slot indices from the driver out of range or not the driver's to give: ignored. */
     public long driverProtocolErrors()
     {
-        return driverProtocolErrors;
+        return endpoint.driverProtocolErrors();
     }
 
     /** Slots free for sending right now (without taking back completed ones). */
     public int freeSlots()
     {
-        return freeCount;
+        return endpoint.freeSlots();
     }
 
     /** Frames queued by {@link #send} and not yet flushed. */
     public int pendingFrames()
     {
-        return pendingCount;
+        return endpoint.queuedFrames();
     }
 
     public String toString()
     {
         return "NicQueue{" + queueId + ", " + driverPlacement + ", " + slotCount + " slots, " + channel.description() +
-            (stopReason != null ? ", stopped: " + stopMessage : "") + (closed ? ", closed" : "") + "}";
+            (reasonStopped != null ? ", stopped: " + stopMessage : "") + (closed ? ", closed" : "") + "}";
     }
 }

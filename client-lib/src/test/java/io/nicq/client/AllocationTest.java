@@ -1,5 +1,10 @@
 package io.nicq.client;
 
+import io.nicq.client.iface.Ipv4Interface;
+import io.nicq.client.udp.UdpDatagram;
+import io.nicq.client.udp.UdpHandler;
+import io.nicq.client.udp.UdpLayer;
+import io.nicq.client.udp.UdpSocket;
 import io.nicq.proto.channel.QueueChannel;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
@@ -15,9 +20,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The packet paths allocate nothing once warm: receive (stack and handler), send (headers built in the slot, cached
- * neighbour), zero-copy echo (reply from the request's slot), ICMP echo, and the raw packet API with latency
- * recording. Measured with the JVM's per-thread allocation counter; the fake driver on the other end allocates
+ * The packet paths allocate nothing once warm: receive (interface, UDP layer and handler), send (headers built in the
+ * slot, cached neighbour), zero-copy echo (reply from the request's slot), ICMP echo, and the raw packet API with
+ * latency recording. Measured with the JVM's per-thread allocation counter; the fake driver on the other end allocates
  * nothing either.
  */
 class AllocationTest
@@ -32,7 +37,9 @@ class AllocationTest
 
     private FakeDriver driver;
     private NicQueue queue;
-    private UdpEndpoint endpoint;
+    private Ipv4Interface ip;
+    private UdpLayer udp;
+    private UdpSocket socket;
     private long sink;
 
     private final UdpHandler reader =
@@ -50,16 +57,18 @@ class AllocationTest
     void setUp()
     {
         driver = new FakeDriver(dir.resolve("q"), 256, 64);
-        queue = new NicQueue(new TestPlane(),
-            QueueChannel.open(driver.file()), QueueDriverPlacement.THREAD, null, null, 32);
+        final TestPlane plane = new TestPlane();
+        queue = new NicQueue(plane, QueueChannel.open(driver.file()), QueueDriverPlacement.THREAD, null, null, 32);
         queue.latencyRecorder(new LatencyRecorder());
-        endpoint = UdpEndpoint.open(queue).bind(7000);
+        ip = new Ipv4Interface(queue, plane);
+        udp = new UdpLayer(ip);
+        socket = UdpSocket.open(udp).bind(7000);
     }
 
     @AfterEach
     void tearDown()
     {
-        endpoint.close();
+        socket.close();
         queue.close();
         driver.close();
     }
@@ -71,9 +80,9 @@ class AllocationTest
         {
             driver.takeRxFree();
             driver.inject(request);
-            endpoint.receive(reader);
+            socket.receive(reader);
         });
-        assertTrue(queue.stack().datagramsReceived() >= WARM_UP + MEASURED);
+        assertTrue(udp.datagramsReceived() >= WARM_UP + MEASURED);
     }
 
     @Test
@@ -81,11 +90,11 @@ class AllocationTest
     {
         assertNoAllocation("send", () ->
         {
-            endpoint.send(TestPlane.PEER_IP, 9000, payload, 0, payload.capacity());
+            socket.send(TestPlane.PEER_IP, 9000, payload, 0, payload.capacity());
             driver.transmit(null);
             queue.poll(ignore);
         });
-        assertEquals(0, queue.stack().drops(DropReason.NO_SLOT));
+        assertEquals(0, ip.drops(DropReason.NO_SLOT));
     }
 
     @Test
@@ -95,7 +104,7 @@ class AllocationTest
         {
             driver.takeRxFree();
             driver.inject(request);
-            endpoint.receive(echo);
+            socket.receive(echo);
             driver.transmit(null);
         });
         assertTrue(queue.framesCompleted() >= WARM_UP + MEASURED - 1);
@@ -108,10 +117,10 @@ class AllocationTest
         {
             driver.takeRxFree();
             driver.inject(ping);
-            queue.stack().poll();
+            ip.poll();
             driver.transmit(null);
         });
-        assertTrue(queue.stack().echoRepliesSent() >= WARM_UP + MEASURED);
+        assertTrue(ip.echoRepliesSent() >= WARM_UP + MEASURED);
     }
 
     @Test
@@ -143,7 +152,7 @@ class AllocationTest
         {
             driver.takeRxFree();
             driver.inject(request);
-            endpoint.receive(reader);
+            socket.receive(reader);
             kept = new byte[16];
         });
         assertTrue(allocated >= 16L * MEASURED, "an allocating path must show: " + allocated + " bytes");
@@ -179,7 +188,6 @@ class AllocationTest
         }
         assertTrue(allocated < SLACK_BYTES, path + " path allocated " + allocated + " bytes over " + MEASURED +
             " packets (" + (double)allocated / MEASURED + " per packet)");
-        assertEquals(0, queue.stack().totalDrops() - queue.stack().drops(DropReason.NO_ENDPOINT),
-            queue.stack().dropsToString());
+        assertEquals(0, ip.totalDrops() - ip.drops(DropReason.NO_SOCKET), ip.dropsToString());
     }
 }

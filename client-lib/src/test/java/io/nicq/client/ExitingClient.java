@@ -1,6 +1,5 @@
 package io.nicq.client;
 
-
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
@@ -36,7 +35,7 @@ public final class ExitingClient
             .name("exiting-client")
             .requestTimeout(20, TimeUnit.SECONDS));
         final NicQueue queue = client.requestQueue(QueueService.INLINE);
-        UdpEndpoint.open(queue).bind(Integer.parseInt(args[2]));
+        NicClientIT.udpSocket(client, queue).bind(Integer.parseInt(args[2]));
         System.out.println("READY queue " + queue.queueId() + " port " + args[2]);
         System.out.flush();
         System.exit(0);

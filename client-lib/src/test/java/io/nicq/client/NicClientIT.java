@@ -2,6 +2,11 @@ package io.nicq.client;
 
 import io.nicq.card.CardDriver;
 import io.nicq.card.QueueDriverMode;
+import io.nicq.client.iface.Ipv4Interface;
+import io.nicq.client.udp.UdpDatagram;
+import io.nicq.client.udp.UdpHandler;
+import io.nicq.client.udp.UdpLayer;
+import io.nicq.client.udp.UdpSocket;
 import io.nicq.ixgbe.SimulatedCardFiles;
 import io.nicq.ixgbe.SimulatedNic;
 import io.nicq.packet.Ipv4Address;
@@ -173,8 +178,11 @@ class NicClientIT
             serverQueue.latencyRecorder(serverRecorder);
             clientQueue.latencyRecorder(clientRecorder);
 
-            final UdpEndpoint echo = UdpEndpoint.open(serverQueue).bind(ECHO_PORT);
-            final UdpEndpoint rpc = UdpEndpoint.open(clientQueue).bind(0);
+            final Ipv4Interface serverIp = new Ipv4Interface(serverQueue, server);
+            final Ipv4Interface clientIp = new Ipv4Interface(clientQueue, client);
+            final UdpLayer serverUdp = new UdpLayer(serverIp);
+            final UdpSocket echo = UdpSocket.open(serverUdp).bind(ECHO_PORT);
+            final UdpSocket rpc = UdpSocket.open(new UdpLayer(clientIp)).bind(0);
             assertTrue(rpc.localPort() >= 49152);
             assertTrue(echo.filter().isRegistered());
 
@@ -204,8 +212,8 @@ class NicClientIT
                     if (System.nanoTime() - deadline > 0)
                     {
                         throw new AssertionError("no echo of request " + i + " within 10 s; client stack drops " +
-                            clientQueue.stack().dropsToString() + ", server stack drops " +
-                            serverQueue.stack().dropsToString() + ", server received " +
+                            clientIp.dropsToString() + ", server stack drops " +
+                            serverIp.dropsToString() + ", server received " +
                             serverQueue.framesReceived() + "\ncard driver a:\n" + logA + "\ncard driver b:\n" + logB);
                     }
                 }
@@ -220,8 +228,8 @@ class NicClientIT
                 idle.idle(echo.receive(echoHandler) + rpc.receive(replyHandler));
             }
 
-            assertEquals(0, clientQueue.stack().totalDrops(), clientQueue.stack().dropsToString());
-            assertEquals(0, serverQueue.stack().totalDrops(), serverQueue.stack().dropsToString());
+            assertEquals(0, clientIp.totalDrops(), clientIp.dropsToString());
+            assertEquals(0, serverIp.totalDrops(), serverIp.dropsToString());
             assertEquals(requests, echo.datagramsReceived());
             assertEquals(requests, rpc.datagramsReceived());
             assertEquals(requests, clientRecorder.histogram(Phase.TX_ENQUEUE).getTotalCount());
@@ -234,7 +242,7 @@ class NicClientIT
             assertTrue(clientRecorder.histogram(Phase.TX_WIRE).getTotalCount() > 0, "simulated card stamps TX");
 
             final NicException taken = assertThrows(NicException.class,
-                () -> UdpEndpoint.open(serverQueue).bind(ECHO_PORT));
+                () -> UdpSocket.open(serverUdp).bind(ECHO_PORT));
             assertEquals(NicException.Reason.PORT_IN_USE, taken.reason());
 
             echo.close();
@@ -250,12 +258,12 @@ class NicClientIT
         try (NicClient again = connect("a", "after"))
         {
             final NicQueue queue = again.requestQueue(QueueService.INLINE);
-            UdpEndpoint.open(queue).bind(ECHO_PORT).close();
+            udpSocket(again, queue).bind(ECHO_PORT).close();
         }
         try (NicClient again = connect("b", "after"))
         {
             final NicQueue queue = again.requestQueue(QueueService.INLINE);
-            UdpEndpoint.open(queue).bind(ECHO_PORT).close();
+            udpSocket(again, queue).bind(ECHO_PORT).close();
         }
     }
 
@@ -269,8 +277,10 @@ class NicClientIT
             final NicQueue clientQueue = client.requestQueue(QueueService.INLINE);
             serverQueue.latencyRecorder(new LatencyRecorder());
             clientQueue.latencyRecorder(new LatencyRecorder());
-            final UdpEndpoint echo = UdpEndpoint.open(serverQueue).bind(ECHO_PORT + 1);
-            final UdpEndpoint rpc = UdpEndpoint.open(clientQueue).bind(0);
+            final Ipv4Interface serverIp = new Ipv4Interface(serverQueue, server);
+            final Ipv4Interface clientIp = new Ipv4Interface(clientQueue, client);
+            final UdpSocket echo = UdpSocket.open(new UdpLayer(serverIp)).bind(ECHO_PORT + 1);
+            final UdpSocket rpc = UdpSocket.open(new UdpLayer(clientIp)).bind(0);
             final UdpHandler echoHandler = UdpDatagram::reply;
             final long[] replied = new long[1];
             final UdpHandler replyHandler = datagram -> replied[0] = datagram.buffer().getLong(datagram.offset());
@@ -315,7 +325,7 @@ class NicClientIT
             }
             assertTrue(clean, "no window of 500 inline round trips without allocation on the application thread " +
                 "(bytes per window: " + windows + ")");
-            assertEquals(0, clientQueue.stack().totalDrops() + serverQueue.stack().totalDrops());
+            assertEquals(0, clientIp.totalDrops() + serverIp.totalDrops());
         }
     }
 
@@ -454,7 +464,13 @@ class NicClientIT
         try (NicClient client = connect("a", "port-again"))
         {
             final NicQueue queue = client.requestQueue(QueueService.INLINE);
-            UdpEndpoint.open(queue).bind(7200).close();
+            udpSocket(client, queue).bind(7200).close();
         }
+    }
+
+    /** A UDP socket on its own stack over {@code queue}: interface, then UDP layer, as an application builds it. */
+    static UdpSocket udpSocket(final NicClient client, final NicQueue queue)
+    {
+        return UdpSocket.open(new UdpLayer(new Ipv4Interface(queue, client)));
     }
 }

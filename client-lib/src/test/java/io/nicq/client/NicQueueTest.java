@@ -124,11 +124,13 @@ class NicQueueTest
         queue.latencyRecorder(recorder);
         queue.poll(frame -> { });
         driver.inject(text("echo"));
+        final long beforeReceive = System.nanoTime();
         queue.poll(frame ->
         {
             received.add(frame.slot());
             frame.send(frame.length());
         });
+        final long afterEcho = System.nanoTime();
         final List<Integer> sentSlots = new ArrayList<>();
         assertEquals(1, driver.transmit((buffer, offset, length, slot) ->
         {
@@ -137,11 +139,19 @@ class NicQueueTest
         }));
         assertEquals(received, sentSlots);
 
-        final List<Long> turnaround = new ArrayList<>();
-        queue.txCompletionHandler(frame -> turnaround.add(frame.txAppSendNs() - frame.rxAppNs()));
+        final List<long[]> stamps = new ArrayList<>();
+        queue.txCompletionHandler(frame -> stamps.add(new long[]{ frame.rxAppNs(), frame.txAppSendNs() }));
         queue.poll(frame -> { });
-        assertEquals(1, turnaround.size());
-        assertTrue(turnaround.get(0) >= 0);
+        assertEquals(1, stamps.size());
+        final long rxApp = stamps.get(0)[0];
+        final long txAppSend = stamps.get(0)[1];
+        // Both ends of the turnaround were stamped by the poll that echoed the frame: a missing stamp (0) or one
+        // from another time fails here, however the difference comes out.
+        assertTrue(rxApp >= beforeReceive && rxApp <= afterEcho,
+            "app received " + rxApp + " outside the echoing poll [" + beforeReceive + ", " + afterEcho + "]");
+        assertTrue(txAppSend >= rxApp && txAppSend <= afterEcho,
+            "app send " + txAppSend + " outside [app received " + rxApp + ", " + afterEcho + "]");
+        assertTrue(txAppSend - rxApp <= afterEcho - beforeReceive, "turnaround bounded by the poll that echoed");
         assertEquals(1, recorder.histogram(Phase.TURNAROUND).getTotalCount());
         assertEquals(1, recorder.histogram(Phase.RX_APP).getTotalCount());
         assertEquals(1, recorder.histogram(Phase.TX_WIRE).getTotalCount());
@@ -312,9 +322,23 @@ class NicQueueTest
         driver.channel.header().state(QueueChannelHeader.STATE_REVOKED);
         queue.poll(frame -> { });
         assertTrue(queue.isRevoked());
+        assertTrue(queue.isStopped());
         final NicException ex = assertThrows(NicException.class, () -> queue.poll(frame -> { }));
         assertEquals(NicException.Reason.QUEUE_DRIVER_FAILED, ex.reason());
         assertTrue(ex.getMessage().contains("REVOKED"), ex.getMessage());
+    }
+
+    @Test
+    void aStoppedQueueDriverStopsTheQueueWithoutItBeingRevoked()
+    {
+        queue.poll(frame -> { });
+        driver.channel.header().state(QueueChannelHeader.STATE_CLOSED);
+        queue.poll(frame -> { });
+        assertTrue(queue.isStopped());
+        assertFalse(queue.isRevoked(), "the card driver still holds the queue for the client");
+        assertTrue(queue.stopReason().contains("CLOSED"), queue.stopReason());
+        final NicException ex = assertThrows(NicException.class, () -> queue.tryClaim());
+        assertEquals(NicException.Reason.QUEUE_DRIVER_FAILED, ex.reason());
     }
 
     @Test

@@ -60,15 +60,41 @@ final class TestFrames
     static UnsafeBuffer icmpEchoRequest(
         final int srcIp, final int dstIp, final int id, final int seq, final String data)
     {
+        return icmpEchoRequest(srcIp, dstIp, id, seq, data, 0);
+    }
+
+    /** An ICMP echo request; {@code optionWords} 32-bit words of IP options (NOPs). */
+    static UnsafeBuffer icmpEchoRequest(
+        final int srcIp, final int dstIp, final int id, final int seq, final String data, final int optionWords)
+    {
         final byte[] bytes = data.getBytes(StandardCharsets.US_ASCII);
-        final UnsafeBuffer frame = new UnsafeBuffer(new byte[ETH + 20 + 8 + bytes.length]);
-        new EthernetHeader().wrap(frame, 0).destination(TestPlane.MAC).source(TestPlane.PEER_MAC)
-            .etherType(EthernetHeader.ETHER_TYPE_IPV4);
-        new Ipv4Header().wrap(frame, ETH).writeHeader(srcIp, dstIp, Ipv4Header.PROTOCOL_ICMP, 64, 8 + bytes.length, 7);
-        final IcmpEcho icmp = new IcmpEcho().wrap(frame, UDP).type(IcmpEcho.TYPE_ECHO_REQUEST).code(0)
+        final UnsafeBuffer frame = ipv4(srcIp, dstIp, Ipv4Header.PROTOCOL_ICMP, new byte[8 + bytes.length],
+            optionWords);
+        final int icmpOffset = ETH + Ipv4Header.MIN_HEADER_LENGTH + 4 * optionWords;
+        final IcmpEcho icmp = new IcmpEcho().wrap(frame, icmpOffset).type(IcmpEcho.TYPE_ECHO_REQUEST).code(0)
             .identifier(id).sequence(seq);
         frame.putBytes(icmp.dataOffset(), bytes);
         icmp.computeChecksum(8 + bytes.length);
+        return frame;
+    }
+
+    /** An Ethernet/IPv4 frame from the peer carrying {@code payload} as protocol {@code protocol}. */
+    static UnsafeBuffer ipv4(
+        final int srcIp, final int dstIp, final int protocol, final byte[] payload, final int optionWords)
+    {
+        final int ipHeader = Ipv4Header.MIN_HEADER_LENGTH + 4 * optionWords;
+        final UnsafeBuffer frame = new UnsafeBuffer(new byte[ETH + ipHeader + payload.length]);
+        new EthernetHeader().wrap(frame, 0).destination(TestPlane.MAC).source(TestPlane.PEER_MAC)
+            .etherType(EthernetHeader.ETHER_TYPE_IPV4);
+        frame.putBytes(ETH + ipHeader, payload);
+        final Ipv4Header ip = new Ipv4Header().wrap(frame, ETH);
+        ip.writeHeader(srcIp, dstIp, protocol, 64, payload.length, 7);
+        if (optionWords > 0)
+        {
+            ip.versionAndIhl(5 + optionWords).totalLength(ipHeader + payload.length);
+            frame.setMemory(ETH + Ipv4Header.MIN_HEADER_LENGTH, 4 * optionWords, (byte)1);
+            ip.computeChecksum();
+        }
         return frame;
     }
 

@@ -19,7 +19,10 @@ final class TestPlane implements ControlPlane
 
     final Map<Integer, Long> neighbours = new HashMap<>();
     final Set<Integer> portsInUse = new HashSet<>();
+    int ipv4 = IPV4;
+    int prefixLength = 24;
     int gateway = GATEWAY;
+    int mtu = 1500;
     int resolutions;
     int nextFilterId = 1;
 
@@ -36,12 +39,12 @@ final class TestPlane implements ControlPlane
 
     public int ipv4()
     {
-        return IPV4;
+        return ipv4;
     }
 
     public int prefixLength()
     {
-        return 24;
+        return prefixLength;
     }
 
     public int gateway()
@@ -51,7 +54,7 @@ final class TestPlane implements ControlPlane
 
     public int mtu()
     {
-        return 1500;
+        return mtu;
     }
 
     public long resolveNeighbour(final int ipv4)

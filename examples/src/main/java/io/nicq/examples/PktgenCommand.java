@@ -5,7 +5,9 @@ import java.util.concurrent.Callable;
 
 import io.nicq.client.NicClient;
 import io.nicq.client.NicQueue;
-import io.nicq.client.UdpEndpoint;
+import io.nicq.client.iface.Ipv4Interface;
+import io.nicq.client.udp.UdpLayer;
+import io.nicq.client.udp.UdpSocket;
 import io.nicq.packet.Ipv4Address;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -50,7 +52,7 @@ public final class PktgenCommand implements Callable<Integer>
         try (StopOnShutdown signal = new StopOnShutdown("pktgen-shutdown", 2000);
             NicClient client = options.connect("pktgen");
             NicQueue queue = options.requestQueue(client);
-            UdpEndpoint endpoint = UdpEndpoint.open(queue).bind(0))
+            UdpSocket socket = UdpSocket.open(new UdpLayer(new Ipv4Interface(queue, client))).bind(0))
         {
             final UnsafeBuffer payload = new UnsafeBuffer(new byte[Math.max(size, 8)]);
             final IdleStrategy idle = options.idleStrategy();
@@ -76,7 +78,7 @@ public final class PktgenCommand implements Callable<Integer>
                     next += intervalNs;
                 }
                 payload.putLong(0, sent);
-                if (endpoint.send(ip, port, payload, 0, size) > 0)
+                if (socket.send(ip, port, payload, 0, size) > 0)
                 {
                     sent++;
                 }

@@ -11,7 +11,9 @@ import java.util.concurrent.TimeUnit;
 
 import io.nicq.client.NicClient;
 import io.nicq.client.NicQueue;
-import io.nicq.client.UdpEndpoint;
+import io.nicq.client.iface.Ipv4Interface;
+import io.nicq.client.udp.UdpLayer;
+import io.nicq.client.udp.UdpSocket;
 import io.nicq.examples.kernel.KernelBaseline;
 import io.nicq.examples.report.LatencyReport;
 import io.nicq.examples.rpc.RpcClient;
@@ -105,13 +107,13 @@ public final class RpcLatencyCommand implements Callable<Integer>
 
             try (NicClient client = options.connect("rpc-latency");
                 NicQueue queue = options.requestQueue(client);
-                UdpEndpoint endpoint = UdpEndpoint.open(queue).bind(0))
+                UdpSocket socket = UdpSocket.open(new UdpLayer(new Ipv4Interface(queue, client))).bind(0))
             {
                 mode = queue.driverPlacement().name().toLowerCase(Locale.ROOT);
-                rpc = new RpcClient(endpoint, serverIp, serverPort, size, timeoutMs, TimeUnit.MILLISECONDS,
+                rpc = new RpcClient(socket, serverIp, serverPort, size, timeoutMs, TimeUnit.MILLISECONDS,
                     options.idleStrategy());
                 System.err.println("rpc-latency: " + Ipv4Address.toString(client.ipv4()) + ":" +
-                    endpoint.localPort() + " -> " + server + ", " + size + "-byte payloads, queue " + queue.queueId() +
+                    socket.localPort() + " -> " + server + ", " + size + "-byte payloads, queue " + queue.queueId() +
                     " (" + mode + " mode), " + warmupCount + " warm-up + " + count + " round trips");
                 rpc.run(warmupCount, count, signal::isStopped, progress ? System.err : null);
             }

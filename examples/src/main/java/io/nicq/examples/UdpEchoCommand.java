@@ -5,7 +5,9 @@ import java.util.concurrent.Callable;
 
 import io.nicq.client.NicClient;
 import io.nicq.client.NicQueue;
-import io.nicq.client.UdpEndpoint;
+import io.nicq.client.iface.Ipv4Interface;
+import io.nicq.client.udp.UdpLayer;
+import io.nicq.client.udp.UdpSocket;
 import io.nicq.examples.rpc.EchoServer;
 import io.nicq.packet.Ipv4Address;
 import org.agrona.concurrent.IdleStrategy;
@@ -37,9 +39,9 @@ public final class UdpEchoCommand implements Callable<Integer>
         try (StopOnShutdown signal = new StopOnShutdown("udp-echo-shutdown", 2000);
             NicClient client = options.connect("udp-echo");
             NicQueue queue = options.requestQueue(client);
-            UdpEndpoint endpoint = UdpEndpoint.open(queue).bind(port))
+            UdpSocket socket = UdpSocket.open(new UdpLayer(new Ipv4Interface(queue, client))).bind(port))
         {
-            final EchoServer server = new EchoServer(endpoint);
+            final EchoServer server = new EchoServer(socket);
             System.out.println("udp-echo: listening on " + Ipv4Address.toString(client.ipv4()) + ":" + port +
                 " (queue " + queue.queueId() + ", " + queue.driverPlacement().name().toLowerCase(Locale.ROOT) +
                 " mode)");
@@ -57,7 +59,7 @@ public final class UdpEchoCommand implements Callable<Integer>
                 }
             }
             System.out.println("udp-echo: echoed " + server.echoed() + " datagrams; stack drops: " +
-                queue.stack().dropsToString());
+                socket.udp().ip().dropsToString());
         }
         return 0;
     }

@@ -21,6 +21,7 @@ public final class MacAddress
     public static final long ZERO = 0L;
 
     private static final long MASK = 0xFFFF_FFFF_FFFFL;
+    private static final long IPV4_MULTICAST_PREFIX = 0x01_00_5E_00_00_00L;
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     private MacAddress()
@@ -62,6 +63,18 @@ public final class MacAddress
     public static boolean isMulticast(final long mac)
     {
         return (mac & 0x0100_0000_0000L) != 0;
+    }
+
+    /**
+     * The Ethernet group address an IPv4 multicast group is sent to (RFC 1112, 6.4): 01:00:5e followed by the low 23
+     * bits of the group address.
+     *
+     * @param group IPv4 multicast address (224.0.0.0/4), host order.
+     * @return the MAC address in the low 48 bits.
+     */
+    public static long ofIpv4Multicast(final int group)
+    {
+        return IPV4_MULTICAST_PREFIX | (group & 0x7F_FFFF);
     }
 
     /**

@@ -25,6 +25,18 @@ class AddressTest
     }
 
     @Test
+    void ipv4MulticastGroupsMapToTheirEthernetGroupAddress()
+    {
+        assertEquals("01:00:5e:00:00:01",
+            MacAddress.toString(MacAddress.ofIpv4Multicast(Ipv4Address.parse("224.0.0.1"))));
+        assertEquals("01:00:5e:7f:ff:fa",
+            MacAddress.toString(MacAddress.ofIpv4Multicast(Ipv4Address.parse("239.255.255.250"))));
+        assertEquals(MacAddress.ofIpv4Multicast(Ipv4Address.parse("224.1.2.3")),
+            MacAddress.ofIpv4Multicast(Ipv4Address.parse("225.129.2.3")), "only the low 23 bits count");
+        assertTrue(MacAddress.isMulticast(MacAddress.ofIpv4Multicast(Ipv4Address.parse("239.1.1.1"))));
+    }
+
+    @Test
     void rejectsMalformedMacs()
     {
         assertThrows(IllegalArgumentException.class, () -> MacAddress.parse("02:00:00:00:00"));

@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * The crash matrix: kill -9 of each process of nicq (a client, a queue driver, the card driver, the simulated card)
  * in the middle of traffic, {@code -Dnicq.crash.repetitions} times each, every process its own JVM ({@link
- * ProcessCluster}). Three {@link EchoClient}s (client-lib: NicClient, a PROCESS queue, a UdpEndpoint echoing) each
+ * ProcessCluster}). Three {@link EchoClient}s (client-lib: NicClient, a PROCESS queue, a UdpSocket echoing) each
  * get a flow of sequenced datagrams from the far end of the card's cable, at most {@value #WINDOW} in flight per flow,
  * and every echo names the flow and the client that echoed it. After each kill:
  * <ul>

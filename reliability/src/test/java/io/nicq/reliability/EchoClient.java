@@ -8,15 +8,17 @@ import io.nicq.client.NicClient;
 import io.nicq.client.NicException;
 import io.nicq.client.NicQueue;
 import io.nicq.client.QueueService;
-import io.nicq.client.UdpEndpoint;
-import io.nicq.client.UdpHandler;
+import io.nicq.client.iface.Ipv4Interface;
+import io.nicq.client.udp.UdpHandler;
+import io.nicq.client.udp.UdpLayer;
+import io.nicq.client.udp.UdpSocket;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 
 /**
  * A client process for the crash matrix, on client-lib: a served queue (the card driver runs queue drivers as
- * processes there), a UDP endpoint on its port, and a zero-copy
+ * processes there), a UDP socket on its port, and a zero-copy
  * echo of every datagram with its own tag written into it ({@link Traffic}), so the far end can tell who received
  * what. It reports on standard output, one line each:
  * <pre>
@@ -88,11 +90,11 @@ public final class EchoClient
         while (true)
         {
             final NicQueue queue;
-            final UdpEndpoint endpoint;
+            final UdpSocket socket;
             try
             {
                 queue = client.requestQueue(QueueService.SERVED, 64, 256);
-                endpoint = UdpEndpoint.open(queue).bind(port);
+                socket = UdpSocket.open(new UdpLayer(new Ipv4Interface(queue, client))).bind(port);
             }
             catch (final NicException ex)
             {
@@ -113,13 +115,13 @@ public final class EchoClient
                 System.exit(3);
                 return;
             }
-            say("READY " + queue.queueId() + " " + endpoint.filter().hardwareIndex() + " " +
+            say("READY " + queue.queueId() + " " + socket.filter().hardwareIndex() + " " +
                 queue.channel().header().driverPid());
             try
             {
                 while (true)
                 {
-                    idle.idle(endpoint.receive(echo));
+                    idle.idle(socket.receive(echo));
                 }
             }
             catch (final NicException ex)

@@ -9,12 +9,13 @@ import java.util.List;
 import java.util.Map;
 
 import io.nicq.client.DropReason;
-import io.nicq.client.Ipv4Stack;
 import io.nicq.client.NicClient;
 import io.nicq.client.NicQueue;
 import io.nicq.client.QueueService;
-import io.nicq.client.UdpEndpoint;
-import io.nicq.client.UdpHandler;
+import io.nicq.client.iface.Ipv4Interface;
+import io.nicq.client.udp.UdpHandler;
+import io.nicq.client.udp.UdpLayer;
+import io.nicq.client.udp.UdpSocket;
 import io.nicq.ixgbe.Registers;
 import io.nicq.ixgbe.SimulatedCardFiles;
 import io.nicq.proto.channel.QueueChannelHeader;
@@ -33,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /**
  * Fuzzes frames from the wire through the whole receive path: the simulated card (MAC filter, length checks,
- * classification), the queue driver, the queue channel and client-lib's IPv4 stack with a UDP endpoint, plus the
+ * classification), the queue driver, the queue channel and client-lib's stack (interface, UDP socket), plus the
  * card driver's default queue for everything not steered to the test's port. Each try injects a batch of up to 32
  * frames (see {@link WireFrames}) and checks every one of them against the independent oracle:
  * <ul>
@@ -54,7 +55,8 @@ class WireFrameFuzzTest
     private static EmbeddedInstance instance;
     private static NicClient client;
     private static NicQueue queue;
-    private static UdpEndpoint endpoint;
+    private static Ipv4Interface ip;
+    private static UdpSocket socket;
     private static final List<byte[]> DELIVERED = new ArrayList<>();
     private static final UdpHandler HANDLER = datagram ->
     {
@@ -75,7 +77,8 @@ class WireFrameFuzzTest
         client = NicClient.connect(new NicClient.Context().instance("wire").baseDir(root.resolve("nicq"))
             .name("wire-fuzz").shutdownHook(false));
         queue = client.requestQueue(QueueService.SERVED, TEST_QUEUE_RING, 256);
-        endpoint = UdpEndpoint.open(queue).bind(WireFrames.PORT);
+        ip = new Ipv4Interface(queue, client);
+        socket = UdpSocket.open(new UdpLayer(ip)).bind(WireFrames.PORT);
         readClearOnRead(Registers.RUC);
         readClearOnRead(Registers.ROC);
     }
@@ -89,12 +92,12 @@ class WireFrameFuzzTest
             Figures.record(section, "frames injected", injected);
             Figures.record(section, "frames by card outcome", ROUTES);
             Figures.record(section, "frames in the test queue by stack outcome", STACK);
-            Figures.record(section, "stack drop counters", queue.stack().dropsToString());
+            Figures.record(section, "stack drop counters", ip.dropsToString());
             assertEquals("", instance.internalErrors(), "nothing failed inside the card driver");
         }
         finally
         {
-            CloseHelper.quietCloseAll(endpoint, client, instance);
+            CloseHelper.quietCloseAll(socket, client, instance);
             TestDirs.delete(root);
         }
     }
@@ -111,7 +114,6 @@ class WireFrameFuzzTest
         final long cardMac = instance.cardMac();
         final int cardIp = EmbeddedInstance.CARD_IP;
         final int queueId = queue.queueId();
-        final Ipv4Stack stack = queue.stack();
 
         final long wireBefore = instance.status(SimulatedCardFiles.WIRE_FRAMES_RECEIVED_OFFSET);
         final long l2Before = instance.status(SimulatedCardFiles.L2_FILTERED_OFFSET);
@@ -122,7 +124,7 @@ class WireFrameFuzzTest
         final long faultsBefore = instance.status(SimulatedCardFiles.DMA_FAULTS_OFFSET);
         final long malformedBefore = instance.status(SimulatedCardFiles.MALFORMED_DESCRIPTORS_OFFSET);
         final long receivedBefore = queue.framesReceived();
-        final long[] dropsBefore = drops(stack);
+        final long[] dropsBefore = drops(ip);
         DELIVERED.clear();
 
         final Map<WireFrames.Route, Integer> expectedRoutes = new EnumMap<>(WireFrames.Route.class);
@@ -167,11 +169,11 @@ class WireFrameFuzzTest
         final int expectedInQueue = toTestQueue;
         Await.until(() ->
         {
-            endpoint.receive(HANDLER);
+            socket.receive(HANDLER);
             return queue.framesReceived() - receivedBefore >= expectedInQueue;
         }, 5_000, 1, () -> "the client received the " + expectedInQueue + " frames of its queue (got " +
             (queue.framesReceived() - receivedBefore) + ")");
-        endpoint.receive(HANDLER);
+        socket.receive(HANDLER);
 
         assertEquals(count(expectedRoutes, WireFrames.Route.RUNT), readClearOnRead(Registers.RUC), "runts (RUC)");
         assertEquals(count(expectedRoutes, WireFrames.Route.OVERSIZE), readClearOnRead(Registers.ROC),
@@ -192,7 +194,7 @@ class WireFrameFuzzTest
             "no malformed descriptor");
         assertEquals(toTestQueue, queue.framesReceived() - receivedBefore, "every frame of the queue reached the app");
 
-        final long[] dropsAfter = drops(stack);
+        final long[] dropsAfter = drops(ip);
         for (final DropReason reason : DropReason.values())
         {
             assertEquals(count(expectedDrops, reason), dropsAfter[reason.ordinal()] - dropsBefore[reason.ordinal()],
@@ -206,17 +208,17 @@ class WireFrameFuzzTest
         assertEquals(expectedPayloads, delivered, "the datagrams delivered, with their exact payloads");
         assertEquals(0, queue.channel().header().counter(QueueChannelHeader.COUNTER_RX_ERRORS),
             "the queue driver saw no RX error");
-        assertFalse(queue.isRevoked(), "the queue is still served");
+        assertFalse(queue.isStopped(), "the queue is still served");
         // What the default queue answered (ARP, ICMP echo) leaves on the wire; the test is the far end and drains it.
         instance.wire().drainTransmitted((buffer, offset, length) -> { }, 4096);
     }
 
-    private static long[] drops(final Ipv4Stack stack)
+    private static long[] drops(final Ipv4Interface ip)
     {
         final long[] drops = new long[DropReason.COUNT];
         for (final DropReason reason : DropReason.values())
         {
-            drops[reason.ordinal()] = stack.drops(reason);
+            drops[reason.ordinal()] = ip.drops(reason);
         }
         return drops;
     }

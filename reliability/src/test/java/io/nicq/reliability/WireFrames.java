@@ -13,7 +13,7 @@ import net.jqwik.api.Tuple;
  * Frames from the wire for the frame fuzzer, and an oracle written independently of the code under test (its own
  * byte parsing and one's complement sums) that says where each frame must end up: dropped by the card (too short,
  * too long, not for this MAC), steered to the default queue, or steered to the test's queue and there delivered to
- * the UDP endpoint or dropped by the client's stack for a given {@link DropReason}.
+ * the UDP socket or dropped by the client's stack for a given {@link DropReason}.
  * <p>
  * A frame starts as a valid UDP datagram from the peer to the card's port and then takes a list of mutations aimed
  * at every check of the path: MAC, EtherType (ARP, IPv6, VLAN, 802.3 lengths), IP version, IHL, total length, TTL,
@@ -265,7 +265,7 @@ final class WireFrames
     }
 
     /**
-     * What the client's IPv4 stack must do with a frame in the test's queue: null to deliver it to the endpoint bound
+     * What the client's stack must do with a frame in the test's queue: null to deliver it to the socket bound
      * to {@link #PORT}, else the drop reason.
      */
     static DropReason verdict(final byte[] f, final int cardIp)
@@ -345,12 +345,12 @@ final class WireFrames
         }
         if (be16(f, l4 + 2) != PORT)
         {
-            return DropReason.NO_ENDPOINT;
+            return DropReason.NO_SOCKET;
         }
         return null;
     }
 
-    /** The payload the endpoint must be handed for a frame the stack delivers. */
+    /** The payload the socket must be handed for a frame the stack delivers. */
     static byte[] payload(final byte[] f)
     {
         final int l4 = 14 + (f[14] & 0x0F) * 4;

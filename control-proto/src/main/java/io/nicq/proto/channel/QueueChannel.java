@@ -66,6 +66,7 @@ import java.util.Set;
  *   <li>With honest ownership no ring can overflow: each holds at least slot count entries. A client that does not
  *   drain rxReady just leaves the driver without buffers to post, and the card drops (and counts) frames.</li>
  * </ul>
+ * The client's side of these rules, with its own owner table, is {@link ChannelEndpoint}.
  *
  * <h2>Liveness</h2>
  * The queue driver writes its pid and a heartbeat ({@code System.nanoTime}) into the header and moves the state

@@ -26,8 +26,7 @@ import org.agrona.concurrent.AtomicBuffer;
  * by writing its heartbeat, then its pid ({@link #attachClient}), and leaves in order by writing
  * {@link #CLIENT_PID_LEFT} ({@link #detachClient}). The client pid field alone tells the three states apart: 0 no
  * client yet, a pid a client attached, {@link #CLIENT_PID_LEFT} the client has left (even if the queue driver never saw
- * its pid). Layout version 1 inferred "left" from pid 0 with a heartbeat written, which a queue driver could also see
- * for an instant while a client attached (heartbeat written, pid not yet) and stop at once.
+ * its pid). A heartbeat alone says nothing about attachment: a client writes it before its pid.
  */
 public final class QueueChannelHeader
 {

@@ -1,8 +1,8 @@
 package io.nicq.examples.rpc;
 
 import io.nicq.client.Frame;
-import io.nicq.client.UdpDatagram;
-import io.nicq.client.UdpEndpoint;
+import io.nicq.client.udp.UdpDatagram;
+import io.nicq.client.udp.UdpSocket;
 import org.agrona.concurrent.Agent;
 
 /**
@@ -15,7 +15,7 @@ public final class EchoServer implements Agent
 {
     private static final int HEADERS = 14 + 20 + 8;
 
-    private final UdpEndpoint endpoint;
+    private final UdpSocket socket;
     private final RpcPayload payload = new RpcPayload();
     private volatile Agent duty;
     private long lastSequence = -1;
@@ -27,10 +27,10 @@ public final class EchoServer implements Agent
     private long completedTxDevice;
     private long echoed;
 
-    public EchoServer(final UdpEndpoint endpoint)
+    public EchoServer(final UdpSocket socket)
     {
-        this.endpoint = endpoint;
-        endpoint.queue().txCompletionHandler(this::onTxComplete);
+        this.socket = socket;
+        socket.queue().txCompletionHandler(this::onTxComplete);
     }
 
     /** Work done with every poll, e.g. a simulated card's device loop; null for none. */
@@ -44,7 +44,7 @@ public final class EchoServer implements Agent
     {
         final Agent work = duty;
         final int done = work != null ? work.doWork() : 0;
-        return done + endpoint.receive(this::onDatagram);
+        return done + socket.receive(this::onDatagram);
     }
 
     public String roleName()

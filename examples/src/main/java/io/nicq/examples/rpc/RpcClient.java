@@ -6,8 +6,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import io.nicq.client.Frame;
-import io.nicq.client.UdpDatagram;
-import io.nicq.client.UdpEndpoint;
+import io.nicq.client.udp.UdpDatagram;
+import io.nicq.client.udp.UdpSocket;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -21,7 +21,7 @@ public final class RpcClient
 {
     private static final int HEADERS = 14 + 20 + 8;
 
-    private final UdpEndpoint endpoint;
+    private final UdpSocket socket;
     private final int serverIp;
     private final int serverPort;
     private final int size;
@@ -37,22 +37,22 @@ public final class RpcClient
     private boolean recording;
     private long lost;
 
-    public RpcClient(final UdpEndpoint endpoint, final int serverIp, final int serverPort, final int size,
+    public RpcClient(final UdpSocket socket, final int serverIp, final int serverPort, final int size,
         final long timeout, final TimeUnit unit, final IdleStrategy idle)
     {
-        if (size < RpcPayload.MIN_LENGTH || size > endpoint.maxPayload())
+        if (size < RpcPayload.MIN_LENGTH || size > socket.maxPayload())
         {
             throw new IllegalArgumentException("payload size " + size + " is outside [" + RpcPayload.MIN_LENGTH + ", " +
-                endpoint.maxPayload() + "]");
+                socket.maxPayload() + "]");
         }
-        this.endpoint = endpoint;
+        this.socket = socket;
         this.serverIp = serverIp;
         this.serverPort = serverPort;
         this.size = size;
         this.timeoutNs = unit.toNanos(timeout);
         this.idle = idle;
         this.request = new UnsafeBuffer(new byte[size]);
-        endpoint.queue().txCompletionHandler(this::onTxComplete);
+        socket.queue().txCompletionHandler(this::onTxComplete);
     }
 
     /** Work done on every turn of the loop, e.g. a simulated card's device loop; null for none. */
@@ -103,7 +103,7 @@ public final class RpcClient
         {
             recorder.onSend(seq, txApp);
         }
-        if (endpoint.send(serverIp, serverPort, request, 0, size) == 0)
+        if (socket.send(serverIp, serverPort, request, 0, size) == 0)
         {
             lost++;
             return;
@@ -113,7 +113,7 @@ public final class RpcClient
         {
             final Agent work = duty;
             int done = work != null ? doWork(work) : 0;
-            done += endpoint.receive(this::onAnswer);
+            done += socket.receive(this::onAnswer);
             if (!answered)
             {
                 if (System.nanoTime() - txApp > timeoutNs)

@@ -21,7 +21,9 @@ import io.nicq.client.NicClient;
 import io.nicq.client.NicQueue;
 import io.nicq.client.QueueDriverPlacement;
 import io.nicq.client.QueueService;
-import io.nicq.client.UdpEndpoint;
+import io.nicq.client.iface.Ipv4Interface;
+import io.nicq.client.udp.UdpLayer;
+import io.nicq.client.udp.UdpSocket;
 import io.nicq.examples.kernel.KernelEchoCommand;
 import io.nicq.examples.rpc.EchoServer;
 import io.nicq.examples.rpc.RoundTripRecorder;
@@ -218,8 +220,9 @@ class TapInteropIT
         final NicQueue queue = client.requestQueue(mode);
         assertEquals(placement(mode), queue.driverPlacement(),
             "the card driver runs served queues as threads, INLINE ones are ours");
-        final UdpEndpoint endpoint = UdpEndpoint.open(queue).bind(ECHO_PORT);
-        final EchoServer echo = new EchoServer(endpoint);
+        final Ipv4Interface ip = new Ipv4Interface(queue, client);
+        final UdpSocket socket = UdpSocket.open(new UdpLayer(ip)).bind(ECHO_PORT);
+        final EchoServer echo = new EchoServer(socket);
 
         final Path log = dir.resolve("kernel-udp-probe.log");
         final Process probe = startInNamespace(ChildJvm.command(CHILD_JVM_ARGS, KernelUdpProbe.class.getName(),
@@ -234,7 +237,7 @@ class TapInteropIT
             if (System.nanoTime() - deadline > 0)
             {
                 fail("the kernel client did not finish within " + EXCHANGE_TIMEOUT_MS + " ms; echoed " +
-                    echo.echoed() + "; stack drops " + queue.stack().dropsToString() + "\n" + read(log) +
+                    echo.echoed() + "; stack drops " + ip.dropsToString() + "\n" + read(log) +
                     diagnostics());
             }
             idle.idle(echo.doWork());
@@ -242,11 +245,11 @@ class TapInteropIT
 
         final String output = read(log);
         assertEquals(KernelUdpProbe.EXIT_OK, probe.exitValue(), "the kernel client failed (echoed " + echo.echoed() +
-            ", stack drops " + queue.stack().dropsToString() + "):\n" + output + diagnostics());
+            ", stack drops " + ip.dropsToString() + "):\n" + output + diagnostics());
         assertTrue(output.contains("answered " + COUNT + " of " + COUNT), output);
         assertEquals(COUNT, echo.echoed(), "the echo server answered each request once");
-        assertEquals(COUNT, endpoint.datagramsReceived(), "the port filter steered every datagram to the queue");
-        assertEquals(0, queue.stack().totalDrops(), queue.stack().dropsToString());
+        assertEquals(COUNT, socket.datagramsReceived(), "the port filter steered every datagram to the queue");
+        assertEquals(0, ip.totalDrops(), ip.dropsToString());
 
         // Nobody but the card driver's default queue can answer an ARP request for the card's address.
         final String neighbour = run("ip", "-n", namespace, "neigh", "show", cardIp).output;
@@ -265,19 +268,20 @@ class TapInteropIT
 
         final NicQueue queue = client.requestQueue(mode);
         assertEquals(placement(mode), queue.driverPlacement());
-        final UdpEndpoint endpoint = UdpEndpoint.open(queue).bind(0);
+        final Ipv4Interface ip = new Ipv4Interface(queue, client);
+        final UdpSocket socket = UdpSocket.open(new UdpLayer(ip)).bind(0);
 
         // The card driver resolves the kernel's address by ARP on queue 0: the MAC must be the namespace's TAP MAC.
         final long kernelMac = kernelMac();
         final long resolved = client.resolveNeighbour(Ipv4Address.parse(kernelIp));
         assertEquals(MacAddress.toString(kernelMac), MacAddress.toString(resolved), "ResolveNeighbour " + kernelIp);
 
-        final RpcClient rpc = new RpcClient(endpoint, Ipv4Address.parse(kernelIp), KERNEL_ECHO_PORT,
+        final RpcClient rpc = new RpcClient(socket, Ipv4Address.parse(kernelIp), KERNEL_ECHO_PORT,
             RpcPayload.LENGTH, ANSWER_TIMEOUT_MS, TimeUnit.MILLISECONDS, idle());
         final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(EXCHANGE_TIMEOUT_MS);
         final long recorded = rpc.run(RPC_WARMUP, COUNT, () -> System.nanoTime() - deadline > 0, null);
 
-        final String context = "lost " + rpc.lost() + ", stack drops " + queue.stack().dropsToString() +
+        final String context = "lost " + rpc.lost() + ", stack drops " + ip.dropsToString() +
             ", kernel echo server: " + read(log) + diagnostics();
         assertEquals(0, rpc.lost(), context);
         assertEquals(COUNT, recorded, context);
@@ -285,7 +289,7 @@ class TapInteropIT
         assertEquals(COUNT, recorder.roundTrip().getTotalCount(), "round trips in the histogram");
         assertEquals(0, recorder.clamped(), "no round trip over 10 s");
         assertTrue(recorder.roundTrip().getMinValue() > 0, "a round trip takes time");
-        assertEquals(0, queue.stack().totalDrops(), queue.stack().dropsToString());
+        assertEquals(0, ip.totalDrops(), ip.dropsToString());
 
         // The kernel echoes the payload as it came: no server timestamps, so every segment that needs the server's
         // (its phases and both wire crossings) stays empty. The client's own phases are all there: the simulated card

@@ -1,5 +1,7 @@
-package io.nicq.client;
+package io.nicq.client.udp;
 
+import io.nicq.client.Frame;
+import io.nicq.packet.Ipv4Address;
 import org.agrona.concurrent.AtomicBuffer;
 
 /**
@@ -13,23 +15,24 @@ import org.agrona.concurrent.AtomicBuffer;
  *       frame().offset()                     offset()
  * </pre>
  * {@link #reply()} turns the slot itself into the answer: addresses and ports swapped, the same payload (or one
- * rewritten in place, {@link #reply(int)}), checksums fixed, the same slot sent. Nothing is copied or allocated.
+ * rewritten in place, {@link #reply(int)}), checksums fixed, the same slot sent. Nothing is copied or allocated. A
+ * reply leaves when the receive that delivered the datagram ends, with the rest of its batch (the interface's
+ * batching rule, {@link io.nicq.client.iface.Ipv4Interface}).
  */
 public final class UdpDatagram
 {
-    private final Ipv4Stack stack;
+    private final UdpLayer udp;
     Frame frame;
     int sourceAddress;
     int sourcePort;
     int destinationAddress;
     int destinationPort;
-    int ipOffset;
     int payloadOffset;
     int payloadLength;
 
-    UdpDatagram(final Ipv4Stack stack)
+    UdpDatagram(final UdpLayer udp)
     {
-        this.stack = stack;
+        this.udp = udp;
     }
 
     /** The sender's IPv4 address, host order. */
@@ -75,13 +78,14 @@ public final class UdpDatagram
     }
 
     /**
-     * Most payload bytes a reply from this slot can carry: up to the slot's end and within the MTU.
+     * Most payload bytes a reply from this slot can carry: within the MTU, and within the slot from {@link #offset()}
+     * on, where the handler writes it (further down the slot when the request had IP options).
      *
      * @return the largest length {@link #reply(int)} accepts.
      */
     public int maxReplyLength()
     {
-        return stack.maxReplyPayload(this);
+        return udp.maxReplyPayload(this);
     }
 
     /** The frame underneath: slot, phase timestamps, the application's own field. */
@@ -92,12 +96,12 @@ public final class UdpDatagram
 
     /**
      * Answers with the same payload from the same slot (zero-copy echo): Ethernet and IP addresses and UDP ports
-     * swapped, the IP header rebuilt (TTL 64, no options), checksums fixed. The slot leaves with the next flush (the
-     * end of the current receive at the latest).
+     * swapped, the IP header rebuilt (TTL 64, no options), checksums fixed. The slot leaves when the current receive
+     * ends.
      */
     public void reply()
     {
-        stack.reply(this, payloadLength, false);
+        udp.reply(this, payloadLength, false);
     }
 
     /**
@@ -109,10 +113,10 @@ public final class UdpDatagram
      */
     public void reply(final int length)
     {
-        stack.reply(this, length, true);
+        udp.reply(this, length, true);
     }
 
-    /** Keeps the slot after the handler returns: send or release it later through the queue. */
+    /** Keeps the slot after the handler returns: send or release it later through the queue ({@link Frame#slot()}). */
     public void keep()
     {
         frame.keep();
@@ -120,7 +124,7 @@ public final class UdpDatagram
 
     public String toString()
     {
-        return "UdpDatagram{" + io.nicq.packet.Ipv4Address.toString(sourceAddress) + ":" + sourcePort + " -> " +
+        return "UdpDatagram{" + Ipv4Address.toString(sourceAddress) + ":" + sourcePort + " -> " +
             destinationPort + ", " + payloadLength + " bytes}";
     }
 }

@@ -1,36 +1,47 @@
-package io.nicq.client;
+package io.nicq.client.udp;
 
+import io.nicq.client.ControlPlane;
+import io.nicq.client.DropReason;
+import io.nicq.client.Filter;
+import io.nicq.client.NicException;
+import io.nicq.client.NicQueue;
+import io.nicq.client.iface.Ipv4Interface;
 import io.nicq.packet.Ipv4Address;
 import org.agrona.DirectBuffer;
 
 /**
- * A UDP socket on a {@link NicQueue}, read like the JDK's {@code DatagramChannel} in non-blocking mode, without
+ * A UDP socket on a {@link UdpLayer}, read like the JDK's {@code DatagramChannel} in non-blocking mode, without
  * allocation or copies on receive:
  * <pre>
- *   try (UdpEndpoint endpoint = UdpEndpoint.open(queue).bind(7))      // registers the UDP filter: port 7 -&gt; queue
+ *   final UdpLayer udp = new UdpLayer(new Ipv4Interface(queue, client));
+ *   try (UdpSocket socket = UdpSocket.open(udp).bind(7))            // registers the UDP filter: port 7 -&gt; queue
  *   {
- *       final UdpHandler echo = UdpDatagram::reply;                   // zero-copy echo: the request's slot answers
+ *       final UdpHandler echo = UdpDatagram::reply;                 // zero-copy echo: the request's slot answers
  *       while (running)
  *       {
- *           idle.idle(endpoint.receive(echo));
+ *           idle.idle(socket.receive(echo));
  *       }
  *   }
  * </pre>
- * {@link #bind(int)} registers a UDP port filter with the card driver, so the card steers the port's datagrams to this
- * endpoint's queue. {@link #send} builds the datagram straight in a slot of the queue's packet pool (the payload's only
+ * {@link #bind(int)} registers a UDP port filter with the card driver, so the card steers the port's datagrams to the
+ * socket's queue. {@link #send} builds the datagram straight in a slot of the queue's packet pool (the payload's only
  * copy) and resolves the next hop's MAC through the card driver on first use. {@link #receive(UdpHandler)} polls the
- * queue once and hands each datagram for this port to the handler as a view into the slot it arrived in.
+ * interface once and hands each datagram for this port to the handler as a view into the slot it arrived in.
  * <p>
- * Several endpoints may share a queue; a datagram goes to the handler its endpoint last received with (a datagram for
- * an endpoint that has never received is dropped and counted, {@link DropReason#NO_ENDPOINT}). One thread uses the
- * endpoints of a queue.
+ * <b>Batching</b> is the interface's one rule ({@link Ipv4Interface}): a send outside a receive leaves before
+ * {@link #send} returns; a send or {@link UdpDatagram#reply() reply} from inside a handler leaves with the receive's
+ * batch, when {@link #receive} returns.
+ * <p>
+ * Several sockets may share a layer; a datagram goes to the handler its socket last received with (a datagram for a
+ * socket that has never received is dropped and counted, {@link DropReason#NO_SOCKET}). One thread uses the sockets
+ * of a queue.
  */
-public final class UdpEndpoint implements AutoCloseable
+public final class UdpSocket implements AutoCloseable
 {
     private static final int EPHEMERAL_ATTEMPTS = 64;
 
-    private final NicQueue queue;
-    private final Ipv4Stack stack;
+    private final UdpLayer udp;
+    private final Ipv4Interface ip;
     private final ControlPlane plane;
     private int localPort;
     private Filter filter;
@@ -38,38 +49,38 @@ public final class UdpEndpoint implements AutoCloseable
     private long datagramsReceived;
     private boolean closed;
 
-    private UdpEndpoint(final NicQueue queue)
+    private UdpSocket(final UdpLayer udp)
     {
-        this.queue = queue;
-        this.stack = queue.stack();
-        this.plane = queue.plane();
+        this.udp = udp;
+        this.ip = udp.ip();
+        this.plane = ip.controlPlane();
     }
 
     /**
-     * An unbound endpoint on a queue.
+     * An unbound socket.
      *
-     * @param queue the queue whose slots carry the datagrams.
-     * @return the endpoint.
+     * @param udp the UDP layer of the interface whose queue carries the datagrams.
+     * @return the socket.
      */
-    public static UdpEndpoint open(final NicQueue queue)
+    public static UdpSocket open(final UdpLayer udp)
     {
-        return new UdpEndpoint(queue);
+        return new UdpSocket(udp);
     }
 
     /**
-     * Binds to a local port: registers the UDP port filter with the card driver for this endpoint's queue.
+     * Binds to a local port: registers the UDP port filter with the card driver for the socket's queue.
      *
      * @param port 1..65535, or 0 for a free ephemeral port (49152..65535).
      * @return this.
      * @throws NicException PORT_IN_USE if the port is taken (here or by another client), or the card driver's
      *                      refusal.
      */
-    public UdpEndpoint bind(final int port)
+    public UdpSocket bind(final int port)
     {
         ensureOpen();
         if (localPort != 0)
         {
-            throw new IllegalStateException("endpoint is already bound to UDP port " + localPort);
+            throw new IllegalStateException("socket is already bound to UDP port " + localPort);
         }
         if (port < 0 || port > 0xFFFF)
         {
@@ -85,7 +96,7 @@ public final class UdpEndpoint implements AutoCloseable
         {
             try
             {
-                bindTo(stack.nextEphemeralPort());
+                bindTo(udp.nextEphemeralPort());
                 return this;
             }
             catch (final NicException ex)
@@ -103,9 +114,9 @@ public final class UdpEndpoint implements AutoCloseable
 
     private void bindTo(final int port)
     {
-        stack.checkPortFree(port);
-        filter = plane.registerUdpPort(queue, port);
-        stack.bind(port, this);
+        udp.checkPortFree(port);
+        filter = plane.registerUdpPort(ip.queue(), port);
+        udp.bind(port, this);
         localPort = port;
     }
 
@@ -115,10 +126,10 @@ public final class UdpEndpoint implements AutoCloseable
         return localPort;
     }
 
-    /** This client's IPv4 address, host order: the source of what the endpoint sends. */
+    /** This client's IPv4 address, host order: the source of what the socket sends. */
     public int localAddress()
     {
-        return plane.ipv4();
+        return ip.link().address();
     }
 
     /** The card driver's filter for the bound port, null while unbound. */
@@ -127,20 +138,27 @@ public final class UdpEndpoint implements AutoCloseable
         return filter;
     }
 
+    /** The queue the socket's datagrams travel on. */
     public NicQueue queue()
     {
-        return queue;
+        return ip.queue();
+    }
+
+    /** The UDP layer the socket is bound in. */
+    public UdpLayer udp()
+    {
+        return udp;
     }
 
     /** Largest payload {@link #send} takes: the MTU less the IPv4 and UDP headers. */
     public int maxPayload()
     {
-        return stack.maxUdpPayload();
+        return udp.maxPayload();
     }
 
     /**
-     * Sends one datagram now: the payload is copied into a free slot behind freshly built headers (checksums
-     * computed) and the slot handed to the queue driver. An unbound endpoint binds an ephemeral port first.
+     * Sends one datagram: the payload is copied into a free slot behind freshly built headers (checksums computed).
+     * An unbound socket binds an ephemeral port first.
      *
      * @param destinationAddress IPv4 address, host order.
      * @param destinationPort    1..65535.
@@ -162,15 +180,15 @@ public final class UdpEndpoint implements AutoCloseable
         {
             bind(0);
         }
-        return stack.send(localPort, destinationAddress, destinationPort, buffer, offset, length);
+        return udp.send(localPort, destinationAddress, destinationPort, buffer, offset, length);
     }
 
     /**
-     * Polls the queue once: each datagram for this endpoint goes to {@code handler} (zero copy, see
-     * {@link UdpDatagram}); other traffic of the queue is handled by the stack (other endpoints, ICMP echo, drops).
+     * Polls the interface once: each datagram for this socket goes to {@code handler} (zero copy, see
+     * {@link UdpDatagram}); other traffic of the queue is handled by the stack (other sockets, ICMP echo, drops).
      *
      * @param handler gets each datagram; create it once.
-     * @return datagrams delivered to this endpoint (0 if none arrived).
+     * @return datagrams delivered to this socket (0 if none arrived).
      * @throws NicException if the queue was revoked or its queue driver stopped.
      */
     public int receive(final UdpHandler handler)
@@ -178,11 +196,11 @@ public final class UdpEndpoint implements AutoCloseable
         ensureOpen();
         if (localPort == 0)
         {
-            throw new IllegalStateException("endpoint is not bound: bind(port) before receiving");
+            throw new IllegalStateException("socket is not bound: bind(port) before receiving");
         }
         this.handler = handler;
         final long before = datagramsReceived;
-        stack.poll();
+        ip.poll();
         return (int)(datagramsReceived - before);
     }
 
@@ -196,7 +214,7 @@ public final class UdpEndpoint implements AutoCloseable
         datagramsReceived++;
     }
 
-    /** Datagrams delivered to this endpoint. */
+    /** Datagrams delivered to this socket. */
     public long datagramsReceived()
     {
         return datagramsReceived;
@@ -221,8 +239,8 @@ public final class UdpEndpoint implements AutoCloseable
         closed = true;
         if (localPort != 0)
         {
-            stack.unbind(localPort, this);
-            if (filter != null && filter.isRegistered() && !queue.isClosed())
+            udp.unbind(localPort, this);
+            if (filter != null && filter.isRegistered() && !ip.queue().isClosed())
             {
                 plane.deregister(filter);
             }
@@ -233,13 +251,13 @@ public final class UdpEndpoint implements AutoCloseable
     {
         if (closed)
         {
-            throw new IllegalStateException("UDP endpoint " + localPort + " is closed");
+            throw new IllegalStateException("UDP socket " + localPort + " is closed");
         }
     }
 
     public String toString()
     {
-        return "UdpEndpoint{" + Ipv4Address.toString(plane.ipv4()) + ":" + localPort + " on queue " +
-            queue.queueId() + (closed ? ", closed" : "") + "}";
+        return "UdpSocket{" + Ipv4Address.toString(localAddress()) + ":" + localPort + " on queue " +
+            ip.queue().queueId() + (closed ? ", closed" : "") + "}";
     }
 }
