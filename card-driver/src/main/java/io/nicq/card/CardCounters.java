@@ -1,5 +1,6 @@
 package io.nicq.card;
 
+import io.nicq.ixgbe.Statistics.CardCounter;
 import io.nicq.proto.sbe.AttachQueueDriverDecoder;
 import io.nicq.proto.sbe.DetachQueueDriverDecoder;
 import io.nicq.proto.sbe.ConnectDecoder;
@@ -18,8 +19,8 @@ import org.agrona.concurrent.status.CountersManager;
 
 /**
  * The card driver's counters, in its {@link CountersFile}: the instance (clients, queues and filters in use),
- * requests by type, errors by code, the card's own statistics, and per queue the packets, bytes and drops read from
- * the card. Labels are what {@code nicq stat} prints. Written by the conductor thread; read by anyone.
+ * requests by type, errors by code, the card's own statistics (every {@link CardCounter}), and per queue the packets,
+ * bytes and drops read from the card. Labels are what {@code nicq stat} prints. Written by the conductor thread; read by anyone.
  */
 final class CardCounters
 {
@@ -48,12 +49,8 @@ final class CardCounters
     final AtomicCounter logLinesSuppressed;
     final AtomicCounter dutyCycles;
 
-    final AtomicCounter cardRxPackets;
-    final AtomicCounter cardRxBytes;
-    final AtomicCounter cardRxMissed;
-    final AtomicCounter cardRxCrcErrors;
-    final AtomicCounter cardTxPackets;
-    final AtomicCounter cardTxBytes;
+    /** The card's own statistics, by {@link CardCounter} ordinal, accumulated from its clear-on-read registers. */
+    private final AtomicCounter[] card = new AtomicCounter[CardCounter.COUNT];
 
     private final AtomicCounter[] requestsByTemplate = new AtomicCounter[MAX_TEMPLATE_ID + 1];
     private final AtomicCounter[] errorsByCode;
@@ -103,17 +100,22 @@ final class CardCounters
             }
         }
 
-        cardRxPackets = manager.newCounter("card rx good packets (GPRC)", TYPE_CARD);
-        cardRxBytes = manager.newCounter("card rx good bytes (GORC)", TYPE_CARD);
-        cardRxMissed = manager.newCounter("card rx missed, no packet buffer (MPC)", TYPE_CARD);
-        cardRxCrcErrors = manager.newCounter("card rx CRC errors (CRCERRS)", TYPE_CARD);
-        cardTxPackets = manager.newCounter("card tx good packets (GPTC)", TYPE_CARD);
-        cardTxBytes = manager.newCounter("card tx good bytes (GOTC)", TYPE_CARD);
+        for (int i = 0; i < CardCounter.COUNT; i++)
+        {
+            final CardCounter counter = CardCounter.of(i);
+            card[i] = manager.newCounter("card " + counter.description() + " (" + counter.name() + ")", TYPE_CARD);
+        }
     }
 
     CountersManager manager()
     {
         return manager;
+    }
+
+    /** The counter of one of the card's statistics registers (all instances summed: MPC of every packet buffer). */
+    AtomicCounter card(final CardCounter counter)
+    {
+        return card[counter.ordinal()];
     }
 
     /** Counts a received request of a template (unknown templates are counted elsewhere). */

@@ -13,6 +13,7 @@ import io.aeron.Subscription;
 import io.aeron.logbuffer.Header;
 import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.Nic;
+import io.nicq.ixgbe.Statistics.CardCounter;
 import io.nicq.proto.ControlMessageValidator;
 import io.nicq.proto.ControlProtocol;
 import io.nicq.proto.channel.QueueChannelLayout;
@@ -579,19 +580,11 @@ final class CardDriverConductor implements Agent
     /** Card-wide statistics, clear on read (8.2.3.23): accumulated into the counters. */
     private void sampleCard()
     {
-        counters.cardRxPackets.getAndAddRelease(bar.read(GPRC) & 0xFFFF_FFFFL);
-        counters.cardRxBytes.getAndAddRelease((bar.read(GORCL) & 0xFFFF_FFFFL) |
-            ((bar.read(GORCH) & 0xFFFF_FFFFL) << 32));
-        long missed = 0;
-        for (int n = 0; n < 8; n++)
+        for (int i = 0; i < CardCounter.COUNT; i++)
         {
-            missed += bar.read(mpc(n)) & 0xFFFF_FFFFL;
+            final CardCounter counter = CardCounter.of(i);
+            counters.card(counter).getAndAddRelease(counter.readAll(bar));
         }
-        counters.cardRxMissed.getAndAddRelease(missed);
-        counters.cardRxCrcErrors.getAndAddRelease(bar.read(CRCERRS) & 0xFFFF_FFFFL);
-        counters.cardTxPackets.getAndAddRelease(bar.read(GPTC) & 0xFFFF_FFFFL);
-        counters.cardTxBytes.getAndAddRelease((bar.read(GOTCL) & 0xFFFF_FFFFL) |
-            ((bar.read(GOTCH) & 0xFFFF_FFFFL) << 32));
     }
 
     private static QueueMode queueMode(final short raw)

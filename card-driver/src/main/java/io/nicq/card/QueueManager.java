@@ -11,8 +11,10 @@ import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
 import io.nicq.ixgbe.Bar;
+import io.nicq.ixgbe.DescriptorRing;
 import io.nicq.ixgbe.DeviceTimeoutException;
 import io.nicq.ixgbe.Nic;
+import io.nicq.ixgbe.Statistics.QueueCounter;
 import io.nicq.proto.InstancePaths;
 import io.nicq.proto.channel.QueueChannel;
 import io.nicq.proto.channel.QueueChannelHeader;
@@ -142,12 +144,10 @@ final class QueueManager
     {
         final int ringSize = ringSizeRequested == 0 ? ctx.defaultRingSize() : (int)Math.min(ringSizeRequested,
             Integer.MAX_VALUE);
-        if (ringSize < QueueProgrammer.MIN_RING_SIZE || ringSize > QueueProgrammer.MAX_RING_SIZE ||
-            Integer.bitCount(ringSize) != 1)
+        if (!DescriptorRing.isValidSize(ringSize))
         {
-            throw new RequestException(ErrorCode.INVALID_ARGUMENT, "ring size " + ringSizeRequested +
-                " must be a power of two in " + QueueProgrammer.MIN_RING_SIZE + ".." + QueueProgrammer.MAX_RING_SIZE +
-                " (0 = " + ctx.defaultRingSize() + ")");
+            throw new RequestException(ErrorCode.INVALID_ARGUMENT, "ring size " + ringSizeRequested + " must be " +
+                DescriptorRing.sizeRule() + " (0 = " + ctx.defaultRingSize() + ")");
         }
         final int slotCount = slotCountRequested == 0 ? Math.max(ctx.defaultSlotCount(), 2 * ringSize) :
             (int)Math.min(slotCountRequested, Integer.MAX_VALUE);
@@ -691,13 +691,11 @@ final class QueueManager
     {
         final int set = entry.statsSet;
         final CardCounters.QueueCounters c = entry.counters;
-        final long rxPackets = bar.read(qprc(set)) & 0xFFFF_FFFFL;          // 8.2.3.23 QPRC, clear on read
-        final long rxBytes = (bar.read(qbrcL(set)) & 0xFFFF_FFFFL) |        // 8.2.3.23 QBRC_L then QBRC_H
-            ((bar.read(qbrcH(set)) & 0xFFFF_FFFFL) << 32);
-        final long rxDrops = bar.read(qprdc(set)) & 0xFFFF_FFFFL;           // 8.2.3.23 QPRDC
-        final long txPackets = bar.read(qptc(set)) & 0xFFFF_FFFFL;          // 8.2.3.23 QPTC
-        final long txBytes = (bar.read(qbtcL(set)) & 0xFFFF_FFFFL) |        // 8.2.3.23 QBTC_L then QBTC_H
-            ((bar.read(qbtcH(set)) & 0xFFFF_FFFFL) << 32);
+        final long rxPackets = QueueCounter.QPRC.read(bar, set);            // 8.2.3.23, clear on read
+        final long rxBytes = QueueCounter.QBRC.read(bar, set);
+        final long rxDrops = QueueCounter.QPRDC.read(bar, set);
+        final long txPackets = QueueCounter.QPTC.read(bar, set);
+        final long txBytes = QueueCounter.QBTC.read(bar, set);
         if (c != null)
         {
             c.rxPackets.getAndAddRelease(rxPackets);
