@@ -1,12 +1,9 @@
 package io.nicq.card;
 
-import java.util.Arrays;
-
 import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.DescriptorRing;
 import io.nicq.ixgbe.DeviceTimeoutException;
 import io.nicq.ixgbe.RxDescriptor;
-import io.nicq.ixgbe.Statistics;
 import io.nicq.ixgbe.TxDescriptor;
 import io.nicq.proto.sbe.ErrorCode;
 
@@ -15,7 +12,7 @@ import static io.nicq.ixgbe.Registers.*;
 /**
  * The card driver's half of attaching a queue driver (the Barrelfish split: the queue driver allocates its rings, the
  * card driver programs the ring registers and enables the queue, then the queue driver owns RDT/TDT), and the
- * reverse when a queue is released or its driver dies. Also hands out the 16 per-queue statistics sets (RQSMR/TQSM).
+ * reverse when a queue is released or its driver dies.
  * <p>
  * Conductor thread only.
  */
@@ -27,20 +24,13 @@ final class QueueProgrammer
     static final int TX_HTHRESH = 8;
     static final int TX_WTHRESH = 0;
 
-    /** Statistics set 0 is where every unmapped queue counts (RQSMR/TQSM reset to 0): it belongs to queue 0. */
-    static final int SHARED_STATS_SET = 0;
-    static final int NO_STATS_SET = -1;
-
     private final Bar bar;
     private final long enableTimeoutNs;
-    private final int[] statsSetOwner = new int[QUEUE_STATS_COUNT];
 
     QueueProgrammer(final Bar bar, final long enableTimeoutNs)
     {
         this.bar = bar;
         this.enableTimeoutNs = enableTimeoutNs;
-        Arrays.fill(statsSetOwner, -1);
-        statsSetOwner[SHARED_STATS_SET] = 0;
     }
 
     /**
@@ -161,65 +151,6 @@ final class QueueProgrammer
     boolean isEnabled(final int queue)
     {
         return (bar.read(rxdctl(queue)) & DCTL_ENABLE) != 0 || (bar.read(txdctl(queue)) & DCTL_ENABLE) != 0;
-    }
-
-    /**
-     * Gives a queue its own statistics set while the 16 last (set 0 is queue 0's and every unmapped queue's).
-     *
-     * @return the set, or {@link #NO_STATS_SET} when all are taken
-     */
-    int mapStatsSet(final int queue)
-    {
-        if (queue == 0)
-        {
-            return SHARED_STATS_SET;
-        }
-        for (int set = 1; set < QUEUE_STATS_COUNT; set++)
-        {
-            if (statsSetOwner[set] < 0)
-            {
-                statsSetOwner[set] = queue;
-                clearStatsSet(set);
-                writeStatsMapping(queue, set);
-                return set;
-            }
-        }
-        return NO_STATS_SET;
-    }
-
-    /** Returns a queue's statistics set; the queue counts in set 0 again. */
-    void unmapStatsSet(final int queue, final int set)
-    {
-        if (set > SHARED_STATS_SET && set < QUEUE_STATS_COUNT && statsSetOwner[set] == queue)
-        {
-            writeStatsMapping(queue, SHARED_STATS_SET);
-            statsSetOwner[set] = -1;
-        }
-    }
-
-    int statsSetsFree()
-    {
-        int free = 0;
-        for (int set = 1; set < QUEUE_STATS_COUNT; set++)
-        {
-            free += statsSetOwner[set] < 0 ? 1 : 0;
-        }
-        return free;
-    }
-
-    private void clearStatsSet(final int set)
-    {
-        Statistics.clearSet(bar, set);                          // 8.2.3.23 the set's counters, clear on read
-    }
-
-    private void writeStatsMapping(final int queue, final int set)
-    {
-        final int shift = 8 * (queue & 3);
-        final int mask = 0xF << shift;
-        final int register = queue >> 2;
-        // 8.2.3.8 RQSMR and 8.2.3.9 TQSM: four queues per register, set index in the low nibble of each byte.
-        bar.write(rqsmr(register), (bar.read(rqsmr(register)) & ~mask) | (set << shift));
-        bar.write(tqsm(register), (bar.read(tqsm(register)) & ~mask) | (set << shift));
     }
 
     private void stopRx(final int queue)
