@@ -572,7 +572,7 @@ final class CardDriverConductor implements Agent, QueueDriverSupervisor.EventHan
         final ClientSession session = session(clientId);
         final int queueId = request.queueId();
         queues.ownedEntry(session, queueId);
-        final Filter filter = filters.register(
+        final FilterRegistration filter = filters.register(
             clientId,
             queueId,
             filterKind(request.kindRaw()),
@@ -590,7 +590,7 @@ final class CardDriverConductor implements Agent, QueueDriverSupervisor.EventHan
     private void onDeregisterFilter(final long correlationId, final long clientId, final int filterId)
     {
         session(clientId);
-        final Filter filter = filters.deregister(clientId, filterId);
+        final FilterRegistration filter = filters.deregister(clientId, filterId);
         log.info("filter " + filterId + " (" + filter.describe() + ") deregistered");
         publisher.filterDeregistered(correlationId, clientId, filterId);
     }

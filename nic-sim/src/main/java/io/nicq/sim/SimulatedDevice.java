@@ -41,7 +41,7 @@ import static io.nicq.ixgbe.SimulatedCardFiles.*;
  * Nothing is allocated on the packet path. Statistics are gathered locally, by the register groups of
  * {@link Statistics}, and added to the clear-on-read registers once per {@code doWork()}.
  */
-final class SimulatedDevice implements Agent, FrameHandler
+final class SimulatedDevice implements Agent, FrameSink
 {
     static final int TX_BURST = 64;
     static final int RX_BURST = 64;
