@@ -423,44 +423,58 @@ final class SimulatedDevice implements Agent, FrameSink
         final int length = reg(rdlen(q));
         final int head = reg(rdh(q));
         final int tail = reg(rdt(q));
-        if (ring.failed.matches(base, length, head, tail))
+        final MemorySegment memory = ringMemory(ring.failed, base, length, head, tail, RxDescriptor.SIZE);
+        if (memory == null)
         {
-            return; // refused before and nothing changed: count it once, not on every look
-        }
-        final ConfigurationAttempt configuration = ring.failed;
-        final int count = length / RxDescriptor.SIZE;
-        if (!DescriptorRing.isValidLength(length) || !DescriptorRing.isAligned(base) ||
-            head < 0 || head >= count || tail < 0 || tail >= count)
-        {
-            // 8.2.3.8.1-3: base 128-byte aligned, length a multiple of 128; head and tail inside the ring.
-            configuration.fail(base, length, head, tail);
-            countStatus(MALFORMED_DESCRIPTORS_OFFSET);
-            return;
-        }
-        final int index = iommu.find(base, length);
-        if (index < 0)
-        {
-            configuration.fail(base, length, head, tail);
-            countStatus(DMA_FAULTS_OFFSET);
-            return;
-        }
-        final MemorySegment memory = iommu.segment(index).asSlice(iommu.offset(index, base), length);
-        if ((memory.address() & (RxDescriptor.SIZE - 1)) != 0)
-        {
-            // Registered at a file offset that leaves descriptors misaligned in memory: unusable as a ring.
-            configuration.fail(base, length, head, tail);
-            countStatus(MALFORMED_DESCRIPTORS_OFFSET);
             return;
         }
         ring.ring = memory;
         ring.ringIova = base;
-        ring.count = count;
+        ring.count = length / RxDescriptor.SIZE;
         ring.head = head;
         ring.tail = tail;
-        ring.failed.clear();
         ring.enabled = true;
         readSrrctl(ring);
         setEnabledBit(RX_ENABLED_BITMAP_OFFSET, q, true);
+    }
+
+    /**
+     * The memory of a ring a queue is being enabled with, RX (8.2.3.8.1-3) and TX (8.2.3.9.5-7) alike: base and
+     * length as {@link DescriptorRing} says, head and tail inside the ring, registered in the IOMMU and descriptors
+     * aligned in memory. Null when refused; a refusal is counted once for the same register values.
+     */
+    private MemorySegment ringMemory(final ConfigurationAttempt attempt, final long base, final int length,
+        final int head, final int tail, final int descriptorSize)
+    {
+        if (attempt.matches(base, length, head, tail))
+        {
+            return null; // refused before and nothing changed: count it once, not on every look
+        }
+        final int count = length / descriptorSize;
+        if (!DescriptorRing.isValidLength(length) || !DescriptorRing.isAligned(base) ||
+            head < 0 || head >= count || tail < 0 || tail >= count)
+        {
+            attempt.fail(base, length, head, tail);
+            countStatus(MALFORMED_DESCRIPTORS_OFFSET);
+            return null;
+        }
+        final int index = iommu.find(base, length);
+        if (index < 0)
+        {
+            attempt.fail(base, length, head, tail);
+            countStatus(DMA_FAULTS_OFFSET);
+            return null;
+        }
+        final MemorySegment memory = iommu.segment(index).asSlice(iommu.offset(index, base), length);
+        if ((memory.address() & (descriptorSize - 1)) != 0)
+        {
+            // Registered at a file offset that leaves descriptors misaligned in memory: unusable as a ring.
+            attempt.fail(base, length, head, tail);
+            countStatus(MALFORMED_DESCRIPTORS_OFFSET);
+            return null;
+        }
+        attempt.clear();
+        return memory;
     }
 
     private void readSrrctl(final RxRing ring)
@@ -503,39 +517,17 @@ final class SimulatedDevice implements Agent, FrameSink
         final long base = (reg(tdbal(q)) & 0xFFFF_FFFFL) | ((long)reg(tdbah(q)) << 32);
         final int length = reg(tdlen(q));
         final int head = reg(tdh(q));
-        if (ring.failed.matches(base, length, head, 0))
+        // TDT is the driver's doorbell, checked when it rings; only the head must lie inside the ring now.
+        final MemorySegment memory = ringMemory(ring.failed, base, length, head, 0, TxDescriptor.SIZE);
+        if (memory == null)
         {
-            return;
-        }
-        final ConfigurationAttempt configuration = ring.failed;
-        final int count = length / TxDescriptor.SIZE;
-        if (!DescriptorRing.isValidLength(length) || !DescriptorRing.isAligned(base) || head < 0 || head >= count)
-        {
-            // 8.2.3.9.5-7: the same rules as RX rings.
-            configuration.fail(base, length, head, 0);
-            countStatus(MALFORMED_DESCRIPTORS_OFFSET);
-            return;
-        }
-        final int index = iommu.find(base, length);
-        if (index < 0)
-        {
-            configuration.fail(base, length, head, 0);
-            countStatus(DMA_FAULTS_OFFSET);
-            return;
-        }
-        final MemorySegment memory = iommu.segment(index).asSlice(iommu.offset(index, base), length);
-        if ((memory.address() & (TxDescriptor.SIZE - 1)) != 0)
-        {
-            configuration.fail(base, length, head, 0);
-            countStatus(MALFORMED_DESCRIPTORS_OFFSET);
             return;
         }
         ring.ring = memory;
         ring.ringIova = base;
-        ring.count = count;
+        ring.count = length / TxDescriptor.SIZE;
         ring.head = head;
         ring.badTail = -1;
-        ring.failed.clear();
         ring.enabled = true;
         setEnabledBit(TX_ENABLED_BITMAP_OFFSET, q, true);
     }
