@@ -23,8 +23,9 @@ import static io.nicq.ixgbe.Registers.QUEUE_COUNT;
 
 /**
  * The card driver's counters, in its {@link CountersFile}: the instance (clients, queues and filters in use),
- * requests by type, errors by code, the card's own statistics ({@link #CARD_COUNTERS_SAMPLED}), and per queue the packets,
- * bytes and drops of its statistics set and the counters of its queue driver. Labels are what {@code nicq stat} prints. Written by the conductor thread; read by anyone.
+ * requests by type, errors by code, the card's own statistics ({@link #CARD_COUNTERS_SAMPLED}), and per queue the
+ * packets, bytes and drops of its statistics set and the counters of its queue driver. Labels are what
+ * {@code nicq stat} prints. Written by the conductor thread; read by anyone.
  */
 final class CardCounters
 {

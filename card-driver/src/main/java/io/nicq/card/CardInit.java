@@ -152,8 +152,8 @@ public final class CardInit
         // 8.2.3.7.1 FCTRL: broadcasts accepted (ARP requests are broadcast); unicast and multicast promiscuous off,
         // so the card receives only what is addressed to it (RAL/RAH(0)).
         bar.write(FCTRL, (bar.read(FCTRL) | FCTRL_BAM) & ~(FCTRL_UPE | FCTRL_MPE));
-        bar.write(ral(0), ReceiveAddress.ral(mac));                             // 8.2.3.7.9 RAL(0): the card's own address
-        bar.write(rah(0), ReceiveAddress.rahAddress(mac) | RAH_AV);                    // 8.2.3.7.10 RAH(0): address valid
+        bar.write(ral(0), ReceiveAddress.ral(mac));                // 8.2.3.7.9 RAL(0): the card's own address
+        bar.write(rah(0), ReceiveAddress.rahAddress(mac) | RAH_AV); // 8.2.3.7.10 RAH(0): address valid
 
         for (int q = 0; q < QUEUE_COUNT; q++)
         {
