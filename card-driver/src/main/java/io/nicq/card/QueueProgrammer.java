@@ -47,13 +47,13 @@ final class QueueProgrammer
         }
         if (rxRingIova == 0 || !DescriptorRing.isAligned(rxRingIova))
         {
-            throw new RequestException(ErrorCode.INVALID_ARGUMENT, String.format(
-                "RX ring address 0x%X must be non-zero and %d-byte aligned", rxRingIova, DescriptorRing.BASE_ALIGNMENT));
+            throw new RequestException(ErrorCode.INVALID_ARGUMENT, String.format("RX ring address 0x%X must be " +
+                "non-zero and %d-byte aligned", rxRingIova, DescriptorRing.BASE_ALIGNMENT));
         }
         if (txRingIova == 0 || !DescriptorRing.isAligned(txRingIova))
         {
-            throw new RequestException(ErrorCode.INVALID_ARGUMENT, String.format(
-                "TX ring address 0x%X must be non-zero and %d-byte aligned", txRingIova, DescriptorRing.BASE_ALIGNMENT));
+            throw new RequestException(ErrorCode.INVALID_ARGUMENT, String.format("TX ring address 0x%X must be " +
+                "non-zero and %d-byte aligned", txRingIova, DescriptorRing.BASE_ALIGNMENT));
         }
         if ((txHeadWbIova & 3) != 0)
         {

@@ -88,7 +88,8 @@ class CardInitTest
         {
             if (RegisterFile.isClearOnRead(offset))
             {
-                assertEquals(0, card.register(offset), String.format("register 0x%05X still counts after init", offset));
+                assertEquals(0, card.register(offset),
+                    String.format("register 0x%05X still counts after init", offset));
             }
         }
     }
