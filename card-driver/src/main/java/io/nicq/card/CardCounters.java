@@ -1,5 +1,8 @@
 package io.nicq.card;
 
+import io.nicq.ixgbe.Statistics.CardCounter;
+import io.nicq.ixgbe.Statistics.QueueCounter;
+import io.nicq.proto.channel.QueueChannelHeader;
 import io.nicq.proto.sbe.AttachQueueDriverDecoder;
 import io.nicq.proto.sbe.DetachQueueDriverDecoder;
 import io.nicq.proto.sbe.ConnectDecoder;
@@ -16,10 +19,13 @@ import org.agrona.CloseHelper;
 import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
 
+import static io.nicq.ixgbe.Registers.QUEUE_COUNT;
+
 /**
  * The card driver's counters, in its {@link CountersFile}: the instance (clients, queues and filters in use),
- * requests by type, errors by code, the card's own statistics, and per queue the packets, bytes and drops read from
- * the card. Labels are what {@code nicq stat} prints. Written by the conductor thread; read by anyone.
+ * requests by type, errors by code, the card's own statistics ({@link #CARD_COUNTERS_SAMPLED}), and per queue the
+ * packets, bytes and drops of its statistics set and the counters of its queue driver. Labels are what
+ * {@code nicq stat} prints. Written by the conductor thread; read by anyone.
  */
 final class CardCounters
 {
@@ -30,6 +36,13 @@ final class CardCounters
     static final int TYPE_CARD = 4;
     static final int TYPE_QUEUE = 5;
     static final int TYPE_DEFAULT_QUEUE = 6;
+    static final int TYPE_QUEUE_DRIVER = 7;
+
+    /**
+     * Counters the file must have room for: under 256 of the instance, the requests, the errors, the card and the
+     * default queue, and per queue its statistics set and its queue driver's header counters.
+     */
+    static final int MAX_COUNTERS = 256 + QUEUE_COUNT * (QueueCounter.COUNT + QueueChannelHeader.COUNTER_COUNT);
 
     private static final int MAX_TEMPLATE_ID = 32;
 
@@ -48,12 +61,15 @@ final class CardCounters
     final AtomicCounter logLinesSuppressed;
     final AtomicCounter dutyCycles;
 
-    final AtomicCounter cardRxPackets;
-    final AtomicCounter cardRxBytes;
-    final AtomicCounter cardRxMissed;
-    final AtomicCounter cardRxCrcErrors;
-    final AtomicCounter cardTxPackets;
-    final AtomicCounter cardTxBytes;
+    /**
+     * The card-wide statistics the card driver reads and {@code nicq stat} shows. Reading clears them (8.2.3.23), so
+     * the others are left to whoever else looks at the card (the fault suite counts runts and oversize frames itself).
+     */
+    static final CardCounter[] CARD_COUNTERS_SAMPLED = {
+        CardCounter.GPRC, CardCounter.GORC, CardCounter.MPC, CardCounter.CRCERRS, CardCounter.GPTC, CardCounter.GOTC};
+
+    /** The card's own statistics, by {@link CardCounter} ordinal, accumulated from its clear-on-read registers. */
+    private final AtomicCounter[] card = new AtomicCounter[CardCounter.COUNT];
 
     private final AtomicCounter[] requestsByTemplate = new AtomicCounter[MAX_TEMPLATE_ID + 1];
     private final AtomicCounter[] errorsByCode;
@@ -103,17 +119,22 @@ final class CardCounters
             }
         }
 
-        cardRxPackets = manager.newCounter("card rx good packets (GPRC)", TYPE_CARD);
-        cardRxBytes = manager.newCounter("card rx good bytes (GORC)", TYPE_CARD);
-        cardRxMissed = manager.newCounter("card rx missed, no packet buffer (MPC)", TYPE_CARD);
-        cardRxCrcErrors = manager.newCounter("card rx CRC errors (CRCERRS)", TYPE_CARD);
-        cardTxPackets = manager.newCounter("card tx good packets (GPTC)", TYPE_CARD);
-        cardTxBytes = manager.newCounter("card tx good bytes (GOTC)", TYPE_CARD);
+        for (final CardCounter counter : CARD_COUNTERS_SAMPLED)
+        {
+            card[counter.ordinal()] = manager.newCounter("card " + counter.description() + " (" + counter.name() + ")",
+                TYPE_CARD);
+        }
     }
 
     CountersManager manager()
     {
         return manager;
+    }
+
+    /** The counter of one of {@link #CARD_COUNTERS_SAMPLED} (all instances summed: MPC of every packet buffer). */
+    AtomicCounter card(final CardCounter counter)
+    {
+        return card[counter.ordinal()];
     }
 
     /** Counts a received request of a template (unknown templates are counted elsewhere). */
@@ -138,10 +159,16 @@ final class CardCounters
         }
     }
 
-    /** Per-queue figures read from the card's queue statistics set; freed when the queue is released. */
-    QueueCounters newQueueCounters(final int queueId, final int statsSet)
+    /** A queue's figures from the statistics set it has in the card; closed when the queue is freed. */
+    QueueSetCounters newQueueSetCounters(final int queueId, final int statsSet)
     {
-        return new QueueCounters(manager, queueId, statsSet);
+        return new QueueSetCounters(manager, queueId, statsSet);
+    }
+
+    /** A queue's copy of the counters its queue driver keeps in the channel header; closed when the queue is freed. */
+    QueueDriverCounters newQueueDriverCounters(final int queueId)
+    {
+        return new QueueDriverCounters(manager, queueId);
     }
 
     private void requestCounter(final int templateId, final String name)
@@ -149,30 +176,79 @@ final class CardCounters
         requestsByTemplate[templateId] = manager.newCounter("requests " + name, TYPE_REQUEST);
     }
 
-    /** The counters of one queue, accumulated from the card's clear-on-read per-queue statistics. */
-    static final class QueueCounters implements AutoCloseable
+    /** The counters of one queue, accumulated from its clear-on-read statistics set: by {@link QueueCounter}. */
+    static final class QueueSetCounters implements AutoCloseable
     {
-        final AtomicCounter rxPackets;
-        final AtomicCounter rxBytes;
-        final AtomicCounter rxDrops;
-        final AtomicCounter txPackets;
-        final AtomicCounter txBytes;
+        private final AtomicCounter[] counters = new AtomicCounter[QueueCounter.COUNT];
+        private final int statsSet;
 
-        QueueCounters(final CountersManager manager, final int queueId, final int statsSet)
+        QueueSetCounters(final CountersManager manager, final int queueId, final int statsSet)
         {
-            final String prefix = "queue " + queueId + " ";
+            this.statsSet = statsSet;
             final String suffix = queueId == 0 ? " (stats set 0, shared with queues without a set)" :
                 " (stats set " + statsSet + ")";
-            rxPackets = manager.newCounter(prefix + "rx packets" + suffix, TYPE_QUEUE);
-            rxBytes = manager.newCounter(prefix + "rx bytes" + suffix, TYPE_QUEUE);
-            rxDrops = manager.newCounter(prefix + "rx drops, no descriptor" + suffix, TYPE_QUEUE);
-            txPackets = manager.newCounter(prefix + "tx packets" + suffix, TYPE_QUEUE);
-            txBytes = manager.newCounter(prefix + "tx bytes" + suffix, TYPE_QUEUE);
+            for (int i = 0; i < QueueCounter.COUNT; i++)
+            {
+                counters[i] = manager.newCounter("queue " + queueId + " " + QueueCounter.of(i).description() + suffix,
+                    TYPE_QUEUE);
+            }
+        }
+
+        /** The statistics set the labels name. */
+        int set()
+        {
+            return statsSet;
+        }
+
+        AtomicCounter get(final QueueCounter counter)
+        {
+            return counters[counter.ordinal()];
+        }
+
+        /** Adds what another queue set's counters hold (the same queue, counted in another set before). */
+        void add(final QueueSetCounters other)
+        {
+            for (int i = 0; i < counters.length; i++)
+            {
+                counters[i].getAndAddRelease(other.counters[i].get());
+            }
         }
 
         public void close()
         {
-            CloseHelper.closeAll(rxPackets, rxBytes, rxDrops, txPackets, txBytes);
+            CloseHelper.closeAll(counters);
+        }
+    }
+
+    /**
+     * The 12 counters a queue driver keeps in its channel header ({@link QueueChannelHeader#counterName(int)}), copied
+     * here so that {@code nicq stat} shows them beside the card's.
+     */
+    static final class QueueDriverCounters implements AutoCloseable
+    {
+        private final AtomicCounter[] counters = new AtomicCounter[QueueChannelHeader.COUNTER_COUNT];
+
+        QueueDriverCounters(final CountersManager manager, final int queueId)
+        {
+            for (int i = 0; i < counters.length; i++)
+            {
+                counters[i] = manager.newCounter("queue " + queueId + " driver " +
+                    QueueChannelHeader.counterName(i), TYPE_QUEUE_DRIVER);
+            }
+        }
+
+        /** Copies the header's values (the queue driver is their single writer). */
+        void copyFrom(final QueueChannelHeader header)
+        {
+            for (int i = 0; i < counters.length; i++)
+            {
+                counters[i].setRelease(header.counter(i));
+            }
+        }
+
+        public void close()
+        {
+            CloseHelper.closeAll(counters);
         }
     }
 }

@@ -167,12 +167,6 @@ public final class CardDriver implements AutoCloseable
         return aeron.context().aeronDirectoryName();
     }
 
-    /** The conductor, for tests that look at the queue and filter tables (read them from its thread only). */
-    CardDriverConductor conductor()
-    {
-        return conductor;
-    }
-
     public boolean isClosed()
     {
         return closed;
@@ -709,7 +703,6 @@ public final class CardDriver implements AutoCloseable
             return out;
         }
 
-        /** Errors escaping an agent; default: logged. */
         /**
          * Called once, on the conductor thread, when the card fails (its queues are already revoked): the command
          * stops the card driver and exits non-zero so that a supervisor restarts it. Default: nothing more.
@@ -740,6 +733,7 @@ public final class CardDriver implements AutoCloseable
             return defaultQueueIdle;
         }
 
+        /** Errors escaping an agent; default: logged. */
         public Context errorHandler(final ErrorHandler errorHandler)
         {
             this.errorHandler = errorHandler;

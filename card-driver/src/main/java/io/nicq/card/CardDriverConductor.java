@@ -13,6 +13,7 @@ import io.aeron.Subscription;
 import io.aeron.logbuffer.Header;
 import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.Nic;
+import io.nicq.runtime.Durations;
 import io.nicq.proto.ControlMessageValidator;
 import io.nicq.proto.ControlProtocol;
 import io.nicq.proto.channel.QueueChannelLayout;
@@ -22,7 +23,6 @@ import org.agrona.DirectBuffer;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentInvoker;
-import org.agrona.concurrent.ManyToOneConcurrentLinkedQueue;
 
 import static io.nicq.ixgbe.Registers.*;
 
@@ -32,15 +32,20 @@ import static io.nicq.ixgbe.Registers.*;
  * <ol>
  *   <li>serves the control protocol: every request is validated ({@link ControlMessageValidator}) before it is
  *       decoded and gets exactly one answer, its result or an {@code Error}; a malformed request never stops it;</li>
- *   <li>runs commands posted by other threads (queue driver exits, thread attach/detach);</li>
+ *   <li>takes the events of the queue-driver supervisor (a driver exited, a driver thread needs its queue
+ *       disabled);</li>
  *   <li>runs the default-queue service (ARP, ICMP echo, neighbour resolution);</li>
  *   <li>every {@code livenessCheckInterval}: reclaims clients whose process died or who went silent, enforces queue
  *       driver deadlines;</li>
- *   <li>every {@code statsInterval}: reads the card's statistics into the counters and beats the counters file's
- *       heartbeat.</li>
+ *   <li>every {@code statsInterval}: samples the card's and the queues' statistics into the counters and beats the
+ *       counters file's heartbeat.</li>
  * </ol>
+ * The queue lifecycle is three parts that do not know each other: the queue table ({@link QueueTable}: the state
+ * machine, the registers, the channel files), the supervisor of queue drivers ({@link QueueDriverSupervisor}: threads
+ * and processes; it posts events) and statistics sampling ({@link StatisticsSampler}). The conductor joins them:
+ * it grants and then starts a driver, revokes and then stops it, frees the queue once the driver has gone.
  */
-final class CardDriverConductor implements Agent
+final class CardDriverConductor implements Agent, QueueDriverSupervisor.EventHandler
 {
     private static final FilterKind[] FILTER_KINDS = FilterKind.values();
     private static final int FRAGMENT_LIMIT = 16;
@@ -48,7 +53,7 @@ final class CardDriverConductor implements Agent
     private static final long STALL_NS = TimeUnit.MILLISECONDS.toNanos(100);
     /** How long an orderly stop waits for answers held back by a blocked response stream (revocations among them). */
     private static final long ANSWER_FLUSH_TIMEOUT_NS = TimeUnit.MILLISECONDS.toNanos(500);
-    private static final int COMMAND_LIMIT = 16;
+    private static final int EVENT_LIMIT = 16;
     /** Smallest message that carries a correlation id and a client id: header, then both int64s. */
     private static final int ANSWERABLE_LENGTH = MessageHeaderDecoder.ENCODED_LENGTH + 16;
 
@@ -65,13 +70,13 @@ final class CardDriverConductor implements Agent
     private final FragmentAssembler assembler;
     private final ResponsePublisher publisher;
     private final FilterManager filters;
-    private final QueueDriverLauncher launcher;
-    private final QueueManager queues;
+    private final StatisticsSampler statistics;
+    private final QueueTable queues;
+    private final QueueDriverSupervisor supervisor;
     private final DefaultQueueService netd;
-    private final ManyToOneConcurrentLinkedQueue<Runnable> commands = new ManyToOneConcurrentLinkedQueue<>();
     private final Long2ObjectHashMap<ClientSession> clients = new Long2ObjectHashMap<>();
     private final List<ClientSession> scratchSessions = new ArrayList<>();
-    private final long[] totals = new long[5];
+    private final StatisticsSampler.Totals totals = new StatisticsSampler.Totals();
 
     private final ControlMessageValidator validator = new ControlMessageValidator();
     private final ConnectDecoder connect = new ConnectDecoder();
@@ -116,20 +121,33 @@ final class CardDriverConductor implements Agent
         this.assembler = new FragmentAssembler(this::onFragment);
         this.publisher = new ResponsePublisher(answers::offer, counters, log);
         this.filters = new FilterManager(bar, ctx.ipv4(), ctx.filterOverflow());
-        this.launcher = new QueueDriverLauncher(ctx, log, nic, commands::offer);
-        this.queues = new QueueManager(ctx, log, nic, filters, counters, publisher, launcher);
-        this.launcher.queueManager(queues);
-        this.launcher.aeronDir(aeron.context().aeronDirectoryName());
+        this.statistics = new StatisticsSampler(bar, counters);
+        this.queues = new QueueTable(ctx, log, nic, filters, statistics, publisher);
+        this.supervisor = new QueueDriverSupervisor(ctx, log, nic, aeron.context().aeronDirectoryName());
         this.netd = new DefaultQueueService(ctx, mac, publisher, counters.manager());
     }
 
-    /** Starts queue 0 and the default-queue service on it; called before the conductor thread starts. */
+    /**
+     * Starts queue 0 (a queue driver thread, the hardware queue enabled) and the default-queue service on it; called
+     * before the conductor thread starts, so this thread is the one writer of the registers until then.
+     */
     void startDefaultQueue()
     {
         final int ringSize = Math.min(ctx.defaultRingSize(), 512);
-        final QueueEntry entry = queues.startDefaultQueue(ringSize, Math.max(2 * ringSize,
+        final QueueEntry entry = queues.grantDefaultQueue(ringSize, Math.max(2 * ringSize,
             QueueChannelLayout.MIN_SLOT_COUNT));
-        netd.start(entry.channel);
+        try
+        {
+            queues.driverStarted(entry, supervisor.startThread(0, entry.channelFile(), entry.ringSize(),
+                queues.directAttacher()), ProcessHandle.current().pid());
+        }
+        catch (final RuntimeException ex)
+        {
+            queues.revoke(entry, RevokeReason.QUEUE_DRIVER_FAILED, "its queue driver did not start", false);
+            queues.free(entry);
+            throw new IllegalStateException("the default queue (queue 0) did not start: " + ex.getMessage(), ex);
+        }
+        netd.start(entry.channel());
         updateGauges();
         log.info("default queue 0 running: ARP and ICMP echo for " + Ipv4Address.toString(ctx.ipv4()) +
             ", neighbour resolution for clients");
@@ -142,7 +160,6 @@ final class CardDriverConductor implements Agent
 
     public void onStart()
     {
-        launcher.conductorThread(Thread.currentThread());
         nowNs = System.nanoTime();
         nextLivenessCheckNs = nowNs + ctx.livenessCheckIntervalNs();
         nextStatsNs = nowNs + ctx.statsIntervalNs();
@@ -164,7 +181,7 @@ final class CardDriverConductor implements Agent
         int work = aeronInvoker.invoke();
         work += publisher.doWork();
         work += requests.poll(assembler, FRAGMENT_LIMIT);
-        work += runCommands();
+        work += pollDriverEvents();
         work += netd.doWork(nowNs);
 
         if (nowNs - nextLivenessCheckNs >= 0)
@@ -172,14 +189,13 @@ final class CardDriverConductor implements Agent
             nextLivenessCheckNs = nowNs + ctx.livenessCheckIntervalNs();
             checkCard();
             work += checkClients();
-            queues.checkDeadlines(nowNs);
+            checkQueueDeadlines();
             updateGauges();
         }
         if (nowNs - nextStatsNs >= 0)
         {
             nextStatsNs = nowNs + ctx.statsIntervalNs();
-            queues.sampleAll();
-            sampleCard();
+            statistics.sample();
             countersFile.heartbeat(System.currentTimeMillis());
             counters.logLinesSuppressed.setRelease(log.suppressedLines());
         }
@@ -193,13 +209,12 @@ final class CardDriverConductor implements Agent
      */
     public void onClose()
     {
-        launcher.conductorThread(Thread.currentThread());
         try
         {
             netd.close();
-            runCommands();
-            queues.shutdown();
-            runCommands();
+            pollDriverEvents();
+            shutdownQueues();
+            pollDriverEvents();
             filters.clearAll();
             bar.write(etqf(CardInit.ARP_ETQF_INDEX), 0);              // 8.2.3.7 ETQF: ARP filter off
             bar.write(etqs(CardInit.ARP_ETQF_INDEX), 0);              // 8.2.3.7 ETQS
@@ -215,48 +230,173 @@ final class CardDriverConductor implements Agent
         }
     }
 
-    /** Posts an action to run on this thread. */
-    void post(final Runnable command)
+    private int pollDriverEvents()
     {
-        commands.offer(command);
-    }
-
-    FilterManager filters()
-    {
-        return filters;
-    }
-
-    QueueManager queues()
-    {
-        return queues;
-    }
-
-    int clientCount()
-    {
-        return clients.size();
-    }
-
-    private int runCommands()
-    {
-        int count = 0;
-        Runnable command;
-        while (count < COMMAND_LIMIT && (command = commands.poll()) != null)
-        {
-            count++;
-            try
-            {
-                command.run();
-            }
-            catch (final RuntimeException ex)
-            {
-                log.info("internal command failed: " + ex);
-            }
-        }
+        final int count = supervisor.poll(this, EVENT_LIMIT);
         if (count > 0)
         {
             updateGauges();
         }
         return count;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // The queue lifecycle: the table's transitions, the supervisor's drivers
+    // ---------------------------------------------------------------------------------------------------------------
+
+    /**
+     * Starts the queue driver of a granted queue (PROCESS: a child JVM that will attach through the protocol; THREAD:
+     * attached and running on return; INLINE: the client attaches itself).
+     *
+     * @throws RequestException QUEUE_DRIVER_FAILED, the queue taken back
+     */
+    private void startQueueDriver(final QueueEntry entry, final ClientSession client)
+    {
+        try
+        {
+            switch (entry.mode())
+            {
+                case PROCESS ->
+                {
+                    final long driverId = supervisor.startProcess(entry.id(), entry.channelFile(), entry.ringSize());
+                    queues.driverStarted(entry, driverId, supervisor.pid(entry.id()));
+                }
+                case THREAD -> queues.driverStarted(entry, supervisor.startThread(entry.id(), entry.channelFile(),
+                    entry.ringSize(), queues.directAttacher()), ProcessHandle.current().pid());
+                default -> queues.driverStarted(entry, QueueEntry.NO_DRIVER, client.pid());
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            final String message = "queue driver of queue " + entry.id() + " did not start: " + ex.getMessage();
+            revoke(entry, RevokeReason.QUEUE_DRIVER_FAILED, message, false);
+            throw new RequestException(ErrorCode.QUEUE_DRIVER_FAILED, message);
+        }
+        log.info("queue " + entry.id() + " granted to " + client.describe() + ": " + entry.mode() + ", ring " +
+            entry.ringSize() + ", " + entry.slotCount() + " slots" + (entry.driverId() != QueueEntry.NO_DRIVER ?
+            ", driver " + supervisor.describe(entry.id()) : ""));
+    }
+
+    /**
+     * Takes a queue away (the table: filters, hardware, channel, client told) and stops its queue driver. A queue
+     * driver process still running after SIGTERM keeps the queue REVOKED until it has exited (or is killed at the
+     * deadline); otherwise the queue is free on return.
+     */
+    private void revoke(final QueueEntry entry, final RevokeReason reason, final String message, final boolean notify)
+    {
+        if (!queues.revoke(entry, reason, message, notify))
+        {
+            return;
+        }
+        final long driverId = entry.driverId();
+        if (driverId != QueueEntry.NO_DRIVER)
+        {
+            supervisor.stop(entry.id(), driverId);
+            if (supervisor.isRunning(entry.id(), driverId))
+            {
+                return;
+            }
+        }
+        queues.free(entry);
+    }
+
+    /** Every queue of a client taken away (it disconnected, died or timed out). */
+    private void revokeAllOf(final ClientSession client, final RevokeReason reason, final String message,
+        final boolean notify)
+    {
+        for (int q = QueueTable.FIRST_CLIENT_QUEUE; q < QUEUE_COUNT; q++)
+        {
+            final QueueEntry entry = queues.entry(q);
+            if (entry.isOwnedBy(client.clientId()))
+            {
+                revoke(entry, reason, message, notify);
+            }
+        }
+    }
+
+    /** Queue drivers that never attached; queue driver processes that ignore SIGTERM. */
+    private void checkQueueDeadlines()
+    {
+        for (int q = QueueTable.FIRST_CLIENT_QUEUE; q < QUEUE_COUNT; q++)
+        {
+            final QueueEntry entry = queues.entry(q);
+            if (entry.state() == QueueEntry.State.GRANTED && entry.mode() != QueueMode.INLINE &&
+                !entry.hasDriverDetached() && nowNs - entry.deadlineNs() > 0)
+            {
+                counters.queueDriverFailures.incrementRelease();
+                revoke(entry, RevokeReason.QUEUE_DRIVER_FAILED, "the queue driver of queue " + q +
+                    " did not attach within " + Durations.format(ctx.queueDriverStartTimeoutNs()) +
+                    (entry.driverId() != QueueEntry.NO_DRIVER ? " (" + supervisor.describe(q) + ")" : ""), true);
+            }
+            else if (entry.state() == QueueEntry.State.REVOKED && nowNs - entry.deadlineNs() > 0)
+            {
+                log.info("queue " + q + ": queue driver " + supervisor.describe(q) + " did not exit within " +
+                    Durations.format(ctx.queueDriverStopTimeoutNs()) + " of SIGTERM; killing it");
+                supervisor.kill(q, entry.driverId());
+                entry.extendExitDeadline(nowNs + ctx.queueDriverStopTimeoutNs());
+            }
+        }
+    }
+
+    /** A queue driver thread is about to free its rings: its queue is disabled first, if it still is its queue's. */
+    public void onDriverDetaching(final int queueId, final long driverId)
+    {
+        final QueueEntry entry = queues.entry(queueId);
+        if (entry.driverId() == driverId && entry.state() != QueueEntry.State.FREE)
+        {
+            queues.disableHardware(entry);
+        }
+    }
+
+    /**
+     * A queue driver has exited. A revoked queue is free now; a queue still held has lost its driver, which is a
+     * failure unless it had detached in order: the queue is revoked and its client told. Queue 0 stays the card
+     * driver's, disabled.
+     */
+    public void onDriverExited(final int queueId, final long driverId, final String description)
+    {
+        final QueueEntry entry = queues.entry(queueId);
+        if (entry.driverId() != driverId || entry.state() == QueueEntry.State.FREE)
+        {
+            return;
+        }
+        if (entry.state() == QueueEntry.State.REVOKED)
+        {
+            queues.free(entry);
+        }
+        else if (queueId == 0)
+        {
+            log.info("the default queue's driver stopped: " + description);
+            queues.driverGone(entry);
+        }
+        else
+        {
+            if (!entry.hasDriverDetached())
+            {
+                counters.queueDriverFailures.incrementRelease();
+            }
+            revoke(entry, RevokeReason.QUEUE_DRIVER_FAILED, description, true);
+        }
+    }
+
+    /** Orderly stop: every client queue revoked (clients told), their drivers stopped and waited for, then queue 0. */
+    private void shutdownQueues()
+    {
+        for (int q = QueueTable.FIRST_CLIENT_QUEUE; q < QUEUE_COUNT; q++)
+        {
+            revoke(queues.entry(q), RevokeReason.SHUTTING_DOWN, "the card driver is stopping", true);
+        }
+        final long deadline = System.nanoTime() + ctx.queueDriverStopTimeoutNs();
+        for (int q = QueueTable.FIRST_CLIENT_QUEUE; q < QUEUE_COUNT; q++)
+        {
+            final QueueEntry entry = queues.entry(q);
+            if (entry.state() == QueueEntry.State.REVOKED)
+            {
+                supervisor.awaitExit(q, entry.driverId(), deadline);
+                queues.free(entry);
+            }
+        }
+        revoke(queues.entry(0), RevokeReason.SHUTTING_DOWN, "the card driver is stopping", false);
     }
 
     private void onFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
@@ -403,7 +543,7 @@ final class CardDriverConductor implements Agent
     private void onDisconnect(final long correlationId, final long clientId)
     {
         final ClientSession session = session(clientId);
-        reclaim(session, ErrorCode.NULL_VAL, "disconnected", false);
+        reclaim(session, RevokeReason.RELEASED, "disconnected", false);
         publisher.disconnected(correlationId, clientId);
     }
 
@@ -412,14 +552,17 @@ final class CardDriverConductor implements Agent
     {
         final ClientSession session = session(clientId);
         final QueueEntry entry = queues.grant(session, ringSize, slotCount, service);
-        publisher.queueGranted(correlationId, clientId, entry.id, entry.mode, entry.ringSize, entry.slotCount,
-            QueueChannelLayout.SLOT_SIZE, entry.channelFile.toAbsolutePath().toString(), nic.spec());
+        startQueueDriver(entry, session);
+        publisher.queueGranted(correlationId, clientId, entry.id(), entry.mode(), entry.ringSize(), entry.slotCount(),
+            QueueChannelLayout.SLOT_SIZE, entry.channelFile().toAbsolutePath().toString(), nic.spec());
     }
 
     private void onReleaseQueue(final long correlationId, final long clientId, final int queueId)
     {
         final ClientSession session = session(clientId);
-        queues.release(session, queueId);
+        final QueueEntry entry = queues.ownedEntry(session, queueId);
+        log.info("queue " + queueId + " released by " + session.describe());
+        revoke(entry, RevokeReason.RELEASED, "released", false);
         publisher.queueReleased(correlationId, clientId, queueId);
     }
 
@@ -428,7 +571,7 @@ final class CardDriverConductor implements Agent
         final ClientSession session = session(clientId);
         final int queueId = request.queueId();
         queues.ownedEntry(session, queueId);
-        final Filter filter = filters.register(
+        final FilterRegistration filter = filters.register(
             clientId,
             queueId,
             filterKind(request.kindRaw()),
@@ -446,7 +589,7 @@ final class CardDriverConductor implements Agent
     private void onDeregisterFilter(final long correlationId, final long clientId, final int filterId)
     {
         session(clientId);
-        final Filter filter = filters.deregister(clientId, filterId);
+        final FilterRegistration filter = filters.deregister(clientId, filterId);
         log.info("filter " + filterId + " (" + filter.describe() + ") deregistered");
         publisher.filterDeregistered(correlationId, clientId, filterId);
     }
@@ -454,19 +597,38 @@ final class CardDriverConductor implements Agent
     private void onQueryStats(final long correlationId, final long clientId)
     {
         session(clientId);
-        queues.totalsOf(clientId, totals);
+        totals.clear();
+        for (int q = QueueTable.FIRST_CLIENT_QUEUE; q < QUEUE_COUNT; q++)
+        {
+            if (queues.entry(q).isOwnedBy(clientId))
+            {
+                statistics.addTotals(q, totals);
+            }
+        }
         publisher.stats(correlationId, clientId, clients.size(), queues.inUse(), queues.free(), filters.inUse(),
-            filters.free(), totals[0], totals[1], totals[2], totals[3], totals[4]);
+            filters.free(), totals.rxPackets, totals.rxBytes, totals.rxDrops, totals.txPackets, totals.txBytes);
     }
 
     private void onAttachQueueDriver(final long correlationId, final long clientId,
         final AttachQueueDriverDecoder request)
     {
         final long ringSize = request.ringSize();
-        queues.attach(requester(clientId), request.queueId(), request.pid(), request.token(),
-            (int)Math.min(ringSize, Integer.MAX_VALUE), request.rxRingIova(), request.txRingIova(),
-            request.txHeadWritebackIova(), false);
-        publisher.queueDriverAttached(correlationId, clientId, request.queueId());
+        final int queueId = request.queueId();
+        try
+        {
+            queues.attach(requester(clientId), queueId, request.pid(), request.token(),
+                (int)Math.min(ringSize, Integer.MAX_VALUE), request.rxRingIova(), request.txRingIova(),
+                request.txHeadWritebackIova(), false);
+        }
+        catch (final RequestException ex)
+        {
+            if (ex.code() == ErrorCode.QUEUE_DRIVER_FAILED)
+            {
+                revoke(queues.entry(queueId), RevokeReason.QUEUE_DRIVER_FAILED, ex.getMessage(), true);
+            }
+            throw ex;
+        }
+        publisher.queueDriverAttached(correlationId, clientId, queueId);
     }
 
     /**
@@ -503,7 +665,6 @@ final class CardDriverConductor implements Agent
         return session;
     }
 
-    /** Reclaims clients whose process has gone or who have been silent for longer than the client timeout. */
     /**
      * A card that has gone (its simulation's process died, or silicon reading all ones) takes every queue with it:
      * clients are told {@code CARD_FAILED}, further requests refused, and the card failure handler (the command exits,
@@ -520,11 +681,16 @@ final class CardDriverConductor implements Agent
         {
             cardFailure = failure;
             log.info("the card has failed: " + failure + "; every queue revoked");
-            queues.cardFailed(ErrorCode.CARD_FAILED, failure);
+            queues.cardFailed();
+            for (int q = QueueTable.FIRST_CLIENT_QUEUE; q < QUEUE_COUNT; q++)
+            {
+                revoke(queues.entry(q), RevokeReason.CARD_FAILED, failure, true);
+            }
             ctx.cardFailureHandler().accept(failure);
         }
     }
 
+    /** Reclaims clients whose process has gone or who have been silent for longer than the client timeout. */
     private int checkClients()
     {
         scratchSessions.clear();
@@ -541,11 +707,11 @@ final class CardDriverConductor implements Agent
             counters.clientsReclaimed.incrementRelease();
             if (!session.isProcessAlive())
             {
-                reclaim(session, ErrorCode.CLIENT_TIMED_OUT, "process " + session.pid() + " has exited", true);
+                reclaim(session, RevokeReason.CLIENT_TIMED_OUT, "process " + session.pid() + " has exited", true);
             }
             else
             {
-                reclaim(session, ErrorCode.CLIENT_TIMED_OUT, "no request or heartbeat for " +
+                reclaim(session, RevokeReason.CLIENT_TIMED_OUT, "no request or heartbeat for " +
                     TimeUnit.NANOSECONDS.toMillis(nowNs - session.lastSeenNs()) + " ms (limit " +
                     TimeUnit.NANOSECONDS.toMillis(ctx.clientTimeoutNs()) + " ms)", true);
             }
@@ -556,14 +722,14 @@ final class CardDriverConductor implements Agent
     }
 
     /** Everything a client holds goes: queues (revoked, drivers stopped), filters, pending neighbour requests. */
-    private void reclaim(final ClientSession session, final ErrorCode reason, final String message,
+    private void reclaim(final ClientSession session, final RevokeReason reason, final String message,
         final boolean notify)
     {
-        queues.revokeAllOf(session, reason, message, notify);
+        revokeAllOf(session, reason, message, notify);
         final int removed = filters.removeClient(session.clientId());
         netd.forgetClient(session.clientId());
         clients.remove(session.clientId());
-        log.info(session.describe() + (reason == ErrorCode.NULL_VAL ? " disconnected" : " reclaimed: " + message) +
+        log.info(session.describe() + (reason == RevokeReason.RELEASED ? " disconnected" : " reclaimed: " + message) +
             (removed > 0 ? "; " + removed + " filters removed" : ""));
     }
 
@@ -573,24 +739,6 @@ final class CardDriverConductor implements Agent
         counters.queuesInUse.setRelease(queues.inUse());
         counters.filtersInUse.setRelease(filters.inUse());
         counters.filtersFree.setRelease(filters.free());
-    }
-
-    /** Card-wide statistics, clear on read (8.2.3.23): accumulated into the counters. */
-    private void sampleCard()
-    {
-        counters.cardRxPackets.getAndAddRelease(bar.read(GPRC) & 0xFFFF_FFFFL);
-        counters.cardRxBytes.getAndAddRelease((bar.read(GORCL) & 0xFFFF_FFFFL) |
-            ((bar.read(GORCH) & 0xFFFF_FFFFL) << 32));
-        long missed = 0;
-        for (int n = 0; n < 8; n++)
-        {
-            missed += bar.read(mpc(n)) & 0xFFFF_FFFFL;
-        }
-        counters.cardRxMissed.getAndAddRelease(missed);
-        counters.cardRxCrcErrors.getAndAddRelease(bar.read(CRCERRS) & 0xFFFF_FFFFL);
-        counters.cardTxPackets.getAndAddRelease(bar.read(GPTC) & 0xFFFF_FFFFL);
-        counters.cardTxBytes.getAndAddRelease((bar.read(GOTCL) & 0xFFFF_FFFFL) |
-            ((bar.read(GOTCH) & 0xFFFF_FFFFL) << 32));
     }
 
     /**

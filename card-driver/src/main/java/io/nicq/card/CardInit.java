@@ -4,7 +4,9 @@ import io.nicq.runtime.Durations;
 import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.DeviceTimeoutException;
 import io.nicq.ixgbe.ReceiveAddress;
+import io.nicq.ixgbe.Statistics;
 import io.nicq.packet.MacAddress;
+import io.nicq.proto.channel.QueueChannelLayout;
 
 import static io.nicq.ixgbe.Registers.*;
 
@@ -29,8 +31,15 @@ public final class CardInit
     /** The queue unfiltered traffic and ARP go to: the card driver's own. */
     public static final int DEFAULT_QUEUE = 0;
 
-    /** RX buffer size programmed in SRRCTL.BSIZEPACKET, in KiB: one 2 KiB slot of the queue channel. */
-    public static final int RX_BUFFER_KB = 2;
+    /** RX buffer size programmed in SRRCTL.BSIZEPACKET, in KiB: one slot of the queue channel. */
+    public static final int RX_BUFFER_KB = QueueChannelLayout.SLOT_SIZE / 1024;
+
+    /**
+     * SRRCTL of every queue (8.2.3.8.7): advanced one-buffer descriptors, one slot per buffer, and drop when the queue
+     * has no descriptor, so one slow application cannot stall the shared packet buffer for everyone else.
+     */
+    public static final int SRRCTL_VALUE = SRRCTL_DESCTYPE_ADV_ONEBUF | SRRCTL_DROP_EN |
+        (RX_BUFFER_KB << SRRCTL_BSIZEPACKET_SHIFT);
 
     /** DTXMXSZRQ: the largest DMA TX request size (ixy and the datasheet's recommendation: 0xFFFF). */
     private static final int DTXMXSZRQ_MAX = 0xFFFF;
@@ -123,26 +132,7 @@ public final class CardInit
     /** 4.6.3: the statistics are clear-on-read; read them once so counting starts at zero. */
     void clearStatistics()
     {
-        final int[] global = {CRCERRS, ILLERRC, ERRBC, MSPDC, RLEC, GPRC, BPRC, MPRC, GPTC, GORCL, GORCH, GOTCL, GOTCH,
-            RUC, TORL, TORH, TPR, TPT};
-        for (final int offset : global)
-        {
-            bar.read(offset);                                       // 8.2.3.23 statistics, clear on read
-        }
-        for (int n = 0; n < 8; n++)
-        {
-            bar.read(mpc(n));                                       // 8.2.3.23 MPC(n), clear on read
-        }
-        for (int i = 0; i < QUEUE_STATS_COUNT; i++)
-        {
-            bar.read(qprc(i));                                      // 8.2.3.23 QPRC, clear on read
-            bar.read(qbrcL(i));                                     // 8.2.3.23 QBRC_L, clear on read
-            bar.read(qbrcH(i));                                     // 8.2.3.23 QBRC_H, clear on read
-            bar.read(qprdc(i));                                     // 8.2.3.23 QPRDC, clear on read
-            bar.read(qptc(i));                                      // 8.2.3.23 QPTC, clear on read
-            bar.read(qbtcL(i));                                     // 8.2.3.23 QBTC_L, clear on read
-            bar.read(qbtcH(i));                                     // 8.2.3.23 QBTC_H, clear on read
-        }
+        Statistics.clearAll(bar);                                   // 8.2.3.23 every statistics register, clear on read
         log.info("statistics cleared (read once)");
     }
 
@@ -162,14 +152,12 @@ public final class CardInit
         // 8.2.3.7.1 FCTRL: broadcasts accepted (ARP requests are broadcast); unicast and multicast promiscuous off,
         // so the card receives only what is addressed to it (RAL/RAH(0)).
         bar.write(FCTRL, (bar.read(FCTRL) | FCTRL_BAM) & ~(FCTRL_UPE | FCTRL_MPE));
-        bar.write(ral(0), ReceiveAddress.ral(mac));                             // 8.2.3.7.9 RAL(0): the card's own address
-        bar.write(rah(0), ReceiveAddress.rahAddress(mac) | RAH_AV);                    // 8.2.3.7.10 RAH(0): address valid
+        bar.write(ral(0), ReceiveAddress.ral(mac));                // 8.2.3.7.9 RAL(0): the card's own address
+        bar.write(rah(0), ReceiveAddress.rahAddress(mac) | RAH_AV); // 8.2.3.7.10 RAH(0): address valid
 
         for (int q = 0; q < QUEUE_COUNT; q++)
         {
-            // 8.2.3.8.7 SRRCTL: advanced one-buffer descriptors, 2 KiB buffers, and drop when the queue has no
-            // descriptor, so one slow application cannot stall the shared packet buffer for everyone else.
-            bar.write(srrctl(q), SRRCTL_DESCTYPE_ADV_ONEBUF | SRRCTL_DROP_EN | RX_BUFFER_KB);
+            bar.write(srrctl(q), SRRCTL_VALUE);                   // 8.2.3.8.7 SRRCTL: one slot per buffer, DROP_EN
             // 8.2.3.11.1 DCA_RXCTRL: bit 12 must be cleared (datasheet init notes; ixy does the same).
             bar.write(dcaRxctrl(q), bar.read(dcaRxctrl(q)) & ~DCA_RXCTRL_DESC_WRO_EN);
         }

@@ -40,7 +40,7 @@ public final class CountersFile implements AutoCloseable
     public static final long MAGIC = 0x31544E435143494EL; // "NICQCNT1" little endian
     public static final int LAYOUT_VERSION = 1;
     public static final int HEADER_LENGTH = 4096;
-    public static final int MAX_COUNTERS = 1024;
+    public static final int MAX_COUNTERS = CardCounters.MAX_COUNTERS;
 
     public static final int MAGIC_OFFSET = 0;
     public static final int VERSION_OFFSET = 8;

@@ -49,11 +49,11 @@ public final class FilterManager
     private final Bar bar;
     private final int cardIpv4;
     private final FilterOverflow overflow;
-    private final Filter[] slots = new Filter[FIVE_TUPLE_FILTER_COUNT];
+    private final FilterRegistration[] slots = new FilterRegistration[FIVE_TUPLE_FILTER_COUNT];
     private final int[] l34tImirShadow = new int[FIVE_TUPLE_FILTER_COUNT];
-    private final Int2ObjectHashMap<Filter> filters = new Int2ObjectHashMap<>();
+    private final Int2ObjectHashMap<FilterRegistration> filters = new Int2ObjectHashMap<>();
     private final PortTable ports = new PortTable();
-    private final List<Filter> scratch = new ArrayList<>();
+    private final List<FilterRegistration> scratch = new ArrayList<>();
     private int nextFilterId = 1;
     private int slotsInUse;
 
@@ -77,7 +77,7 @@ public final class FilterManager
      * @return the filter, placed and programmed
      * @throws RequestException INVALID_ARGUMENT, PORT_IN_USE or NO_FILTER_SLOT, with a sentence saying why
      */
-    public Filter register(
+    public FilterRegistration register(
         final long clientId,
         final int queueId,
         final FilterKind kind,
@@ -125,7 +125,7 @@ public final class FilterManager
                 "a " + kind + " filter matches any remote end: remote address and port must be 0");
         }
 
-        final Filter filter = new Filter(
+        final FilterRegistration filter = new FilterRegistration(
             nextFilterId,
             clientId,
             queueId,
@@ -163,9 +163,9 @@ public final class FilterManager
      *
      * @throws RequestException NO_SUCH_FILTER or NOT_OWNER
      */
-    public Filter deregister(final long clientId, final int filterId)
+    public FilterRegistration deregister(final long clientId, final int filterId)
     {
-        final Filter filter = filters.get(filterId);
+        final FilterRegistration filter = filters.get(filterId);
         if (filter == null)
         {
             throw new RequestException(ErrorCode.NO_SUCH_FILTER, "filter " + filterId + " is not registered");
@@ -187,7 +187,7 @@ public final class FilterManager
     public int removeQueue(final int queueId)
     {
         scratch.clear();
-        for (final Filter filter : filters.values())
+        for (final FilterRegistration filter : filters.values())
         {
             if (filter.queueId() == queueId)
             {
@@ -205,7 +205,7 @@ public final class FilterManager
     public int removeClient(final long clientId)
     {
         scratch.clear();
-        for (final Filter filter : filters.values())
+        for (final FilterRegistration filter : filters.values())
         {
             if (filter.ownerClientId() == clientId)
             {
@@ -227,7 +227,7 @@ public final class FilterManager
         }
     }
 
-    public Filter filter(final int filterId)
+    public FilterRegistration filter(final int filterId)
     {
         return filters.get(filterId);
     }
@@ -251,7 +251,7 @@ public final class FilterManager
     }
 
     /** The filter in a 5-tuple slot, or null. */
-    public Filter slot(final int index)
+    public FilterRegistration slot(final int index)
     {
         return slots[index];
     }
@@ -274,7 +274,7 @@ public final class FilterManager
     }
 
     /** Visits every registered filter. */
-    public void forEach(final Consumer<Filter> consumer)
+    public void forEach(final Consumer<FilterRegistration> consumer)
     {
         filters.values().forEach(consumer);
     }
@@ -293,7 +293,7 @@ public final class FilterManager
     }
 
     /** FTQF value of a filter: protocol, priority, masks of the fields it does not compare, pool masked, enabled. */
-    public static int ftqfValue(final Filter filter)
+    public static int ftqfValue(final FilterRegistration filter)
     {
         int ftqf = (filter.kind() == FilterKind.UDP_PORT ? FTQF_PROTOCOL_UDP : FTQF_PROTOCOL_TCP) |
             (filter.priority() << FTQF_PRIORITY_SHIFT) |
@@ -312,17 +312,18 @@ public final class FilterManager
         return L34T_IMIR_RESERVE | (queueId << L34T_IMIR_RX_QUEUE_SHIFT);
     }
 
-    private void checkOwnership(final Filter filter)
+    private void checkOwnership(final FilterRegistration filter)
     {
         final int protocol = filter.ipProtocol();
-        final String what = (protocol == Filter.IP_PROTOCOL_UDP ? "UDP" : "TCP") + " port " + filter.localPort();
+        final String what = (protocol == FilterRegistration.IP_PROTOCOL_UDP ? "UDP" : "TCP") + " port " +
+            filter.localPort();
         if (ports.isClaimed(protocol, filter.localPort()))
         {
             if (ports.owner(protocol, filter.localPort()) != filter.ownerClientId())
             {
                 throw new RequestException(ErrorCode.PORT_IN_USE, what + " is owned by another client");
             }
-            for (final Filter existing : filters.values())
+            for (final FilterRegistration existing : filters.values())
             {
                 if (existing.ownerClientId() == filter.ownerClientId() && existing.sameMatch(filter))
                 {
@@ -345,7 +346,7 @@ public final class FilterManager
         return -1;
     }
 
-    private void program(final int slot, final Filter filter)
+    private void program(final int slot, final FilterRegistration filter)
     {
         final boolean connection = filter.kind() == FilterKind.TCP_CONNECTION;
         // 8.2.3.7 DAQF: the local address is the destination of received frames.
@@ -374,7 +375,7 @@ public final class FilterManager
         l34tImirShadow[slot] = 0;
     }
 
-    private void remove(final Filter filter)
+    private void remove(final FilterRegistration filter)
     {
         if (filter.placement() == FilterPlacement.FIVE_TUPLE)
         {

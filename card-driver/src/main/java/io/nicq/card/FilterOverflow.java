@@ -15,12 +15,12 @@ public interface FilterOverflow
     /** Places nothing: the 129th filter is refused. */
     FilterOverflow REFUSE = new FilterOverflow()
     {
-        public boolean place(final Filter filter)
+        public boolean place(final FilterRegistration filter)
         {
             return false;
         }
 
-        public void remove(final Filter filter)
+        public void remove(final FilterRegistration filter)
         {
         }
 
@@ -36,15 +36,15 @@ public interface FilterOverflow
     };
 
     /**
-     * Places a filter the 5-tuple registers have no room for; on success calls {@link Filter#place} with
+     * Places a filter the 5-tuple registers have no room for; on success calls {@link FilterRegistration#place} with
      * {@link FilterPlacement#FLOW_DIRECTOR} or {@link FilterPlacement#SOFTWARE}.
      *
      * @return false if it cannot be placed either
      */
-    boolean place(Filter filter);
+    boolean place(FilterRegistration filter);
 
     /** Removes a filter this overflow placed. */
-    void remove(Filter filter);
+    void remove(FilterRegistration filter);
 
     /** Filters it could still place. */
     int free();

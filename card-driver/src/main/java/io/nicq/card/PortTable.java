@@ -60,6 +60,6 @@ final class PortTable
 
     private static int index(final int ipProtocol, final int port)
     {
-        return (ipProtocol == Filter.IP_PROTOCOL_UDP ? PORTS : 0) + (port & 0xFFFF);
+        return (ipProtocol == FilterRegistration.IP_PROTOCOL_UDP ? PORTS : 0) + (port & 0xFFFF);
     }
 }

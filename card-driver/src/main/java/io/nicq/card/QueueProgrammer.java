@@ -1,9 +1,10 @@
 package io.nicq.card;
 
-import java.util.Arrays;
-
 import io.nicq.ixgbe.Bar;
+import io.nicq.ixgbe.DescriptorRing;
 import io.nicq.ixgbe.DeviceTimeoutException;
+import io.nicq.ixgbe.RxDescriptor;
+import io.nicq.ixgbe.TxDescriptor;
 import io.nicq.proto.sbe.ErrorCode;
 
 import static io.nicq.ixgbe.Registers.*;
@@ -11,42 +12,25 @@ import static io.nicq.ixgbe.Registers.*;
 /**
  * The card driver's half of attaching a queue driver (the Barrelfish split: the queue driver allocates its rings, the
  * card driver programs the ring registers and enables the queue, then the queue driver owns RDT/TDT), and the
- * reverse when a queue is released or its driver dies. Also hands out the 16 per-queue statistics sets (RQSMR/TQSM).
+ * reverse when a queue is released or its driver dies.
  * <p>
  * Conductor thread only.
  */
 final class QueueProgrammer
 {
-    /** Smallest and largest ring accepted; RDLEN/TDLEN must be a multiple of 128 bytes (8 descriptors). */
-    static final int MIN_RING_SIZE = 8;
-    static final int MAX_RING_SIZE = 8192;
-
-    /** Descriptor size in bytes (advanced RX and TX descriptors). */
-    static final int DESCRIPTOR_LENGTH = 16;
-
-    /** Ring bases must be 128-byte aligned (8.2.3.8.1 RDBAL [6:0] are zero). */
-    static final int RING_ALIGNMENT = 128;
-
     /** TXDCTL thresholds: prefetch 36 and host 8 as ixy; write-back threshold 0 so completions are reported at once,
      * which the Barrelfish thesis found matters for latency. */
     static final int TX_PTHRESH = 36;
     static final int TX_HTHRESH = 8;
     static final int TX_WTHRESH = 0;
 
-    /** Statistics set 0 is where every unmapped queue counts (RQSMR/TQSM reset to 0): it belongs to queue 0. */
-    static final int SHARED_STATS_SET = 0;
-    static final int NO_STATS_SET = -1;
-
     private final Bar bar;
     private final long enableTimeoutNs;
-    private final int[] statsSetOwner = new int[QUEUE_STATS_COUNT];
 
     QueueProgrammer(final Bar bar, final long enableTimeoutNs)
     {
         this.bar = bar;
         this.enableTimeoutNs = enableTimeoutNs;
-        Arrays.fill(statsSetOwner, -1);
-        statsSetOwner[SHARED_STATS_SET] = 0;
     }
 
     /**
@@ -56,20 +40,20 @@ final class QueueProgrammer
      */
     static void validate(final int ringSize, final long rxRingIova, final long txRingIova, final long txHeadWbIova)
     {
-        if (ringSize < MIN_RING_SIZE || ringSize > MAX_RING_SIZE || Integer.bitCount(ringSize) != 1)
+        if (!DescriptorRing.isValidSize(ringSize))
         {
-            throw new RequestException(ErrorCode.INVALID_ARGUMENT, "ring size " + ringSize +
-                " must be a power of two in " + MIN_RING_SIZE + ".." + MAX_RING_SIZE);
+            throw new RequestException(ErrorCode.INVALID_ARGUMENT, "ring size " + ringSize + " must be " +
+                DescriptorRing.sizeRule());
         }
-        if (rxRingIova == 0 || (rxRingIova & (RING_ALIGNMENT - 1)) != 0)
+        if (rxRingIova == 0 || !DescriptorRing.isAligned(rxRingIova))
         {
-            throw new RequestException(ErrorCode.INVALID_ARGUMENT,
-                String.format("RX ring address 0x%X must be non-zero and %d-byte aligned", rxRingIova, RING_ALIGNMENT));
+            throw new RequestException(ErrorCode.INVALID_ARGUMENT, String.format("RX ring address 0x%X must be " +
+                "non-zero and %d-byte aligned", rxRingIova, DescriptorRing.BASE_ALIGNMENT));
         }
-        if (txRingIova == 0 || (txRingIova & (RING_ALIGNMENT - 1)) != 0)
+        if (txRingIova == 0 || !DescriptorRing.isAligned(txRingIova))
         {
-            throw new RequestException(ErrorCode.INVALID_ARGUMENT,
-                String.format("TX ring address 0x%X must be non-zero and %d-byte aligned", txRingIova, RING_ALIGNMENT));
+            throw new RequestException(ErrorCode.INVALID_ARGUMENT, String.format("TX ring address 0x%X must be " +
+                "non-zero and %d-byte aligned", txRingIova, DescriptorRing.BASE_ALIGNMENT));
         }
         if ((txHeadWbIova & 3) != 0)
         {
@@ -95,12 +79,11 @@ final class QueueProgrammer
         stopRx(queue);
         stopTx(queue);
 
-        final int ringBytes = ringSize * DESCRIPTOR_LENGTH;
         bar.write(rdbal(queue), (int)rxRingIova);               // 8.2.3.8.1 RDBAL: ring base, low
         bar.write(rdbah(queue), (int)(rxRingIova >>> 32));      // 8.2.3.8.2 RDBAH: ring base, high
-        bar.write(rdlen(queue), ringBytes);                     // 8.2.3.8.3 RDLEN: ring length in bytes
-        // 8.2.3.8.7 SRRCTL: advanced one-buffer descriptors of 2 KiB (one queue channel slot), drop when empty.
-        bar.write(srrctl(queue), SRRCTL_DESCTYPE_ADV_ONEBUF | SRRCTL_DROP_EN | CardInit.RX_BUFFER_KB);
+        bar.write(rdlen(queue), ringSize * RxDescriptor.SIZE);  // 8.2.3.8.3 RDLEN: ring length in bytes
+        // 8.2.3.8.7 SRRCTL: advanced one-buffer descriptors of one queue channel slot, drop when empty.
+        bar.write(srrctl(queue), CardInit.SRRCTL_VALUE);
         bar.write(rdh(queue), 0);                               // 8.2.3.8.4 RDH: head 0
         bar.write(rdt(queue), 0);                               // 8.2.3.8.5 RDT: tail 0, nothing given yet
         bar.write(rxdctl(queue), bar.read(rxdctl(queue)) | DCTL_ENABLE);   // 8.2.3.8.6 RXDCTL.ENABLE
@@ -109,7 +92,7 @@ final class QueueProgrammer
 
         bar.write(tdbal(queue), (int)txRingIova);               // 8.2.3.9 TDBAL: ring base, low
         bar.write(tdbah(queue), (int)(txRingIova >>> 32));      // 8.2.3.9 TDBAH: ring base, high
-        bar.write(tdlen(queue), ringBytes);                     // 8.2.3.9 TDLEN: ring length in bytes
+        bar.write(tdlen(queue), ringSize * TxDescriptor.SIZE);  // 8.2.3.9 TDLEN: ring length in bytes
         bar.write(tdh(queue), 0);                               // 8.2.3.9 TDH: head 0
         bar.write(tdt(queue), 0);                               // 8.2.3.9 TDT: tail 0, nothing to send
         // 8.2.3.9 TDWBAL/TDWBAH: the device writes its head index here instead of DD bits, when asked for.
@@ -168,71 +151,6 @@ final class QueueProgrammer
     boolean isEnabled(final int queue)
     {
         return (bar.read(rxdctl(queue)) & DCTL_ENABLE) != 0 || (bar.read(txdctl(queue)) & DCTL_ENABLE) != 0;
-    }
-
-    /**
-     * Gives a queue its own statistics set while the 16 last (set 0 is queue 0's and every unmapped queue's).
-     *
-     * @return the set, or {@link #NO_STATS_SET} when all are taken
-     */
-    int mapStatsSet(final int queue)
-    {
-        if (queue == 0)
-        {
-            return SHARED_STATS_SET;
-        }
-        for (int set = 1; set < QUEUE_STATS_COUNT; set++)
-        {
-            if (statsSetOwner[set] < 0)
-            {
-                statsSetOwner[set] = queue;
-                clearStatsSet(set);
-                writeStatsMapping(queue, set);
-                return set;
-            }
-        }
-        return NO_STATS_SET;
-    }
-
-    /** Returns a queue's statistics set; the queue counts in set 0 again. */
-    void unmapStatsSet(final int queue, final int set)
-    {
-        if (set > SHARED_STATS_SET && set < QUEUE_STATS_COUNT && statsSetOwner[set] == queue)
-        {
-            writeStatsMapping(queue, SHARED_STATS_SET);
-            statsSetOwner[set] = -1;
-        }
-    }
-
-    int statsSetsFree()
-    {
-        int free = 0;
-        for (int set = 1; set < QUEUE_STATS_COUNT; set++)
-        {
-            free += statsSetOwner[set] < 0 ? 1 : 0;
-        }
-        return free;
-    }
-
-    private void clearStatsSet(final int set)
-    {
-        bar.read(qprc(set));                                    // 8.2.3.23 QPRC, clear on read
-        bar.read(qbrcL(set));                                   // 8.2.3.23 QBRC_L
-        bar.read(qbrcH(set));                                   // 8.2.3.23 QBRC_H
-        bar.read(qprdc(set));                                   // 8.2.3.23 QPRDC
-        bar.read(qptc(set));                                    // 8.2.3.23 QPTC
-        bar.read(qbtcL(set));                                   // 8.2.3.23 QBTC_L
-        bar.read(qbtcH(set));                                   // 8.2.3.23 QBTC_H
-    }
-
-    private void writeStatsMapping(final int queue, final int set)
-    {
-        final int shift = 8 * (queue & 3);
-        final int mask = 0xF << shift;
-        final int register = queue >> 2;
-        // 8.2.3.8 RQSMR and 8.2.3.9 TQSM: four queues per register, set index in the low nibble of each byte.
-        bar.write(rqsmr(register), (bar.read(rqsmr(register)) & ~mask) | (set << shift));
-        bar.write(tqsm(register), (bar.read(tqsm(register)) & ~mask) | (set << shift));
     }
 
     private void stopRx(final int queue)

@@ -134,7 +134,7 @@ final class ResponsePublisher
         offer(MessageHeaderEncoder.ENCODED_LENGTH + queueReleased.encodedLength());
     }
 
-    void filterRegistered(final long correlationId, final long clientId, final Filter filter)
+    void filterRegistered(final long correlationId, final long clientId, final FilterRegistration filter)
     {
         filterRegistered.wrapAndApplyHeader(buffer, 0, header)
             .correlationId(correlationId)

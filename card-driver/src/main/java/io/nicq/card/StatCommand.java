@@ -19,13 +19,16 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code nicq stat}: prints a card driver's counters live from its counters file (mapped read-only), the way AeronStat
- * prints a media driver's: one line per counter, refreshed every interval. Says so clearly when no card driver runs.
+ * prints a media driver's: one line per counter, refreshed every interval. Per queue that is its statistics set and
+ * the 12 counters its queue driver keeps in the channel header ("queue 3 driver rx-packets", ...), which the card
+ * driver copies there. Says so clearly when no card driver runs.
  */
 @Command(
     name = "stat",
     mixinStandardHelpOptions = true,
     description = "Prints the counters of a running card driver: clients, queues, filters, requests, errors, the " +
-        "card's statistics, per-queue packets/bytes/drops and the default queue's drops by reason.")
+        "card's statistics, per queue its packets/bytes/drops and its queue driver's counters, and the default " +
+        "queue's drops by reason.")
 public final class StatCommand implements Callable<Integer>
 {
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m)?");

@@ -434,6 +434,56 @@ class CardDriverEmbeddedTest
     }
 
     @Test
+    void queueDriverThreadThatStopsOnItsOwnHasItsQueueDisabledFirstThenRevoked() throws Exception
+    {
+        client.connect("leaving");
+        heartbeating(client);
+        final CardDriverProxy.QueueGranted granted = client.requestQueue(32, 64, RequestedService.SERVED);
+        final int queue = granted.queueId();
+        client.registerFilter(queue, FilterKind.UDP_PORT, 7200);
+        final long failuresBefore = counter(stat(), "queue drivers failed");
+        try (ChannelClient channel = new ChannelClient(granted.channelPath()))
+        {
+            final byte[] frame = TestFrames.udp(cardMac, PEER_MAC, PEER_IP, CARD_IP, 1, 7200, new byte[18]);
+            assertTrue(card.memoryWire().inject(frame));
+            assertArrayEquals(frame, channel.awaitFrame(5000));
+
+            // The queue driver's own counters (channel header) and the queue's statistics set, in nicq stat.
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            String stat = stat();
+            while ((counter(stat, "queue " + queue + " driver rx-packets") < 1 ||
+                counter(stat, "queue " + queue + " rx packets") < 1) && System.nanoTime() - deadline < 0)
+            {
+                Thread.sleep(20);
+                stat = stat();
+            }
+            assertEquals(1, counter(stat, "queue " + queue + " driver rx-packets"), stat);
+            assertEquals(60, counter(stat, "queue " + queue + " driver rx-bytes"), stat);
+            assertEquals(0, counter(stat, "queue " + queue + " driver rejected-not-owned"), stat);
+            assertEquals(1, counter(stat, "queue " + queue + " rx packets"), stat);
+        }
+        // The client left its channel in order: the driver thread stops, has the card disable the queue before it
+        // frees its rings, and the queue is taken back.
+        final ControlSession.Revoked revoked = client.awaitRevoked(5000);
+        assertNotNull(revoked, "the client is told");
+        assertEquals(ErrorCode.QUEUE_DRIVER_FAILED, revoked.reason());
+        assertTrue(revoked.message().contains("the queue driver thread of queue " + queue + " stopped: client " +
+            "process") && revoked.message().endsWith(" detached"), revoked.message());
+        assertEquals(0, nic.bar().read(rxdctl(queue)) & DCTL_ENABLE, "RX disabled");
+        assertEquals(0, nic.bar().read(txdctl(queue)) & DCTL_ENABLE, "TX disabled");
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (Files.exists(Path.of(granted.channelPath())) && System.nanoTime() - deadline < 0)
+        {
+            Thread.sleep(10);
+        }
+        assertFalse(Files.exists(Path.of(granted.channelPath())), "the queue is free, its channel deleted");
+        assertEquals(127, client.queryStats().queuesFree());
+        final String stat = stat();
+        assertEquals(failuresBefore + 1, counter(stat, "queue drivers failed"), stat);
+        assertEquals(-1, counter(stat, "queue " + queue + " driver rx-packets"), "its counters went with it");
+    }
+
+    @Test
     void secondCardDriverIsRefusedAndShutdownRemovesEverything() throws Exception
     {
         final IllegalStateException ex = assertThrows(IllegalStateException.class, () -> CardDriver.launch(

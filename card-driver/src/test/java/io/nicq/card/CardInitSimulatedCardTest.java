@@ -44,7 +44,8 @@ class CardInitSimulatedCardTest
             assertNotEquals(0, nic.bar().read(RXCTRL) & RXCTRL_RXEN);
 
             final FilterManager filters = new FilterManager(nic.bar(), 0x0A000001, FilterOverflow.REFUSE);
-            final Filter filter = filters.register(9, 4, FilterKind.TCP_CONNECTION, 6, 0, 443, 0x0A000002, 50000);
+            final FilterRegistration filter = filters.register(9, 4, FilterKind.TCP_CONNECTION, 6, 0, 443, 0x0A000002,
+                50000);
             final int slot = filter.hardwareIndex();
             assertEquals(0x0100000A, nic.bar().read(daqf(slot)));
             assertEquals(0x0200000A, nic.bar().read(saqf(slot)));

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 import io.nicq.ixgbe.DeviceTimeoutException;
+import io.nicq.ixgbe.RegisterFile;
 import org.junit.jupiter.api.Test;
 
 import static io.nicq.ixgbe.Registers.*;
@@ -62,6 +63,35 @@ class CardInitTest
         assertTrue(logged.contains("MAC 02:00:00:00:00:01"), logged);
         assertTrue(logged.contains("link up"), logged);
         assertTrue(logged.lines().count() >= 8, "one line per step:\n" + logged);
+    }
+
+    @Test
+    void everyStatisticsRegisterCountsFromZeroAfterInit()
+    {
+        final FakeCard card = new FakeCard(MAC);
+        // A card that counted under an earlier driver: every clear-on-read register holds a count.
+        int statistics = 0;
+        for (int offset = 0; offset < BAR_SIZE; offset += 4)
+        {
+            if (RegisterFile.isClearOnRead(offset))
+            {
+                card.registers[offset >> 2] = 7;
+                statistics++;
+            }
+        }
+        assertTrue(statistics > 100, "the register file names the statistics: " + statistics);
+
+        new CardInit(card, ctx, log).run();
+
+        assertEquals(0, card.register(ROC), "ROC (receive oversize) is cleared like the rest");
+        for (int offset = 0; offset < BAR_SIZE; offset += 4)
+        {
+            if (RegisterFile.isClearOnRead(offset))
+            {
+                assertEquals(0, card.register(offset),
+                    String.format("register 0x%05X still counts after init", offset));
+            }
+        }
     }
 
     @Test

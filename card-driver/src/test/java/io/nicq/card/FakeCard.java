@@ -1,12 +1,15 @@
 package io.nicq.card;
 
 import io.nicq.ixgbe.ReceiveAddress;
+import io.nicq.ixgbe.RegisterFile;
+
 import static io.nicq.ixgbe.Registers.*;
 
 /**
  * An in-memory card with just enough behaviour for the init sequence, each part switchable off to provoke a timeout:
  * reset bits self-clear, EEC.ARD and RDRXCTL.DMAIDONE are set after reset, LINKS.LINK_UP follows AUTOC.AN_RESTART,
- * RAL/RAH(0) hold a MAC.
+ * RAL/RAH(0) hold a MAC, clear-on-read registers ({@link RegisterFile}) are zero once read. Like the 82599, a reset
+ * leaves the statistics alone: they count from where they were until a driver reads them.
  */
 final class FakeCard extends RecordingBar
 {
@@ -19,6 +22,16 @@ final class FakeCard extends RecordingBar
     {
         registers[ral(0) >> 2] = ReceiveAddress.ral(mac);
         registers[rah(0) >> 2] = ReceiveAddress.rahAddress(mac);
+    }
+
+    public int read(final int offset)
+    {
+        final int value = super.read(offset);
+        if (RegisterFile.isClearOnRead(offset))
+        {
+            registers[offset >> 2] = 0;
+        }
+        return value;
     }
 
     void onWrite(final int offset, final int value)

@@ -35,7 +35,7 @@ class FilterManagerTest
     @Test
     void udpPortFilterProgramsTheFiveRegistersInTheDocumentedByteOrder()
     {
-        final Filter filter = filters.register(CLIENT_A, 3, FilterKind.UDP_PORT, 0, 0, 7, 0, 0);
+        final FilterRegistration filter = filters.register(CLIENT_A, 3, FilterKind.UDP_PORT, 0, 0, 7, 0, 0);
 
         assertEquals(0, filter.hardwareIndex());
         assertEquals(FilterPlacement.FIVE_TUPLE, filter.placement());
@@ -63,7 +63,7 @@ class FilterManagerTest
     @Test
     void connectionFilterComparesAllFiveFieldsWithAHigherDefaultPriority()
     {
-        final Filter filter = filters.register(CLIENT_A, 2, FilterKind.TCP_CONNECTION, 0, CARD_IP, 0x1234,
+        final FilterRegistration filter = filters.register(CLIENT_A, 2, FilterKind.TCP_CONNECTION, 0, CARD_IP, 0x1234,
             PEER_IP, 0xABCD);
 
         final int slot = filter.hardwareIndex();
@@ -77,7 +77,7 @@ class FilterManagerTest
     @Test
     void explicitPriorityIsWrittenAndOutOfRangeIsRefused()
     {
-        final Filter filter = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 7, 0, 9, 0, 0);
+        final FilterRegistration filter = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 7, 0, 9, 0, 0);
         assertEquals(7, (bar.registers[ftqf(filter.hardwareIndex()) >> 2] & FTQF_PRIORITY_MASK) >>
             FTQF_PRIORITY_SHIFT);
 
@@ -117,8 +117,8 @@ class FilterManagerTest
 
         // TCP 5000 is another port.
         filters.register(CLIENT_B, 2, FilterKind.TCP_PORT, 0, 0, 5000, 0, 0);
-        assertEquals(CLIENT_A, filters.portOwner(Filter.IP_PROTOCOL_UDP, 5000));
-        assertEquals(CLIENT_B, filters.portOwner(Filter.IP_PROTOCOL_TCP, 5000));
+        assertEquals(CLIENT_A, filters.portOwner(FilterRegistration.IP_PROTOCOL_UDP, 5000));
+        assertEquals(CLIENT_B, filters.portOwner(FilterRegistration.IP_PROTOCOL_TCP, 5000));
     }
 
     @Test
@@ -138,7 +138,7 @@ class FilterManagerTest
     @Test
     void deregisterChecksOwnerClearsTheRegistersAndFreesThePort()
     {
-        final Filter filter = filters.register(CLIENT_A, 4, FilterKind.UDP_PORT, 0, 0, 53, 0, 0);
+        final FilterRegistration filter = filters.register(CLIENT_A, 4, FilterKind.UDP_PORT, 0, 0, 53, 0, 0);
         final int slot = filter.hardwareIndex();
 
         assertCode(ErrorCode.NOT_OWNER, () -> filters.deregister(CLIENT_B, filter.id()));
@@ -156,20 +156,20 @@ class FilterManagerTest
         assertCode(ErrorCode.NO_SUCH_FILTER, () -> filters.deregister(CLIENT_A, filter.id()));
 
         filters.register(CLIENT_B, 5, FilterKind.UDP_PORT, 0, 0, 53, 0, 0);
-        assertEquals(CLIENT_B, filters.portOwner(Filter.IP_PROTOCOL_UDP, 53));
+        assertEquals(CLIENT_B, filters.portOwner(FilterRegistration.IP_PROTOCOL_UDP, 53));
         assertEquals(0, bar.l34tImirReads);
     }
 
     @Test
     void slotsAreReusedLowestFirstAndIdsAreNot()
     {
-        final Filter a = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 1001, 0, 0);
-        final Filter b = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 1002, 0, 0);
-        final Filter c = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 1003, 0, 0);
+        final FilterRegistration a = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 1001, 0, 0);
+        final FilterRegistration b = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 1002, 0, 0);
+        final FilterRegistration c = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 1003, 0, 0);
         assertEquals(List.of(0, 1, 2), List.of(a.hardwareIndex(), b.hardwareIndex(), c.hardwareIndex()));
 
         filters.deregister(CLIENT_A, b.id());
-        final Filter d = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 1004, 0, 0);
+        final FilterRegistration d = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 1004, 0, 0);
         assertEquals(1, d.hardwareIndex());
         assertTrue(d.id() > c.id(), "filter ids are never reused");
     }
@@ -177,7 +177,7 @@ class FilterManagerTest
     @Test
     void the129thFilterIsRefusedClearlyAndASlotFreedIsUsable()
     {
-        Filter last = null;
+        FilterRegistration last = null;
         for (int i = 0; i < FIVE_TUPLE_FILTER_COUNT; i++)
         {
             last = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 2000 + i, 0, 0);
@@ -189,10 +189,10 @@ class FilterManagerTest
             () -> filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 3000, 0, 0));
         assertEquals(ErrorCode.NO_FILTER_SLOT, ex.code());
         assertTrue(ex.getMessage().contains("128 of 128"), ex.getMessage());
-        assertFalse(filters.isPortClaimed(Filter.IP_PROTOCOL_UDP, 3000), "a refused filter claims no port");
+        assertFalse(filters.isPortClaimed(FilterRegistration.IP_PROTOCOL_UDP, 3000), "a refused filter claims no port");
 
         filters.deregister(CLIENT_A, last.id());
-        final Filter again = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 3000, 0, 0);
+        final FilterRegistration again = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 3000, 0, 0);
         assertEquals(FIVE_TUPLE_FILTER_COUNT - 1, again.hardwareIndex());
         assertEquals(0, bar.l34tImirReads);
     }
@@ -203,14 +203,14 @@ class FilterManagerTest
         final int[] placed = new int[1];
         final FilterOverflow software = new FilterOverflow()
         {
-            public boolean place(final Filter filter)
+            public boolean place(final FilterRegistration filter)
             {
                 placed[0]++;
                 filter.place(FilterPlacement.SOFTWARE, -1);
                 return true;
             }
 
-            public void remove(final Filter filter)
+            public void remove(final FilterRegistration filter)
             {
                 placed[0]--;
             }
@@ -230,7 +230,7 @@ class FilterManagerTest
         {
             filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 2000 + i, 0, 0);
         }
-        final Filter overflow = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 4000, 0, 0);
+        final FilterRegistration overflow = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 4000, 0, 0);
         assertEquals(FilterPlacement.SOFTWARE, overflow.placement());
         assertEquals(-1, overflow.hardwareIndex());
         assertEquals(1, placed[0]);
@@ -241,9 +241,9 @@ class FilterManagerTest
     @Test
     void removingAClientOrAQueueClearsOnlyTheirs()
     {
-        final Filter a1 = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 100, 0, 0);
-        final Filter a2 = filters.register(CLIENT_A, 2, FilterKind.UDP_PORT, 0, 0, 101, 0, 0);
-        final Filter b1 = filters.register(CLIENT_B, 3, FilterKind.UDP_PORT, 0, 0, 102, 0, 0);
+        final FilterRegistration a1 = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 100, 0, 0);
+        final FilterRegistration a2 = filters.register(CLIENT_A, 2, FilterKind.UDP_PORT, 0, 0, 101, 0, 0);
+        final FilterRegistration b1 = filters.register(CLIENT_B, 3, FilterKind.UDP_PORT, 0, 0, 102, 0, 0);
 
         assertEquals(1, filters.removeQueue(2));
         assertNull(filters.filter(a2.id()));
@@ -252,7 +252,7 @@ class FilterManagerTest
         assertEquals(1, filters.removeClient(CLIENT_A));
         assertNull(filters.filter(a1.id()));
         assertNotNull(filters.filter(b1.id()));
-        assertFalse(filters.isPortClaimed(Filter.IP_PROTOCOL_UDP, 100));
+        assertFalse(filters.isPortClaimed(FilterRegistration.IP_PROTOCOL_UDP, 100));
 
         filters.clearAll();
         assertEquals(0, filters.inUse());

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 import static io.nicq.ixgbe.Registers.*;
 import static org.junit.jupiter.api.Assertions.*;
 
-/** Attaching a queue driver's rings, disabling a queue, and handing out the 16 statistics sets. */
+/** Attaching a queue driver's rings and disabling a queue. */
 class QueueProgrammerTest
 {
     private static final long RX = 0x1_0021_0000L;
@@ -83,25 +83,6 @@ class QueueProgrammerTest
         assertCode(() -> QueueProgrammer.validate(64, RX, 0, 0));
         assertCode(() -> QueueProgrammer.validate(64, RX, TX, HEAD + 2));
         QueueProgrammer.validate(64, RX, TX, HEAD);
-    }
-
-    @Test
-    void sixteenStatisticsSetsWhileTheyLast()
-    {
-        assertEquals(0, programmer.mapStatsSet(0), "queue 0 counts in set 0");
-        for (int queue = 1; queue <= 15; queue++)
-        {
-            assertEquals(queue, programmer.mapStatsSet(queue * 7 % 128));
-        }
-        assertEquals(QueueProgrammer.NO_STATS_SET, programmer.mapStatsSet(100));
-        assertEquals(0, programmer.statsSetsFree());
-
-        // Queue 7 (set 1) lives in RQSMR(1), nibble of byte 3.
-        assertEquals(1 << 24, bar.registers[rqsmr(1) >> 2] & (0xF << 24));
-        assertEquals(1 << 24, bar.registers[tqsm(1) >> 2] & (0xF << 24));
-        programmer.unmapStatsSet(7, 1);
-        assertEquals(0, bar.registers[rqsmr(1) >> 2] & (0xF << 24));
-        assertEquals(1, programmer.mapStatsSet(100), "a returned set is handed out again");
     }
 
     private static void assertCode(final Runnable action)

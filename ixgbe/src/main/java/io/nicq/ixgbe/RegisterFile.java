@@ -23,6 +23,24 @@ public final class RegisterFile
         WRITE_ONLY
     }
 
+    /** MAXFRS after reset (8.2.3.22.13): MFS is the standard frame size. */
+    public static final int MAXFRS_RESET = STANDARD_MAX_FRAME_SIZE << MAXFRS_MFS_SHIFT;
+    /** DTXMXSZRQ after reset (8.2.3.9.1): requests of up to 16 x 256 bytes. */
+    public static final int DTXMXSZRQ_RESET = 0x10;
+    /** RXPBSIZE(0) after reset (8.2.3.8.9): the whole 512 KiB RX packet buffer to traffic class 0. */
+    public static final int RXPBSIZE_0_RESET = 0x00080000;
+    /** TXPBSIZE(0) after reset (8.2.3.9.13): the whole 160 KiB TX packet buffer to traffic class 0. */
+    public static final int TXPBSIZE_0_RESET = 0x00028000;
+    /**
+     * SRRCTL after reset (8.2.3.8.7): 2 KiB packet buffers, 256-byte header buffers, legacy descriptors (DESCTYPE 0),
+     * no drop.
+     */
+    public static final int SRRCTL_RESET = (2 << SRRCTL_BSIZEPACKET_SHIFT) | (4 << SRRCTL_BSIZEHEADER_SHIFT);
+    /** DCA_RXCTRL after reset (8.2.3.11.1): relaxed ordering of descriptor write-back on. */
+    public static final int DCA_RXCTRL_RESET = DCA_RXCTRL_DESC_WRO_EN;
+    /** DCA_TXCTRL after reset (8.2.3.11.2): relaxed ordering of descriptor write-back on. */
+    public static final int DCA_TXCTRL_RESET = DCA_TXCTRL_DESC_WRO_EN;
+
     private static final Access[] ACCESS_VALUES = Access.values();
     private static final byte[] ACCESS = new byte[BAR_SIZE / 4];
     private static final int[] RESET = new int[BAR_SIZE / 4];
@@ -38,38 +56,19 @@ public final class RegisterFile
         reset(RDRXCTL, 0);             // DMAIDONE likewise
         reset(AUTOC, AUTOC_LMS_10G_SERIAL);
         reset(HLREG0, HLREG0_TXCRCEN | HLREG0_RXCRCSTRP | HLREG0_TXPADEN);
-        reset(MAXFRS, 1518 << 16);
+        reset(MAXFRS, MAXFRS_RESET);
         reset(RTTDCS, RTTDCS_ARBDIS);
-        reset(DTXMXSZRQ, 0x10);
-        reset(rxpbsize(0), 0x00080000);
-        reset(txpbsize(0), 0x00028000);
+        reset(DTXMXSZRQ, DTXMXSZRQ_RESET);
+        reset(rxpbsize(0), RXPBSIZE_0_RESET);
+        reset(txpbsize(0), TXPBSIZE_0_RESET);
         for (int q = 0; q < QUEUE_COUNT; q++)
         {
-            reset(srrctl(q), 2 | (4 << 8));   // 2 KiB packet buffer, 256-byte header buffer, legacy descriptors
-            reset(dcaRxctrl(q), DCA_RXCTRL_DESC_WRO_EN);
-            reset(dcaTxctrl(q), 1 << 11);
+            reset(srrctl(q), SRRCTL_RESET);
+            reset(dcaRxctrl(q), DCA_RXCTRL_RESET);
+            reset(dcaTxctrl(q), DCA_TXCTRL_RESET);
         }
 
-        final int[] clearOnRead = {CRCERRS, ILLERRC, ERRBC, MSPDC, RLEC, GPRC, BPRC, MPRC, GPTC, GORCL, GORCH, GOTCL,
-            GOTCH, RUC, ROC, TORL, TORH, TPR, TPT};
-        for (final int offset : clearOnRead)
-        {
-            clearOnRead(offset);
-        }
-        for (int n = 0; n < 8; n++)
-        {
-            clearOnRead(mpc(n));
-        }
-        for (int i = 0; i < QUEUE_STATS_COUNT; i++)
-        {
-            clearOnRead(qprc(i));
-            clearOnRead(qbrcL(i));
-            clearOnRead(qbrcH(i));
-            clearOnRead(qprdc(i));
-            clearOnRead(qptc(i));
-            clearOnRead(qbtcL(i));
-            clearOnRead(qbtcH(i));
-        }
+        Statistics.forEachRegister(RegisterFile::clearOnRead);
         for (int n = 0; n < FIVE_TUPLE_FILTER_COUNT; n++)
         {
             ACCESS[l34tImir(n) >> 2] = (byte)Access.WRITE_ONLY.ordinal();

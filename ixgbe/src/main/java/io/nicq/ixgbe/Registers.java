@@ -138,8 +138,11 @@ public final class Registers
     /** Pad short transmitted frames to 64 bytes. */
     public static final int HLREG0_TXPADEN = 1 << 10;
 
-    /** Max Frame Size, 8.2.3.22.13: MFS [31:16]. */
+    /** Max Frame Size, 8.2.3.22.13: MFS [31:16], the largest frame with its FCS when HLREG0.JUMBOEN is set. */
     public static final int MAXFRS = 0x04268;
+    public static final int MAXFRS_MFS_SHIFT = 16;
+    /** The largest frame, FCS included, without HLREG0.JUMBOEN (8.2.3.22.13); also what MAXFRS.MFS resets to. */
+    public static final int STANDARD_MAX_FRAME_SIZE = 1518;
 
     /** Receive Address Low of entry n (8.2.3.7.9): the MAC's first four octets, first octet in bits 7:0. */
     public static int ral(final int n)
@@ -278,7 +281,10 @@ public final class Registers
     }
 
     /** Packet buffer size in KiB, [4:0]. */
+    public static final int SRRCTL_BSIZEPACKET_SHIFT = 0;
     public static final int SRRCTL_BSIZEPACKET_MASK = 0x1F;
+    /** Header buffer size in 64-byte units, [13:8] (used only by header-split descriptor types). */
+    public static final int SRRCTL_BSIZEHEADER_SHIFT = 8;
     /** Descriptor type [27:25]. */
     public static final int SRRCTL_DESCTYPE_MASK = 0x7 << 25;
     /** Advanced descriptors, one buffer. */
@@ -322,11 +328,14 @@ public final class Registers
         return txQueueBase(queue) + 0x08;
     }
 
-    /** TX DCA control. */
+    /** TX DCA control, 8.2.3.11.2. */
     public static int dcaTxctrl(final int queue)
     {
         return txQueueBase(queue) + 0x0C;
     }
+
+    /** Relaxed ordering of TX descriptor write-back; set after reset. */
+    public static final int DCA_TXCTRL_DESC_WRO_EN = 1 << 11;
 
     /** TX descriptor head: written by the device. */
     public static int tdh(final int queue)
@@ -519,7 +528,9 @@ public final class Registers
     public static final int FDIRCTRL = 0x0EE00;
 
     // ---------------------------------------------------------------------------------------------------------------
-    // Statistics, 8.2.3.23. All clear on read.
+    // Statistics, 8.2.3.23. All clear on read. The offsets are here; the groups they form (card-wide counters, the
+    // per-queue statistics set) are declared once in Statistics, which drivers, the simulated card and the register
+    // file all use.
     // ---------------------------------------------------------------------------------------------------------------
 
     public static final int CRCERRS = 0x04000;

@@ -35,13 +35,12 @@ class RegistersTest
     {
         final Map<Integer, String> seen = new HashMap<>();
         final int[] globals = {CTRL, STATUS, CTRL_EXT, EEC, EICR, EICS, EIMS, EIMC, EIAM, GPIE, RDRXCTL, RXCTRL, PFQDE,
-            FCTRL, HLREG0, MAXFRS, MRQC, RXCSUM, DTXMXSZRQ, RTTDCS, DMATXCTL, MTQC, AUTOC, LINKS, SYNQF, FDIRCTRL,
-            CRCERRS, ILLERRC, ERRBC, MSPDC, RLEC, GPRC, BPRC, MPRC, GPTC, GORCL, GORCH, GOTCL, GOTCH, RUC, ROC, TORL,
-            TORH, TPR, TPT};
+            FCTRL, HLREG0, MAXFRS, MRQC, RXCSUM, DTXMXSZRQ, RTTDCS, DMATXCTL, MTQC, AUTOC, LINKS, SYNQF, FDIRCTRL};
         for (final int offset : globals)
         {
             put(seen, offset, "global");
         }
+        Statistics.forEachRegister(offset -> put(seen, offset, "statistics"));
         for (int q = 0; q < QUEUE_COUNT; q++)
         {
             put(seen, rdbal(q), "RDBAL" + q);
@@ -69,15 +68,8 @@ class RegistersTest
             put(seen, ftqf(q), "FTQF" + q);
             put(seen, l34tImir(q), "L34T_IMIR" + q);
         }
-        for (int i = 0; i < QUEUE_STATS_COUNT; i++)
+        for (int i = 0; i < RECEIVE_ADDRESS_ALIAS_COUNT; i++)
         {
-            put(seen, qprc(i), "QPRC" + i);
-            put(seen, qbrcL(i), "QBRC_L" + i);
-            put(seen, qbrcH(i), "QBRC_H" + i);
-            put(seen, qprdc(i), "QPRDC" + i);
-            put(seen, qptc(i), "QPTC" + i);
-            put(seen, qbtcL(i), "QBTC_L" + i);
-            put(seen, qbtcH(i), "QBTC_H" + i);
             put(seen, ralAlias(i), "RAL alias" + i);
             put(seen, rahAlias(i), "RAH alias" + i);
         }
@@ -87,7 +79,6 @@ class RegistersTest
             put(seen, etqs(n), "ETQS" + n);
             put(seen, rxpbsize(n), "RXPBSIZE" + n);
             put(seen, txpbsize(n), "TXPBSIZE" + n);
-            put(seen, mpc(n), "MPC" + n);
         }
         for (int n = 0; n < RETA_REGISTER_COUNT; n++)
         {
@@ -120,6 +111,9 @@ class RegistersTest
         assertEquals(AUTOC_LMS_10G_SERIAL, RegisterFile.resetValue(AUTOC));
         assertEquals(RTTDCS_ARBDIS, RegisterFile.resetValue(RTTDCS));
         assertEquals(0, RegisterFile.resetValue(EEC) & EEC_ARD, "ARD is the device's to set after reset");
+        assertEquals(1518 << 16, RegisterFile.resetValue(MAXFRS));
+        assertEquals(0x0402, RegisterFile.resetValue(srrctl(127)), "2 KiB packet and 256-byte header buffers");
+        assertEquals(1 << 11, RegisterFile.resetValue(dcaTxctrl(5)));
     }
 
     @Test

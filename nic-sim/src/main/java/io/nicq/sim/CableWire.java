@@ -153,9 +153,9 @@ public final class CableWire implements Wire
         return peerPresent;
     }
 
-    public int poll(final FrameHandler handler, final int limit)
+    public int poll(final FrameSink sink, final int limit)
     {
-        return inbound.poll(handler, limit);
+        return inbound.poll(sink, limit);
     }
 
     public boolean isConnected()

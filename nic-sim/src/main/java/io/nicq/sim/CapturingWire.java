@@ -3,11 +3,11 @@ package io.nicq.sim;
 import java.lang.foreign.MemorySegment;
 
 /** Any wire, with every frame in both directions also written to a pcap file ({@code --pcap FILE}). */
-public final class CapturingWire implements Wire, FrameHandler
+public final class CapturingWire implements Wire, FrameSink
 {
     private final Wire wire;
     private final PcapWriter pcap;
-    private FrameHandler downstream;
+    private FrameSink downstream;
 
     public CapturingWire(final Wire wire, final PcapWriter pcap)
     {
@@ -25,9 +25,9 @@ public final class CapturingWire implements Wire, FrameHandler
         return result;
     }
 
-    public int poll(final FrameHandler handler, final int limit)
+    public int poll(final FrameSink sink, final int limit)
     {
-        downstream = handler;
+        downstream = sink;
         return wire.poll(this, limit);
     }
 

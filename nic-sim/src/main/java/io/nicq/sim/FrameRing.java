@@ -123,8 +123,8 @@ public final class FrameRing
         return true;
     }
 
-    /** Consumer: hands up to {@code limit} frames to the handler, then frees them; returns how many. */
-    public int poll(final FrameHandler handler, final int limit)
+    /** Consumer: hands up to {@code limit} frames to the sink, then frees them; returns how many. */
+    public int poll(final FrameSink sink, final int limit)
     {
         long head = (long)LONG.get(region, (long)HEAD_OFFSET);
         final long tail = (long)LONG.getAcquire(region, (long)TAIL_OFFSET);
@@ -150,7 +150,7 @@ public final class FrameRing
             }
             if (type == TYPE_FRAME)
             {
-                handler.onFrame(data, index + RECORD_HEADER_SIZE, length);
+                sink.onFrame(data, index + RECORD_HEADER_SIZE, length);
                 frames++;
             }
             else if (type != TYPE_PADDING)

@@ -1,5 +1,7 @@
 package io.nicq.sim;
 
+import io.nicq.packet.EthernetHeader;
+
 /**
  * Paces transmission to a line rate, counting what a frame really occupies on an Ethernet link: the frame padded to
  * 60 bytes, the 4-byte FCS, the 8-byte preamble and start delimiter and the 12-byte inter-frame gap. At 10 Gb/s a
@@ -10,8 +12,6 @@ public final class LineRatePacer
 {
     /** Preamble (7), start of frame delimiter (1) and inter-frame gap (12). */
     public static final int OVERHEAD_BYTES = 20;
-    public static final int FCS_BYTES = 4;
-    public static final int MIN_FRAME_BYTES = 60;
     public static final long TEN_GIGABIT = 10_000_000_000L;
     /** How far behind the clock the schedule may be (the model's timing resolution). */
     public static final long CREDIT_NS = 20_000;
@@ -35,7 +35,7 @@ public final class LineRatePacer
     /** Bytes a frame of {@code length} (without FCS) occupies on the link. */
     public static int wireBytes(final int length)
     {
-        return Math.max(length, MIN_FRAME_BYTES) + FCS_BYTES + OVERHEAD_BYTES;
+        return Math.max(length, EthernetHeader.MIN_FRAME_LENGTH) + EthernetHeader.FCS_LENGTH + OVERHEAD_BYTES;
     }
 
     /** Whether the link is free at {@code nowNs} ({@link System#nanoTime()}). */

@@ -20,7 +20,7 @@ public final class MemoryWire implements Wire
     private final FrameRing fromCard;
     private final MemorySegment injectBuffer;
     private final byte[][] taken = new byte[1][];
-    private final FrameHandler copier = (buffer, offset, length) ->
+    private final FrameSink copier = (buffer, offset, length) ->
     {
         final byte[] frame = new byte[length];
         MemorySegment.copy(buffer, ValueLayout.JAVA_BYTE, offset, frame, 0, length);
@@ -60,10 +60,10 @@ public final class MemoryWire implements Wire
         return toCard.offer(injectBuffer, 0, frame.length);
     }
 
-    /** Test side: hands up to {@code limit} frames the card transmitted to the handler. */
-    public int drainTransmitted(final FrameHandler handler, final int limit)
+    /** Test side: hands up to {@code limit} frames the card transmitted to the sink. */
+    public int drainTransmitted(final FrameSink sink, final int limit)
     {
-        return fromCard.poll(handler, limit);
+        return fromCard.poll(sink, limit);
     }
 
     /** Test side: the next frame the card transmitted, copied into a new array; null if there is none. */
@@ -79,9 +79,9 @@ public final class MemoryWire implements Wire
         return fromCard.offer(frame, offset, length) ? SENT : DROPPED;
     }
 
-    public int poll(final FrameHandler handler, final int limit)
+    public int poll(final FrameSink sink, final int limit)
     {
-        return toCard.poll(handler, limit);
+        return toCard.poll(sink, limit);
     }
 
     public boolean isConnected()

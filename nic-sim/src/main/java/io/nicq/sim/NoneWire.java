@@ -10,7 +10,7 @@ public final class NoneWire implements Wire
         return DROPPED;
     }
 
-    public int poll(final FrameHandler handler, final int limit)
+    public int poll(final FrameSink sink, final int limit)
     {
         return 0;
     }

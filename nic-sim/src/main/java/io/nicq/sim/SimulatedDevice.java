@@ -6,13 +6,19 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 import org.agrona.concurrent.Agent;
 
+import io.nicq.ixgbe.DescriptorRing;
 import io.nicq.ixgbe.IommuTable;
 import io.nicq.ixgbe.RegisterFile;
 import io.nicq.ixgbe.RxDescriptor;
+import io.nicq.ixgbe.Statistics;
+import io.nicq.ixgbe.Statistics.CardCounter;
+import io.nicq.ixgbe.Statistics.QueueCounter;
 import io.nicq.ixgbe.TxDescriptor;
+import io.nicq.packet.EthernetHeader;
 
 import static io.nicq.ixgbe.Registers.*;
 import static io.nicq.ixgbe.SimulatedCardFiles.*;
@@ -32,10 +38,10 @@ import static io.nicq.ixgbe.SimulatedCardFiles.*;
  *       the queue has no descriptor.</li>
  *   <li>Every DMA goes through the IOMMU table: an address outside it is a counted DMA fault.</li>
  * </ul>
- * Nothing is allocated on the packet path. Statistics are gathered locally and added to the clear-on-read registers
- * once per {@code doWork()}.
+ * Nothing is allocated on the packet path. Statistics are gathered locally, by the register groups of
+ * {@link Statistics}, and added to the clear-on-read registers once per {@code doWork()}.
  */
-final class SimulatedDevice implements Agent, FrameHandler
+final class SimulatedDevice implements Agent, FrameSink
 {
     static final int TX_BURST = 64;
     static final int RX_BURST = 64;
@@ -45,9 +51,6 @@ final class SimulatedDevice implements Agent, FrameHandler
     private static final int DTYP_CONTEXT = 0x2 << 20;
     /** Legacy RX write-back: status byte at 12 (DD, EOP), errors byte at 13 (RXE 0x80), length at 8. */
     private static final int LEGACY_RX_ERRORS_RXE = 0x80;
-    private static final int MAX_DESCRIPTORS_PER_RING = 0x10000;
-    private static final int RING_ALIGNMENT = 128;
-    private static final int RDLEN_MASK = 0x000F_FF80;
 
     private static final VarHandle INT = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
@@ -88,30 +91,16 @@ final class SimulatedDevice implements Agent, FrameHandler
     private long nextReclaimNs;
     private long now;
 
-    // Statistics gathered during one doWork(), added to the registers at its end
+    // Statistics gathered during one doWork(), added to the registers at its end: the card's counters by
+    // CardCounter (instance 0: the one packet buffer the simulated card has), the sets' by set and QueueCounter.
     private boolean statsDirty;
-    private long gprc;
-    private long gorc;
-    private long bprc;
-    private long mprc;
-    private long tpr;
-    private long tor;
-    private long ruc;
-    private long roc;
-    private long mpc0;
-    private long gptc;
-    private long gotc;
-    private long tpt;
+    private final long[] cardCounts = new long[CardCounter.COUNT];
+    private final long[] setCounts = new long[QUEUE_STATS_COUNT * QueueCounter.COUNT];
     private long wireSent;
     private long wireReceived;
     private long wireFailures;
     private long l2Filtered;
     private long rxDisabledDrops;
-    private final long[] qprc = new long[QUEUE_STATS_COUNT];
-    private final long[] qbrc = new long[QUEUE_STATS_COUNT];
-    private final long[] qprdc = new long[QUEUE_STATS_COUNT];
-    private final long[] qptc = new long[QUEUE_STATS_COUNT];
-    private final long[] qbtc = new long[QUEUE_STATS_COUNT];
 
     SimulatedDevice(final String roleName, final MemorySegment bar, final IommuTable iommu, final Wire wire,
         final long lineRate, final long mac)
@@ -264,9 +253,12 @@ final class SimulatedDevice implements Agent, FrameHandler
         transmitEnabled = (reg(DMATXCTL) & DMATXCTL_TE) != 0;
         final int hlreg0 = reg(HLREG0);
         txPadEnabled = (hlreg0 & HLREG0_TXPADEN) != 0;
-        // 8.2.3.22.13: without jumbo frames the limit is 1518 bytes with FCS; with them, MAXFRS.MFS.
-        final int limitWithFcs = (hlreg0 & HLREG0_JUMBOEN) != 0 ? reg(MAXFRS) >>> 16 : 1518;
-        maxFrameLength = Math.min(Wire.MAX_FRAME_LENGTH, Math.max(limitWithFcs - LineRatePacer.FCS_BYTES, 64));
+        // 8.2.3.22.13: without jumbo frames the limit is 1518 bytes with FCS; with them, MAXFRS.MFS. A limit below a
+        // minimum frame still lets minimum frames through.
+        final int limitWithFcs = (hlreg0 & HLREG0_JUMBOEN) != 0 ? reg(MAXFRS) >>> MAXFRS_MFS_SHIFT :
+            STANDARD_MAX_FRAME_SIZE;
+        maxFrameLength = Math.min(Wire.MAX_FRAME_LENGTH,
+            Math.max(limitWithFcs - EthernetHeader.FCS_LENGTH, EthernetHeader.MIN_FRAME_LENGTH));
 
         for (int n = 0; n < QUEUE_STATS_MAPPING_COUNT; n++)
         {
@@ -431,44 +423,58 @@ final class SimulatedDevice implements Agent, FrameHandler
         final int length = reg(rdlen(q));
         final int head = reg(rdh(q));
         final int tail = reg(rdt(q));
-        if (ring.failed.matches(base, length, head, tail))
+        final MemorySegment memory = ringMemory(ring.failed, base, length, head, tail, RxDescriptor.SIZE);
+        if (memory == null)
         {
-            return; // refused before and nothing changed: count it once, not on every look
-        }
-        final ConfigurationAttempt configuration = ring.failed;
-        final int count = length / RxDescriptor.SIZE;
-        if (length <= 0 || (length & ~RDLEN_MASK) != 0 || (base & (RING_ALIGNMENT - 1)) != 0 ||
-            count > MAX_DESCRIPTORS_PER_RING || head < 0 || head >= count || tail < 0 || tail >= count)
-        {
-            // 8.2.3.8.1-3: base 128-byte aligned, length a multiple of 128; head and tail inside the ring.
-            configuration.fail(base, length, head, tail);
-            countStatus(MALFORMED_DESCRIPTORS_OFFSET);
-            return;
-        }
-        final int index = iommu.find(base, length);
-        if (index < 0)
-        {
-            configuration.fail(base, length, head, tail);
-            countStatus(DMA_FAULTS_OFFSET);
-            return;
-        }
-        final MemorySegment memory = iommu.segment(index).asSlice(iommu.offset(index, base), length);
-        if ((memory.address() & (RxDescriptor.SIZE - 1)) != 0)
-        {
-            // Registered at a file offset that leaves descriptors misaligned in memory: unusable as a ring.
-            configuration.fail(base, length, head, tail);
-            countStatus(MALFORMED_DESCRIPTORS_OFFSET);
             return;
         }
         ring.ring = memory;
         ring.ringIova = base;
-        ring.count = count;
+        ring.count = length / RxDescriptor.SIZE;
         ring.head = head;
         ring.tail = tail;
-        ring.failed.clear();
         ring.enabled = true;
         readSrrctl(ring);
         setEnabledBit(RX_ENABLED_BITMAP_OFFSET, q, true);
+    }
+
+    /**
+     * The memory of a ring a queue is being enabled with, RX (8.2.3.8.1-3) and TX (8.2.3.9.5-7) alike: base and
+     * length as {@link DescriptorRing} says, head and tail inside the ring, registered in the IOMMU and descriptors
+     * aligned in memory. Null when refused; a refusal is counted once for the same register values.
+     */
+    private MemorySegment ringMemory(final ConfigurationAttempt attempt, final long base, final int length,
+        final int head, final int tail, final int descriptorSize)
+    {
+        if (attempt.matches(base, length, head, tail))
+        {
+            return null; // refused before and nothing changed: count it once, not on every look
+        }
+        final int count = length / descriptorSize;
+        if (!DescriptorRing.isValidLength(length) || !DescriptorRing.isAligned(base) ||
+            head < 0 || head >= count || tail < 0 || tail >= count)
+        {
+            attempt.fail(base, length, head, tail);
+            countStatus(MALFORMED_DESCRIPTORS_OFFSET);
+            return null;
+        }
+        final int index = iommu.find(base, length);
+        if (index < 0)
+        {
+            attempt.fail(base, length, head, tail);
+            countStatus(DMA_FAULTS_OFFSET);
+            return null;
+        }
+        final MemorySegment memory = iommu.segment(index).asSlice(iommu.offset(index, base), length);
+        if ((memory.address() & (descriptorSize - 1)) != 0)
+        {
+            // Registered at a file offset that leaves descriptors misaligned in memory: unusable as a ring.
+            attempt.fail(base, length, head, tail);
+            countStatus(MALFORMED_DESCRIPTORS_OFFSET);
+            return null;
+        }
+        attempt.clear();
+        return memory;
     }
 
     private void readSrrctl(final RxRing ring)
@@ -511,40 +517,17 @@ final class SimulatedDevice implements Agent, FrameHandler
         final long base = (reg(tdbal(q)) & 0xFFFF_FFFFL) | ((long)reg(tdbah(q)) << 32);
         final int length = reg(tdlen(q));
         final int head = reg(tdh(q));
-        if (ring.failed.matches(base, length, head, 0))
+        // TDT is the driver's doorbell, checked when it rings; only the head must lie inside the ring now.
+        final MemorySegment memory = ringMemory(ring.failed, base, length, head, 0, TxDescriptor.SIZE);
+        if (memory == null)
         {
-            return;
-        }
-        final ConfigurationAttempt configuration = ring.failed;
-        final int count = length / TxDescriptor.SIZE;
-        if (length <= 0 || (length & ~RDLEN_MASK) != 0 || (base & (RING_ALIGNMENT - 1)) != 0 ||
-            count > MAX_DESCRIPTORS_PER_RING || head < 0 || head >= count)
-        {
-            // 8.2.3.9.5-7: the same rules as RX rings.
-            configuration.fail(base, length, head, 0);
-            countStatus(MALFORMED_DESCRIPTORS_OFFSET);
-            return;
-        }
-        final int index = iommu.find(base, length);
-        if (index < 0)
-        {
-            configuration.fail(base, length, head, 0);
-            countStatus(DMA_FAULTS_OFFSET);
-            return;
-        }
-        final MemorySegment memory = iommu.segment(index).asSlice(iommu.offset(index, base), length);
-        if ((memory.address() & (TxDescriptor.SIZE - 1)) != 0)
-        {
-            configuration.fail(base, length, head, 0);
-            countStatus(MALFORMED_DESCRIPTORS_OFFSET);
             return;
         }
         ring.ring = memory;
         ring.ringIova = base;
-        ring.count = count;
+        ring.count = length / TxDescriptor.SIZE;
         ring.head = head;
         ring.badTail = -1;
-        ring.failed.clear();
         ring.enabled = true;
         setEnabledBit(TX_ENABLED_BITMAP_OFFSET, q, true);
     }
@@ -726,11 +709,11 @@ final class SimulatedDevice implements Agent, FrameHandler
 
             if (fault == 0)
             {
-                if (txPadEnabled && length < LineRatePacer.MIN_FRAME_BYTES)
+                if (txPadEnabled && length < EthernetHeader.MIN_FRAME_LENGTH)
                 {
                     // HLREG0.TXPADEN: short frames are padded with zeros to 60 bytes (64 with the FCS).
-                    txFrame.asSlice(length, LineRatePacer.MIN_FRAME_BYTES - length).fill((byte)0);
-                    length = LineRatePacer.MIN_FRAME_BYTES;
+                    txFrame.asSlice(length, EthernetHeader.MIN_FRAME_LENGTH - length).fill((byte)0);
+                    length = EthernetHeader.MIN_FRAME_LENGTH;
                 }
                 final int result = wire.send(txFrame, 0, length);
                 if (result == Wire.BUSY)
@@ -740,12 +723,12 @@ final class SimulatedDevice implements Agent, FrameHandler
                 if (result == Wire.SENT)
                 {
                     wireSent++;
-                    gptc++;
-                    gotc += length + LineRatePacer.FCS_BYTES;
-                    tpt++;
+                    count(CardCounter.GPTC, 1);
+                    count(CardCounter.GOTC, length + EthernetHeader.FCS_LENGTH);
+                    count(CardCounter.TPT, 1);
                     final int set = txStatsSet[t.queue];
-                    qptc[set]++;
-                    qbtc[set] += length;
+                    count(QueueCounter.QPTC, set, 1);
+                    count(QueueCounter.QBTC, set, length);
                     incrementStatus(txQueueFramesOffset(t.queue));
                     if (pacer != null)
                     {
@@ -815,8 +798,8 @@ final class SimulatedDevice implements Agent, FrameHandler
     public void onFrame(final MemorySegment frame, final long offset, final int length)
     {
         wireReceived++;
-        tpr++;
-        tor += length + LineRatePacer.FCS_BYTES;
+        count(CardCounter.TPR, 1);
+        count(CardCounter.TOR, length + EthernetHeader.FCS_LENGTH);
         statsDirty = true;
 
         if (!linkUp || !receiveEnabled)
@@ -824,16 +807,16 @@ final class SimulatedDevice implements Agent, FrameHandler
             rxDisabledDrops++;
             return;
         }
-        if (length < 14)
+        if (length < EthernetHeader.HEADER_LENGTH)
         {
-            ruc++;
+            count(CardCounter.RUC, 1);
             return;
         }
         final boolean vlanTagged = length >= 18 && (frame.get(ValueLayout.JAVA_BYTE, offset + 12) & 0xFF) == 0x81 &&
             frame.get(ValueLayout.JAVA_BYTE, offset + 13) == 0;
         if (length > maxFrameLength + (vlanTagged ? 4 : 0))
         {
-            roc++;
+            count(CardCounter.ROC, 1);
             return;
         }
         if (!classifier.acceptsDestination(frame, offset))
@@ -843,15 +826,15 @@ final class SimulatedDevice implements Agent, FrameHandler
         }
 
         final int queue = classifier.classify(frame, offset, length);
-        gprc++;
-        gorc += length + LineRatePacer.FCS_BYTES;
+        count(CardCounter.GPRC, 1);
+        count(CardCounter.GORC, length + EthernetHeader.FCS_LENGTH);
         if (Classifier.isBroadcast(frame, offset))
         {
-            bprc++;
+            count(CardCounter.BPRC, 1);
         }
         else if (Classifier.isMulticast(frame, offset))
         {
-            mprc++;
+            count(CardCounter.MPRC, 1);
         }
 
         final RxRing r = rx[queue];
@@ -908,8 +891,8 @@ final class SimulatedDevice implements Agent, FrameHandler
         INT.setRelease(bar, (long)r.rdhOffset, index);
         if (written == length)
         {
-            qprc[set]++;
-            qbrc[set] += length;
+            count(QueueCounter.QPRC, set, 1);
+            count(QueueCounter.QBRC, set, length);
             incrementStatus(rxQueueFramesOffset(queue));
         }
     }
@@ -976,11 +959,11 @@ final class SimulatedDevice implements Agent, FrameHandler
     {
         if (r.dropEnabled || !r.enabled)
         {
-            qprdc[set]++;
+            count(QueueCounter.QPRDC, set, 1);
         }
         else
         {
-            mpc0++;
+            count(CardCounter.MPC, 1);
         }
         incrementStatus(rxQueueDropsOffset(r.queue));
     }
@@ -989,28 +972,33 @@ final class SimulatedDevice implements Agent, FrameHandler
     // Statistics
     // ---------------------------------------------------------------------------------------------------------------
 
+    /** Counts for a card-wide counter (instance 0), added to its register at the end of this {@code doWork()}. */
+    private void count(final CardCounter counter, final long amount)
+    {
+        cardCounts[counter.ordinal()] += amount;
+    }
+
+    /** Counts for a counter of a per-queue statistics set. */
+    private void count(final QueueCounter counter, final int set, final long amount)
+    {
+        setCounts[set * QueueCounter.COUNT + counter.ordinal()] += amount;
+    }
+
     private void flushStatistics()
     {
         statsDirty = false;
-        addCounter(GPRC, gprc);
-        add64(GORCL, GORCH, gorc);
-        addCounter(BPRC, bprc);
-        addCounter(MPRC, mprc);
-        addCounter(TPR, tpr);
-        add64(TORL, TORH, tor);
-        addCounter(RUC, ruc);
-        addCounter(ROC, roc);
-        addCounter(mpc(0), mpc0);
-        addCounter(GPTC, gptc);
-        add64(GOTCL, GOTCH, gotc);
-        addCounter(TPT, tpt);
-        for (int i = 0; i < QUEUE_STATS_COUNT; i++)
+        for (int i = 0; i < CardCounter.COUNT; i++)
         {
-            addCounter(qprc(i), qprc[i]);
-            add64(qbrcL(i), qbrcH(i), qbrc[i]);
-            addCounter(qprdc(i), qprdc[i]);
-            addCounter(qptc(i), qptc[i]);
-            add64(qbtcL(i), qbtcH(i), qbtc[i]);
+            final CardCounter counter = CardCounter.of(i);
+            addCounter(counter.low(0), counter.high(0), cardCounts[i]);
+        }
+        for (int set = 0; set < QUEUE_STATS_COUNT; set++)
+        {
+            for (int i = 0; i < QueueCounter.COUNT; i++)
+            {
+                final QueueCounter counter = QueueCounter.of(i);
+                addCounter(counter.low(set), counter.high(set), setCounts[set * QueueCounter.COUNT + i]);
+            }
         }
         addStatus(WIRE_FRAMES_SENT_OFFSET, wireSent);
         addStatus(WIRE_FRAMES_RECEIVED_OFFSET, wireReceived);
@@ -1022,48 +1010,28 @@ final class SimulatedDevice implements Agent, FrameHandler
 
     private void clearPendingStatistics()
     {
-        gprc = 0;
-        gorc = 0;
-        bprc = 0;
-        mprc = 0;
-        tpr = 0;
-        tor = 0;
-        ruc = 0;
-        roc = 0;
-        mpc0 = 0;
-        gptc = 0;
-        gotc = 0;
-        tpt = 0;
+        Arrays.fill(cardCounts, 0);
+        Arrays.fill(setCounts, 0);
         wireSent = 0;
         wireReceived = 0;
         wireFailures = 0;
         l2Filtered = 0;
         rxDisabledDrops = 0;
-        for (int i = 0; i < QUEUE_STATS_COUNT; i++)
-        {
-            qprc[i] = 0;
-            qbrc[i] = 0;
-            qprdc[i] = 0;
-            qptc[i] = 0;
-            qbtc[i] = 0;
-        }
     }
 
-    /** Adds to a clear-on-read register atomically (the driver's read-and-clear is atomic too). */
-    private void addCounter(final int offset, final long value)
+    /**
+     * Adds to a clear-on-read counter atomically (the driver's read-and-clear is atomic too); a 64-bit count split over
+     * a low and a high register carries into the high one.
+     */
+    private void addCounter(final int low, final int high, final long value)
     {
-        if (value != 0)
+        if (value == 0)
         {
-            INT.getAndAdd(bar, (long)offset, (int)value);
+            return;
         }
-    }
-
-    /** Adds to a 64-bit counter split over a low and a high clear-on-read register, carrying into the high one. */
-    private void add64(final int low, final int high, final long value)
-    {
-        if (value != 0)
+        final int before = (int)INT.getAndAdd(bar, (long)low, (int)value);
+        if (high != Statistics.NO_REGISTER)
         {
-            final int before = (int)INT.getAndAdd(bar, (long)low, (int)value);
             final long carry = ((before & 0xFFFF_FFFFL) + (value & 0xFFFF_FFFFL)) >>> 32;
             final long highAdd = (value >>> 32) + carry;
             if (highAdd != 0)

@@ -140,7 +140,7 @@ public final class TapWire implements Wire
         return DROPPED;
     }
 
-    public int poll(final FrameHandler handler, final int limit)
+    public int poll(final FrameSink sink, final int limit)
     {
         int frames = 0;
         while (frames < limit)
@@ -163,7 +163,7 @@ public final class TapWire implements Wire
                 }
                 break;
             }
-            handler.onFrame(receiveBuffer, 0, (int)length);
+            sink.onFrame(receiveBuffer, 0, (int)length);
             frames++;
         }
         return frames;

@@ -24,8 +24,8 @@ public interface Wire extends AutoCloseable
     /** Puts a frame on the wire: {@link #SENT}, {@link #BUSY} or {@link #DROPPED}. */
     int send(MemorySegment frame, long offset, int length);
 
-    /** Hands up to {@code limit} received frames to {@code handler}; returns how many. */
-    int poll(FrameHandler handler, int limit);
+    /** Hands up to {@code limit} received frames to {@code sink}; returns how many. */
+    int poll(FrameSink sink, int limit);
 
     /** Whether anything is plugged in: a card's link comes up after AUTOC restart only if so. */
     boolean isConnected();

@@ -18,7 +18,7 @@ class FrameRingTest
     private final FrameRing producer = new FrameRing(region, FrameRing.MIN_CAPACITY);
     private final FrameRing consumer = new FrameRing(region, FrameRing.MIN_CAPACITY);
     private final List<byte[]> received = new ArrayList<>();
-    private final FrameHandler collect = (buffer, offset, length) ->
+    private final FrameSink collect = (buffer, offset, length) ->
         received.add(buffer.asSlice(offset, length).toArray(ValueLayout.JAVA_BYTE));
 
     @AfterEach

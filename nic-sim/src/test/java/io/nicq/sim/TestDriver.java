@@ -11,6 +11,7 @@ import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.DmaBuffer;
 import io.nicq.ixgbe.Nic;
 import io.nicq.ixgbe.RxDescriptor;
+import io.nicq.ixgbe.Statistics;
 import io.nicq.ixgbe.TxDescriptor;
 
 import static io.nicq.ixgbe.Registers.*;
@@ -99,23 +100,10 @@ final class TestDriver implements AutoCloseable
         awaitSet(LINKS, LINKS_UP, "LINKS.LINK_UP");
     }
 
+    /** Reads every statistics register once: they count from zero afterwards. */
     void readCounters()
     {
-        for (final int offset : new int[]{GPRC, GPTC, GORCL, GORCH, GOTCL, GOTCH, TPR, TPT, TORL, TORH, MPRC, BPRC,
-            RUC, ROC, mpc(0)})
-        {
-            bar.read(offset);
-        }
-        for (int i = 0; i < QUEUE_STATS_COUNT; i++)
-        {
-            bar.read(qprc(i));
-            bar.read(qprdc(i));
-            bar.read(qptc(i));
-            bar.read(qbrcL(i));
-            bar.read(qbrcH(i));
-            bar.read(qbtcL(i));
-            bar.read(qbtcH(i));
-        }
+        Statistics.clearAll(bar);
     }
 
     /** Sets up and starts RX queue q with {@code size} descriptors, all given to the device (RDT = size - 1). */

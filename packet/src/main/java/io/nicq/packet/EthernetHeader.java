@@ -39,6 +39,8 @@ public final class EthernetHeader
     public static final int MIN_FRAME_LENGTH = 60;
     /** Largest untagged frame for a 1500-byte MTU, without its FCS. */
     public static final int MAX_FRAME_LENGTH = 1514;
+    /** Length of the frame check sequence (CRC-32) the NIC appends and strips. */
+    public static final int FCS_LENGTH = 4;
 
     /** EtherType of IPv4. */
     public static final int ETHER_TYPE_IPV4 = 0x0800;

@@ -1,6 +1,7 @@
 package io.nicq.queue;
 
 import io.nicq.ixgbe.Bar;
+import io.nicq.ixgbe.DescriptorRing;
 import io.nicq.ixgbe.DmaAllocator;
 import io.nicq.ixgbe.DmaBuffer;
 import io.nicq.ixgbe.DmaMapping;
@@ -846,8 +847,6 @@ public final class QueueDriver implements Agent, AutoCloseable
     public static final class Context
     {
         public static final int DEFAULT_RING_SIZE = 512;
-        public static final int MIN_RING_SIZE = 8;
-        public static final int MAX_RING_SIZE = 8192;
         public static final int DEFAULT_BATCH_SIZE = 32;
         public static final int MAX_BATCH_SIZE = 512;
         public static final String DEFAULT_IDLE_STRATEGY = "backoff";
@@ -898,10 +897,9 @@ public final class QueueDriver implements Agent, AutoCloseable
                 throw new IllegalArgumentException("queue id " + queueId + " is outside [0, " +
                     Registers.QUEUE_COUNT + ")");
             }
-            if (!BitUtil.isPowerOfTwo(ringSize) || ringSize < MIN_RING_SIZE || ringSize > MAX_RING_SIZE)
+            if (!DescriptorRing.isValidSize(ringSize))
             {
-                throw new IllegalArgumentException("ring size " + ringSize + " must be a power of two in [" +
-                    MIN_RING_SIZE + ", " + MAX_RING_SIZE + "]");
+                throw new IllegalArgumentException("ring size " + ringSize + " must be " + DescriptorRing.sizeRule());
             }
             if (batchSize < 1 || batchSize > MAX_BATCH_SIZE)
             {

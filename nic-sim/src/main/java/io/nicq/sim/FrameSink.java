@@ -2,9 +2,12 @@ package io.nicq.sim;
 
 import java.lang.foreign.MemorySegment;
 
-/** Receives a frame that is valid only for the duration of the call: copy what you need before returning. */
+/**
+ * Where a wire or a frame ring hands the raw Ethernet frames it carries (the device's receive path, a capture, a
+ * test): a frame is valid only for the duration of the call, so copy what you need before returning.
+ */
 @FunctionalInterface
-public interface FrameHandler
+public interface FrameSink
 {
     /**
      * @param buffer memory holding the frame

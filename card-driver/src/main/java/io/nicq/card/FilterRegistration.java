@@ -5,10 +5,11 @@ import io.nicq.proto.sbe.FilterKind;
 import io.nicq.proto.sbe.FilterPlacement;
 
 /**
- * One registered filter: what it matches (seen from this host: the local side is the destination of received
- * frames), which queue it steers to, who owns it, and where it was placed.
+ * The card driver's record of a filter a client registered (a row of {@link FilterManager}'s table): what it matches
+ * (seen from this host: the local side is the destination of received frames), which queue it steers to, who owns it,
+ * and where it was placed. The client holds its own handle to it (client-lib).
  */
-public final class Filter
+public final class FilterRegistration
 {
     /** Protocol numbers of the IPv4 header. */
     public static final int IP_PROTOCOL_TCP = 6;
@@ -26,7 +27,7 @@ public final class Filter
     private FilterPlacement placement;
     private int hardwareIndex = -1;
 
-    Filter(
+    FilterRegistration(
         final int id,
         final long ownerClientId,
         final int queueId,
@@ -121,7 +122,7 @@ public final class Filter
     }
 
     /** Whether two filters would match exactly the same frames (same kind, local and remote ends). */
-    boolean sameMatch(final Filter other)
+    boolean sameMatch(final FilterRegistration other)
     {
         return kind == other.kind && localIp == other.localIp && localPort == other.localPort &&
             remoteIp == other.remoteIp && remotePort == other.remotePort;
@@ -143,7 +144,7 @@ public final class Filter
 
     public String toString()
     {
-        return "Filter{id=" + id + ", " + describe() + ", queue=" + queueId + ", priority=" + priority +
+        return "FilterRegistration{id=" + id + ", " + describe() + ", queue=" + queueId + ", priority=" + priority +
             ", owner=" + ownerClientId + ", placement=" + placement + ", index=" + hardwareIndex + "}";
     }
 }
