@@ -284,6 +284,71 @@ class FilterPlacementTest
         assertEquals(0, counter("flow director adds refused by the card (FDIRFSTAT.FADD)"));
     }
 
+    @Test
+    void softwareForwardingLosesAndReordersNothingAlsoWhenAFilterMovesFromHardwareToSoftware() throws Exception
+    {
+        start(FDIRCTRL_PBALLOC_256K);
+        final ControlSession a = client("a");
+        final ControlSession b = client("b");
+        final CardDriverProxy.FilterRegistered listener = a.registerFilter(queueOf(a), FilterKind.TCP_PORT, 80);
+        assertEquals(FilterPlacement.FIVE_TUPLE, listener.placement());
+        for (int i = 1; i < FIVE_TUPLE_FILTER_COUNT; i++)
+        {
+            b.registerFilter(queueOf(b), FilterKind.UDP_PORT, 30_000 + i);
+        }
+        final ChannelClient channel = channels.get(queueOf(a));
+        final int total = 640;
+        int expected = 0;
+        // Bursts while the listener is a 5-tuple filter; right after one burst (its frames still on their way) a
+        // connection on its port moves the listener to software (the connection takes its slot); bursts after that
+        // go through the default queue and the forward ring. The client reads as it goes: every frame arrives, in
+        // order.
+        for (int sequence = 0; sequence < total; )
+        {
+            final int burstEnd = sequence + BATCH;
+            for (; sequence < burstEnd; sequence++)
+            {
+                inject(numbered(sequence));
+            }
+            if (sequence == total / 2)
+            {
+                final CardDriverProxy.FilterRegistered connection = a.registerFilter(queueOf(a),
+                    FilterKind.TCP_CONNECTION, 80, PEER_IP, 6000);
+                assertEquals(FilterPlacement.FIVE_TUPLE, connection.placement());
+                assertEquals(1, counter("filters moved to software (precedence kept)"));
+                continue;
+            }
+            for (; expected < sequence; expected++)
+            {
+                final byte[] frame = channel.awaitFrame(10_000);
+                assertNotNull(frame, "frame " + expected + " of " + total + " lost\n" + stat());
+                assertEquals(expected, sequenceOf(frame), "in order");
+            }
+        }
+        assertNull(channel.awaitFrame(100));
+        final long forwarded = counter("default queue frames forwarded by software filters");
+        assertTrue(forwarded >= total / 2 && forwarded <= total, "forwarded " + forwarded);
+        assertEquals(forwarded, counter("queue " + queueOf(a) + " driver rx-forwarded"),
+            "every frame the card driver forwarded, the queue driver delivered");
+        assertEquals(0, counter("default queue drops: software filter's queue forward ring full"));
+    }
+
+    /** A TCP segment to the listener from a source that has no connection filter, its sequence number in the port. */
+    private byte[] numbered(final int sequence)
+    {
+        final byte[] frame = TestFrames.tcpSyn(card.mac(), PEER_MAC, PEER_IP, CARD_IP, 7000, 80);
+        frame[38] = (byte)(sequence >>> 24);
+        frame[39] = (byte)(sequence >>> 16);
+        frame[40] = (byte)(sequence >>> 8);
+        frame[41] = (byte)sequence;
+        return frame;
+    }
+
+    private static int sequenceOf(final byte[] frame)
+    {
+        return (frame[38] & 0xFF) << 24 | (frame[39] & 0xFF) << 16 | (frame[40] & 0xFF) << 8 | frame[41] & 0xFF;
+    }
+
     private static int bucketOf(final int localPort, final int remotePort)
     {
         return FlowDirectorHash.perfectBucket(FDIR_BUCKET_HASH_KEY, FDIRCTRL_PBALLOC_64K, FDIR_FLOW_TYPE_TCPV4,
