@@ -333,6 +333,82 @@ class FilterPlacementTest
         assertEquals(0, counter("default queue drops: software filter's queue forward ring full"));
     }
 
+    /**
+     * The time to register a filter through the control protocol, per placement, beside a heartbeat round trip in the
+     * same run (the protocol with no register writes): printed and written to target/fdir-figures.txt for
+     * docs/performance.md. {@code -Dnicq.fdir.samples} sets the registrations per placement (default 1,000).
+     */
+    @Test
+    void registrationTimePerPlacement() throws Exception
+    {
+        final int samples = Integer.getInteger("nicq.fdir.samples", 1000);
+        start(FDIRCTRL_PBALLOC_256K);
+        final ControlSession a = client("a");
+        final long[] heartbeat = new long[samples];
+        final long[] fiveTuple = new long[samples];
+        final long[] flowDirector = new long[samples];
+        final long[] software = new long[samples];
+        for (int i = 0; i < samples; i++)
+        {
+            final long t0 = System.nanoTime();
+            a.heartbeat();
+            heartbeat[i] = System.nanoTime() - t0;
+        }
+        for (int i = 0; i < samples; i++)
+        {
+            final long t0 = System.nanoTime();
+            final CardDriverProxy.FilterRegistered filter = a.registerFilter(queueOf(a), FilterKind.UDP_PORT, 7000);
+            fiveTuple[i] = System.nanoTime() - t0;
+            assertEquals(FilterPlacement.FIVE_TUPLE, filter.placement());
+            a.deregisterFilter(filter.filterId());
+        }
+        for (int i = 0; i < FIVE_TUPLE_FILTER_COUNT; i++)
+        {
+            a.registerFilter(queueOf(a), FilterKind.UDP_PORT, 30_000 + i);
+        }
+        for (int i = 0; i < samples; i++)
+        {
+            final long t0 = System.nanoTime();
+            final CardDriverProxy.FilterRegistered filter = a.registerFilter(queueOf(a), FilterKind.TCP_CONNECTION,
+                80, PEER_IP, 10_000 + i);
+            flowDirector[i] = System.nanoTime() - t0;
+            assertEquals(FilterPlacement.FLOW_DIRECTOR, filter.placement());
+        }
+        for (int i = 0; i < samples; i++)
+        {
+            final long t0 = System.nanoTime();
+            final CardDriverProxy.FilterRegistered filter = a.registerFilter(queueOf(a), FilterKind.UDP_PORT,
+                40_000 + i);
+            software[i] = System.nanoTime() - t0;
+            assertEquals(FilterPlacement.SOFTWARE, filter.placement());
+        }
+        final long base = median(heartbeat);
+        final String figures = String.format(java.util.Locale.ROOT,
+            "registration through the control protocol, %d samples each, median (p99), ratio to a heartbeat:%n" +
+            "  heartbeat round trip  %s%n  5-tuple               %s  %.2fx%n  flow director         %s  %.2fx%n" +
+            "  software              %s  %.2fx%n", samples, micros(heartbeat), micros(fiveTuple),
+            (double)median(fiveTuple) / base, micros(flowDirector), (double)median(flowDirector) / base,
+            micros(software), (double)median(software) / base);
+        System.out.print(figures);
+        java.nio.file.Files.createDirectories(Path.of("target"));
+        java.nio.file.Files.writeString(Path.of("target/fdir-figures.txt"), figures);
+    }
+
+    private static long median(final long[] samples)
+    {
+        final long[] sorted = samples.clone();
+        java.util.Arrays.sort(sorted);
+        return sorted[(sorted.length - 1) / 2];
+    }
+
+    private static String micros(final long[] samples)
+    {
+        final long[] sorted = samples.clone();
+        java.util.Arrays.sort(sorted);
+        return String.format(java.util.Locale.ROOT, "%6.1f us (%6.1f us)", sorted[(sorted.length - 1) / 2] / 1e3,
+            sorted[Math.min(sorted.length - 1, (int)(sorted.length * 0.99))] / 1e3);
+    }
+
     /** A TCP segment to the listener from a source that has no connection filter, its sequence number in the port. */
     private byte[] numbered(final int sequence)
     {
