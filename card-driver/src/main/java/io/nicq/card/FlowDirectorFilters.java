@@ -1,6 +1,7 @@
 package io.nicq.card;
 
 import io.nicq.ixgbe.Bar;
+import io.nicq.ixgbe.DeviceTimeoutException;
 import io.nicq.ixgbe.FlowDirectorFields;
 import io.nicq.ixgbe.FlowDirectorHash;
 import io.nicq.proto.sbe.FilterKind;
@@ -166,7 +167,18 @@ final class FlowDirectorFilters
         bar.write(FDIRHASH, FlowDirectorFields.hash(bucket, swIndex));               // 8.2.3.21.19 FDIRHASH
         // 8.2.3.21.20 FDIRCMD: the filter goes live when the device has carried the command out.
         bar.write(FDIRCMD, FlowDirectorFields.addCommand(flowType, filter.queueId(), false));
-        awaitCommand("add");
+        try
+        {
+            awaitCommand("add");
+        }
+        catch (final DeviceTimeoutException ex)
+        {
+            // The card may still carry the add out: its SW index is never handed out again, so a late filter in
+            // the table cannot be mistaken for another one.
+            bySwIndex[swIndex] = filter;
+            used++;
+            throw ex;
+        }
         // 8.2.3.21.6 FDIRFSTAT.FADD: the device's word on whether it took the filter (clear on read; ours alone).
         if ((bar.read(FDIRFSTAT) & FDIRFSTAT_FADD_MASK) != 0)
         {

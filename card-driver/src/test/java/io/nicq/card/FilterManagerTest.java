@@ -280,6 +280,67 @@ class FilterManagerTest
     }
 
     @Test
+    void portFiltersUnderThePortsMaskWithDpdksRegisterValues()
+    {
+        final FakeCard card = new FakeCard(0x020000000001L);
+        bar = card;
+        FlowDirectorFilters.initialise(card, new CardDriver.Context().ipv4(CARD_IP, 24)
+            .flowDirectorAllocation(FDIRCTRL_PBALLOC_64K).flowDirectorMatch(FlowDirectorMatch.PORTS),
+            new CardLog(new java.io.PrintStream(new java.io.ByteArrayOutputStream()), "test"));
+        // fdir_set_input_mask_82599 for source address and port masked, the rest compared.
+        assertEquals(0x0000FFFF, card.register(FDIRTCPM));
+        assertEquals(0x0000FFFF, card.register(FDIRUDPM));
+        assertEquals(0xFFFFFFFF, card.register(FDIRSIP4M));
+        assertEquals(0, card.register(FDIRDIP4M));
+        assertEquals(FDIRM_VLANID | FDIRM_VLANP | FDIRM_POOL | FDIRM_FLEX | FDIRM_DIPV6, card.register(FDIRM));
+        filters = new FilterManager(card, CARD_IP, new FlowDirectorFilters(card, FDIRCTRL_PBALLOC_64K,
+            FlowDirectorMatch.PORTS, 1_000_000), new SoftwareFilters(10));
+        for (int i = 0; i < FIVE_TUPLE_FILTER_COUNT; i++)
+        {
+            filters.register(CLIENT_B, 2, FilterKind.TCP_CONNECTION, 0, 0, 80, PEER_IP, 10_000 + i);
+        }
+        final int from = card.writes.size();
+        final FilterRegistration udp = filters.register(CLIENT_A, 3, FilterKind.UDP_PORT, 0, 0, 53, 0, 0);
+        assertEquals(FilterPlacement.FLOW_DIRECTOR, udp.placement());
+        assertEquals(0, written(card, from, FDIRIPSA), "source masked: 0");
+        assertEquals(0x0100000A, written(card, from, FDIRIPDA));
+        assertEquals(53 << 16, written(card, from, FDIRPORT), "destination port high, source 0");
+        // DPDK's hash of UDPv4 *:0 -> 10.0.0.1:53 is 0x0997C639: bucket 0x0639 with 11 bits, SW index 0.
+        assertEquals(0x0639 & 0x7FF, written(card, from, FDIRHASH));
+        assertEquals(FDIRCMD_CMD_ADD | FDIRCMD_LAST | FDIRCMD_QUEUE_EN | 1 << 5 | 3 << 16,
+            written(card, from, FDIRCMD), "UDPv4, queue 3");
+        final int tcpFrom = card.writes.size();
+        final FilterRegistration tcp = filters.register(CLIENT_A, 3, FilterKind.TCP_PORT, 0, 0, 8080, 0, 0);
+        assertEquals(FilterPlacement.FLOW_DIRECTOR, tcp.placement());
+        assertEquals(1, tcp.hardwareIndex());
+        assertEquals(FDIRCMD_CMD_ADD | FDIRCMD_LAST | FDIRCMD_QUEUE_EN | 2 << 5 | 3 << 16,
+            written(card, tcpFrom, FDIRCMD), "TCPv4, queue 3");
+        assertEquals(FilterPlacement.SOFTWARE, filters.register(CLIENT_A, 3, FilterKind.TCP_CONNECTION, 0, 0, 9000,
+            PEER_IP, 1).placement(), "a connection is not what this flow director compares");
+    }
+
+    @Test
+    void aFlowDirectorCommandThatNeverCompletesIsANamedErrorAndItsIndexIsNotReused()
+    {
+        final FakeCard card = new FakeCard(0x020000000001L);
+        filters = withFlowDirector(card, 10);
+        for (int i = 0; i < FIVE_TUPLE_FILTER_COUNT; i++)
+        {
+            filters.register(CLIENT_B, 2, FilterKind.UDP_PORT, 0, 0, 2000 + i, 0, 0);
+        }
+        card.flowDirectorCompletesCommands = false;
+        final io.nicq.ixgbe.DeviceTimeoutException ex = assertThrows(io.nicq.ixgbe.DeviceTimeoutException.class,
+            () -> filters.register(CLIENT_A, 1, FilterKind.TCP_CONNECTION, 0, 0, 80, PEER_IP, 1));
+        assertTrue(ex.getMessage().contains("flow director add did not complete"), ex.getMessage());
+        assertTrue(ex.getMessage().contains("FDIRCMD.CMD still set"), ex.getMessage());
+        card.flowDirectorCompletesCommands = true;
+        card.registers[FDIRCMD >> 2] = 0;
+        final FilterRegistration next = filters.register(CLIENT_A, 1, FilterKind.TCP_CONNECTION, 0, 0, 80, PEER_IP, 2);
+        assertEquals(1, next.hardwareIndex(), "SW index 0 may still be in the card's table: not handed out again");
+        assertEquals(2048 - 2, filters.freeCounts().flowDirector());
+    }
+
+    @Test
     void aListenerInTheFiveTupleFiltersMovesToSoftwareSoItsConnectionsKeepPrecedence()
     {
         filters = withFlowDirector(new FakeCard(0x020000000001L), 100);
