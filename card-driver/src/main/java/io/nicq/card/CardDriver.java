@@ -269,7 +269,7 @@ public final class CardDriver implements AutoCloseable
         private int flowDirectorAllocation = Registers.FDIRCTRL_PBALLOC_256K;
         private FlowDirectorMatch flowDirectorMatch = FlowDirectorMatch.CONNECTIONS;
         private long flowDirectorInitTimeoutNs = TimeUnit.SECONDS.toNanos(1);
-        private long flowDirectorCommandTimeoutNs = TimeUnit.MILLISECONDS.toNanos(100);
+        private long flowDirectorCommandTimeoutNs = TimeUnit.SECONDS.toNanos(1);
         private int softwareFilterLimit = SoftwareFilters.DEFAULT_LIMIT;
         private boolean concluded;
 
@@ -798,7 +798,10 @@ public final class CardDriver implements AutoCloseable
             return flowDirectorInitTimeoutNs;
         }
 
-        /** Wait for FDIRCMD.CMD to self-clear after a filter command; default 100 ms (silicon needs microseconds). */
+        /**
+         * Wait for FDIRCMD.CMD to self-clear after a filter command; default 1 s, as for queue enable (silicon takes
+         * microseconds; a simulated card on a loaded machine can be descheduled for a hundred milliseconds and more).
+         */
         public Context flowDirectorCommandTimeoutNs(final long flowDirectorCommandTimeoutNs)
         {
             this.flowDirectorCommandTimeoutNs = flowDirectorCommandTimeoutNs;

@@ -573,6 +573,7 @@ final class CardDriverConductor implements Agent, QueueDriverSupervisor.EventHan
         final ClientSession session = session(clientId);
         final int queueId = request.queueId();
         queues.ownedEntry(session, queueId);
+        final long movedBefore = filters.filtersMoved();
         final FilterRegistration filter = filters.register(
             clientId,
             queueId,
@@ -585,6 +586,12 @@ final class CardDriverConductor implements Agent, QueueDriverSupervisor.EventHan
         log.info("filter " + filter.id() + " of " + session.describe() + ": " + filter.describe() + " -> queue " +
             queueId + ", priority " + filter.priority() + ", " + filter.placement() +
             (filter.hardwareIndex() >= 0 ? " " + filter.hardwareIndex() : ""));
+        final long moved = filters.filtersMoved() - movedBefore;
+        if (moved > 0)
+        {
+            log.info(moved + " filter(s) on " + filter.describe().replaceFirst(" <->.*", "") + " moved to software, " +
+                "so that filter " + filter.id() + " stays ahead of them");
+        }
         publisher.filterRegistered(correlationId, clientId, filter);
     }
 

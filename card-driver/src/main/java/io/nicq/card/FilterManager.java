@@ -187,7 +187,9 @@ public final class FilterManager
 
     /**
      * Whether a frame matching both filters must go where {@code a} says: higher priority, or at equal priority the
-     * connection over the port filter (the more specific one).
+     * connection over the port filter (the more specific one). Between two 5-tuple filters of equal priority the card
+     * itself decides by index (the datasheet leaves it open), which is why connection filters default to a higher
+     * priority than port filters.
      */
     static boolean precedes(final FilterRegistration a, final FilterRegistration b)
     {
