@@ -152,6 +152,10 @@ public class FlowDirectorClassificationBenchmark
         {
             throw new IllegalStateException("no frame matched a flow director filter");
         }
+        if (card.status(io.nicq.ixgbe.SimulatedCardFiles.DMA_FAULTS_OFFSET) != 0)
+        {
+            throw new IllegalStateException("DMA faults: the benchmark measured the wrong path");
+        }
         ring.close();
         buffers.close();
         nic.close();
@@ -182,7 +186,12 @@ public class FlowDirectorClassificationBenchmark
             final int consumed = (head - (tail + 1) + RING) % RING;
             if (consumed > 0)
             {
-                // Every written descriptor back to the device at once: the ring never runs dry.
+                // Every written descriptor re-armed (the write-back overwrote its address) and given back at once.
+                for (int i = 1; i <= consumed; i++)
+                {
+                    final int index = (tail + i) % RING;
+                    RxDescriptor.setBuffer(ring.segment(), index, buffers.iova() + 2048L * index);
+                }
                 tail = (tail + consumed) % RING;
                 bar.write(rdt(0), tail);
                 done += consumed;
