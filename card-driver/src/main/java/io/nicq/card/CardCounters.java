@@ -52,6 +52,13 @@ final class CardCounters
     final AtomicCounter queuesInUse;
     final AtomicCounter filtersInUse;
     final AtomicCounter filtersFree;
+    final AtomicCounter fiveTupleFree;
+    final AtomicCounter flowDirectorFree;
+    final AtomicCounter softwareFree;
+    final AtomicCounter flowDirectorInUse;
+    final AtomicCounter softwareInUse;
+    final AtomicCounter filtersMoved;
+    final AtomicCounter flowDirectorFailedAdds;
     final AtomicCounter clientsReclaimed;
     final AtomicCounter queueDriverFailures;
     final AtomicCounter unanswerableMessages;
@@ -81,6 +88,14 @@ final class CardCounters
         queuesInUse = manager.newCounter("queues in use (queue 0 included)", TYPE_INSTANCE);
         filtersInUse = manager.newCounter("filters in use", TYPE_INSTANCE);
         filtersFree = manager.newCounter("filters free", TYPE_INSTANCE);
+        fiveTupleFree = manager.newCounter("filters free: 5-tuple", TYPE_INSTANCE);
+        flowDirectorFree = manager.newCounter("filters free: flow director", TYPE_INSTANCE);
+        softwareFree = manager.newCounter("filters free: software", TYPE_INSTANCE);
+        flowDirectorInUse = manager.newCounter("filters in use: flow director", TYPE_INSTANCE);
+        softwareInUse = manager.newCounter("filters in use: software", TYPE_INSTANCE);
+        filtersMoved = manager.newCounter("filters moved to software (precedence kept)", TYPE_INSTANCE);
+        flowDirectorFailedAdds = manager.newCounter("flow director adds refused by the card (FDIRFSTAT.FADD)",
+            TYPE_INSTANCE);
         clientsReclaimed = manager.newCounter("clients reclaimed (died or timed out)", TYPE_INSTANCE);
         queueDriverFailures = manager.newCounter("queue drivers failed", TYPE_INSTANCE);
         unanswerableMessages = manager.newCounter("messages too short to answer", TYPE_INSTANCE);

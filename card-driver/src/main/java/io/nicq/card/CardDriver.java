@@ -1,5 +1,6 @@
 package io.nicq.card;
 
+import io.nicq.ixgbe.Registers;
 import io.nicq.packet.Ipv4Address;
 import io.nicq.packet.MacAddress;
 import java.io.PrintStream;
@@ -265,7 +266,11 @@ public final class CardDriver implements AutoCloseable
         private Path logDir;
         private PrintStream out = System.out;
         private ErrorHandler errorHandler;
-        private FilterOverflow filterOverflow = FilterOverflow.REFUSE;
+        private int flowDirectorAllocation = Registers.FDIRCTRL_PBALLOC_256K;
+        private FlowDirectorMatch flowDirectorMatch = FlowDirectorMatch.CONNECTIONS;
+        private long flowDirectorInitTimeoutNs = TimeUnit.SECONDS.toNanos(1);
+        private long flowDirectorCommandTimeoutNs = TimeUnit.SECONDS.toNanos(1);
+        private int softwareFilterLimit = SoftwareFilters.DEFAULT_LIMIT;
         private boolean concluded;
 
         /** Checks and completes the configuration; {@link CardDriver#launch} calls it. */
@@ -745,16 +750,87 @@ public final class CardDriver implements AutoCloseable
             return errorHandler != null ? errorHandler : ex -> log.warnLimited("error: " + ex);
         }
 
-        /** Where filters go once the 128 5-tuple filters are in use; default: refused (NO_FILTER_SLOT). */
-        public Context filterOverflow(final FilterOverflow filterOverflow)
+        /**
+         * The flow director's share of the RX packet buffer, FDIRCTRL.PBALLOC: {@code Registers.FDIRCTRL_PBALLOC_64K},
+         * {@code _128K} or {@code _256K} (2K, 4K or 8K perfect-match filters; the default 256 KiB, 8K filters), or
+         * {@code _NONE} for none: filters then go from the 5-tuple registers straight to software.
+         */
+        public Context flowDirectorAllocation(final int pballoc)
         {
-            this.filterOverflow = filterOverflow;
+            if (pballoc < Registers.FDIRCTRL_PBALLOC_NONE || pballoc > Registers.FDIRCTRL_PBALLOC_256K)
+            {
+                throw new IllegalArgumentException("flow director allocation " + pballoc + " is outside 0..3 " +
+                    "(none, 64, 128, 256 KiB)");
+            }
+            this.flowDirectorAllocation = pballoc;
             return this;
         }
 
-        public FilterOverflow filterOverflow()
+        public int flowDirectorAllocation()
         {
-            return filterOverflow;
+            return flowDirectorAllocation;
+        }
+
+        /**
+         * Which filters the flow director holds: its masks are global, so one kind. Default CONNECTIONS (TCP
+         * connection filters, all five fields); PORTS holds UDP and TCP port filters (source masked).
+         */
+        public Context flowDirectorMatch(final FlowDirectorMatch flowDirectorMatch)
+        {
+            this.flowDirectorMatch = flowDirectorMatch;
+            return this;
+        }
+
+        public FlowDirectorMatch flowDirectorMatch()
+        {
+            return flowDirectorMatch;
+        }
+
+        /** Wait for FDIRCTRL.INIT_DONE at start-up; default 1 s (Linux polls 10 x 1 ms; DPDK notes 6 ms at 100M). */
+        public Context flowDirectorInitTimeoutNs(final long flowDirectorInitTimeoutNs)
+        {
+            this.flowDirectorInitTimeoutNs = flowDirectorInitTimeoutNs;
+            return this;
+        }
+
+        public long flowDirectorInitTimeoutNs()
+        {
+            return flowDirectorInitTimeoutNs;
+        }
+
+        /**
+         * Wait for FDIRCMD.CMD to self-clear after a filter command; default 1 s, as for queue enable (silicon takes
+         * microseconds; a simulated card on a loaded machine can be descheduled for a hundred milliseconds and more).
+         */
+        public Context flowDirectorCommandTimeoutNs(final long flowDirectorCommandTimeoutNs)
+        {
+            this.flowDirectorCommandTimeoutNs = flowDirectorCommandTimeoutNs;
+            return this;
+        }
+
+        public long flowDirectorCommandTimeoutNs()
+        {
+            return flowDirectorCommandTimeoutNs;
+        }
+
+        /**
+         * Filters the default queue matches in software once the hardware has no room, copying each matching frame
+         * to its owner's queue; default {@link SoftwareFilters#DEFAULT_LIMIT}, 0 for none.
+         */
+        public Context softwareFilterLimit(final int softwareFilterLimit)
+        {
+            if (softwareFilterLimit < 0 || softwareFilterLimit > SoftwareFilters.MAX_LIMIT)
+            {
+                throw new IllegalArgumentException("software filter limit " + softwareFilterLimit + " is outside 0.." +
+                    SoftwareFilters.MAX_LIMIT);
+            }
+            this.softwareFilterLimit = softwareFilterLimit;
+            return this;
+        }
+
+        public int softwareFilterLimit()
+        {
+            return softwareFilterLimit;
         }
 
         /** Idle strategy factory for queue driver threads; default from {@link #queueDriverIdle}. */

@@ -1,5 +1,6 @@
 package io.nicq.card;
 
+import io.nicq.ixgbe.Registers;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -67,6 +68,21 @@ public final class CardDriverCommand implements Callable<Integer>
         description = "How long to wait for the link at start (default: ${DEFAULT-VALUE}).")
     long linkTimeoutMs;
 
+    @Option(names = "--flow-director", defaultValue = "8k",
+        description = "Flow director perfect-match filters beyond the 128 5-tuple filters: 8k, 4k, 2k (256, 128, 64 " +
+        "KiB of the RX packet buffer) or off (default: ${DEFAULT-VALUE}).")
+    String flowDirector;
+
+    @Option(names = "--flow-director-match", defaultValue = "connections",
+        description = "What the flow director holds (its masks are global): connections (TCP connection filters) " +
+        "or ports (UDP and TCP port filters) (default: ${DEFAULT-VALUE}).")
+    String flowDirectorMatch;
+
+    @Option(names = "--software-filters", defaultValue = "16384",
+        description = "Filters the default queue matches in software once the hardware is full, copying their " +
+        "frames to the owner's queue; 0 for none (default: ${DEFAULT-VALUE}).")
+    int softwareFilters;
+
     @Option(names = "--dir", description = "Root of the instances (default: /dev/shm/nicq or -Dnicq.dir).")
     Path baseDir;
 
@@ -89,6 +105,9 @@ public final class CardDriverCommand implements Callable<Integer>
             .mtu(mtu)
             .clientTimeoutNs(TimeUnit.MILLISECONDS.toNanos(clientTimeoutMs))
             .linkTimeoutNs(TimeUnit.MILLISECONDS.toNanos(linkTimeoutMs))
+            .flowDirectorAllocation(parseFlowDirector(flowDirector))
+            .flowDirectorMatch(parseFlowDirectorMatch(flowDirectorMatch))
+            .softwareFilterLimit(softwareFilters)
             .baseDir(baseDir)
             .logDir(logDir);
         if (gateway != null)
@@ -125,6 +144,30 @@ public final class CardDriverCommand implements Callable<Integer>
             case "thread" -> QueueDriverMode.THREAD;
             default -> throw new IllegalArgumentException("--queue-driver-mode must be process or thread, not '" +
                 mode + "'");
+        };
+    }
+
+    private static int parseFlowDirector(final String size)
+    {
+        return switch (size.toLowerCase())
+        {
+            case "8k" -> Registers.FDIRCTRL_PBALLOC_256K;
+            case "4k" -> Registers.FDIRCTRL_PBALLOC_128K;
+            case "2k" -> Registers.FDIRCTRL_PBALLOC_64K;
+            case "off" -> Registers.FDIRCTRL_PBALLOC_NONE;
+            default -> throw new IllegalArgumentException("--flow-director must be 8k, 4k, 2k or off, not '" + size +
+                "'");
+        };
+    }
+
+    private static FlowDirectorMatch parseFlowDirectorMatch(final String match)
+    {
+        return switch (match.toLowerCase())
+        {
+            case "connections" -> FlowDirectorMatch.CONNECTIONS;
+            case "ports" -> FlowDirectorMatch.PORTS;
+            default -> throw new IllegalArgumentException("--flow-director-match must be connections or ports, not '" +
+                match + "'");
         };
     }
 

@@ -120,11 +120,12 @@ final class CardDriverConductor implements Agent, QueueDriverSupervisor.EventHan
             ControlProtocol.RESPONSE_STREAM_ID);
         this.assembler = new FragmentAssembler(this::onFragment);
         this.publisher = new ResponsePublisher(answers::offer, counters, log);
-        this.filters = new FilterManager(bar, ctx.ipv4(), ctx.filterOverflow());
+        this.filters = new FilterManager(bar, ctx);
         this.statistics = new StatisticsSampler(bar, counters);
         this.queues = new QueueTable(ctx, log, nic, filters, statistics, publisher);
         this.supervisor = new QueueDriverSupervisor(ctx, log, nic, aeron.context().aeronDirectoryName());
-        this.netd = new DefaultQueueService(ctx, mac, publisher, counters.manager());
+        this.netd = new DefaultQueueService(ctx, mac, publisher, counters.manager(), filters.software(),
+            queues::forwardRing);
     }
 
     /**
@@ -537,7 +538,8 @@ final class CardDriverConductor implements Agent, QueueDriverSupervisor.EventHan
             log.info(session.describe() + " connected");
         }
         publisher.connected(correlationId, clientId, mac, ctx.ipv4(), ctx.prefixLength(), ctx.gateway(), ctx.mtu(),
-            queues.free(), filters.free(), TimeUnit.NANOSECONDS.toMillis(ctx.clientTimeoutNs()));
+            queues.free(), Math.min(filters.free(), 0xFFFF), TimeUnit.NANOSECONDS.toMillis(ctx.clientTimeoutNs()),
+            filters.freeCounts());
     }
 
     private void onDisconnect(final long correlationId, final long clientId)
@@ -571,6 +573,7 @@ final class CardDriverConductor implements Agent, QueueDriverSupervisor.EventHan
         final ClientSession session = session(clientId);
         final int queueId = request.queueId();
         queues.ownedEntry(session, queueId);
+        final long movedBefore = filters.filtersMoved();
         final FilterRegistration filter = filters.register(
             clientId,
             queueId,
@@ -583,6 +586,12 @@ final class CardDriverConductor implements Agent, QueueDriverSupervisor.EventHan
         log.info("filter " + filter.id() + " of " + session.describe() + ": " + filter.describe() + " -> queue " +
             queueId + ", priority " + filter.priority() + ", " + filter.placement() +
             (filter.hardwareIndex() >= 0 ? " " + filter.hardwareIndex() : ""));
+        final long moved = filters.filtersMoved() - movedBefore;
+        if (moved > 0)
+        {
+            log.info(moved + " filter(s) on " + filter.describe().replaceFirst(" <->.*", "") + " moved to software, " +
+                "so that filter " + filter.id() + " stays ahead of them");
+        }
         publisher.filterRegistered(correlationId, clientId, filter);
     }
 
@@ -606,7 +615,8 @@ final class CardDriverConductor implements Agent, QueueDriverSupervisor.EventHan
             }
         }
         publisher.stats(correlationId, clientId, clients.size(), queues.inUse(), queues.free(), filters.inUse(),
-            filters.free(), totals.rxPackets, totals.rxBytes, totals.rxDrops, totals.txPackets, totals.txBytes);
+            Math.min(filters.free(), 0xFFFF), totals.rxPackets, totals.rxBytes, totals.rxDrops, totals.txPackets,
+            totals.txBytes, filters.freeCounts());
     }
 
     private void onAttachQueueDriver(final long correlationId, final long clientId,
@@ -739,6 +749,14 @@ final class CardDriverConductor implements Agent, QueueDriverSupervisor.EventHan
         counters.queuesInUse.setRelease(queues.inUse());
         counters.filtersInUse.setRelease(filters.inUse());
         counters.filtersFree.setRelease(filters.free());
+        final FilterManager.FreeCounts free = filters.freeCounts();
+        counters.fiveTupleFree.setRelease(free.fiveTuple());
+        counters.flowDirectorFree.setRelease(free.flowDirector());
+        counters.softwareFree.setRelease(free.software());
+        counters.flowDirectorInUse.setRelease(filters.flowDirectorInUse());
+        counters.softwareInUse.setRelease(filters.softwareInUse());
+        counters.filtersMoved.setRelease(filters.filtersMoved());
+        counters.flowDirectorFailedAdds.setRelease(filters.flowDirectorFailedAdds());
     }
 
     /**

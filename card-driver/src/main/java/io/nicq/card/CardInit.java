@@ -15,6 +15,7 @@ import static io.nicq.ixgbe.Registers.*;
  * section 4.6.3 and following) and of ixy's reset-and-init: reset, wait for the EEPROM and DMA, set up the link, clear
  * the statistics, set up receive and transmit globally, steer ARP to the default queue, enable receive and wait for
  * the link. Every register write names its datasheet section; every wait has a timeout and names what did not happen.
+ * The flow director is initialised before receive is enabled ({@link FlowDirectorFilters#initialise}).
  * <p>
  * Per-queue ring programming is not done here: it happens when a queue driver attaches ({@link QueueProgrammer}), so
  * queues stay disabled until someone services them. Unicast filtering stays on (not promiscuous): only frames for the
@@ -75,6 +76,7 @@ public final class CardInit
         initReceive(mac);
         initTransmit();
         steerArpToDefaultQueue();
+        FlowDirectorFilters.initialise(bar, ctx, log);             // 7.1.2.7: before receive is enabled
         enableReceive();
         awaitLink();
         return mac;

@@ -12,6 +12,7 @@ import io.nicq.packet.Ipv4Address;
 import io.nicq.packet.Ipv4Header;
 import io.nicq.packet.MacAddress;
 import io.nicq.proto.channel.ChannelEndpoint;
+import io.nicq.proto.channel.ForwardRing;
 import io.nicq.proto.channel.QueueChannel;
 import io.nicq.proto.sbe.ErrorCode;
 import io.nicq.runtime.Durations;
@@ -32,12 +33,23 @@ import org.agrona.concurrent.status.CountersManager;
  *   <li>{@code ResolveNeighbour} from clients: broadcast and multicast mapped and next hops chosen by the card's
  *       {@link Ipv4Link} (a /31 has no broadcast address), answered from the cache, else by ARP requests (the first,
  *       then retries spread over the neighbour timeout), else {@code NEIGHBOUR_TIMEOUT};</li>
+ *   <li>TCP and UDP to the card's address that a filter placed in software matches ({@link SoftwareFilters}) is
+ *       copied to the software-forward ring of the filter's queue ({@link ForwardRing}), whose queue driver hands
+ *       it to the client like a received frame; counted, and a full ring is a counted drop, as a full descriptor
+ *       ring is on the card (SRRCTL.DROP_EN);</li>
  *   <li>every frame not handled is dropped and counted by reason.</li>
  * </ul>
  * No allocation per frame: flyweights over the channel's pool, counters, fixed tables.
  */
 final class DefaultQueueService implements AutoCloseable
 {
+    /** Where frames for a queue go when a software filter matched them: its channel's forward ring, or null. */
+    @FunctionalInterface
+    interface Forwarder
+    {
+        ForwardRing forwardRing(int queueId);
+    }
+
     /** Frames handled per duty cycle. */
     static final int BATCH = 32;
     /** Free TX slots kept back for ARP requests; more go back to the RX side. */
@@ -86,6 +98,11 @@ final class DefaultQueueService implements AutoCloseable
     private final AtomicCounter dropTtlExpired;
     private final AtomicCounter dropNoTxSlot;
     private final AtomicCounter refusedFromQueueDriver;
+    private final AtomicCounter softwareForwarded;
+    private final AtomicCounter dropForwardRingFull;
+    private final AtomicCounter dropForwardNoQueue;
+    private final SoftwareFilters software;
+    private final Forwarder forwarder;
 
     private QueueChannel channel;
     private ChannelEndpoint endpoint;
@@ -96,8 +113,12 @@ final class DefaultQueueService implements AutoCloseable
         final CardDriver.Context ctx,
         final long mac,
         final ResponsePublisher publisher,
-        final CountersManager counters)
+        final CountersManager counters,
+        final SoftwareFilters software,
+        final Forwarder forwarder)
     {
+        this.software = software;
+        this.forwarder = forwarder;
         this.ctx = ctx;
         this.mac = mac;
         this.ipv4 = ctx.ipv4();
@@ -128,6 +149,10 @@ final class DefaultQueueService implements AutoCloseable
         dropNoTxSlot = counters.newCounter("default queue drops: no TX slot for an answer", type);
         refusedFromQueueDriver = counters.newCounter(
             "default queue slots refused from the queue driver (index, owner or length impossible)", type);
+        softwareForwarded = counters.newCounter("default queue frames forwarded by software filters", type);
+        dropForwardRingFull = counters.newCounter("default queue drops: software filter's queue forward ring full",
+            type);
+        dropForwardNoQueue = counters.newCounter("default queue drops: software filter's queue has no channel", type);
     }
 
     /** Becomes the client of queue 0's channel. */
@@ -333,7 +358,7 @@ final class DefaultQueueService implements AutoCloseable
         ip.wrap(pool, offset + EthernetHeader.HEADER_LENGTH);
         switch (Ipv4Input.check(ip, length - EthernetHeader.HEADER_LENGTH, link))
         {
-            case ACCEPTED -> onAccepted(slot, offset);
+            case ACCEPTED -> onAccepted(slot, offset, length);
             case TRUNCATED -> dropTruncated.incrementRelease();
             case BAD_VERSION, BAD_IHL, BAD_TOTAL_LENGTH -> dropMalformed.incrementRelease();
             case BAD_CHECKSUM -> dropBadChecksum.incrementRelease();
@@ -343,13 +368,48 @@ final class DefaultQueueService implements AutoCloseable
         }
     }
 
-    private void onAccepted(final int slot, final int offset)
+    private void onAccepted(final int slot, final int offset, final int length)
     {
         switch (ip.protocol())
         {
             case Ipv4Header.PROTOCOL_ICMP -> onIcmp(slot, offset);
-            case Ipv4Header.PROTOCOL_TCP, Ipv4Header.PROTOCOL_UDP -> dropNoFilter.incrementRelease();
+            case Ipv4Header.PROTOCOL_TCP, Ipv4Header.PROTOCOL_UDP -> forward(slot, offset, length);
             default -> dropProtocol.incrementRelease();
+        }
+    }
+
+    /**
+     * TCP or UDP that no hardware filter claimed: a filter placed in software may match it (the card's address, the
+     * frame's destination port and source), and the frame is copied to its queue.
+     */
+    private void forward(final int slot, final int offset, final int length)
+    {
+        final int l4 = ip.payloadOffset();
+        if (ip.destination() != ipv4 || software.size() == 0 || l4 + 4 > offset + length)
+        {
+            dropNoFilter.incrementRelease();
+            return;
+        }
+        final int sourcePort = pool.getShort(l4, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        final int destinationPort = pool.getShort(l4 + 2, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        final FilterRegistration filter = software.match(ip.protocol(), destinationPort, ip.source(), sourcePort);
+        if (filter == null)
+        {
+            dropNoFilter.incrementRelease();
+            return;
+        }
+        final ForwardRing ring = forwarder.forwardRing(filter.queueId());
+        if (ring == null)
+        {
+            dropForwardNoQueue.incrementRelease();
+        }
+        else if (ring.offer(pool, offset, length, channel.metadata().rxDeviceNs(slot)))
+        {
+            softwareForwarded.incrementRelease();
+        }
+        else
+        {
+            dropForwardRingFull.incrementRelease();
         }
     }
 

@@ -14,8 +14,21 @@ import org.agrona.collections.Int2ObjectHashMap;
 import static io.nicq.ixgbe.Registers.*;
 
 /**
- * The card's L3/L4 5-tuple filters (datasheet 7.1.2.5, registers in 8.2.3.7) and who owns them. A filter request
- * becomes one of the 128 5-tuple slots: the lowest free one, so slots are reused as soon as they are freed.
+ * The card's filters and who owns them. A filter request is placed by the card driver, invisibly to the client, at the
+ * first stage of the card's classification order (7.1.2) that has room for it: one of the 128 L3/L4 5-tuple filters
+ * (7.1.2.5, registers 8.2.3.7; the lowest free slot, reused as soon as it is freed), else a flow director
+ * perfect-match filter ({@link FlowDirectorFilters}, if its global masks can express the filter), else software on
+ * the default queue ({@link SoftwareFilters}: frames copied to the owner's queue). Only when all three are full is it
+ * refused with {@code NO_FILTER_SLOT}.
+ * <p>
+ * Precedence is kept across stages. The card looks at the 5-tuple filters first, the flow director next, and queue 0
+ * sees only what neither claimed; so of two filters a frame can match both of (a port filter and a connection filter
+ * on its port), the one that {@link #precedes} must not sit at a later stage than the other. A filter is therefore
+ * placed no earlier than the stage of any overlapping filter that precedes it, and an overlapping filter it precedes
+ * that sits at an earlier stage is moved to software first (added there, then removed from the hardware, so no frame
+ * is lost in between; counted in {@link #filtersMoved()} and logged). A TCP server whose listener took a 5-tuple
+ * filter keeps getting its connections steered when the 5-tuple filters run out: its listener moves to software and
+ * the connections go to the flow director.
  * <ul>
  *   <li>UDP port and TCP port filters compare protocol, destination address (the card's) and destination port, and
  *       mask source address and port: frames from anyone to that port.</li>
@@ -29,8 +42,7 @@ import static io.nicq.ixgbe.Registers.*;
  * written is kept in a shadow.
  * <p>
  * Ownership as netd did it: one owner per (protocol, local port) ({@link PortTable}); a client deregisters only its
- * own filters. When the 128 slots are exhausted the {@link FilterOverflow} is asked (the seam for flow director and
- * software filtering); the default refuses with {@code NO_FILTER_SLOT}.
+ * own filters, which are removed from wherever they were placed.
  * <p>
  * Not thread safe: the card driver's conductor thread owns it, as the thesis has the card driver alone touch filter
  * registers.
@@ -46,9 +58,28 @@ public final class FilterManager
     /** FTQF.PRIORITY is 3 bits; 0 is not a valid priority for an enabled filter. */
     public static final int MAX_PRIORITY = 7;
 
+    /** Stages of the classification order a filter can be placed at, earliest first. */
+    private static final int STAGE_FIVE_TUPLE = 0;
+    private static final int STAGE_FLOW_DIRECTOR = 1;
+    private static final int STAGE_SOFTWARE = 2;
+    private static final int NO_STAGE = 3;
+
+    /** Free filters by placement, what {@code Connected} and {@code Stats} report. */
+    public record FreeCounts(int fiveTuple, int flowDirector, int software)
+    {
+        public int total()
+        {
+            return fiveTuple + flowDirector + software;
+        }
+    }
+
     private final Bar bar;
     private final int cardIpv4;
-    private final FilterOverflow overflow;
+    private final FlowDirectorFilters flowDirector;
+    private final SoftwareFilters software;
+    private final Int2ObjectHashMap<List<FilterRegistration>> byPort = new Int2ObjectHashMap<>();
+    private final List<FilterRegistration> moving = new ArrayList<>();
+    private long filtersMoved;
     private final FilterRegistration[] slots = new FilterRegistration[FIVE_TUPLE_FILTER_COUNT];
     private final int[] l34tImirShadow = new int[FIVE_TUPLE_FILTER_COUNT];
     private final Int2ObjectHashMap<FilterRegistration> filters = new Int2ObjectHashMap<>();
@@ -58,15 +89,24 @@ public final class FilterManager
     private int slotsInUse;
 
     /**
-     * @param bar      the card's registers
-     * @param cardIpv4 the card's address (host order): what a local address of 0 means
-     * @param overflow where filters go when the 5-tuple slots are exhausted
+     * @param bar          the card's registers
+     * @param cardIpv4     the card's address (host order): what a local address of 0 means
+     * @param flowDirector the second stage (initialised by {@link CardInit}; no capacity when it is off)
+     * @param software     the last stage
      */
-    public FilterManager(final Bar bar, final int cardIpv4, final FilterOverflow overflow)
+    FilterManager(final Bar bar, final int cardIpv4, final FlowDirectorFilters flowDirector,
+        final SoftwareFilters software)
     {
         this.bar = bar;
         this.cardIpv4 = cardIpv4;
-        this.overflow = overflow;
+        this.flowDirector = flowDirector;
+        this.software = software;
+    }
+
+    /** The card driver's filters as its context configures them: the flow director and the software limit. */
+    FilterManager(final Bar bar, final CardDriver.Context ctx)
+    {
+        this(bar, ctx.ipv4(), new FlowDirectorFilters(bar, ctx), new SoftwareFilters(ctx.softwareFilterLimit()));
     }
 
     /**
@@ -137,25 +177,196 @@ public final class FilterManager
             remotePort);
         checkOwnership(filter);
 
-        final int slot = lowestFreeSlot();
-        if (slot >= 0)
-        {
-            program(slot, filter);
-            slots[slot] = filter;
-            slotsInUse++;
-            filter.place(FilterPlacement.FIVE_TUPLE, slot);
-        }
-        else if (!overflow.place(filter))
-        {
-            throw new RequestException(ErrorCode.NO_FILTER_SLOT, "no filter slot for " + filter.describe() + ": " +
-                slotsInUse + " of " + FIVE_TUPLE_FILTER_COUNT + " 5-tuple filters are in use, and " +
-                overflow.description());
-        }
-
+        place(filter);
         nextFilterId++;
         filters.put(filter.id(), filter);
+        samePort(filter, true).add(filter);
         ports.claim(filter.ipProtocol(), filter.localPort(), clientId);
         return filter;
+    }
+
+    /**
+     * Whether a frame matching both filters must go where {@code a} says: higher priority, or at equal priority the
+     * connection over the port filter (the more specific one). Between two 5-tuple filters of equal priority the card
+     * itself decides by index (the datasheet leaves it open), which is why connection filters default to a higher
+     * priority than port filters.
+     */
+    static boolean precedes(final FilterRegistration a, final FilterRegistration b)
+    {
+        if (a.priority() != b.priority())
+        {
+            return a.priority() > b.priority();
+        }
+        return a.kind() == FilterKind.TCP_CONNECTION && b.kind() != FilterKind.TCP_CONNECTION;
+    }
+
+    /** Whether some frame matches both: a port filter and a connection filter on the same protocol and port. */
+    private static boolean overlaps(final FilterRegistration a, final FilterRegistration b)
+    {
+        return a != b && a.ipProtocol() == b.ipProtocol() && a.localPort() == b.localPort() &&
+            (a.kind() == FilterKind.TCP_CONNECTION) != (b.kind() == FilterKind.TCP_CONNECTION);
+    }
+
+    private void place(final FilterRegistration filter)
+    {
+        final List<FilterRegistration> samePort = samePort(filter, false);
+        int earliest = STAGE_FIVE_TUPLE;
+        for (int i = 0, n = samePort == null ? 0 : samePort.size(); i < n; i++)
+        {
+            final FilterRegistration other = samePort.get(i);
+            if (overlaps(other, filter) && precedes(other, filter))
+            {
+                earliest = Math.max(earliest, stageOf(other));
+            }
+        }
+        int stage = firstStageWithRoom(filter, earliest);
+        if (stage == NO_STAGE)
+        {
+            throw noRoom(filter, earliest);
+        }
+
+        // Overlapping filters this one precedes that sit at an earlier stage would catch its frames first: they move
+        // to software (with what they in turn precede), which may free room at an earlier stage for this one.
+        moving.clear();
+        collectToMove(filter, stage);
+        if (!moving.isEmpty())
+        {
+            if (software.free() < moving.size() + (stage == STAGE_SOFTWARE ? 1 : 0))
+            {
+                final int count = moving.size();
+                moving.clear();
+                throw new RequestException(ErrorCode.NO_FILTER_SLOT, "no room for " + filter.describe() + ": " +
+                    count + " overlapping filters of lower precedence would have to move to software, which has " +
+                    software.free() + " of " + software.limit() + " free");
+            }
+            for (int i = 0; i < moving.size(); i++)
+            {
+                moveToSoftware(moving.get(i));
+            }
+            moving.clear();
+            stage = firstStageWithRoom(filter, earliest);
+        }
+
+        while (true)
+        {
+            switch (stage)
+            {
+                case STAGE_FIVE_TUPLE ->
+                {
+                    final int slot = lowestFreeSlot();
+                    program(slot, filter);
+                    slots[slot] = filter;
+                    slotsInUse++;
+                    filter.place(FilterPlacement.FIVE_TUPLE, slot);
+                    return;
+                }
+                case STAGE_FLOW_DIRECTOR ->
+                {
+                    if (flowDirector.add(filter))
+                    {
+                        return;
+                    }
+                    // The device refused it (FDIRFSTAT.FADD: a duplicate, or the table full): the next stage.
+                    stage = firstStageWithRoom(filter, STAGE_SOFTWARE);
+                }
+                case STAGE_SOFTWARE ->
+                {
+                    software.add(filter);
+                    return;
+                }
+                default -> throw noRoom(filter, earliest);
+            }
+        }
+    }
+
+    /**
+     * Collects the overlapping filters {@code filter} precedes that sit at a stage before {@code stage} (before
+     * software, when it goes there), and, since each of them moves to software, what they in turn precede.
+     */
+    private void collectToMove(final FilterRegistration filter, final int stage)
+    {
+        final List<FilterRegistration> samePort = samePort(filter, false);
+        for (int i = 0, n = samePort == null ? 0 : samePort.size(); i < n; i++)
+        {
+            final FilterRegistration other = samePort.get(i);
+            final int otherStage = stageOf(other);
+            if (overlaps(other, filter) && precedes(filter, other) && otherStage < stage &&
+                otherStage != STAGE_SOFTWARE && !moving.contains(other))
+            {
+                moving.add(other);
+                collectToMove(other, STAGE_SOFTWARE);
+            }
+        }
+    }
+
+    /** Moves a hardware filter to software: added there first, then removed from the hardware, so nothing is lost. */
+    private void moveToSoftware(final FilterRegistration filter)
+    {
+        final FilterPlacement was = filter.placement();
+        final int index = filter.hardwareIndex();
+        if (was == FilterPlacement.FIVE_TUPLE)
+        {
+            software.add(filter);
+            clear(index);
+            slots[index] = null;
+            slotsInUse--;
+        }
+        else if (was == FilterPlacement.FLOW_DIRECTOR)
+        {
+            // Removed from the flow director while it still says where it is there, then placed in software.
+            flowDirector.remove(filter);
+            software.add(filter);
+            filter.flowDirectorBucket(-1);
+        }
+        filtersMoved++;
+    }
+
+    private int firstStageWithRoom(final FilterRegistration filter, final int earliest)
+    {
+        if (earliest <= STAGE_FIVE_TUPLE && slotsInUse < FIVE_TUPLE_FILTER_COUNT)
+        {
+            return STAGE_FIVE_TUPLE;
+        }
+        if (earliest <= STAGE_FLOW_DIRECTOR && flowDirector.canHold(filter) && flowDirector.free() > 0)
+        {
+            return STAGE_FLOW_DIRECTOR;
+        }
+        return software.free() > 0 ? STAGE_SOFTWARE : NO_STAGE;
+    }
+
+    private static int stageOf(final FilterRegistration filter)
+    {
+        return switch (filter.placement())
+        {
+            case FIVE_TUPLE -> STAGE_FIVE_TUPLE;
+            case FLOW_DIRECTOR -> STAGE_FLOW_DIRECTOR;
+            default -> STAGE_SOFTWARE;
+        };
+    }
+
+    private RequestException noRoom(final FilterRegistration filter, final int earliest)
+    {
+        final String flowDirectorState = flowDirector.capacity() == 0 ? "the flow director is off" :
+            !flowDirector.canHold(filter) ? "the flow director does not hold " + filter.kind() + " filters" :
+            (flowDirector.capacity() - flowDirector.free()) + " of " + flowDirector.capacity() +
+            " flow director filters are in use";
+        return new RequestException(ErrorCode.NO_FILTER_SLOT, "no filter slot for " + filter.describe() + ": " +
+            slotsInUse + " of " + FIVE_TUPLE_FILTER_COUNT + " 5-tuple filters are in use" +
+            (earliest > STAGE_FIVE_TUPLE ? " (and a filter of higher precedence on its port sits after them)" : "") +
+            ", " + flowDirectorState + ", and " + software.size() + " of " + software.limit() +
+            " software filters are in use");
+    }
+
+    private List<FilterRegistration> samePort(final FilterRegistration filter, final boolean create)
+    {
+        final int key = filter.ipProtocol() << 16 | filter.localPort();
+        List<FilterRegistration> list = byPort.get(key);
+        if (list == null && create)
+        {
+            list = new ArrayList<>();
+            byPort.put(key, list);
+        }
+        return list;
     }
 
     /**
@@ -244,10 +455,46 @@ public final class FilterManager
         return slotsInUse;
     }
 
-    /** Filters that can still be registered: free 5-tuple slots plus what the overflow can take. */
+    /** Filters that can still be registered, wherever they would go. */
     public int free()
     {
-        return FIVE_TUPLE_FILTER_COUNT - slotsInUse + overflow.free();
+        return FIVE_TUPLE_FILTER_COUNT - slotsInUse + flowDirector.free() + software.free();
+    }
+
+    /** Free filters by placement. */
+    public FreeCounts freeCounts()
+    {
+        return new FreeCounts(FIVE_TUPLE_FILTER_COUNT - slotsInUse, flowDirector.free(), software.free());
+    }
+
+    /** Filters in the flow director. */
+    public int flowDirectorInUse()
+    {
+        return flowDirector.capacity() - flowDirector.free();
+    }
+
+    /** Filters matched in software. */
+    public int softwareInUse()
+    {
+        return software.size();
+    }
+
+    /** Filters moved to software to keep a filter of higher precedence ahead of them. */
+    public long filtersMoved()
+    {
+        return filtersMoved;
+    }
+
+    /** Adds the flow director refused (duplicates or a full table, as FDIRFSTAT.FADD reported them). */
+    public long flowDirectorFailedAdds()
+    {
+        return flowDirector.failedAdds();
+    }
+
+    /** The software stage, for the default queue that matches it. */
+    SoftwareFilters software()
+    {
+        return software;
     }
 
     /** The filter in a 5-tuple slot, or null. */
@@ -323,8 +570,10 @@ public final class FilterManager
             {
                 throw new RequestException(ErrorCode.PORT_IN_USE, what + " is owned by another client");
             }
-            for (final FilterRegistration existing : filters.values())
+            final List<FilterRegistration> samePort = samePort(filter, false);
+            for (int i = 0, n = samePort == null ? 0 : samePort.size(); i < n; i++)
             {
+                final FilterRegistration existing = samePort.get(i);
                 if (existing.ownerClientId() == filter.ownerClientId() && existing.sameMatch(filter))
                 {
                     throw new RequestException(ErrorCode.PORT_IN_USE, filter.describe() +
@@ -384,11 +633,22 @@ public final class FilterManager
             slots[slot] = null;
             slotsInUse--;
         }
+        else if (filter.placement() == FilterPlacement.FLOW_DIRECTOR)
+        {
+            flowDirector.remove(filter);
+        }
         else
         {
-            overflow.remove(filter);
+            software.remove(filter);
         }
         filters.remove(filter.id());
+        final int portKey = filter.ipProtocol() << 16 | filter.localPort();
+        final List<FilterRegistration> samePort = byPort.get(portKey);
+        samePort.remove(filter);
+        if (samePort.isEmpty())
+        {
+            byPort.remove(portKey);
+        }
         ports.release(filter.ipProtocol(), filter.localPort());
     }
 

@@ -26,6 +26,7 @@ public final class FilterRegistration
     private final int remotePort;
     private FilterPlacement placement;
     private int hardwareIndex = -1;
+    private int flowDirectorBucket = -1;
 
     FilterRegistration(
         final int id,
@@ -108,17 +109,31 @@ public final class FilterRegistration
         return placement;
     }
 
-    /** The 5-tuple filter index (0..127) when placed in {@link FilterPlacement#FIVE_TUPLE}, else -1. */
+    /**
+     * The 5-tuple filter index (0..127) in {@link FilterPlacement#FIVE_TUPLE}, the flow director SW index in
+     * {@link FilterPlacement#FLOW_DIRECTOR}, -1 in software.
+     */
     public int hardwareIndex()
     {
         return hardwareIndex;
     }
 
-    /** Set by the manager or a {@link FilterOverflow} once the filter is placed. */
-    public void place(final FilterPlacement placement, final int hardwareIndex)
+    /** Set by the manager, the flow director or the software filters once the filter is placed. */
+    void place(final FilterPlacement placement, final int hardwareIndex)
     {
         this.placement = placement;
         this.hardwareIndex = hardwareIndex;
+    }
+
+    /** The flow director bucket the filter was added to (FDIRHASH), -1 if it is not there. */
+    int flowDirectorBucket()
+    {
+        return flowDirectorBucket;
+    }
+
+    void flowDirectorBucket(final int bucket)
+    {
+        this.flowDirectorBucket = bucket;
     }
 
     /** Whether two filters would match exactly the same frames (same kind, local and remote ends). */

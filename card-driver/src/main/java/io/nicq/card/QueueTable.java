@@ -11,6 +11,7 @@ import io.nicq.ixgbe.DescriptorRing;
 import io.nicq.ixgbe.DeviceTimeoutException;
 import io.nicq.ixgbe.Nic;
 import io.nicq.proto.InstancePaths;
+import io.nicq.proto.channel.ForwardRing;
 import io.nicq.proto.channel.QueueChannel;
 import io.nicq.proto.channel.QueueChannelHeader;
 import io.nicq.proto.channel.QueueChannelLayout;
@@ -83,6 +84,23 @@ final class QueueTable
     QueueEntry entry(final int queueId)
     {
         return queues[queueId];
+    }
+
+    /**
+     * The software-forward ring of a granted or attached queue's channel (where the default queue puts frames its
+     * software filters matched), or null when the queue has no live channel.
+     */
+    ForwardRing forwardRing(final int queueId)
+    {
+        if (queueId < FIRST_CLIENT_QUEUE || queueId >= QUEUE_COUNT)
+        {
+            return null;
+        }
+        final QueueEntry entry = queues[queueId];
+        final QueueEntry.State state = entry.state();
+        final QueueChannel channel = entry.channel();
+        return (state == QueueEntry.State.GRANTED || state == QueueEntry.State.ATTACHED) && channel != null &&
+            !channel.isClosed() ? channel.forwardRing() : null;
     }
 
     /** Client queues that can be granted now. */

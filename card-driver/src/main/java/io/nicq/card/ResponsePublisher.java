@@ -79,7 +79,8 @@ final class ResponsePublisher
         final int mtu,
         final int queuesFree,
         final int filtersFree,
-        final long heartbeatTimeoutMs)
+        final long heartbeatTimeoutMs,
+        final FilterManager.FreeCounts free)
     {
         connected.wrapAndApplyHeader(buffer, 0, header)
             .correlationId(correlationId)
@@ -91,7 +92,10 @@ final class ResponsePublisher
             .mtu(mtu)
             .queuesFree(queuesFree)
             .filtersFree(filtersFree)
-            .heartbeatTimeoutMs(heartbeatTimeoutMs);
+            .heartbeatTimeoutMs(heartbeatTimeoutMs)
+            .fiveTupleFree(free.fiveTuple())
+            .flowDirectorFree(free.flowDirector())
+            .softwareFree(free.software());
         offer(MessageHeaderEncoder.ENCODED_LENGTH + connected.encodedLength());
     }
 
@@ -183,7 +187,8 @@ final class ResponsePublisher
         final long rxBytes,
         final long rxDrops,
         final long txPackets,
-        final long txBytes)
+        final long txBytes,
+        final FilterManager.FreeCounts free)
     {
         stats.wrapAndApplyHeader(buffer, 0, header)
             .correlationId(correlationId)
@@ -197,7 +202,10 @@ final class ResponsePublisher
             .rxBytes(rxBytes)
             .rxDrops(rxDrops)
             .txPackets(txPackets)
-            .txBytes(txBytes);
+            .txBytes(txBytes)
+            .fiveTupleFree(free.fiveTuple())
+            .flowDirectorFree(free.flowDirector())
+            .softwareFree(free.software());
         offer(MessageHeaderEncoder.ENCODED_LENGTH + stats.encodedLength());
     }
 

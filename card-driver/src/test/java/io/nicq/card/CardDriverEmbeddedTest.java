@@ -104,7 +104,8 @@ class CardDriverEmbeddedTest
         assertEquals(CARD_IP, connected.ipv4());
         assertEquals(24, connected.prefixLength());
         assertEquals(127, connected.queuesFree());
-        assertEquals(128, connected.filtersFree());
+        assertEquals(128 + 8192 + SoftwareFilters.DEFAULT_LIMIT, connected.filtersFree());
+        assertEquals(new CardDriverProxy.FiltersFree(128, 8192, SoftwareFilters.DEFAULT_LIMIT), connected.free());
 
         final CardDriverProxy.QueueGranted granted = client.requestQueue(64, 256, RequestedService.SERVED);
         assertEquals(1, granted.queueId());

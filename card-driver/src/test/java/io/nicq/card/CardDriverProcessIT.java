@@ -149,7 +149,8 @@ class CardDriverProcessIT
     @Test
     void noQueueAfter127AndNoFilterSlotAfter128() throws Exception
     {
-        fixture.startCard(null).startCardDriver();
+        // UDP port filters: the flow director holds connections; with no software filters the 129th is refused.
+        fixture.startCard(null).startCardDriver("--software-filters", "0");
         final ControlSession client = client();
         assertEquals(127, client.connect("greedy").queuesFree());
 
@@ -172,12 +173,42 @@ class CardDriverProcessIT
             () -> client.registerFilter(queue, FilterKind.UDP_PORT, 20_000));
         assertEquals(ErrorCode.NO_FILTER_SLOT, noSlot.code());
         assertTrue(noSlot.getMessage().contains("128 of 128"), noSlot.getMessage());
-        assertEquals(0, client.queryStats().filtersFree());
+        assertEquals(new CardDriverProxy.FiltersFree(0, 8192, 0), client.queryStats().free(),
+            "the flow director's 8K are for connections, not UDP ports");
 
         client.deregisterFilter(last.filterId());
         assertEquals(last.hardwareIndex(), client.registerFilter(queue, FilterKind.UDP_PORT, 20_000).hardwareIndex());
         client.releaseQueue(queues.get(5));
         assertEquals(queues.get(5), client.requestQueue(8, 8, RequestedService.INLINE).queueId());
+    }
+
+    @Test
+    void clientKilledWithKill9LosesItsFiltersInAllThreePlacements() throws Exception
+    {
+        fixture.startCard(null).startCardDriver();
+        final Bar bar = fixture.nic().bar();
+        final Process victim = fixture.startMain(FilterHolder.class, "holder.log", fixture.aeronDir());
+        fixture.await(() -> fixture.log("holder.log").contains("READY"), "the client has its filters", victim,
+            "holder.log");
+        final String ready = fixture.log("holder.log").lines().filter(l -> l.startsWith("READY")).findFirst()
+            .orElseThrow();
+        assertTrue(ready.contains("FIVE_TUPLE=128") && ready.contains("FLOW_DIRECTOR=5") &&
+            ready.contains("SOFTWARE=3"), ready);
+        final ControlSession watcher = client();
+        watcher.connect("watcher");
+        assertEquals(new CardDriverProxy.FiltersFree(0, 8192 - 5, 16384 - 3), watcher.queryStats().free());
+        assertEquals(8192 - 5, bar.read(FDIRFREE) & FDIRFREE_FREE_MASK);
+
+        victim.destroyForcibly();
+        ProcessFixture.awaitTrue(() -> watcher.queryStats().filtersInUse() == 0, 5_000,
+            "the dead client's filters are gone");
+        assertEquals(new CardDriverProxy.FiltersFree(128, 8192, 16384), watcher.queryStats().free(),
+            "from the 5-tuple filters, the flow director and software");
+        assertEquals(8192, bar.read(FDIRFREE) & FDIRFREE_FREE_MASK, "the card's flow director table is empty again");
+        for (int slot = 0; slot < FIVE_TUPLE_FILTER_COUNT; slot++)
+        {
+            assertEquals(0, bar.read(ftqf(slot)), "5-tuple filter " + slot + " cleared");
+        }
     }
 
     @Test

@@ -43,7 +43,8 @@ class CardInitSimulatedCardTest
             assertNotEquals(0, nic.bar().read(LINKS) & LINKS_UP);
             assertNotEquals(0, nic.bar().read(RXCTRL) & RXCTRL_RXEN);
 
-            final FilterManager filters = new FilterManager(nic.bar(), 0x0A000001, FilterOverflow.REFUSE);
+            final FilterManager filters = new FilterManager(nic.bar(), 0x0A000001,
+                new FlowDirectorFilters(nic.bar(), new CardDriver.Context()), new SoftwareFilters(16));
             final FilterRegistration filter = filters.register(9, 4, FilterKind.TCP_CONNECTION, 6, 0, 443, 0x0A000002,
                 50000);
             final int slot = filter.hardwareIndex();

@@ -146,6 +146,36 @@ class CardInitTest
         assertEquals(mac, ReceiveAddress.mac(ReceiveAddress.ral(mac), ReceiveAddress.rahAddress(mac) | RAH_AV));
     }
 
+
+    @Test
+    void flowDirectorThatNeverInitialisesIsANamedError()
+    {
+        final FakeCard card = new FakeCard(MAC);
+        card.flowDirectorInitialises = false;
+        final DeviceTimeoutException ex = assertThrows(DeviceTimeoutException.class,
+            () -> new CardInit(card, new CardDriver.Context().ipv4(0x0A000001, 24)
+                .flowDirectorInitTimeoutNs(TimeUnit.MILLISECONDS.toNanos(50)), log).run());
+        assertTrue(ex.getMessage().contains("flow director table was not initialised within 50 ms"), ex.getMessage());
+        assertTrue(ex.getMessage().contains("FDIRCTRL.INIT_DONE never set"), ex.getMessage());
+    }
+
+    @Test
+    void flowDirectorInitReducesThePacketBufferSetsTheMasksAndEnablesBeforeReceive()
+    {
+        final FakeCard card = new FakeCard(MAC);
+        card.registers[rxpbsize(0) >> 2] = 512 * 1024;
+        new CardInit(card, new CardDriver.Context().ipv4(0x0A000001, 24), log).run();
+        assertTrue(card.register(rxpbsize(0)) <= 256 * 1024, "RXPBSIZE(0) leaves the 256 KiB table room");
+        assertEquals(FDIRCTRL_PBALLOC_256K, card.register(FDIRCTRL) & FDIRCTRL_PBALLOC_MASK);
+        assertNotEquals(0, card.register(FDIRCTRL) & FDIRCTRL_PERFECT_MATCH);
+        assertEquals(FDIR_BUCKET_HASH_KEY, card.register(FDIRHKEY));
+        assertEquals(0, card.register(FDIRTCPM), "connections: every port bit compared");
+        assertEquals(0, card.register(FDIRSIP4M), "connections: every source address bit compared");
+        assertEquals(java.util.List.of(FDIRM, FDIRCTRL), card.writeOffsetsSince(0, FDIRM, FDIRCTRL),
+            "the masks before FDIRCTRL");
+        final java.util.List<Integer> order = card.writeOffsetsSince(0, FDIRCTRL, RXCTRL);
+        assertEquals(RXCTRL, order.get(order.size() - 1), "RXEN after the flow director");
+    }
     private void assertTimeoutNamed(final FakeCard card, final String expected)
     {
         final DeviceTimeoutException ex = assertThrows(DeviceTimeoutException.class,

@@ -12,6 +12,7 @@ final class ChannelClient implements AutoCloseable
     private final QueueChannel channel;
     private final ChannelEndpoint endpoint;
     private final int[] received = new int[1];
+    private final int[] completed = new int[64];
 
     ChannelClient(final String path)
     {
@@ -31,6 +32,7 @@ final class ChannelClient implements AutoCloseable
         while (System.nanoTime() - deadline < 0)
         {
             heartbeat();
+            reclaim();
             if (endpoint.receive(received, 1) == 1 && received[0] != ChannelEndpoint.NO_SLOT)
             {
                 final int slot = received[0];
@@ -45,6 +47,21 @@ final class ChannelClient implements AutoCloseable
         return null;
     }
 
+    /** Slots back from txDone (the ones the driver hands out at start among them) go back to the driver's RX side. */
+    private void reclaim()
+    {
+        final int count = endpoint.takeCompleted(completed, completed.length);
+        for (int i = 0; i < count; i++)
+        {
+            endpoint.giveBackIfLent(completed[i]);
+        }
+        if (count > 0)
+        {
+            endpoint.flush();
+        }
+    }
+
+    /** The client heartbeat in the channel header (a plain write: callable from a heartbeat thread). */
     void heartbeat()
     {
         endpoint.heartbeat(System.nanoTime());

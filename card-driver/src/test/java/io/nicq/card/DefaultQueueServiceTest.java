@@ -164,7 +164,7 @@ class DefaultQueueServiceTest
             new UnsafeBuffer(ByteBuffer.allocateDirect(64 * 1024)), StandardCharsets.US_ASCII);
         final ResponsePublisher publisher = new ResponsePublisher(this::record, new CardCounters(counters),
             new CardLog(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), "test"));
-        service = new DefaultQueueService(ctx, CARD_MAC, publisher, counters);
+        service = new DefaultQueueService(ctx, CARD_MAC, publisher, counters, new SoftwareFilters(0), queue -> null);
         channel = QueueChannel.create(dir.resolve("queues/0"), 0, 64);
         // The queue driver's side: half the pool posted for receiving, the rest handed to the client for sending.
         for (int slot = 32; slot < 64; slot++)

@@ -8,7 +8,8 @@ import static io.nicq.ixgbe.Registers.*;
 /**
  * An in-memory card with just enough behaviour for the init sequence, each part switchable off to provoke a timeout:
  * reset bits self-clear, EEC.ARD and RDRXCTL.DMAIDONE are set after reset, LINKS.LINK_UP follows AUTOC.AN_RESTART,
- * RAL/RAH(0) hold a MAC, clear-on-read registers ({@link RegisterFile}) are zero once read. Like the 82599, a reset
+ * RAL/RAH(0) hold a MAC, FDIRCTRL.INIT_DONE follows a write of FDIRCTRL with PBALLOC and FDIRCMD.CMD self-clears
+ * (a query finds the filter), clear-on-read registers ({@link RegisterFile}) are zero once read. Like the 82599, a reset
  * leaves the statistics alone: they count from where they were until a driver reads them.
  */
 final class FakeCard extends RecordingBar
@@ -17,6 +18,8 @@ final class FakeCard extends RecordingBar
     boolean eepromReads = true;
     boolean dmaInitialises = true;
     boolean linkComesUp = true;
+    boolean flowDirectorInitialises = true;
+    boolean flowDirectorCompletesCommands = true;
 
     FakeCard(final long mac)
     {
@@ -42,6 +45,15 @@ final class FakeCard extends RecordingBar
             registers[EEC >> 2] = eepromReads ? EEC_ARD : 0;
             registers[RDRXCTL >> 2] = dmaInitialises ? RDRXCTL_DMAIDONE : 0;
             registers[LINKS >> 2] = 0;
+        }
+        else if (offset == FDIRCTRL && (value & FDIRCTRL_PBALLOC_MASK) != 0 && flowDirectorInitialises)
+        {
+            registers[FDIRCTRL >> 2] = value | FDIRCTRL_INIT_DONE;
+        }
+        else if (offset == FDIRCMD && (value & FDIRCMD_CMD_MASK) != 0 && flowDirectorCompletesCommands)
+        {
+            final boolean query = (value & FDIRCMD_CMD_MASK) == FDIRCMD_CMD_QUERY;
+            registers[FDIRCMD >> 2] = (value & ~FDIRCMD_CMD_MASK) | (query ? FDIRCMD_FILTER_VALID : 0);
         }
         else if (offset == AUTOC && (value & AUTOC_AN_RESTART) != 0)
         {

@@ -29,7 +29,8 @@ class FilterManagerTest
     void setUp()
     {
         bar = new RecordingBar();
-        filters = new FilterManager(bar, CARD_IP, FilterOverflow.REFUSE);
+        filters = new FilterManager(bar, CARD_IP, new FlowDirectorFilters(bar, FDIRCTRL_PBALLOC_NONE,
+            FlowDirectorMatch.CONNECTIONS, 1_000_000), new SoftwareFilters(0));
     }
 
     @Test
@@ -198,34 +199,10 @@ class FilterManagerTest
     }
 
     @Test
-    void overflowSeamPlacesWhatTheRegistersCannotHold()
+    void softwareTakesWhatTheHardwareCannotHold()
     {
-        final int[] placed = new int[1];
-        final FilterOverflow software = new FilterOverflow()
-        {
-            public boolean place(final FilterRegistration filter)
-            {
-                placed[0]++;
-                filter.place(FilterPlacement.SOFTWARE, -1);
-                return true;
-            }
-
-            public void remove(final FilterRegistration filter)
-            {
-                placed[0]--;
-            }
-
-            public int free()
-            {
-                return 1000;
-            }
-
-            public String description()
-            {
-                return "software";
-            }
-        };
-        filters = new FilterManager(bar, CARD_IP, software);
+        filters = new FilterManager(bar, CARD_IP, new FlowDirectorFilters(bar, FDIRCTRL_PBALLOC_NONE,
+            FlowDirectorMatch.CONNECTIONS, 1_000_000), new SoftwareFilters(1000));
         for (int i = 0; i < FIVE_TUPLE_FILTER_COUNT; i++)
         {
             filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 2000 + i, 0, 0);
@@ -233,9 +210,196 @@ class FilterManagerTest
         final FilterRegistration overflow = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 4000, 0, 0);
         assertEquals(FilterPlacement.SOFTWARE, overflow.placement());
         assertEquals(-1, overflow.hardwareIndex());
-        assertEquals(1, placed[0]);
+        assertEquals(new FilterManager.FreeCounts(0, 0, 999), filters.freeCounts());
+        assertSame(overflow, filters.software().match(FilterRegistration.IP_PROTOCOL_UDP, 4000, PEER_IP, 1234));
+        assertNull(filters.software().match(FilterRegistration.IP_PROTOCOL_TCP, 4000, PEER_IP, 1234));
         filters.deregister(CLIENT_A, overflow.id());
-        assertEquals(0, placed[0]);
+        assertEquals(new FilterManager.FreeCounts(0, 0, 1000), filters.freeCounts());
+        assertNull(filters.software().match(FilterRegistration.IP_PROTOCOL_UDP, 4000, PEER_IP, 1234));
+    }
+
+    /** A card that carries out flow director commands; the filter registers as DPDK writes them. */
+    private FilterManager withFlowDirector(final FakeCard card, final int softwareLimit)
+    {
+        bar = card;
+        return new FilterManager(card, CARD_IP, new FlowDirectorFilters(card, FDIRCTRL_PBALLOC_64K,
+            FlowDirectorMatch.CONNECTIONS, 1_000_000), new SoftwareFilters(softwareLimit));
+    }
+
+    @Test
+    void connectionsGoToTheFlowDirectorAfterTheFiveTupleFiltersWithDpdksRegisterValues()
+    {
+        final FakeCard card = new FakeCard(0x020000000001L);
+        filters = withFlowDirector(card, 100);
+        for (int i = 0; i < FIVE_TUPLE_FILTER_COUNT; i++)
+        {
+            assertEquals(FilterPlacement.FIVE_TUPLE, filters.register(CLIENT_A, 1, FilterKind.TCP_CONNECTION, 0, 0,
+                80, PEER_IP, 10000 + i).placement());
+        }
+        final int from = card.writes.size();
+        final FilterRegistration fd = filters.register(CLIENT_A, 5, FilterKind.TCP_CONNECTION, 0, 0, 80, PEER_IP,
+            40000);
+        assertEquals(FilterPlacement.FLOW_DIRECTOR, fd.placement());
+        assertEquals(0, fd.hardwareIndex(), "SW index 0, the first");
+
+        // What DPDK's fdir_write_perfect_filter_82599 writes for TCPv4 10.0.0.2:40000 -> 10.0.0.1:80, queue 5, SW
+        // index 0 with PBALLOC 64K: the bucket is DPDK's hash 0xAD8E1E48 masked to 11 bits.
+        assertEquals(java.util.List.of(FDIRIPSA, FDIRIPDA, FDIRPORT, FDIRVLAN, FDIRHASH, FDIRCMD),
+            card.writeOffsetsSince(from, FDIRIPSA, FDIRIPDA, FDIRPORT, FDIRVLAN, FDIRHASH, FDIRCMD));
+        assertEquals(0x0200000A, written(card, from, FDIRIPSA), "source address in network order");
+        assertEquals(0x0100000A, written(card, from, FDIRIPDA), "destination address in network order");
+        assertEquals(0x00509C40, written(card, from, FDIRPORT), "ports in host order, destination high");
+        assertEquals(0, written(card, from, FDIRVLAN));
+        assertEquals(0x0648, written(card, from, FDIRHASH), "bucket 0x0648, SW index 0");
+        assertEquals(0x00058841, written(card, from, FDIRCMD), "ADD | LAST | QUEUE_EN | TCPv4 | queue 5");
+        assertEquals(new FilterManager.FreeCounts(0, 2047, 100), filters.freeCounts());
+
+        final int removal = card.writes.size();
+        filters.deregister(CLIENT_A, fd.id());
+        // DPDK's fdir_erase_filter_82599: FDIRHASH, QUERY, and with FILTER_VALID FDIRHASH again and REMOVE.
+        assertEquals(java.util.List.of(FDIRHASH, FDIRCMD, FDIRHASH, FDIRCMD),
+            card.writeOffsetsSince(removal, FDIRHASH, FDIRCMD));
+        assertEquals(FDIRCMD_CMD_QUERY, card.writes.get(removal + 1).value());
+        assertEquals(FDIRCMD_CMD_REMOVE, card.writes.get(removal + 3).value());
+        assertEquals(0x0648, card.writes.get(removal + 2).value());
+        assertEquals(new FilterManager.FreeCounts(0, 2048, 100), filters.freeCounts());
+    }
+
+    @Test
+    void portFiltersSkipAFlowDirectorThatComparesConnections()
+    {
+        filters = withFlowDirector(new FakeCard(0x020000000001L), 100);
+        for (int i = 0; i < FIVE_TUPLE_FILTER_COUNT; i++)
+        {
+            filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 2000 + i, 0, 0);
+        }
+        assertEquals(FilterPlacement.SOFTWARE,
+            filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 4000, 0, 0).placement());
+        assertEquals(FilterPlacement.FLOW_DIRECTOR,
+            filters.register(CLIENT_A, 1, FilterKind.TCP_CONNECTION, 0, 0, 80, PEER_IP, 1).placement());
+    }
+
+    @Test
+    void portFiltersUnderThePortsMaskWithDpdksRegisterValues()
+    {
+        final FakeCard card = new FakeCard(0x020000000001L);
+        bar = card;
+        FlowDirectorFilters.initialise(card, new CardDriver.Context().ipv4(CARD_IP, 24)
+            .flowDirectorAllocation(FDIRCTRL_PBALLOC_64K).flowDirectorMatch(FlowDirectorMatch.PORTS),
+            new CardLog(new java.io.PrintStream(new java.io.ByteArrayOutputStream()), "test"));
+        // fdir_set_input_mask_82599 for source address and port masked, the rest compared.
+        assertEquals(0x0000FFFF, card.register(FDIRTCPM));
+        assertEquals(0x0000FFFF, card.register(FDIRUDPM));
+        assertEquals(0xFFFFFFFF, card.register(FDIRSIP4M));
+        assertEquals(0, card.register(FDIRDIP4M));
+        assertEquals(FDIRM_VLANID | FDIRM_VLANP | FDIRM_POOL | FDIRM_FLEX | FDIRM_DIPV6, card.register(FDIRM));
+        filters = new FilterManager(card, CARD_IP, new FlowDirectorFilters(card, FDIRCTRL_PBALLOC_64K,
+            FlowDirectorMatch.PORTS, 1_000_000), new SoftwareFilters(10));
+        for (int i = 0; i < FIVE_TUPLE_FILTER_COUNT; i++)
+        {
+            filters.register(CLIENT_B, 2, FilterKind.TCP_CONNECTION, 0, 0, 80, PEER_IP, 10_000 + i);
+        }
+        final int from = card.writes.size();
+        final FilterRegistration udp = filters.register(CLIENT_A, 3, FilterKind.UDP_PORT, 0, 0, 53, 0, 0);
+        assertEquals(FilterPlacement.FLOW_DIRECTOR, udp.placement());
+        assertEquals(0, written(card, from, FDIRIPSA), "source masked: 0");
+        assertEquals(0x0100000A, written(card, from, FDIRIPDA));
+        assertEquals(53 << 16, written(card, from, FDIRPORT), "destination port high, source 0");
+        // DPDK's hash of UDPv4 *:0 -> 10.0.0.1:53 is 0x0997C639: bucket 0x0639 with 11 bits, SW index 0.
+        assertEquals(0x0639 & 0x7FF, written(card, from, FDIRHASH));
+        assertEquals(FDIRCMD_CMD_ADD | FDIRCMD_LAST | FDIRCMD_QUEUE_EN | 1 << 5 | 3 << 16,
+            written(card, from, FDIRCMD), "UDPv4, queue 3");
+        final int tcpFrom = card.writes.size();
+        final FilterRegistration tcp = filters.register(CLIENT_A, 3, FilterKind.TCP_PORT, 0, 0, 8080, 0, 0);
+        assertEquals(FilterPlacement.FLOW_DIRECTOR, tcp.placement());
+        assertEquals(1, tcp.hardwareIndex());
+        assertEquals(FDIRCMD_CMD_ADD | FDIRCMD_LAST | FDIRCMD_QUEUE_EN | 2 << 5 | 3 << 16,
+            written(card, tcpFrom, FDIRCMD), "TCPv4, queue 3");
+        assertEquals(FilterPlacement.SOFTWARE, filters.register(CLIENT_A, 3, FilterKind.TCP_CONNECTION, 0, 0, 9000,
+            PEER_IP, 1).placement(), "a connection is not what this flow director compares");
+    }
+
+    @Test
+    void aFlowDirectorCommandThatNeverCompletesIsANamedErrorAndItsIndexIsNotReused()
+    {
+        final FakeCard card = new FakeCard(0x020000000001L);
+        filters = withFlowDirector(card, 10);
+        for (int i = 0; i < FIVE_TUPLE_FILTER_COUNT; i++)
+        {
+            filters.register(CLIENT_B, 2, FilterKind.UDP_PORT, 0, 0, 2000 + i, 0, 0);
+        }
+        card.flowDirectorCompletesCommands = false;
+        final io.nicq.ixgbe.DeviceTimeoutException ex = assertThrows(io.nicq.ixgbe.DeviceTimeoutException.class,
+            () -> filters.register(CLIENT_A, 1, FilterKind.TCP_CONNECTION, 0, 0, 80, PEER_IP, 1));
+        assertTrue(ex.getMessage().contains("flow director add did not complete"), ex.getMessage());
+        assertTrue(ex.getMessage().contains("FDIRCMD.CMD still set"), ex.getMessage());
+        card.flowDirectorCompletesCommands = true;
+        card.registers[FDIRCMD >> 2] = 0;
+        final FilterRegistration next = filters.register(CLIENT_A, 1, FilterKind.TCP_CONNECTION, 0, 0, 80, PEER_IP, 2);
+        assertEquals(1, next.hardwareIndex(), "SW index 0 may still be in the card's table: not handed out again");
+        assertEquals(2048 - 2, filters.freeCounts().flowDirector());
+    }
+
+    @Test
+    void aListenerInTheFiveTupleFiltersMovesToSoftwareSoItsConnectionsKeepPrecedence()
+    {
+        filters = withFlowDirector(new FakeCard(0x020000000001L), 100);
+        final FilterRegistration listener = filters.register(CLIENT_A, 1, FilterKind.TCP_PORT, 0, 0, 80, 0, 0);
+        for (int i = 1; i < FIVE_TUPLE_FILTER_COUNT; i++)
+        {
+            filters.register(CLIENT_B, 2, FilterKind.UDP_PORT, 0, 0, 2000 + i, 0, 0);
+        }
+        // A connection in the flow director would lose to the listener's 5-tuple filter (5-tuple filters are looked
+        // at first): the listener moves to software, and its slot takes the connection.
+        final FilterRegistration first = filters.register(CLIENT_A, 3, FilterKind.TCP_CONNECTION, 0, 0, 80, PEER_IP,
+            5000);
+        assertEquals(FilterPlacement.SOFTWARE, listener.placement());
+        assertEquals(FilterPlacement.FIVE_TUPLE, first.placement());
+        assertEquals(0, first.hardwareIndex(), "the listener's slot");
+        assertEquals(1, filters.filtersMoved());
+        final FilterRegistration second = filters.register(CLIENT_A, 4, FilterKind.TCP_CONNECTION, 0, 0, 80, PEER_IP,
+            5001);
+        assertEquals(FilterPlacement.FLOW_DIRECTOR, second.placement());
+        assertEquals(1, filters.filtersMoved());
+        assertSame(listener, filters.software().match(FilterRegistration.IP_PROTOCOL_TCP, 80, PEER_IP, 9999));
+
+        // A port filter of lower precedence registered after a connection it overlaps goes no earlier than it, even
+        // with a 5-tuple slot free.
+        filters.deregister(CLIENT_A, listener.id());
+        filters.deregister(CLIENT_B, filters.slot(5).id());
+        final FilterRegistration late = filters.register(CLIENT_A, 1, FilterKind.TCP_PORT, 0, 0, 80, 0, 0);
+        assertEquals(FilterPlacement.SOFTWARE, late.placement(), "behind the flow director's connection");
+        assertNull(filters.slot(5), "the free slot stays free");
+    }
+
+    @Test
+    void aConnectionOfLowerPriorityThanItsListenerGoesNoEarlier()
+    {
+        filters = withFlowDirector(new FakeCard(0x020000000001L), 100);
+        for (int i = 0; i < FIVE_TUPLE_FILTER_COUNT - 1; i++)
+        {
+            filters.register(CLIENT_B, 2, FilterKind.UDP_PORT, 0, 0, 2000 + i, 0, 0);
+        }
+        final FilterRegistration listener = filters.register(CLIENT_A, 1, FilterKind.TCP_PORT, 6, 0, 80, 0, 0);
+        assertEquals(FilterPlacement.FIVE_TUPLE, listener.placement());
+        filters.deregister(CLIENT_B, filters.slot(0).id());
+        final FilterRegistration connection = filters.register(CLIENT_A, 3, FilterKind.TCP_CONNECTION, 2, 0, 80,
+            PEER_IP, 5000);
+        assertEquals(FilterPlacement.FIVE_TUPLE, connection.placement(), "same stage: FTQF.PRIORITY decides");
+        assertEquals(FilterPlacement.FIVE_TUPLE, listener.placement());
+        assertEquals(0, filters.filtersMoved());
+    }
+
+    private static int written(final FakeCard card, final int from, final int offset)
+    {
+        for (int i = from; i < card.writes.size(); i++)
+        {
+            if (card.writes.get(i).offset() == offset)
+            {
+                return card.writes.get(i).value();
+            }
+        }
+        throw new AssertionError(String.format("0x%05X not written", offset));
     }
 
     @Test

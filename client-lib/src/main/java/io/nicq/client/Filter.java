@@ -35,14 +35,18 @@ public final class Filter
         }
     }
 
-    /** Where the card driver put a filter. */
+    /**
+     * Where the card driver put a filter when it registered it: the first of these with room that can hold it. The
+     * frames arrive on the queue the same way whichever it is; what differs is the cost (software filters are matched
+     * and copied by the card driver, a few microseconds more per frame).
+     */
     public enum Placement
     {
         /** One of the card's 128 hardware 5-tuple filters. */
         FIVE_TUPLE,
-        /** A flow director perfect-match filter. */
+        /** A flow director perfect-match filter (up to 8K beside the 5-tuple filters, one kind of filter per card). */
         FLOW_DIRECTOR,
-        /** Matched in software on the card driver's default queue. */
+        /** Matched in software on the card driver's default queue and copied to this filter's queue. */
         SOFTWARE;
 
         static Placement of(final FilterPlacement placement)
@@ -105,13 +109,17 @@ public final class Filter
         return kind;
     }
 
-    /** Where the card driver put it: a 5-tuple register, flow director, or software on the default queue. */
+    /**
+     * Where the card driver put it at registration: a 5-tuple register, flow director, or software on the default
+     * queue. A port filter can move to software later, when a connection filter of higher priority on its port needs
+     * its place ahead of it (the card driver logs and counts that); the frames keep arriving, in order.
+     */
     public Placement placement()
     {
         return placement;
     }
 
-    /** The 5-tuple register index, -1 if none. */
+    /** The 5-tuple register index or the flow director filter's SW index; -1 in software. */
     public int hardwareIndex()
     {
         return hardwareIndex;

@@ -732,10 +732,24 @@ public final class NicClient implements AutoCloseable, ControlPlane
         return connected.queuesFree();
     }
 
-    /** Hardware filters free when this client connected. */
+    /** Filters free when this client connected, wherever the card driver would place them. */
     public int filtersFree()
     {
         return connected.filtersFree();
+    }
+
+    /**
+     * Filters free in one placement when this client connected (-1 from a card driver that does not say): the
+     * 5-tuple filters are used first, then the flow director, then software.
+     */
+    public int filtersFree(final Filter.Placement placement)
+    {
+        return switch (placement)
+        {
+            case FIVE_TUPLE -> connected.free().fiveTuple();
+            case FLOW_DIRECTOR -> connected.free().flowDirector();
+            case SOFTWARE -> connected.free().software();
+        };
     }
 
     /** Silence after which the card driver reclaims a client. */

@@ -38,7 +38,15 @@ public final class CardDriverProxy
 {
     /** What the card driver says at {@code Connect}: the card's addresses and what is free. */
     public record Connected(long mac, int ipv4, int prefixLength, int gateway, int mtu, int queuesFree,
-        int filtersFree, long heartbeatTimeoutMs)
+        int filtersFree, long heartbeatTimeoutMs, FiltersFree free)
+    {
+    }
+
+    /**
+     * Free filters by where the card driver would place them: 5-tuple registers first, then the flow director, then
+     * software on the default queue (-1 each from a card driver of schema version 1, which did not say).
+     */
+    public record FiltersFree(int fiveTuple, int flowDirector, int software)
     {
     }
 
@@ -55,7 +63,7 @@ public final class CardDriverProxy
 
     /** Instance-wide figures and the totals of the caller's queues. */
     public record Stats(long clients, int queuesInUse, int queuesFree, int filtersInUse, int filtersFree,
-        long rxPackets, long rxBytes, long rxDrops, long txPackets, long txBytes)
+        long rxPackets, long rxBytes, long rxDrops, long txPackets, long txBytes, FiltersFree free)
     {
     }
 
@@ -129,7 +137,10 @@ public final class CardDriverProxy
             connected.wrap(answer.buffer(), answer.bodyOffset(), answer.blockLength(), answer.version());
             return new Connected(connected.mac(), (int)connected.ipv4(), connected.prefixLength(),
                 (int)connected.gateway(), connected.mtu(), connected.queuesFree(), connected.filtersFree(),
-                connected.heartbeatTimeoutMs());
+                connected.heartbeatTimeoutMs(), new FiltersFree(
+                orAbsent(connected.fiveTupleFree(), ConnectedDecoder.fiveTupleFreeNullValue()),
+                orAbsent(connected.flowDirectorFree(), ConnectedDecoder.flowDirectorFreeNullValue()),
+                orAbsent(connected.softwareFree(), ConnectedDecoder.softwareFreeNullValue())));
         }
         finally
         {
@@ -303,7 +314,10 @@ public final class CardDriverProxy
             stats.wrap(answer.buffer(), answer.bodyOffset(), answer.blockLength(), answer.version());
             return new Stats(stats.clients(), stats.queuesInUse(), stats.queuesFree(), stats.filtersInUse(),
                 stats.filtersFree(), stats.rxPackets(), stats.rxBytes(), stats.rxDrops(), stats.txPackets(),
-                stats.txBytes());
+                stats.txBytes(), new FiltersFree(
+                orAbsent(stats.fiveTupleFree(), StatsDecoder.fiveTupleFreeNullValue()),
+                orAbsent(stats.flowDirectorFree(), StatsDecoder.flowDirectorFreeNullValue()),
+                orAbsent(stats.softwareFree(), StatsDecoder.softwareFreeNullValue())));
         }
         finally
         {
@@ -387,5 +401,11 @@ public final class CardDriverProxy
             throw new ControlException(ErrorCode.INTERNAL_ERROR, "the card driver " + what + " queue " + answered +
                 " when asked for queue " + asked);
         }
+    }
+
+    /** A field added in a later schema version reads as its null value from an older card driver: -1 here. */
+    private static int orAbsent(final int value, final int nullValue)
+    {
+        return value == nullValue ? -1 : value;
     }
 }

@@ -59,7 +59,7 @@ public final class ControlMessageValidator
                 MessageHeaderDecoder.SCHEMA_VERSION);
         }
 
-        final int minBlockLength = minBlockLength(templateId);
+        final int minBlockLength = minBlockLength(templateId, version);
         if (minBlockLength < 0)
         {
             return reject(ErrorCode.UNKNOWN_TEMPLATE, "unknown template id " + templateId);
@@ -139,6 +139,27 @@ public final class ControlMessageValidator
     {
         lastError = description;
         return code;
+    }
+
+    /**
+     * Fixed block length a template has in a schema version, or -1 for an unknown template: fields added since
+     * (sinceVersion) are absent from older messages, which decode them as their null value.
+     */
+    static int minBlockLength(final int templateId, final int version)
+    {
+        if (version < 2)
+        {
+            // Version 2 added the free filter counts per placement at the end of Connected and Stats.
+            if (templateId == ConnectedDecoder.TEMPLATE_ID)
+            {
+                return ConnectedDecoder.fiveTupleFreeEncodingOffset();
+            }
+            if (templateId == StatsDecoder.TEMPLATE_ID)
+            {
+                return StatsDecoder.fiveTupleFreeEncodingOffset();
+            }
+        }
+        return minBlockLength(templateId);
     }
 
     /** Fixed block length the current schema gives a template, or -1 for an unknown template. */

@@ -61,7 +61,8 @@ class CardDriverProxyTest
     {
         final CardDriverProxy.Connected connected = proxy.connect(4242, "rpc");
         assertEquals(List.of(ConnectDecoder.TEMPLATE_ID, client.clientId(), 4242L, "rpc"), lastRequest.get());
-        assertEquals(new CardDriverProxy.Connected(MAC, 0x0A000001, 24, 0x0A0000FE, 1500, 127, 128, 1000), connected);
+        assertEquals(new CardDriverProxy.Connected(MAC, 0x0A000001, 24, 0x0A0000FE, 1500, 127, 128, 1000,
+            new CardDriverProxy.FiltersFree(100, 8000, 16000)), connected);
     }
 
     @Test
@@ -103,7 +104,8 @@ class CardDriverProxyTest
         proxy.heartbeat();
         assertEquals(List.of(HeartbeatDecoder.TEMPLATE_ID, client.clientId()), lastRequest.get());
 
-        assertEquals(new CardDriverProxy.Stats(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), proxy.queryStats());
+        assertEquals(new CardDriverProxy.Stats(1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+            new CardDriverProxy.FiltersFree(11, 12, 13)), proxy.queryStats());
         assertEquals(List.of(QueryStatsDecoder.TEMPLATE_ID, client.clientId()), lastRequest.get());
 
         proxy.disconnect();
@@ -182,7 +184,8 @@ class CardDriverProxyTest
                     record(List.of(ConnectDecoder.TEMPLATE_ID, d.clientId(), d.pid(), d.name()));
                     send(new ConnectedEncoder().wrapAndApplyHeader(out, 0, header).correlationId(correlationId)
                         .clientId(clientId).mac(MAC).ipv4(0x0A000001).prefixLength((short)24).gateway(0x0A0000FE)
-                        .mtu(1500).queuesFree(127).filtersFree(128).heartbeatTimeoutMs(1000).encodedLength());
+                        .mtu(1500).queuesFree(127).filtersFree(128).heartbeatTimeoutMs(1000).fiveTupleFree(100)
+                        .flowDirectorFree(8000).softwareFree(16000).encodedLength());
                 }
                 case RequestQueueDecoder.TEMPLATE_ID ->
                 {
@@ -249,7 +252,8 @@ class CardDriverProxyTest
                     record(List.of(QueryStatsDecoder.TEMPLATE_ID, clientId));
                     send(new StatsEncoder().wrapAndApplyHeader(out, 0, header).correlationId(correlationId)
                         .clientId(clientId).clients(1).queuesInUse(2).queuesFree(3).filtersInUse(4).filtersFree(5)
-                        .rxPackets(6).rxBytes(7).rxDrops(8).txPackets(9).txBytes(10).encodedLength());
+                        .rxPackets(6).rxBytes(7).rxDrops(8).txPackets(9).txBytes(10).fiveTupleFree(11)
+                        .flowDirectorFree(12).softwareFree(13).encodedLength());
                 }
                 case AttachQueueDriverDecoder.TEMPLATE_ID ->
                 {

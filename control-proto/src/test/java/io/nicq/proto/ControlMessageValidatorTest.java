@@ -66,6 +66,30 @@ class ControlMessageValidatorTest
     }
 
     @Test
+    void versionOneConnectedAndStatsWithoutTheFreeCountsPerPlacementAreAccepted()
+    {
+        // What a card driver of schema version 1 sends: the block ends before fiveTupleFree.
+        new ConnectedEncoder().wrapAndApplyHeader(buffer, 0, headerEncoder).correlationId(1).clientId(2).mtu(1500)
+            .filtersFree(128);
+        final int v1Block = ConnectedEncoder.fiveTupleFreeEncodingOffset();
+        headerEncoder.wrap(buffer, 0).version(1).blockLength(v1Block);
+        assertNull(validator.validate(buffer, 0, MessageHeaderEncoder.ENCODED_LENGTH + v1Block), validator.lastError());
+        final ConnectedDecoder connected = new ConnectedDecoder().wrap(buffer, MessageHeaderEncoder.ENCODED_LENGTH,
+            v1Block, 1);
+        assertEquals(128, connected.filtersFree());
+        assertEquals(ConnectedDecoder.fiveTupleFreeNullValue(), connected.fiveTupleFree(), "absent in version 1");
+
+        headerEncoder.wrap(buffer, 0).version(2);
+        assertEquals(ErrorCode.MALFORMED_MESSAGE, validator.validate(buffer, 0,
+            MessageHeaderEncoder.ENCODED_LENGTH + v1Block), "version 2 has the counts: the short block is malformed");
+
+        new StatsEncoder().wrapAndApplyHeader(buffer, 0, headerEncoder).correlationId(1).clientId(2);
+        final int v1Stats = StatsEncoder.fiveTupleFreeEncodingOffset();
+        headerEncoder.wrap(buffer, 0).version(1).blockLength(v1Stats);
+        assertNull(validator.validate(buffer, 0, MessageHeaderEncoder.ENCODED_LENGTH + v1Stats), validator.lastError());
+    }
+
+    @Test
     void foreignSchemaIsRejected()
     {
         final int length = encodeQueueGranted();

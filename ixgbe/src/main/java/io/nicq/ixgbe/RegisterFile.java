@@ -69,6 +69,13 @@ public final class RegisterFile
         }
 
         Statistics.forEachRegister(RegisterFile::clearOnRead);
+        // 8.2.3.21: the flow director's statistics are read to clear (Linux and DPDK read them so, and add them up);
+        // FDIRFREE and FDIRCMD are the device's to update and software's to write, FDIRCTRL resets to "off".
+        clearOnRead(FDIRLEN);
+        clearOnRead(FDIRUSTAT);
+        clearOnRead(FDIRFSTAT);
+        clearOnRead(FDIRMATCH);
+        clearOnRead(FDIRMISS);
         for (int n = 0; n < FIVE_TUPLE_FILTER_COUNT; n++)
         {
             ACCESS[l34tImir(n) >> 2] = (byte)Access.WRITE_ONLY.ordinal();

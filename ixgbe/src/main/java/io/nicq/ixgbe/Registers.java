@@ -523,9 +523,174 @@ public final class Registers
     public static final int SYNQF_RX_QUEUE_MASK = 0x7F << SYNQF_RX_QUEUE_SHIFT;
     public static final int SYNQF_PRIORITY_OVER_5TUPLE = 1 << 31;
 
-    /** Flow director filter control, 8.2.3.21.1: the seam for flow director (the simulated card does not model it
-     * yet: frames fall through to RSS / queue 0). */
+    // ---------------------------------------------------------------------------------------------------------------
+    // Flow director, 7.1.2.7 and 8.2.3.21. One global set of masks (FDIRM and friends) applies to every filter; a
+    // filter is written field by field (FDIRIPSA ... FDIRVLAN, FDIRHASH) and then committed by FDIRCMD. The perfect
+    // match hash of FDIRHASH is FlowDirectorHash's.
+    // ---------------------------------------------------------------------------------------------------------------
+
+    /** Flow Director Filters Control, 8.2.3.21.1. Writing it (re)initialises the filter table; INIT_DONE follows. */
     public static final int FDIRCTRL = 0x0EE00;
+    /** Packet buffer given to the filter table [1:0]: 0 none (flow director off), 1 64 KiB, 2 128 KiB, 3 256 KiB. */
+    public static final int FDIRCTRL_PBALLOC_MASK = 0x3;
+    public static final int FDIRCTRL_PBALLOC_NONE = 0;
+    public static final int FDIRCTRL_PBALLOC_64K = 1;
+    public static final int FDIRCTRL_PBALLOC_128K = 2;
+    public static final int FDIRCTRL_PBALLOC_256K = 3;
+    /** Set by the device once the table is initialised; software polls it after writing FDIRCTRL. */
+    public static final int FDIRCTRL_INIT_DONE = 1 << 3;
+    /** Perfect-match filters (else signature filters). */
+    public static final int FDIRCTRL_PERFECT_MATCH = 1 << 4;
+    /** Report the matched filter's hash and SW index in the RSS field of the write-back (and FLM in its status). */
+    public static final int FDIRCTRL_REPORT_STATUS = 1 << 5;
+    /** Report status for every packet the flow director looked at, matched or not. */
+    public static final int FDIRCTRL_REPORT_STATUS_ALWAYS = 1 << 7;
+    /** Queue of perfect-match filters whose action is drop [14:8]. */
+    public static final int FDIRCTRL_DROP_QUEUE_SHIFT = 8;
+    public static final int FDIRCTRL_DROP_QUEUE_MASK = 0x7F << FDIRCTRL_DROP_QUEUE_SHIFT;
+    /** Offset of the flexible bytes in 16-bit words from the start of the frame [20:16]. */
+    public static final int FDIRCTRL_FLEX_OFFSET_SHIFT = 16;
+    public static final int FDIRCTRL_FLEX_OFFSET_MASK = 0x1F << FDIRCTRL_FLEX_OFFSET_SHIFT;
+    /** Longest bucket chain before a match reports a length error [27:24]. */
+    public static final int FDIRCTRL_MAX_LENGTH_SHIFT = 24;
+    public static final int FDIRCTRL_MAX_LENGTH_MASK = 0xF << FDIRCTRL_MAX_LENGTH_SHIFT;
+    /** Free-filter count (in units of 16) under which the flow director raises its interrupt [31:28]. */
+    public static final int FDIRCTRL_FULL_THRESH_SHIFT = 28;
+    public static final int FDIRCTRL_FULL_THRESH_MASK = 0xF << FDIRCTRL_FULL_THRESH_SHIFT;
+
+    /**
+     * Perfect-match filters the table holds for a PBALLOC value: 2K, 4K or 8K (DPDK's guaranteed space for perfect
+     * mode, {@code 1 << (10 + PBALLOC)}); 0 with the flow director off.
+     */
+    public static int fdirPerfectCapacity(final int pballoc)
+    {
+        final int field = pballoc & FDIRCTRL_PBALLOC_MASK;
+        return field == FDIRCTRL_PBALLOC_NONE ? 0 : 1 << (10 + field);
+    }
+
+    /** Bytes of the RX packet buffer the filter table takes for a PBALLOC value: 64, 128 or 256 KiB. */
+    public static int fdirPacketBufferBytes(final int pballoc)
+    {
+        final int field = pballoc & FDIRCTRL_PBALLOC_MASK;
+        return field == FDIRCTRL_PBALLOC_NONE ? 0 : 1 << (15 + field);
+    }
+
+    /** Bits of the perfect-match bucket hash a PBALLOC value uses: 11, 12 or 13 (2K, 4K, 8K buckets). */
+    public static int fdirBucketMask(final int pballoc)
+    {
+        final int field = pballoc & FDIRCTRL_PBALLOC_MASK;
+        return field == FDIRCTRL_PBALLOC_NONE ? 0 : (1 << (10 + field)) - 1;
+    }
+
+    /** The RX packet buffer of the 82599, shared by RXPBSIZE(0..7) and the flow director table (8.2.3.8.9). */
+    public static final int RX_PACKET_BUFFER_BYTES = 512 * 1024;
+
+    /** Flow Director Filters Lookup Table Hash Key, 8.2.3.21.2: the key of the bucket hash. */
+    public static final int FDIRHKEY = 0x0EE68;
+    /** Flow Director Filters Signature Hash Key, 8.2.3.21.3 (signature filters only). */
+    public static final int FDIRSKEY = 0x0EE6C;
+    /** The bucket hash key Linux and DPDK program (IXGBE_ATR_BUCKET_HASH_KEY). */
+    public static final int FDIR_BUCKET_HASH_KEY = 0x3DAD14E2;
+    /** The signature hash key Linux and DPDK program (IXGBE_ATR_SIGNATURE_HASH_KEY). */
+    public static final int FDIR_SIGNATURE_HASH_KEY = 0x174D3614;
+
+    /** Flow Director Filters Other Mask, 8.2.3.21.9: a set bit means the field is not compared. */
+    public static final int FDIRM = 0x0EE70;
+    public static final int FDIRM_VLANID = 1 << 0;
+    public static final int FDIRM_VLANP = 1 << 1;
+    public static final int FDIRM_POOL = 1 << 2;
+    /** L4 protocol: set, the filter's L4 type is not compared. */
+    public static final int FDIRM_L4P = 1 << 3;
+    public static final int FDIRM_FLEX = 1 << 4;
+    public static final int FDIRM_DIPV6 = 1 << 5;
+
+    /**
+     * TCP and UDP port masks, 8.2.3.21.10/11: source port [15:0], destination port [31:16], each bit reversed (bit 0
+     * masks the port's most significant bit); a set bit means that port bit is not compared.
+     */
+    public static final int FDIRTCPM = 0x0EE44;
+    public static final int FDIRUDPM = 0x0EE48;
+    public static final int FDIRTCPM_DESTINATION_SHIFT = 16;
+
+    /**
+     * IPv4 source and destination address masks, 8.2.3.21.7/8: in network order as a little-endian load sees it (like
+     * SAQF); a set bit means that address bit is not compared.
+     */
+    public static final int FDIRSIP4M = 0x0EE40;
+    public static final int FDIRDIP4M = 0x0EE3C;
+
+    /** Filter fields, 8.2.3.21.14-18: IPv4 source and destination address, in SAQF's byte order. */
+    public static final int FDIRIPSA = 0x0EE18;
+    public static final int FDIRIPDA = 0x0EE1C;
+    /** Source port [15:0] and destination port [31:16], each in host order: not SDPQF's byte order. */
+    public static final int FDIRPORT = 0x0EE20;
+    public static final int FDIRPORT_DESTINATION_SHIFT = 16;
+    /** VLAN tag [15:0] and flexible bytes [31:16]. */
+    public static final int FDIRVLAN = 0x0EE24;
+    public static final int FDIRVLAN_FLEX_SHIFT = 16;
+
+    /** Flow Director Filters Hash, 8.2.3.21.19: bucket hash [14:0] (perfect match: its low 11..13 bits), valid 15,
+     * SW index [31:16]: with the bucket, what identifies a perfect-match filter for remove and query. */
+    public static final int FDIRHASH = 0x0EE28;
+    public static final int FDIRHASH_BUCKET_MASK = 0x7FFF;
+    public static final int FDIRHASH_BUCKET_VALID = 1 << 15;
+    public static final int FDIRHASH_SW_INDEX_SHIFT = 16;
+
+    /** Flow Director Filters Command, 8.2.3.21.20. CMD self-clears when the device has carried the command out. */
+    public static final int FDIRCMD = 0x0EE2C;
+    public static final int FDIRCMD_CMD_MASK = 0x3;
+    public static final int FDIRCMD_CMD_ADD = 0x1;
+    public static final int FDIRCMD_CMD_REMOVE = 0x2;
+    public static final int FDIRCMD_CMD_QUERY = 0x3;
+    /** Query result: a filter with this bucket and SW index exists. */
+    public static final int FDIRCMD_FILTER_VALID = 1 << 2;
+    /** Add: an existing filter for the same flow is updated instead of the add failing. */
+    public static final int FDIRCMD_FILTER_UPDATE = 1 << 3;
+    public static final int FDIRCMD_IPV6_DMATCH = 1 << 4;
+    /** L4 type [6:5] (1 UDP, 2 TCP, 3 SCTP) and IPv6 bit 7: the flow type of ixgbe's ATR input, shifted by 5. */
+    public static final int FDIRCMD_FLOW_TYPE_SHIFT = 5;
+    public static final int FDIRCMD_FLOW_TYPE_MASK = 0x7 << FDIRCMD_FLOW_TYPE_SHIFT;
+    public static final int FDIR_FLOW_TYPE_UDPV4 = 1;
+    public static final int FDIR_FLOW_TYPE_TCPV4 = 2;
+    public static final int FDIR_FLOW_TYPE_SCTPV4 = 3;
+    /** Clear the whole table (with FDIRCTRL rewritten after it: the 82599 erratum workaround for re-initialising). */
+    public static final int FDIRCMD_CLEARHT = 1 << 8;
+    /** Action: drop (to FDIRCTRL.DROP_QUEUE) instead of the queue. */
+    public static final int FDIRCMD_DROP = 1 << 9;
+    public static final int FDIRCMD_INT = 1 << 10;
+    public static final int FDIRCMD_LAST = 1 << 11;
+    public static final int FDIRCMD_COLLISION = 1 << 12;
+    /** Action: steer to RX_QUEUE. */
+    public static final int FDIRCMD_QUEUE_EN = 1 << 15;
+    public static final int FDIRCMD_RX_QUEUE_SHIFT = 16;
+    public static final int FDIRCMD_RX_QUEUE_MASK = 0x7F << FDIRCMD_RX_QUEUE_SHIFT;
+    public static final int FDIRCMD_VT_POOL_SHIFT = 24;
+
+    /** Free filters, 8.2.3.21.4: FREE [15:0] filters that can still be added, COLL [30:16] filters in a bucket that
+     * already held one (hash collisions). Maintained by the device; software writes 0 before re-initialising. */
+    public static final int FDIRFREE = 0x0EE38;
+    public static final int FDIRFREE_FREE_MASK = 0xFFFF;
+    public static final int FDIRFREE_COLL_SHIFT = 16;
+    public static final int FDIRFREE_COLL_MASK = 0x7FFF << FDIRFREE_COLL_SHIFT;
+
+    /** Longest chain since last read, 8.2.3.21.5: MAXLEN [5:0] and its bucket MAXHASH [30:16]; clear on read. */
+    public static final int FDIRLEN = 0x0EE4C;
+    public static final int FDIRLEN_MAXLEN_MASK = 0x3F;
+    public static final int FDIRLEN_MAXHASH_SHIFT = 16;
+    public static final int FDIRLEN_MAXHASH_MASK = 0x7FFF << FDIRLEN_MAXHASH_SHIFT;
+
+    /** Filters added [15:0] and removed [31:16] since last read, 8.2.3.21.6; clear on read. */
+    public static final int FDIRUSTAT = 0x0EE50;
+    public static final int FDIRUSTAT_REMOVE_SHIFT = 16;
+    /** Failed adds [7:0] (duplicate without FILTER_UPDATE, or table full) and failed removes [15:8]; clear on read. */
+    public static final int FDIRFSTAT = 0x0EE54;
+    public static final int FDIRFSTAT_FADD_MASK = 0xFF;
+    public static final int FDIRFSTAT_FREMOVE_SHIFT = 8;
+    public static final int FDIRFSTAT_FREMOVE_MASK = 0xFF << FDIRFSTAT_FREMOVE_SHIFT;
+    /** Packets that matched a filter, 8.2.3.21.12; clear on read. */
+    public static final int FDIRMATCH = 0x0EE58;
+    /** Packets the flow director looked up and found no filter for, 8.2.3.21.13; clear on read. */
+    public static final int FDIRMISS = 0x0EE5C;
 
     // ---------------------------------------------------------------------------------------------------------------
     // Statistics, 8.2.3.23. All clear on read. The offsets are here; the groups they form (card-wide counters, the

@@ -40,6 +40,8 @@ public final class RxDescriptor
     public static final int STATUS_DD = 1 << 0;
     /** End of packet: the last descriptor of a frame. */
     public static final int STATUS_EOP = 1 << 1;
+    /** Flow director match (FLM): set when FDIRCTRL.REPORT_STATUS is on and a flow director filter matched. */
+    public static final int STATUS_FLM = 1 << 2;
     /** Error bits of the extended error field (bits 20..31 of the status/error word). */
     public static final int ERROR_MASK = 0xFFF0_0000;
     /**

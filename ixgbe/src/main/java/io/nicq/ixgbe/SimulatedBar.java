@@ -17,6 +17,8 @@ import static io.nicq.ixgbe.SimulatedCardFiles.*;
  *   <li>reads of write-only registers (L34T_IMIR) are counted and return 0, as a driver must never do them;</li>
  *   <li>every write except a queue tail bumps the write generation, so the device loop notices control writes
  *       with one load per iteration; tails (the doorbells) it polls directly;</li>
+ *   <li>a write of FDIRCMD with CLEARHT is latched in the status page, so the device sees the pulse a driver gives
+ *       (1 then 0) even when it looks only after both writes;</li>
  *   <li>RXDCTL.ENABLE and TXDCTL.ENABLE read back what the device has done, not what was written: the register
  *       holds the driver's request, the device keeps the queue's actual state in the enabled bitmaps of the status
  *       page, and a read merges the two. So ENABLE reads back set only once the device has enabled the queue (a
@@ -112,6 +114,11 @@ public final class SimulatedBar implements Bar
             return;
         }
         INT.setVolatile(file, (long)offset, value);
+        if (offset == Registers.FDIRCMD && (value & Registers.FDIRCMD_CLEARHT) != 0)
+        {
+            // 8.2.3.21.20: drivers pulse CLEARHT (write 1, then 0); the device acts on the pulse, not on the level.
+            LONG.setVolatile(file, (long)FDIR_CLEAR_LATCH_OFFSET, 1L);
+        }
         if (!tails[offset >> 2])
         {
             LONG.getAndAdd(file, (long)WRITE_GENERATION_OFFSET, 1L);

@@ -24,6 +24,8 @@ import java.util.regex.Pattern;
  *    56  malformed descriptors / rings      128  RX queues enabled: bitmap of 128 bits (2 longs)
  *    64  device state: 0 stopped, 1 running 144  TX queues enabled: bitmap of 128 bits (2 longs)
  *
+ *    512  RX packet buffer left to TC 0 by the flow director (bytes)   520  RXPBSIZE overlapping the filter table
+ *    528  FDIRCMD.CLEARHT written since the device last looked (written by SimulatedBar)
  *   1024  per RX queue q at 1024 + 8q: frames dropped for want of a descriptor (never cleared)
  *   2048  per RX queue q at 2048 + 8q: frames written to the queue's ring
  *   3072  per TX queue q at 3072 + 8q: frames transmitted from the queue's ring
@@ -62,6 +64,12 @@ public final class SimulatedCardFiles
     public static final int IOMMU_RECLAIMED_OFFSET = STATUS_PAGE_OFFSET + 120;
     public static final int RX_ENABLED_BITMAP_OFFSET = STATUS_PAGE_OFFSET + 128;
     public static final int TX_ENABLED_BITMAP_OFFSET = STATUS_PAGE_OFFSET + 144;
+    /** The simulated card's flow director (7.1.2.7): the RX packet buffer left to traffic class 0 once the filter
+     * table took its share (bytes), and how often the programmed RXPBSIZE overlapped the table's share. */
+    public static final int RX_PACKET_BUFFER_BYTES_OFFSET = STATUS_PAGE_OFFSET + 512;
+    public static final int FDIR_PACKET_BUFFER_OVERLAPS_OFFSET = STATUS_PAGE_OFFSET + 520;
+    /** Set by {@link SimulatedBar} when a driver writes FDIRCMD with CLEARHT (a pulse the device must not miss). */
+    public static final int FDIR_CLEAR_LATCH_OFFSET = STATUS_PAGE_OFFSET + 528;
     public static final int RX_QUEUE_DROPS_OFFSET = STATUS_PAGE_OFFSET + 1024;
     public static final int RX_QUEUE_FRAMES_OFFSET = STATUS_PAGE_OFFSET + 2048;
     public static final int TX_QUEUE_FRAMES_OFFSET = STATUS_PAGE_OFFSET + 3072;

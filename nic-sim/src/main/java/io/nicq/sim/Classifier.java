@@ -31,7 +31,8 @@ import static io.nicq.ixgbe.Registers.*;
  *       FTQF.PRIORITY wins; between equal priorities the lower filter index wins (the datasheet leaves this open;
  *       nicq's card driver never relies on it). The queue is L34T_IMIR(n).RX_QUEUE. Pools are not modelled.</li>
  *   <li>The TCP SYN filter (SYNQF.QUEUE_EN): TCP over IPv4 with the SYN flag set goes to SYNQF.RX_QUEUE.</li>
- *   <li>Flow director: a seam ({@link FlowDirector}); not modelled, so frames fall through.</li>
+ *   <li>Flow director perfect-match filters ({@link FlowDirector}): IPv4 frames no earlier filter claimed, looked
+ *       up by their flow in the table FDIRCMD filled.</li>
  *   <li>RSS when MRQC.MRQE is 1: the Toeplitz hash (RSSRK key) over the fields MRQC enables, queue = low 4 bits of
  *       RETA[hash &amp; 127]; frames of a type without an enabled hash go to queue 0.</li>
  *   <li>Otherwise queue 0.</li>
@@ -106,16 +107,17 @@ final class Classifier
     private final byte[] reta = new byte[RETA_ENTRY_COUNT];
     private final byte[] rssInput = new byte[RSS_MAX_INPUT_BYTES];
 
-    private final FlowDirector flowDirector = FlowDirector.NONE;
+    private final FlowDirector flowDirector = new FlowDirector();
 
     // Results of the last classify()
     private int rssHash;
     private int rssType;
+    private boolean flowDirectorMatched;
 
     /** Reads every filter register (control path: after the driver wrote registers). */
     void compile(final MemorySegment bar)
     {
-        flowDirector.compile(bar);
+        flowDirector.onControlWrites(bar);
         final int fctrl = reg(bar, FCTRL);
         unicastPromiscuous = (fctrl & FCTRL_UPE) != 0;
         multicastPromiscuous = (fctrl & FCTRL_MPE) != 0;
@@ -255,6 +257,7 @@ final class Classifier
     {
         rssHash = 0;
         rssType = RSS_TYPE_NONE;
+        flowDirectorMatched = false;
 
         int l3 = 14;
         int etherType = (short)SHORT_BE.get(frame, offset + 12) & 0xFFFF;
@@ -340,9 +343,13 @@ final class Classifier
             return synQueue;
         }
 
-        final int directed = flowDirector.queueFor(frame, offset, length, ip);
+        final int directed = flowDirector.queueFor(frame, offset, length, protocol, Integer.reverseBytes(source),
+            Integer.reverseBytes(destination), hasPorts, Short.reverseBytes((short)ports) & 0xFFFF,
+            Short.reverseBytes((short)(ports >>> 16)) & 0xFFFF,
+            l3 == 18 ? (short)SHORT_BE.get(frame, offset + 14) & 0xFFFF : 0);
         if (directed != FlowDirector.NO_MATCH)
         {
+            flowDirectorMatched = true;
             return directed;
         }
 
@@ -351,6 +358,25 @@ final class Classifier
             return rss(frame, ip, protocol, fragment, hasPorts);
         }
         return 0;
+    }
+
+    /** Whether the last frame was steered by a flow director filter whose match the write-back reports
+     * (FDIRCTRL.REPORT_STATUS): then {@link #flowDirectorId()} goes in the RSS field and FLM is set. */
+    boolean reportsFlowDirectorMatch()
+    {
+        return flowDirectorMatched && flowDirector.reportsStatus();
+    }
+
+    /** Bucket hash and SW index of the filter that steered the last frame. */
+    int flowDirectorId()
+    {
+        return flowDirector.lastMatchId();
+    }
+
+    /** The flow director, for the device's statistics and tests. */
+    FlowDirector flowDirector()
+    {
+        return flowDirector;
     }
 
     /** RSS hash of the last classified frame (0 if none was computed). */

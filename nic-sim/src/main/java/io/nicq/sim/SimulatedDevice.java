@@ -860,7 +860,11 @@ final class SimulatedDevice implements Agent, FrameSink
 
         final MemorySegment ring = r.ring;
         final int count = r.count;
-        final int rssOrTime = classifier.isRssEnabled() ? classifier.rssHash() : (int)System.nanoTime();
+        // 7.1.2.7: a flow director match reported (FDIRCTRL.REPORT_STATUS) takes the RSS field and sets FLM.
+        final boolean flowDirectorReport = classifier.reportsFlowDirectorMatch();
+        final int rssOrTime = flowDirectorReport ? classifier.flowDirectorId() :
+            classifier.isRssEnabled() ? classifier.rssHash() : (int)System.nanoTime();
+        final int matchStatus = flowDirectorReport ? RxDescriptor.STATUS_FLM : 0;
         final int packetInfo = classifier.rssType();
         int written = 0;
         int index = r.head;
@@ -882,7 +886,7 @@ final class SimulatedDevice implements Agent, FrameSink
             }
             MemorySegment.copy(frame, offset + written, iommu.segment(range), iommu.offset(range, address), chunk);
             writeBackRx(r, ring, index, packetInfo, chunk, rssOrTime,
-                RxDescriptor.STATUS_DD | (last ? RxDescriptor.STATUS_EOP : 0));
+                RxDescriptor.STATUS_DD | matchStatus | (last ? RxDescriptor.STATUS_EOP : 0));
             index = next(index, count);
             written += chunk;
         }
@@ -987,6 +991,7 @@ final class SimulatedDevice implements Agent, FrameSink
     private void flushStatistics()
     {
         statsDirty = false;
+        classifier.flowDirector().flush(bar);
         for (int i = 0; i < CardCounter.COUNT; i++)
         {
             final CardCounter counter = CardCounter.of(i);

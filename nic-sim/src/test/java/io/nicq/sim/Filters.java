@@ -1,6 +1,8 @@
 package io.nicq.sim;
 
 import io.nicq.ixgbe.Bar;
+import io.nicq.ixgbe.FlowDirectorFields;
+import io.nicq.ixgbe.FlowDirectorHash;
 
 import static io.nicq.ixgbe.Registers.*;
 
@@ -56,6 +58,46 @@ final class Filters
     {
         bar.write(SYNQF, SYNQF_QUEUE_ENABLE | (queue << SYNQF_RX_QUEUE_SHIFT) |
             (beforeFiveTuple ? SYNQF_PRIORITY_OVER_5TUPLE : 0));
+    }
+
+    /**
+     * Flow director in perfect-match mode as DPDK's ixgbe_fdir_configure sets it up: RXPBSIZE(0) reduced by the table's
+     * share, the global masks (VLAN, pool, flexible bytes and IPv6 not compared; the source address and port only if
+     * {@code compareSource}), the hash keys, then FDIRCTRL (drop queue 127, chains of up to 10) and INIT_DONE.
+     */
+    static void flowDirectorInit(final Bar bar, final int pballoc, final boolean compareSource)
+    {
+        bar.write(rxpbsize(0), Math.min(bar.read(rxpbsize(0)), RX_PACKET_BUFFER_BYTES - fdirPacketBufferBytes(pballoc)));
+        bar.write(FDIRM, FDIRM_VLANID | FDIRM_VLANP | FDIRM_POOL | FDIRM_FLEX | FDIRM_DIPV6);
+        final int port = FlowDirectorFields.portMask(compareSource ? 0xFFFF : 0, 0xFFFF);
+        bar.write(FDIRTCPM, port);
+        bar.write(FDIRUDPM, port);
+        bar.write(FDIRSIP4M, FlowDirectorFields.addressMask(compareSource ? 0xFFFFFFFF : 0));
+        bar.write(FDIRDIP4M, FlowDirectorFields.addressMask(0xFFFFFFFF));
+        bar.write(FDIRHKEY, FDIR_BUCKET_HASH_KEY);
+        bar.write(FDIRSKEY, FDIR_SIGNATURE_HASH_KEY);
+        bar.write(FDIRCTRL, pballoc | FDIRCTRL_PERFECT_MATCH | (127 << FDIRCTRL_DROP_QUEUE_SHIFT) |
+            (0xA << FDIRCTRL_MAX_LENGTH_SHIFT));
+    }
+
+    /** The bucket a perfect-match filter for this flow goes in (source fields 0 when they are masked). */
+    static int flowDirectorBucket(final int pballoc, final int flowType, final int sourceIp, final int destinationIp,
+        final int sourcePort, final int destinationPort)
+    {
+        return FlowDirectorHash.perfectBucket(FDIR_BUCKET_HASH_KEY, pballoc, flowType, destinationIp, sourceIp,
+            sourcePort, destinationPort);
+    }
+
+    /** Writes a perfect-match filter's fields and FDIRHASH, then FDIRCMD with {@code command}. */
+    static void flowDirectorCommand(final Bar bar, final int bucket, final int swIndex, final int sourceIp,
+        final int destinationIp, final int sourcePort, final int destinationPort, final int command)
+    {
+        bar.write(FDIRIPSA, FlowDirectorFields.address(sourceIp));
+        bar.write(FDIRIPDA, FlowDirectorFields.address(destinationIp));
+        bar.write(FDIRPORT, FlowDirectorFields.ports(sourcePort, destinationPort));
+        bar.write(FDIRVLAN, 0);
+        bar.write(FDIRHASH, FlowDirectorFields.hash(bucket, swIndex));
+        bar.write(FDIRCMD, command);
     }
 
     /** The key of Microsoft's RSS verification suite. */

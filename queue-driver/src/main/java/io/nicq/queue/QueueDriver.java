@@ -11,6 +11,7 @@ import io.nicq.ixgbe.RxDescriptor;
 import io.nicq.ixgbe.SimulatedBar;
 import io.nicq.ixgbe.TxDescriptor;
 import io.nicq.runtime.IdleStrategies;
+import io.nicq.proto.channel.ForwardRing;
 import io.nicq.proto.channel.IndexRing;
 import io.nicq.proto.channel.QueueChannel;
 import io.nicq.proto.channel.QueueChannelHeader;
@@ -19,6 +20,7 @@ import io.nicq.proto.channel.SlotMetadata;
 import org.agrona.BitUtil;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.IdleStrategy;
 
@@ -121,6 +123,11 @@ public final class QueueDriver implements Agent, AutoCloseable
     private int rxTail;
     private int rxPosted;
     private boolean rxDiscarding;
+    /** Whether the last receive() stopped at its batch limit rather than at a descriptor the device had not done. */
+    private boolean rxBatchFull;
+    private final ForwardRing forwardRing;
+    private final AtomicBuffer pool;
+    private final int[] forwardBatch;
     private boolean rxStarved;
     private int txNext;
     private int txTail;
@@ -159,6 +166,8 @@ public final class QueueDriver implements Agent, AutoCloseable
         this.txReady = channel.txReady();
         this.txDone = channel.txDone();
         this.metadata = channel.metadata();
+        this.forwardRing = channel.forwardRing();
+        this.pool = channel.pool();
         this.slotCount = channel.slotCount();
 
         this.poolMapping = poolMapping;
@@ -180,6 +189,7 @@ public final class QueueDriver implements Agent, AutoCloseable
         this.txSlotOf = new int[ringSize];
         this.txLengthOf = new int[ringSize];
         this.rxBatch = new int[batchSize];
+        this.forwardBatch = new int[batchSize];
         this.refillBatch = new int[batchSize];
         this.txBatch = new int[batchSize];
         this.txRejected = new int[batchSize];
@@ -332,7 +342,15 @@ public final class QueueDriver implements Agent, AutoCloseable
         {
             throw new AgentTerminationException(roleName() + " has stopped: " + exitReason);
         }
+        // The forward ring's position is read before the device ring: a frame forwarded in software (which reached
+        // queue 0 after the device wrote everything before it) is delivered only after the device ring was seen
+        // empty, so a flow whose filter moves from hardware to software keeps its order.
+        final long forwardLimit = forwardRing.producerPosition();
         int work = receive();
+        if (!rxBatchFull)
+        {
+            work += receiveForwarded(forwardLimit);
+        }
         work += refill();
         work += reclaim();
         work += transmit();
@@ -351,6 +369,7 @@ public final class QueueDriver implements Agent, AutoCloseable
     private int receive()
     {
         // Only posted descriptors are looked at: one consumed a lap ago still has its DD until it is posted again.
+        rxBatchFull = false;
         if (rxPosted == 0)
         {
             return 0;
@@ -395,6 +414,7 @@ public final class QueueDriver implements Agent, AutoCloseable
             index = (index + 1) & ringMask;
             if (++done == limit)
             {
+                rxBatchFull = done == batchSize;
                 break;
             }
             status = RxDescriptor.statusError(rxRing, index);
@@ -439,6 +459,102 @@ public final class QueueDriver implements Agent, AutoCloseable
             header.counter(COUNTER_RX_ERRORS, counters[COUNTER_RX_ERRORS]);
         }
         return done;
+    }
+
+    /**
+     * Frames the card driver matched in software for this queue: each copied into a free slot (a spare, else one the
+     * client gave back on rxFree) and published on rxReady like a received frame, up to {@code producerPosition}.
+     * Without a free slot they wait in the ring (the card driver counts what a full ring refuses).
+     */
+    private int receiveForwarded(final long producerPosition)
+    {
+        final int available = Math.min(forwardRing.available(producerPosition), batchSize);
+        if (available == 0)
+        {
+            return 0;
+        }
+        final int[] free = forwardBatch;
+        int freeCount = 0;
+        while (spareCount > 0 && freeCount < available)
+        {
+            free[freeCount++] = spare[--spareCount];
+        }
+        if (freeCount < available)
+        {
+            final int taken = rxFree.poll(refillBatch, 0, available - freeCount);
+            for (int i = 0; i < taken; i++)
+            {
+                if (isClients(refillBatch[i]))
+                {
+                    free[freeCount++] = refillBatch[i];
+                }
+            }
+            noteRingPositions();
+        }
+
+        final long sawNs = System.nanoTime();
+        final int[] frames = rxBatch;
+        int handed = 0;
+        long bytes = 0;
+        int used = 0;
+        while (used < freeCount)
+        {
+            final int length = forwardRing.frameLength();
+            if (length == 0 || length > QueueChannelLayout.SLOT_SIZE)
+            {
+                counters[COUNTER_RX_ERRORS]++;
+                header.counter(COUNTER_RX_ERRORS, counters[COUNTER_RX_ERRORS]);
+            }
+            else
+            {
+                final int slot = free[used++];
+                forwardRing.copyFrame(pool, QueueChannel.frameOffset(slot), length);
+                metadata.frameLengthAndFlags(slot, length, 0);
+                metadata.rxDeviceNs(slot, forwardRing.deviceNs());
+                metadata.rxDriverSawNs(slot, sawNs);
+                frames[handed++] = slot;
+                bytes += length;
+            }
+            forwardRing.advance();
+            if (forwardRing.available(producerPosition) == 0)
+            {
+                break;
+            }
+        }
+        for (int i = used; i < freeCount; i++)
+        {
+            owner[free[i]] = OWNER_DRIVER;
+            spare[spareCount++] = free[i];
+        }
+
+        if (handed > 0)
+        {
+            final long publishedNs = System.nanoTime();
+            for (int i = 0; i < handed; i++)
+            {
+                metadata.rxPublishedNs(frames[i], publishedNs);
+                owner[frames[i]] = OWNER_CLIENT;
+            }
+            final int offered = rxReady.offer(frames, 0, handed);
+            for (int i = offered; i < handed; i++)
+            {
+                bytes -= metadata.frameLength(frames[i]);
+                owner[frames[i]] = OWNER_DRIVER;
+                spare[spareCount++] = frames[i];
+            }
+            counters[COUNTER_CLIENT_RING_FULL] += handed - offered;
+            counters[COUNTER_RX_PACKETS] += offered;
+            counters[COUNTER_RX_FORWARDED] += offered;
+            counters[COUNTER_RX_BYTES] += bytes;
+            header.counter(COUNTER_RX_PACKETS, counters[COUNTER_RX_PACKETS]);
+            header.counter(COUNTER_RX_FORWARDED, counters[COUNTER_RX_FORWARDED]);
+            header.counter(COUNTER_RX_BYTES, counters[COUNTER_RX_BYTES]);
+            if (offered < handed)
+            {
+                header.counter(COUNTER_CLIENT_RING_FULL, counters[COUNTER_CLIENT_RING_FULL]);
+            }
+        }
+        return handed;
     }
 
     private int refill()

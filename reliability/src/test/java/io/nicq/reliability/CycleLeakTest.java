@@ -63,7 +63,8 @@ class CycleLeakTest
         final LeakSnapshot after = instance.snapshot();
 
         assertEquals(0, after.counter("filters in use"), "no filter left registered");
-        assertEquals(128, after.counter("filters free"), "every filter slot free");
+        assertEquals(128, after.counter("filters free: 5-tuple"), "every 5-tuple filter free");
+        assertEquals(before.counter("filters free"), after.counter("filters free"), "every placement's filters free");
         for (int i = 0; i < Registers.FIVE_TUPLE_FILTER_COUNT; i++)
         {
             assertEquals(0, instance.nic.bar().read(Registers.ftqf(i)), "5-tuple filter " + i + " cleared in the card");

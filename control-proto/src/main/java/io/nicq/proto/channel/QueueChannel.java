@@ -92,6 +92,7 @@ public final class QueueChannel implements AutoCloseable
     private final IndexRing rxFree;
     private final IndexRing txReady;
     private final IndexRing txDone;
+    private final ForwardRing forwardRing;
     private final SlotMetadata metadata;
     private final UnsafeBuffer pool;
     private boolean closed;
@@ -108,6 +109,7 @@ public final class QueueChannel implements AutoCloseable
         this.rxFree = ring(QueueChannelLayout.RX_FREE);
         this.txReady = ring(QueueChannelLayout.TX_READY);
         this.txDone = ring(QueueChannelLayout.TX_DONE);
+        this.forwardRing = new ForwardRing(buffer(layout.forwardRingOffset(), ForwardRing.LENGTH));
         this.metadata = new SlotMetadata(buffer(layout.metadataOffset(), layout.metadataLength()));
         this.pool = buffer(layout.poolOffset(), layout.poolLength());
     }
@@ -263,6 +265,7 @@ public final class QueueChannel implements AutoCloseable
         checkField(what, "metadata record length", header.metadataRecordLength(),
             QueueChannelLayout.METADATA_RECORD_LENGTH);
         checkField(what, "rings offset", header.ringsOffset(), layout.ringOffset(0));
+        checkField(what, "forward ring offset", header.forwardRingOffset(), layout.forwardRingOffset());
         checkField(what, "metadata offset", header.metadataOffset(), layout.metadataOffset());
         checkField(what, "pool offset", header.poolOffset(), layout.poolOffset());
         checkField(what, "file length", header.fileLength(), layout.fileLength());
@@ -306,6 +309,12 @@ public final class QueueChannel implements AutoCloseable
     public IndexRing txDone()
     {
         return txDone;
+    }
+
+    /** Frames the card driver forwards to this queue from software filters; the queue driver takes them. */
+    public ForwardRing forwardRing()
+    {
+        return forwardRing;
     }
 
     public SlotMetadata metadata()

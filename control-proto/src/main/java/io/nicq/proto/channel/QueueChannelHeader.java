@@ -14,6 +14,7 @@ import org.agrona.concurrent.AtomicBuffer;
  *    20   slot size (int)                 64  state (int): INITIALISING, ACTIVE, CLOSED, REVOKED
  *    24   ring capacity (int)
  *    28   metadata record length (int)   72  attach token (long): what a queue driver shows to attach
+ *                                        80  software-forward ring offset (long)
  *   queue driver liveness (its own 128 bytes):
  *   128   driver pid (long)              136  driver heartbeat, System.nanoTime (long)
  *   client liveness (its own 128 bytes):
@@ -34,7 +35,7 @@ public final class QueueChannelHeader
     public static final long MAGIC = 0x314E48435143494EL;
 
     /** Layout version: raised whenever an offset or a field's meaning changes. */
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
 
     public static final int MAGIC_OFFSET = 0;
     public static final int VERSION_OFFSET = 8;
@@ -49,6 +50,7 @@ public final class QueueChannelHeader
     public static final int FILE_LENGTH_OFFSET = 56;
     public static final int STATE_OFFSET = 64;
     public static final int ATTACH_TOKEN_OFFSET = 72;
+    public static final int FORWARD_RING_OFFSET_OFFSET = 80;
 
     public static final int DRIVER_PID_OFFSET = 128;
     public static final int DRIVER_HEARTBEAT_OFFSET = 136;
@@ -93,13 +95,16 @@ public final class QueueChannelHeader
     /** Slots the driver could not hand back because rxReady or txDone was full (only a misbehaving client causes it):
      * received frames among them are dropped; the slots go back to the RX ring. */
     public static final int COUNTER_CLIENT_RING_FULL = 11;
+    /** Frames among rx-packets that came through the software-forward ring (filters placed in software). */
+    public static final int COUNTER_RX_FORWARDED = 12;
     /** Number of counters. */
-    public static final int COUNTER_COUNT = 12;
+    public static final int COUNTER_COUNT = 13;
 
     private static final String[] COUNTER_NAMES =
     {
         "rx-packets", "rx-bytes", "rx-errors", "rx-starved", "tx-packets", "tx-bytes", "tx-ring-full",
-        "rejected-index", "rejected-not-owned", "rejected-length", "rejected-ring-position", "client-ring-full"
+        "rejected-index", "rejected-not-owned", "rejected-length", "rejected-ring-position", "client-ring-full",
+        "rx-forwarded"
     };
 
     private final AtomicBuffer buffer;
@@ -126,12 +131,18 @@ public final class QueueChannelHeader
         buffer.putInt(RING_CAPACITY_OFFSET, layout.ringCapacity());
         buffer.putInt(METADATA_RECORD_LENGTH_OFFSET, QueueChannelLayout.METADATA_RECORD_LENGTH);
         buffer.putLong(RINGS_OFFSET_OFFSET, layout.ringOffset(0));
+        buffer.putLong(FORWARD_RING_OFFSET_OFFSET, layout.forwardRingOffset());
         buffer.putLong(METADATA_OFFSET_OFFSET, layout.metadataOffset());
         buffer.putLong(POOL_OFFSET_OFFSET, layout.poolOffset());
         buffer.putLong(FILE_LENGTH_OFFSET, layout.fileLength());
         buffer.putIntRelease(STATE_OFFSET, STATE_INITIALISING);
         // The magic goes last: a reader that sees it sees a complete header.
         buffer.putLongRelease(MAGIC_OFFSET, MAGIC);
+    }
+
+    public long forwardRingOffset()
+    {
+        return buffer.getLong(FORWARD_RING_OFFSET_OFFSET);
     }
 
     public long magic()

@@ -12,6 +12,7 @@ import org.agrona.BitUtil;
  *   ringOffset(1)     ring rxFree
  *   ringOffset(2)     ring txReady
  *   ringOffset(3)     ring txDone
+ *   forwardRingOffset software-forward ring           ForwardRing.LENGTH bytes, 128-byte aligned
  *   metadataOffset    slot metadata                 slotCount x METADATA_RECORD_LENGTH, page aligned
  *   poolOffset        packet pool (DMA)             slotCount x SLOT_SIZE, POOL_ALIGNMENT (2 MiB) aligned
  *   fileLength                                      rounded up to POOL_ALIGNMENT, so hugetlbfs can hold it
@@ -58,6 +59,7 @@ public final class QueueChannelLayout
     private final int slotCount;
     private final int ringCapacity;
     private final int ringLength;
+    private final long forwardRingOffset;
     private final long metadataOffset;
     private final long poolOffset;
     private final long fileLength;
@@ -67,7 +69,8 @@ public final class QueueChannelLayout
         this.slotCount = slotCount;
         this.ringCapacity = BitUtil.findNextPositivePowerOfTwo(slotCount);
         this.ringLength = IndexRing.lengthFor(ringCapacity);
-        this.metadataOffset = BitUtil.align(HEADER_LENGTH + (long)RING_COUNT * ringLength, PAGE_SIZE);
+        this.forwardRingOffset = BitUtil.align(HEADER_LENGTH + (long)RING_COUNT * ringLength, 128);
+        this.metadataOffset = BitUtil.align(forwardRingOffset + ForwardRing.LENGTH, PAGE_SIZE);
         this.poolOffset = BitUtil.align(metadataOffset + (long)slotCount * METADATA_RECORD_LENGTH, POOL_ALIGNMENT);
         this.fileLength = BitUtil.align(poolOffset + (long)slotCount * SLOT_SIZE, POOL_ALIGNMENT);
     }
@@ -108,6 +111,12 @@ public final class QueueChannelLayout
     public long ringOffset(final int ring)
     {
         return HEADER_LENGTH + (long)ring * ringLength;
+    }
+
+    /** File offset of the software-forward ring ({@link ForwardRing}). */
+    public long forwardRingOffset()
+    {
+        return forwardRingOffset;
     }
 
     public long metadataOffset()
