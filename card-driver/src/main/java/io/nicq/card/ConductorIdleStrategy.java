@@ -11,14 +11,17 @@ import org.agrona.concurrent.IdleStrategy;
  * costs a wake-up per timer and per request, not a thousand a second.
  * <pre>
  *   idle(work &gt; 0)                      a request, an event: stay awake (cancel an announced sleep)
- *   idle(0), idle for under SPIN_NS      yield: a burst of requests has its next one in microseconds
+ *   idle(0), idle for under the spin     yield: a burst of requests has its next one in microseconds
  *   idle(0), then                        announce (WakeWord.prepare) and return: the conductor's next duty
  *                                        cycle is the re-check of everything that rings it
  *   idle(0) once announced               sleep until signalled or the conductor's next deadline
  * </pre>
  * This is the WakeWord protocol's "prepare, re-check, await" with the whole duty cycle as the re-check, so a request
  * offered at any moment is either seen by that cycle or ends the sleep at once. After a sleep that ended with nothing
- * to do (a timer), the next idle call announces again at once: a timer costs one wake-up, no spinning.
+ * to do (a timer), the next idle call announces again at once: a timer costs one wake-up, no spinning. The spin
+ * adapts to the requests: {@link #BURST_SPIN_NS} while work comes less than {@link #BURST_GAP_NS} apart (a client
+ * making requests back to back), {@link #SPIN_NS} after a lone request (a heartbeat), so that idle clients' heartbeats
+ * cost the conductor microseconds, not a fifth of a millisecond each.
  * <p>
  * While a client asks for attention (it is adding Aeron publications or subscriptions, which ring nothing) the
  * conductor's deadline is at most {@link #ATTENTION_POLL_NS} away, so the embedded media driver it runs answers
@@ -26,8 +29,12 @@ import org.agrona.concurrent.IdleStrategy;
  */
 final class ConductorIdleStrategy implements IdleStrategy
 {
-    /** How long the conductor yields after its last work before it announces a sleep. */
-    static final long SPIN_NS = TimeUnit.MICROSECONDS.toNanos(200);
+    /** How long the conductor yields after lone work before it announces a sleep. */
+    static final long SPIN_NS = TimeUnit.MICROSECONDS.toNanos(20);
+    /** How long it yields after work that came within {@link #BURST_GAP_NS} of the work before. */
+    static final long BURST_SPIN_NS = TimeUnit.MICROSECONDS.toNanos(200);
+    /** Work this close to the work before is a burst. */
+    static final long BURST_GAP_NS = TimeUnit.MILLISECONDS.toNanos(1);
     /** Longest sleep while a client asks for attention. */
     static final long ATTENTION_POLL_NS = TimeUnit.MILLISECONDS.toNanos(1);
 
@@ -45,6 +52,8 @@ final class ConductorIdleStrategy implements IdleStrategy
     private boolean announced;
     private int ticket;
     private long idleSinceNs;
+    private long lastWorkNs;
+    private long spinNs = SPIN_NS;
     private long plannedWakeNs;
     private long sleeps;
 
@@ -59,6 +68,9 @@ final class ConductorIdleStrategy implements IdleStrategy
     {
         if (workCount > 0)
         {
+            final long nowNs = System.nanoTime();
+            spinNs = nowNs - lastWorkNs < BURST_GAP_NS ? BURST_SPIN_NS : SPIN_NS;
+            lastWorkNs = nowNs;
             reset();
             return;
         }
@@ -68,7 +80,7 @@ final class ConductorIdleStrategy implements IdleStrategy
         {
             idleSinceNs = nowNs;
         }
-        if (nowNs - idleSinceNs < SPIN_NS || stopping)
+        if (nowNs - idleSinceNs < spinNs || stopping)
         {
             Thread.yield();
             return;
@@ -91,7 +103,7 @@ final class ConductorIdleStrategy implements IdleStrategy
         sleeps++;
         requests.await(ticket, timeoutNs);
         // Woken by a ring or a timer: the next duty cycle tells. If it finds nothing, sleep again without spinning.
-        idleSinceNs = System.nanoTime() - SPIN_NS;
+        idleSinceNs = System.nanoTime() - BURST_SPIN_NS;
     }
 
     public void idle()

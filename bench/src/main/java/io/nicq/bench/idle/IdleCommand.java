@@ -33,12 +33,14 @@ import picocli.CommandLine.Option;
  *   nicq bench idle --app-idle backoff   the application's loop idles so (default: the example's own default)
  * </pre>
  * The report (text and JSON) lists each process and each thread that woke or used the CPU. Everything runs in a
- * private directory under /dev/shm, removed afterwards.
+ * private directory under /dev/shm, removed afterwards. The processes are started exactly as a user starts them (no
+ * parent watchdog thread, which would add its own wake-ups): they are stopped when the benchmark ends, and by its
+ * shutdown hook if it is interrupted.
  */
 @Command(name = "idle", mixinStandardHelpOptions = true,
     description = {"Idle cost of nicq with its defaults: a simulated card, a card driver, an application with a " +
         "queue (udp-echo) and its queue driver process; each thread's wake-ups per second and CPU share, each " +
-        "process against the goal (<= 1% of a core, <= 50 wake-ups/s)."})
+        "process against the goal (<= 1%% of a core, <= 50 wake-ups/s)."})
 public final class IdleCommand implements Callable<Integer>
 {
     static final double GOAL_CPU_PERCENT = 1.0;
@@ -89,10 +91,12 @@ public final class IdleCommand implements Callable<Integer>
         final Path root = Files.createDirectories(Path.of("/dev/shm", "nicq-bench-idle-" + pid));
         final String card = "idle" + pid;
         final List<Process> started = new ArrayList<>();
+        final Thread stopAtExit = new Thread(() -> stopAll(started), "nicq-bench-idle-stop");
+        Runtime.getRuntime().addShutdownHook(stopAtExit);
         try
         {
             final List<String> jvmArgs = List.of("-Dnicq.dir=" + root.resolve("nicq"),
-                "-Dnicq.sim.dir=" + root.resolve("sim"), "-D" + RunCommand.EXIT_WITH_PARENT_PROPERTY + "=true");
+                "-Dnicq.sim.dir=" + root.resolve("sim"));
             final Path logs = Files.createDirectories(outDir.resolve("logs"));
 
             final List<String> simArgs = new ArrayList<>(List.of("--card", card, "--wire", "cable:" + card + ":a"));
@@ -140,11 +144,29 @@ public final class IdleCommand implements Callable<Integer>
         }
         finally
         {
+            stopAll(started);
+            try
+            {
+                Runtime.getRuntime().removeShutdownHook(stopAtExit);
+            }
+            catch (final IllegalStateException ex)
+            {
+                // The JVM is exiting: the hook runs (and finds nothing left to stop).
+            }
+            IoUtil.delete(root.toFile(), true);
+        }
+    }
+
+    /** The last started first: the application, the card driver (its queue drivers with it), the card. */
+    private static void stopAll(final List<Process> started)
+    {
+        synchronized (started)
+        {
             for (int i = started.size() - 1; i >= 0; i--)
             {
                 stop(started.get(i));
             }
-            IoUtil.delete(root.toFile(), true);
+            started.clear();
         }
     }
 
@@ -227,7 +249,10 @@ public final class IdleCommand implements Callable<Integer>
         runArgs.addAll(args);
         final Process process = new ProcessBuilder(ChildJvm.command(jvmArgs, RunCommand.class.getName(), runArgs))
             .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        started.add(process);
+        synchronized (started)
+        {
+            started.add(process);
+        }
         return process;
     }
 
