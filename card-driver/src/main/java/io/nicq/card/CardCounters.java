@@ -37,12 +37,16 @@ final class CardCounters
     static final int TYPE_QUEUE = 5;
     static final int TYPE_DEFAULT_QUEUE = 6;
     static final int TYPE_QUEUE_DRIVER = 7;
+    /** The value is a pid: a client or a queue driver process of the instance ({@link ProcessCounters}). */
+    static final int TYPE_PROCESS = 8;
 
     /**
      * Counters the file must have room for: under 256 of the instance, the requests, the errors, the card and the
-     * default queue, and per queue its statistics set and its queue driver's header counters.
+     * default queue, per queue its statistics set and its queue driver's header counters, and the pids of the
+     * instance's processes.
      */
-    static final int MAX_COUNTERS = 256 + QUEUE_COUNT * (QueueCounter.COUNT + QueueChannelHeader.COUNTER_COUNT);
+    static final int MAX_COUNTERS = 256 + QUEUE_COUNT * (QueueCounter.COUNT + QueueChannelHeader.COUNTER_COUNT) +
+        ProcessCounters.MAX_COUNTERS;
 
     private static final int MAX_TEMPLATE_ID = 32;
 

@@ -13,13 +13,15 @@ import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.nicq.ixgbe.Nic;
 import io.nicq.proto.ControlProtocol;
+import io.nicq.proto.ControlWakeWords;
 import io.nicq.proto.InstancePaths;
+import io.nicq.runtime.Durations;
+import io.nicq.runtime.WakeWord;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
+import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
-import org.agrona.concurrent.SleepingMillisIdleStrategy;
 
 /**
  * The card driver: owns one 82599 (simulated or real) for one nicq instance. It claims the instance directory,
@@ -35,6 +37,10 @@ import org.agrona.concurrent.SleepingMillisIdleStrategy;
  * </pre>
  * {@link #close()} revokes every queue, clears the filters, stops the queue drivers and removes the instance's files.
  * Embedded use (tests, the demo) and the {@code nicq card-driver} command are the same code.
+ * <p>
+ * The control plane is one thread: the conductor runs the embedded media driver (Aeron's {@code INVOKER} threading
+ * mode) and its own Aeron client inside its duty cycle, and sleeps between requests on the instance's control wake
+ * file ({@link ControlWakeWords}), which clients ring after every request.
  */
 public final class CardDriver implements AutoCloseable
 {
@@ -44,6 +50,10 @@ public final class CardDriver implements AutoCloseable
     private Nic nic;
     private boolean ownsNic;
     private CountersFile countersFile;
+    private ControlWakeWords wakeWords;
+    private ConductorDoorbell doorbell;
+    private WakeWord sleeperWord;
+    private ConductorIdleStrategy sleeper;
     private MediaDriver mediaDriver;
     private Aeron aeron;
     private CardDriverConductor conductor;
@@ -101,28 +111,36 @@ public final class CardDriver implements AutoCloseable
 
         countersFile = CountersFile.create(paths.countersFile(), ProcessHandle.current().pid());
         final CardCounters counters = new CardCounters(countersFile.manager());
+        // Before the media driver: a client that finds the Aeron directory finds the wake file too.
+        wakeWords = ControlWakeWords.create(paths.controlWakeFile());
+        doorbell = new ConductorDoorbell(wakeWords);
 
         final String aeronDir;
         if (ctx.aeronDirectoryName() == null)
         {
             mediaDriver = MediaDriver.launch(new MediaDriver.Context()
                 .aeronDirectoryName(paths.aeronDir().toString())
-                .threadingMode(ThreadingMode.SHARED)
-                .sharedIdleStrategy(ctx.mediaDriverIdleStrategy())
+                // No threads of its own: the conductor runs its duty cycle, and sleeps when the control plane is
+                // idle (Aeron's own idle strategies wake a thousand times a second). Name resolution (UDP only)
+                // runs in the same duty cycle instead of on an executor thread that polls.
+                .threadingMode(ThreadingMode.INVOKER)
+                .asyncExecutorEnabled(false)
                 .ipcTermBufferLength(ctx.ipcTermBufferLength())
                 .clientLivenessTimeoutNs(ctx.aeronClientLivenessTimeoutNs())
-                // Timers every 10 ms, not Aeron's 1 s: a client that stops reading answers is then left behind
-                // (untethered, ControlProtocol.RESPONSE_SUBSCRIPTION_CHANNEL) before the answer stream blocks for
-                // everyone else.
+                // Timers every 10 ms, not Aeron's 1 s, whenever the conductor runs: a client that stops reading
+                // answers is then left behind (untethered, ControlProtocol.RESPONSE_SUBSCRIPTION_CHANNEL) before the
+                // answer stream blocks for everyone else. An idle conductor runs them on its own ticks.
                 .timerIntervalNs(TimeUnit.MILLISECONDS.toNanos(10))
                 .untetheredWindowLimitTimeoutNs(TimeUnit.MILLISECONDS.toNanos(20))
                 .untetheredRestingTimeoutNs(TimeUnit.MILLISECONDS.toNanos(50))
+                // A sleeping conductor is the design, not a stall: count only cycles longer than its idle tick.
+                .conductorCycleThresholdNs(2 * ctx.idleTickIntervalNs())
                 .dirDeleteOnStart(true)
                 .dirDeleteOnShutdown(true)
                 .warnIfDirectoryExists(false)
                 .errorHandler(ex -> log.warnLimited("media driver: " + ex)));
             aeronDir = mediaDriver.aeronDirectoryName();
-            log.info("embedded media driver at " + aeronDir + " (shared thread, IPC terms of " +
+            log.info("embedded media driver at " + aeronDir + " (run by the conductor, IPC terms of " +
                 ctx.ipcTermBufferLength() / 1024 + " KiB)");
         }
         else
@@ -130,15 +148,27 @@ public final class CardDriver implements AutoCloseable
             aeronDir = ctx.aeronDirectoryName();
             log.info("using the media driver at " + aeronDir);
         }
+        final AgentInvoker mediaDriverInvoker = mediaDriver != null ? mediaDriver.sharedAgentInvoker() : null;
         aeron = Aeron.connect(new Aeron.Context()
             .aeronDirectoryName(aeronDir)
             .useConductorAgentInvoker(true)
+            // While this client waits for the media driver (adding its streams, on this thread), it runs it.
+            .driverAgentInvoker(mediaDriverInvoker)
             .errorHandler(ex -> log.warnLimited("aeron client: " + ex))
             .subscriberErrorHandler(ex -> log.warnLimited("control server: " + ex)));
 
-        conductor = new CardDriverConductor(ctx, log, nic, mac, aeron, counters, countersFile);
+        conductor = new CardDriverConductor(ctx, log, nic, mac, aeron, mediaDriverInvoker, wakeWords, doorbell,
+            counters, countersFile);
         conductor.startDefaultQueue();
-        conductorRunner = new AgentRunner(ctx.conductorIdleStrategy(), ctx.errorHandler(log), null, conductor);
+        IdleStrategy idle = ctx.conductorIdleStrategy();
+        if (idle == null)
+        {
+            sleeperWord = wakeWords.requests();
+            sleeper = new ConductorIdleStrategy(sleeperWord, conductor::nextDeadlineNs);
+            conductor.sleeper(sleeper);
+            idle = sleeper;
+        }
+        conductorRunner = new AgentRunner(idle, ctx.errorHandler(log), null, conductor);
         AgentRunner.startOnThread(conductorRunner);
         log.info("control server on " + ControlProtocol.CHANNEL + " streams " + ControlProtocol.REQUEST_STREAM_ID +
             "/" + ControlProtocol.RESPONSE_STREAM_ID + "; ready: MAC " + MacAddress.toString(mac) + ", " +
@@ -191,6 +221,11 @@ public final class CardDriver implements AutoCloseable
         }
         try
         {
+            if (sleeper != null)
+            {
+                sleeper.stopSleeping();                  // then the ring: the conductor sees its runner stop
+                doorbell.ring();
+            }
             CloseHelper.quietClose(conductorRunner);     // the conductor's onClose does the orderly teardown
             if (conductorRunner == null && conductor != null)
             {
@@ -200,6 +235,8 @@ public final class CardDriver implements AutoCloseable
         finally
         {
             CloseHelper.quietCloseAll(aeron, mediaDriver);
+            // Every thread that rings or sleeps on the wake file has stopped (late exit callbacks ring nothing).
+            CloseHelper.quietCloseAll(doorbell, sleeperWord, wakeWords);
             if (countersFile != null)
             {
                 countersFile.markShutdown();
@@ -243,13 +280,13 @@ public final class CardDriver implements AutoCloseable
         private int ipcTermBufferLength = DEFAULT_IPC_TERM_BUFFER_LENGTH;
         private long aeronClientLivenessTimeoutNs = TimeUnit.SECONDS.toNanos(5);
         private IdleStrategy conductorIdleStrategy;
-        private IdleStrategy mediaDriverIdleStrategy;
         private Supplier<IdleStrategy> queueDriverIdleStrategySupplier;
         private String queueDriverIdle = "backoff";
         private String defaultQueueIdle = "backoff";
         private long clientTimeoutNs = TimeUnit.MILLISECONDS.toNanos(ControlProtocol.DEFAULT_CLIENT_TIMEOUT_MS);
         private long livenessCheckIntervalNs = TimeUnit.MILLISECONDS.toNanos(100);
-        private long statsIntervalNs = TimeUnit.MILLISECONDS.toNanos(100);
+        private long idleTickIntervalNs = TimeUnit.SECONDS.toNanos(1);
+        private long statsIntervalNs = TimeUnit.SECONDS.toNanos(1);
         private long resetTimeoutNs = TimeUnit.SECONDS.toNanos(1);
         private long eepromTimeoutNs = TimeUnit.SECONDS.toNanos(1);
         private long dmaInitTimeoutNs = TimeUnit.SECONDS.toNanos(1);
@@ -299,15 +336,16 @@ public final class CardDriver implements AutoCloseable
                 throw new IllegalArgumentException("MTU " + mtu + " is outside 68..1500 (2 KiB buffers, no jumbo)");
             }
             paths = baseDir == null ? InstancePaths.of(instance) : InstancePaths.of(instance, baseDir);
-            if (conductorIdleStrategy == null)
+            if (livenessCheckIntervalNs <= 0 || idleTickIntervalNs < livenessCheckIntervalNs || statsIntervalNs <= 0)
             {
-                // Control traffic: spin briefly for a burst of requests, then sleep up to 1 ms; never a whole core.
-                conductorIdleStrategy = new BackoffIdleStrategy(
-                    10, 20, TimeUnit.MICROSECONDS.toNanos(10), TimeUnit.MILLISECONDS.toNanos(1));
+                throw new IllegalArgumentException("the liveness check and statistics intervals must be positive, " +
+                    "the idle tick no shorter than the liveness check");
             }
-            if (mediaDriverIdleStrategy == null)
+            if (idleTickIntervalNs > TimeUnit.SECONDS.toNanos(2))
             {
-                mediaDriverIdleStrategy = new SleepingMillisIdleStrategy(1);
+                // The media driver's heartbeat, which clients check, and the counters file's heartbeat need a tick.
+                throw new IllegalArgumentException("the idle tick must be at most 2 s, not " +
+                    Durations.format(idleTickIntervalNs));
             }
             if (logDir == null)
             {
@@ -468,7 +506,12 @@ public final class CardDriver implements AutoCloseable
             return aeronClientLivenessTimeoutNs;
         }
 
-        /** How the conductor idles; default backs off to 1 ms sleeps. */
+        /**
+         * How the conductor (and with it the embedded media driver) idles between duty cycles without work. Default
+         * null: it sleeps until a client rings the instance's control wake file or its next timer is due
+         * ({@code ConductorIdleStrategy}). Another strategy polls instead (clients that ring nothing are then served
+         * within its longest idle).
+         */
         public Context conductorIdleStrategy(final IdleStrategy conductorIdleStrategy)
         {
             this.conductorIdleStrategy = conductorIdleStrategy;
@@ -478,18 +521,6 @@ public final class CardDriver implements AutoCloseable
         public IdleStrategy conductorIdleStrategy()
         {
             return conductorIdleStrategy;
-        }
-
-        /** How the embedded media driver's shared thread idles; default 1 ms sleeps. */
-        public Context mediaDriverIdleStrategy(final IdleStrategy mediaDriverIdleStrategy)
-        {
-            this.mediaDriverIdleStrategy = mediaDriverIdleStrategy;
-            return this;
-        }
-
-        public IdleStrategy mediaDriverIdleStrategy()
-        {
-            return mediaDriverIdleStrategy;
         }
 
         /** Idle strategy name for queue drivers (busy, yield, backoff, sleep); default backoff. */
@@ -516,7 +547,10 @@ public final class CardDriver implements AutoCloseable
             return clientTimeoutNs;
         }
 
-        /** How often client pids and heartbeats and queue driver deadlines are checked; default 100 ms. */
+        /**
+         * How often client pids and heartbeats and queue driver deadlines are checked while there is a client or a
+         * client queue; default 100 ms (a dead client is reclaimed by its pid within it).
+         */
         public Context livenessCheckIntervalNs(final long livenessCheckIntervalNs)
         {
             this.livenessCheckIntervalNs = livenessCheckIntervalNs;
@@ -528,7 +562,26 @@ public final class CardDriver implements AutoCloseable
             return livenessCheckIntervalNs;
         }
 
-        /** How often the card's statistics are read into the counters; default 100 ms. */
+        /**
+         * How often the conductor runs when nothing is connected (the card's health, the media driver's timers and
+         * heartbeat, the counters file's heartbeat); default 1 s, at most 2 s.
+         */
+        public Context idleTickIntervalNs(final long idleTickIntervalNs)
+        {
+            this.idleTickIntervalNs = idleTickIntervalNs;
+            return this;
+        }
+
+        public long idleTickIntervalNs()
+        {
+            return idleTickIntervalNs;
+        }
+
+        /**
+         * How often the card's statistics are read into the counters (and the counters file's heartbeat written);
+         * default 1 s. The 82599's clear-on-read counters need no more: the fastest to wrap, 32-bit packet counts,
+         * take minutes at line rate.
+         */
         public Context statsIntervalNs(final long statsIntervalNs)
         {
             this.statsIntervalNs = statsIntervalNs;

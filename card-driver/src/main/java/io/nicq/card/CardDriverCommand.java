@@ -25,6 +25,9 @@ import picocli.CommandLine.Option;
         "Stops in order on SIGTERM/SIGINT; a stale instance left by kill -9 is cleaned at the next start."})
 public final class CardDriverCommand implements Callable<Integer>
 {
+    /** The control plane's default idle: sleep on the control wake file until rung or a timer is due. */
+    static final String DOORBELL = "doorbell";
+
     @Option(names = "--instance", defaultValue = CardDriver.Context.DEFAULT_INSTANCE,
         description = "Instance name: the directory under the nicq root (default: ${DEFAULT-VALUE}).")
     String instance;
@@ -51,11 +54,16 @@ public final class CardDriverCommand implements Callable<Integer>
         description = "Idle strategy of queue drivers: " + IdleStrategies.NAMES + " (default: ${DEFAULT-VALUE}).")
     String idle;
 
-    @Option(names = "--control-idle", defaultValue = "backoff",
-        description = "Idle strategy of the control plane (conductor, media driver, the default queue): " +
-        IdleStrategies.NAMES + ". A longer backoff (backoff:20) wakes the CPU less often, at the cost of control " +
-        "latency (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--control-idle", defaultValue = DOORBELL,
+        description = "How the control plane's thread (conductor and media driver) idles: " + DOORBELL + " (sleeps " +
+        "until a client's request rings it or a timer is due) or a polling strategy: " + IdleStrategies.NAMES +
+        " (default: ${DEFAULT-VALUE}).")
     String controlIdle;
+
+    @Option(names = "--default-queue-idle", defaultValue = "backoff",
+        description = "Idle strategy of queue 0's driver thread (ARP, ping, unfiltered traffic): " +
+        IdleStrategies.NAMES + " (default: ${DEFAULT-VALUE}).")
+    String defaultQueueIdle;
 
     @Option(names = "--mtu", defaultValue = "1500", description = "IP MTU told to clients (default: ${DEFAULT-VALUE}).")
     int mtu;
@@ -99,9 +107,8 @@ public final class CardDriverCommand implements Callable<Integer>
             .queueDriverMode(parseMode(queueDriverMode))
             .aeronDirectoryName(aeronDir)
             .queueDriverIdle(checkIdle(idle))
-            .conductorIdleStrategy(IdleStrategies.of(controlIdle))
-            .mediaDriverIdleStrategy(IdleStrategies.of(controlIdle))
-            .defaultQueueIdle(checkIdle(controlIdle))
+            .conductorIdleStrategy(DOORBELL.equals(controlIdle) ? null : IdleStrategies.of(controlIdle))
+            .defaultQueueIdle(checkIdle(defaultQueueIdle))
             .mtu(mtu)
             .clientTimeoutNs(TimeUnit.MILLISECONDS.toNanos(clientTimeoutMs))
             .linkTimeoutNs(TimeUnit.MILLISECONDS.toNanos(linkTimeoutMs))

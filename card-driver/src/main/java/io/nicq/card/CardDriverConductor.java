@@ -16,6 +16,8 @@ import io.nicq.ixgbe.Nic;
 import io.nicq.runtime.Durations;
 import io.nicq.proto.ControlMessageValidator;
 import io.nicq.proto.ControlProtocol;
+import io.nicq.proto.ControlWakeWords;
+import io.nicq.runtime.WakeWord;
 import io.nicq.proto.channel.QueueChannelLayout;
 import io.nicq.proto.sbe.*;
 import org.agrona.CloseHelper;
@@ -28,7 +30,8 @@ import static io.nicq.ixgbe.Registers.*;
 
 /**
  * The card driver's one control thread: it alone touches the filter and queue registers (as the thesis's card driver
- * does, so nothing needs a lock) and owns every table. Each duty cycle it
+ * does, so nothing needs a lock) and owns every table. It also runs the embedded media driver and the card driver's
+ * Aeron client (their duty cycles, as agent invokers), so the whole control plane is one thread. Each duty cycle it
  * <ol>
  *   <li>serves the control protocol: every request is validated ({@link ControlMessageValidator}) before it is
  *       decoded and gets exactly one answer, its result or an {@code Error}; a malformed request never stops it;</li>
@@ -38,8 +41,15 @@ import static io.nicq.ixgbe.Registers.*;
  *   <li>every {@code livenessCheckInterval}: reclaims clients whose process died or who went silent, enforces queue
  *       driver deadlines;</li>
  *   <li>every {@code statsInterval}: samples the card's and the queues' statistics into the counters and beats the
- *       counters file's heartbeat.</li>
+ *       counters file's heartbeat;</li>
+ *   <li>signals the control wake file's answers word when it published answers, its notices word after a
+ *       {@code QueueRevoked}.</li>
  * </ol>
+ * Between duty cycles it sleeps ({@link ConductorIdleStrategy}) until something rings the requests word (a client's
+ * request, a queue-driver event, queue 0's driver moving frames) or {@link #nextDeadlineNs} is due: the liveness tick
+ * (every {@code livenessCheckInterval} while a client or a client queue exists, every {@code idleTickInterval}
+ * otherwise), statistics, a neighbour retry, a blocked answer backlog, or a client asking for attention. Timers due
+ * within {@link #TIMER_SLACK_NS} of each other run on one wake-up.
  * The queue lifecycle is three parts that do not know each other: the queue table ({@link QueueTable}: the state
  * machine, the registers, the channel files), the supervisor of queue drivers ({@link QueueDriverSupervisor}: threads
  * and processes; it posts events) and statistics sampling ({@link StatisticsSampler}). The conductor joins them:
@@ -49,8 +59,15 @@ final class CardDriverConductor implements Agent, QueueDriverSupervisor.EventHan
 {
     private static final FilterKind[] FILTER_KINDS = FilterKind.values();
     private static final int FRAGMENT_LIMIT = 16;
-    /** A gap between duty cycles over this means the conductor was held up, not that clients were silent. */
+    /**
+     * A duty cycle that takes longer, or starts later than planned by more, means the conductor was held up, not that
+     * clients were silent.
+     */
     private static final long STALL_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** Timers due this close together run on one wake-up. */
+    static final long TIMER_SLACK_NS = TimeUnit.MILLISECONDS.toNanos(10);
+    /** How soon the conductor runs again while answers wait in the backlog for a blocked stream. */
+    private static final long BACKLOG_RETRY_NS = TimeUnit.MILLISECONDS.toNanos(1);
     /** How long an orderly stop waits for answers held back by a blocked response stream (revocations among them). */
     private static final long ANSWER_FLUSH_TIMEOUT_NS = TimeUnit.MILLISECONDS.toNanos(500);
     private static final int EVENT_LIMIT = 16;
@@ -65,6 +82,14 @@ final class CardDriverConductor implements Agent, QueueDriverSupervisor.EventHan
     private final CardCounters counters;
     private final CountersFile countersFile;
     private final AgentInvoker aeronInvoker;
+    private final AgentInvoker mediaDriverInvoker;
+    private final ControlWakeWords wakeWords;
+    private final WakeWord answersWord;
+    private final WakeWord noticesWord;
+    private ConductorIdleStrategy sleeper;
+    private long answersSignalled;
+    private long noticesSignalled;
+    private long previousDutyEndNs;
     private final Subscription requests;
     private final Publication answers;
     private final FragmentAssembler assembler;
@@ -74,6 +99,7 @@ final class CardDriverConductor implements Agent, QueueDriverSupervisor.EventHan
     private final QueueTable queues;
     private final QueueDriverSupervisor supervisor;
     private final DefaultQueueService netd;
+    private final ProcessCounters processes;
     private final Long2ObjectHashMap<ClientSession> clients = new Long2ObjectHashMap<>();
     private final List<ClientSession> scratchSessions = new ArrayList<>();
     private final StatisticsSampler.Totals totals = new StatisticsSampler.Totals();
@@ -92,7 +118,6 @@ final class CardDriverConductor implements Agent, QueueDriverSupervisor.EventHan
     private long nextLivenessCheckNs;
     private long nextStatsNs;
     private long nowNs;
-    private long previousDutyCycleNs;
     /** The Aeron session of the request being handled: a client id is honoured only over its own session. */
     private int requestSessionId;
     /** Why the card failed, once it has; every request but Disconnect and Heartbeat is then refused with it. */
@@ -104,6 +129,9 @@ final class CardDriverConductor implements Agent, QueueDriverSupervisor.EventHan
         final Nic nic,
         final long mac,
         final Aeron aeron,
+        final AgentInvoker mediaDriverInvoker,
+        final ControlWakeWords wakeWords,
+        final ConductorDoorbell doorbell,
         final CardCounters counters,
         final CountersFile countersFile)
     {
@@ -115,6 +143,10 @@ final class CardDriverConductor implements Agent, QueueDriverSupervisor.EventHan
         this.counters = counters;
         this.countersFile = countersFile;
         this.aeronInvoker = aeron.conductorAgentInvoker();
+        this.mediaDriverInvoker = mediaDriverInvoker;
+        this.wakeWords = wakeWords;
+        this.answersWord = wakeWords.answers();
+        this.noticesWord = wakeWords.notices();
         this.requests = aeron.addSubscription(ControlProtocol.CHANNEL, ControlProtocol.REQUEST_STREAM_ID);
         this.answers = aeron.addExclusivePublication(ControlProtocol.RESPONSE_PUBLICATION_CHANNEL,
             ControlProtocol.RESPONSE_STREAM_ID);
@@ -123,9 +155,11 @@ final class CardDriverConductor implements Agent, QueueDriverSupervisor.EventHan
         this.filters = new FilterManager(bar, ctx);
         this.statistics = new StatisticsSampler(bar, counters);
         this.queues = new QueueTable(ctx, log, nic, filters, statistics, publisher);
-        this.supervisor = new QueueDriverSupervisor(ctx, log, nic, aeron.context().aeronDirectoryName());
+        this.supervisor = new QueueDriverSupervisor(ctx, log, nic, aeron.context().aeronDirectoryName(),
+            doorbell::ring);
         this.netd = new DefaultQueueService(ctx, mac, publisher, counters.manager(), filters.software(),
             queues::forwardRing);
+        this.processes = new ProcessCounters(counters.manager());
     }
 
     /**
@@ -159,49 +193,121 @@ final class CardDriverConductor implements Agent, QueueDriverSupervisor.EventHan
         return "nicq-card-driver-" + ctx.instance();
     }
 
+    /** The default idle strategy, when the card driver uses it: its plan says when a duty cycle started late. */
+    void sleeper(final ConductorIdleStrategy sleeper)
+    {
+        this.sleeper = sleeper;
+    }
+
     public void onStart()
     {
         nowNs = System.nanoTime();
-        nextLivenessCheckNs = nowNs + ctx.livenessCheckIntervalNs();
+        nextLivenessCheckNs = nowNs + livenessTickNs();
         nextStatsNs = nowNs + ctx.statsIntervalNs();
     }
 
     public int doWork()
     {
         nowNs = System.nanoTime();
-        if (previousDutyCycleNs != 0 && nowNs - previousDutyCycleNs > STALL_NS)
+        final long plannedNs = sleeper != null ? Math.max(previousDutyEndNs, sleeper.plannedWakeNs()) :
+            previousDutyEndNs;
+        if (previousDutyEndNs != 0 && nowNs - plannedNs > STALL_NS)
         {
-            // The conductor was held up (a slow register wait): requests queued meanwhile were not read, so nobody's
-            // silence can be judged over that time.
-            for (final ClientSession session : clients.values())
-            {
-                session.seen(nowNs);
-            }
+            heldUp(nowNs);   // not scheduled in time
         }
-        previousDutyCycleNs = nowNs;
-        int work = aeronInvoker.invoke();
-        work += publisher.doWork();
+        // The media driver's and the Aeron client's own timers are housekeeping, not work: counted, they would keep
+        // the conductor from sleeping every time one fires.
+        if (mediaDriverInvoker != null)
+        {
+            mediaDriverInvoker.invoke();
+        }
+        aeronInvoker.invoke();
+        int work = publisher.doWork();
         work += requests.poll(assembler, FRAGMENT_LIMIT);
         work += pollDriverEvents();
         work += netd.doWork(nowNs);
 
-        if (nowNs - nextLivenessCheckNs >= 0)
+        if (nowNs - nextLivenessCheckNs >= -TIMER_SLACK_NS)
         {
-            nextLivenessCheckNs = nowNs + ctx.livenessCheckIntervalNs();
+            nextLivenessCheckNs = nowNs + livenessTickNs();
             checkCard();
             work += checkClients();
             checkQueueDeadlines();
             updateGauges();
         }
-        if (nowNs - nextStatsNs >= 0)
+        if (nowNs - nextStatsNs >= -TIMER_SLACK_NS)
         {
             nextStatsNs = nowNs + ctx.statsIntervalNs();
             statistics.sample();
             countersFile.heartbeat(System.currentTimeMillis());
             counters.logLinesSuppressed.setRelease(log.suppressedLines());
         }
+        signalReaders();
         counters.dutyCycles.incrementRelease();
+        final long endNs = System.nanoTime();
+        if (endNs - nowNs > STALL_NS)
+        {
+            heldUp(endNs);   // a slow register wait, a process start
+        }
+        previousDutyEndNs = endNs;
         return work;
+    }
+
+    /**
+     * When the conductor must run again however quiet the clients are: the next timer, a neighbour retry, soon while
+     * answers wait for a blocked stream, at once-a-millisecond while a client asks for attention.
+     */
+    long nextDeadlineNs(final long nowNs)
+    {
+        long deadline = nextLivenessCheckNs - nextStatsNs < 0 ? nextLivenessCheckNs : nextStatsNs;
+        final long netdNs = netd.nextTimerNs(nowNs, ctx.idleTickIntervalNs());
+        if (netdNs - deadline < 0)
+        {
+            deadline = netdNs;
+        }
+        if (publisher.backlogBytes() > 0 && nowNs + BACKLOG_RETRY_NS - deadline < 0)
+        {
+            deadline = nowNs + BACKLOG_RETRY_NS;
+        }
+        final long attentionNs = wakeWords.attentionDeadlineNs();
+        if (attentionNs != 0 && attentionNs - nowNs > 0 && nowNs + ConductorIdleStrategy.ATTENTION_POLL_NS -
+            deadline < 0)
+        {
+            deadline = nowNs + ConductorIdleStrategy.ATTENTION_POLL_NS;
+        }
+        return deadline;
+    }
+
+    /** Client pids are checked often while there are clients (a dead one is reclaimed at once); rarely otherwise. */
+    private long livenessTickNs()
+    {
+        return clients.isEmpty() && queues.inUse() <= 1 ? ctx.idleTickIntervalNs() : ctx.livenessCheckIntervalNs();
+    }
+
+    /** Requests queued while the conductor was held up were not read: nobody's silence is judged over that time. */
+    private void heldUp(final long timeNs)
+    {
+        for (final ClientSession session : clients.values())
+        {
+            session.seen(timeNs);
+        }
+    }
+
+    /** Clients waiting for answers, and heartbeat threads waiting for notices, are told there is something to read. */
+    private void signalReaders()
+    {
+        final long answers = publisher.published();
+        if (answers != answersSignalled)
+        {
+            answersSignalled = answers;
+            answersWord.signal();
+        }
+        final long notices = publisher.noticesPublished();
+        if (notices != noticesSignalled)
+        {
+            noticesSignalled = notices;
+            noticesWord.signal();
+        }
     }
 
     /**
@@ -226,9 +332,32 @@ final class CardDriverConductor implements Agent, QueueDriverSupervisor.EventHan
         }
         finally
         {
-            publisher.flush(ANSWER_FLUSH_TIMEOUT_NS);
+            flushAnswers();
             CloseHelper.quietCloseAll(answers, requests);
+            CloseHelper.quietCloseAll(answersWord, noticesWord);
         }
+    }
+
+    /**
+     * Sends the answers held back (revocations among them) before the stream closes, for at most
+     * {@link #ANSWER_FLUSH_TIMEOUT_NS}; the media driver runs meanwhile, since only it moves the stream's limit.
+     */
+    private void flushAnswers()
+    {
+        final long deadline = System.nanoTime() + ANSWER_FLUSH_TIMEOUT_NS;
+        while (publisher.backlogBytes() > 0 && System.nanoTime() - deadline < 0)
+        {
+            if (mediaDriverInvoker != null)
+            {
+                mediaDriverInvoker.invoke();
+            }
+            if (publisher.doWork() == 0)
+            {
+                Thread.yield();
+            }
+        }
+        publisher.flush(0);
+        signalReaders();
     }
 
     private int pollDriverEvents()
@@ -535,6 +664,11 @@ final class CardDriverConductor implements Agent, QueueDriverSupervisor.EventHan
             }
             final ClientSession session = new ClientSession(clientId, pid, name, process, requestSessionId, nowNs);
             clients.put(clientId, session);
+            processes.clientConnected(session);
+            if (nextLivenessCheckNs - (nowNs + ctx.livenessCheckIntervalNs()) > 0)
+            {
+                nextLivenessCheckNs = nowNs + ctx.livenessCheckIntervalNs();   // the first client: its pid is watched
+            }
             log.info(session.describe() + " connected");
         }
         publisher.connected(correlationId, clientId, mac, ctx.ipv4(), ctx.prefixLength(), ctx.gateway(), ctx.mtu(),
@@ -739,12 +873,14 @@ final class CardDriverConductor implements Agent, QueueDriverSupervisor.EventHan
         final int removed = filters.removeClient(session.clientId());
         netd.forgetClient(session.clientId());
         clients.remove(session.clientId());
+        processes.clientGone(session.clientId());
         log.info(session.describe() + (reason == RevokeReason.RELEASED ? " disconnected" : " reclaimed: " + message) +
             (removed > 0 ? "; " + removed + " filters removed" : ""));
     }
 
     private void updateGauges()
     {
+        processes.queueDrivers(queues);
         counters.clients.setRelease(clients.size());
         counters.queuesInUse.setRelease(queues.inUse());
         counters.filtersInUse.setRelease(filters.inUse());

@@ -196,6 +196,26 @@ final class DefaultQueueService implements AutoCloseable
     }
 
     /**
+     * When the conductor must run this service's timers next: the earliest retry or timeout of a resolution in
+     * progress, or {@code nowNs + idleNs} when none is.
+     */
+    long nextTimerNs(final long nowNs, final long idleNs)
+    {
+        long next = nowNs + idleNs;
+        if (pendingCount > 0)
+        {
+            for (int i = 0; i < PENDING_CAPACITY; i++)
+            {
+                if (pendingUsed[i] && pendingNextSendNs[i] - next < 0)
+                {
+                    next = pendingNextSendNs[i];
+                }
+            }
+        }
+        return next;
+    }
+
+    /**
      * A client asks for the MAC of an address: answered now from the cache (or for the card's own address,
      * broadcast and multicast), else once ARP has an answer or the neighbour timeout has passed.
      *

@@ -65,16 +65,23 @@ final class QueueDriverSupervisor
     private final CardLog log;
     private final Nic nic;
     private final String aeronDir;
+    private final Runnable conductorWake;
     private final ManyToOneConcurrentArrayQueue<Event> events = new ManyToOneConcurrentArrayQueue<>(EVENT_CAPACITY);
     private final Driver[] drivers = new Driver[QUEUE_COUNT];
     private long nextDriverId = 1;
 
-    QueueDriverSupervisor(final CardDriver.Context ctx, final CardLog log, final Nic nic, final String aeronDir)
+    /**
+     * @param conductorWake rings the conductor (from any thread): after every event posted, and from queue 0's driver
+     *                      thread whenever it has moved frames for the default-queue service, which the conductor runs
+     */
+    QueueDriverSupervisor(final CardDriver.Context ctx, final CardLog log, final Nic nic, final String aeronDir,
+        final Runnable conductorWake)
     {
         this.ctx = ctx;
         this.log = log;
         this.nic = nic;
         this.aeronDir = aeronDir;
+        this.conductorWake = conductorWake;
     }
 
     /**
@@ -271,8 +278,10 @@ final class QueueDriverSupervisor
                     "for " + CONDUCTOR_CALL_TIMEOUT_MS + " ms; one is lost");
                 return;
             }
+            conductorWake.run();
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }
+        conductorWake.run();
     }
 
     /**
@@ -433,7 +442,13 @@ final class QueueDriverSupervisor
 
         public int doWork()
         {
-            return driver.doWork();
+            final int work = driver.doWork();
+            if (work > 0 && queueId == 0)
+            {
+                // The default-queue service, queue 0's client, runs on the conductor: it sleeps until rung.
+                conductorWake.run();
+            }
+            return work;
         }
 
         public void onClose()

@@ -47,6 +47,8 @@ final class ResponsePublisher
     private final ExpandableRingBuffer backlog = new ExpandableRingBuffer(0, MAX_BACKLOG_BYTES, false);
     private final ExpandableRingBuffer.MessageConsumer sendFromBacklog = this::sendFromBacklog;
     private int backlogAnswersDone;
+    private long published;
+    private long noticesPublished;
     private final MessageHeaderEncoder header = new MessageHeaderEncoder();
     private final ConnectedEncoder connected = new ConnectedEncoder();
     private final DisconnectedEncoder disconnected = new DisconnectedEncoder();
@@ -267,6 +269,18 @@ final class ResponsePublisher
         return backlogAnswersDone;
     }
 
+    /** Messages the stream has taken so far: the conductor signals waiting clients when this moves. */
+    long published()
+    {
+        return published;
+    }
+
+    /** Of {@link #published()}, the unasked ones ({@code QueueRevoked}): heartbeat threads are woken for these. */
+    long noticesPublished()
+    {
+        return noticesPublished;
+    }
+
     /** @return the bytes of answers waiting for the stream (headers included). */
     int backlogBytes()
     {
@@ -332,6 +346,11 @@ final class ResponsePublisher
         final long result = offerOnce(answer, offset, length);
         if (result > 0)
         {
+            published++;
+            if (answer.getShort(offset + 2, java.nio.ByteOrder.LITTLE_ENDIAN) == QueueRevokedEncoder.TEMPLATE_ID)
+            {
+                noticesPublished++;
+            }
             return true;
         }
         if (isFinal(result))

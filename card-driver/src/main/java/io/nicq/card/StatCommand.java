@@ -11,6 +11,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import io.nicq.proto.InstancePaths;
+import io.nicq.runtime.ThreadActivity;
 import org.agrona.concurrent.status.CountersReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -21,14 +22,17 @@ import picocli.CommandLine.Spec;
  * {@code nicq stat}: prints a card driver's counters live from its counters file (mapped read-only), the way AeronStat
  * prints a media driver's: one line per counter, refreshed every interval. Per queue that is its statistics set and
  * the 12 counters its queue driver keeps in the channel header ("queue 3 driver rx-packets", ...), which the card
- * driver copies there. Says so clearly when no card driver runs.
+ * driver copies there. Below them, every thread of the instance's processes (card driver, queue driver processes,
+ * clients) with its wake-ups per second and share of a core over the interval ({@link ThreadView}, from /proc; the
+ * first figures come one interval after the start). Says so clearly when no card driver runs.
  */
 @Command(
     name = "stat",
     mixinStandardHelpOptions = true,
     description = "Prints the counters of a running card driver: clients, queues, filters, requests, errors, the " +
         "card's statistics, per queue its packets/bytes/drops and its queue driver's counters, and the default " +
-        "queue's drops by reason.")
+        "queue's drops by reason; then each thread of the instance's processes with its wake-ups per second and " +
+        "CPU share over the interval.")
 public final class StatCommand implements Callable<Integer>
 {
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m)?");
@@ -54,11 +58,20 @@ public final class StatCommand implements Callable<Integer>
     @Option(names = "--filter", description = "Only counters whose label matches this regular expression.")
     String filter;
 
+    @Option(names = "--view", defaultValue = "all", description = "all, counters or threads (default: " +
+        "${DEFAULT-VALUE}). Threads are measured over the interval: with --once, for that long after the start.")
+    String view;
+
     public Integer call() throws InterruptedException
     {
         final PrintWriter out = spec.commandLine().getOut();
         final long intervalMs = parseDuration(interval);
         final Pattern labelFilter = filter == null ? null : Pattern.compile(filter);
+        if (!java.util.List.of("all", "counters", "threads").contains(view))
+        {
+            throw new IllegalArgumentException("--view is all, counters or threads, not '" + view + "'");
+        }
+        final boolean showCounters = !"threads".equals(view);
         final InstancePaths paths = baseDir == null ? InstancePaths.of(instance) : InstancePaths.of(instance, baseDir);
         final Path file = paths.countersFile();
 
@@ -83,6 +96,15 @@ public final class StatCommand implements Callable<Integer>
         try (counters)
         {
             final boolean clear = !once && System.console() != null;
+            final ThreadView threads = "counters".equals(view) ? null : new ThreadView(new ThreadActivity());
+            if (threads != null)
+            {
+                threads.start(counters);
+                if (once)
+                {
+                    Thread.sleep(intervalMs);
+                }
+            }
             while (true)
             {
                 final long nowMs = System.currentTimeMillis();
@@ -97,7 +119,11 @@ public final class StatCommand implements Callable<Integer>
                 {
                     out.print("\u001b[H\u001b[2J");
                 }
-                print(out, counters, nowMs, labelFilter);
+                print(out, counters, nowMs, labelFilter, showCounters);
+                if (threads != null)
+                {
+                    threads.print(out, counters);
+                }
                 out.flush();
                 if (once)
                 {
@@ -108,13 +134,18 @@ public final class StatCommand implements Callable<Integer>
         }
     }
 
-    private void print(final PrintWriter out, final CountersFile counters, final long nowMs, final Pattern labelFilter)
+    private void print(final PrintWriter out, final CountersFile counters, final long nowMs, final Pattern labelFilter,
+        final boolean showCounters)
     {
         final long upSeconds = (nowMs - counters.startTimeMs()) / 1000;
         out.printf("%s - nicq stat: instance %s, card driver pid %d, up %d:%02d:%02d, heartbeat %d ms ago%n",
             LocalTime.now().format(TIME), instance, counters.pid(), upSeconds / 3600, (upSeconds / 60) % 60,
             upSeconds % 60, nowMs - counters.heartbeatMs());
         out.println("=".repeat(80));
+        if (!showCounters)
+        {
+            return;
+        }
         final CountersReader reader = counters.reader();
         reader.forEach((value, counterId, label) ->
         {

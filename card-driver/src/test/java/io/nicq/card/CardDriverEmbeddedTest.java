@@ -23,6 +23,8 @@ import io.nicq.proto.CardDriverProxy;
 import io.nicq.proto.ControlException;
 import io.nicq.proto.ControlRequestEncoder;
 import io.nicq.proto.ControlProtocol;
+import io.nicq.proto.ControlWakeWords;
+import io.nicq.runtime.WakeWord;
 import io.nicq.proto.channel.QueueChannel;
 import io.nicq.proto.channel.QueueChannelHeader;
 import io.nicq.queue.ControlQueueAttacher;
@@ -299,6 +301,43 @@ class CardDriverEmbeddedTest
         assertTrue(counter(stat, "default queue drops: not for the card's address") >= 1, stat);
     }
 
+    /**
+     * The quiet control plane: an idle conductor sleeps on the control wake file's requests word; a request wakes it
+     * (answered), and so does a ping for the card (queue 0's driver rings it). Every wait is bounded.
+     */
+    @Test
+    void anIdleConductorSleepsUntilARequestOrAFrameRingsIt() throws Exception
+    {
+        try (ControlWakeWords words = ControlWakeWords.openIfPresent(driver.context().paths().controlWakeFile());
+            WakeWord requests = words.requests())
+        {
+            awaitSleeping(requests);
+            final int before = requests.sequence();
+            client.connect("waker");
+            assertEquals(1, client.queryStats().clients(), "answered");
+            assertTrue(requests.sequence() - before >= 2, "each request rang the conductor");
+
+            awaitSleeping(requests);
+            final int rings = requests.sequence();
+            final byte[] data = "asleep?".getBytes(StandardCharsets.US_ASCII);
+            assertTrue(card.memoryWire().inject(TestFrames.icmpEcho(cardMac, PEER_MAC, PEER_IP, CARD_IP, 9, 1, data)));
+            final IcmpEcho icmp = new IcmpEcho().wrap(TestFrames.wrap(awaitTransmitted(EthernetHeader.ETHER_TYPE_IPV4)),
+                34);
+            assertEquals(IcmpEcho.TYPE_ECHO_REPLY, icmp.type(), "the sleeping conductor answered the ping");
+            assertNotEquals(rings, requests.sequence(), "queue 0's driver rang the conductor for the frame");
+        }
+    }
+
+    private static void awaitSleeping(final WakeWord requests) throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (requests.sleepers() == 0)
+        {
+            assertTrue(System.nanoTime() < deadline, "the idle conductor sleeps on the requests word");
+            Thread.sleep(1);
+        }
+    }
+
     @Test
     void neighboursAreResolvedByArpOrTimeOut() throws Exception
     {
@@ -518,7 +557,8 @@ class CardDriverEmbeddedTest
         final StringWriter text = new StringWriter();
         final CommandLine commandLine = new CommandLine(new StatCommand());
         commandLine.setOut(new PrintWriter(text));
-        final int exit = commandLine.execute("--instance", "emb", "--dir", dir.resolve("nicq").toString(), "--once");
+        final int exit = commandLine.execute("--instance", "emb", "--dir", dir.resolve("nicq").toString(), "--once",
+            "--view", "counters");
         assertEquals(0, exit, text.toString());
         return text.toString();
     }

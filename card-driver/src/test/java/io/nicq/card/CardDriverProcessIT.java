@@ -326,6 +326,13 @@ class CardDriverProcessIT
         assertEquals(1, CardDriverEmbeddedTest.counter(stat[0], "requests Connect"), stat[0]);
         assertEquals(1, CardDriverEmbeddedTest.counter(stat[0], "filters in use"), stat[0]);
         assertEquals(2, CardDriverEmbeddedTest.counter(stat[0], "queues in use (queue 0 included)"), stat[0]);
+        // The thread view: every process of the instance with its threads' wake-ups and CPU, from /proc.
+        assertTrue(stat[0].contains(fixture.cardDriver().pid() + " ") && stat[0].contains("card driver"), stat[0]);
+        assertTrue(stat[0].contains("nicq-card-drive"), "the conductor thread is listed: " + stat[0]);
+        assertTrue(stat[0].contains(queueDriverPid + " ") && stat[0].contains("queue " + granted.queueId() +
+            "'s driver (process)"), stat[0]);
+        assertTrue(stat[0].contains(ProcessHandle.current().pid() + " ") && stat[0].contains("(stat)"),
+            "the client, this JVM: " + stat[0]);
 
         fixture.stopCardDriver();
         assertEquals(0, bar.read(ftqf(filter.hardwareIndex())), "filters cleared");

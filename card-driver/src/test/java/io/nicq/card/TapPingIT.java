@@ -98,7 +98,7 @@ class TapPingIT
         final picocli.CommandLine commandLine = new picocli.CommandLine(new StatCommand());
         commandLine.setOut(new java.io.PrintWriter(text));
         assertEquals(0, commandLine.execute("--instance", fixture.instance, "--dir", fixture.nicqDir.toString(),
-            "--once"));
+            "--once", "--view", "counters"));
         stat[0] = text.toString();
         assertTrue(CardDriverEmbeddedTest.counter(stat[0], "default queue ARP requests answered") >= 1, stat[0]);
         assertTrue(CardDriverEmbeddedTest.counter(stat[0], "default queue ICMP echo requests answered") >= 2, stat[0]);

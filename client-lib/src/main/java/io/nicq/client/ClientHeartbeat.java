@@ -10,11 +10,13 @@ import io.nicq.proto.ControlException;
 import org.agrona.ErrorHandler;
 
 /**
- * A client's liveness, on a daemon thread of its own that mostly sleeps: every interval it writes the client
- * heartbeat of each queue channel (so queue drivers know the application lives) and sends {@code Heartbeat} to the
- * card driver (so the card driver does not reclaim the client); in between it reads the answer stream every 10 ms, so
- * that {@code QueueRevoked} arrives promptly and the client keeps up with the stream all clients share (one that does
- * not is left behind, untethered).
+ * A client's liveness, on a daemon thread of its own that sleeps: every interval it writes the client heartbeat of
+ * each queue channel (so queue drivers know the application lives) and sends {@code Heartbeat} to the card driver (so
+ * the card driver does not reclaim the client), which also reads the answer stream all clients share (one that does
+ * not keep up is left behind, untethered; a read every interval is well inside its window). In between it sleeps on
+ * the instance's notices word ({@code ControlClient.awaitNotice}), which the card driver signals when it sends a
+ * {@code QueueRevoked}: a revocation arrives at once, and an idle client wakes once per interval, not every 10 ms.
+ * While the stream is busy with other clients' answers it reads every 10 ms, to stay well inside the stream's window.
  * <p>
  * Once the card driver says it no longer knows the client ({@code NOT_CONNECTED}, {@code CLIENT_TIMED_OUT}) no more
  * heartbeats are sent: {@code onReclaimed} is told, and queue channels and the answer stream are still served until
@@ -22,8 +24,10 @@ import org.agrona.ErrorHandler;
  */
 final class ClientHeartbeat
 {
-    /** How often the answer stream is read between heartbeats. */
-    private static final long POLL_INTERVAL_MS = 10;
+    /** A wake-up that read this many fragments found the stream busy with others' answers: look again sooner. */
+    private static final int BUSY_FRAGMENTS = 16;
+    /** How often the stream is read between heartbeats while it is busy (inside its window at any rate). */
+    private static final long BUSY_POLL_NS = TimeUnit.MILLISECONDS.toNanos(10);
 
     private final CardDriverProxy cardDriver;
     private final Collection<NicQueue> queues;
@@ -69,6 +73,7 @@ final class ClientHeartbeat
         final ReentrantLock lock = cardDriver.client().lock();
         lock.lock();
         lock.unlock();
+        cardDriver.client().wakeNoticeWaiter();
         thread.interrupt();
     }
 
@@ -105,16 +110,14 @@ final class ClientHeartbeat
             {
                 beat();
             }
-            while (running && System.nanoTime() - nowNs < intervalNs)
+            long remainingNs;
+            boolean busy = false;
+            while (running && (remainingNs = intervalNs - (System.nanoTime() - nowNs)) > 0)
             {
                 try
                 {
-                    cardDriver.client().poll();
-                    TimeUnit.MILLISECONDS.sleep(POLL_INTERVAL_MS);
-                }
-                catch (final InterruptedException ex)
-                {
-                    return;
+                    busy = cardDriver.client().awaitNotice(busy ? Math.min(remainingNs, BUSY_POLL_NS) : remainingNs) >=
+                        BUSY_FRAGMENTS;
                 }
                 catch (final RuntimeException ex)
                 {
@@ -123,6 +126,10 @@ final class ClientHeartbeat
                         errorHandler.onError(ex);
                     }
                     break;
+                }
+                if (Thread.interrupted())
+                {
+                    return;
                 }
             }
         }

@@ -35,8 +35,8 @@ import org.agrona.ErrorHandler;
  * on this side (NO_CARD_DRIVER, TIMED_OUT, NO_ROUTE, ...).
  * <p>
  * Liveness ({@code ClientHeartbeat}): a daemon thread sends {@code Heartbeat} every {@link Context#heartbeatInterval}
- * (sleeping in between; the card driver reclaims a client silent for about a second) and writes the client heartbeat
- * into each queue channel. {@code QueueRevoked} (the card driver took a queue away) marks the queue revoked and goes
+ * (sleeping in between, woken early only by a {@code QueueRevoked}; the card driver reclaims a client silent for
+ * about a second) and writes the client heartbeat into each queue channel. {@code QueueRevoked} (the card driver took a queue away) marks the queue revoked and goes
  * to {@link Context#queueRevokedHandler}. {@link #close()} sends {@code Disconnect}, which releases every queue and
  * filter of the client; a shutdown hook does the same at process exit.
  * <p>
@@ -270,6 +270,7 @@ public final class NicClient implements AutoCloseable, ControlPlane
             // alive (the shutdown hook still disconnects it at exit).
             this.control = ControlClient.connect(new ControlClient.Context()
                 .aeronDirectoryName(ctx.aeronDirectoryName())
+                .wakeFile(ctx.paths().controlWakeFile())
                 .driverTimeoutMs(TimeUnit.NANOSECONDS.toMillis(ctx.connectTimeoutNs()))
                 .requestTimeout(ctx.requestTimeoutNs(), TimeUnit.NANOSECONDS)
                 .connectTimeout(ctx.connectTimeoutNs(), TimeUnit.NANOSECONDS)

@@ -15,6 +15,7 @@ import io.aeron.Subscription;
 import io.aeron.exceptions.AeronException;
 import io.aeron.logbuffer.FragmentHandler;
 import io.aeron.logbuffer.Header;
+import io.nicq.runtime.WakeWord;
 import io.nicq.proto.sbe.ErrorCode;
 import io.nicq.proto.sbe.MessageHeaderEncoder;
 import org.agrona.CloseHelper;
@@ -37,6 +38,14 @@ import org.agrona.concurrent.UnsafeBuffer;
  * Thread safe: requests and {@link #poll()} from any thread are serialised by a lock. Allocates nothing per request
  * except when an answer is reassembled from fragments (messages over the IPC MTU).
  * <p>
+ * Quiet when idle ({@link ControlWakeWords}, found beside the Aeron directory or named by
+ * {@link Context#wakeFile}): every request rings the card driver's conductor, which sleeps until one comes; a waiting
+ * request spins for {@link #ANSWER_SPIN_NS} and then sleeps until the conductor says it has published answers; before
+ * this client's Aeron commands (connecting, adding its streams) it asks the conductor for attention, since those ring
+ * nothing. This client's Aeron conductor thread wakes every {@link #AERON_IDLE_SLEEP_NS} (Aeron's default, 16 ms, is
+ * 62 wake-ups a second for nothing), and at once when this client needs it: the media driver announces a new stream
+ * image only to the conductor, so connecting wakes it until both streams are there.
+ * <p>
  * Failures: {@link CardDriverUnavailableException} when there is no card driver to ask (no media driver, or the
  * connection has closed), {@link ControlTimeoutException} when it does not take a request or answer it in time.
  */
@@ -45,6 +54,20 @@ public final class ControlClient implements AutoCloseable
     /** Where in every message body the correlation id and the client id lie. */
     static final int CORRELATION_ID_OFFSET = MessageHeaderEncoder.ENCODED_LENGTH;
     static final int CLIENT_ID_OFFSET = MessageHeaderEncoder.ENCODED_LENGTH + 8;
+
+    /** How long a waiting request spins (yielding) before it sleeps until answers are published. */
+    public static final long ANSWER_SPIN_NS = TimeUnit.MICROSECONDS.toNanos(200);
+    /** Longest sleep of a waiting request between looks at the stream: bounds a wait on a silent card driver. */
+    static final long ANSWER_SLEEP_LIMIT_NS = TimeUnit.MILLISECONDS.toNanos(10);
+    /** How long the conductor is asked to poll the media driver closely before each of this client's Aeron commands. */
+    static final long ATTENTION_NS = TimeUnit.MILLISECONDS.toNanos(250);
+    /**
+     * How often this client's Aeron conductor thread runs: it sends keepalives (every 500 ms) and checks the media
+     * driver's; the requests themselves never wait for it.
+     */
+    public static final long AERON_IDLE_SLEEP_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** Most fragments {@link #awaitNotice} reads after a wake-up. */
+    public static final int DRAIN_LIMIT = 1024;
 
     /** Receives the messages the card driver sends unasked (correlation id 0), e.g. {@code QueueRevoked}. */
     @FunctionalInterface
@@ -66,6 +89,7 @@ public final class ControlClient implements AutoCloseable
         private String description = "card driver";
         private ErrorHandler errorHandler = ex -> { };
         private ThreadFactory conductorThreadFactory;
+        private java.nio.file.Path wakeFile;
 
         /** The media driver directory of the instance ({@code InstancePaths.aeronDir()}). */
         public Context aeronDirectoryName(final String aeronDirectoryName)
@@ -128,6 +152,16 @@ public final class ControlClient implements AutoCloseable
         }
 
         /**
+         * The instance's control wake file ({@link InstancePaths#controlWakeFile()}); default: the one beside the Aeron
+         * directory ({@link InstancePaths#controlWakeFileOf}), when it is there.
+         */
+        public Context wakeFile(final java.nio.file.Path wakeFile)
+        {
+            this.wakeFile = wakeFile;
+            return this;
+        }
+
+        /**
          * Makes the thread of the Aeron client this client connects (its conductor); default Aeron's. An application's
          * client wants a daemon thread, so that like a socket an unclosed client does not keep the process alive.
          */
@@ -151,6 +185,17 @@ public final class ControlClient implements AutoCloseable
     private final ControlResponse response = new ControlResponse();
     private final ControlResponse unasked = new ControlResponse();
     private final FragmentAssembler assembler;
+    /** The instance's wake words, or null (none found): then requests poll with {@link #idleStrategy}. */
+    private final ControlWakeWords wakeWords;
+    /** Null when the Aeron client is not this client's own. */
+    private final AeronConductorIdle aeronConductorIdle;
+    private final WakeWord requestsWord;
+    private final WakeWord answersWord;
+    /** Used by the one thread in {@link #awaitNotice} (under {@link #noticeLock}); closing signals with the other. */
+    private final WakeWord noticesWord;
+    private final WakeWord noticesSignal;
+    private final Object noticeLock = new Object();
+    private volatile boolean closed;
 
     private long awaitedCorrelationId;
     private boolean answered;
@@ -158,28 +203,38 @@ public final class ControlClient implements AutoCloseable
     private long invalidMessages;
     private String lastInvalidMessage = "";
 
-    private ControlClient(final Context ctx, final Aeron aeron, final boolean ownsAeron)
+    private ControlClient(final Context ctx, final Aeron aeron, final boolean ownsAeron,
+        final ControlWakeWords wakeWords, final AeronConductorIdle aeronConductorIdle)
     {
         this.ctx = ctx;
         this.aeron = aeron;
         this.ownsAeron = ownsAeron;
+        this.aeronConductorIdle = aeronConductorIdle;
         this.idleStrategy = ctx.idleStrategy != null ? ctx.idleStrategy :
             new BackoffIdleStrategy(10, 20, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
         this.clientId = aeron.clientId();
         final FragmentHandler handler = this::onFragment;
         this.assembler = new FragmentAssembler(handler);
+        this.wakeWords = wakeWords;
+        this.requestsWord = wakeWords != null ? wakeWords.requests() : null;
+        this.answersWord = wakeWords != null && ctx.idleStrategy == null ? wakeWords.answers() : null;
+        this.noticesWord = wakeWords != null ? wakeWords.notices() : null;
+        this.noticesSignal = wakeWords != null ? wakeWords.notices() : null;
 
         ExclusivePublication pub = null;
         Subscription sub = null;
         try
         {
             // Exclusive: a session of its own, which the card driver binds this client's id to at Connect.
+            askForAttention();
             pub = aeron.addExclusivePublication(ControlProtocol.CHANNEL, ControlProtocol.REQUEST_STREAM_ID);
+            askForAttention();
             sub = aeron.addSubscription(ControlProtocol.RESPONSE_SUBSCRIPTION_CHANNEL, ControlProtocol.RESPONSE_STREAM_ID);
         }
         catch (final RuntimeException ex)
         {
             CloseHelper.quietCloseAll(sub, pub);
+            closeFlyweights();
             throw ex;
         }
         this.publication = pub;
@@ -197,6 +252,10 @@ public final class ControlClient implements AutoCloseable
     {
         Aeron aeron = ctx.aeron;
         final boolean ownsAeron = aeron == null;
+        final java.nio.file.Path wakeFile = ctx.wakeFile != null ? ctx.wakeFile :
+            ctx.aeronDirectoryName != null ? InstancePaths.controlWakeFileOf(ctx.aeronDirectoryName) : null;
+        final ControlWakeWords wakeWords = wakeFile != null ? ControlWakeWords.openIfPresent(wakeFile) : null;
+        final AeronConductorIdle aeronConductorIdle = ownsAeron ? new AeronConductorIdle() : null;
         if (ownsAeron)
         {
             if (ctx.aeronDirectoryName == null)
@@ -205,13 +264,17 @@ public final class ControlClient implements AutoCloseable
             }
             if (!Files.exists(Path.of(ctx.aeronDirectoryName, "cnc.dat")))
             {
+                CloseHelper.quietClose(wakeWords);
                 throw new CardDriverUnavailableException("no " + ctx.description + " is running: no media driver at " +
                     ctx.aeronDirectoryName);
             }
             try
             {
+                attendUntil(wakeWords, System.nanoTime() + ATTENTION_NS);
                 final Aeron.Context aeronContext = new Aeron.Context()
                     .aeronDirectoryName(ctx.aeronDirectoryName)
+                    .idleSleepDurationNs(AERON_IDLE_SLEEP_NS)
+                    .idleStrategy(aeronConductorIdle)
                     .driverTimeoutMs(ctx.driverTimeoutMs)
                     .errorHandler(ctx.errorHandler)
                     .subscriberErrorHandler(ctx.errorHandler);
@@ -223,6 +286,7 @@ public final class ControlClient implements AutoCloseable
             }
             catch (final AeronException | IllegalStateException ex)
             {
+                CloseHelper.quietClose(wakeWords);
                 throw new CardDriverUnavailableException("cannot reach the " + ctx.description + "'s media driver at " +
                     ctx.aeronDirectoryName + ": " + ex.getMessage(), ex);
             }
@@ -231,10 +295,11 @@ public final class ControlClient implements AutoCloseable
         final ControlClient client;
         try
         {
-            client = new ControlClient(ctx, aeron, ownsAeron);
+            client = new ControlClient(ctx, aeron, ownsAeron, wakeWords, aeronConductorIdle);
         }
         catch (final RuntimeException ex)
         {
+            CloseHelper.quietClose(wakeWords);
             if (ownsAeron)
             {
                 CloseHelper.quietClose(aeron);
@@ -258,8 +323,18 @@ public final class ControlClient implements AutoCloseable
     {
         final long deadline = System.nanoTime() + ctx.connectTimeoutNs;
         idleStrategy.reset();
+        long attentionNs = System.nanoTime() + ATTENTION_NS / 2;
         while (!publication.isConnected() || !subscription.isConnected())
         {
+            if (System.nanoTime() - attentionNs > 0)
+            {
+                askForAttention();
+                attentionNs = System.nanoTime() + ATTENTION_NS / 2;
+            }
+            if (aeronConductorIdle != null)
+            {
+                aeronConductorIdle.wake();      // the answer stream's image reaches the client through its conductor
+            }
             if (System.nanoTime() - deadline > 0)
             {
                 throw new ControlTimeoutException("the " + ctx.description + " is not answering: " +
@@ -355,7 +430,7 @@ public final class ControlClient implements AutoCloseable
         lock.lock();
         try
         {
-            if (aeron.isClosed())
+            if (closed || aeron.isClosed())
             {
                 throw new CardDriverUnavailableException("the connection to the " + ctx.description + " is closed " +
                     "(its media driver has gone away)");
@@ -366,6 +441,7 @@ public final class ControlClient implements AutoCloseable
             awaitedCorrelationId = correlationId;
             answered = false;
             idleStrategy.reset();
+            long idleSinceNs = 0;
             try
             {
                 while (!answered)
@@ -375,14 +451,30 @@ public final class ControlClient implements AutoCloseable
                     {
                         break;
                     }
-                    if (System.nanoTime() - deadline > 0)
+                    final long nowNs = System.nanoTime();
+                    if (nowNs - deadline > 0)
                     {
                         throw new ControlTimeoutException("no answer from the " + ctx.description + " within " +
                             TimeUnit.NANOSECONDS.toMillis(ctx.requestTimeoutNs) + " ms (request template " +
                             requestBuffer.getShort(2) + ", correlation id " + correlationId + ")" +
                             (subscription.isConnected() ? "" : ": it has gone away"));
                     }
-                    idleStrategy.idle(fragments);
+                    if (fragments > 0 || idleSinceNs == 0)
+                    {
+                        idleSinceNs = nowNs;
+                    }
+                    if (answersWord == null)
+                    {
+                        idleStrategy.idle(fragments);
+                    }
+                    else if (nowNs - idleSinceNs < ANSWER_SPIN_NS)
+                    {
+                        Thread.yield();
+                    }
+                    else
+                    {
+                        sleepUntilAnswers(deadline - nowNs);
+                    }
                 }
             }
             finally
@@ -414,7 +506,7 @@ public final class ControlClient implements AutoCloseable
         }
         try
         {
-            return subscription.poll(assembler, 16);
+            return closed ? 0 : subscription.poll(assembler, 16);
         }
         finally
         {
@@ -446,11 +538,83 @@ public final class ControlClient implements AutoCloseable
         return lastInvalidMessage;
     }
 
+    /**
+     * Sleeps until the card driver publishes an unasked message (it signals the instance's notices word), a
+     * {@link #wakeNoticeWaiter()}, or the timeout; then delivers what has arrived to the listener. For one thread (a
+     * client's heartbeat thread between heartbeats). Without a wake file it just sleeps (interruptibly).
+     *
+     * @return fragments read (up to {@link #DRAIN_LIMIT}): many means the stream is busy with others' answers
+     */
+    public int awaitNotice(final long timeoutNs)
+    {
+        synchronized (noticeLock)
+        {
+            if (closed)
+            {
+                return 0;
+            }
+            if (noticesWord == null)
+            {
+                java.util.concurrent.locks.LockSupport.parkNanos(timeoutNs);
+                return drain();
+            }
+            final int ticket = noticesWord.prepare();
+            final int fragments = closed ? 0 : drain();
+            if (fragments > 0 || closed)
+            {
+                noticesWord.cancel();
+                return fragments;
+            }
+            noticesWord.await(ticket, timeoutNs);
+            return drain();
+        }
+    }
+
+    /** Reads what has arrived, up to {@link #DRAIN_LIMIT} fragments. */
+    private int drain()
+    {
+        int total = 0;
+        int fragments;
+        do
+        {
+            fragments = poll();
+            total += fragments;
+        }
+        while (fragments > 0 && total < DRAIN_LIMIT);
+        return total;
+    }
+
+    /** Ends an {@link #awaitNotice} now (it also wakes other processes' heartbeat threads once: they look and sleep). */
+    public void wakeNoticeWaiter()
+    {
+        lock.lock();
+        try
+        {
+            if (!closed && noticesSignal != null)
+            {
+                noticesSignal.signal();
+            }
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
     public void close()
     {
         lock.lock();
         try
         {
+            if (closed)
+            {
+                return;
+            }
+            closed = true;
+            if (noticesSignal != null)
+            {
+                noticesSignal.signal();     // a heartbeat thread in awaitNotice returns, and leaves the notice lock
+            }
             if (ownsAeron)
             {
                 CloseHelper.quietClose(aeron);
@@ -459,11 +623,102 @@ public final class ControlClient implements AutoCloseable
             {
                 CloseHelper.quietCloseAll(subscription, publication);
             }
+            // The Aeron client's close command rings nothing: tell the conductor (it frees the streams sooner).
+            if (requestsWord != null)
+            {
+                requestsWord.signal();
+            }
+            synchronized (noticeLock)
+            {
+                closeFlyweights();
+                CloseHelper.quietClose(wakeWords);
+            }
         }
         finally
         {
             lock.unlock();
         }
+    }
+
+    private void closeFlyweights()
+    {
+        CloseHelper.quietCloseAll(requestsWord, answersWord, noticesWord, noticesSignal);
+    }
+
+    /** The card driver's conductor is asked to serve the media driver closely for a while: Aeron commands follow. */
+    private void askForAttention()
+    {
+        if (requestsWord != null)
+        {
+            wakeWords.attendUntil(System.nanoTime() + ATTENTION_NS);
+            requestsWord.signal();
+        }
+    }
+
+    /** Before this client's Aeron client exists (no requests flyweight yet): a flyweight just for the signal. */
+    private static void attendUntil(final ControlWakeWords wakeWords, final long deadlineNs)
+    {
+        if (wakeWords != null)
+        {
+            wakeWords.attendUntil(deadlineNs);
+            try (WakeWord requests = wakeWords.requests())
+            {
+                requests.signal();
+            }
+        }
+    }
+
+    /**
+     * How the Aeron client's conductor thread idles: parked for {@link #AERON_IDLE_SLEEP_NS}, or until
+     * {@link #wake()}. Its duty cycle sends keepalives and takes the media driver's news (a stream's image came or
+     * went), which connecting waits for.
+     */
+    private static final class AeronConductorIdle implements IdleStrategy
+    {
+        private volatile Thread thread;
+
+        public void idle(final int workCount)
+        {
+            if (workCount <= 0)
+            {
+                idle();
+            }
+        }
+
+        public void idle()
+        {
+            thread = Thread.currentThread();
+            java.util.concurrent.locks.LockSupport.parkNanos(this, AERON_IDLE_SLEEP_NS);
+        }
+
+        public void reset()
+        {
+        }
+
+        void wake()
+        {
+            final Thread conductor = thread;
+            if (conductor != null)
+            {
+                java.util.concurrent.locks.LockSupport.unpark(conductor);
+            }
+        }
+    }
+
+    /**
+     * One sleep of a waiting request: announced on the answers word, the stream is read once more (the re-check),
+     * then the wait lasts until the conductor publishes answers or {@link #ANSWER_SLEEP_LIMIT_NS}.
+     */
+    private void sleepUntilAnswers(final long remainingNs)
+    {
+        final int ticket = answersWord.prepare();
+        final int fragments = subscription.poll(assembler, 16);
+        if (fragments > 0 || answered)
+        {
+            answersWord.cancel();
+            return;
+        }
+        answersWord.await(ticket, Math.max(1, Math.min(remainingNs, ANSWER_SLEEP_LIMIT_NS)));
     }
 
     private void offer(final int length, final long deadline)
@@ -474,6 +729,10 @@ public final class ControlClient implements AutoCloseable
             final long result = publication.offer(requestBuffer, 0, length);
             if (result > 0)
             {
+                if (requestsWord != null)
+                {
+                    requestsWord.signal();
+                }
                 return;
             }
             if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED)
@@ -486,6 +745,10 @@ public final class ControlClient implements AutoCloseable
                 throw new ControlTimeoutException("cannot send to the " + ctx.description + " within " +
                     TimeUnit.NANOSECONDS.toMillis(ctx.requestTimeoutNs) + " ms: " +
                     (result == Publication.NOT_CONNECTED ? "nobody reads the request stream" : "back pressure"));
+            }
+            if (requestsWord != null)
+            {
+                requestsWord.signal();      // a full window: the conductor frees it by reading
             }
             idleStrategy.idle();
         }

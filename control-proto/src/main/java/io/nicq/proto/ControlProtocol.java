@@ -18,7 +18,7 @@ public final class ControlProtocol
 
     /**
      * Where the card driver writes answers. Terms of 8 MiB (a 4 MiB window; sparse, so memory is touched only as
-     * answers are written): a client that polls even every 100 ms stays well inside the window at any request rate the
+     * answers are written): a client that polls even every 250 ms stays well inside the window at any request rate the
      * card driver serves, so it neither holds anyone back nor misses a notice. A reader that stops altogether is left
      * behind once it is three quarters of a window behind for 20 ms (untethered), normally before it could block the
      * stream at all, and may rejoin 50 ms later at the tail. Should the stream block anyway, the card driver holds
@@ -37,8 +37,11 @@ public final class ControlProtocol
     /** A client that sends nothing (not even a heartbeat) for this long is reclaimed. */
     public static final long DEFAULT_CLIENT_TIMEOUT_MS = 1000;
 
-    /** Clients send a heartbeat this often: several per timeout, so one late one is harmless. */
-    public static final long DEFAULT_HEARTBEAT_INTERVAL_MS = 200;
+    /**
+     * Clients send a heartbeat this often: four per timeout, so one late one is harmless; each is also the client's
+     * read of the answer stream, and its only wake-up when idle.
+     */
+    public static final long DEFAULT_HEARTBEAT_INTERVAL_MS = 250;
 
     /** How long a client waits for the answer to a request before giving up. */
     public static final long DEFAULT_REQUEST_TIMEOUT_MS = 5000;

@@ -8,6 +8,7 @@ import java.util.regex.Pattern;
  * <pre>
  *   /dev/shm/nicq/&lt;instance&gt;/
  *       aeron/         media driver directory of the control plane
+ *       control-wake   the control plane's wake-up words ({@link ControlWakeWords})
  *       counters       Agrona counters file, read by 'nicq stat'
  *       card-driver.pid
  *       queues/&lt;n&gt;     queue channel of hardware queue n (simulated card)
@@ -22,6 +23,9 @@ public final class InstancePaths
 
     /** Default root: tmpfs, so that every file here is shared memory. */
     public static final String DEFAULT_DIR = "/dev/shm/nicq";
+
+    /** File name of {@link #controlWakeFile()}, beside the instance's {@code aeron/} directory. */
+    public static final String CONTROL_WAKE_FILE = "control-wake";
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
 
@@ -73,6 +77,22 @@ public final class InstancePaths
     public Path aeronDir()
     {
         return root.resolve("aeron");
+    }
+
+    /** The control plane's wake-up words ({@link ControlWakeWords}). */
+    public Path controlWakeFile()
+    {
+        return root.resolve(CONTROL_WAKE_FILE);
+    }
+
+    /**
+     * The control wake file of the instance whose own media driver is at {@code aeronDirectoryName} (its sibling, as
+     * {@link #aeronDir()} and {@link #controlWakeFile()} are): how a client that knows only the Aeron directory finds
+     * it.
+     */
+    public static Path controlWakeFileOf(final String aeronDirectoryName)
+    {
+        return Path.of(aeronDirectoryName).toAbsolutePath().resolveSibling(CONTROL_WAKE_FILE);
     }
 
     public Path countersFile()

@@ -255,7 +255,7 @@ class CrashMatrixIT
             final long restartNs = System.nanoTime();
             cluster.startCardDriver();
             restart.add((System.nanoTime() - restartNs) / 1e6);
-            assertEquals(List.of("card-driver.pid", "counters", "queues/0"), cluster.instanceFiles(),
+            assertEquals(List.of("card-driver.pid", "control-wake", "counters", "queues/0"), cluster.instanceFiles(),
                 "the new card driver removed what the old one left");
             for (int i = 0; i < Registers.FIVE_TUPLE_FILTER_COUNT; i++)
             {

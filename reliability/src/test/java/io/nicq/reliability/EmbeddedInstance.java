@@ -3,7 +3,6 @@ package io.nicq.reliability;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -16,7 +15,6 @@ import io.nicq.proto.InstancePaths;
 import io.nicq.sim.MemoryWire;
 import io.nicq.sim.SimulatedCard;
 import org.agrona.CloseHelper;
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.status.CountersReader;
 
 /**
@@ -59,9 +57,6 @@ final class EmbeddedInstance implements AutoCloseable
                 .ipv4(CARD_ADDRESS)
                 .queueDriverMode(QueueDriverMode.THREAD)
                 .queueDriverIdle("backoff")
-                // Control traffic in bursts: back off to 100 us parks, never a spinning core.
-                .conductorIdleStrategy(new BackoffIdleStrategy(10, 20, TimeUnit.MICROSECONDS.toNanos(1),
-                    TimeUnit.MICROSECONDS.toNanos(100)))
                 .logDir(root.resolve("logs"))
                 .out(new PrintStream(log, true, StandardCharsets.UTF_8))
                 .errorHandler(this::onAgentError);

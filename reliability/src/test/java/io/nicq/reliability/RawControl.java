@@ -15,6 +15,9 @@ import io.aeron.logbuffer.Header;
 import io.nicq.card.ControlSession;
 import io.nicq.proto.ControlMessageValidator;
 import io.nicq.proto.ControlProtocol;
+import io.nicq.proto.ControlWakeWords;
+import io.nicq.proto.InstancePaths;
+import io.nicq.runtime.WakeWord;
 import io.nicq.proto.sbe.ErrorCode;
 import io.nicq.proto.sbe.ErrorDecoder;
 import io.nicq.proto.sbe.FilterRegisteredDecoder;
@@ -31,7 +34,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * A control-protocol peer with no manners: its own Aeron client, a publication on the request stream and a
  * subscription on the answer stream, sending whatever bytes it is given under whatever client id they carry, and
  * collecting every answer on the stream (for any client id). Fuzzers and the spoofing tests use it; well-behaved
- * clients use {@link ControlSession}.
+ * clients use {@link ControlSession}. Like every client it rings the card driver's conductor after each request (the
+ * instance's control wake file), so that the conductor, asleep between requests, serves it at once.
  */
 final class RawControl implements AutoCloseable
 {
@@ -51,6 +55,8 @@ final class RawControl implements AutoCloseable
     }
 
     private final Aeron aeron;
+    private final ControlWakeWords wakeWords;
+    private final WakeWord ring;
     private final Publication requests;
     private Publication forgedAnswers;
     private final Subscription answers;
@@ -70,6 +76,9 @@ final class RawControl implements AutoCloseable
 
     RawControl(final String aeronDir)
     {
+        wakeWords = ControlWakeWords.openIfPresent(InstancePaths.controlWakeFileOf(aeronDir));
+        ring = wakeWords != null ? wakeWords.requests() : null;
+        attend();
         aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(aeronDir).errorHandler(ex -> { }));
         requests = aeron.addPublication(ControlProtocol.CHANNEL, ControlProtocol.REQUEST_STREAM_ID);
         answers = aeron.addSubscription(ControlProtocol.CHANNEL, ControlProtocol.RESPONSE_STREAM_ID);
@@ -113,9 +122,11 @@ final class RawControl implements AutoCloseable
             {
                 throw new IllegalStateException("cannot offer a request of " + length + " bytes: " + result);
             }
+            ring();
             poll();
             idle.idle();
         }
+        ring();
     }
 
     /** Sends and waits for the answer carrying this correlation id for this client id; null after the timeout. */
@@ -153,6 +164,7 @@ final class RawControl implements AutoCloseable
     {
         if (forgedAnswers == null)
         {
+            attend();
             forgedAnswers = aeron.addPublication(ControlProtocol.CHANNEL, ControlProtocol.RESPONSE_STREAM_ID);
             Await.until(forgedAnswers::isConnected, 5_000, "the forged answer stream has subscribers");
         }
@@ -199,7 +211,25 @@ final class RawControl implements AutoCloseable
 
     public void close()
     {
-        CloseHelper.quietClose(aeron);
+        CloseHelper.quietCloseAll(aeron, ring, wakeWords);
+    }
+
+    /** Aeron commands ring nothing: the conductor is asked to run the media driver closely meanwhile. */
+    private void attend()
+    {
+        if (wakeWords != null)
+        {
+            wakeWords.attendUntil(System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
+            ring.signal();
+        }
+    }
+
+    private void ring()
+    {
+        if (ring != null)
+        {
+            ring.signal();
+        }
     }
 
     private void onFragment(final DirectBuffer b, final int offset, final int length, final Header header)
