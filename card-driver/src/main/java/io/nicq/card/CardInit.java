@@ -177,12 +177,19 @@ public final class CardInit
         {
             bar.write(txpbsize(n), 0);                             // 8.2.3.9.13 TXPBSIZE(1..7): no other TC
         }
+        for (int q = 0; q < QUEUE_COUNT; q++)
+        {
+            // 8.2.3.11.2 DCA_TXCTRL: bit 11 (relaxed ordering of descriptor write-back) is 1 after reset. With it the
+            // head write-back may overtake the data and descriptor writes it covers, so the queue driver could
+            // reclaim slots still under DMA; Linux's ixgbe_start_hw_gen2 clears it too.
+            bar.write(dcaTxctrl(q), bar.read(dcaTxctrl(q)) & ~DCA_TXCTRL_DESC_WRO_EN);
+        }
         bar.write(DTXMXSZRQ, DTXMXSZRQ_MAX);                       // 8.2.3.9.1 DTXMXSZRQ
         bar.write(RTTDCS, bar.read(RTTDCS) | RTTDCS_ARBDIS);       // 8.2.3.10.2 RTTDCS.ARBDIS while MTQC changes
         bar.write(MTQC, 0);                                        // 8.2.3.9.15 MTQC: one TC, no VT
         bar.write(RTTDCS, bar.read(RTTDCS) & ~RTTDCS_ARBDIS);      // 8.2.3.10.2 RTTDCS.ARBDIS cleared for TX
         bar.write(DMATXCTL, bar.read(DMATXCTL) | DMATXCTL_TE);     // 8.2.3.9.2 DMATXCTL.TE: transmit enabled
-        log.info("TX: CRC append and padding, TXPBSIZE(0)=40 KiB, DTXMXSZRQ=0xFFFF, arbiter on, DMATXCTL.TE");
+        log.info("TX: CRC append and padding, TXPBSIZE(0)=40 KiB, DCA_TXCTRL relaxed write-back off, DTXMXSZRQ=0xFFFF, arbiter on, DMATXCTL.TE");
     }
 
     /**

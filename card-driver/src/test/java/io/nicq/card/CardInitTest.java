@@ -52,6 +52,7 @@ class CardInitTest
         {
             assertEquals(SRRCTL_DESCTYPE_ADV_ONEBUF | SRRCTL_DROP_EN | 2, card.register(srrctl(q)), "SRRCTL " + q);
             assertEquals(0, card.register(dcaRxctrl(q)) & DCA_RXCTRL_DESC_WRO_EN, "DCA_RXCTRL " + q);
+            assertEquals(0, card.register(dcaTxctrl(q)) & DCA_TXCTRL_DESC_WRO_EN, "DCA_TXCTRL " + q);
             assertEquals(0, card.register(rxdctl(q)) & DCTL_ENABLE, "queues stay disabled until attached");
         }
         assertEquals(ETQF_FILTER_ENABLE | 0x0806, card.register(etqf(CardInit.ARP_ETQF_INDEX)));

@@ -10,7 +10,9 @@ import static io.nicq.ixgbe.Registers.*;
  * reset bits self-clear, EEC.ARD and RDRXCTL.DMAIDONE are set after reset, LINKS.LINK_UP follows AUTOC.AN_RESTART,
  * RAL/RAH(0) hold a MAC, FDIRCTRL.INIT_DONE follows a write of FDIRCTRL with PBALLOC and FDIRCMD.CMD self-clears
  * (a query finds the filter), clear-on-read registers ({@link RegisterFile}) are zero once read. Like the 82599, a reset
- * leaves the statistics alone: they count from where they were until a driver reads them.
+ * leaves the statistics alone: they count from where they were until a driver reads them. Every other register holds
+ * its reset value ({@link RegisterFile#resetValue}) from the start and again after a reset, so a bit the driver must
+ * clear (DCA_RXCTRL, DCA_TXCTRL) is set until it does.
  */
 final class FakeCard extends RecordingBar
 {
@@ -23,6 +25,7 @@ final class FakeCard extends RecordingBar
 
     FakeCard(final long mac)
     {
+        applyResetValues();
         registers[ral(0) >> 2] = ReceiveAddress.ral(mac);
         registers[rah(0) >> 2] = ReceiveAddress.rahAddress(mac);
     }
@@ -41,6 +44,7 @@ final class FakeCard extends RecordingBar
     {
         if (offset == CTRL && (value & CTRL_RST_MASK) != 0 && resetCompletes)
         {
+            applyResetValues();
             registers[CTRL >> 2] = value & ~CTRL_RST_MASK;
             registers[EEC >> 2] = eepromReads ? EEC_ARD : 0;
             registers[RDRXCTL >> 2] = dmaInitialises ? RDRXCTL_DMAIDONE : 0;
@@ -61,6 +65,18 @@ final class FakeCard extends RecordingBar
             if (linkComesUp)
             {
                 registers[LINKS >> 2] = LINKS_UP | LINKS_SPEED_10G;
+            }
+        }
+    }
+
+    private void applyResetValues()
+    {
+        for (int index = 0; index < registers.length; index++)
+        {
+            final int offset = index << 2;
+            if (!RegisterFile.isClearOnRead(offset) && offset != ral(0) && offset != rah(0))
+            {
+                registers[index] = RegisterFile.resetValue(offset);
             }
         }
     }
