@@ -25,9 +25,11 @@ import io.nicq.examples.kernel.KernelBaseline;
 import io.nicq.examples.report.LatencyReport;
 import io.nicq.examples.rpc.EchoServer;
 import io.nicq.examples.rpc.RpcClient;
+import io.nicq.examples.rpc.RpcPayload;
 import io.nicq.examples.rpc.RpcReport;
 import io.nicq.packet.Ipv4Address;
 import io.nicq.runtime.ChildJvm;
+import io.nicq.runtime.CommandLines;
 import io.nicq.runtime.CpuAffinity;
 import io.nicq.runtime.IdleStrategies;
 import io.nicq.runtime.RunCommand;
@@ -38,7 +40,9 @@ import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.IdleStrategy;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The main job: two simulated hosts joined by a simulated cable, an RPC client on one and a UDP echo server on the
@@ -121,8 +125,17 @@ public final class DemoCommand implements Callable<Integer>
     private String idleName;
     private boolean cleanedUp;
 
+    @Spec
+    CommandSpec spec;
+
     public Integer call() throws Exception
     {
+        CommandLines.requirePositive(spec, "--count", count);
+        CommandLines.requireAtLeast(spec, "--warmup", warmup, 0);
+        // The card drivers the demo starts keep the default MTU.
+        CommandLines.requireRange(spec, "--size", size, RpcPayload.MIN_LENGTH, UdpLayer.maxPayloadAtMtu(0),
+            "an RPC payload needs " + RpcPayload.MIN_LENGTH + " bytes; one UDP datagram at MTU 1500 carries at most " +
+            UdpLayer.maxPayloadAtMtu(0) + ", and nicq does not fragment");
         final QueueDriverPlacement queueMode = queueMode();
         final int cpus = Runtime.getRuntime().availableProcessors();
         final boolean inlineDevice = deviceLoop == null ? cpus < 4 : switch (deviceLoop)

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Properties;
 
+import io.nicq.runtime.CommandLines;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -59,16 +60,7 @@ public final class Nicq implements Runnable
         {
             commandLine.addSubcommand(sub[0], subcommand(sub[0], sub[1], sub[2]));
         }
-        commandLine.setExecutionExceptionHandler((ex, cmd, parseResult) ->
-        {
-            cmd.getErr().println("nicq " + cmd.getCommandName() + ": " + describe(ex));
-            if (Boolean.getBoolean("nicq.debug"))
-            {
-                ex.printStackTrace(cmd.getErr());
-            }
-            return 1;
-        });
-        return commandLine;
+        return CommandLines.configure(commandLine);
     }
 
     private static Object subcommand(final String name, final String className, final String module)
@@ -100,18 +92,6 @@ public final class Nicq implements Runnable
         spec.parser().unmatchedArgumentsAllowed(true);
         spec.mixinStandardHelpOptions(true);
         return spec;
-    }
-
-    /** One line for the user; the stack trace only with -Dnicq.debug=true. */
-    static String describe(final Throwable ex)
-    {
-        Throwable cause = ex;
-        while (cause.getCause() != null && cause.getMessage() == null)
-        {
-            cause = cause.getCause();
-        }
-        final String message = cause.getMessage();
-        return message != null ? message : cause.getClass().getSimpleName();
     }
 
     static final class Version implements CommandLine.IVersionProvider

@@ -9,11 +9,14 @@ import io.nicq.client.iface.Ipv4Interface;
 import io.nicq.client.udp.UdpLayer;
 import io.nicq.client.udp.UdpSocket;
 import io.nicq.packet.Ipv4Address;
+import io.nicq.runtime.CommandLines;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Packet generator: UDP datagrams to one destination from a dedicated queue, as fast as the queue takes them or at a
@@ -23,6 +26,9 @@ import picocli.CommandLine.Option;
     description = "UDP packet generator on its own hardware queue: rate, completions and drops.")
 public final class PktgenCommand implements Callable<Integer>
 {
+    @Spec
+    CommandSpec spec;
+
     @Mixin
     ClientOptions options;
 
@@ -49,6 +55,11 @@ public final class PktgenCommand implements Callable<Integer>
         }
         final int ip = Ipv4Address.parse(hostPort[0]);
         final int port = Integer.parseInt(hostPort[1]);
+        CommandLines.requirePort(spec, "--dest", port);
+        CommandLines.requirePositive(spec, "--count", count);
+        CommandLines.requireRange(spec, "--rate", rate, 0, 1_000_000_000L, "datagrams per second, 0 = unlimited");
+        CommandLines.requireRange(spec, "--size", size, 0, UdpLayer.maxPayloadAtMtu(0),
+            "one UDP datagram at MTU 1500, and nicq does not fragment");
         try (StopOnShutdown signal = new StopOnShutdown("pktgen-shutdown", 2000);
             NicClient client = options.connect("pktgen");
             NicQueue queue = options.requestQueue(client);

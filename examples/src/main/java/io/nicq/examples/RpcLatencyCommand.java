@@ -20,9 +20,12 @@ import io.nicq.examples.rpc.RpcClient;
 import io.nicq.examples.rpc.RpcPayload;
 import io.nicq.examples.rpc.RpcReport;
 import io.nicq.packet.Ipv4Address;
+import io.nicq.runtime.CommandLines;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The thesis's net_latency: N request/answer round trips to a UDP echo server over a dedicated queue, one at a time,
@@ -32,6 +35,9 @@ import picocli.CommandLine.Option;
     description = "RPC round trips to a UDP echo server, with the per-phase latency report and a kernel UDP baseline.")
 public final class RpcLatencyCommand implements Callable<Integer>
 {
+    @Spec
+    CommandSpec spec;
+
     @Mixin
     ClientOptions options;
 
@@ -73,10 +79,12 @@ public final class RpcLatencyCommand implements Callable<Integer>
     public Integer call() throws IOException, InterruptedException
     {
         options.pinLoopThread();
-        if (count <= 0 || size < RpcPayload.MIN_LENGTH)
-        {
-            throw new IllegalArgumentException("--count must be positive and --size at least " + RpcPayload.MIN_LENGTH);
-        }
+        CommandLines.requirePositive(spec, "--count", count);
+        CommandLines.requireAtLeast(spec, "--warmup", warmup, -1);
+        CommandLines.requirePositive(spec, "--timeout-ms", timeoutMs);
+        CommandLines.requireRange(spec, "--size", size, RpcPayload.MIN_LENGTH, UdpLayer.maxPayloadAtMtu(0),
+            "an RPC payload needs " + RpcPayload.MIN_LENGTH + " bytes; one UDP datagram at MTU 1500 carries at most " +
+            UdpLayer.maxPayloadAtMtu(0) + ", and nicq does not fragment");
         final int warmupCount = warmup >= 0 ? warmup : Math.min(20_000, count / 10);
         final Path outDir = out != null ? out : Path.of("nicq-out",
             "rpc-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -87,6 +95,7 @@ public final class RpcLatencyCommand implements Callable<Integer>
         }
         final int serverIp = Ipv4Address.parse(hostPort[0]);
         final int serverPort = Integer.parseInt(hostPort[1]);
+        CommandLines.requirePort(spec, "--server", serverPort);
 
         final KernelBaseline.Result kernel;
         final String mode;
@@ -109,6 +118,9 @@ public final class RpcLatencyCommand implements Callable<Integer>
                 NicQueue queue = options.requestQueue(client);
                 UdpSocket socket = UdpSocket.open(new UdpLayer(new Ipv4Interface(queue, client))).bind(0))
             {
+                // The instance's MTU may be smaller than the default the size was checked against.
+                CommandLines.requireRange(spec, "--size", size, RpcPayload.MIN_LENGTH, socket.maxPayload(),
+                    "one UDP datagram at this instance's MTU " + client.mtu() + ", and nicq does not fragment");
                 mode = queue.driverPlacement().name().toLowerCase(Locale.ROOT);
                 rpc = new RpcClient(socket, serverIp, serverPort, size, timeoutMs, TimeUnit.MILLISECONDS,
                     options.idleStrategy());

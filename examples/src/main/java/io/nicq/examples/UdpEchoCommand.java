@@ -10,10 +10,13 @@ import io.nicq.client.udp.UdpLayer;
 import io.nicq.client.udp.UdpSocket;
 import io.nicq.examples.rpc.EchoServer;
 import io.nicq.packet.Ipv4Address;
+import io.nicq.runtime.CommandLines;
 import org.agrona.concurrent.IdleStrategy;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * UDP echo server on a dedicated queue: every datagram goes back to its sender from the slot it arrived in (zero
@@ -23,6 +26,9 @@ import picocli.CommandLine.Option;
     description = "UDP echo server on its own hardware queue (zero-copy replies, server phases reported in RPC payloads).")
 public final class UdpEchoCommand implements Callable<Integer>
 {
+    @Spec
+    CommandSpec spec;
+
     @Mixin
     ClientOptions options;
 
@@ -35,6 +41,8 @@ public final class UdpEchoCommand implements Callable<Integer>
 
     public Integer call() throws Exception
     {
+        CommandLines.requirePort(spec, "--port", port);
+        CommandLines.requireAtLeast(spec, "--duration", durationSeconds, 0);
         options.pinLoopThread();
         try (StopOnShutdown signal = new StopOnShutdown("udp-echo-shutdown", 2000);
             NicClient client = options.connect("udp-echo");

@@ -65,16 +65,7 @@ public final class RunCommand
             exitWithParent();
         }
         final Object command = Class.forName(args[0]).getDeclaredConstructor().newInstance();
-        final CommandLine commandLine = new CommandLine(command);
-        commandLine.setExecutionExceptionHandler((ex, cmd, parseResult) ->
-        {
-            cmd.getErr().println(cmd.getCommandName() + ": " + (ex.getMessage() != null ? ex.getMessage() : ex));
-            if (Boolean.getBoolean("nicq.debug"))
-            {
-                ex.printStackTrace(cmd.getErr());
-            }
-            return 1;
-        });
+        final CommandLine commandLine = CommandLines.configure(new CommandLine(command));
         System.exit(commandLine.execute(Arrays.copyOfRange(args, 1, args.length)));
     }
 }

@@ -15,11 +15,14 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 import io.nicq.runtime.ChildJvm;
+import io.nicq.runtime.CommandLines;
 import io.nicq.runtime.RunCommand;
 import io.nicq.runtime.ThreadActivity;
 import org.agrona.IoUtil;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code nicq bench idle}: what nicq costs when nothing happens. It starts, with the defaults a newcomer gets, a
@@ -82,8 +85,13 @@ public final class IdleCommand implements Callable<Integer>
         }
     }
 
+    @Spec
+    CommandSpec spec;
+
     public Integer call() throws Exception
     {
+        CommandLines.requirePositive(spec, "--seconds", seconds);
+        CommandLines.requireAtLeast(spec, "--settle", settle, 0);
         final Path outDir = (out != null ? out : Path.of("nicq-out",
             "idle-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")))).toAbsolutePath();
         Files.createDirectories(outDir);

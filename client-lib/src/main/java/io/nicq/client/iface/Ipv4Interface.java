@@ -133,8 +133,18 @@ public final class Ipv4Interface
         this.link = new Ipv4Link(plane.ipv4(), plane.prefixLength(), plane.gateway());
         this.neighbours = new NeighbourCache(ctx.neighbourCapacity(), ctx.neighbourLifetimeNs());
         this.responder = new Ipv4Responder(mac, link);
-        final int mtu = plane.mtu() > 0 ? plane.mtu() : DEFAULT_MTU;
-        this.maxPayload = Math.min(mtu, QueueChannelLayout.SLOT_SIZE - EthernetHeader.HEADER_LENGTH) -
+        this.maxPayload = maxPayloadAtMtu(plane.mtu());
+    }
+
+    /**
+     * Largest IPv4 payload of one datagram on a link of this MTU: the MTU, or a packet slot less the Ethernet header
+     * if smaller, less a 20-byte IPv4 header (nicq does not fragment).
+     *
+     * @param mtu of the link, as the card driver tells it; 0 or less means the default, 1500.
+     */
+    public static int maxPayloadAtMtu(final int mtu)
+    {
+        return Math.min(mtu > 0 ? mtu : DEFAULT_MTU, QueueChannelLayout.SLOT_SIZE - EthernetHeader.HEADER_LENGTH) -
             Ipv4Header.MIN_HEADER_LENGTH;
     }
 

@@ -69,6 +69,17 @@ public final class UdpLayer implements Ipv4Protocol
         return maxPayload;
     }
 
+    /**
+     * Most payload bytes of one datagram on a link of this MTU, before any interface exists (to check a user's
+     * payload size up front).
+     *
+     * @param mtu of the link; 0 or less means the default, 1500.
+     */
+    public static int maxPayloadAtMtu(final int mtu)
+    {
+        return Ipv4Interface.maxPayloadAtMtu(mtu) - UdpHeader.HEADER_LENGTH;
+    }
+
     // ---------------------------------------------------------------------------------------------------------------
     // Receive
     // ---------------------------------------------------------------------------------------------------------------
