@@ -9,8 +9,8 @@ import picocli.CommandLine.Spec;
 /** {@code nicq example NAME}: the example applications on a nicq instance. */
 @Command(name = "example", mixinStandardHelpOptions = true,
     description = "Run an example application on a nicq instance.",
-    subcommands = {UdpEchoCommand.class, RpcLatencyCommand.class, PktgenCommand.class,
-        io.nicq.examples.kernel.KernelEchoCommand.class})
+    subcommands = {UdpEchoCommand.class, RpcLatencyCommand.class, PktgenCommand.class, SockperfServerCommand.class,
+        io.nicq.examples.kernel.KernelEchoCommand.class, io.nicq.examples.kernel.KernelTcpCommand.class})
 public final class ExampleCommand implements Callable<Integer>
 {
     @Spec
