@@ -24,7 +24,10 @@ import java.util.TreeMap;
  *   /proc/PID/task/TID/comm      the thread's name (15 characters: the start of a Java thread's name)
  *   /proc/PID/task/TID/status    voluntary_ctxt_switches, nonvoluntary_ctxt_switches
  *   /proc/PID/task/TID/stat      utime (field 14) + stime (field 15), in clock ticks (sysconf(_SC_CLK_TCK))
+ *   /proc/PID/task/TID/schedstat time on a CPU, time runnable but waiting for one (run delay), timeslices: ns
  * </pre>
+ * The run delay is what a spinning loop loses to the scheduler: runnable, not running. A latency tail with a large
+ * run delay and involuntary switches in the same window is a stall, not a slow path.
  * A wake-up is a context switch of the thread, voluntary (it slept and was woken: a park, a futex, poll(2)) or not
  * (preempted): on a machine with few cores each one displaces whatever else was running there. A thread that started
  * within the window counts from zero; one that ended within it is not shown.
@@ -54,8 +57,16 @@ public final class ThreadActivity
     }
 
     /** One thread's counts at one moment. */
-    public record ThreadCounts(long tid, String name, long voluntarySwitches, long involuntarySwitches, long cpuTicks)
+    public record ThreadCounts(long tid, String name, long voluntarySwitches, long involuntarySwitches, long cpuTicks,
+        long runDelayNs)
     {
+        /** Counts without a run delay (a kernel without schedstat): it reads as unknown, -1. */
+        public ThreadCounts(final long tid, final String name, final long voluntarySwitches,
+            final long involuntarySwitches, final long cpuTicks)
+        {
+            this(tid, name, voluntarySwitches, involuntarySwitches, cpuTicks, -1);
+        }
+
         /** Voluntary and involuntary context switches so far. */
         public long wakeups()
         {
@@ -68,9 +79,14 @@ public final class ThreadActivity
     {
     }
 
-    /** One thread over a window. */
+    /**
+     * One thread over a window.
+     *
+     * @param involuntarySwitches times it was preempted in the window.
+     * @param runDelayNs          time it was runnable but not running in the window; -1 when the kernel does not say.
+     */
     public record ThreadRate(long tid, String name, double wakeupsPerSecond, double voluntaryPerSecond,
-        double cpuPercent)
+        double cpuPercent, long involuntarySwitches, long runDelayNs)
     {
     }
 
@@ -154,8 +170,10 @@ public final class ThreadActivity
             final long voluntary = now.voluntarySwitches() - (then != null ? then.voluntarySwitches() : 0);
             final long involuntary = now.involuntarySwitches() - (then != null ? then.involuntarySwitches() : 0);
             final long ticks = now.cpuTicks() - (then != null ? then.cpuTicks() : 0);
+            final long runDelay = now.runDelayNs() < 0 || (then != null && then.runDelayNs() < 0) ? -1 :
+                now.runDelayNs() - (then != null ? then.runDelayNs() : 0);
             final ThreadRate rate = new ThreadRate(now.tid(), now.name(), (voluntary + involuntary) / seconds,
-                voluntary / seconds, 100.0 * ticks / CLOCK_TICKS_PER_SECOND / seconds);
+                voluntary / seconds, 100.0 * ticks / CLOCK_TICKS_PER_SECOND / seconds, involuntary, runDelay);
             rates.add(rate);
             wakeups += rate.wakeupsPerSecond();
             cpu += rate.cpuPercent();
@@ -193,12 +211,38 @@ public final class ThreadActivity
                 }
             }
             return new ThreadCounts(tid, name, voluntary, involuntary,
-                cpuTicks(Files.readString(task.resolve("stat"), StandardCharsets.UTF_8)));
+                cpuTicks(Files.readString(task.resolve("stat"), StandardCharsets.UTF_8)), runDelayNs(task));
         }
         catch (final NoSuchFileException ex)
         {
             return null;
         }
+    }
+
+    /** The run delay of a {@code schedstat} file (its second field), or -1 when there is none. */
+    private static long runDelayNs(final Path task) throws IOException
+    {
+        final Path schedstat = task.resolve("schedstat");
+        if (!Files.exists(schedstat))
+        {
+            return -1;
+        }
+        return runDelayNs(Files.readString(schedstat, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The run delay of a {@code schedstat} line: "on-CPU ns, run delay ns, timeslices".
+     *
+     * @throws IllegalArgumentException when the line does not look like one
+     */
+    static long runDelayNs(final String schedstatLine)
+    {
+        final String[] fields = schedstatLine.strip().split("\\s+");
+        if (fields.length < 2)
+        {
+            throw new IllegalArgumentException("not a /proc schedstat line: '" + schedstatLine.strip() + "'");
+        }
+        return Long.parseLong(fields[1]);
     }
 
     /**

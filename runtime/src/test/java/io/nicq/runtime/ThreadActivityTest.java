@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class ThreadActivityTest
 {
@@ -67,6 +68,87 @@ class ThreadActivityTest
         assertEquals(150.0, rate.sumOf("st")[0], 1e-9);
 
         assertThrows(IllegalArgumentException.class, () -> ThreadActivity.between(after, before));
+    }
+
+    @Test
+    void runDelayComesFromSchedstatAndIsADeltaOverTheWindow() throws Exception
+    {
+        writeTask(50, 50, "spinner", 1, 3, "50 (spinner) R 1 50 50 0 -1 4194560 100 0 0 0 90 10 0 0 20 0 30 0 5 0 0");
+        Files.writeString(proc.resolve("50/task/50/schedstat"), "1000000000 25000000 120\n");
+        final ThreadActivity.Snapshot snapshot = new ThreadActivity(proc).sample(50);
+        assertEquals(25_000_000L, snapshot.threads().get(50L).runDelayNs());
+
+        final long second = TimeUnit.SECONDS.toNanos(1);
+        final ThreadActivity.Snapshot before = new ThreadActivity.Snapshot(9, second, Map.of(
+            1L, new ThreadActivity.ThreadCounts(1, "spinner", 0, 10, 100, 5_000_000),
+            2L, new ThreadActivity.ThreadCounts(2, "no schedstat", 0, 0, 0)));
+        final ThreadActivity.Snapshot after = new ThreadActivity.Snapshot(9, 2 * second, Map.of(
+            1L, new ThreadActivity.ThreadCounts(1, "spinner", 0, 17, 200, 45_000_000),
+            2L, new ThreadActivity.ThreadCounts(2, "no schedstat", 0, 0, 0)));
+        final ThreadActivity.ProcessRate rate = ThreadActivity.between(before, after);
+        final ThreadActivity.ThreadRate spinner = rate.threads().stream().filter(t -> t.tid() == 1).findFirst()
+            .orElseThrow();
+        assertEquals(40_000_000L, spinner.runDelayNs());
+        assertEquals(7, spinner.involuntarySwitches());
+        assertEquals(-1, rate.threads().stream().filter(t -> t.tid() == 2).findFirst().orElseThrow().runDelayNs(),
+            "unknown stays unknown");
+        assertThrows(IllegalArgumentException.class, () -> ThreadActivity.runDelayNs("17"));
+    }
+
+    /**
+     * A spinning thread that another spinner shares its CPU with for a known time is runnable but not running for a
+     * good part of that time, and is preempted: the accounting the latency reports use to tell a stall from a slow
+     * path.
+     */
+    @Test
+    void aDescheduledSpinnerShowsRunDelayAndPreemptions() throws Exception
+    {
+        assumeTrue(Files.exists(Path.of("/proc/thread-self/schedstat")), "this kernel has no schedstat");
+        final ThreadActivity activity = new ThreadActivity();
+        final long pid = ProcessHandle.current().pid();
+        final AtomicLong victimTid = new AtomicLong();
+        final AtomicLong stop = new AtomicLong();
+        final int cpu = CpuAffinity.currentThreadCpus()[0];
+        final Thread victim = new Thread(() ->
+        {
+            CpuAffinity.pinCurrentThread(cpu);
+            victimTid.set(currentTid());
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (stop.get() == 0 && System.nanoTime() < deadline)
+            {
+                Thread.onSpinWait();
+            }
+        }, "victim");
+        victim.start();
+        final long waitDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (victimTid.get() == 0 && System.nanoTime() < waitDeadline)
+        {
+            Thread.sleep(1);
+        }
+        Thread.sleep(50);
+        final ThreadActivity.Snapshot from = activity.sample(pid);
+        final long competeNs = TimeUnit.MILLISECONDS.toNanos(400);
+        final Thread competitor = new Thread(() ->
+        {
+            CpuAffinity.pinCurrentThread(cpu);
+            final long end = System.nanoTime() + competeNs;
+            while (System.nanoTime() < end)
+            {
+                Thread.onSpinWait();
+            }
+        }, "competitor");
+        competitor.start();
+        competitor.join(TimeUnit.SECONDS.toMillis(20));
+        final ThreadActivity.Snapshot to = activity.sample(pid);
+        stop.set(1);
+        victim.join(TimeUnit.SECONDS.toMillis(20));
+
+        final ThreadActivity.ThreadRate rate = ThreadActivity.between(from, to).threads().stream()
+            .filter(t -> t.tid() == victimTid.get()).findFirst().orElseThrow();
+        // Two spinners on one CPU share it: the victim waits about half of the 400 ms; a quarter is the floor.
+        assertTrue(rate.runDelayNs() >= competeNs / 4, "run delay " + rate.runDelayNs() / 1_000_000 + " ms while a " +
+            "competitor spun on its CPU for " + competeNs / 1_000_000 + " ms");
+        assertTrue(rate.involuntarySwitches() > 0, "the victim was preempted: " + rate);
     }
 
     @Test
