@@ -22,11 +22,15 @@ import io.nicq.client.iface.Ipv4Interface;
 import io.nicq.client.udp.UdpLayer;
 import io.nicq.client.udp.UdpSocket;
 import io.nicq.examples.kernel.KernelBaseline;
+import io.nicq.examples.report.HiccupMeter;
 import io.nicq.examples.report.LatencyReport;
+import io.nicq.examples.report.StallAccounting;
+import io.nicq.examples.report.StallWatch;
 import io.nicq.examples.rpc.EchoServer;
 import io.nicq.examples.rpc.RpcClient;
 import io.nicq.examples.rpc.RpcPayload;
 import io.nicq.examples.rpc.RpcReport;
+import io.nicq.examples.rpc.WarmUp;
 import io.nicq.packet.Ipv4Address;
 import io.nicq.runtime.ChildJvm;
 import io.nicq.runtime.CommandLines;
@@ -69,6 +73,9 @@ public final class DemoCommand implements Callable<Integer>
     private static final String IP_A = "10.0.0.1";
     private static final String IP_B = "10.0.0.2";
     private static final int ECHO_PORT = 7;
+    /** Shorter than the library's defaults: the demo as a whole stays well under a minute, warm-ups included. */
+    private static final long WARM_UP_QUIET_MS = 300;
+    private static final long WARM_UP_BOUND_MS = 8_000;
 
     @Option(names = "--mode", defaultValue = "inline", paramLabel = "MODE",
         description = "Where the queue drivers run: process, thread or inline (default: ${DEFAULT-VALUE})")
@@ -77,8 +84,20 @@ public final class DemoCommand implements Callable<Integer>
     @Option(names = "--count", defaultValue = "100000", paramLabel = "N", description = "Round trips recorded (default: ${DEFAULT-VALUE})")
     int count;
 
-    @Option(names = "--warmup", defaultValue = "20000", paramLabel = "N", description = "Round trips before recording (default: ${DEFAULT-VALUE})")
+    @Option(names = "--warmup", defaultValue = "20000", paramLabel = "N",
+        description = "Round trips before recording, at least; then until the JVMs are warm (default: ${DEFAULT-VALUE})")
     int warmup;
+
+    @Option(names = "--warmup-quiet-ms", defaultValue = "" + WARM_UP_QUIET_MS, paramLabel = "MS",
+        description = {"Warm up until no JVM of the run (this one, the card drivers, the queue drivers, the kernel's " +
+            "echo server) has compiled anything for this long; 0 = exactly --warmup round trips (default: " +
+            "${DEFAULT-VALUE})"})
+    long warmupQuietMs;
+
+    @Option(names = "--warmup-bound-ms", defaultValue = "" + WARM_UP_BOUND_MS, paramLabel = "MS",
+        description = "Stop waiting for the JVMs to be warm after this long, and say so in the report; the kernel's " +
+            "baseline and nicq's run each have this bound (default: ${DEFAULT-VALUE})")
+    long warmupBoundMs;
 
     @Option(names = "--size", defaultValue = "64", paramLabel = "BYTES", description = "UDP payload bytes (default: ${DEFAULT-VALUE})")
     int size;
@@ -109,6 +128,7 @@ public final class DemoCommand implements Callable<Integer>
 
     private final List<Process> children = new ArrayList<>();
     private final List<String> childNames = new ArrayList<>();
+    private StallWatch conditions;
     private final AtomicBoolean interrupted = new AtomicBoolean();
     private final AtomicBoolean echoRunning = new AtomicBoolean(true);
     private final AtomicReference<Throwable> echoFailure = new AtomicReference<>();
@@ -132,6 +152,8 @@ public final class DemoCommand implements Callable<Integer>
     {
         CommandLines.requirePositive(spec, "--count", count);
         CommandLines.requireAtLeast(spec, "--warmup", warmup, 0);
+        CommandLines.requireAtLeast(spec, "--warmup-quiet-ms", warmupQuietMs, 0);
+        CommandLines.requireAtLeast(spec, "--warmup-bound-ms", warmupBoundMs, Math.max(1, warmupQuietMs));
         // The card drivers the demo starts keep the default MTU.
         CommandLines.requireRange(spec, "--size", size, RpcPayload.MIN_LENGTH, UdpLayer.maxPayloadAtMtu(0),
             "an RPC payload needs " + RpcPayload.MIN_LENGTH + " bytes; one UDP datagram at MTU 1500 carries at most " +
@@ -170,7 +192,7 @@ public final class DemoCommand implements Callable<Integer>
             if (!"none".equalsIgnoreCase(kernelBaseline))
             {
                 step("the kernel's UDP round trip first, while nothing else runs: " + count + " round trips");
-                kernel = KernelBaseline.measure(warmup, count, size, true, logs);
+                kernel = KernelBaseline.measure(warmUp(), count, size, true, logs, true);
             }
 
             step("two simulated 82599s joined by a simulated cable; device loops " +
@@ -203,15 +225,25 @@ public final class DemoCommand implements Callable<Integer>
                 rpcClient.duty(devices(cardA));
             }
 
-            step("rpc-latency: " + warmup + " warm-up and " + count + " recorded round trips of " + size +
-                " bytes to " + IP_B + ":" + ECHO_PORT);
+            final WarmUp nicqWarmUp = warmUp();
+            step("rpc-latency: " + (warmupQuietMs > 0 ? "at least " + warmup + " warm-up round trips, until every " +
+                "JVM of the run has compiled nothing for " + warmupQuietMs + " ms (at most " + warmupBoundMs +
+                " ms), then " : warmup + " warm-up and ") + count + " recorded round trips of " + size + " bytes to " +
+                IP_B + ":" + ECHO_PORT);
+            final StallAccounting accounting = new StallAccounting().thisProcessTree("demo");
+            for (int i = 0; i < children.size(); i++)
+            {
+                accounting.process(children.get(i).pid(), childNames.get(i));
+            }
+            conditions = new StallWatch("nicq", accounting, new HiccupMeter());
             final AtomicReference<Throwable> clientFailure = new AtomicReference<>();
             final Thread clientThread = new Thread(() ->
             {
                 try
                 {
                     plan.pinClient();
-                    rpcClient.run(warmup, count, () -> interrupted.get() || echoFailure.get() != null, System.err);
+                    rpcClient.run(nicqWarmUp, count, () -> interrupted.get() || echoFailure.get() != null, System.err,
+                        conditions);
                 }
                 catch (final Throwable ex)
                 {
@@ -234,7 +266,7 @@ public final class DemoCommand implements Callable<Integer>
                 (inlineDevice ? "on the application threads" : "on a device thread") + "; loops idle " + idleName +
                 (plan.pinned() ? "; pinned " + plan : "") + "; " + cpus + " CPUs";
             final LatencyReport report = RpcReport.build(rpcClient, "nicq, " + modeName(queueMode) + " mode",
-                size, modeName(queueMode), kernel, how);
+                size, modeName(queueMode), kernel, how, nicqWarmUp, conditions);
             System.out.print(report.table());
             final List<Path> files = report.write(outDir);
             step(String.format(Locale.ROOT, "report: %s (%d files: report.txt, report.json, report.png, hgrm/); " +
@@ -385,6 +417,12 @@ public final class DemoCommand implements Callable<Integer>
             "-D" + RunCommand.EXIT_WITH_PARENT_PROPERTY + "=true", "-XX:+UseSerialGC", "-Xmx256m");
     }
 
+    /** The warm-up the options ask for: until the JVMs are quiet, or a fixed count with --warmup-quiet-ms 0. */
+    private WarmUp warmUp()
+    {
+        return warmupQuietMs > 0 ? WarmUp.untilCompiled(warmup, warmupQuietMs, warmupBoundMs) : WarmUp.fixed(warmup);
+    }
+
     private Process start(final String name, final Path logs, final List<String> args) throws IOException
     {
         final Path log = logs.resolve(name + ".log");
@@ -416,6 +454,7 @@ public final class DemoCommand implements Callable<Integer>
             return;
         }
         cleanedUp = true;
+        CloseHelper.close(conditions);
         echoRunning.set(false);
         joinQuietly(echoThread);
         if (rpcClient != null)

@@ -16,11 +16,14 @@ import io.nicq.client.udp.UdpLayer;
 import io.nicq.client.udp.UdpSocket;
 import io.nicq.examples.kernel.KernelBaseline;
 import io.nicq.examples.report.LatencyReport;
+import io.nicq.examples.report.StallWatch;
 import io.nicq.examples.rpc.RpcClient;
 import io.nicq.examples.rpc.RpcPayload;
 import io.nicq.examples.rpc.RpcReport;
+import io.nicq.examples.rpc.WarmUp;
 import io.nicq.packet.Ipv4Address;
 import io.nicq.runtime.CommandLines;
+import org.agrona.CloseHelper;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
@@ -51,6 +54,16 @@ public final class RpcLatencyCommand implements Callable<Integer>
         description = "Round trips before recording starts (default: a tenth of --count, at most 20000)")
     int warmup;
 
+    @Option(names = "--warmup-quiet-ms", defaultValue = "" + WarmUp.DEFAULT_QUIET_MS, paramLabel = "MS",
+        description = {"Then warm up until no JVM of the run (this one and those it started: the kernel's echo " +
+            "server) has compiled anything for this long; 0 = exactly --warmup round trips (default: " +
+            "${DEFAULT-VALUE}). The card driver's JVM is not this process's child and is not watched"})
+    long warmupQuietMs;
+
+    @Option(names = "--warmup-bound-ms", defaultValue = "" + WarmUp.DEFAULT_BOUND_MS, paramLabel = "MS",
+        description = "Stop waiting for the JVMs to be warm after this long, and say so (default: ${DEFAULT-VALUE})")
+    long warmupBoundMs;
+
     @Option(names = "--size", defaultValue = "64", paramLabel = "BYTES",
         description = "UDP payload bytes; 64 or more carries the server's phase timestamps (default: ${DEFAULT-VALUE})")
     int size;
@@ -76,11 +89,20 @@ public final class RpcLatencyCommand implements Callable<Integer>
         description = "Print a progress line (default: ${DEFAULT-VALUE})")
     boolean progress;
 
+    /** The warm-up the options ask for: until the JVMs are quiet, or a fixed count with --warmup-quiet-ms 0. */
+    private WarmUp warmUp(final long minRoundTrips)
+    {
+        return warmupQuietMs > 0 ? WarmUp.untilCompiled(minRoundTrips, warmupQuietMs, warmupBoundMs) :
+            WarmUp.fixed(minRoundTrips);
+    }
+
     public Integer call() throws IOException, InterruptedException
     {
         options.pinLoopThread();
         CommandLines.requirePositive(spec, "--count", count);
         CommandLines.requireAtLeast(spec, "--warmup", warmup, -1);
+        CommandLines.requireAtLeast(spec, "--warmup-quiet-ms", warmupQuietMs, 0);
+        CommandLines.requireAtLeast(spec, "--warmup-bound-ms", warmupBoundMs, Math.max(1, warmupQuietMs));
         CommandLines.requirePositive(spec, "--timeout-ms", timeoutMs);
         CommandLines.requireRange(spec, "--size", size, RpcPayload.MIN_LENGTH, UdpLayer.maxPayloadAtMtu(0),
             "an RPC payload needs " + RpcPayload.MIN_LENGTH + " bytes; one UDP datagram at MTU 1500 carries at most " +
@@ -101,19 +123,24 @@ public final class RpcLatencyCommand implements Callable<Integer>
         final String mode;
         final RpcClient rpc;
         final boolean stopped;
+        final WarmUp nicqWarmUp = warmUp(warmupCount);
+        StallWatch conditions = null;
         try (StopOnShutdown signal = new StopOnShutdown("rpc-latency-shutdown", 3000))
         {
             // The kernel first, before this process has a queue of its own to spin on.
             if (!"none".equalsIgnoreCase(kernelBaseline))
             {
                 System.err.println("rpc-latency: measuring the kernel's UDP round trip (" + count + " round trips)");
-                kernel = KernelBaseline.measure(warmupCount, count, size, kernelBusyPoll, outDir.resolve("logs"));
+                kernel = KernelBaseline.measure(warmUp(warmupCount), count, size, kernelBusyPoll,
+                    outDir.resolve("logs"), true);
             }
             else
             {
                 kernel = null;
             }
 
+            // Its hiccup meter wakes a thousand times a second: not while the kernel is measured.
+            conditions = StallWatch.ofThisProcessTree("nicq", "rpc-latency");
             try (NicClient client = options.connect("rpc-latency");
                 NicQueue queue = options.requestQueue(client);
                 UdpSocket socket = UdpSocket.open(new UdpLayer(new Ipv4Interface(queue, client))).bind(0))
@@ -126,10 +153,15 @@ public final class RpcLatencyCommand implements Callable<Integer>
                     options.idleStrategy());
                 System.err.println("rpc-latency: " + Ipv4Address.toString(client.ipv4()) + ":" +
                     socket.localPort() + " -> " + server + ", " + size + "-byte payloads, queue " + queue.queueId() +
-                    " (" + mode + " mode), " + warmupCount + " warm-up + " + count + " round trips");
-                rpc.run(warmupCount, count, signal::isStopped, progress ? System.err : null);
+                    " (" + mode + " mode), " + (warmupQuietMs > 0 ? "at least " : "") + warmupCount + " warm-up + " +
+                    count + " round trips");
+                rpc.run(nicqWarmUp, count, signal::isStopped, progress ? System.err : null, conditions);
             }
             stopped = signal.isStopped();
+        }
+        finally
+        {
+            CloseHelper.close(conditions);
         }
         if (stopped)
         {
@@ -138,7 +170,7 @@ public final class RpcLatencyCommand implements Callable<Integer>
         }
 
         final LatencyReport report = RpcReport.build(rpc, label != null ? label : "nicq, " + mode + " mode", size,
-            mode, kernel, mode + " mode, application loop idle: " + options.idle);
+            mode, kernel, mode + " mode, application loop idle: " + options.idle, nicqWarmUp, conditions);
         System.out.print(report.table());
         final List<Path> files = report.write(outDir);
         System.out.println("report files: " + outDir.toAbsolutePath() + " (" + files.size() +

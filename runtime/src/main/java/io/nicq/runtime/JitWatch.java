@@ -23,9 +23,11 @@ public final class JitWatch
 {
     private final long rootPid;
     private final Map<Long, Long> compilations = new TreeMap<>();
+    private final Map<Long, Long> lastChangeByPid = new TreeMap<>();
     private final List<Long> unwatched = new ArrayList<>();
     private long lastChangeNs;
     private long firstSampleNs;
+    private long lastSampleNs;
     private boolean sampled;
 
     /**
@@ -68,9 +70,12 @@ public final class JitWatch
             if (before == null || before != count)
             {
                 changed = true;
+                lastChangeByPid.put(pid, nowNs);
             }
         }
         compilations.keySet().retainAll(pids);
+        lastChangeByPid.keySet().retainAll(pids);
+        lastSampleNs = nowNs;
         if (!sampled)
         {
             firstSampleNs = nowNs;
@@ -120,6 +125,21 @@ public final class JitWatch
             separator = ", ";
         }
         text.append(')');
+        long latestPid = -1;
+        long latestNs = 0;
+        for (final Map.Entry<Long, Long> change : lastChangeByPid.entrySet())
+        {
+            if (latestPid < 0 || change.getValue() - latestNs > 0)
+            {
+                latestNs = change.getValue();
+                latestPid = change.getKey();
+            }
+        }
+        if (latestPid >= 0 && sampled)
+        {
+            text.append(String.format(Locale.ROOT, "; the last compilation seen was in pid %d, %d ms before the last " +
+                "look", latestPid, (lastSampleNs - latestNs) / 1_000_000));
+        }
         if (!unwatched.isEmpty())
         {
             text.append("; not watched (no HotSpot counters): pids ").append(unwatched);

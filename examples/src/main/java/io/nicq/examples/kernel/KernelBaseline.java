@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import io.nicq.examples.report.StallWatch;
+import io.nicq.examples.rpc.WarmUp;
 import io.nicq.runtime.ChildJvm;
 import org.HdrHistogram.Histogram;
 
@@ -19,8 +21,12 @@ import org.HdrHistogram.Histogram;
  */
 public final class KernelBaseline
 {
-    /** The outcome: histogram, how it was measured, and round trips lost. */
-    public record Result(Histogram roundTrip, String label, String how, long lost)
+    /**
+     * The outcome: histogram, how it was measured, round trips lost, how the warm-up went, and the stalls and hiccups
+     * of the measured window (null when not watched).
+     */
+    public record Result(Histogram roundTrip, String label, String how, long lost, WarmUp warmUp,
+        StallWatch conditions)
     {
     }
 
@@ -38,6 +44,19 @@ public final class KernelBaseline
      */
     public static Result measure(final int warmup, final int count, final int size, final boolean busyPoll,
         final Path logDir) throws IOException, InterruptedException
+    {
+        return measure(WarmUp.fixed(warmup), count, size, busyPoll, logDir, false);
+    }
+
+    /**
+     * Measures {@code count} kernel round trips of {@code size}-byte payloads after warming up as {@code warmUp}
+     * says (with {@link WarmUp#untilCompiled}, until this JVM and the echo server's have stopped compiling).
+     *
+     * @param watchStalls whether to account for the stalls and hiccups of the measured window.
+     * @param logDir      where the echo server's output goes
+     */
+    public static Result measure(final WarmUp warmUp, final int count, final int size, final boolean busyPoll,
+        final Path logDir, final boolean watchStalls) throws IOException, InterruptedException
     {
         final String reason = NetworkNamespace.unavailableReason();
         final String tag = Long.toString(ProcessHandle.current().pid() % 100_000_000L, 36);
@@ -71,9 +90,20 @@ public final class KernelBaseline
 
             final KernelUdpClient client = new KernelUdpClient(new InetSocketAddress(serverIp, PORT), busyPoll, 1,
                 TimeUnit.SECONDS);
-            final Histogram histogram = client.run(warmup, count, size);
-            final String label = "kernel UDP, " + (busyPoll ? "busy-polling" : "blocking") + " sockets, " + how;
-            return new Result(histogram, label, how, client.lost());
+            final StallWatch conditions = watchStalls ? StallWatch.ofThisProcessTree("kernel", "this JVM") : null;
+            try
+            {
+                final Histogram histogram = client.run(warmUp, count, size, conditions);
+                final String label = "kernel UDP, " + (busyPoll ? "busy-polling" : "blocking") + " sockets, " + how;
+                return new Result(histogram, label, how, client.lost(), warmUp, conditions);
+            }
+            finally
+            {
+                if (conditions != null)
+                {
+                    conditions.close();
+                }
+            }
         }
         finally
         {

@@ -9,7 +9,9 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.util.concurrent.TimeUnit;
 
+import io.nicq.examples.report.StallWatch;
 import io.nicq.examples.rpc.RoundTripRecorder;
+import io.nicq.examples.rpc.WarmUp;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -19,6 +21,9 @@ import org.HdrHistogram.Histogram;
  */
 public final class KernelUdpClient
 {
+    /** Round trips per warm-up round: the JIT is looked at between rounds. */
+    private static final long WARM_UP_ROUND = 5_000;
+
     private final InetSocketAddress server;
     private final boolean busyPoll;
     private final long timeoutNs;
@@ -50,6 +55,19 @@ public final class KernelUdpClient
      */
     public Histogram run(final int warmup, final int count, final int size) throws IOException
     {
+        return run(WarmUp.fixed(warmup), count, size, null);
+    }
+
+    /**
+     * Warms up as {@code warmUp} says, then runs {@code count} recorded round trips of {@code size}-byte payloads.
+     *
+     * @param window marks the measured window (stalls and hiccups), null for none.
+     * @return the round-trip histogram in nanoseconds
+     * @throws IOException when the server does not answer at all during warm-up
+     */
+    public Histogram run(final WarmUp warmUp, final int count, final int size, final StallWatch window)
+        throws IOException
+    {
         final Histogram histogram = RoundTripRecorder.newHistogram();
         final ByteBuffer request = ByteBuffer.allocateDirect(Math.max(size, 8)).order(ByteOrder.LITTLE_ENDIAN);
         final ByteBuffer reply = ByteBuffer.allocateDirect(65536).order(ByteOrder.LITTLE_ENDIAN);
@@ -58,30 +76,62 @@ public final class KernelUdpClient
             channel.connect(server);
             channel.configureBlocking(false);
             channel.register(selector, SelectionKey.OP_READ);
-            for (long seq = 0; seq < warmup + (long)count; seq++)
+            // Warm-up runs in rounds through the code that then measures (round), as RpcClient's does.
+            final long roundSize = Math.max(1, Math.min(WARM_UP_ROUND, count));
+            long seq = 0;
+            warmUp.start(System.nanoTime());
+            while (warmUp.keepGoing(seq, System.nanoTime()))
             {
-                request.clear();
-                request.putLong(0, seq);
-                request.limit(size);
-                final long start = System.nanoTime();
-                channel.write(request);
-                final boolean answered = awaitReply(channel, selector, reply, seq, start);
-                final long end = System.nanoTime();
-                if (!answered)
-                {
-                    lost++;
-                    if (seq == 0)
-                    {
-                        throw new IOException("the kernel echo server at " + server + " does not answer");
-                    }
-                }
-                else if (seq >= warmup)
-                {
-                    histogram.recordValue(Math.max(1, Math.min(end - start, histogram.getHighestTrackableValue())));
-                }
+                final long missing = warmUp.belowMinimum(seq);
+                seq = round(channel, selector, request, reply, histogram, seq,
+                    missing > 0 ? Math.min(missing, roundSize) : roundSize, size);
             }
+            histogram.reset();
+            final long lostInWarmUp = lost;
+            if (window != null)
+            {
+                window.begin();
+            }
+            round(channel, selector, request, reply, histogram, seq, count, size);
+            if (window != null)
+            {
+                window.end();
+            }
+            lost -= lostInWarmUp;
         }
         return histogram;
+    }
+
+    /** {@code n} recorded round trips from sequence {@code seq} on; returns the next sequence. */
+    private long round(final DatagramChannel channel, final Selector selector, final ByteBuffer request,
+        final ByteBuffer reply, final Histogram histogram, final long seq, final long n, final int size)
+        throws IOException
+    {
+        final long last = seq + n;
+        long next = seq;
+        for (; next < last; next++)
+        {
+            request.clear();
+            request.putLong(0, next);
+            request.limit(size);
+            final long start = System.nanoTime();
+            channel.write(request);
+            final boolean answered = awaitReply(channel, selector, reply, next, start);
+            final long end = System.nanoTime();
+            if (!answered)
+            {
+                lost++;
+                if (next == 0)
+                {
+                    throw new IOException("the kernel echo server at " + server + " does not answer");
+                }
+            }
+            else
+            {
+                histogram.recordValue(Math.max(1, Math.min(end - start, histogram.getHighestTrackableValue())));
+            }
+        }
+        return next;
     }
 
     /** Round trips whose answer did not come within the timeout. */

@@ -51,6 +51,7 @@ public final class LatencyReport
     private final Run nicq;
     private final Run kernel;
     private final List<String> notes = new ArrayList<>();
+    private final List<StallWatch> conditions = new ArrayList<>();
 
     /**
      * @param title  e.g. "RPC round trip, 64-byte UDP payload, 100000 round trips"
@@ -68,6 +69,16 @@ public final class LatencyReport
     public LatencyReport note(final String note)
     {
         notes.add(note);
+        return this;
+    }
+
+    /** The stalls and hiccups of a run's measured window, printed under the notes and kept in the JSON. */
+    public LatencyReport conditions(final StallWatch watch)
+    {
+        if (watch != null)
+        {
+            conditions.add(watch);
+        }
         return this;
     }
 
@@ -139,6 +150,13 @@ public final class LatencyReport
         {
             out.append(note).append('\n');
         }
+        for (final StallWatch watch : conditions)
+        {
+            for (final String line : watch.lines())
+            {
+                out.append(line).append('\n');
+            }
+        }
         return out.toString();
     }
 
@@ -169,6 +187,13 @@ public final class LatencyReport
         if (kernel != null)
         {
             files.add(hgrm(dir, "round-trip-kernel", kernel.roundTrip()));
+        }
+        for (final StallWatch watch : conditions)
+        {
+            if (watch.hiccups() != null && watch.hiccups().getTotalCount() > 0)
+            {
+                files.add(hgrm(dir, "hiccups-" + slug(watch.label()), watch.hiccups()));
+            }
         }
         int index = 1;
         for (final Phase phase : nicq.phases())
@@ -206,6 +231,12 @@ public final class LatencyReport
             for (final String note : notes)
             {
                 json.writeString(note);
+            }
+            json.writeEndArray();
+            json.writeArrayFieldStart("conditions");
+            for (final StallWatch watch : conditions)
+            {
+                writeConditions(json, watch);
             }
             json.writeEndArray();
             json.writeEndObject();
@@ -316,6 +347,33 @@ public final class LatencyReport
                 json.writeEndObject();
             }
             json.writeEndArray();
+        }
+        json.writeEndObject();
+    }
+
+    private static void writeConditions(final JsonGenerator json, final StallWatch watch) throws IOException
+    {
+        json.writeStartObject();
+        json.writeStringField("run", watch.label());
+        json.writeArrayFieldStart("busyThreads");
+        for (final StallAccounting.Stall stall : watch.stalls())
+        {
+            json.writeStartObject();
+            json.writeStringField("process", stall.process());
+            json.writeNumberField("pid", stall.pid());
+            json.writeStringField("thread", stall.thread());
+            json.writeNumberField("cpuPercent", stall.cpuPercent());
+            json.writeNumberField("runDelayMs", stall.runDelayNs() < 0 ? Double.NaN : stall.runDelayNs() / 1e6);
+            json.writeNumberField("involuntarySwitches", stall.involuntarySwitches());
+            json.writeNumberField("windowSeconds", stall.windowSeconds());
+            json.writeEndObject();
+        }
+        json.writeEndArray();
+        if (watch.hiccups() != null && watch.hiccups().getTotalCount() > 0)
+        {
+            json.writeNumberField("hiccupIntervalUs", watch.hiccupIntervalNs() / 1e3);
+            json.writeFieldName("hiccups");
+            writeHistogram(json, watch.hiccups(), Double.NaN);
         }
         json.writeEndObject();
     }

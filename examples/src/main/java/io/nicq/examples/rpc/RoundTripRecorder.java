@@ -52,7 +52,8 @@ public final class RoundTripRecorder
     static final int CLIENT_RX = 14;
 
     private static final int WINDOW = 64;
-    private static final long HIGHEST_NS = TimeUnit.SECONDS.toNanos(10);
+    /** Longest interval a histogram of the reports holds; longer ones are recorded as this and counted clamped. */
+    public static final long HIGHEST_NS = TimeUnit.SECONDS.toNanos(10);
 
     private static final int HAVE_SEND = 1;
     private static final int HAVE_TX_COMPLETE = 2;
@@ -161,6 +162,22 @@ public final class RoundTripRecorder
         have[i] |= HAVE_REPLY;
         clientRxDevice[i] = rxDevice;
         completeIfDone(i);
+    }
+
+    /**
+     * Forgets everything recorded so far, round trips in flight included: the warm-up records exactly as the
+     * measurement does (so the code that records is compiled before it is measured), then starts over.
+     */
+    public void reset()
+    {
+        Arrays.fill(sequence, -1);
+        roundTrip.reset();
+        for (final Histogram segment : segments)
+        {
+            segment.reset();
+        }
+        clamped = 0;
+        roundTrips = 0;
     }
 
     /** Records every round trip still waiting for parts, with the segments it has. */

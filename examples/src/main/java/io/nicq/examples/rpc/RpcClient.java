@@ -8,6 +8,7 @@ import java.util.function.BooleanSupplier;
 import io.nicq.client.Frame;
 import io.nicq.client.udp.UdpDatagram;
 import io.nicq.client.udp.UdpSocket;
+import io.nicq.examples.report.StallWatch;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -20,6 +21,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 public final class RpcClient
 {
     private static final int HEADERS = 14 + 20 + 8;
+    /** Round trips per warm-up round: the JIT is looked at between rounds. */
+    private static final long WARM_UP_ROUND = 5_000;
 
     private final UdpSocket socket;
     private final int serverIp;
@@ -71,24 +74,68 @@ public final class RpcClient
      */
     public long run(final long warmup, final long count, final BooleanSupplier stop, final PrintStream progress)
     {
-        final long total = warmup + count;
-        final long progressEvery = Math.max(1, total / 20);
-        for (long seq = 0; seq < total && !stop.getAsBoolean(); seq++)
+        return run(WarmUp.fixed(warmup), count, stop, progress, null);
+    }
+
+    /**
+     * Warms up as {@code warmUp} says (unrecorded round trips), then runs {@code count} recorded ones, or fewer if
+     * {@code stop} says so.
+     *
+     * @param window   marks the measured window (stalls and hiccups), null for none.
+     * @param progress where to print a progress line, null for none
+     * @return round trips recorded
+     * @throws IllegalStateException when the very first request gets no answer at all
+     */
+    public long run(final WarmUp warmUp, final long count, final BooleanSupplier stop, final PrintStream progress,
+        final StallWatch window)
+    {
+        // Warm-up runs in rounds through the very code that then measures (round), recording as it does, so that
+        // nothing the measurement executes is new to the JIT: a branch first taken when measuring starts would
+        // deoptimise and recompile the loop inside the measured window.
+        final long warmUpStart = System.nanoTime();
+        final long roundSize = Math.max(1, Math.min(WARM_UP_ROUND, count));
+        long seq = 0;
+        warmUp.start(warmUpStart);
+        while (!stop.getAsBoolean() && warmUp.keepGoing(seq, System.nanoTime()))
         {
-            roundTrip(seq, seq >= warmup);
-            if (progress != null && (seq + 1) % progressEvery == 0)
+            recorder.reset();
+            final long missing = warmUp.belowMinimum(seq);
+            seq = round(seq, missing > 0 ? Math.min(missing, roundSize) : roundSize, stop);
+            if (progress != null)
             {
-                progress.printf(Locale.ROOT, "\rrpc-latency: %d/%d round trips%s", seq + 1, total,
-                    recording && recorder.roundTrip().getTotalCount() > 0 ? String.format(Locale.ROOT,
-                    ", p50 so far %.2f us   ", recorder.roundTrip().getValueAtPercentile(50) / 1000.0) : " (warm-up)");
+                progress.printf(Locale.ROOT, "\rrpc-latency: warm-up, %d round trips in %.1f s, p50 %.2f us   ", seq,
+                    (System.nanoTime() - warmUpStart) / 1e9, recorder.roundTrip().getValueAtPercentile(50) / 1000.0);
             }
+        }
+        recorder.reset();
+        if (window != null)
+        {
+            window.begin();
+        }
+        round(seq, count, stop);
+        if (window != null)
+        {
+            window.end();
         }
         if (progress != null)
         {
-            progress.println();
+            progress.printf(Locale.ROOT, "\rrpc-latency: %d round trips recorded, p50 %.2f us%n",
+                recorder.roundTrips(), recorder.roundTrip().getValueAtPercentile(50) / 1000.0);
         }
         recorder.finish();
         return recorder.roundTrips();
+    }
+
+    /** {@code n} recorded round trips from sequence {@code seq} on; returns the next sequence. */
+    private long round(final long seq, final long n, final BooleanSupplier stop)
+    {
+        final long end = seq + n;
+        long next = seq;
+        while (next < end && !stop.getAsBoolean())
+        {
+            roundTrip(next++, true);
+        }
+        return next;
     }
 
     /** One round trip: send request {@code seq}, wait for its answer or the timeout. */

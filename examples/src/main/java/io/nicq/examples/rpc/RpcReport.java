@@ -6,6 +6,7 @@ import java.util.Locale;
 
 import io.nicq.examples.kernel.KernelBaseline;
 import io.nicq.examples.report.LatencyReport;
+import io.nicq.examples.report.StallWatch;
 
 /** Builds the per-phase report of an RPC run from its recorder and the kernel baseline of the same run. */
 public final class RpcReport
@@ -20,6 +21,18 @@ public final class RpcReport
      */
     public static LatencyReport build(final RpcClient client, final String label, final int size, final String mode,
         final KernelBaseline.Result kernel, final String how)
+    {
+        return build(client, label, size, mode, kernel, how, null, null);
+    }
+
+    /**
+     * @param kernel     the kernel baseline, null when it was not measured
+     * @param how        one line on how nicq was arranged (modes, threads, CPUs)
+     * @param warmUp     how nicq's warm-up went, null when not told
+     * @param conditions the stalls and hiccups of nicq's measured window, null when not watched
+     */
+    public static LatencyReport build(final RpcClient client, final String label, final int size, final String mode,
+        final KernelBaseline.Result kernel, final String how, final WarmUp warmUp, final StallWatch conditions)
     {
         final RoundTripRecorder recorder = client.recorder();
         final List<LatencyReport.Phase> phases = new ArrayList<>();
@@ -36,12 +49,24 @@ public final class RpcReport
         report.note(kernel == null ? "kernel baseline: not measured" :
             "kernel baseline: DatagramChannel echo, " + kernel.label() + ", same payload and count, measured first" +
             (kernel.lost() > 0 ? ", " + kernel.lost() + " lost" : ""));
+        if (kernel != null && kernel.warmUp() != null)
+        {
+            report.note("kernel " + kernel.warmUp().describe());
+        }
         report.note("nicq: " + how + "; " + client.lost() + " lost");
+        if (warmUp != null)
+        {
+            report.note("nicq " + warmUp.describe());
+        }
         report.note("shares are of the mean round trip; wire segments need both cards' clocks (one host)");
         if (recorder.clamped() > 0)
         {
             report.note(recorder.clamped() + " intervals over 10 s were recorded as 10 s");
         }
-        return report;
+        if (kernel != null)
+        {
+            report.conditions(kernel.conditions());
+        }
+        return report.conditions(conditions);
     }
 }

@@ -1,0 +1,170 @@
+package io.nicq.examples.rpc;
+
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+import io.nicq.runtime.JitWatch;
+
+/**
+ * When a latency run stops warming up and starts measuring. Either after a fixed number of round trips
+ * ({@link #fixed}), or once every JVM taking part (this one and every java process it started: card drivers, queue
+ * drivers, echo servers) has compiled nothing for a quiet window, after at least a minimum number of round trips and
+ * within a bound of time ({@link #untilCompiled}): a run measured while the compilers still work measures them too.
+ * <p>
+ * {@link #keepGoing} is called after each warm-up round trip and looks at the JVMs at most every
+ * {@link #CHECK_INTERVAL_NS} (a look reads a perf data file per JVM: it allocates, and it is warm-up only).
+ */
+public final class WarmUp
+{
+    /** No compilation anywhere for this long: warm. */
+    public static final long DEFAULT_QUIET_MS = 500;
+
+    /** Give up waiting for quiet after this long, and say so. */
+    public static final long DEFAULT_BOUND_MS = 20_000;
+
+    /** How often the JVMs are looked at. */
+    public static final long CHECK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    private final long minRoundTrips;
+    private final JitWatch watch;
+    private final long quietNs;
+    private final long boundNs;
+    private long startNs;
+    private long lastCheckNs;
+    private long endNs;
+    private long roundTrips;
+    private boolean quiet;
+    private boolean ended;
+
+    private WarmUp(final long minRoundTrips, final JitWatch watch, final long quietNs, final long boundNs)
+    {
+        if (minRoundTrips < 0)
+        {
+            throw new IllegalArgumentException("warm-up round trips must not be negative: " + minRoundTrips);
+        }
+        this.minRoundTrips = minRoundTrips;
+        this.watch = watch;
+        this.quietNs = quietNs;
+        this.boundNs = boundNs;
+    }
+
+    /** Exactly this many round trips, whatever the compilers do. */
+    public static WarmUp fixed(final long roundTrips)
+    {
+        return new WarmUp(roundTrips, null, 0, 0);
+    }
+
+    /**
+     * At least {@code minRoundTrips}, then until no JVM of this process tree has compiled for {@code quietMs}, but
+     * no longer than {@code boundMs} in all.
+     */
+    public static WarmUp untilCompiled(final long minRoundTrips, final long quietMs, final long boundMs)
+    {
+        if (quietMs <= 0 || boundMs < quietMs)
+        {
+            throw new IllegalArgumentException("warm-up quiet window " + quietMs + " ms and bound " + boundMs +
+                " ms: the window must be positive and within the bound");
+        }
+        return new WarmUp(minRoundTrips, JitWatch.ofThisProcessTree(), TimeUnit.MILLISECONDS.toNanos(quietMs),
+            TimeUnit.MILLISECONDS.toNanos(boundMs));
+    }
+
+    /** With the defaults: a quiet window of 500 ms within 20 s. */
+    public static WarmUp untilCompiled(final long minRoundTrips)
+    {
+        return untilCompiled(minRoundTrips, DEFAULT_QUIET_MS, DEFAULT_BOUND_MS);
+    }
+
+    /** Warm-up starts now. */
+    public void start(final long nowNs)
+    {
+        startNs = nowNs;
+        lastCheckNs = nowNs;
+        roundTrips = 0;
+        ended = false;
+        quiet = false;
+        if (watch != null)
+        {
+            watch.sample(nowNs);
+        }
+    }
+
+    /**
+     * Whether to do another warm-up round trip.
+     *
+     * @param done  warm-up round trips done so far.
+     * @param nowNs {@code System.nanoTime()}.
+     */
+    public boolean keepGoing(final long done, final long nowNs)
+    {
+        if (ended)
+        {
+            return false;
+        }
+        roundTrips = done;
+        if (done < minRoundTrips)
+        {
+            return true;
+        }
+        if (watch == null)
+        {
+            return end(nowNs, true);
+        }
+        if (nowNs - lastCheckNs < CHECK_INTERVAL_NS)
+        {
+            return true;
+        }
+        lastCheckNs = nowNs;
+        if (watch.sample(nowNs) >= quietNs)
+        {
+            return end(nowNs, true);
+        }
+        return nowNs - startNs < boundNs || end(nowNs, false);
+    }
+
+    private boolean end(final long nowNs, final boolean reachedQuiet)
+    {
+        ended = true;
+        endNs = nowNs;
+        quiet = reachedQuiet;
+        return false;
+    }
+
+    /** Round trips still missing to the minimum after {@code done}: a caller warming up in rounds stops there. */
+    public long belowMinimum(final long done)
+    {
+        return Math.max(0, minRoundTrips - done);
+    }
+
+    /** Warm-up round trips done. */
+    public long roundTrips()
+    {
+        return roundTrips;
+    }
+
+    /** How long warm-up took. */
+    public long elapsedNs()
+    {
+        return ended ? endNs - startNs : 0;
+    }
+
+    /** Whether it ended because the JVMs were quiet (or its fixed count was done), not at the bound. */
+    public boolean reachedQuiet()
+    {
+        return quiet;
+    }
+
+    /** One line for a report. */
+    public String describe()
+    {
+        final String base = String.format(Locale.ROOT, "warm-up: %.1f s, %,d round trips", elapsedNs() / 1e9,
+            roundTrips);
+        if (watch == null)
+        {
+            return base + " (a fixed count; the compilers were not watched)";
+        }
+        return base + (quiet ? String.format(Locale.ROOT, ", until no JVM of the run had compiled for %d ms",
+            TimeUnit.NANOSECONDS.toMillis(quietNs)) : String.format(Locale.ROOT, ", stopped at the %.0f s bound " +
+            "with compilations still going on", boundNs / 1e9)) + ": " + watch.describe();
+    }
+}
