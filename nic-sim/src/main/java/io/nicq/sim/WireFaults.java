@@ -81,6 +81,7 @@ public final class WireFaults implements Wire
     private long corruptDraw;
     private int heldLength;
     private int heldOvertaken;
+    private boolean heldFlipped;
     private long heldSinceNs;
 
     private long dropped;
@@ -178,7 +179,7 @@ public final class WireFaults implements Wire
             }
             if (result == SENT)
             {
-                overtook();
+                sentCopy(flipped);
             }
         }
         decision = 0;
@@ -186,15 +187,12 @@ public final class WireFaults implements Wire
         {
             return result;
         }
-        if (flipped)
-        {
-            corrupted = publish(SimulatedCardFiles.FAULT_CORRUPTIONS_OFFSET, corrupted + 1);
-        }
         if (hold)
         {
             MemorySegment.copy(out, outOffset, holdBuffer, 0, length);
             heldLength = length;
             heldOvertaken = 0;
+            heldFlipped = flipped;
             heldSinceNs = clock.nanoTime();
             if (duplicate)
             {
@@ -204,7 +202,7 @@ public final class WireFaults implements Wire
         else if (duplicate && wire.send(out, outOffset, length) == SENT)
         {
             duplicated = publish(SimulatedCardFiles.FAULT_DUPLICATES_OFFSET, duplicated + 1);
-            overtook();
+            sentCopy(flipped);
         }
         return SENT;
     }
@@ -225,9 +223,16 @@ public final class WireFaults implements Wire
         decision = DECIDED | (corrupt ? CORRUPT : 0) | (duplicate ? DUPLICATE : 0) | (reorder ? REORDER : 0);
     }
 
-    /** A frame went on the wire after the held one: the held one goes once enough have overtaken it. */
-    private void overtook()
+    /**
+     * A copy of a frame went on the wire: counted if a bit of it was flipped; if a frame is held, this one overtook
+     * it, and the held one goes once enough have.
+     */
+    private void sentCopy(final boolean flipped)
     {
+        if (flipped)
+        {
+            corrupted = publish(SimulatedCardFiles.FAULT_CORRUPTIONS_OFFSET, corrupted + 1);
+        }
         if (heldLength > 0 && ++heldOvertaken >= reorderDistance)
         {
             releaseHeld();
@@ -250,6 +255,10 @@ public final class WireFaults implements Wire
         if (result == SENT && heldOvertaken > 0)
         {
             reordered = publish(SimulatedCardFiles.FAULT_REORDERS_OFFSET, reordered + 1);
+        }
+        if (result == SENT && heldFlipped)
+        {
+            corrupted = publish(SimulatedCardFiles.FAULT_CORRUPTIONS_OFFSET, corrupted + 1);
         }
         heldLength = 0;
         heldOvertaken = 0;
@@ -370,7 +379,7 @@ public final class WireFaults implements Wire
         return reordered;
     }
 
-    /** Frames that went out with one bit flipped. */
+    /** Frames that went on the wire with one bit flipped (both copies, when a corrupted frame was duplicated). */
     public long corrupted()
     {
         return corrupted;
