@@ -81,11 +81,12 @@ public final class SimulatedCard implements AutoCloseable
             }
             this.device = new SimulatedDevice("nicq-sim-" + files.card(), bar, table, plugged, ctx.lineRate(),
                 ctx.mac());
-            device.powerOn();
             if (ctx.writePidFile())
             {
+                // Before power-on: whoever sees the card up (the status page's magic) finds its pid file complete.
                 Files.writeString(files.pidFile(), ProcessHandle.current().pid() + "\n", StandardCharsets.US_ASCII);
             }
+            device.powerOn();
         }
         catch (final IOException | RuntimeException ex)
         {
