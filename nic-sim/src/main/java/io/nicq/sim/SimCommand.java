@@ -113,8 +113,7 @@ public final class SimCommand implements Callable<Integer>
                 System.out.println("nicq sim: card '" + card + "' running as " + simulated.files() + ": pid " +
                     ProcessHandle.current().pid() + ", wire " + simulated.wire().description() + ", mac " +
                     simulated.macAddress() + ", idle " + idle + ", line rate " +
-                    (ctx.lineRate() == 0 ? "unpaced" : lineRate) + ", faults " +
-                    (faults != null ? faults.summary() : "none") + ", files " + simulated.files().root());
+                    (ctx.lineRate() == 0 ? "unpaced" : lineRate) + ", files " + simulated.files().root());
                 System.out.flush();
                 barrier.await();
                 System.out.println("nicq sim: card '" + card + "' stopping" + (faults == null ? "" :

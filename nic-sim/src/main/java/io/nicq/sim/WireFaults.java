@@ -45,7 +45,7 @@ import io.nicq.packet.Ipv4Header;
  *       with checksum 0 carries it undetected, as it would on a real link). Frames between simulated cards carry no
  *       FCS, so a flip in the Ethernet header or in a frame without a checksum (ARP, IPv6 here) could be caught by
  *       nothing, a fault a real link's FCS always catches: those frames are never corrupted. The card's own buffer is
- *       never written.</li>
+ *       never written. Every corrupted copy on the wire counts (a corrupted frame duplicated counts twice).</li>
  * </ul>
  * What was injected is counted here and, given the card's {@code bar0}, in its status page
  * ({@link SimulatedCardFiles#FAULT_DROPS_OFFSET} and on), never in the MAC's statistics registers. Nothing is allocated
