@@ -62,10 +62,21 @@ public final class SimCommand implements Callable<Integer>
     String duplicate;
 
     @Option(names = "--reorder", defaultValue = "0", paramLabel = "P",
-        description = "Probability that a transmitted frame is held back until " +
-            WireFaults.Context.DEFAULT_REORDER_DISTANCE + " later frames have overtaken it (at most 200 us) " +
-            "(0..1 or N%%). Default 0.")
+        description = "Probability that a transmitted frame is held back until --reorder-distance later frames " +
+            "have overtaken it, or --reorder-timeout-us has passed (0..1 or N%%). Default 0.")
     String reorder;
+
+    @Option(names = "--reorder-distance", paramLabel = "FRAMES",
+        defaultValue = "" + WireFaults.Context.DEFAULT_REORDER_DISTANCE,
+        description = "Later frames that overtake a held one before it goes out, 1..1024 (default: " +
+            "${DEFAULT-VALUE}).")
+    int reorderDistance;
+
+    @Option(names = "--reorder-timeout-us", paramLabel = "US",
+        defaultValue = "" + WireFaults.Context.DEFAULT_REORDER_TIMEOUT_NS / 1000,
+        description = "Longest a frame is held when too few follow it, in microseconds, up to 1000000 (default: " +
+            "${DEFAULT-VALUE}).")
+    long reorderTimeoutUs;
 
     @Option(names = "--corrupt", defaultValue = "0", paramLabel = "P",
         description = "Probability that a transmitted IPv4 frame has one bit of its datagram flipped, for the " +
@@ -145,6 +156,17 @@ public final class SimCommand implements Callable<Integer>
             .duplicateProbability(WireFaults.parseProbability("--duplicate", duplicate))
             .reorderProbability(WireFaults.parseProbability("--reorder", reorder))
             .corruptProbability(WireFaults.parseProbability("--corrupt", corrupt));
+        if (reorderDistance < 1 || reorderDistance > WireFaults.Context.MAX_REORDER_DISTANCE)
+        {
+            throw new IllegalArgumentException("--reorder-distance " + reorderDistance + " must be 1.." +
+                WireFaults.Context.MAX_REORDER_DISTANCE + " frames");
+        }
+        if (reorderTimeoutUs <= 0 || reorderTimeoutUs > WireFaults.Context.MAX_REORDER_TIMEOUT_NS / 1000)
+        {
+            throw new IllegalArgumentException("--reorder-timeout-us " + reorderTimeoutUs + " must be 1.." +
+                WireFaults.Context.MAX_REORDER_TIMEOUT_NS / 1000 + " microseconds");
+        }
+        faults.reorderDistance(reorderDistance).reorderTimeoutNs(reorderTimeoutUs * 1000);
         if (faultSeed != null)
         {
             faults.seed(WireFaults.parseSeed(faultSeed));

@@ -38,6 +38,12 @@ class SimCommandTest
         assertEquals(0.005, faults.corruptProbability(), 1e-12);
         assertEquals(42, faults.seed());
         assertEquals(WireFaults.Context.DEFAULT_REORDER_DISTANCE, faults.reorderDistance());
+        assertEquals(WireFaults.Context.DEFAULT_REORDER_TIMEOUT_NS, faults.reorderTimeoutNs());
+
+        final WireFaults.Context bounded = parse("--card", "c", "--reorder", "0.1", "--reorder-distance", "4",
+            "--reorder-timeout-us", "50").faults();
+        assertEquals(4, bounded.reorderDistance());
+        assertEquals(50_000, bounded.reorderTimeoutNs());
     }
 
     @Test
@@ -54,10 +60,11 @@ class SimCommandTest
     {
         final String[][] bad = {
             {"--drop", "2"}, {"--duplicate", "-1%"}, {"--reorder", "lots"}, {"--corrupt", "150%"},
-            {"--fault-seed", "0xnothex"}};
+            {"--fault-seed", "0xnothex"}, {"--reorder-distance", "0"}, {"--reorder-timeout-us", "2000000"}};
         final String[] expected = {"--drop '2' is above 1 (100%): for 2 percent write 2%",
             "--duplicate '-1%' is not a probability", "--reorder 'lots' is not a probability",
-            "--corrupt '150%' is above 1", "--fault-seed '0xnothex' must be"};
+            "--corrupt '150%' is above 1", "--fault-seed '0xnothex' must be", "--reorder-distance 0 must be 1..1024",
+            "--reorder-timeout-us 2000000 must be 1..1000000"};
         final PrintStream err = System.err;
         for (int i = 0; i < bad.length; i++)
         {
