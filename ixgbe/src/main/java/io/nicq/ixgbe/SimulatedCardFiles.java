@@ -24,6 +24,10 @@ import java.util.regex.Pattern;
  *    56  malformed descriptors / rings      128  RX queues enabled: bitmap of 128 bits (2 longs)
  *    64  device state: 0 stopped, 1 running 144  TX queues enabled: bitmap of 128 bits (2 longs)
  *
+ *    256  frames the fault injector dropped      264  frames it duplicated      272  frames it reordered
+ *    280  frames it corrupted (one bit flipped)  288  its seed                  296  1 when faults are injected
+ *         (nic-sim's WireFaults, on the card's egress: injected on the wire, never counted as the MAC's errors)
+ *
  *    512  RX packet buffer left to TC 0 by the flow director (bytes)   520  RXPBSIZE overlapping the filter table
  *    528  FDIRCMD.CLEARHT written since the device last looked (written by SimulatedBar)
  *   1024  per RX queue q at 1024 + 8q: frames dropped for want of a descriptor (never cleared)
@@ -64,6 +68,13 @@ public final class SimulatedCardFiles
     public static final int IOMMU_RECLAIMED_OFFSET = STATUS_PAGE_OFFSET + 120;
     public static final int RX_ENABLED_BITMAP_OFFSET = STATUS_PAGE_OFFSET + 128;
     public static final int TX_ENABLED_BITMAP_OFFSET = STATUS_PAGE_OFFSET + 144;
+    /** Fault injection on the simulated card's wire (nic-sim's {@code WireFaults}): what it did to egress frames. */
+    public static final int FAULT_DROPS_OFFSET = STATUS_PAGE_OFFSET + 256;
+    public static final int FAULT_DUPLICATES_OFFSET = STATUS_PAGE_OFFSET + 264;
+    public static final int FAULT_REORDERS_OFFSET = STATUS_PAGE_OFFSET + 272;
+    public static final int FAULT_CORRUPTIONS_OFFSET = STATUS_PAGE_OFFSET + 280;
+    public static final int FAULT_SEED_OFFSET = STATUS_PAGE_OFFSET + 288;
+    public static final int FAULT_ENABLED_OFFSET = STATUS_PAGE_OFFSET + 296;
     /** The simulated card's flow director (7.1.2.7): the RX packet buffer left to traffic class 0 once the filter
      * table took its share (bytes), and how often the programmed RXPBSIZE overlapped the table's share. */
     public static final int RX_PACKET_BUFFER_BYTES_OFFSET = STATUS_PAGE_OFFSET + 512;

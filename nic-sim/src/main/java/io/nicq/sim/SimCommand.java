@@ -52,6 +52,42 @@ public final class SimCommand implements Callable<Integer>
             "administered, derived from the card name).")
     String mac;
 
+    @Option(names = "--drop", defaultValue = "0", paramLabel = "P",
+        description = "Fault injection on what the card transmits: probability that a frame is lost, a fraction " +
+            "0..1 (0.02) or a percentage (2%%). Default 0.")
+    String drop;
+
+    @Option(names = "--duplicate", defaultValue = "0", paramLabel = "P",
+        description = "Probability that a transmitted frame goes out twice (0..1 or N%%). Default 0.")
+    String duplicate;
+
+    @Option(names = "--reorder", defaultValue = "0", paramLabel = "P",
+        description = "Probability that a transmitted frame is held back until --reorder-distance later frames " +
+            "have overtaken it, or --reorder-timeout-us has passed (0..1 or N%%). Default 0.")
+    String reorder;
+
+    @Option(names = "--reorder-distance", paramLabel = "FRAMES",
+        defaultValue = "" + WireFaults.Context.DEFAULT_REORDER_DISTANCE,
+        description = "Later frames that overtake a held one before it goes out, 1..1024 (default: " +
+            "${DEFAULT-VALUE}).")
+    int reorderDistance;
+
+    @Option(names = "--reorder-timeout-us", paramLabel = "US",
+        defaultValue = "" + WireFaults.Context.DEFAULT_REORDER_TIMEOUT_NS / 1000,
+        description = "Longest a frame is held when too few follow it, in microseconds, up to 1000000 (default: " +
+            "${DEFAULT-VALUE}).")
+    long reorderTimeoutUs;
+
+    @Option(names = "--corrupt", defaultValue = "0", paramLabel = "P",
+        description = "Probability that a transmitted IPv4 frame has one bit of its datagram flipped, for the " +
+            "checksums to catch (0..1 or N%%). Default 0.")
+    String corrupt;
+
+    @Option(names = "--fault-seed", paramLabel = "SEED",
+        description = "Seed of the fault injection (a decimal long, or 0x and hex digits): the same seed and " +
+            "traffic give the same faults. Default: random, printed when the card starts.")
+    String faultSeed;
+
     @Option(names = "--dir", paramLabel = "DIR",
         description = "Base directory of simulated cards (default: -Dnicq.sim.dir or " +
             SimulatedCardFiles.DEFAULT_DIR + ").")
@@ -77,6 +113,11 @@ public final class SimCommand implements Callable<Integer>
             {
                 ctx.mac(mac);
             }
+            final WireFaults.Context faults = faults();
+            if (faults != null)
+            {
+                ctx.wireFaults(faults.conclude());
+            }
             try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
                 SimulatedCard simulated = SimulatedCard.launch(ctx))
             {
@@ -86,7 +127,12 @@ public final class SimCommand implements Callable<Integer>
                     (ctx.lineRate() == 0 ? "unpaced" : lineRate) + ", files " + simulated.files().root());
                 System.out.flush();
                 barrier.await();
-                System.out.println("nicq sim: card '" + card + "' stopping");
+                System.out.println("nicq sim: card '" + card + "' stopping" + (faults == null ? "" :
+                    "; faults injected: dropped " + simulated.status(SimulatedCardFiles.FAULT_DROPS_OFFSET) +
+                    ", duplicated " + simulated.status(SimulatedCardFiles.FAULT_DUPLICATES_OFFSET) +
+                    ", reordered " + simulated.status(SimulatedCardFiles.FAULT_REORDERS_OFFSET) +
+                    ", corrupted " + simulated.status(SimulatedCardFiles.FAULT_CORRUPTIONS_OFFSET) + " (seed " +
+                    faults.seed() + ")"));
                 System.out.flush();
             }
             return 0;
@@ -96,6 +142,36 @@ public final class SimCommand implements Callable<Integer>
             System.err.println("nicq sim: " + ex.getMessage());
             return 1;
         }
+    }
+
+    /**
+     * The fault injection the options ask for, or null when every probability is 0 (a seed alone injects nothing).
+     *
+     * @throws IllegalArgumentException naming the option whose value is not a probability or a seed
+     */
+    WireFaults.Context faults()
+    {
+        final WireFaults.Context faults = new WireFaults.Context()
+            .dropProbability(WireFaults.parseProbability("--drop", drop))
+            .duplicateProbability(WireFaults.parseProbability("--duplicate", duplicate))
+            .reorderProbability(WireFaults.parseProbability("--reorder", reorder))
+            .corruptProbability(WireFaults.parseProbability("--corrupt", corrupt));
+        if (reorderDistance < 1 || reorderDistance > WireFaults.Context.MAX_REORDER_DISTANCE)
+        {
+            throw new IllegalArgumentException("--reorder-distance " + reorderDistance + " must be 1.." +
+                WireFaults.Context.MAX_REORDER_DISTANCE + " frames");
+        }
+        if (reorderTimeoutUs <= 0 || reorderTimeoutUs > WireFaults.Context.MAX_REORDER_TIMEOUT_NS / 1000)
+        {
+            throw new IllegalArgumentException("--reorder-timeout-us " + reorderTimeoutUs + " must be 1.." +
+                WireFaults.Context.MAX_REORDER_TIMEOUT_NS / 1000 + " microseconds");
+        }
+        faults.reorderDistance(reorderDistance).reorderTimeoutNs(reorderTimeoutUs * 1000);
+        if (faultSeed != null)
+        {
+            faults.seed(WireFaults.parseSeed(faultSeed));
+        }
+        return faults.isActive() ? faults : null;
     }
 
     public static void main(final String[] args)

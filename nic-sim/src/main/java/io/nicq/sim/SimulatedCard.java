@@ -74,19 +74,29 @@ public final class SimulatedCard implements AutoCloseable
             {
                 plugged = new CapturingWire(plugged, new PcapWriter(ctx.pcapFile()));
             }
+            if (ctx.wireFaults() != null && ctx.wireFaults().isActive())
+            {
+                // Outside the capture: the pcap shows the wire as the peer sees it, after the faults.
+                plugged = new WireFaults(plugged, ctx.wireFaults(), bar);
+            }
             this.device = new SimulatedDevice("nicq-sim-" + files.card(), bar, table, plugged, ctx.lineRate(),
                 ctx.mac());
-            device.powerOn();
             if (ctx.writePidFile())
             {
+                // Before power-on: whoever sees the card up (the status page's magic) finds its pid file complete.
                 Files.writeString(files.pidFile(), ProcessHandle.current().pid() + "\n", StandardCharsets.US_ASCII);
             }
+            device.powerOn();
         }
         catch (final IOException | RuntimeException ex)
         {
             if (plugged != null && ctx.wire() == null)
             {
                 plugged.close();
+            }
+            else if (plugged instanceof WireFaults faults)
+            {
+                faults.closeInjector();
             }
             if (table != null)
             {
@@ -179,16 +189,26 @@ public final class SimulatedCard implements AutoCloseable
         return SimulatedNic.open(files);
     }
 
-    /** The wire as plugged in (a {@link CapturingWire} around it when capturing). */
+    /**
+     * The wire as plugged in: a {@link WireFaults} around it when injecting faults, around a {@link CapturingWire}
+     * when capturing.
+     */
     public Wire wire()
     {
         return wire;
     }
 
+    /** The fault injector on this card's egress, or null if the card injects none. */
+    public WireFaults wireFaults()
+    {
+        return wire instanceof WireFaults faults ? faults : null;
+    }
+
     /** The in-JVM wire of a card launched with wire "memory": inject frames into its RX path, take what it sent. */
     public MemoryWire memoryWire()
     {
-        final Wire inner = wire instanceof CapturingWire capturing ? capturing.wire() : wire;
+        Wire inner = wire instanceof WireFaults faults ? faults.wire() : wire;
+        inner = inner instanceof CapturingWire capturing ? capturing.wire() : inner;
         if (inner instanceof MemoryWire memory)
         {
             return memory;
@@ -255,6 +275,10 @@ public final class SimulatedCard implements AutoCloseable
                 if (ctx.wire() == null || ctx.closeWire())
                 {
                     wire.close();
+                }
+                else if (wire instanceof WireFaults faults)
+                {
+                    faults.closeInjector();
                 }
             }
             finally
@@ -394,6 +418,7 @@ public final class SimulatedCard implements AutoCloseable
         private int cableCapacity = CableWire.DEFAULT_CAPACITY;
         private boolean deleteFilesOnClose = true;
         private boolean writePidFile;
+        private WireFaults.Context wireFaults;
 
         /** Fills in defaults: base dir from {@code nicq.sim.dir}, MAC from the card name, backoff idle strategy. */
         public Context conclude()
@@ -419,6 +444,10 @@ public final class SimulatedCard implements AutoCloseable
             if (idleStrategy == null)
             {
                 idleStrategy = IdleStrategies.backoff();
+            }
+            if (wireFaults != null)
+            {
+                wireFaults.conclude();
             }
             if (errorHandler == null)
             {
@@ -624,6 +653,22 @@ public final class SimulatedCard implements AutoCloseable
         public boolean deleteFilesOnClose()
         {
             return deleteFilesOnClose;
+        }
+
+        /**
+         * Faults injected on what the card puts on its wire (drop, duplicate, reorder, corrupt; seeded), counted in
+         * the status page ({@link SimulatedCardFiles#FAULT_DROPS_OFFSET} and on). Default null: none. A context whose
+         * probabilities are all 0 injects nothing either.
+         */
+        public Context wireFaults(final WireFaults.Context wireFaults)
+        {
+            this.wireFaults = wireFaults;
+            return this;
+        }
+
+        public WireFaults.Context wireFaults()
+        {
+            return wireFaults;
         }
 
         /** Write {@code card.pid} (a card that is its own process does). Default false. */

@@ -167,4 +167,48 @@ class SimCommandIT
         assertTrue(b.waitFor(30, TimeUnit.SECONDS));
         assertTrue(Files.size(dir.resolve("right.pcap")) > 24, "the capture holds the frame");
     }
+
+    @Test
+    void aCardProcessInjectsFaultsOnItsEgressAndCountsThemInItsStatusPage() throws Exception
+    {
+        final Process a = sim("--card", "lossy", "--wire", "cable:wire2:a", "--idle", "backoff", "--drop", "30%",
+            "--duplicate", "0.1", "--fault-seed", "1234");
+        final Process b = sim("--card", "sink", "--wire", "cable:wire2:b", "--idle", "backoff",
+            "--mac", "02:00:00:00:be:ef");
+        final int frames = 200;
+        try (TestDriver left = new TestDriver(awaitCard("lossy", a), TestDriver.pause());
+            TestDriver right = new TestDriver(awaitCard("sink", b), TestDriver.pause()))
+        {
+            awaitLog("faults drop 30% duplicate 10% reorder 0% corrupt 0% seed 1234");
+            left.init(false);
+            right.init(false);
+            final TestDriver.TxQueue tx = left.startTx(0, 256);
+            final TestDriver.RxQueue rx = right.startRx(0, 512);
+            for (int i = 0; i < frames; i++)
+            {
+                tx.send(Frames.udp(MacAddress.parse("02:00:00:00:be:ef"), MacAddress.parse("02:00:00:00:00:01"),
+                    Frames.ip("10.3.0.1"), Frames.ip("10.3.0.2"), 1000, 2000, new byte[20 + i]));
+            }
+            left.await(() -> left.bar.read(io.nicq.ixgbe.Registers.tdh(0)) == tx.tail, "every frame transmitted");
+            final io.nicq.ixgbe.SimulatedBar bar = (io.nicq.ixgbe.SimulatedBar)left.bar;
+            final int[] received = new int[1];
+            right.await(() ->
+            {
+                while (rx.poll() != null)
+                {
+                    received[0]++;
+                }
+                return received[0] == frames - bar.status(FAULT_DROPS_OFFSET) + bar.status(FAULT_DUPLICATES_OFFSET);
+            }, "the frames that survived, and the duplicates");
+            assertTrue(bar.status(FAULT_DROPS_OFFSET) > 0 && bar.status(FAULT_DUPLICATES_OFFSET) > 0,
+                bar.status(FAULT_DROPS_OFFSET) + " dropped, " + bar.status(FAULT_DUPLICATES_OFFSET) + " duplicated");
+            assertEquals(1234, bar.status(FAULT_SEED_OFFSET));
+            assertEquals(0, bar.status(WIRE_SEND_FAILURES_OFFSET));
+            assertEquals(0, ((io.nicq.ixgbe.SimulatedBar)right.bar).status(FAULT_ENABLED_OFFSET),
+                "the other end injects nothing");
+        }
+        a.destroy();
+        assertTrue(a.waitFor(30, TimeUnit.SECONDS));
+        awaitLog("nicq sim: card 'lossy' stopping; faults injected: dropped ");
+    }
 }

@@ -110,6 +110,87 @@ class TapWireIT
         assertEquals(ip(1), ByteBuffer.wrap(reply, 26, 4).getInt(), "from the kernel's address");
     }
 
+    @Test
+    void whatTheCardSendsToTheKernelMeetsTheInjectedFaults()
+    {
+        final WireFaults.Context faults = new WireFaults.Context().seed(11).dropProbability(0.2)
+            .duplicateProbability(0.1).corruptProbability(0.1);
+        card = SimulatedCard.launch(new SimulatedCard.Context().cardName("lossytap").baseDir(dir)
+            .wireSpec("tap:" + ifname).wireFaults(faults).manualDrive(true));
+        driver = new TestDriver(card.openNic(), card::doWork);
+        Commands.run("ip", "netns", "add", namespace);
+        Commands.run("ip", "link", "set", ifname, "netns", namespace);
+        Commands.run("ip", "-n", namespace, "addr", "add", dotted(1) + "/24", "dev", ifname);
+        Commands.run("ip", "-n", namespace, "link", "set", ifname, "up");
+        Commands.run("ip", "-n", namespace, "neigh", "add", dotted(2), "lladdr", card.macAddress(), "dev", ifname,
+            "nud", "permanent");
+        final long kernelMac = kernelMac();
+        driver.init(false);
+        final TestDriver.RxQueue rx = driver.startRx(0, 1024);
+        final TestDriver.TxQueue tx = driver.startTx(0, 512);
+        final long checksumErrorsBefore = kernelChecksumErrors();
+
+        final int requests = 300;
+        for (int i = 0; i < requests; i++)
+        {
+            tx.send(Frames.icmpEcho(kernelMac, card.mac(), ip(2), ip(1), 0x4E52, i, "ping through faults".getBytes()));
+        }
+        final WireFaults injected = card.wireFaults();
+        final int[] replies = new int[1];
+        // The kernel answers every copy that reached it intact: what was sent, less the lost and the corrupted.
+        driver.await(() ->
+        {
+            byte[] frame;
+            while ((frame = rx.poll()) != null)
+            {
+                if (isEchoReplyOf(frame, 0x4E52))
+                {
+                    replies[0]++;
+                }
+            }
+            return driver.bar.read(io.nicq.ixgbe.Registers.tdh(0)) == tx.tail &&
+                replies[0] == requests - injected.dropped() + injected.duplicated() - injected.corrupted();
+        }, "an echo reply for every intact request");
+        assertTrue(injected.dropped() > 0 && injected.duplicated() > 0 && injected.corrupted() > 0,
+            injected.dropped() + " dropped, " + injected.duplicated() + " duplicated, " + injected.corrupted() +
+            " corrupted");
+        assertEquals(injected.corrupted(), kernelChecksumErrors() - checksumErrorsBefore,
+            "the kernel's checksums caught every corrupted frame");
+    }
+
+    /** IPv4 header and ICMP checksum errors the kernel in the namespace counted (/proc/net/snmp). */
+    private long kernelChecksumErrors()
+    {
+        final String[] lines = Commands.run("ip", "netns", "exec", namespace, "cat", "/proc/net/snmp").split("\n");
+        return snmp(lines, "Ip:", "InHdrErrors") + snmp(lines, "Icmp:", "InCsumErrors");
+    }
+
+    private static long snmp(final String[] lines, final String group, final String field)
+    {
+        for (int i = 0; i + 1 < lines.length; i++)
+        {
+            if (lines[i].startsWith(group) && lines[i + 1].startsWith(group))
+            {
+                final String[] names = lines[i].trim().split("\\s+");
+                final String[] values = lines[i + 1].trim().split("\\s+");
+                for (int f = 1; f < names.length && f < values.length; f++)
+                {
+                    if (names[f].equals(field))
+                    {
+                        return Long.parseLong(values[f]);
+                    }
+                }
+            }
+        }
+        throw new AssertionError(group + " " + field + " not in /proc/net/snmp");
+    }
+
+    private static boolean isEchoReplyOf(final byte[] frame, final int id)
+    {
+        return frame.length >= 42 && (frame[12] & 0xFF) == 0x08 && frame[13] == 0 && frame[23] == 1 &&
+            frame[34] == 0 && ((frame[38] & 0xFF) << 8 | (frame[39] & 0xFF)) == id;
+    }
+
     private long kernelMac()
     {
         final String link = Commands.run("ip", "-n", namespace, "-o", "link", "show", ifname);
