@@ -308,6 +308,8 @@ public final class CardDriver implements AutoCloseable
         private long flowDirectorInitTimeoutNs = TimeUnit.SECONDS.toNanos(1);
         private long flowDirectorCommandTimeoutNs = TimeUnit.SECONDS.toNanos(1);
         private int softwareFilterLimit = SoftwareFilters.DEFAULT_LIMIT;
+        private int ephemeralPortLow = EphemeralPorts.DEFAULT_LOW;
+        private int ephemeralPortHigh = EphemeralPorts.DEFAULT_HIGH;
         private boolean concluded;
 
         /** Checks and completes the configuration; {@link CardDriver#launch} calls it. */
@@ -884,6 +886,32 @@ public final class CardDriver implements AutoCloseable
         public int softwareFilterLimit()
         {
             return softwareFilterLimit;
+        }
+
+        /**
+         * The local ports handed out to TCP connection filters that ask for port 0 (a client connecting); default
+         * RFC 6335's dynamic ports, 49152..65535. One pool per card: no two clients get the same port.
+         */
+        public Context ephemeralPorts(final int low, final int high)
+        {
+            if (low < 1 || high > 0xFFFF || low > high)
+            {
+                throw new IllegalArgumentException("ephemeral ports " + low + ".." + high + " are not a range " +
+                    "within 1..65535");
+            }
+            this.ephemeralPortLow = low;
+            this.ephemeralPortHigh = high;
+            return this;
+        }
+
+        public int ephemeralPortLow()
+        {
+            return ephemeralPortLow;
+        }
+
+        public int ephemeralPortHigh()
+        {
+            return ephemeralPortHigh;
         }
 
         /** Idle strategy factory for queue driver threads; default from {@link #queueDriverIdle}. */

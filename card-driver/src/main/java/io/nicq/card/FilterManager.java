@@ -84,6 +84,7 @@ public final class FilterManager
     private final int[] l34tImirShadow = new int[FIVE_TUPLE_FILTER_COUNT];
     private final Int2ObjectHashMap<FilterRegistration> filters = new Int2ObjectHashMap<>();
     private final PortTable ports = new PortTable();
+    private final EphemeralPorts ephemeral;
     private final List<FilterRegistration> scratch = new ArrayList<>();
     private int nextFilterId = 1;
     private int slotsInUse;
@@ -97,6 +98,16 @@ public final class FilterManager
     FilterManager(final Bar bar, final int cardIpv4, final FlowDirectorFilters flowDirector,
         final SoftwareFilters software)
     {
+        this(bar, cardIpv4, flowDirector, software, new EphemeralPorts());
+    }
+
+    /**
+     * @param ephemeral the local ports handed out to connection filters that ask for port 0
+     */
+    FilterManager(final Bar bar, final int cardIpv4, final FlowDirectorFilters flowDirector,
+        final SoftwareFilters software, final EphemeralPorts ephemeral)
+    {
+        this.ephemeral = ephemeral;
         this.bar = bar;
         this.cardIpv4 = cardIpv4;
         this.flowDirector = flowDirector;
@@ -106,14 +117,17 @@ public final class FilterManager
     /** The card driver's filters as its context configures them: the flow director and the software limit. */
     FilterManager(final Bar bar, final CardDriver.Context ctx)
     {
-        this(bar, ctx.ipv4(), new FlowDirectorFilters(bar, ctx), new SoftwareFilters(ctx.softwareFilterLimit()));
+        this(bar, ctx.ipv4(), new FlowDirectorFilters(bar, ctx), new SoftwareFilters(ctx.softwareFilterLimit()),
+            new EphemeralPorts(ctx.ephemeralPortLow(), ctx.ephemeralPortHigh()));
     }
 
     /**
      * Registers a filter for a queue the caller has checked belongs to {@code clientId}.
      *
-     * @param priority 1..7, or 0 for the kind's default
-     * @param localIp  0 for the card's address
+     * @param priority  1..7, or 0 for the kind's default
+     * @param localIp   0 for the card's address
+     * @param localPort 1..65535; 0 for a TCP connection: a free ephemeral port of the card is allocated (the
+     *                  returned filter's {@link FilterRegistration#localPort()})
      * @return the filter, placed and programmed
      * @throws RequestException INVALID_ARGUMENT, PORT_IN_USE or NO_FILTER_SLOT, with a sentence saying why
      */
@@ -140,9 +154,11 @@ public final class FilterManager
             throw new RequestException(ErrorCode.INVALID_ARGUMENT,
                 "priority " + priority + " is outside 1.." + MAX_PRIORITY + " (0 = default)");
         }
-        if (localPort <= 0 || localPort > 0xFFFF)
+        final boolean allocate = localPort == 0 && kind == FilterKind.TCP_CONNECTION;
+        if (!allocate && (localPort <= 0 || localPort > 0xFFFF))
         {
-            throw new RequestException(ErrorCode.INVALID_ARGUMENT, "local port " + localPort + " is outside 1..65535");
+            throw new RequestException(ErrorCode.INVALID_ARGUMENT, "local port " + localPort + " is outside 1..65535" +
+                (localPort == 0 ? " (0 asks for an ephemeral port, which only a TCP connection filter can)" : ""));
         }
         if (localIp != 0 && localIp != cardIpv4)
         {
@@ -165,6 +181,13 @@ public final class FilterManager
                 "a " + kind + " filter matches any remote end: remote address and port must be 0");
         }
 
+        final int port = allocate ? ephemeral.next(ports, FilterRegistration.IP_PROTOCOL_TCP) : localPort;
+        if (port < 0)
+        {
+            throw new RequestException(ErrorCode.PORT_IN_USE, "no free ephemeral TCP port: all " +
+                (ephemeral.high() - ephemeral.low() + 1) + " ports of " + ephemeral.low() + ".." + ephemeral.high() +
+                " are in use on this card");
+        }
         final FilterRegistration filter = new FilterRegistration(
             nextFilterId,
             clientId,
@@ -172,7 +195,7 @@ public final class FilterManager
             kind,
             priority != 0 ? priority : (connection ? DEFAULT_CONNECTION_PRIORITY : DEFAULT_PORT_PRIORITY),
             cardIpv4,
-            localPort,
+            port,
             remoteIp,
             remotePort);
         checkOwnership(filter);

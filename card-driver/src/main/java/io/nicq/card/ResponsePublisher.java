@@ -148,7 +148,8 @@ final class ResponsePublisher
             .filterId(filter.id())
             .queueId(filter.queueId())
             .placement(filter.placement())
-            .hardwareIndex((short)filter.hardwareIndex());
+            .hardwareIndex((short)filter.hardwareIndex())
+            .localPort(filter.localPort());
         offer(MessageHeaderEncoder.ENCODED_LENGTH + filterRegistered.encodedLength());
     }
 

@@ -482,6 +482,8 @@ public final class NicClient implements AutoCloseable, ControlPlane
     /**
      * Steers one TCP connection (the full 5-tuple) to {@code queue}.
      *
+     * @param localPort 1..65535, or 0 for a free ephemeral port of the card, allocated by the card driver (unique on
+     *                  the card, across clients) and returned as the filter's {@link Filter#localPort()}.
      * @return the filter.
      * @throws NicException PORT_IN_USE, NO_FILTER_SLOT, NOT_OWNER, ...
      */
@@ -495,10 +497,22 @@ public final class NicClient implements AutoCloseable, ControlPlane
         final NicQueue queue, final Filter.Kind kind, final int localPort, final int remoteIp, final int remotePort)
     {
         ensureOpen();
-        checkPort("local", localPort);
         if (kind == Filter.Kind.TCP_CONNECTION)
         {
+            // Local port 0: the card driver allocates a free ephemeral port of the card (Filter.localPort()).
+            if (localPort != 0)
+            {
+                checkPort("local", localPort);
+            }
             checkPort("remote", remotePort);
+            if (remoteIp == 0)
+            {
+                throw new IllegalArgumentException("a TCP connection filter needs the remote address (got 0.0.0.0)");
+            }
+        }
+        else
+        {
+            checkPort("local", localPort);
         }
         final CardDriverProxy.FilterRegistered registered;
         try
@@ -510,8 +524,14 @@ public final class NicClient implements AutoCloseable, ControlPlane
         {
             throw NicException.of(ex);
         }
+        final int port = registered.localPort() != 0 ? registered.localPort() : localPort;
+        if (port == 0)
+        {
+            throw new NicException(NicException.Reason.INTERNAL_ERROR, "the card driver allocated no local port " +
+                "for filter " + registered.filterId() + " (a card driver older than schema version 3?)");
+        }
         final Filter filter = new Filter(registered.filterId(), registered.queueId(), kind,
-            Filter.Placement.of(registered.placement()), registered.hardwareIndex(), localPort, remoteIp, remotePort);
+            Filter.Placement.of(registered.placement()), registered.hardwareIndex(), port, remoteIp, remotePort);
         filters.put(filter.filterId(), filter);
         return filter;
     }

@@ -370,6 +370,38 @@ class NicClientIT
         }
     }
 
+    @Test
+    void connectionFiltersAskingForPortZeroGetDistinctEphemeralPortsAcrossClients()
+    {
+        try (NicClient first = connect("b", "first");
+            NicClient second = connect("b", "second"))
+        {
+            final NicQueue firstQueue = first.requestQueue(QueueService.INLINE);
+            final NicQueue secondQueue = second.requestQueue(QueueService.INLINE);
+            final java.util.Set<Integer> ports = new java.util.HashSet<>();
+            final java.util.List<Filter> registered = new java.util.ArrayList<>();
+            for (int i = 0; i < 10; i++)
+            {
+                // The same remote end for both clients: only the allocated local port tells them apart.
+                final Filter filter = (i % 2 == 0 ? first : second).registerTcpConnection(
+                    i % 2 == 0 ? firstQueue : secondQueue, 0, IP_A, 40000);
+                assertTrue(filter.localPort() >= 49152 && filter.localPort() <= 65535, filter.toString());
+                assertTrue(ports.add(filter.localPort()), "port " + filter.localPort() + " allocated twice");
+                registered.add(filter);
+            }
+            final NicException taken = assertThrows(NicException.class,
+                () -> second.registerTcpPort(secondQueue, registered.get(0).localPort()));
+            assertEquals(NicException.Reason.PORT_IN_USE, taken.reason(), "the first client holds its port");
+
+            final int freed = registered.get(0).localPort();
+            first.deregister(registered.get(0));
+            final Filter listener = second.registerTcpPort(secondQueue, freed);
+            assertEquals(freed, listener.localPort(), "deregistered: the port is anyone's again");
+            assertThrows(IllegalArgumentException.class, () -> first.registerTcpPort(firstQueue, 0),
+                "port 0 is only for connection filters");
+        }
+    }
+
     private void awaitQueuesFree(final String instance, final int expected)
     {
         final long deadline = System.nanoTime() + WAIT_NS;

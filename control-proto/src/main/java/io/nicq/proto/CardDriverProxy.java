@@ -56,8 +56,13 @@ public final class CardDriverProxy
     {
     }
 
-    /** A registered filter: its id, its queue, and where the card driver put it (-1: no hardware register). */
-    public record FilterRegistered(int filterId, int queueId, FilterPlacement placement, int hardwareIndex)
+    /**
+     * A registered filter: its id, its queue, where the card driver put it (-1: no hardware register), and its local
+     * port (the one allocated when a connection filter asked for 0; 0 from a card driver older than schema version 3,
+     * which allocates none).
+     */
+    public record FilterRegistered(int filterId, int queueId, FilterPlacement placement, int hardwareIndex,
+        int localPort)
     {
     }
 
@@ -237,8 +242,10 @@ public final class CardDriverProxy
                 priority, localIp, localPort, remoteIp, remotePort);
             final ControlResponse answer = request(correlationId, length, FilterRegisteredDecoder.TEMPLATE_ID);
             filterRegistered.wrap(answer.buffer(), answer.bodyOffset(), answer.blockLength(), answer.version());
+            final int allocatedPort = filterRegistered.localPort();
             return new FilterRegistered(filterRegistered.filterId(), filterRegistered.queueId(),
-                FilterPlacement.get(filterRegistered.placementRaw()), filterRegistered.hardwareIndex());
+                FilterPlacement.get(filterRegistered.placementRaw()), filterRegistered.hardwareIndex(),
+                allocatedPort == FilterRegisteredDecoder.localPortNullValue() ? 0 : allocatedPort);
         }
         catch (final IllegalArgumentException ex)
         {

@@ -159,6 +159,11 @@ public final class ControlMessageValidator
                 return StatsDecoder.fiveTupleFreeEncodingOffset();
             }
         }
+        if (version < 3 && templateId == FilterRegisteredDecoder.TEMPLATE_ID)
+        {
+            // Version 3 added the filter's local port (the allocated ephemeral port) at the end of FilterRegistered.
+            return FilterRegisteredDecoder.localPortEncodingOffset();
+        }
         return minBlockLength(templateId);
     }
 

@@ -93,7 +93,9 @@ class CardDriverProxyTest
             0x0A000001, 9090, 0xC0A80002, 40000);
         assertEquals(List.of(RegisterFilterDecoder.TEMPLATE_ID, client.clientId(), 3, FilterKind.TCP_CONNECTION,
             (short)5, 0x0A000001L, 9090, 0xC0A80002L, 40000), lastRequest.get());
-        assertEquals(new CardDriverProxy.FilterRegistered(42, 3, FilterPlacement.FIVE_TUPLE, 7), filter);
+        assertEquals(new CardDriverProxy.FilterRegistered(42, 3, FilterPlacement.FIVE_TUPLE, 7, 9090), filter);
+        assertEquals(49_153, proxy.registerFilter(3, FilterKind.TCP_CONNECTION, 0, 0, 0, 0xC0A80002, 40000)
+            .localPort(), "the port the card driver allocated for local port 0");
 
         proxy.deregisterFilter(42);
         assertEquals(List.of(DeregisterFilterDecoder.TEMPLATE_ID, client.clientId(), 42), lastRequest.get());
@@ -219,7 +221,8 @@ class CardDriverProxyTest
                     }
                     send(new FilterRegisteredEncoder().wrapAndApplyHeader(out, 0, header)
                         .correlationId(correlationId).clientId(clientId).filterId(42).queueId(d.queueId())
-                        .placement(FilterPlacement.FIVE_TUPLE).hardwareIndex((short)7).encodedLength());
+                        .placement(FilterPlacement.FIVE_TUPLE).hardwareIndex((short)7)
+                        .localPort(d.localPort() != 0 ? d.localPort() : 49_153).encodedLength());
                 }
                 case DeregisterFilterDecoder.TEMPLATE_ID ->
                 {

@@ -90,6 +90,25 @@ class ControlMessageValidatorTest
     }
 
     @Test
+    void versionTwoFilterRegisteredWithoutTheLocalPortIsAcceptedAndReadsAsAbsent()
+    {
+        // What a card driver of schema version 2 sends: the block ends before localPort.
+        new FilterRegisteredEncoder().wrapAndApplyHeader(buffer, 0, headerEncoder).correlationId(1).clientId(2)
+            .filterId(3).queueId(4).placement(FilterPlacement.FIVE_TUPLE).hardwareIndex((short)5);
+        final int v2Block = FilterRegisteredEncoder.localPortEncodingOffset();
+        headerEncoder.wrap(buffer, 0).version(2).blockLength(v2Block);
+        assertNull(validator.validate(buffer, 0, MessageHeaderEncoder.ENCODED_LENGTH + v2Block), validator.lastError());
+        final FilterRegisteredDecoder registered = new FilterRegisteredDecoder().wrap(buffer,
+            MessageHeaderEncoder.ENCODED_LENGTH, v2Block, 2);
+        assertEquals(3, registered.filterId());
+        assertEquals(FilterRegisteredDecoder.localPortNullValue(), registered.localPort(), "absent in version 2");
+
+        headerEncoder.wrap(buffer, 0).version(3);
+        assertEquals(ErrorCode.MALFORMED_MESSAGE, validator.validate(buffer, 0,
+            MessageHeaderEncoder.ENCODED_LENGTH + v2Block), "version 3 has the port: the short block is malformed");
+    }
+
+    @Test
     void foreignSchemaIsRejected()
     {
         final int length = encodeQueueGranted();
