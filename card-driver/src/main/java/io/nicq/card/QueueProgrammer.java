@@ -55,10 +55,12 @@ final class QueueProgrammer
             throw new RequestException(ErrorCode.INVALID_ARGUMENT, String.format("TX ring address 0x%X must be " +
                 "non-zero and %d-byte aligned", txRingIova, DescriptorRing.BASE_ALIGNMENT));
         }
-        if ((txHeadWbIova & 3) != 0)
+        if (!DescriptorRing.isHeadWriteBackAligned(txHeadWbIova))
         {
-            throw new RequestException(ErrorCode.INVALID_ARGUMENT,
-                String.format("TX head write-back address 0x%X must be 4-byte aligned", txHeadWbIova));
+            // 7.2.3.5.2 says dword, 8.2.3.9.11 qword; the part writes nothing unless it is 16-byte aligned (TinyNF).
+            throw new RequestException(ErrorCode.INVALID_ARGUMENT, String.format("TX head write-back address 0x%X " +
+                "must be %d-byte aligned (the 82599 writes no head back to any other)", txHeadWbIova,
+                DescriptorRing.HEAD_WRITE_BACK_ALIGNMENT));
         }
     }
 

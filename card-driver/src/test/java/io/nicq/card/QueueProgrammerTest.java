@@ -83,6 +83,21 @@ class QueueProgrammerTest
         assertCode(() -> QueueProgrammer.validate(64, RX, 0, 0));
         assertCode(() -> QueueProgrammer.validate(64, RX, TX, HEAD + 2));
         QueueProgrammer.validate(64, RX, TX, HEAD);
+        QueueProgrammer.validate(64, RX, TX, HEAD + 16);
+    }
+
+    @Test
+    void aHeadWriteBackAddressMustBeSixteenByteAligned()
+    {
+        // 7.2.3.5.2 says dword, 8.2.3.9.11 qword: neither is enough on the part.
+        for (final long address : new long[]{HEAD + 4, HEAD + 8, HEAD + 12})
+        {
+            final RequestException ex = assertThrows(RequestException.class,
+                () -> QueueProgrammer.validate(64, RX, TX, address));
+            assertEquals(ErrorCode.INVALID_ARGUMENT, ex.code());
+            assertTrue(ex.getMessage().contains(String.format("0x%X must be 16-byte aligned", address)),
+                ex.getMessage());
+        }
     }
 
     private static void assertCode(final Runnable action)

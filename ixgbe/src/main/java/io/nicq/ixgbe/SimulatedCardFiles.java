@@ -26,6 +26,8 @@ import java.util.regex.Pattern;
  *
  *    512  RX packet buffer left to TC 0 by the flow director (bytes)   520  RXPBSIZE overlapping the filter table
  *    528  FDIRCMD.CLEARHT written since the device last looked (written by SimulatedBar)
+ *    536  driver errors: what the datasheet forbids a driver and the part answers by misbehaving (a head write-back
+ *         address not 16-byte aligned, ...); counted by the device and by SimulatedBar
  *   1024  per RX queue q at 1024 + 8q: frames dropped for want of a descriptor (never cleared)
  *   2048  per RX queue q at 2048 + 8q: frames written to the queue's ring
  *   3072  per TX queue q at 3072 + 8q: frames transmitted from the queue's ring
@@ -70,6 +72,11 @@ public final class SimulatedCardFiles
     public static final int FDIR_PACKET_BUFFER_OVERLAPS_OFFSET = STATUS_PAGE_OFFSET + 520;
     /** Set by {@link SimulatedBar} when a driver writes FDIRCMD with CLEARHT (a pulse the device must not miss). */
     public static final int FDIR_CLEAR_LATCH_OFFSET = STATUS_PAGE_OFFSET + 528;
+    /**
+     * Driver errors: programming the datasheet forbids, which the part answers by misbehaving as the datasheet allows
+     * (the simulated card does the same and counts it here): see nic-sim's README for the list.
+     */
+    public static final int DRIVER_ERRORS_OFFSET = STATUS_PAGE_OFFSET + 536;
     public static final int RX_QUEUE_DROPS_OFFSET = STATUS_PAGE_OFFSET + 1024;
     public static final int RX_QUEUE_FRAMES_OFFSET = STATUS_PAGE_OFFSET + 2048;
     public static final int TX_QUEUE_FRAMES_OFFSET = STATUS_PAGE_OFFSET + 3072;

@@ -508,6 +508,16 @@ final class SimulatedDevice implements Agent, FrameSink
             final int tdwbal = reg(tdwbal(q));
             ring.headWriteBack = (tdwbal & TDWBAL_HEAD_WB_ENABLE) != 0;
             ring.headWriteBackAddress = (tdwbal & TDWBAL_ADDRESS_MASK & 0xFFFF_FFFFL) | ((long)reg(tdwbah(q)) << 32);
+            // 7.2.3.5.2: with head write-back on, the part writes no DD; at an address not 16-byte aligned it writes
+            // no head either (TinyNF's finding), so the driver never learns of a completion. A driver error, counted
+            // once per address.
+            final boolean misaligned = ring.headWriteBack &&
+                !DescriptorRing.isHeadWriteBackAligned(ring.headWriteBackAddress);
+            if (misaligned && ring.headWriteBackAddress != ring.badHeadWriteBackAddress)
+            {
+                countStatus(DRIVER_ERRORS_OFFSET);
+            }
+            ring.badHeadWriteBackAddress = misaligned ? ring.headWriteBackAddress : -1;
         }
     }
 
@@ -781,6 +791,10 @@ final class SimulatedDevice implements Agent, FrameSink
     /** 7.2.3.5.2: the head index, written to the TDWBAL/TDWBAH address instead of descriptor write-backs. */
     private void writeHeadBack(final TxRing t)
     {
+        if (t.badHeadWriteBackAddress != -1)
+        {
+            return; // not 16-byte aligned: the part writes nothing (counted when programmed)
+        }
         final int range = iommu.find(t.headWriteBackAddress, 4);
         if (range < 0 || ((iommu.segment(range).address() + iommu.offset(range, t.headWriteBackAddress)) & 3) != 0)
         {
@@ -1161,6 +1175,8 @@ final class SimulatedDevice implements Agent, FrameSink
         int badTail = -1;
         boolean headWriteBack;
         long headWriteBackAddress;
+        /** A misaligned head write-back address already counted as a driver error, -1 if none. */
+        long badHeadWriteBackAddress = -1;
         final ConfigurationAttempt failed = new ConfigurationAttempt();
 
         TxRing(final int queue)
@@ -1176,6 +1192,7 @@ final class SimulatedDevice implements Agent, FrameSink
             ring = null;
             failed.clear();
             badTail = -1;
+            badHeadWriteBackAddress = -1;
         }
     }
 }
