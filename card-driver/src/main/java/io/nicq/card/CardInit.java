@@ -160,8 +160,11 @@ public final class CardInit
         for (int q = 0; q < QUEUE_COUNT; q++)
         {
             bar.write(srrctl(q), SRRCTL_VALUE);                   // 8.2.3.8.7 SRRCTL: one slot per buffer, DROP_EN
-            // 8.2.3.11.1 DCA_RXCTRL: bit 12 must be cleared (datasheet init notes; ixy does the same).
-            bar.write(dcaRxctrl(q), bar.read(dcaRxctrl(q)) & ~DCA_RXCTRL_DESC_WRO_EN);
+            // 8.2.3.11.1 DCA_RXCTRL: reserved bit 12 resets to 1 and must be 0 (ixy clears it too); relaxed ordering
+            // of data and header writes off, as Linux's ixgbe_start_hw_gen2 does, so no write of a frame can be
+            // reordered on the bus around the others.
+            bar.write(dcaRxctrl(q), bar.read(dcaRxctrl(q)) &
+                ~(DCA_RXCTRL_RESERVED_12 | DCA_RXCTRL_DATA_WRO_EN | DCA_RXCTRL_HEAD_WRO_EN));
         }
         bar.write(CTRL_EXT, bar.read(CTRL_EXT) | CTRL_EXT_NS_DIS); // 8.2.3.1.3 CTRL_EXT.NS_DIS: no-snoop off
         log.info("RX: RXPBSIZE(0)=128 KiB, CRC strip, broadcast accepted, unicast filter " +

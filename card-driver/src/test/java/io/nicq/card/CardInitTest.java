@@ -51,7 +51,9 @@ class CardInitTest
         for (int q = 0; q < QUEUE_COUNT; q++)
         {
             assertEquals(SRRCTL_DESCTYPE_ADV_ONEBUF | SRRCTL_DROP_EN | 2, card.register(srrctl(q)), "SRRCTL " + q);
-            assertEquals(0, card.register(dcaRxctrl(q)) & DCA_RXCTRL_DESC_WRO_EN, "DCA_RXCTRL " + q);
+            assertEquals(0, card.register(dcaRxctrl(q)) & DCA_RXCTRL_RESERVED_12, "DCA_RXCTRL bit 12 " + q);
+            assertEquals(0, card.register(dcaRxctrl(q)) & (DCA_RXCTRL_DATA_WRO_EN | DCA_RXCTRL_HEAD_WRO_EN),
+                "DCA_RXCTRL relaxed ordering " + q);
             assertEquals(0, card.register(dcaTxctrl(q)) & DCA_TXCTRL_DESC_WRO_EN, "DCA_TXCTRL " + q);
             assertEquals(0, card.register(rxdctl(q)) & DCTL_ENABLE, "queues stay disabled until attached");
         }

@@ -36,8 +36,11 @@ public final class RegisterFile
      * no drop.
      */
     public static final int SRRCTL_RESET = (2 << SRRCTL_BSIZEPACKET_SHIFT) | (4 << SRRCTL_BSIZEHEADER_SHIFT);
-    /** DCA_RXCTRL after reset (8.2.3.11.1): relaxed ordering of descriptor write-back on. */
-    public static final int DCA_RXCTRL_RESET = DCA_RXCTRL_DESC_WRO_EN;
+    /**
+     * DCA_RXCTRL after reset (8.2.3.11.1): reserved bit 12 set (software must clear it), relaxed ordering of data and
+     * split-header writes on.
+     */
+    public static final int DCA_RXCTRL_RESET = DCA_RXCTRL_RESERVED_12 | DCA_RXCTRL_DATA_WRO_EN | DCA_RXCTRL_HEAD_WRO_EN;
     /** DCA_TXCTRL after reset (8.2.3.11.2): relaxed ordering of descriptor write-back on. */
     public static final int DCA_TXCTRL_RESET = DCA_TXCTRL_DESC_WRO_EN;
 

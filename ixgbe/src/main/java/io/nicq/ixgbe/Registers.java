@@ -38,14 +38,21 @@ public final class Registers
     /** What ixy and the datasheet's software reset write: device and link reset together. */
     public static final int CTRL_RST_MASK = CTRL_LNK_RST | CTRL_RST;
 
-    /** Device Status, 8.2.3.1.2. */
+    /**
+     * Device Status, 8.2.3.1.2. It has no speed field on the 82599 (that is LINKS.LINK_SPEED, 8.2.3.22.20): bits 17:10
+     * are NumVFs, so a driver that read a speed at [11:10] would read the count of virtual functions.
+     */
     public static final int STATUS = 0x00008;
-    /** Link up, as STATUS reports it. */
+    /** LAN ID [3:2]: which port of the device this function is (Linux's IXGBE_STATUS_LAN_ID). */
+    public static final int STATUS_LAN_ID_MASK = 0x3 << 2;
+    /** Linkup Status Indication, bit 7. */
     public static final int STATUS_LINK_UP = 1 << 7;
-
-    /** The link speed field of STATUS [11:10]; 3 = 10 Gb/s. */
-    public static final int STATUS_SPEED_MASK = 0x3 << 10;
-    public static final int STATUS_SPEED_10G = 0x3 << 10;
+    /** Num VFs [17:10]: virtual functions enabled in the SR-IOV capability (0 without SR-IOV). */
+    public static final int STATUS_NUM_VFS_MASK = 0xFF << 10;
+    /** IOV Active, bit 18. */
+    public static final int STATUS_IOV_ACTIVE = 1 << 18;
+    /** PCIe Master Enable Status, bit 19 (Linux's IXGBE_STATUS_GIO): clears once master disable has taken effect. */
+    public static final int STATUS_PCIE_MASTER_ENABLE = 1 << 19;
 
     /** Extended Device Control, 8.2.3.1.3. */
     public static final int CTRL_EXT = 0x00018;
@@ -280,11 +287,17 @@ public final class Registers
         return queue < 16 ? 0x02100 + 4 * queue : rxQueueBase(queue) + 0x14;
     }
 
-    /** Packet buffer size in KiB, [4:0]. */
+    /**
+     * BSIZEPACKET [4:0], the receive buffer size for packet buffers in KiB: "from 1 KB to 16 KB", never 0. Bits 7:5
+     * are reserved, must be 0 (Linux's IXGBE_SRRCTL_BSIZEPKT_MASK of 0x7F covers them; the field does not).
+     */
     public static final int SRRCTL_BSIZEPACKET_SHIFT = 0;
     public static final int SRRCTL_BSIZEPACKET_MASK = 0x1F;
-    /** Header buffer size in 64-byte units, [13:8] (used only by header-split descriptor types). */
+    /** The largest BSIZEPACKET the part takes, in KiB (8.2.3.8.7). */
+    public static final int SRRCTL_BSIZEPACKET_MAX_KB = 16;
+    /** BSIZEHEADER [13:8], the header buffer size in 64-byte units (used only by header-split descriptor types). */
     public static final int SRRCTL_BSIZEHEADER_SHIFT = 8;
+    public static final int SRRCTL_BSIZEHEADER_MASK = 0x3F << SRRCTL_BSIZEHEADER_SHIFT;
     /** Descriptor type [27:25]. */
     public static final int SRRCTL_DESCTYPE_MASK = 0x7 << 25;
     /** Advanced descriptors, one buffer. */
@@ -298,8 +311,15 @@ public final class Registers
         return queue < 16 ? 0x02200 + 4 * queue : rxQueueBase(queue) + 0x0C;
     }
 
-    /** Must be cleared per the datasheet's init notes (relaxed ordering of descriptor write-back). */
-    public static final int DCA_RXCTRL_DESC_WRO_EN = 1 << 12;
+    /**
+     * Bit 12 of DCA_RXCTRL is reserved: it resets to 1 and must be written 0 (ixy clears it; the datasheet gives it no
+     * name). It was once called "DESC_WRO_EN" here, a relaxed-ordering name that belongs to no bit 12.
+     */
+    public static final int DCA_RXCTRL_RESERVED_12 = 1 << 12;
+    /** Rx data Write Relax Order Enable, bit 13 (Linux's IXGBE_DCA_RXCTRL_DATA_WRO_EN); 1 after reset. */
+    public static final int DCA_RXCTRL_DATA_WRO_EN = 1 << 13;
+    /** Rx Split Header Relax Order Enable, bit 15 (Linux's IXGBE_DCA_RXCTRL_HEAD_WRO_EN); 1 after reset. */
+    public static final int DCA_RXCTRL_HEAD_WRO_EN = 1 << 15;
 
     // ---------------------------------------------------------------------------------------------------------------
     // Transmit, 8.2.3.9. Per-queue registers at 0x06000, stride 0x40, queues 0..127.
@@ -334,7 +354,7 @@ public final class Registers
         return txQueueBase(queue) + 0x0C;
     }
 
-    /** Relaxed ordering of TX descriptor write-back; set after reset. */
+    /** Relax Order Enable of Tx descriptor and head pointer write-back, bit 11 (TXdescWBROen); set after reset. */
     public static final int DCA_TXCTRL_DESC_WRO_EN = 1 << 11;
 
     /** TX descriptor head: written by the device. */

@@ -358,10 +358,11 @@ final class SimulatedDevice implements Agent, FrameSink
     private void setLink(final boolean up)
     {
         linkUp = up;
-        // 8.2.3.22.20 LINKS and 8.2.3.1.2 STATUS report the link; the simulated port only ever runs at 10 Gb/s.
+        // 8.2.3.22.20 LINKS reports the link and its speed (the simulated port only ever runs at 10 Gb/s); 8.2.3.1.2
+        // STATUS only whether it is up: its bits 17:10 are NumVFs, 0 without SR-IOV.
         writeReg(LINKS, up ? LINKS_UP | LINKS_SPEED_10G : 0);
-        final int status = reg(STATUS) & ~(STATUS_LINK_UP | STATUS_SPEED_MASK);
-        writeReg(STATUS, up ? status | STATUS_LINK_UP | STATUS_SPEED_10G : status);
+        final int status = reg(STATUS) & ~STATUS_LINK_UP;
+        writeReg(STATUS, up ? status | STATUS_LINK_UP : status);
     }
 
     /**
@@ -480,7 +481,17 @@ final class SimulatedDevice implements Agent, FrameSink
     private void readSrrctl(final RxRing ring)
     {
         final int srrctl = reg(srrctl(ring.queue));
-        ring.bufferSize = (srrctl & SRRCTL_BSIZEPACKET_MASK) * 1024;
+        // 8.2.3.8.7: BSIZEPACKET is 1..16 KiB. Another value is a driver error (counted once per SRRCTL value) and no
+        // buffer size at all: every frame for the queue is dropped, since the part's behaviour is undefined.
+        final int kilobytes = srrctl & SRRCTL_BSIZEPACKET_MASK;
+        final boolean valid = kilobytes >= 1 && kilobytes <= SRRCTL_BSIZEPACKET_MAX_KB;
+        if (!valid && (!ring.srrctlRefused || ring.refusedSrrctl != srrctl))
+        {
+            countStatus(DRIVER_ERRORS_OFFSET);
+        }
+        ring.srrctlRefused = !valid;
+        ring.refusedSrrctl = srrctl;
+        ring.bufferSize = valid ? kilobytes * 1024 : 0;
         ring.legacy = (srrctl & SRRCTL_DESCTYPE_MASK) == 0;
         ring.dropEnabled = (srrctl & SRRCTL_DROP_EN) != 0 ||
             (ring.queue < 32 && (reg(PFQDE) & (1 << ring.queue)) != 0);
@@ -860,7 +871,7 @@ final class SimulatedDevice implements Agent, FrameSink
         }
         if (r.bufferSize == 0)
         {
-            // SRRCTL.BSIZEPACKET of 0: no buffer can hold anything.
+            // SRRCTL.BSIZEPACKET of 0 or beyond 16 KiB: no buffer the part takes.
             countStatus(MALFORMED_DESCRIPTORS_OFFSET);
             drop(r, set);
             return;
@@ -1141,6 +1152,9 @@ final class SimulatedDevice implements Agent, FrameSink
         int tail;
         int badTail = -1;
         int bufferSize;
+        /** SRRCTL's BSIZEPACKET was outside 1..16 KiB at the last look (counted once per value). */
+        boolean srrctlRefused;
+        int refusedSrrctl;
         boolean legacy;
         boolean dropEnabled;
         final ConfigurationAttempt failed = new ConfigurationAttempt();

@@ -281,6 +281,22 @@ class ReceiveRobustnessTest
             f.settle();
             assertEquals(5, f.status(MALFORMED_DESCRIPTORS_OFFSET));
             assertEquals(0, f.status(rxQueueFramesOffset(4)));
+            assertEquals(1, f.status(DRIVER_ERRORS_OFFSET), "BSIZEPACKET 0 is outside 1..16 KiB");
+
+            bar.write(srrctl(4), SRRCTL_DESCTYPE_ADV_ONEBUF | 17); // 17 KiB: beyond what the part takes
+            f.settle();
+            f.wire().inject(frame(f.card.mac(), 20));
+            f.settle();
+            assertEquals(2, f.status(DRIVER_ERRORS_OFFSET), "BSIZEPACKET 17 KiB is a driver error, counted once");
+            assertEquals(0, f.status(rxQueueFramesOffset(4)), "and the frame is not written anywhere");
+            f.settle();
+            assertEquals(2, f.status(DRIVER_ERRORS_OFFSET));
+
+            bar.write(srrctl(4), SRRCTL_DESCTYPE_ADV_ONEBUF | SRRCTL_BSIZEPACKET_MAX_KB);
+            f.settle();
+            f.wire().inject(frame(f.card.mac(), 20));
+            f.settle();
+            assertEquals(1, f.status(rxQueueFramesOffset(4)), "16 KiB buffers are the part's largest");
         }
     }
 }

@@ -27,6 +27,7 @@ class RegisterSemanticsTest
             final Bar bar = f.driver.bar;
             assertEquals(LINKS_UP | LINKS_SPEED_10G, bar.read(LINKS) & (LINKS_UP | LINKS_SPEED_MASK));
             assertNotEquals(0, bar.read(STATUS) & STATUS_LINK_UP);
+            assertEquals(0, bar.read(STATUS) & STATUS_NUM_VFS_MASK, "STATUS has no speed: bits 17:10 are NumVFs");
             assertEquals(0, bar.read(AUTOC) & AUTOC_AN_RESTART, "AN_RESTART self-clears");
             assertEquals(0, f.status(DMA_FAULTS_OFFSET));
             assertEquals(0, f.status(MALFORMED_DESCRIPTORS_OFFSET));

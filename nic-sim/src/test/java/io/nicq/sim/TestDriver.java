@@ -127,7 +127,7 @@ final class TestDriver implements AutoCloseable
         bar.write(rdlen(q), queue.size * RxDescriptor.SIZE);
         bar.write(rdh(q), 0);
         bar.write(rdt(q), 0);
-        bar.clearBits(dcaRxctrl(q), DCA_RXCTRL_DESC_WRO_EN);
+        bar.clearBits(dcaRxctrl(q), DCA_RXCTRL_RESERVED_12);
     }
 
     TxQueue startTx(final int q, final int size)
