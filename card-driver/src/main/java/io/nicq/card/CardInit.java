@@ -4,6 +4,7 @@ import io.nicq.runtime.Durations;
 import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.DeviceTimeoutException;
 import io.nicq.ixgbe.ReceiveAddress;
+import io.nicq.ixgbe.ReceiveFilterTables;
 import io.nicq.ixgbe.Statistics;
 import io.nicq.packet.MacAddress;
 import io.nicq.proto.channel.QueueChannelLayout;
@@ -150,6 +151,10 @@ public final class CardInit
         bar.write(HLREG0, bar.read(HLREG0) | HLREG0_RXCRCSTRP);    // 8.2.3.22.8 HLREG0.RXCRCSTRP
         bar.write(RDRXCTL, bar.read(RDRXCTL) | RDRXCTL_CRCSTRIP);  // 8.2.3.8.8 RDRXCTL.CRCSTRIP: must match HLREG0
         bar.write(MRQC, 0);                                        // 8.2.3.7.12 MRQC: no RSS, unmatched -> queue 0
+        // 4.6.7: the filter tables have no reset value and survive a software reset: 5-tuple filters of an earlier
+        // driver would steer frames to queues nobody serves. FTQF/SAQF/DAQF/SDPQF/L34T_IMIR (all 128), SYNQF,
+        // ETQF/ETQS, MTA, VFTA and RAL/RAH(1..127) are cleared (each write's section is in ReceiveFilterTables).
+        ReceiveFilterTables.clear(bar);
 
         // 8.2.3.7.1 FCTRL: broadcasts accepted (ARP requests are broadcast); unicast and multicast promiscuous off,
         // so the card receives only what is addressed to it (RAL/RAH(0)).
@@ -167,7 +172,7 @@ public final class CardInit
                 ~(DCA_RXCTRL_RESERVED_12 | DCA_RXCTRL_DATA_WRO_EN | DCA_RXCTRL_HEAD_WRO_EN));
         }
         bar.write(CTRL_EXT, bar.read(CTRL_EXT) | CTRL_EXT_NS_DIS); // 8.2.3.1.3 CTRL_EXT.NS_DIS: no-snoop off
-        log.info("RX: RXPBSIZE(0)=128 KiB, CRC strip, broadcast accepted, unicast filter " +
+        log.info("RX: filter tables cleared, RXPBSIZE(0)=128 KiB, CRC strip, broadcast accepted, unicast filter " +
             MacAddress.toString(mac) + ", SRRCTL 2 KiB with DROP_EN on " + QUEUE_COUNT + " queues");
     }
 

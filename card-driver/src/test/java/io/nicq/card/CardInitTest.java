@@ -98,6 +98,55 @@ class CardInitTest
     }
 
     @Test
+    void theFilterTablesWithoutAResetValueAreClearedBeforeReceiveIsEnabled()
+    {
+        final FakeCard card = new FakeCard(MAC);
+        int enabled = 0;
+        for (int n = 0; n < FIVE_TUPLE_FILTER_COUNT; n++)
+        {
+            enabled += (card.register(ftqf(n)) & FTQF_QUEUE_ENABLE) != 0 ? 1 : 0;
+        }
+        assertTrue(enabled > 0, "the fake card powers on with stray 5-tuple filters");
+
+        new CardInit(card, ctx, log).run();
+
+        final java.util.List<Integer> order = new java.util.ArrayList<>();
+        for (int i = 0; i < card.writes.size(); i++)
+        {
+            order.add(card.writes.get(i).offset());
+        }
+        final int lastRxen = order.lastIndexOf(RXCTRL);
+        assertTrue(lastRxen > 0, "RXEN written");
+        for (int n = 0; n < FIVE_TUPLE_FILTER_COUNT; n++)
+        {
+            assertEquals(0, card.register(ftqf(n)), "FTQF " + n);
+            assertEquals(0, card.register(saqf(n)), "SAQF " + n);
+            assertEquals(0, card.register(daqf(n)), "DAQF " + n);
+            assertEquals(0, card.register(sdpqf(n)), "SDPQF " + n);
+            assertEquals(L34T_IMIR_RESERVE, card.register(l34tImir(n)), "L34T_IMIR " + n + ": reserved bit 19 is 1");
+            assertTrue(order.indexOf(ftqf(n)) < order.indexOf(saqf(n)), "FTQF disabled before its tuple changes");
+            assertTrue(order.lastIndexOf(ftqf(n)) < lastRxen, "before RXEN");
+        }
+        assertEquals(0, card.register(SYNQF));
+        for (int n = 1; n < ETHERTYPE_FILTER_COUNT; n++)
+        {
+            assertEquals(0, card.register(etqf(n)), "ETQF " + n);
+            assertEquals(0, card.register(etqs(n)), "ETQS " + n);
+        }
+        for (int n = 0; n < 128; n++)
+        {
+            assertEquals(0, card.register(mta(n)), "MTA " + n);
+            assertEquals(0, card.register(vfta(n)), "VFTA " + n);
+        }
+        for (int n = 1; n < RECEIVE_ADDRESS_COUNT; n++)
+        {
+            assertEquals(0, card.register(ral(n)), "RAL " + n);
+            assertEquals(0, card.register(rah(n)), "RAH " + n);
+        }
+        assertEquals(0, card.l34tImirReads);
+    }
+
+    @Test
     void resetThatNeverCompletesIsNamed()
     {
         final FakeCard card = new FakeCard(MAC);

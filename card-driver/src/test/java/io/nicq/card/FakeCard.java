@@ -1,5 +1,7 @@
 package io.nicq.card;
 
+import java.util.SplittableRandom;
+
 import io.nicq.ixgbe.ReceiveAddress;
 import io.nicq.ixgbe.RegisterFile;
 
@@ -12,7 +14,8 @@ import static io.nicq.ixgbe.Registers.*;
  * (a query finds the filter), clear-on-read registers ({@link RegisterFile}) are zero once read. Like the 82599, a reset
  * leaves the statistics alone: they count from where they were until a driver reads them. Every other register holds
  * its reset value ({@link RegisterFile#resetValue}) from the start and again after a reset, so a bit the driver must
- * clear (DCA_RXCTRL, DCA_TXCTRL) is set until it does.
+ * clear (DCA_RXCTRL, DCA_TXCTRL) is set until it does; bits without a reset value ({@link RegisterFile#undefinedBits}:
+ * the filter tables) hold garbage from power-on, across resets, until the driver writes them.
  */
 final class FakeCard extends RecordingBar
 {
@@ -25,6 +28,9 @@ final class FakeCard extends RecordingBar
 
     FakeCard(final long mac)
     {
+        // Power-on: the registers without a reset value (the filter tables) hold garbage.
+        final SplittableRandom random = new SplittableRandom(mac);
+        RegisterFile.forEachUndefined(offset -> registers[offset >> 2] = random.nextInt());
         applyResetValues();
         registers[ral(0) >> 2] = ReceiveAddress.ral(mac);
         registers[rah(0) >> 2] = ReceiveAddress.rahAddress(mac);
@@ -76,7 +82,8 @@ final class FakeCard extends RecordingBar
             final int offset = index << 2;
             if (!RegisterFile.isClearOnRead(offset) && offset != ral(0) && offset != rah(0))
             {
-                registers[index] = RegisterFile.resetValue(offset);
+                final int undefined = RegisterFile.undefinedBits(offset);
+                registers[index] = (registers[index] & undefined) | (RegisterFile.resetValue(offset) & ~undefined);
             }
         }
     }

@@ -1,5 +1,7 @@
 package io.nicq.ixgbe;
 
+import java.util.function.IntConsumer;
+
 import static io.nicq.ixgbe.Registers.*;
 
 /**
@@ -47,6 +49,7 @@ public final class RegisterFile
     private static final Access[] ACCESS_VALUES = Access.values();
     private static final byte[] ACCESS = new byte[BAR_SIZE / 4];
     private static final int[] RESET = new int[BAR_SIZE / 4];
+    private static final int[] UNDEFINED = new int[BAR_SIZE / 4];
 
     static
     {
@@ -83,6 +86,39 @@ public final class RegisterFile
         {
             ACCESS[l34tImir(n) >> 2] = (byte)Access.WRITE_ONLY.ordinal();
         }
+
+        // Filter memories without a reset value (8.2.3.7.16-20, 8.2.3.5.13: "all bits have an unspecified default
+        // value", as TinyNF quotes it; 8.2.3.7.7 and 8.2.3.7.11: MTA and VFTA "should be zeroed by software"): they
+        // hold whatever they held, across a software reset too, until a driver writes them.
+        for (int n = 0; n < FIVE_TUPLE_FILTER_COUNT; n++)
+        {
+            undefined(saqf(n), -1);
+            undefined(daqf(n), -1);
+            undefined(sdpqf(n), -1);
+            undefined(ftqf(n), -1);
+            undefined(l34tImir(n), -1);
+        }
+        undefined(SYNQF, -1);
+        for (int n = 0; n < MTA_REGISTER_COUNT; n++)
+        {
+            undefined(mta(n), -1);
+        }
+        for (int n = 0; n < VFTA_REGISTER_COUNT; n++)
+        {
+            undefined(vfta(n), -1);
+        }
+        // 8.2.3.7.9/10: entries 1..127 of the receive address table have no defined address; only RAH.AV (0) and
+        // the address select field (0) are defined. Entries 1..15 are the same registers at the 82598 alias.
+        for (int n = 1; n < RECEIVE_ADDRESS_COUNT; n++)
+        {
+            undefined(ral(n), -1);
+            undefined(rah(n), RAH_ADDRESS_MASK);
+            if (n < RECEIVE_ADDRESS_ALIAS_COUNT)
+            {
+                undefined(ralAlias(n), -1);
+                undefined(rahAlias(n), RAH_ADDRESS_MASK);
+            }
+        }
     }
 
     private RegisterFile()
@@ -107,6 +143,27 @@ public final class RegisterFile
         return RESET[offset >> 2];
     }
 
+    /**
+     * Bits of the register at this offset that have no defined value after power-on or a reset: a driver must write
+     * them before they mean anything (0 for a register whose every bit has a reset value).
+     */
+    public static int undefinedBits(final int offset)
+    {
+        return UNDEFINED[offset >> 2];
+    }
+
+    /** Every register with bits that have no reset value ({@link #undefinedBits}), in offset order. */
+    public static void forEachUndefined(final IntConsumer consumer)
+    {
+        for (int index = 0; index < UNDEFINED.length; index++)
+        {
+            if (UNDEFINED[index] != 0)
+            {
+                consumer.accept(index << 2);
+            }
+        }
+    }
+
     /** Whether an offset names a register slot of the BAR: in range and 4-byte aligned. */
     public static boolean isValidOffset(final int offset)
     {
@@ -116,6 +173,11 @@ public final class RegisterFile
     private static void reset(final int offset, final int value)
     {
         RESET[offset >> 2] = value;
+    }
+
+    private static void undefined(final int offset, final int bits)
+    {
+        UNDEFINED[offset >> 2] = bits;
     }
 
     private static void readOnly(final int offset, final int value)

@@ -166,6 +166,22 @@ public final class Registers
     /** Address valid in RAH. */
     public static final int RAH_AV = 1 << 31;
 
+    /** Multicast Table Array register n, 8.2.3.7.7: 128 registers, a 4096-bit table of multicast hashes. */
+    public static int mta(final int n)
+    {
+        return 0x05200 + 4 * n;
+    }
+
+    public static final int MTA_REGISTER_COUNT = 128;
+
+    /** VLAN Filter Table Array register n, 8.2.3.7.11: 128 registers, one bit per VLAN id. */
+    public static int vfta(final int n)
+    {
+        return 0x0A000 + 4 * n;
+    }
+
+    public static final int VFTA_REGISTER_COUNT = 128;
+
     /** Multiple Receive Queues Command, 8.2.3.7.12: MRQE [3:0]; 0 = no RSS, 1 = RSS. */
     public static final int MRQC = 0x0EC80;
     public static final int MRQC_MRQE_MASK = 0xF;

@@ -7,6 +7,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.SplittableRandom;
 
 import org.agrona.concurrent.Agent;
 
@@ -46,6 +47,8 @@ final class SimulatedDevice implements Agent, FrameSink
     static final int TX_BURST = 64;
     static final int RX_BURST = 64;
     static final long IOMMU_RECLAIM_INTERVAL_NS = 1_000_000_000L;
+    /** Mixed with the MAC address into the seed of the power-on filter memories. */
+    private static final long POWER_ON_SEED = 0x82599_10FBL;
 
     /** Advanced TX descriptor types (DTYP in cmd_type_len [23:20]) with DEXT set: 2 context, 3 data. */
     private static final int DTYP_CONTEXT = 0x2 << 20;
@@ -127,6 +130,7 @@ final class SimulatedDevice implements Agent, FrameSink
      */
     void powerOn()
     {
+        powerOnFilterMemories();
         resetRegisters();
         completeReset();
         LONG.setVolatile(bar, (long)DEVICE_PID_OFFSET, pid);
@@ -280,6 +284,24 @@ final class SimulatedDevice implements Agent, FrameSink
         classifier.compile(bar);
     }
 
+    /**
+     * Power-on contents of the registers without a reset value ({@link RegisterFile#undefinedBits}: the 5-tuple, SYN,
+     * multicast and VLAN tables, receive addresses 1..127): random, from a seed of the card's MAC address, so a card
+     * of the same name powers on the same way every time. A driver that does not clear them gets stray filters, as it
+     * would on the part.
+     */
+    private void powerOnFilterMemories()
+    {
+        final SplittableRandom random = new SplittableRandom(mac ^ POWER_ON_SEED);
+        RegisterFile.forEachUndefined(offset -> writeReg(offset, random.nextInt() & RegisterFile.undefinedBits(offset)));
+        for (int n = 1; n < RECEIVE_ADDRESS_ALIAS_COUNT; n++)
+        {
+            // The 82598 alias of entries 1..15 is the same register on the part.
+            writeReg(ralAlias(n), reg(ral(n)));
+            writeReg(rahAlias(n), reg(rah(n)));
+        }
+    }
+
     /** 8.2.3.1.1 / 4.6.3.2: device reset restores every register's default; the done bits come back next cycle. */
     private void deviceReset()
     {
@@ -292,10 +314,12 @@ final class SimulatedDevice implements Agent, FrameSink
     private void resetRegisters()
     {
         // Every register except CTRL first, CTRL last: a driver polling CTRL.RST sees it clear only when the rest of
-        // the register file already holds its defaults.
+        // the register file already holds its defaults. Bits without a reset value keep what they held.
         for (int offset = 4; offset < BAR_SIZE; offset += 4)
         {
-            INT.setVolatile(bar, (long)offset, RegisterFile.resetValue(offset));
+            final int undefined = RegisterFile.undefinedBits(offset);
+            final int reset = RegisterFile.resetValue(offset);
+            INT.setVolatile(bar, (long)offset, undefined == 0 ? reset : (reg(offset) & undefined) | (reset & ~undefined));
         }
         // The EEPROM's receive address 0 (8.2.3.7.9), at both its locations, in the registers' packing.
         final int eepromRal = ReceiveAddress.ral(mac);

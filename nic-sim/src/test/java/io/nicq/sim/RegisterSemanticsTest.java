@@ -45,6 +45,7 @@ class RegisterSemanticsTest
             bar.write(rdbal(3), 0x4000);
             bar.write(HLREG0, 0);
             bar.write(ral(5), 0x12345678);
+            bar.write(rah(5), RAH_AV | 0x9ABC);
             bar.write(CTRL, CTRL_RST_MASK);
             assertEquals(CTRL_RST_MASK, bar.read(CTRL) & CTRL_RST_MASK, "nothing happens before the device looks");
 
@@ -52,7 +53,8 @@ class RegisterSemanticsTest
             assertEquals(0, bar.read(CTRL) & CTRL_RST_MASK, "RST and LNK_RST self-clear");
             assertEquals(0, bar.read(FCTRL));
             assertEquals(0, bar.read(rdbal(3)));
-            assertEquals(0, bar.read(ral(5)));
+            assertEquals(0x12345678, bar.read(ral(5)), "RAL(1..127) has no reset value: it keeps what it held");
+            assertEquals(0x9ABC, bar.read(rah(5)), "RAH.AV does: 0 after a reset");
             assertEquals(RegisterFile.resetValue(HLREG0), bar.read(HLREG0));
             assertNotEquals(0, bar.read(EEC) & EEC_ARD, "EEPROM auto-read done after the reset");
             assertNotEquals(0, bar.read(RDRXCTL) & RDRXCTL_DMAIDONE, "DMA init done after the reset");

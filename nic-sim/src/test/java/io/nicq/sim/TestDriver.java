@@ -10,6 +10,7 @@ import java.util.function.BooleanSupplier;
 import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.DmaBuffer;
 import io.nicq.ixgbe.Nic;
+import io.nicq.ixgbe.ReceiveFilterTables;
 import io.nicq.ixgbe.RxDescriptor;
 import io.nicq.ixgbe.Statistics;
 import io.nicq.ixgbe.TxDescriptor;
@@ -72,6 +73,12 @@ final class TestDriver implements AutoCloseable
     /** Datasheet 4.6.3: reset, wait for the EEPROM and DMA init, link, counters, RX and TX global set-up. */
     void init(final boolean promiscuous)
     {
+        init(promiscuous, true);
+    }
+
+    /** The same, optionally leaving the filter tables as the card powered on (to show what that does). */
+    void init(final boolean promiscuous, final boolean clearFilterTables)
+    {
         bar.write(EIMC, EIMC_ALL);
         bar.write(CTRL, CTRL_RST_MASK);
         awaitClear(CTRL, CTRL_RST_MASK, "CTRL.RST and LNK_RST self-clear");
@@ -90,6 +97,10 @@ final class TestDriver implements AutoCloseable
         bar.setBits(RDRXCTL, RDRXCTL_CRCSTRIP);
         bar.setBits(FCTRL, FCTRL_BAM | (promiscuous ? FCTRL_UPE | FCTRL_MPE : 0));
         bar.setBits(CTRL_EXT, CTRL_EXT_NS_DIS);
+        if (clearFilterTables)
+        {
+            ReceiveFilterTables.clear(bar); // 4.6.7: no reset value; the card powers on with random tables
+        }
 
         bar.setBits(HLREG0, HLREG0_TXCRCEN | HLREG0_TXPADEN);
         bar.write(txpbsize(0), TXPBSIZE_40KB);

@@ -1,6 +1,7 @@
 package io.nicq.queue;
 
 import io.nicq.ixgbe.Bar;
+import io.nicq.ixgbe.ReceiveFilterTables;
 
 import java.util.concurrent.TimeUnit;
 
@@ -36,6 +37,7 @@ final class TestCard
         bar.setBits(RDRXCTL, RDRXCTL_CRCSTRIP);
         bar.setBits(FCTRL, FCTRL_BAM | FCTRL_UPE | FCTRL_MPE);
         bar.setBits(CTRL_EXT, CTRL_EXT_NS_DIS);
+        ReceiveFilterTables.clear(bar); // 4.6.7: no reset value; the simulated card powers on with random tables
         bar.setBits(HLREG0, HLREG0_TXCRCEN | HLREG0_TXPADEN);
         bar.write(txpbsize(0), TXPBSIZE_40KB);
         bar.write(DTXMXSZRQ, 0xFFFF);
