@@ -56,6 +56,8 @@ class CardInitSimulatedCardTest
             assertEquals(0, nic.bar().read(ftqf(slot)));
 
             assertEquals(0, nic.bar().status(SimulatedCardFiles.WRITE_ONLY_READS_OFFSET), "L34T_IMIR never read");
+            assertEquals(0, nic.bar().status(SimulatedCardFiles.DRIVER_ERRORS_OFFSET), "no driver error: SECRX " +
+                "around RXEN, the TX packet buffer inside RTTDCS.ARBDIS, 16-byte head write-back, SRRCTL in range");
             assertEquals(0, nic.bar().status(SimulatedCardFiles.READ_ONLY_WRITES_OFFSET), "no read-only writes");
         }
     }

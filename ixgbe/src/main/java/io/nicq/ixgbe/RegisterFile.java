@@ -33,6 +33,13 @@ public final class RegisterFile
     public static final int RXPBSIZE_0_RESET = 0x00080000;
     /** TXPBSIZE(0) after reset (8.2.3.9.13): the whole 160 KiB TX packet buffer to traffic class 0. */
     public static final int TXPBSIZE_0_RESET = 0x00028000;
+    /** TXPBTHRESH(0) after reset (8.2.3.9.16): "0x96 for TXPBSIZE0", room for a 10 KiB jumbo frame. */
+    public static final int TXPBTHRESH_0_RESET = 0x96;
+    /**
+     * RDRXCTL.RSCFRSTSIZE after reset (8.2.3.8.8): non-zero ("set to 0x0 as opposed to its hardware default", 4.6.7);
+     * nicq's references do not quote the default, the simulated card uses 0x8.
+     */
+    public static final int RDRXCTL_RSCFRSTSIZE_RESET = 0x8 << 17;
     /**
      * SRRCTL after reset (8.2.3.8.7): 2 KiB packet buffers, 256-byte header buffers, legacy descriptors (DESCTYPE 0),
      * no drop.
@@ -55,11 +62,12 @@ public final class RegisterFile
     {
         readOnly(STATUS, 0);
         readOnly(LINKS, 0);
+        readOnly(SECRXSTAT, 0);
         clearOnRead(EICR);
 
         // Values after reset that drivers depend on; the datasheet's other defaults are 0 for the fields nicq uses.
         reset(EEC, 0);                 // ARD is set by the device when its post-reset EEPROM read is done
-        reset(RDRXCTL, 0);             // DMAIDONE likewise
+        reset(RDRXCTL, RDRXCTL_RSCFRSTSIZE_RESET); // DMAIDONE likewise; RSCFRSTSIZE non-zero
         reset(AUTOC, AUTOC_LMS_10G_SERIAL);
         reset(HLREG0, HLREG0_TXCRCEN | HLREG0_RXCRCSTRP | HLREG0_TXPADEN);
         reset(MAXFRS, MAXFRS_RESET);
@@ -67,6 +75,7 @@ public final class RegisterFile
         reset(DTXMXSZRQ, DTXMXSZRQ_RESET);
         reset(rxpbsize(0), RXPBSIZE_0_RESET);
         reset(txpbsize(0), TXPBSIZE_0_RESET);
+        reset(txpbthresh(0), TXPBTHRESH_0_RESET);
         for (int q = 0; q < QUEUE_COUNT; q++)
         {
             reset(srrctl(q), SRRCTL_RESET);

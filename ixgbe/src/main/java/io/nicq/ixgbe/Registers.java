@@ -107,6 +107,12 @@ public final class Registers
     public static final int RDRXCTL_CRCSTRIP = 1 << 1;
     /** DMA initialisation done after reset. */
     public static final int RDRXCTL_DMAIDONE = 1 << 3;
+    /** RSCFRSTSIZE [21:17], the minimum size of a first RSC packet: to be 0 "as opposed to its hardware default". */
+    public static final int RDRXCTL_RSCFRSTSIZE_MASK = 0x1F << 17;
+    /** RSCACKC, bit 25: RSC coalescing on ACK change; "software should set this bit to 1b". */
+    public static final int RDRXCTL_RSCACKC = 1 << 25;
+    /** FCOE_WRFIX, bit 26: the FCoE write exchange fix; "software should set this bit to 1b". */
+    public static final int RDRXCTL_FCOE_WRFIX = 1 << 26;
 
     /** Receive Control, 8.2.3.8.10. */
     public static final int RXCTRL = 0x03000;
@@ -124,6 +130,31 @@ public final class Registers
 
     /** RX packet buffer for traffic class 0 as ixy sets it: 128 KiB. */
     public static final int RXPBSIZE_128KB = 0x00020000;
+
+    /** Flow Control Receive Threshold High of packet buffer n, 8.2.3.3.4 (the 82599's layout, 4 bytes apart). */
+    public static int fcrth(final int n)
+    {
+        return 0x03260 + 4 * n;
+    }
+
+    /** RTH [18:5]: the high water mark in bytes, 32-byte granularity ("must be set ... regardless" of flow control). */
+    public static final int FCRTH_RTH_MASK = 0x3FFF << 5;
+    /** FCEN, bit 31: transmit flow control for the packet buffer. */
+    public static final int FCRTH_FCEN = 1 << 31;
+    /** What FCRTH(n).RTH should be below RXPBSIZE(n): "RXPBSIZE[n]-0x6000" (4.6.3.2; Linux's ixgbe_fc_enable too). */
+    public static final int FCRTH_HEADROOM_BYTES = 0x6000;
+
+    /** Security Rx Control, 8.2.3.12.5. */
+    public static final int SECRXCTRL = 0x08D00;
+    /** SECRX_DIS, bit 0: security offload off. */
+    public static final int SECRXCTRL_SECRX_DIS = 1 << 0;
+    /** RX_DIS, bit 1: the security Rx path stopped, which the 82599 needs around RXCTRL.RXEN (see CardInit). */
+    public static final int SECRXCTRL_RX_DIS = 1 << 1;
+
+    /** Security Rx Status, 8.2.3.12.6 (read only). */
+    public static final int SECRXSTAT = 0x08D04;
+    /** SECRX_RDY, bit 0: the security Rx block is idle, ready for a mode change. */
+    public static final int SECRXSTAT_SECRX_RDY = 1 << 0;
 
     /** Filter Control, 8.2.3.7.1. */
     public static final int FCTRL = 0x05080;
@@ -424,8 +455,20 @@ public final class Registers
     /** ixy's TX packet buffer for TC0: 40 KiB. */
     public static final int TXPBSIZE_40KB = 0x0000A000;
 
-    /** DMA TX TCP max allowed size requests, 8.2.3.9.1. */
+    /** The TX packet buffer of the 82599, 160 KiB, all to TC 0 without DCB (4.6.11.3.4: TXPBSIZE[0].SIZE=0xA0). */
+    public static final int TX_PACKET_BUFFER_BYTES = 160 * 1024;
+
+    /** Tx Packet Buffer Threshold of traffic class n, 8.2.3.9.16: THRESH [9:0] in KiB. */
+    public static int txpbthresh(final int n)
+    {
+        return 0x04950 + 4 * n;
+    }
+
+    public static final int TXPBTHRESH_THRESH_MASK = 0x3FF;
+
+    /** DMA TX TCP max allowed size requests, 8.2.3.9.1: MAX_BYTES_NUM_REQ [11:0] in units of 256 bytes. */
     public static final int DTXMXSZRQ = 0x08100;
+    public static final int DTXMXSZRQ_MAX_BYTES_NUM_REQ_MASK = 0xFFF;
 
     /** DCB Transmit Descriptor Plane Control and Status, 8.2.3.10.2. */
     public static final int RTTDCS = 0x04900;

@@ -17,6 +17,9 @@ import static io.nicq.ixgbe.SimulatedCardFiles.*;
  *   <li>reads of write-only registers (L34T_IMIR) are counted and return 0, as a driver must never do them;</li>
  *   <li>every write except a queue tail bumps the write generation, so the device loop notices control writes
  *       with one load per iteration; tails (the doorbells) it polls directly;</li>
+ *   <li>driver errors only the order of writes shows are counted at the write (status+536): the transmit packet
+ *       buffer registers written while RTTDCS.ARBDIS is clear, RXCTRL.RXEN set without SECRXCTRL.RX_DIS and
+ *       SECRXSTAT.SECRX_RDY;</li>
  *   <li>a write of FDIRCMD with CLEARHT is latched in the status page, so the device sees the pulse a driver gives
  *       (1 then 0) even when it looks only after both writes;</li>
  *   <li>RXDCTL.ENABLE and TXDCTL.ENABLE read back what the device has done, not what was written: the register
@@ -35,6 +38,8 @@ public final class SimulatedBar implements Bar
     private final Arena arena;
     private final String description;
     private final boolean[] tails = new boolean[Registers.BAR_SIZE / 4];
+    /** DTXMXSZRQ, TXPBSIZE(n), TXPBTHRESH(n), MTQC: written only while RTTDCS.ARBDIS is set (4.6.8). */
+    private final boolean[] arbiterOffOnly = new boolean[Registers.BAR_SIZE / 4];
     /** For RXDCTL/TXDCTL slots: 1 + the queue's bit in the enabled bitmaps (RX q = q, TX q = 128 + q); else 0. */
     private final short[] queueControl = new short[Registers.BAR_SIZE / 4];
 
@@ -58,6 +63,13 @@ public final class SimulatedBar implements Bar
             tails[Registers.tdt(q) >> 2] = true;
             queueControl[Registers.rxdctl(q) >> 2] = (short)(1 + q);
             queueControl[Registers.txdctl(q) >> 2] = (short)(1 + Registers.QUEUE_COUNT + q);
+        }
+        arbiterOffOnly[Registers.DTXMXSZRQ >> 2] = true;
+        arbiterOffOnly[Registers.MTQC >> 2] = true;
+        for (int n = 0; n < Registers.PACKET_BUFFER_COUNT; n++)
+        {
+            arbiterOffOnly[Registers.txpbsize(n) >> 2] = true;
+            arbiterOffOnly[Registers.txpbthresh(n) >> 2] = true;
         }
     }
 
@@ -113,6 +125,10 @@ public final class SimulatedBar implements Bar
             LONG.getAndAdd(file, (long)READ_ONLY_WRITES_OFFSET, 1L);
             return;
         }
+        if (!tails[offset >> 2])
+        {
+            checkOrder(offset, value);
+        }
         INT.setVolatile(file, (long)offset, value);
         if (offset == Registers.FDIRCMD && (value & Registers.FDIRCMD_CLEARHT) != 0)
         {
@@ -123,6 +139,32 @@ public final class SimulatedBar implements Bar
         {
             LONG.getAndAdd(file, (long)WRITE_GENERATION_OFFSET, 1L);
         }
+    }
+
+    /**
+     * Driver errors only the order of writes shows, so counted here, at the write, in the driver's own thread (the
+     * device sees only where the registers ended up): the transmit packet buffer programmed while the arbiter runs
+     * (4.6.8 asks for RTTDCS.ARBDIS around it), and RXCTRL.RXEN set while the security Rx path is not stopped and idle
+     * (the 82599 erratum Linux and DPDK work around with SECRXCTRL.RX_DIS and SECRXSTAT.SECRX_RDY).
+     */
+    private void checkOrder(final int offset, final int value)
+    {
+        if (arbiterOffOnly[offset >> 2] && (registerValue(Registers.RTTDCS) & Registers.RTTDCS_ARBDIS) == 0)
+        {
+            LONG.getAndAdd(file, (long)DRIVER_ERRORS_OFFSET, 1L);
+        }
+        else if (offset == Registers.RXCTRL && (value & Registers.RXCTRL_RXEN) != 0 &&
+            (registerValue(Registers.RXCTRL) & Registers.RXCTRL_RXEN) == 0 &&
+            ((registerValue(Registers.SECRXCTRL) & Registers.SECRXCTRL_RX_DIS) == 0 ||
+            (registerValue(Registers.SECRXSTAT) & Registers.SECRXSTAT_SECRX_RDY) == 0))
+        {
+            LONG.getAndAdd(file, (long)DRIVER_ERRORS_OFFSET, 1L);
+        }
+    }
+
+    private int registerValue(final int offset)
+    {
+        return (int)INT.getVolatile(file, (long)offset);
     }
 
     public String description()

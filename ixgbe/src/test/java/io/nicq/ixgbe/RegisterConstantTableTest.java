@@ -53,4 +53,53 @@ class RegisterConstantTableTest
         assertEquals(0x02000000, SRRCTL_DESCTYPE_ADV_ONEBUF);  // IXGBE_SRRCTL_DESCTYPE_ADV_ONEBUF
         assertEquals(0x10000000, SRRCTL_DROP_EN);              // IXGBE_SRRCTL_DROP_EN
     }
+
+    @Test
+    void receiveAndTransmitInitialisationRegisters()
+    {
+        assertEquals(0x02F00, RDRXCTL);                        // IXGBE_RDRXCTL
+        assertEquals(0x00000002, RDRXCTL_CRCSTRIP);            // IXGBE_RDRXCTL_CRCSTRIP
+        assertEquals(0x00000008, RDRXCTL_DMAIDONE);            // IXGBE_RDRXCTL_DMAIDONE
+        assertEquals(0x003E0000, RDRXCTL_RSCFRSTSIZE_MASK);    // IXGBE_RDRXCTL_RSCFRSTSIZE
+        assertEquals(0x02000000, RDRXCTL_RSCACKC);             // IXGBE_RDRXCTL_RSCACKC
+        assertEquals(0x04000000, RDRXCTL_FCOE_WRFIX);          // IXGBE_RDRXCTL_FCOE_WRFIX
+        assertEquals(0x08D00, SECRXCTRL);                      // IXGBE_SECRXCTRL
+        assertEquals(0x00000001, SECRXCTRL_SECRX_DIS);         // IXGBE_SECRXCTRL_SECRX_DIS
+        assertEquals(0x00000002, SECRXCTRL_RX_DIS);            // IXGBE_SECRXCTRL_RX_DIS
+        assertEquals(0x08D04, SECRXSTAT);                      // IXGBE_SECRXSTAT
+        assertEquals(0x00000001, SECRXSTAT_SECRX_RDY);         // IXGBE_SECRXSTAT_SECRX_RDY
+        assertEquals(RegisterFile.Access.READ_ONLY, RegisterFile.access(SECRXSTAT));
+        assertEquals(0x03C00 + 4 * 7, rxpbsize(7));            // IXGBE_RXPBSIZE(7)
+        assertEquals(0x0CC00 + 4 * 7, txpbsize(7));            // IXGBE_TXPBSIZE(7)
+        assertEquals(0x04950 + 4 * 7, txpbthresh(7));          // IXGBE_TXPBTHRESH(7)
+        assertEquals(0x03260 + 4 * 7, fcrth(7));               // IXGBE_FCRTH_82599(7)
+        assertEquals(0x80000000, FCRTH_FCEN);                  // IXGBE_FCRTH_FCEN
+        assertEquals(0x0007FFE0, FCRTH_RTH_MASK);              // e10k.dev fcrth.rth, bits 18:5
+        assertEquals(0x08100, DTXMXSZRQ);                      // IXGBE_DTXMXSZRQ
+        assertEquals(0xFFF, DTXMXSZRQ_MAX_BYTES_NUM_REQ_MASK); // e10k.dev dtxmxszrq.max_bytes, 12 bits
+        assertEquals(0x00028000, TX_PACKET_BUFFER_BYTES);      // IXGBE_TXPBSIZE_MAX
+        assertEquals(0x00080000, RX_PACKET_BUFFER_BYTES);      // IXGBE_RXPBSIZE_MAX
+        assertEquals(0x04900, RTTDCS);                         // IXGBE_RTTDCS
+        assertEquals(0x00000040, RTTDCS_ARBDIS);               // IXGBE_RTTDCS_ARBDIS
+        assertEquals(0x08120, MTQC);                           // IXGBE_MTQC
+        assertEquals(0x04A80, DMATXCTL);                       // IXGBE_DMATXCTL
+    }
+
+    @Test
+    void receiveFilterTables()
+    {
+        assertEquals(0x05200 + 4 * 127, mta(127));             // IXGBE_MTA(127)
+        assertEquals(0x0A000 + 4 * 127, vfta(127));            // IXGBE_VFTA(127)
+        assertEquals(0x0E000 + 4 * 127, saqf(127));            // IXGBE_SAQF(127)
+        assertEquals(0x0E200 + 4 * 127, daqf(127));            // IXGBE_DAQF(127)
+        assertEquals(0x0E400 + 4 * 127, sdpqf(127));           // IXGBE_SDPQF(127)
+        assertEquals(0x0E600 + 4 * 127, ftqf(127));            // IXGBE_FTQF(127)
+        assertEquals(0x0E800 + 4 * 127, l34tImir(127));        // IXGBE_L34T_IMIR(127)
+        assertEquals(0x00080000, L34T_IMIR_RESERVE);           // e10k.dev l34timir bit 19: must be 1
+        assertEquals(0x0EC30, SYNQF);                          // IXGBE_SYNQF
+        assertEquals(0x05128 + 4 * 7, etqf(7));                // IXGBE_ETQF(7)
+        assertEquals(0x0EC00 + 4 * 7, etqs(7));                // IXGBE_ETQS(7)
+        assertEquals(0x0A200 + 8 * 127, ral(127));             // IXGBE_RAL(127)
+        assertEquals(0x0A204 + 8 * 127, rah(127));             // IXGBE_RAH(127)
+    }
 }

@@ -253,7 +253,11 @@ final class SimulatedDevice implements Agent, FrameSink
 
         syncReceiveAddressAliases();
 
-        receiveEnabled = (reg(RXCTRL) & RXCTRL_RXEN) != 0;
+        // 8.2.3.12.5/6: with SECRXCTRL.RX_DIS the security Rx path, and so receive, is stopped; SECRXSTAT.SECRX_RDY
+        // says so once the device has looked (a driver polls it before it sets RXEN, see SimulatedBar).
+        final boolean securityRxStopped = (reg(SECRXCTRL) & SECRXCTRL_RX_DIS) != 0;
+        writeReg(SECRXSTAT, securityRxStopped ? SECRXSTAT_SECRX_RDY : 0);
+        receiveEnabled = (reg(RXCTRL) & RXCTRL_RXEN) != 0 && !securityRxStopped;
         transmitEnabled = (reg(DMATXCTL) & DMATXCTL_TE) != 0;
         final int hlreg0 = reg(HLREG0);
         txPadEnabled = (hlreg0 & HLREG0_TXPADEN) != 0;
@@ -293,7 +297,8 @@ final class SimulatedDevice implements Agent, FrameSink
     private void powerOnFilterMemories()
     {
         final SplittableRandom random = new SplittableRandom(mac ^ POWER_ON_SEED);
-        RegisterFile.forEachUndefined(offset -> writeReg(offset, random.nextInt() & RegisterFile.undefinedBits(offset)));
+        RegisterFile.forEachUndefined(offset ->
+            writeReg(offset, random.nextInt() & RegisterFile.undefinedBits(offset)));
         for (int n = 1; n < RECEIVE_ADDRESS_ALIAS_COUNT; n++)
         {
             // The 82598 alias of entries 1..15 is the same register on the part.
@@ -319,7 +324,8 @@ final class SimulatedDevice implements Agent, FrameSink
         {
             final int undefined = RegisterFile.undefinedBits(offset);
             final int reset = RegisterFile.resetValue(offset);
-            INT.setVolatile(bar, (long)offset, undefined == 0 ? reset : (reg(offset) & undefined) | (reset & ~undefined));
+            INT.setVolatile(bar, (long)offset,
+                undefined == 0 ? reset : (reg(offset) & undefined) | (reset & ~undefined));
         }
         // The EEPROM's receive address 0 (8.2.3.7.9), at both its locations, in the registers' packing.
         final int eepromRal = ReceiveAddress.ral(mac);

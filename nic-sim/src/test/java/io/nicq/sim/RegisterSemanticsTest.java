@@ -69,6 +69,69 @@ class RegisterSemanticsTest
     }
 
     @Test
+    void theTransmitPacketBufferWrittenWhileTheArbiterRunsIsADriverError()
+    {
+        try (CardFixture f = CardFixture.memory(dir, "arbdis"))
+        {
+            final Bar bar = f.driver.bar;
+            assertEquals(0, f.status(DRIVER_ERRORS_OFFSET), "the test driver's init keeps the order");
+            assertEquals(0, bar.read(RTTDCS) & RTTDCS_ARBDIS, "the arbiter runs after init");
+            bar.write(txpbsize(0), TX_PACKET_BUFFER_BYTES);
+            bar.write(txpbthresh(0), 0x9E);
+            bar.write(MTQC, 0);
+            bar.write(DTXMXSZRQ, 0xFFF);
+            assertEquals(4, f.status(DRIVER_ERRORS_OFFSET), "4.6.8: DTXMXSZRQ, TXPBSIZE, TXPBTHRESH, MTQC with ARBDIS");
+            bar.setBits(RTTDCS, RTTDCS_ARBDIS);
+            bar.write(txpbsize(0), TX_PACKET_BUFFER_BYTES);
+            bar.write(txpbthresh(0), 0x9E);
+            bar.clearBits(RTTDCS, RTTDCS_ARBDIS);
+            assertEquals(4, f.status(DRIVER_ERRORS_OFFSET), "inside the window: no error");
+        }
+    }
+
+    @Test
+    void receiveEnabledWithoutStoppingTheSecurityRxPathIsADriverErrorAndRxDisStopsReceive()
+    {
+        try (CardFixture f = CardFixture.memory(dir, "secrx"))
+        {
+            final Bar bar = f.driver.bar;
+            assertEquals(0, f.status(DRIVER_ERRORS_OFFSET), "the test driver's init stops it around RXEN");
+            f.settle();
+            assertEquals(0, bar.read(SECRXSTAT) & SECRXSTAT_SECRX_RDY, "running again after init");
+            bar.clearBits(RXCTRL, RXCTRL_RXEN);
+            bar.setBits(RXCTRL, RXCTRL_RXEN);
+            assertEquals(1, f.status(DRIVER_ERRORS_OFFSET), "RXEN without SECRXCTRL.RX_DIS");
+
+            bar.clearBits(RXCTRL, RXCTRL_RXEN);
+            bar.setBits(SECRXCTRL, SECRXCTRL_RX_DIS);
+            bar.setBits(RXCTRL, RXCTRL_RXEN);
+            assertEquals(2, f.status(DRIVER_ERRORS_OFFSET), "RX_DIS set but SECRX_RDY not yet seen: not polled");
+            bar.clearBits(RXCTRL, RXCTRL_RXEN);
+            f.driver.awaitSet(SECRXSTAT, SECRXSTAT_SECRX_RDY, "SECRX_RDY once the device has looked");
+            bar.write(SECRXSTAT, 0);
+            assertNotEquals(0, bar.read(SECRXSTAT) & SECRXSTAT_SECRX_RDY, "read only");
+
+            final TestDriver.RxQueue queue = f.driver.startRx(0, 16);
+            bar.setBits(RXCTRL, RXCTRL_RXEN);
+            f.settle();
+            final byte[] frame = Frames.udp(f.card.mac(), 0x0200000000EEL, Frames.ip("10.0.0.2"),
+                Frames.ip("10.0.0.1"), 1000, 7, new byte[32]);
+            f.wire().inject(frame);
+            f.settle();
+            assertNull(queue.poll(), "the security Rx path stopped: nothing received");
+            assertEquals(1, f.status(RX_DISABLED_DROPS_OFFSET));
+
+            bar.clearBits(SECRXCTRL, SECRXCTRL_RX_DIS);
+            f.settle();
+            assertEquals(0, bar.read(SECRXSTAT) & SECRXSTAT_SECRX_RDY);
+            f.wire().inject(frame);
+            f.settle();
+            assertArrayEquals(frame, queue.poll());
+            assertEquals(2, f.status(DRIVER_ERRORS_OFFSET), "the polled sequence is no error");
+        }
+    }
+
+    @Test
     void deviceOwnedDoneBitsCannotBeClearedByTheDriver()
     {
         try (CardFixture f = CardFixture.memory(dir, "done"))

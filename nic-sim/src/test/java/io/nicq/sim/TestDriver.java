@@ -107,7 +107,11 @@ final class TestDriver implements AutoCloseable
         bar.write(DTXMXSZRQ, 0xFFFF);
         bar.clearBits(RTTDCS, RTTDCS_ARBDIS);
         bar.write(DMATXCTL, DMATXCTL_TE);
+        // The 82599 erratum: RXEN only with the security Rx path stopped and idle.
+        bar.setBits(SECRXCTRL, SECRXCTRL_RX_DIS);
+        awaitSet(SECRXSTAT, SECRXSTAT_SECRX_RDY, "SECRXSTAT.SECRX_RDY");
         bar.setBits(RXCTRL, RXCTRL_RXEN);
+        bar.clearBits(SECRXCTRL, SECRXCTRL_RX_DIS);
         awaitSet(LINKS, LINKS_UP, "LINKS.LINK_UP");
     }
 
