@@ -19,7 +19,8 @@ import static io.nicq.ixgbe.SimulatedCardFiles.*;
  *       with one load per iteration; tails (the doorbells) it polls directly;</li>
  *   <li>driver errors only the order of writes shows are counted at the write (status+536): the transmit packet
  *       buffer registers written while RTTDCS.ARBDIS is clear, RXCTRL.RXEN set without SECRXCTRL.RX_DIS and
- *       SECRXSTAT.SECRX_RDY;</li>
+ *       SECRXSTAT.SECRX_RDY, a head (RDH/TDH) written while its queue runs, a tail moved off 0 before ENABLE reads
+ *       back;</li>
  *   <li>a write of FDIRCMD with CLEARHT is latched in the status page, so the device sees the pulse a driver gives
  *       (1 then 0) even when it looks only after both writes;</li>
  *   <li>RXDCTL.ENABLE and TXDCTL.ENABLE read back what the device has done, not what was written: the register
@@ -38,6 +39,8 @@ public final class SimulatedBar implements Bar
     private final Arena arena;
     private final String description;
     private final boolean[] tails = new boolean[Registers.BAR_SIZE / 4];
+    /** For RDH/RDT/TDH/TDT slots: 1 + the queue's bit in the enabled bitmaps, as {@link #queueControl}; else 0. */
+    private final short[] ringPointer = new short[Registers.BAR_SIZE / 4];
     /** DTXMXSZRQ, TXPBSIZE(n), TXPBTHRESH(n), MTQC: written only while RTTDCS.ARBDIS is set (4.6.8). */
     private final boolean[] arbiterOffOnly = new boolean[Registers.BAR_SIZE / 4];
     /** For RXDCTL/TXDCTL slots: 1 + the queue's bit in the enabled bitmaps (RX q = q, TX q = 128 + q); else 0. */
@@ -63,6 +66,10 @@ public final class SimulatedBar implements Bar
             tails[Registers.tdt(q) >> 2] = true;
             queueControl[Registers.rxdctl(q) >> 2] = (short)(1 + q);
             queueControl[Registers.txdctl(q) >> 2] = (short)(1 + Registers.QUEUE_COUNT + q);
+            ringPointer[Registers.rdh(q) >> 2] = (short)(1 + q);
+            ringPointer[Registers.rdt(q) >> 2] = (short)(1 + q);
+            ringPointer[Registers.tdh(q) >> 2] = (short)(1 + Registers.QUEUE_COUNT + q);
+            ringPointer[Registers.tdt(q) >> 2] = (short)(1 + Registers.QUEUE_COUNT + q);
         }
         arbiterOffOnly[Registers.DTXMXSZRQ >> 2] = true;
         arbiterOffOnly[Registers.MTQC >> 2] = true;
@@ -125,7 +132,12 @@ public final class SimulatedBar implements Bar
             LONG.getAndAdd(file, (long)READ_ONLY_WRITES_OFFSET, 1L);
             return;
         }
-        if (!tails[offset >> 2])
+        final int pointer = ringPointer[offset >> 2];
+        if (pointer != 0)
+        {
+            checkRingPointer(offset, value, pointer - 1);
+        }
+        else
         {
             checkOrder(offset, value);
         }
@@ -157,6 +169,20 @@ public final class SimulatedBar implements Bar
             (registerValue(Registers.RXCTRL) & Registers.RXCTRL_RXEN) == 0 &&
             ((registerValue(Registers.SECRXCTRL) & Registers.SECRXCTRL_RX_DIS) == 0 ||
             (registerValue(Registers.SECRXSTAT) & Registers.SECRXSTAT_SECRX_RDY) == 0))
+        {
+            LONG.getAndAdd(file, (long)DRIVER_ERRORS_OFFSET, 1L);
+        }
+    }
+
+    /**
+     * 8.2.3.8.4/5 and 8.2.3.9.8/9: a head is the device's once its queue runs (software writes it only while the queue
+     * is disabled), and a tail is a doorbell only once ENABLE reads back: 4.6.7.1 and 4.6.8.1 bump it after the poll.
+     * A head written to a running queue, or a tail moved off 0 before the device enabled the queue, is a driver error.
+     */
+    private void checkRingPointer(final int offset, final int value, final int bit)
+    {
+        final boolean running = isEnabled(bit);
+        if (tails[offset >> 2] ? !running && value != 0 : running)
         {
             LONG.getAndAdd(file, (long)DRIVER_ERRORS_OFFSET, 1L);
         }

@@ -132,6 +132,36 @@ class RegisterSemanticsTest
     }
 
     @Test
+    void aTailBumpedBeforeEnableReadsBackOrAHeadWrittenWhileRunningIsADriverError()
+    {
+        try (CardFixture f = CardFixture.memory(dir, "pointers"))
+        {
+            final Bar bar = f.driver.bar;
+            final TestDriver.RxQueue rx = f.driver.new RxQueue(2, 16);
+            f.driver.configureRx(rx, SRRCTL_DESCTYPE_ADV_ONEBUF | SRRCTL_DROP_EN | 2);
+            assertEquals(0, f.status(DRIVER_ERRORS_OFFSET), "RDH = RDT = 0 before enabling is the datasheet's order");
+            bar.setBits(rxdctl(2), DCTL_ENABLE);
+            bar.write(rdt(2), 15);
+            assertEquals(1, f.status(DRIVER_ERRORS_OFFSET), "RDT bumped before RXDCTL.ENABLE read back");
+            f.driver.awaitSet(rxdctl(2), DCTL_ENABLE, "queue 2 enabled");
+            bar.write(rdt(2), 14);
+            assertEquals(1, f.status(DRIVER_ERRORS_OFFSET), "a doorbell once enabled is no error");
+            bar.write(rdh(2), 3);
+            assertEquals(2, f.status(DRIVER_ERRORS_OFFSET), "RDH is the device's while the queue runs");
+
+            final TestDriver.TxQueue tx = f.driver.startTx(2, 16);
+            bar.write(tdh(2), 1);
+            assertEquals(3, f.status(DRIVER_ERRORS_OFFSET), "TDH likewise");
+            bar.clearBits(txdctl(2), DCTL_ENABLE);
+            f.driver.awaitClear(txdctl(2), DCTL_ENABLE, "queue 2 TX stopped");
+            bar.write(tdh(2), 0);
+            bar.write(tdt(2), 0);
+            assertEquals(3, f.status(DRIVER_ERRORS_OFFSET), "zeroing a stopped queue's pointers is what teardown does");
+            assertNotNull(tx);
+        }
+    }
+
+    @Test
     void deviceOwnedDoneBitsCannotBeClearedByTheDriver()
     {
         try (CardFixture f = CardFixture.memory(dir, "done"))

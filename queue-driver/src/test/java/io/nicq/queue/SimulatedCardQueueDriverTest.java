@@ -125,6 +125,8 @@ class SimulatedCardQueueDriverTest
     {
         assertEquals(0, card.status(SimulatedCardFiles.DMA_FAULTS_OFFSET), "DMA faults");
         assertEquals(0, card.status(SimulatedCardFiles.MALFORMED_DESCRIPTORS_OFFSET), "malformed descriptors");
+        assertEquals(0, card.status(SimulatedCardFiles.DRIVER_ERRORS_OFFSET), "driver errors (tails bumped only " +
+            "once ENABLE read back, heads never written to a running queue, ...)");
     }
 
     @Test
