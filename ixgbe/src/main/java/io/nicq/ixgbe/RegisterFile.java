@@ -57,6 +57,8 @@ public final class RegisterFile
     private static final byte[] ACCESS = new byte[BAR_SIZE / 4];
     private static final int[] RESET = new int[BAR_SIZE / 4];
     private static final int[] UNDEFINED = new int[BAR_SIZE / 4];
+    /** For each register reached at two addresses: the other one + 1 (0: a register with one address). */
+    private static final int[] ALIAS = new int[BAR_SIZE / 4];
 
     static
     {
@@ -81,6 +83,27 @@ public final class RegisterFile
             reset(srrctl(q), SRRCTL_RESET);
             reset(dcaRxctrl(q), DCA_RXCTRL_RESET);
             reset(dcaTxctrl(q), DCA_TXCTRL_RESET);
+        }
+
+        // One register, two addresses (the 82598's and the 82599's own): the pair shares its reset value.
+        for (int n = 0; n < RECEIVE_ADDRESS_ALIAS_COUNT; n++)
+        {
+            alias(ral(n), ralAlias(n));
+            alias(rah(n), rahAlias(n));
+        }
+        for (int q = 0; q < RX_CONTROL_ALIAS_COUNT; q++)
+        {
+            alias(srrctl(q), srrctlAlias(q));
+            alias(dcaRxctrl(q), dcaRxctrlAlias(q));
+        }
+        alias(MRQC, MRQC_ALIAS);
+        for (int n = 0; n < RETA_REGISTER_COUNT; n++)
+        {
+            alias(reta(n), retaAlias(n));
+        }
+        for (int n = 0; n < RSSRK_REGISTER_COUNT; n++)
+        {
+            alias(rssrk(n), rssrkAlias(n));
         }
 
         Statistics.forEachRegister(RegisterFile::clearOnRead);
@@ -173,6 +196,15 @@ public final class RegisterFile
         }
     }
 
+    /**
+     * The other address of a register the part reaches at two (RAL/RAH 0..15, SRRCTL and DCA_RXCTRL of queues 0..15,
+     * MRQC, RETA, RSSRK), or -1: a write to either address is a write to the one register.
+     */
+    public static int aliasOf(final int offset)
+    {
+        return ALIAS[offset >> 2] - 1;
+    }
+
     /** Whether an offset names a register slot of the BAR: in range and 4-byte aligned. */
     public static boolean isValidOffset(final int offset)
     {
@@ -182,6 +214,14 @@ public final class RegisterFile
     private static void reset(final int offset, final int value)
     {
         RESET[offset >> 2] = value;
+    }
+
+    private static void alias(final int main, final int other)
+    {
+        ALIAS[main >> 2] = other + 1;
+        ALIAS[other >> 2] = main + 1;
+        RESET[other >> 2] = RESET[main >> 2];
+        UNDEFINED[other >> 2] = UNDEFINED[main >> 2];
     }
 
     private static void undefined(final int offset, final int bits)

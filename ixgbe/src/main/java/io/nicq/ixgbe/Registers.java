@@ -119,8 +119,21 @@ public final class Registers
     /** Receive enable. */
     public static final int RXCTRL_RXEN = 1 << 0;
 
-    /** Per-queue drop enable, 8.2.3.8.13 (ixy's PFQDE). */
+    /**
+     * PF Queue Drop Enable, 8.2.3.27.9 (Linux's IXGBE_QDE): an indirect register. A write with WE sets QDE (and
+     * HIDE_VLAN) of the queue named in QUEUE_INDEX; a write with RE loads that queue's QDE into the register for the
+     * next read. It is not a bitmap of queues.
+     */
     public static final int PFQDE = 0x02F04;
+    /** QDE, bit 0: drop when the queue has no descriptor (as SRRCTL.DROP_EN). */
+    public static final int PFQDE_QDE = 1 << 0;
+    public static final int PFQDE_HIDE_VLAN = 1 << 1;
+    public static final int PFQDE_QUEUE_INDEX_SHIFT = 8;
+    public static final int PFQDE_QUEUE_INDEX_MASK = 0x7F << PFQDE_QUEUE_INDEX_SHIFT;
+    /** WE, bit 16: write QDE/HIDE_VLAN of the indexed queue. */
+    public static final int PFQDE_WRITE = 1 << 16;
+    /** RE, bit 17: read QDE/HIDE_VLAN of the indexed queue into the register. */
+    public static final int PFQDE_READ = 1 << 17;
 
     /** Receive Packet Buffer Size of traffic class n, 8.2.3.8.9. */
     public static int rxpbsize(final int n)
@@ -270,6 +283,39 @@ public final class Registers
     {
         return 0x05404 + 8 * n;
     }
+
+    /**
+     * The 82599 answers some receive registers at a second, 82598-compatible address as well (Linux's and DPDK's
+     * ixgbe_type.h use these for MRQC, RETA, RSSRK): one register, two addresses. {@link RegisterFile#aliasOf}.
+     */
+    public static final int MRQC_ALIAS = 0x05818;
+
+    /** RETA register n at its 82598 address (IXGBE_RETA). */
+    public static int retaAlias(final int n)
+    {
+        return 0x05C00 + 4 * n;
+    }
+
+    /** RSSRK register n at its 82598 address (IXGBE_RSSRK). */
+    public static int rssrkAlias(final int n)
+    {
+        return 0x05C80 + 4 * n;
+    }
+
+    /** SRRCTL of queue q &lt; 16 in the per-queue block (0x01014 + 0x40q): the same register as {@link #srrctl}. */
+    public static int srrctlAlias(final int queue)
+    {
+        return rxQueueBase(queue) + 0x14;
+    }
+
+    /** DCA_RXCTRL of queue q &lt; 16 in the per-queue block: the same register as {@link #dcaRxctrl}. */
+    public static int dcaRxctrlAlias(final int queue)
+    {
+        return rxQueueBase(queue) + 0x0C;
+    }
+
+    /** Queues whose SRRCTL and DCA_RXCTRL also appear at the 82598 block (0x02100, 0x02200). */
+    public static final int RX_CONTROL_ALIAS_COUNT = 16;
 
     /** Receive address entries (RAL/RAH pairs): the unicast MAC filter. */
     public static final int RECEIVE_ADDRESS_COUNT = 128;

@@ -21,6 +21,8 @@ import static io.nicq.ixgbe.SimulatedCardFiles.*;
  *       buffer registers written while RTTDCS.ARBDIS is clear, RXCTRL.RXEN set without SECRXCTRL.RX_DIS and
  *       SECRXSTAT.SECRX_RDY, a head (RDH/TDH) written while its queue runs, a tail moved off 0 before ENABLE reads
  *       back;</li>
+ *   <li>PFQDE is indirect, as on the part: a write with WE sets the indexed queue's QDE/HIDE_VLAN (kept in the
+ *       status page), and the register then reads back that queue's bits;</li>
  *   <li>a write of FDIRCMD with CLEARHT is latched in the status page, so the device sees the pulse a driver gives
  *       (1 then 0) even when it looks only after both writes;</li>
  *   <li>RXDCTL.ENABLE and TXDCTL.ENABLE read back what the device has done, not what was written: the register
@@ -141,7 +143,7 @@ public final class SimulatedBar implements Bar
         {
             checkOrder(offset, value);
         }
-        INT.setVolatile(file, (long)offset, value);
+        INT.setVolatile(file, (long)offset, offset == Registers.PFQDE ? queueDropEnable(value) : value);
         if (offset == Registers.FDIRCMD && (value & Registers.FDIRCMD_CLEARHT) != 0)
         {
             // 8.2.3.21.20: drivers pulse CLEARHT (write 1, then 0); the device acts on the pulse, not on the level.
@@ -186,6 +188,39 @@ public final class SimulatedBar implements Bar
         {
             LONG.getAndAdd(file, (long)DRIVER_ERRORS_OFFSET, 1L);
         }
+    }
+
+    /**
+     * 8.2.3.27.9 PFQDE, an indirect register: WE writes QDE and HIDE_VLAN of the queue in QUEUE_INDEX, RE loads them
+     * into the register; what a read then returns is the index and that queue's bits. At once, in the writer's thread,
+     * as the part answers the next read.
+     *
+     * @return the register's value after the write
+     */
+    private int queueDropEnable(final int value)
+    {
+        final int queue = (value & Registers.PFQDE_QUEUE_INDEX_MASK) >>> Registers.PFQDE_QUEUE_INDEX_SHIFT;
+        final long word = 8L * (queue >>> 6);
+        final long bit = 1L << (queue & 63);
+        if ((value & Registers.PFQDE_WRITE) != 0)
+        {
+            setBit(PFQDE_QDE_BITMAP_OFFSET + word, bit, (value & Registers.PFQDE_QDE) != 0);
+            setBit(PFQDE_HIDE_VLAN_BITMAP_OFFSET + word, bit, (value & Registers.PFQDE_HIDE_VLAN) != 0);
+        }
+        final boolean qde = ((long)LONG.getVolatile(file, PFQDE_QDE_BITMAP_OFFSET + word) & bit) != 0;
+        final boolean hide = ((long)LONG.getVolatile(file, PFQDE_HIDE_VLAN_BITMAP_OFFSET + word) & bit) != 0;
+        return (value & Registers.PFQDE_QUEUE_INDEX_MASK) | (qde ? Registers.PFQDE_QDE : 0) |
+            (hide ? Registers.PFQDE_HIDE_VLAN : 0);
+    }
+
+    private void setBit(final long offset, final long bit, final boolean set)
+    {
+        long word;
+        do
+        {
+            word = (long)LONG.getVolatile(file, offset);
+        }
+        while (!LONG.compareAndSet(file, offset, word, set ? word | bit : word & ~bit));
     }
 
     private int registerValue(final int offset)

@@ -102,4 +102,22 @@ class RegisterConstantTableTest
         assertEquals(0x0A200 + 8 * 127, ral(127));             // IXGBE_RAL(127)
         assertEquals(0x0A204 + 8 * 127, rah(127));             // IXGBE_RAH(127)
     }
+
+    @Test
+    void registersAtTwoAddressesAndTheIndirectQueueDropEnable()
+    {
+        assertEquals(0x05818, MRQC_ALIAS);                     // IXGBE_MRQC (the 82598 address Linux and DPDK use)
+        assertEquals(0x05C00 + 4 * 31, retaAlias(31));         // IXGBE_RETA(31)
+        assertEquals(0x05C80 + 4 * 9, rssrkAlias(9));          // IXGBE_RSSRK(9)
+        assertEquals(0x01014 + 0x40 * 15, srrctlAlias(15));    // IXGBE_SRRCTL's per-queue block for i <= 15
+        assertEquals(0x0100C + 0x40 * 15, dcaRxctrlAlias(15)); // IXGBE_DCA_RXCTRL's per-queue block for i <= 15
+        assertEquals(0x05400 + 8 * 15, ralAlias(15));          // IXGBE_RAL(15)
+        assertEquals(0x02F04, PFQDE);                          // IXGBE_QDE
+        assertEquals(0x00000001, PFQDE_QDE);                   // IXGBE_QDE_ENABLE
+        assertEquals(0x00000002, PFQDE_HIDE_VLAN);             // IXGBE_QDE_HIDE_VLAN
+        assertEquals(0x00007F00, PFQDE_QUEUE_INDEX_MASK);      // IXGBE_QDE_IDX_MASK
+        assertEquals(8, PFQDE_QUEUE_INDEX_SHIFT);              // IXGBE_QDE_IDX_SHIFT
+        assertEquals(0x00010000, PFQDE_WRITE);                 // IXGBE_QDE_WRITE
+        assertEquals(0x00020000, PFQDE_READ);                  // IXGBE_QDE_READ
+    }
 }

@@ -77,8 +77,10 @@ final class SimulatedDevice implements Agent, FrameSink
     private int enabledTxCount;
     private final int[] rxStatsSet = new int[QUEUE_COUNT];
     private final int[] txStatsSet = new int[QUEUE_COUNT];
-    private final int[] ralShadow = new int[RECEIVE_ADDRESS_ALIAS_COUNT];
-    private final int[] rahShadow = new int[RECEIVE_ADDRESS_ALIAS_COUNT];
+    /** Registers the part reaches at two addresses ({@link RegisterFile#aliasOf}): both, and the value last synced. */
+    private final int[] aliasMain;
+    private final int[] aliasOther;
+    private final int[] aliasShadow;
 
     // Control state
     private long lastGeneration = Long.MIN_VALUE;
@@ -118,6 +120,26 @@ final class SimulatedDevice implements Agent, FrameSink
         {
             rx[q] = new RxRing(q);
             tx[q] = new TxRing(q);
+        }
+        int pairs = 0;
+        for (int offset = 0; offset < BAR_SIZE; offset += 4)
+        {
+            pairs += RegisterFile.aliasOf(offset) > offset ? 1 : 0;
+        }
+        aliasMain = new int[pairs];
+        aliasOther = new int[pairs];
+        aliasShadow = new int[pairs];
+        for (int offset = 0, k = 0; offset < BAR_SIZE; offset += 4)
+        {
+            final int other = RegisterFile.aliasOf(offset);
+            if (other > offset)
+            {
+                // The address Registers names first (the one the device reads) is the main one.
+                final boolean named = isNamedAddress(offset);
+                aliasMain[k] = named ? offset : other;
+                aliasOther[k] = named ? other : offset;
+                k++;
+            }
         }
         nextHousekeepingNs = System.nanoTime();
         nextReclaimNs = nextHousekeepingNs;
@@ -251,7 +273,7 @@ final class SimulatedDevice implements Agent, FrameSink
             }
         }
 
-        syncReceiveAddressAliases();
+        syncAliases();
 
         // 8.2.3.12.5/6: with SECRXCTRL.RX_DIS the security Rx path, and so receive, is stopped; SECRXSTAT.SECRX_RDY
         // says so once the device has looked (a driver polls it before it sets RXEN, see SimulatedBar).
@@ -334,10 +356,9 @@ final class SimulatedDevice implements Agent, FrameSink
         writeReg(rah(0), eepromRah);
         writeReg(ralAlias(0), eepromRal);
         writeReg(rahAlias(0), eepromRah);
-        for (int n = 0; n < RECEIVE_ADDRESS_ALIAS_COUNT; n++)
+        for (int k = 0; k < aliasMain.length; k++)
         {
-            ralShadow[n] = reg(ral(n));
-            rahShadow[n] = reg(rah(n));
+            aliasShadow[k] = reg(aliasMain[k]);
         }
         for (int q = 0; q < QUEUE_COUNT; q++)
         {
@@ -349,6 +370,7 @@ final class SimulatedDevice implements Agent, FrameSink
         for (int i = 0; i < 4; i++)
         {
             LONG.setVolatile(bar, (long)RX_ENABLED_BITMAP_OFFSET + 8L * i, 0L);
+            LONG.setVolatile(bar, (long)PFQDE_QDE_BITMAP_OFFSET + 8L * i, 0L); // QDE and HIDE_VLAN reset to 0
         }
         enabledTxCount = 0;
         receiveEnabled = false;
@@ -396,16 +418,47 @@ final class SimulatedDevice implements Agent, FrameSink
     }
 
     /**
-     * RAL/RAH 0..15 (8.2.3.7.9, 8.2.3.7.10) also appear at the 82598 alias (0x05400); whichever copy the driver wrote
-     * since the last look wins and is copied to the other.
+     * Registers the part reaches at two addresses (RAL/RAH 0..15 at 0x05400, SRRCTL and DCA_RXCTRL of queues 0..15 in
+     * both blocks, MRQC, RETA and RSSRK at their 82598 addresses) are one register: whichever copy the driver wrote
+     * since the last look wins and is copied to the other, so a driver may use either address, as on the part.
      */
-    private void syncReceiveAddressAliases()
+    private void syncAliases()
     {
+        for (int k = 0; k < aliasMain.length; k++)
+        {
+            aliasShadow[k] = syncAlias(aliasMain[k], aliasOther[k], aliasShadow[k]);
+        }
+    }
+
+    /** Whether an offset is the address {@link io.nicq.ixgbe.Registers} gives for its register (not the alias). */
+    private static boolean isNamedAddress(final int offset)
+    {
+        if (offset == MRQC)
+        {
+            return true;
+        }
         for (int n = 0; n < RECEIVE_ADDRESS_ALIAS_COUNT; n++)
         {
-            ralShadow[n] = syncAlias(ral(n), ralAlias(n), ralShadow[n]);
-            rahShadow[n] = syncAlias(rah(n), rahAlias(n), rahShadow[n]);
+            if (offset == ral(n) || offset == rah(n))
+            {
+                return true;
+            }
         }
+        for (int q = 0; q < RX_CONTROL_ALIAS_COUNT; q++)
+        {
+            if (offset == srrctl(q) || offset == dcaRxctrl(q))
+            {
+                return true;
+            }
+        }
+        for (int n = 0; n < RETA_REGISTER_COUNT; n++)
+        {
+            if (offset == reta(n) || (n < RSSRK_REGISTER_COUNT && offset == rssrk(n)))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private int syncAlias(final int main, final int alias, final int shadow)
@@ -523,8 +576,9 @@ final class SimulatedDevice implements Agent, FrameSink
         ring.refusedSrrctl = srrctl;
         ring.bufferSize = valid ? kilobytes * 1024 : 0;
         ring.legacy = (srrctl & SRRCTL_DESCTYPE_MASK) == 0;
-        ring.dropEnabled = (srrctl & SRRCTL_DROP_EN) != 0 ||
-            (ring.queue < 32 && (reg(PFQDE) & (1 << ring.queue)) != 0);
+        // 8.2.3.27.9 PFQDE is indirect: SimulatedBar keeps each queue's QDE bit in the status page.
+        final long qde = (long)LONG.getVolatile(bar, (long)PFQDE_QDE_BITMAP_OFFSET + 8L * (ring.queue >>> 6));
+        ring.dropEnabled = (srrctl & SRRCTL_DROP_EN) != 0 || ((qde >>> (ring.queue & 63)) & 1L) != 0;
     }
 
     private void controlTx(final TxRing ring)
@@ -1009,7 +1063,7 @@ final class SimulatedDevice implements Agent, FrameSink
     }
 
     /**
-     * No descriptor: with SRRCTL.DROP_EN (or PFQDE) the frame is dropped and counted in QPRDC of the queue's
+     * No descriptor: with SRRCTL.DROP_EN (or PFQDE.QDE) the frame is dropped and counted in QPRDC of the queue's
      * statistics set; without it the 82599 would hold it in the packet buffer until that overflows, which the
      * simulated card models as an immediate overflow counted in MPC(0) (and, per the erratum, in GPRC, already done).
      * Either way the sim's per-queue drop counter in the status page counts it.
