@@ -65,6 +65,7 @@ final class SimulatedDevice implements Agent, FrameSink
     private final Wire wire;
     private final LineRatePacer pacer;
     private final Classifier classifier = new Classifier();
+    private final ReceiveChecksums checksums = new ReceiveChecksums();
     /** The EEPROM's address, first octet most significant; {@link ReceiveAddress} packs it into RAL/RAH. */
     private final long mac;
     private final long pid = ProcessHandle.current().pid();
@@ -974,7 +975,15 @@ final class SimulatedDevice implements Agent, FrameSink
         final int rssOrTime = flowDirectorReport ? classifier.flowDirectorId() :
             classifier.isRssEnabled() ? classifier.rssHash() : (int)System.nanoTime();
         final int matchStatus = flowDirectorReport ? RxDescriptor.STATUS_FLM : 0;
-        final int packetInfo = classifier.rssType();
+        // 7.1.11 receive checksum offload, advanced write-back only: the verdict goes into the EOP descriptor.
+        int packetInfo = classifier.rssType();
+        int checksumStatus = 0;
+        if (!r.legacy)
+        {
+            checksums.evaluate(frame, offset, length);
+            packetInfo |= checksums.packetType();
+            checksumStatus = checksums.statusError();
+        }
         int written = 0;
         int index = r.head;
         while (written < length)
@@ -995,7 +1004,7 @@ final class SimulatedDevice implements Agent, FrameSink
             }
             MemorySegment.copy(frame, offset + written, iommu.segment(range), iommu.offset(range, address), chunk);
             writeBackRx(r, ring, index, packetInfo, chunk, rssOrTime,
-                RxDescriptor.STATUS_DD | matchStatus | (last ? RxDescriptor.STATUS_EOP : 0));
+                RxDescriptor.STATUS_DD | matchStatus | (last ? RxDescriptor.STATUS_EOP | checksumStatus : 0));
             index = next(index, count);
             written += chunk;
         }
