@@ -1143,8 +1143,9 @@ final class SimulatedDevice implements Agent, FrameSink
     }
 
     /**
-     * Adds to a clear-on-read counter atomically (the driver's read-and-clear is atomic too); a 64-bit count split over
-     * a low and a high register carries into the high one.
+     * Adds to a clear-on-read counter atomically (the driver's read-and-clear is atomic too); a count split over a low
+     * and a high register carries into the high one, which holds bits 35:32 only: the part's counts are 36 bits and
+     * wrap there ({@link Statistics#HIGH_MASK}).
      */
     private void addCounter(final int low, final int high, final long value)
     {
@@ -1159,7 +1160,12 @@ final class SimulatedDevice implements Agent, FrameSink
             final long highAdd = (value >>> 32) + carry;
             if (highAdd != 0)
             {
-                INT.getAndAdd(bar, (long)high, (int)highAdd);
+                int old;
+                do
+                {
+                    old = (int)INT.getVolatile(bar, (long)high);
+                }
+                while (!INT.compareAndSet(bar, (long)high, old, (int)((old + highAdd) & Statistics.HIGH_MASK)));
             }
         }
     }
