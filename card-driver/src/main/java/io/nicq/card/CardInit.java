@@ -4,6 +4,7 @@ import io.nicq.runtime.Durations;
 import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.DeviceTimeoutException;
 import io.nicq.ixgbe.ReceiveAddress;
+import io.nicq.ixgbe.ReceiveFilterTables;
 import io.nicq.ixgbe.Statistics;
 import io.nicq.packet.MacAddress;
 import io.nicq.proto.channel.QueueChannelLayout;
@@ -42,8 +43,21 @@ public final class CardInit
     public static final int SRRCTL_VALUE = SRRCTL_DESCTYPE_ADV_ONEBUF | SRRCTL_DROP_EN |
         (RX_BUFFER_KB << SRRCTL_BSIZEPACKET_SHIFT);
 
-    /** DTXMXSZRQ: the largest DMA TX request size (ixy and the datasheet's recommendation: 0xFFFF). */
-    private static final int DTXMXSZRQ_MAX = 0xFFFF;
+    /**
+     * DTXMXSZRQ.MAX_BYTES_NUM_REQ (8.2.3.9.1): 4.6.11.3.1 asks for 0xFFF, "1 MB" of outstanding TCP segmentation
+     * reads; the field is 12 bits (ixy writes 0xFFFF, whose top four bits land in reserved bits).
+     */
+    static final int DTXMXSZRQ_VALUE = DTXMXSZRQ_MAX_BYTES_NUM_REQ_MASK;
+
+    /**
+     * TXPBTHRESH(0).THRESH (8.2.3.9.16), in KiB: 4.6.11.3.4 asks for 0xA0 (the packet buffer) less the largest frame
+     * expected in the traffic class. nicq's largest is one queue channel slot, 2 KiB: 0x9E (DPDK allows for 10 KiB
+     * jumbo frames, 0x96, the reset value).
+     */
+    static final int TXPBTHRESH_VALUE = TX_PACKET_BUFFER_BYTES / 1024 - QueueChannelLayout.SLOT_SIZE / 1024;
+
+    /** How long to poll SECRXSTAT.SECRX_RDY: Linux's IXGBE_MAX_SECRX_POLL of 40 polls 1 ms apart. */
+    static final long SECRX_READY_TIMEOUT_NS = 40_000_000L;
 
     /** The datasheet's pause after a global reset before touching the device again (4.6.3.2: at least 10 ms). */
     private static final long POST_RESET_PAUSE_MS = 10;
@@ -77,6 +91,7 @@ public final class CardInit
         initTransmit();
         steerArpToDefaultQueue();
         FlowDirectorFilters.initialise(bar, ctx, log);             // 7.1.2.7: before receive is enabled
+        setReceiveThreshold();
         enableReceive();
         awaitLink();
         return mac;
@@ -142,14 +157,24 @@ public final class CardInit
     void initReceive(final long mac)
     {
         bar.write(RXCTRL, bar.read(RXCTRL) & ~RXCTRL_RXEN);       // 8.2.3.8.10 RXCTRL.RXEN off while configuring
-        bar.write(rxpbsize(0), RXPBSIZE_128KB);                    // 8.2.3.8.9 RXPBSIZE(0): all 128 KiB to TC 0
-        for (int n = 1; n < 8; n++)
+        // 8.2.3.8.9 RXPBSIZE(0): 4.6.11.3.4 (DCB off, VT off) gives the whole 512 KiB to TC 0 ("RXPBSIZE[0].SIZE=
+        // 0x200"); the flow director takes its table's share out of it later (FlowDirectorFilters.initialise).
+        bar.write(rxpbsize(0), RX_PACKET_BUFFER_BYTES);
+        for (int n = 1; n < PACKET_BUFFER_COUNT; n++)
         {
             bar.write(rxpbsize(n), 0);                             // 8.2.3.8.9 RXPBSIZE(1..7): no other TC
         }
         bar.write(HLREG0, bar.read(HLREG0) | HLREG0_RXCRCSTRP);    // 8.2.3.22.8 HLREG0.RXCRCSTRP
-        bar.write(RDRXCTL, bar.read(RDRXCTL) | RDRXCTL_CRCSTRIP);  // 8.2.3.8.8 RDRXCTL.CRCSTRIP: must match HLREG0
+        // 8.2.3.8.8 RDRXCTL: CRCSTRIP must match HLREG0.RXCRCSTRP; 4.6.7 says RSCFRSTSIZE "should be set to 0x0 as
+        // opposed to its hardware default", and the register's description that RSCACKC and FCOE_WRFIX "should be
+        // set to 1b" (Linux's ixgbe_setup_rdrxctl, DPDK and TinyNF do all three, with RSC off or on).
+        bar.write(RDRXCTL, (bar.read(RDRXCTL) | RDRXCTL_CRCSTRIP | RDRXCTL_RSCACKC | RDRXCTL_FCOE_WRFIX) &
+            ~RDRXCTL_RSCFRSTSIZE_MASK);
         bar.write(MRQC, 0);                                        // 8.2.3.7.12 MRQC: no RSS, unmatched -> queue 0
+        // 4.6.7: the filter tables have no reset value and survive a software reset: 5-tuple filters of an earlier
+        // driver would steer frames to queues nobody serves. FTQF/SAQF/DAQF/SDPQF/L34T_IMIR (all 128), SYNQF,
+        // ETQF/ETQS, MTA, VFTA and RAL/RAH(1..127) are cleared (each write's section is in ReceiveFilterTables).
+        ReceiveFilterTables.clear(bar);
 
         // 8.2.3.7.1 FCTRL: broadcasts accepted (ARP requests are broadcast); unicast and multicast promiscuous off,
         // so the card receives only what is addressed to it (RAL/RAH(0)).
@@ -160,23 +185,26 @@ public final class CardInit
         for (int q = 0; q < QUEUE_COUNT; q++)
         {
             bar.write(srrctl(q), SRRCTL_VALUE);                   // 8.2.3.8.7 SRRCTL: one slot per buffer, DROP_EN
-            // 8.2.3.11.1 DCA_RXCTRL: bit 12 must be cleared (datasheet init notes; ixy does the same).
-            bar.write(dcaRxctrl(q), bar.read(dcaRxctrl(q)) & ~DCA_RXCTRL_DESC_WRO_EN);
+            // 8.2.3.11.1 DCA_RXCTRL: reserved bit 12 resets to 1 and must be 0 (ixy clears it too); relaxed ordering
+            // of data and header writes off, as Linux's ixgbe_start_hw_gen2 does, so no write of a frame can be
+            // reordered on the bus around the others.
+            bar.write(dcaRxctrl(q), bar.read(dcaRxctrl(q)) &
+                ~(DCA_RXCTRL_RESERVED_12 | DCA_RXCTRL_DATA_WRO_EN | DCA_RXCTRL_HEAD_WRO_EN));
         }
         bar.write(CTRL_EXT, bar.read(CTRL_EXT) | CTRL_EXT_NS_DIS); // 8.2.3.1.3 CTRL_EXT.NS_DIS: no-snoop off
-        log.info("RX: RXPBSIZE(0)=128 KiB, CRC strip, broadcast accepted, unicast filter " +
+        log.info("RX: filter tables cleared, RXPBSIZE(0)=512 KiB, CRC strip, RSCACKC|FCOE_WRFIX, broadcast accepted, " +
+            "unicast filter " +
             MacAddress.toString(mac) + ", SRRCTL 2 KiB with DROP_EN on " + QUEUE_COUNT + " queues");
     }
 
-    /** 4.6.8: transmit set up globally. */
+    /**
+     * 4.6.8: transmit set up globally. The packet buffer and request sizes are programmed inside the RTTDCS.ARBDIS
+     * window, as 4.6.8 orders it: "Set RTTDCS.ARBDIS to 1b. Program DTXMXSZRQ, TXPBSIZE, TXPBTHRESH, MTQC ... Clear
+     * RTTDCS.ARBDIS to 0b": the arbiter must not run on a half-configured packet buffer.
+     */
     void initTransmit()
     {
         bar.write(HLREG0, bar.read(HLREG0) | HLREG0_TXCRCEN | HLREG0_TXPADEN); // 8.2.3.22.8 CRC append, pad
-        bar.write(txpbsize(0), TXPBSIZE_40KB);                     // 8.2.3.9.13 TXPBSIZE(0): 40 KiB to TC 0
-        for (int n = 1; n < 8; n++)
-        {
-            bar.write(txpbsize(n), 0);                             // 8.2.3.9.13 TXPBSIZE(1..7): no other TC
-        }
         for (int q = 0; q < QUEUE_COUNT; q++)
         {
             // 8.2.3.11.2 DCA_TXCTRL: bit 11 (relaxed ordering of descriptor write-back) is 1 after reset. With it the
@@ -184,12 +212,36 @@ public final class CardInit
             // reclaim slots still under DMA; Linux's ixgbe_start_hw_gen2 clears it too.
             bar.write(dcaTxctrl(q), bar.read(dcaTxctrl(q)) & ~DCA_TXCTRL_DESC_WRO_EN);
         }
-        bar.write(DTXMXSZRQ, DTXMXSZRQ_MAX);                       // 8.2.3.9.1 DTXMXSZRQ
-        bar.write(RTTDCS, bar.read(RTTDCS) | RTTDCS_ARBDIS);       // 8.2.3.10.2 RTTDCS.ARBDIS while MTQC changes
+        bar.write(RTTDCS, bar.read(RTTDCS) | RTTDCS_ARBDIS);       // 8.2.3.10.2 RTTDCS.ARBDIS: arbiter off
+        bar.write(DTXMXSZRQ, DTXMXSZRQ_VALUE);                     // 8.2.3.9.1 DTXMXSZRQ: 0xFFF (4.6.11.3.1)
+        // 8.2.3.9.13 TXPBSIZE(0): 4.6.11.3.4 gives TC 0 the whole 160 KiB ("TXPBSIZE[0].SIZE=0xA0"), none to 1..7.
+        bar.write(txpbsize(0), TX_PACKET_BUFFER_BYTES);
+        // 8.2.3.9.16 TXPBTHRESH(0): the packet buffer less the largest frame nicq sends, in KiB (0x9E).
+        bar.write(txpbthresh(0), TXPBTHRESH_VALUE);
+        for (int n = 1; n < PACKET_BUFFER_COUNT; n++)
+        {
+            bar.write(txpbsize(n), 0);                             // 8.2.3.9.13 TXPBSIZE(1..7): no other TC
+            bar.write(txpbthresh(n), 0);                           // 8.2.3.9.16 TXPBTHRESH(1..7): 0 (4.6.11.3.4)
+        }
         bar.write(MTQC, 0);                                        // 8.2.3.9.15 MTQC: one TC, no VT
         bar.write(RTTDCS, bar.read(RTTDCS) & ~RTTDCS_ARBDIS);      // 8.2.3.10.2 RTTDCS.ARBDIS cleared for TX
-        bar.write(DMATXCTL, bar.read(DMATXCTL) | DMATXCTL_TE);     // 8.2.3.9.2 DMATXCTL.TE: transmit enabled
-        log.info("TX: CRC append and padding, TXPBSIZE(0)=40 KiB, DCA_TXCTRL relaxed write-back off, DTXMXSZRQ=0xFFFF, arbiter on, DMATXCTL.TE");
+        // 8.2.3.9.2 DMATXCTL.TE: before any TXDCTL.ENABLE (4.6.8: "for the first enabled transmit queue").
+        bar.write(DMATXCTL, bar.read(DMATXCTL) | DMATXCTL_TE);
+        log.info("TX: CRC append and padding, DCA_TXCTRL relaxed write-back off; with the arbiter off " +
+            "DTXMXSZRQ=0xFFF, TXPBSIZE(0)=160 KiB, TXPBTHRESH(0)=" + TXPBTHRESH_VALUE + " KiB, MTQC=0; DMATXCTL.TE");
+    }
+
+    /**
+     * 4.6.3.2: "FCRTH[n].RTH fields must be set by default regardless if flow control is enabled or not. Typically,
+     * FCRTH[n] default value should be equal to RXPBSIZE[n]-0x6000" (TinyNF quotes it; Linux's ixgbe_fc_enable
+     * computes the same). Written once the flow director has taken its share of RXPBSIZE(0); FCEN stays 0.
+     */
+    void setReceiveThreshold()
+    {
+        final int rxpbsize = bar.read(rxpbsize(0));
+        // 8.2.3.3.4 FCRTH(0).RTH: RXPBSIZE(0) - 0x6000, in bytes, 32-byte granularity; no flow control (FCEN 0).
+        bar.write(fcrth(0), (rxpbsize - FCRTH_HEADROOM_BYTES) & FCRTH_RTH_MASK);
+        log.info("FCRTH(0).RTH = RXPBSIZE(0) - 24 KiB = " + (rxpbsize - FCRTH_HEADROOM_BYTES) / 1024 + " KiB");
     }
 
     /**
@@ -205,12 +257,29 @@ public final class CardInit
         log.info("ARP (ethertype 0x0806) -> queue 0 by ETQF/ETQS(" + ARP_ETQF_INDEX + ")");
     }
 
-    /** 4.6.7: receive on; queues without an enabled ring drop (SRRCTL.DROP_EN) until a queue driver attaches. */
+    /**
+     * 4.6.7: receive on; queues without an enabled ring drop (SRRCTL.DROP_EN) until a queue driver attaches. RXEN is
+     * set with the security Rx path stopped: an 82599 erratum (Linux's and DPDK's ixgbe_enable_rx_dma_82599) says
+     * frames arriving while the Rx unit is enabled can hang its DMA unless the security block is idle. Linux goes on
+     * when SECRX_RDY does not come within 40 ms, and so does nicq (logged).
+     */
     void enableReceive()
     {
+        bar.write(SECRXCTRL, bar.read(SECRXCTRL) | SECRXCTRL_RX_DIS); // 8.2.3.12.5 SECRXCTRL.RX_DIS: stop sec Rx
+        try
+        {
+            bar.await(SECRXSTAT, SECRXSTAT_SECRX_RDY, true, SECRX_READY_TIMEOUT_NS,
+                "security Rx path did not stop", "SECRXSTAT.SECRX_RDY");   // 8.2.3.12.6 SECRXSTAT.SECRX_RDY
+        }
+        catch (final DeviceTimeoutException ex)
+        {
+            log.info("RX enabled before the security Rx path was idle (" + ex.getMessage() + "); continuing, as " +
+                "Linux does");
+        }
         bar.write(RXCTRL, bar.read(RXCTRL) | RXCTRL_RXEN);         // 8.2.3.8.10 RXCTRL.RXEN
+        bar.write(SECRXCTRL, bar.read(SECRXCTRL) & ~SECRXCTRL_RX_DIS); // 8.2.3.12.5 SECRXCTRL.RX_DIS: restart
         bar.write(CTRL_EXT, bar.read(CTRL_EXT) | CTRL_EXT_DRV_LOAD); // 8.2.3.1.3 CTRL_EXT.DRV_LOAD: a driver owns it
-        log.info("RX enabled (RXCTRL.RXEN), driver loaded (CTRL_EXT.DRV_LOAD)");
+        log.info("RX enabled (RXCTRL.RXEN, inside SECRXCTRL.RX_DIS), driver loaded (CTRL_EXT.DRV_LOAD)");
     }
 
     /** 4.6.4: the link comes up some time after AN_RESTART (ixy allows 10 s). */

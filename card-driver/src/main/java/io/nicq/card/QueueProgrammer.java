@@ -7,6 +7,8 @@ import io.nicq.ixgbe.RxDescriptor;
 import io.nicq.ixgbe.TxDescriptor;
 import io.nicq.proto.sbe.ErrorCode;
 
+import java.util.concurrent.locks.LockSupport;
+
 import static io.nicq.ixgbe.Registers.*;
 
 /**
@@ -23,6 +25,20 @@ final class QueueProgrammer
     static final int TX_PTHRESH = 36;
     static final int TX_HTHRESH = 8;
     static final int TX_WTHRESH = 0;
+
+    /**
+     * How long a TX queue may take to send what it holds before it is disabled: DPDK's ixgbe_dev_tx_queue_stop polls an
+     * 82599 for TDH == TDT for 10 ms. A queue that does not drain (link down, a full cable) is disabled anyway.
+     */
+    static final long TX_DRAIN_TIMEOUT_NS = 10_000_000L;
+
+    /**
+     * The further wait after ENABLE reads back 0 and before the rings may be freed: 4.6.7.1.2 says the device
+     * "eventually completes the storage of one buffer" already under way, and DPDK waits RTE_IXGBE_WAIT_100_US.
+     */
+    static final long AFTER_DISABLE_WAIT_NS = 100_000L;
+
+    private static final long DRAIN_POLL_NS = 50_000L;
 
     private final Bar bar;
     private final long enableTimeoutNs;
@@ -55,10 +71,12 @@ final class QueueProgrammer
             throw new RequestException(ErrorCode.INVALID_ARGUMENT, String.format("TX ring address 0x%X must be " +
                 "non-zero and %d-byte aligned", txRingIova, DescriptorRing.BASE_ALIGNMENT));
         }
-        if ((txHeadWbIova & 3) != 0)
+        if (!DescriptorRing.isHeadWriteBackAligned(txHeadWbIova))
         {
-            throw new RequestException(ErrorCode.INVALID_ARGUMENT,
-                String.format("TX head write-back address 0x%X must be 4-byte aligned", txHeadWbIova));
+            // 7.2.3.5.2 says dword, 8.2.3.9.11 qword; the part writes nothing unless it is 16-byte aligned (TinyNF).
+            throw new RequestException(ErrorCode.INVALID_ARGUMENT, String.format("TX head write-back address 0x%X " +
+                "must be %d-byte aligned (the 82599 writes no head back to any other)", txHeadWbIova,
+                DescriptorRing.HEAD_WRITE_BACK_ALIGNMENT));
         }
     }
 
@@ -109,12 +127,16 @@ final class QueueProgrammer
 
     /**
      * Stops a queue pair and forgets its rings, so the device can never again DMA into memory that is about to be
-     * freed (4.6.7.1.2 / 4.6.8.1.2: clear ENABLE, then poll until it reads back clear).
+     * freed. As 4.6.7.1.2 (RX) and DPDK's queue stop functions do it: RX ENABLE cleared and polled until it reads back
+     * clear; TX first given up to 10 ms to send what it holds (TDH == TDT), then ENABLE cleared and polled; then the
+     * further wait ({@link #AFTER_DISABLE_WAIT_NS}) for a DMA already under way, and only then are the ring
+     * registers zeroed and the caller told the memory may go.
      *
-     * @return null if both stopped, else what did not (the registers are zeroed anyway)
+     * @return null if both stopped cleanly, else what did not (the queue is disabled and the registers zeroed anyway)
      */
     String disable(final int queue)
     {
+        final boolean wasEnabled = isEnabled(queue);
         String failure = null;
         try
         {
@@ -124,13 +146,18 @@ final class QueueProgrammer
         {
             failure = ex.getMessage();
         }
+        failure = join(failure, drainTx(queue));
         try
         {
             stopTx(queue);
         }
         catch (final DeviceTimeoutException ex)
         {
-            failure = failure == null ? ex.getMessage() : failure + "; " + ex.getMessage();
+            failure = join(failure, ex.getMessage());
+        }
+        if (wasEnabled)
+        {
+            pause(AFTER_DISABLE_WAIT_NS);
         }
         bar.write(rdbal(queue), 0);                             // 8.2.3.8.1 RDBAL
         bar.write(rdbah(queue), 0);                             // 8.2.3.8.2 RDBAH
@@ -145,6 +172,50 @@ final class QueueProgrammer
         bar.write(tdh(queue), 0);                               // 8.2.3.9 TDH
         bar.write(tdt(queue), 0);                               // 8.2.3.9 TDT
         return failure;
+    }
+
+    /**
+     * Waits until the device has sent every descriptor the queue driver posted (TDH == TDT; DPDK does this before it
+     * clears TXDCTL.ENABLE on an 82599, so no frame is cut off in the middle of its DMA).
+     *
+     * @return null once drained (or not enabled), else what was left
+     */
+    private String drainTx(final int queue)
+    {
+        if ((bar.read(txdctl(queue)) & DCTL_ENABLE) == 0)
+        {
+            return null;
+        }
+        final long deadline = System.nanoTime() + TX_DRAIN_TIMEOUT_NS;
+        while (true)
+        {
+            final int head = bar.read(tdh(queue));                  // 8.2.3.9.8 TDH: the device's position
+            final int tail = bar.read(tdt(queue));                  // 8.2.3.9.9 TDT: what the queue driver posted
+            if (head == tail)
+            {
+                return null;
+            }
+            if (System.nanoTime() - deadline > 0)
+            {
+                return "TX queue " + queue + " did not drain within " + TX_DRAIN_TIMEOUT_NS / 1_000_000 + " ms (TDH " +
+                    head + ", TDT " + tail + "): disabled with descriptors pending";
+            }
+            LockSupport.parkNanos(DRAIN_POLL_NS);
+        }
+    }
+
+    private static String join(final String first, final String second)
+    {
+        return first == null ? second : second == null ? first : first + "; " + second;
+    }
+
+    private static void pause(final long ns)
+    {
+        final long end = System.nanoTime() + ns;
+        for (long left = ns; left > 0; left = end - System.nanoTime())
+        {
+            LockSupport.parkNanos(left);
+        }
     }
 
     /** Whether the queue's RX or TX half is enabled. */

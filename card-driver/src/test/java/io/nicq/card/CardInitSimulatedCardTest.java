@@ -7,6 +7,9 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import io.nicq.ixgbe.DeviceTimeoutException;
+import io.nicq.ixgbe.DmaBuffer;
+import io.nicq.ixgbe.RxDescriptor;
+import io.nicq.ixgbe.TxDescriptor;
 import io.nicq.ixgbe.SimulatedCardFiles;
 import io.nicq.ixgbe.SimulatedNic;
 import io.nicq.proto.sbe.FilterKind;
@@ -56,7 +59,35 @@ class CardInitSimulatedCardTest
             assertEquals(0, nic.bar().read(ftqf(slot)));
 
             assertEquals(0, nic.bar().status(SimulatedCardFiles.WRITE_ONLY_READS_OFFSET), "L34T_IMIR never read");
+            assertEquals(0, nic.bar().status(SimulatedCardFiles.DRIVER_ERRORS_OFFSET), "no driver error: SECRX " +
+                "around RXEN, the TX packet buffer inside RTTDCS.ARBDIS, 16-byte head write-back, SRRCTL in range");
             assertEquals(0, nic.bar().status(SimulatedCardFiles.READ_ONLY_WRITES_OFFSET), "no read-only writes");
+        }
+    }
+
+    @Test
+    void queueEnableAndTeardownKeepTheDatasheetsOrderOnTheSimulatedCard()
+    {
+        try (SimulatedCard card = SimulatedCard.launch(new SimulatedCard.Context().cardName("queue").baseDir(dir)
+            .wireSpec("memory"));
+            SimulatedNic nic = card.openNic();
+            DmaBuffer rx = nic.dma().allocate("rx", 64 * RxDescriptor.SIZE);
+            DmaBuffer tx = nic.dma().allocate("tx", 64 * TxDescriptor.SIZE);
+            DmaBuffer head = nic.dma().allocate("head", 64))
+        {
+            new CardInit(nic.bar(), new CardDriver.Context(), log).run();
+            final QueueProgrammer programmer = new QueueProgrammer(nic.bar(), TimeUnit.SECONDS.toNanos(5));
+            QueueProgrammer.validate(64, rx.iova(), tx.iova(), head.iova());
+            programmer.enable(5, 64, rx.iova(), tx.iova(), head.iova());
+            nic.bar().write(rdt(5), 0);                            // the queue driver's first doorbells
+            nic.bar().write(tdt(5), 0);
+            assertNull(programmer.disable(5));
+            assertFalse(programmer.isEnabled(5));
+
+            assertEquals(0, nic.bar().status(SimulatedCardFiles.DRIVER_ERRORS_OFFSET), "no head written to a " +
+                "running queue, no tail bumped before ENABLE read back, an aligned head write-back address");
+            assertEquals(0, nic.bar().status(SimulatedCardFiles.MALFORMED_DESCRIPTORS_OFFSET));
+            assertEquals(0, nic.bar().status(SimulatedCardFiles.DMA_FAULTS_OFFSET));
         }
     }
 

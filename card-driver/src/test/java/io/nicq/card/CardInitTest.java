@@ -42,16 +42,16 @@ class CardInitTest
         assertNotEquals(0, card.register(HLREG0) & HLREG0_RXCRCSTRP);
         assertNotEquals(0, card.register(RDRXCTL) & RDRXCTL_CRCSTRIP);
         assertEquals(HLREG0_TXCRCEN | HLREG0_TXPADEN, card.register(HLREG0) & (HLREG0_TXCRCEN | HLREG0_TXPADEN));
-        assertEquals(RXPBSIZE_128KB, card.register(rxpbsize(0)));
-        assertEquals(TXPBSIZE_40KB, card.register(txpbsize(0)));
-        assertEquals(0xFFFF, card.register(DTXMXSZRQ));
+        assertEquals(256 * 1024, card.register(rxpbsize(0)), "512 KiB less the flow director's 256 KiB table");
         assertEquals(0, card.register(RTTDCS) & RTTDCS_ARBDIS);
         assertNotEquals(0, card.register(DMATXCTL) & DMATXCTL_TE);
         assertNotEquals(0, card.register(CTRL_EXT) & CTRL_EXT_NS_DIS);
         for (int q = 0; q < QUEUE_COUNT; q++)
         {
             assertEquals(SRRCTL_DESCTYPE_ADV_ONEBUF | SRRCTL_DROP_EN | 2, card.register(srrctl(q)), "SRRCTL " + q);
-            assertEquals(0, card.register(dcaRxctrl(q)) & DCA_RXCTRL_DESC_WRO_EN, "DCA_RXCTRL " + q);
+            assertEquals(0, card.register(dcaRxctrl(q)) & DCA_RXCTRL_RESERVED_12, "DCA_RXCTRL bit 12 " + q);
+            assertEquals(0, card.register(dcaRxctrl(q)) & (DCA_RXCTRL_DATA_WRO_EN | DCA_RXCTRL_HEAD_WRO_EN),
+                "DCA_RXCTRL relaxed ordering " + q);
             assertEquals(0, card.register(dcaTxctrl(q)) & DCA_TXCTRL_DESC_WRO_EN, "DCA_TXCTRL " + q);
             assertEquals(0, card.register(rxdctl(q)) & DCTL_ENABLE, "queues stay disabled until attached");
         }
@@ -93,6 +93,186 @@ class CardInitTest
                     String.format("register 0x%05X still counts after init", offset));
             }
         }
+    }
+
+    @Test
+    void packetBuffersAreSizedAsTheDatasheetSaysWithTheTransmitSideInsideTheArbiterOffWindow()
+    {
+        final FakeCard card = new FakeCard(MAC);
+        new CardInit(card, ctx, log).run();
+
+        assertEquals(RX_PACKET_BUFFER_BYTES, card.writes.stream().filter(w -> w.offset() == rxpbsize(0)).findFirst()
+            .orElseThrow().value(), "RXPBSIZE(0): all 512 KiB, before the flow director takes its share");
+        assertEquals(160 * 1024, card.register(txpbsize(0)), "TXPBSIZE(0): 0xA0 KiB");
+        assertEquals(0xA0 - 2, card.register(txpbthresh(0)), "TXPBTHRESH(0): 0xA0 less a 2 KiB frame");
+        assertEquals(0xFFF, card.register(DTXMXSZRQ), "DTXMXSZRQ is 12 bits");
+        for (int n = 1; n < PACKET_BUFFER_COUNT; n++)
+        {
+            assertEquals(0, card.register(rxpbsize(n)), "RXPBSIZE " + n);
+            assertEquals(0, card.register(txpbsize(n)), "TXPBSIZE " + n);
+            assertEquals(0, card.register(txpbthresh(n)), "TXPBTHRESH " + n);
+        }
+        assertEquals(card.register(rxpbsize(0)) - 0x6000, card.register(fcrth(0)) & FCRTH_RTH_MASK,
+            "FCRTH(0).RTH = RXPBSIZE(0) - 0x6000 of the final RXPBSIZE(0)");
+        assertEquals(0, card.register(fcrth(0)) & FCRTH_FCEN, "no flow control");
+        assertTrue(indexOf(card, fcrth(0), 0) > lastIndexOf(card, FDIRCTRL), "FCRTH after the flow director's cut");
+
+        int arbiterOff = -1;
+        int arbiterOn = -1;
+        for (int i = 0; i < card.writes.size(); i++)
+        {
+            final RecordingBar.Write write = card.writes.get(i);
+            if (write.offset() == RTTDCS)
+            {
+                if ((write.value() & RTTDCS_ARBDIS) != 0 && arbiterOff < 0)
+                {
+                    arbiterOff = i;
+                }
+                else if ((write.value() & RTTDCS_ARBDIS) == 0 && arbiterOff >= 0)
+                {
+                    arbiterOn = i;
+                }
+            }
+        }
+        assertTrue(arbiterOff >= 0 && arbiterOn > arbiterOff, "RTTDCS.ARBDIS set, then cleared");
+        for (int i = 0; i < card.writes.size(); i++)
+        {
+            final int offset = card.writes.get(i).offset();
+            boolean windowed = offset == DTXMXSZRQ || offset == MTQC;
+            for (int n = 0; n < PACKET_BUFFER_COUNT; n++)
+            {
+                windowed |= offset == txpbsize(n) || offset == txpbthresh(n);
+            }
+            if (windowed)
+            {
+                assertTrue(i > arbiterOff && i < arbiterOn, String.format("0x%05X written inside ARBDIS", offset));
+            }
+        }
+        assertTrue(arbiterOn < indexOf(card, DMATXCTL, 0), "DMATXCTL.TE after the arbiter runs again");
+    }
+
+    @Test
+    void rdrxctlClearsRscFirstSizeAndSetsRscAckcAndFcoeWrfix()
+    {
+        final FakeCard card = new FakeCard(MAC);
+        assertNotEquals(0, card.register(RDRXCTL) & RDRXCTL_RSCFRSTSIZE_MASK, "non-zero after reset");
+        new CardInit(card, ctx, log).run();
+        final int rdrxctl = card.register(RDRXCTL);
+        assertEquals(0, rdrxctl & RDRXCTL_RSCFRSTSIZE_MASK);
+        assertEquals(RDRXCTL_RSCACKC | RDRXCTL_FCOE_WRFIX | RDRXCTL_CRCSTRIP,
+            rdrxctl & (RDRXCTL_RSCACKC | RDRXCTL_FCOE_WRFIX | RDRXCTL_CRCSTRIP));
+    }
+
+    @Test
+    void receiveIsEnabledWithTheSecurityRxPathStopped()
+    {
+        final FakeCard card = new FakeCard(MAC);
+        new CardInit(card, ctx, log).run();
+        final int rxen = lastIndexOf(card, RXCTRL);
+        int stop = -1;
+        int restart = -1;
+        for (int i = 0; i < card.writes.size(); i++)
+        {
+            final RecordingBar.Write write = card.writes.get(i);
+            if (write.offset() == SECRXCTRL)
+            {
+                if ((write.value() & SECRXCTRL_RX_DIS) != 0)
+                {
+                    stop = i;
+                }
+                else if (stop >= 0)
+                {
+                    restart = i;
+                }
+            }
+        }
+        assertTrue(stop >= 0 && stop < rxen && rxen < restart, "SECRXCTRL.RX_DIS set, RXEN, RX_DIS cleared");
+        assertNotEquals(0, card.writes.get(rxen).value() & RXCTRL_RXEN);
+        assertEquals(0, card.register(SECRXCTRL) & SECRXCTRL_RX_DIS, "the security Rx path runs again");
+    }
+
+    @Test
+    void aSecurityRxPathThatNeverIdlesIsLoggedAndInitGoesOnAsLinuxDoes()
+    {
+        final FakeCard card = new FakeCard(MAC);
+        card.securityRxIdles = false;
+        new CardInit(card, ctx, log).run();
+        assertNotEquals(0, card.register(RXCTRL) & RXCTRL_RXEN);
+        final String logged = logBytes.toString(StandardCharsets.UTF_8);
+        assertTrue(logged.contains("security Rx path did not stop within 40 ms"), logged);
+    }
+
+    private static int indexOf(final FakeCard card, final int offset, final int from)
+    {
+        for (int i = from; i < card.writes.size(); i++)
+        {
+            if (card.writes.get(i).offset() == offset)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static int lastIndexOf(final FakeCard card, final int offset)
+    {
+        for (int i = card.writes.size() - 1; i >= 0; i--)
+        {
+            if (card.writes.get(i).offset() == offset)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    @Test
+    void theFilterTablesWithoutAResetValueAreClearedBeforeReceiveIsEnabled()
+    {
+        final FakeCard card = new FakeCard(MAC);
+        int enabled = 0;
+        for (int n = 0; n < FIVE_TUPLE_FILTER_COUNT; n++)
+        {
+            enabled += (card.register(ftqf(n)) & FTQF_QUEUE_ENABLE) != 0 ? 1 : 0;
+        }
+        assertTrue(enabled > 0, "the fake card powers on with stray 5-tuple filters");
+
+        new CardInit(card, ctx, log).run();
+
+        final java.util.List<Integer> order = new java.util.ArrayList<>();
+        for (int i = 0; i < card.writes.size(); i++)
+        {
+            order.add(card.writes.get(i).offset());
+        }
+        final int lastRxen = order.lastIndexOf(RXCTRL);
+        assertTrue(lastRxen > 0, "RXEN written");
+        for (int n = 0; n < FIVE_TUPLE_FILTER_COUNT; n++)
+        {
+            assertEquals(0, card.register(ftqf(n)), "FTQF " + n);
+            assertEquals(0, card.register(saqf(n)), "SAQF " + n);
+            assertEquals(0, card.register(daqf(n)), "DAQF " + n);
+            assertEquals(0, card.register(sdpqf(n)), "SDPQF " + n);
+            assertEquals(L34T_IMIR_RESERVE, card.register(l34tImir(n)), "L34T_IMIR " + n + ": reserved bit 19 is 1");
+            assertTrue(order.indexOf(ftqf(n)) < order.indexOf(saqf(n)), "FTQF disabled before its tuple changes");
+            assertTrue(order.lastIndexOf(ftqf(n)) < lastRxen, "before RXEN");
+        }
+        assertEquals(0, card.register(SYNQF));
+        for (int n = 1; n < ETHERTYPE_FILTER_COUNT; n++)
+        {
+            assertEquals(0, card.register(etqf(n)), "ETQF " + n);
+            assertEquals(0, card.register(etqs(n)), "ETQS " + n);
+        }
+        for (int n = 0; n < 128; n++)
+        {
+            assertEquals(0, card.register(mta(n)), "MTA " + n);
+            assertEquals(0, card.register(vfta(n)), "VFTA " + n);
+        }
+        for (int n = 1; n < RECEIVE_ADDRESS_COUNT; n++)
+        {
+            assertEquals(0, card.register(ral(n)), "RAL " + n);
+            assertEquals(0, card.register(rah(n)), "RAH " + n);
+        }
+        assertEquals(0, card.l34tImirReads);
     }
 
     @Test

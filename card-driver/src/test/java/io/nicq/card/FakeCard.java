@@ -1,5 +1,7 @@
 package io.nicq.card;
 
+import java.util.SplittableRandom;
+
 import io.nicq.ixgbe.ReceiveAddress;
 import io.nicq.ixgbe.RegisterFile;
 
@@ -9,10 +11,12 @@ import static io.nicq.ixgbe.Registers.*;
  * An in-memory card with just enough behaviour for the init sequence, each part switchable off to provoke a timeout:
  * reset bits self-clear, EEC.ARD and RDRXCTL.DMAIDONE are set after reset, LINKS.LINK_UP follows AUTOC.AN_RESTART,
  * RAL/RAH(0) hold a MAC, FDIRCTRL.INIT_DONE follows a write of FDIRCTRL with PBALLOC and FDIRCMD.CMD self-clears
- * (a query finds the filter), clear-on-read registers ({@link RegisterFile}) are zero once read. Like the 82599, a reset
- * leaves the statistics alone: they count from where they were until a driver reads them. Every other register holds
- * its reset value ({@link RegisterFile#resetValue}) from the start and again after a reset, so a bit the driver must
- * clear (DCA_RXCTRL, DCA_TXCTRL) is set until it does.
+ * (a query finds the filter), SECRXSTAT.SECRX_RDY follows SECRXCTRL.RX_DIS, clear-on-read registers
+ * ({@link RegisterFile}) are zero once read. Like the 82599, a reset leaves the statistics alone: they count from
+ * where they were until a driver reads them. Every other register holds its reset value
+ * ({@link RegisterFile#resetValue}) from the start and again after a reset, so a bit the driver must clear
+ * (DCA_RXCTRL, DCA_TXCTRL) is set until it does; bits without a reset value ({@link RegisterFile#undefinedBits}:
+ * the filter tables) hold garbage from power-on, across resets, until the driver writes them.
  */
 final class FakeCard extends RecordingBar
 {
@@ -22,9 +26,13 @@ final class FakeCard extends RecordingBar
     boolean linkComesUp = true;
     boolean flowDirectorInitialises = true;
     boolean flowDirectorCompletesCommands = true;
+    boolean securityRxIdles = true;
 
     FakeCard(final long mac)
     {
+        // Power-on: the registers without a reset value (the filter tables) hold garbage.
+        final SplittableRandom random = new SplittableRandom(mac);
+        RegisterFile.forEachUndefined(offset -> registers[offset >> 2] = random.nextInt());
         applyResetValues();
         registers[ral(0) >> 2] = ReceiveAddress.ral(mac);
         registers[rah(0) >> 2] = ReceiveAddress.rahAddress(mac);
@@ -59,6 +67,10 @@ final class FakeCard extends RecordingBar
             final boolean query = (value & FDIRCMD_CMD_MASK) == FDIRCMD_CMD_QUERY;
             registers[FDIRCMD >> 2] = (value & ~FDIRCMD_CMD_MASK) | (query ? FDIRCMD_FILTER_VALID : 0);
         }
+        else if (offset == SECRXCTRL)
+        {
+            registers[SECRXSTAT >> 2] = (value & SECRXCTRL_RX_DIS) != 0 && securityRxIdles ? SECRXSTAT_SECRX_RDY : 0;
+        }
         else if (offset == AUTOC && (value & AUTOC_AN_RESTART) != 0)
         {
             registers[AUTOC >> 2] = value & ~AUTOC_AN_RESTART;
@@ -76,7 +88,8 @@ final class FakeCard extends RecordingBar
             final int offset = index << 2;
             if (!RegisterFile.isClearOnRead(offset) && offset != ral(0) && offset != rah(0))
             {
-                registers[index] = RegisterFile.resetValue(offset);
+                final int undefined = RegisterFile.undefinedBits(offset);
+                registers[index] = (registers[index] & undefined) | (RegisterFile.resetValue(offset) & ~undefined);
             }
         }
     }

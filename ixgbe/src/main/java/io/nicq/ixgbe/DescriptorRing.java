@@ -24,6 +24,13 @@ public final class DescriptorRing
     /** Most descriptors in a ring: "validated lengths up to 128 K (8 K descriptors)" (8.2.3.8.3). */
     public static final int MAX_SIZE = 8192;
 
+    /**
+     * Alignment of a TX head write-back address (TDWBAL/TDWBAH, 7.2.3.5.2). The datasheet says the address is dword
+     * (7.2.3.5.2) or qword (8.2.3.9.11) aligned; TinyNF found by experiment that the part writes nothing unless it is
+     * 16-byte aligned, so the drivers ask for that and the simulated card ignores any other.
+     */
+    public static final int HEAD_WRITE_BACK_ALIGNMENT = 16;
+
     private DescriptorRing()
     {
     }
@@ -44,6 +51,12 @@ public final class DescriptorRing
     public static boolean isAligned(final long baseAddress)
     {
         return (baseAddress & (BASE_ALIGNMENT - 1)) == 0;
+    }
+
+    /** Whether a TX head write-back address is aligned as the part needs it ({@link #HEAD_WRITE_BACK_ALIGNMENT}). */
+    public static boolean isHeadWriteBackAligned(final long address)
+    {
+        return (address & (HEAD_WRITE_BACK_ALIGNMENT - 1)) == 0;
     }
 
     /** Whether a length in bytes is one RDLEN/TDLEN can hold: non-zero, a multiple of 128, within [19:7]. */

@@ -1,5 +1,7 @@
 package io.nicq.ixgbe;
 
+import java.util.function.IntConsumer;
+
 import static io.nicq.ixgbe.Registers.*;
 
 /**
@@ -31,29 +33,43 @@ public final class RegisterFile
     public static final int RXPBSIZE_0_RESET = 0x00080000;
     /** TXPBSIZE(0) after reset (8.2.3.9.13): the whole 160 KiB TX packet buffer to traffic class 0. */
     public static final int TXPBSIZE_0_RESET = 0x00028000;
+    /** TXPBTHRESH(0) after reset (8.2.3.9.16): "0x96 for TXPBSIZE0", room for a 10 KiB jumbo frame. */
+    public static final int TXPBTHRESH_0_RESET = 0x96;
+    /**
+     * RDRXCTL.RSCFRSTSIZE after reset (8.2.3.8.8): non-zero ("set to 0x0 as opposed to its hardware default", 4.6.7);
+     * nicq's references do not quote the default, the simulated card uses 0x8.
+     */
+    public static final int RDRXCTL_RSCFRSTSIZE_RESET = 0x8 << 17;
     /**
      * SRRCTL after reset (8.2.3.8.7): 2 KiB packet buffers, 256-byte header buffers, legacy descriptors (DESCTYPE 0),
      * no drop.
      */
     public static final int SRRCTL_RESET = (2 << SRRCTL_BSIZEPACKET_SHIFT) | (4 << SRRCTL_BSIZEHEADER_SHIFT);
-    /** DCA_RXCTRL after reset (8.2.3.11.1): relaxed ordering of descriptor write-back on. */
-    public static final int DCA_RXCTRL_RESET = DCA_RXCTRL_DESC_WRO_EN;
+    /**
+     * DCA_RXCTRL after reset (8.2.3.11.1): reserved bit 12 set (software must clear it), relaxed ordering of data and
+     * split-header writes on.
+     */
+    public static final int DCA_RXCTRL_RESET = DCA_RXCTRL_RESERVED_12 | DCA_RXCTRL_DATA_WRO_EN | DCA_RXCTRL_HEAD_WRO_EN;
     /** DCA_TXCTRL after reset (8.2.3.11.2): relaxed ordering of descriptor write-back on. */
     public static final int DCA_TXCTRL_RESET = DCA_TXCTRL_DESC_WRO_EN;
 
     private static final Access[] ACCESS_VALUES = Access.values();
     private static final byte[] ACCESS = new byte[BAR_SIZE / 4];
     private static final int[] RESET = new int[BAR_SIZE / 4];
+    private static final int[] UNDEFINED = new int[BAR_SIZE / 4];
+    /** For each register reached at two addresses: the other one + 1 (0: a register with one address). */
+    private static final int[] ALIAS = new int[BAR_SIZE / 4];
 
     static
     {
         readOnly(STATUS, 0);
         readOnly(LINKS, 0);
+        readOnly(SECRXSTAT, 0);
         clearOnRead(EICR);
 
         // Values after reset that drivers depend on; the datasheet's other defaults are 0 for the fields nicq uses.
         reset(EEC, 0);                 // ARD is set by the device when its post-reset EEPROM read is done
-        reset(RDRXCTL, 0);             // DMAIDONE likewise
+        reset(RDRXCTL, RDRXCTL_RSCFRSTSIZE_RESET); // DMAIDONE likewise; RSCFRSTSIZE non-zero
         reset(AUTOC, AUTOC_LMS_10G_SERIAL);
         reset(HLREG0, HLREG0_TXCRCEN | HLREG0_RXCRCSTRP | HLREG0_TXPADEN);
         reset(MAXFRS, MAXFRS_RESET);
@@ -61,11 +77,33 @@ public final class RegisterFile
         reset(DTXMXSZRQ, DTXMXSZRQ_RESET);
         reset(rxpbsize(0), RXPBSIZE_0_RESET);
         reset(txpbsize(0), TXPBSIZE_0_RESET);
+        reset(txpbthresh(0), TXPBTHRESH_0_RESET);
         for (int q = 0; q < QUEUE_COUNT; q++)
         {
             reset(srrctl(q), SRRCTL_RESET);
             reset(dcaRxctrl(q), DCA_RXCTRL_RESET);
             reset(dcaTxctrl(q), DCA_TXCTRL_RESET);
+        }
+
+        // One register, two addresses (the 82598's and the 82599's own): the pair shares its reset value.
+        for (int n = 0; n < RECEIVE_ADDRESS_ALIAS_COUNT; n++)
+        {
+            alias(ral(n), ralAlias(n));
+            alias(rah(n), rahAlias(n));
+        }
+        for (int q = 0; q < RX_CONTROL_ALIAS_COUNT; q++)
+        {
+            alias(srrctl(q), srrctlAlias(q));
+            alias(dcaRxctrl(q), dcaRxctrlAlias(q));
+        }
+        alias(MRQC, MRQC_ALIAS);
+        for (int n = 0; n < RETA_REGISTER_COUNT; n++)
+        {
+            alias(reta(n), retaAlias(n));
+        }
+        for (int n = 0; n < RSSRK_REGISTER_COUNT; n++)
+        {
+            alias(rssrk(n), rssrkAlias(n));
         }
 
         Statistics.forEachRegister(RegisterFile::clearOnRead);
@@ -79,6 +117,39 @@ public final class RegisterFile
         for (int n = 0; n < FIVE_TUPLE_FILTER_COUNT; n++)
         {
             ACCESS[l34tImir(n) >> 2] = (byte)Access.WRITE_ONLY.ordinal();
+        }
+
+        // Filter memories without a reset value (8.2.3.7.16-20, 8.2.3.5.13: "all bits have an unspecified default
+        // value", as TinyNF quotes it; 8.2.3.7.7 and 8.2.3.7.11: MTA and VFTA "should be zeroed by software"): they
+        // hold whatever they held, across a software reset too, until a driver writes them.
+        for (int n = 0; n < FIVE_TUPLE_FILTER_COUNT; n++)
+        {
+            undefined(saqf(n), -1);
+            undefined(daqf(n), -1);
+            undefined(sdpqf(n), -1);
+            undefined(ftqf(n), -1);
+            undefined(l34tImir(n), -1);
+        }
+        undefined(SYNQF, -1);
+        for (int n = 0; n < MTA_REGISTER_COUNT; n++)
+        {
+            undefined(mta(n), -1);
+        }
+        for (int n = 0; n < VFTA_REGISTER_COUNT; n++)
+        {
+            undefined(vfta(n), -1);
+        }
+        // 8.2.3.7.9/10: entries 1..127 of the receive address table have no defined address; only RAH.AV (0) and
+        // the address select field (0) are defined. Entries 1..15 are the same registers at the 82598 alias.
+        for (int n = 1; n < RECEIVE_ADDRESS_COUNT; n++)
+        {
+            undefined(ral(n), -1);
+            undefined(rah(n), RAH_ADDRESS_MASK);
+            if (n < RECEIVE_ADDRESS_ALIAS_COUNT)
+            {
+                undefined(ralAlias(n), -1);
+                undefined(rahAlias(n), RAH_ADDRESS_MASK);
+            }
         }
     }
 
@@ -104,6 +175,36 @@ public final class RegisterFile
         return RESET[offset >> 2];
     }
 
+    /**
+     * Bits of the register at this offset that have no defined value after power-on or a reset: a driver must write
+     * them before they mean anything (0 for a register whose every bit has a reset value).
+     */
+    public static int undefinedBits(final int offset)
+    {
+        return UNDEFINED[offset >> 2];
+    }
+
+    /** Every register with bits that have no reset value ({@link #undefinedBits}), in offset order. */
+    public static void forEachUndefined(final IntConsumer consumer)
+    {
+        for (int index = 0; index < UNDEFINED.length; index++)
+        {
+            if (UNDEFINED[index] != 0)
+            {
+                consumer.accept(index << 2);
+            }
+        }
+    }
+
+    /**
+     * The other address of a register the part reaches at two (RAL/RAH 0..15, SRRCTL and DCA_RXCTRL of queues 0..15,
+     * MRQC, RETA, RSSRK), or -1: a write to either address is a write to the one register.
+     */
+    public static int aliasOf(final int offset)
+    {
+        return ALIAS[offset >> 2] - 1;
+    }
+
     /** Whether an offset names a register slot of the BAR: in range and 4-byte aligned. */
     public static boolean isValidOffset(final int offset)
     {
@@ -113,6 +214,19 @@ public final class RegisterFile
     private static void reset(final int offset, final int value)
     {
         RESET[offset >> 2] = value;
+    }
+
+    private static void alias(final int main, final int other)
+    {
+        ALIAS[main >> 2] = other + 1;
+        ALIAS[other >> 2] = main + 1;
+        RESET[other >> 2] = RESET[main >> 2];
+        UNDEFINED[other >> 2] = UNDEFINED[main >> 2];
+    }
+
+    private static void undefined(final int offset, final int bits)
+    {
+        UNDEFINED[offset >> 2] = bits;
     }
 
     private static void readOnly(final int offset, final int value)

@@ -38,14 +38,21 @@ public final class Registers
     /** What ixy and the datasheet's software reset write: device and link reset together. */
     public static final int CTRL_RST_MASK = CTRL_LNK_RST | CTRL_RST;
 
-    /** Device Status, 8.2.3.1.2. */
+    /**
+     * Device Status, 8.2.3.1.2. It has no speed field on the 82599 (that is LINKS.LINK_SPEED, 8.2.3.22.20): bits 17:10
+     * are NumVFs, so a driver that read a speed at [11:10] would read the count of virtual functions.
+     */
     public static final int STATUS = 0x00008;
-    /** Link up, as STATUS reports it. */
+    /** LAN ID [3:2]: which port of the device this function is (Linux's IXGBE_STATUS_LAN_ID). */
+    public static final int STATUS_LAN_ID_MASK = 0x3 << 2;
+    /** Linkup Status Indication, bit 7. */
     public static final int STATUS_LINK_UP = 1 << 7;
-
-    /** The link speed field of STATUS [11:10]; 3 = 10 Gb/s. */
-    public static final int STATUS_SPEED_MASK = 0x3 << 10;
-    public static final int STATUS_SPEED_10G = 0x3 << 10;
+    /** Num VFs [17:10]: virtual functions enabled in the SR-IOV capability (0 without SR-IOV). */
+    public static final int STATUS_NUM_VFS_MASK = 0xFF << 10;
+    /** IOV Active, bit 18. */
+    public static final int STATUS_IOV_ACTIVE = 1 << 18;
+    /** PCIe Master Enable Status, bit 19 (Linux's IXGBE_STATUS_GIO): clears once master disable has taken effect. */
+    public static final int STATUS_PCIE_MASTER_ENABLE = 1 << 19;
 
     /** Extended Device Control, 8.2.3.1.3. */
     public static final int CTRL_EXT = 0x00018;
@@ -100,14 +107,33 @@ public final class Registers
     public static final int RDRXCTL_CRCSTRIP = 1 << 1;
     /** DMA initialisation done after reset. */
     public static final int RDRXCTL_DMAIDONE = 1 << 3;
+    /** RSCFRSTSIZE [21:17], the minimum size of a first RSC packet: to be 0 "as opposed to its hardware default". */
+    public static final int RDRXCTL_RSCFRSTSIZE_MASK = 0x1F << 17;
+    /** RSCACKC, bit 25: RSC coalescing on ACK change; "software should set this bit to 1b". */
+    public static final int RDRXCTL_RSCACKC = 1 << 25;
+    /** FCOE_WRFIX, bit 26: the FCoE write exchange fix; "software should set this bit to 1b". */
+    public static final int RDRXCTL_FCOE_WRFIX = 1 << 26;
 
     /** Receive Control, 8.2.3.8.10. */
     public static final int RXCTRL = 0x03000;
     /** Receive enable. */
     public static final int RXCTRL_RXEN = 1 << 0;
 
-    /** Per-queue drop enable, 8.2.3.8.13 (ixy's PFQDE). */
+    /**
+     * PF Queue Drop Enable, 8.2.3.27.9 (Linux's IXGBE_QDE): an indirect register. A write with WE sets QDE (and
+     * HIDE_VLAN) of the queue named in QUEUE_INDEX; a write with RE loads that queue's QDE into the register for the
+     * next read. It is not a bitmap of queues.
+     */
     public static final int PFQDE = 0x02F04;
+    /** QDE, bit 0: drop when the queue has no descriptor (as SRRCTL.DROP_EN). */
+    public static final int PFQDE_QDE = 1 << 0;
+    public static final int PFQDE_HIDE_VLAN = 1 << 1;
+    public static final int PFQDE_QUEUE_INDEX_SHIFT = 8;
+    public static final int PFQDE_QUEUE_INDEX_MASK = 0x7F << PFQDE_QUEUE_INDEX_SHIFT;
+    /** WE, bit 16: write QDE/HIDE_VLAN of the indexed queue. */
+    public static final int PFQDE_WRITE = 1 << 16;
+    /** RE, bit 17: read QDE/HIDE_VLAN of the indexed queue into the register. */
+    public static final int PFQDE_READ = 1 << 17;
 
     /** Receive Packet Buffer Size of traffic class n, 8.2.3.8.9. */
     public static int rxpbsize(final int n)
@@ -117,6 +143,31 @@ public final class Registers
 
     /** RX packet buffer for traffic class 0 as ixy sets it: 128 KiB. */
     public static final int RXPBSIZE_128KB = 0x00020000;
+
+    /** Flow Control Receive Threshold High of packet buffer n, 8.2.3.3.4 (the 82599's layout, 4 bytes apart). */
+    public static int fcrth(final int n)
+    {
+        return 0x03260 + 4 * n;
+    }
+
+    /** RTH [18:5]: the high water mark in bytes, 32-byte granularity ("must be set ... regardless" of flow control). */
+    public static final int FCRTH_RTH_MASK = 0x3FFF << 5;
+    /** FCEN, bit 31: transmit flow control for the packet buffer. */
+    public static final int FCRTH_FCEN = 1 << 31;
+    /** What FCRTH(n).RTH should be below RXPBSIZE(n): "RXPBSIZE[n]-0x6000" (4.6.3.2; Linux's ixgbe_fc_enable too). */
+    public static final int FCRTH_HEADROOM_BYTES = 0x6000;
+
+    /** Security Rx Control, 8.2.3.12.5. */
+    public static final int SECRXCTRL = 0x08D00;
+    /** SECRX_DIS, bit 0: security offload off. */
+    public static final int SECRXCTRL_SECRX_DIS = 1 << 0;
+    /** RX_DIS, bit 1: the security Rx path stopped, which the 82599 needs around RXCTRL.RXEN (see CardInit). */
+    public static final int SECRXCTRL_RX_DIS = 1 << 1;
+
+    /** Security Rx Status, 8.2.3.12.6 (read only). */
+    public static final int SECRXSTAT = 0x08D04;
+    /** SECRX_RDY, bit 0: the security Rx block is idle, ready for a mode change. */
+    public static final int SECRXSTAT_SECRX_RDY = 1 << 0;
 
     /** Filter Control, 8.2.3.7.1. */
     public static final int FCTRL = 0x05080;
@@ -158,6 +209,22 @@ public final class Registers
 
     /** Address valid in RAH. */
     public static final int RAH_AV = 1 << 31;
+
+    /** Multicast Table Array register n, 8.2.3.7.7: 128 registers, a 4096-bit table of multicast hashes. */
+    public static int mta(final int n)
+    {
+        return 0x05200 + 4 * n;
+    }
+
+    public static final int MTA_REGISTER_COUNT = 128;
+
+    /** VLAN Filter Table Array register n, 8.2.3.7.11: 128 registers, one bit per VLAN id. */
+    public static int vfta(final int n)
+    {
+        return 0x0A000 + 4 * n;
+    }
+
+    public static final int VFTA_REGISTER_COUNT = 128;
 
     /** Multiple Receive Queues Command, 8.2.3.7.12: MRQE [3:0]; 0 = no RSS, 1 = RSS. */
     public static final int MRQC = 0x0EC80;
@@ -216,6 +283,39 @@ public final class Registers
     {
         return 0x05404 + 8 * n;
     }
+
+    /**
+     * The 82599 answers some receive registers at a second, 82598-compatible address as well (Linux's and DPDK's
+     * ixgbe_type.h use these for MRQC, RETA, RSSRK): one register, two addresses. {@link RegisterFile#aliasOf}.
+     */
+    public static final int MRQC_ALIAS = 0x05818;
+
+    /** RETA register n at its 82598 address (IXGBE_RETA). */
+    public static int retaAlias(final int n)
+    {
+        return 0x05C00 + 4 * n;
+    }
+
+    /** RSSRK register n at its 82598 address (IXGBE_RSSRK). */
+    public static int rssrkAlias(final int n)
+    {
+        return 0x05C80 + 4 * n;
+    }
+
+    /** SRRCTL of queue q &lt; 16 in the per-queue block (0x01014 + 0x40q): the same register as {@link #srrctl}. */
+    public static int srrctlAlias(final int queue)
+    {
+        return rxQueueBase(queue) + 0x14;
+    }
+
+    /** DCA_RXCTRL of queue q &lt; 16 in the per-queue block: the same register as {@link #dcaRxctrl}. */
+    public static int dcaRxctrlAlias(final int queue)
+    {
+        return rxQueueBase(queue) + 0x0C;
+    }
+
+    /** Queues whose SRRCTL and DCA_RXCTRL also appear at the 82598 block (0x02100, 0x02200). */
+    public static final int RX_CONTROL_ALIAS_COUNT = 16;
 
     /** Receive address entries (RAL/RAH pairs): the unicast MAC filter. */
     public static final int RECEIVE_ADDRESS_COUNT = 128;
@@ -280,11 +380,17 @@ public final class Registers
         return queue < 16 ? 0x02100 + 4 * queue : rxQueueBase(queue) + 0x14;
     }
 
-    /** Packet buffer size in KiB, [4:0]. */
+    /**
+     * BSIZEPACKET [4:0], the receive buffer size for packet buffers in KiB: "from 1 KB to 16 KB", never 0. Bits 7:5
+     * are reserved, must be 0 (Linux's IXGBE_SRRCTL_BSIZEPKT_MASK of 0x7F covers them; the field does not).
+     */
     public static final int SRRCTL_BSIZEPACKET_SHIFT = 0;
     public static final int SRRCTL_BSIZEPACKET_MASK = 0x1F;
-    /** Header buffer size in 64-byte units, [13:8] (used only by header-split descriptor types). */
+    /** The largest BSIZEPACKET the part takes, in KiB (8.2.3.8.7). */
+    public static final int SRRCTL_BSIZEPACKET_MAX_KB = 16;
+    /** BSIZEHEADER [13:8], the header buffer size in 64-byte units (used only by header-split descriptor types). */
     public static final int SRRCTL_BSIZEHEADER_SHIFT = 8;
+    public static final int SRRCTL_BSIZEHEADER_MASK = 0x3F << SRRCTL_BSIZEHEADER_SHIFT;
     /** Descriptor type [27:25]. */
     public static final int SRRCTL_DESCTYPE_MASK = 0x7 << 25;
     /** Advanced descriptors, one buffer. */
@@ -298,8 +404,15 @@ public final class Registers
         return queue < 16 ? 0x02200 + 4 * queue : rxQueueBase(queue) + 0x0C;
     }
 
-    /** Must be cleared per the datasheet's init notes (relaxed ordering of descriptor write-back). */
-    public static final int DCA_RXCTRL_DESC_WRO_EN = 1 << 12;
+    /**
+     * Bit 12 of DCA_RXCTRL is reserved: it resets to 1 and must be written 0 (ixy clears it; the datasheet gives it no
+     * name). It was once called "DESC_WRO_EN" here, a relaxed-ordering name that belongs to no bit 12.
+     */
+    public static final int DCA_RXCTRL_RESERVED_12 = 1 << 12;
+    /** Rx data Write Relax Order Enable, bit 13 (Linux's IXGBE_DCA_RXCTRL_DATA_WRO_EN); 1 after reset. */
+    public static final int DCA_RXCTRL_DATA_WRO_EN = 1 << 13;
+    /** Rx Split Header Relax Order Enable, bit 15 (Linux's IXGBE_DCA_RXCTRL_HEAD_WRO_EN); 1 after reset. */
+    public static final int DCA_RXCTRL_HEAD_WRO_EN = 1 << 15;
 
     // ---------------------------------------------------------------------------------------------------------------
     // Transmit, 8.2.3.9. Per-queue registers at 0x06000, stride 0x40, queues 0..127.
@@ -334,7 +447,7 @@ public final class Registers
         return txQueueBase(queue) + 0x0C;
     }
 
-    /** Relaxed ordering of TX descriptor write-back; set after reset. */
+    /** Relax Order Enable of Tx descriptor and head pointer write-back, bit 11 (TXdescWBROen); set after reset. */
     public static final int DCA_TXCTRL_DESC_WRO_EN = 1 << 11;
 
     /** TX descriptor head: written by the device. */
@@ -388,8 +501,20 @@ public final class Registers
     /** ixy's TX packet buffer for TC0: 40 KiB. */
     public static final int TXPBSIZE_40KB = 0x0000A000;
 
-    /** DMA TX TCP max allowed size requests, 8.2.3.9.1. */
+    /** The TX packet buffer of the 82599, 160 KiB, all to TC 0 without DCB (4.6.11.3.4: TXPBSIZE[0].SIZE=0xA0). */
+    public static final int TX_PACKET_BUFFER_BYTES = 160 * 1024;
+
+    /** Tx Packet Buffer Threshold of traffic class n, 8.2.3.9.16: THRESH [9:0] in KiB. */
+    public static int txpbthresh(final int n)
+    {
+        return 0x04950 + 4 * n;
+    }
+
+    public static final int TXPBTHRESH_THRESH_MASK = 0x3FF;
+
+    /** DMA TX TCP max allowed size requests, 8.2.3.9.1: MAX_BYTES_NUM_REQ [11:0] in units of 256 bytes. */
     public static final int DTXMXSZRQ = 0x08100;
+    public static final int DTXMXSZRQ_MAX_BYTES_NUM_REQ_MASK = 0xFFF;
 
     /** DCB Transmit Descriptor Plane Control and Status, 8.2.3.10.2. */
     public static final int RTTDCS = 0x04900;

@@ -42,13 +42,41 @@ public final class RxDescriptor
     public static final int STATUS_EOP = 1 << 1;
     /** Flow director match (FLM): set when FDIRCTRL.REPORT_STATUS is on and a flow director filter matched. */
     public static final int STATUS_FLM = 1 << 2;
+    /** UDPCS: the L4 checksum the part computed was a UDP one (Linux's IXGBE_RXD_STAT_UDPCS). */
+    public static final int STATUS_UDPCS = 1 << 4;
+    /** L4CS (L4I): the part computed the TCP/UDP checksum, so TCPE is meaningful (IXGBE_RXD_STAT_L4CS). */
+    public static final int STATUS_L4CS = 1 << 5;
+    /** IPCS: the part computed the IPv4 header checksum, so IPE is meaningful (IXGBE_RXD_STAT_IPCS). */
+    public static final int STATUS_IPCS = 1 << 6;
     /** Error bits of the extended error field (bits 20..31 of the status/error word). */
     public static final int ERROR_MASK = 0xFFF0_0000;
     /**
-     * RX data error (RXE): the simulated card sets it, with DD and EOP and length 0, on a descriptor whose buffer it
-     * could not reach (a DMA fault), so that the driver sees the descriptor consumed and the frame lost.
+     * RX data error (RXE, "any MAC error": CRC, length, symbol, undersize...): the frame itself is bad. The simulated
+     * card also sets it, with DD and EOP and length 0, on a descriptor whose buffer it could not reach (a DMA fault),
+     * so that the driver sees the descriptor consumed and the frame lost.
      */
     public static final int ERROR_RXE = 1 << 29;
+    /**
+     * TCPE (L4E): the TCP or UDP checksum is wrong (only with {@link #STATUS_L4CS}). A checksum result, not a frame
+     * error. Erratum of the 82599: a UDP frame whose checksum field is 0 (no checksum, RFC 768) is marked TCPE too;
+     * Linux ignores TCPE on UDP for it (__IXGBE_RX_CSUM_UDP_ZERO_ERR).
+     */
+    public static final int ERROR_TCPE = 1 << 30;
+    /** IPE: the IPv4 header checksum is wrong (only with {@link #STATUS_IPCS}). A checksum result too. */
+    public static final int ERROR_IPE = 1 << 31;
+    /**
+     * The errors that make a frame one to drop on the 82599: RXE alone. This is DPDK's and Linux's
+     * IXGBE_RXDADV_ERR_FRAME_ERR_MASK_82599; the wider IXGBE_RXDADV_ERR_FRAME_ERR_MASK (CE, LE, PE, OSE, USE) is the
+     * 82598's, and bits 22:20 (flow director length, drop, collision) and 23 (header buffer overflow) report on the
+     * classification and the header split, not on the frame.
+     */
+    public static final int FRAME_ERROR_MASK = ERROR_RXE;
+    /** Packet type UDP in the packet-info field (Linux's IXGBE_RXDADV_PKTTYPE_UDP). */
+    public static final int PACKET_INFO_TYPE_UDP = 0x0000_0200;
+    /** Packet type TCP in the packet-info field (IXGBE_RXDADV_PKTTYPE_TCP). */
+    public static final int PACKET_INFO_TYPE_TCP = 0x0000_0100;
+    /** Packet type IPv4 in the packet-info field (IXGBE_RXDADV_PKTTYPE_IPV4). */
+    public static final int PACKET_INFO_TYPE_IPV4 = 0x0000_0010;
     /** RSS type in the packet-info field [3:0] (1 TCP/IPv4, 2 IPv4, 7 UDP/IPv4; 0 none). */
     public static final int PACKET_INFO_RSS_TYPE_MASK = 0xF;
 

@@ -17,6 +17,12 @@ import static io.nicq.ixgbe.SimulatedCardFiles.*;
  *   <li>reads of write-only registers (L34T_IMIR) are counted and return 0, as a driver must never do them;</li>
  *   <li>every write except a queue tail bumps the write generation, so the device loop notices control writes
  *       with one load per iteration; tails (the doorbells) it polls directly;</li>
+ *   <li>driver errors only the order of writes shows are counted at the write (status+536): the transmit packet
+ *       buffer registers written while RTTDCS.ARBDIS is clear, RXCTRL.RXEN set without SECRXCTRL.RX_DIS and
+ *       SECRXSTAT.SECRX_RDY, a head (RDH/TDH) written while its queue runs, a tail moved off 0 before ENABLE reads
+ *       back;</li>
+ *   <li>PFQDE is indirect, as on the part: a write with WE sets the indexed queue's QDE/HIDE_VLAN (kept in the
+ *       status page), and the register then reads back that queue's bits;</li>
  *   <li>a write of FDIRCMD with CLEARHT is latched in the status page, so the device sees the pulse a driver gives
  *       (1 then 0) even when it looks only after both writes;</li>
  *   <li>RXDCTL.ENABLE and TXDCTL.ENABLE read back what the device has done, not what was written: the register
@@ -35,6 +41,10 @@ public final class SimulatedBar implements Bar
     private final Arena arena;
     private final String description;
     private final boolean[] tails = new boolean[Registers.BAR_SIZE / 4];
+    /** For RDH/RDT/TDH/TDT slots: 1 + the queue's bit in the enabled bitmaps, as {@link #queueControl}; else 0. */
+    private final short[] ringPointer = new short[Registers.BAR_SIZE / 4];
+    /** DTXMXSZRQ, TXPBSIZE(n), TXPBTHRESH(n), MTQC: written only while RTTDCS.ARBDIS is set (4.6.8). */
+    private final boolean[] arbiterOffOnly = new boolean[Registers.BAR_SIZE / 4];
     /** For RXDCTL/TXDCTL slots: 1 + the queue's bit in the enabled bitmaps (RX q = q, TX q = 128 + q); else 0. */
     private final short[] queueControl = new short[Registers.BAR_SIZE / 4];
 
@@ -58,6 +68,17 @@ public final class SimulatedBar implements Bar
             tails[Registers.tdt(q) >> 2] = true;
             queueControl[Registers.rxdctl(q) >> 2] = (short)(1 + q);
             queueControl[Registers.txdctl(q) >> 2] = (short)(1 + Registers.QUEUE_COUNT + q);
+            ringPointer[Registers.rdh(q) >> 2] = (short)(1 + q);
+            ringPointer[Registers.rdt(q) >> 2] = (short)(1 + q);
+            ringPointer[Registers.tdh(q) >> 2] = (short)(1 + Registers.QUEUE_COUNT + q);
+            ringPointer[Registers.tdt(q) >> 2] = (short)(1 + Registers.QUEUE_COUNT + q);
+        }
+        arbiterOffOnly[Registers.DTXMXSZRQ >> 2] = true;
+        arbiterOffOnly[Registers.MTQC >> 2] = true;
+        for (int n = 0; n < Registers.PACKET_BUFFER_COUNT; n++)
+        {
+            arbiterOffOnly[Registers.txpbsize(n) >> 2] = true;
+            arbiterOffOnly[Registers.txpbthresh(n) >> 2] = true;
         }
     }
 
@@ -113,7 +134,16 @@ public final class SimulatedBar implements Bar
             LONG.getAndAdd(file, (long)READ_ONLY_WRITES_OFFSET, 1L);
             return;
         }
-        INT.setVolatile(file, (long)offset, value);
+        final int pointer = ringPointer[offset >> 2];
+        if (pointer != 0)
+        {
+            checkRingPointer(offset, value, pointer - 1);
+        }
+        else
+        {
+            checkOrder(offset, value);
+        }
+        INT.setVolatile(file, (long)offset, offset == Registers.PFQDE ? queueDropEnable(value) : value);
         if (offset == Registers.FDIRCMD && (value & Registers.FDIRCMD_CLEARHT) != 0)
         {
             // 8.2.3.21.20: drivers pulse CLEARHT (write 1, then 0); the device acts on the pulse, not on the level.
@@ -123,6 +153,79 @@ public final class SimulatedBar implements Bar
         {
             LONG.getAndAdd(file, (long)WRITE_GENERATION_OFFSET, 1L);
         }
+    }
+
+    /**
+     * Driver errors only the order of writes shows, so counted here, at the write, in the driver's own thread (the
+     * device sees only where the registers ended up): the transmit packet buffer programmed while the arbiter runs
+     * (4.6.8 asks for RTTDCS.ARBDIS around it), and RXCTRL.RXEN set while the security Rx path is not stopped and idle
+     * (the 82599 erratum Linux and DPDK work around with SECRXCTRL.RX_DIS and SECRXSTAT.SECRX_RDY).
+     */
+    private void checkOrder(final int offset, final int value)
+    {
+        if (arbiterOffOnly[offset >> 2] && (registerValue(Registers.RTTDCS) & Registers.RTTDCS_ARBDIS) == 0)
+        {
+            LONG.getAndAdd(file, (long)DRIVER_ERRORS_OFFSET, 1L);
+        }
+        else if (offset == Registers.RXCTRL && (value & Registers.RXCTRL_RXEN) != 0 &&
+            (registerValue(Registers.RXCTRL) & Registers.RXCTRL_RXEN) == 0 &&
+            ((registerValue(Registers.SECRXCTRL) & Registers.SECRXCTRL_RX_DIS) == 0 ||
+            (registerValue(Registers.SECRXSTAT) & Registers.SECRXSTAT_SECRX_RDY) == 0))
+        {
+            LONG.getAndAdd(file, (long)DRIVER_ERRORS_OFFSET, 1L);
+        }
+    }
+
+    /**
+     * 8.2.3.8.4/5 and 8.2.3.9.8/9: a head is the device's once its queue runs (software writes it only while the queue
+     * is disabled), and a tail is a doorbell only once ENABLE reads back: 4.6.7.1 and 4.6.8.1 bump it after the poll.
+     * A head written to a running queue, or a tail moved off 0 before the device enabled the queue, is a driver error.
+     */
+    private void checkRingPointer(final int offset, final int value, final int bit)
+    {
+        final boolean running = isEnabled(bit);
+        if (tails[offset >> 2] ? !running && value != 0 : running)
+        {
+            LONG.getAndAdd(file, (long)DRIVER_ERRORS_OFFSET, 1L);
+        }
+    }
+
+    /**
+     * 8.2.3.27.9 PFQDE, an indirect register: WE writes QDE and HIDE_VLAN of the queue in QUEUE_INDEX, RE loads them
+     * into the register; what a read then returns is the index and that queue's bits. At once, in the writer's thread,
+     * as the part answers the next read.
+     *
+     * @return the register's value after the write
+     */
+    private int queueDropEnable(final int value)
+    {
+        final int queue = (value & Registers.PFQDE_QUEUE_INDEX_MASK) >>> Registers.PFQDE_QUEUE_INDEX_SHIFT;
+        final long word = 8L * (queue >>> 6);
+        final long bit = 1L << (queue & 63);
+        if ((value & Registers.PFQDE_WRITE) != 0)
+        {
+            setBit(PFQDE_QDE_BITMAP_OFFSET + word, bit, (value & Registers.PFQDE_QDE) != 0);
+            setBit(PFQDE_HIDE_VLAN_BITMAP_OFFSET + word, bit, (value & Registers.PFQDE_HIDE_VLAN) != 0);
+        }
+        final boolean qde = ((long)LONG.getVolatile(file, PFQDE_QDE_BITMAP_OFFSET + word) & bit) != 0;
+        final boolean hide = ((long)LONG.getVolatile(file, PFQDE_HIDE_VLAN_BITMAP_OFFSET + word) & bit) != 0;
+        return (value & Registers.PFQDE_QUEUE_INDEX_MASK) | (qde ? Registers.PFQDE_QDE : 0) |
+            (hide ? Registers.PFQDE_HIDE_VLAN : 0);
+    }
+
+    private void setBit(final long offset, final long bit, final boolean set)
+    {
+        long word;
+        do
+        {
+            word = (long)LONG.getVolatile(file, offset);
+        }
+        while (!LONG.compareAndSet(file, offset, word, set ? word | bit : word & ~bit));
+    }
+
+    private int registerValue(final int offset)
+    {
+        return (int)INT.getVolatile(file, (long)offset);
     }
 
     public String description()

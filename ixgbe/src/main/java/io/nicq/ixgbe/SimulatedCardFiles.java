@@ -30,6 +30,10 @@ import java.util.regex.Pattern;
  *
  *    512  RX packet buffer left to TC 0 by the flow director (bytes)   520  RXPBSIZE overlapping the filter table
  *    528  FDIRCMD.CLEARHT written since the device last looked (written by SimulatedBar)
+ *    536  driver errors: what the datasheet forbids a driver and the part answers by misbehaving (a head write-back
+ *         address not 16-byte aligned, ...); counted by the device and by SimulatedBar
+ *    544  PFQDE's per-queue QDE bits (2 longs), 560 its HIDE_VLAN bits (2 longs): the indirect register's state,
+ *         written by SimulatedBar
  *   1024  per RX queue q at 1024 + 8q: frames dropped for want of a descriptor (never cleared)
  *   2048  per RX queue q at 2048 + 8q: frames written to the queue's ring
  *   3072  per TX queue q at 3072 + 8q: frames transmitted from the queue's ring
@@ -81,6 +85,17 @@ public final class SimulatedCardFiles
     public static final int FDIR_PACKET_BUFFER_OVERLAPS_OFFSET = STATUS_PAGE_OFFSET + 520;
     /** Set by {@link SimulatedBar} when a driver writes FDIRCMD with CLEARHT (a pulse the device must not miss). */
     public static final int FDIR_CLEAR_LATCH_OFFSET = STATUS_PAGE_OFFSET + 528;
+    /**
+     * Driver errors: programming the datasheet forbids, which the part answers by misbehaving as the datasheet allows
+     * (the simulated card does the same and counts it here): see nic-sim's README for the list.
+     */
+    public static final int DRIVER_ERRORS_OFFSET = STATUS_PAGE_OFFSET + 536;
+    /**
+     * The per-queue state behind the indirect PFQDE register (8.2.3.27.9), kept by {@link SimulatedBar}: QDE of the
+     * 128 queues (2 longs), then HIDE_VLAN (2 longs).
+     */
+    public static final int PFQDE_QDE_BITMAP_OFFSET = STATUS_PAGE_OFFSET + 544;
+    public static final int PFQDE_HIDE_VLAN_BITMAP_OFFSET = STATUS_PAGE_OFFSET + 560;
     public static final int RX_QUEUE_DROPS_OFFSET = STATUS_PAGE_OFFSET + 1024;
     public static final int RX_QUEUE_FRAMES_OFFSET = STATUS_PAGE_OFFSET + 2048;
     public static final int TX_QUEUE_FRAMES_OFFSET = STATUS_PAGE_OFFSET + 3072;

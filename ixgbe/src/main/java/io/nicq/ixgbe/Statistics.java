@@ -21,6 +21,13 @@ public final class Statistics
     /** {@link CardCounter#high(int)} / {@link QueueCounter#high(int)} of a 32-bit counter: it has no high register. */
     public static final int NO_REGISTER = -1;
 
+    /**
+     * The 82599's two-register counts (GORC, GOTC, TOR, QBRC, QBTC) are 36 bits: the high register holds bits 35:32
+     * in [3:0], the rest reserved (8.2.3.23). They wrap at 2^36 bytes, which a driver reading every second never sees.
+     */
+    public static final int HIGH_MASK = 0xF;
+    public static final int COUNT_BITS = 36;
+
     /** The card-wide counters nicq uses (8.2.3.23), in datasheet order. */
     public enum CardCounter
     {
@@ -254,6 +261,6 @@ public final class Statistics
     private static long read(final Bar bar, final int low, final int high)
     {
         final long lowValue = bar.read(low) & 0xFFFF_FFFFL;
-        return high == NO_REGISTER ? lowValue : lowValue | ((bar.read(high) & 0xFFFF_FFFFL) << 32);
+        return high == NO_REGISTER ? lowValue : lowValue | ((long)(bar.read(high) & HIGH_MASK) << 32);
     }
 }

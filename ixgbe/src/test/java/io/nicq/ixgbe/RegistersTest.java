@@ -114,6 +114,8 @@ class RegistersTest
         assertEquals(1518 << 16, RegisterFile.resetValue(MAXFRS));
         assertEquals(0x0402, RegisterFile.resetValue(srrctl(127)), "2 KiB packet and 256-byte header buffers");
         assertEquals(1 << 11, RegisterFile.resetValue(dcaTxctrl(5)));
+        assertEquals(DCA_RXCTRL_RESERVED_12 | DCA_RXCTRL_DATA_WRO_EN | DCA_RXCTRL_HEAD_WRO_EN,
+            RegisterFile.resetValue(dcaRxctrl(70)), "bit 12 and relaxed ordering of data and header writes set");
     }
 
     @Test

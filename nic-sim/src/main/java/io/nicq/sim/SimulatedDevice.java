@@ -7,6 +7,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.SplittableRandom;
 
 import org.agrona.concurrent.Agent;
 
@@ -46,6 +47,8 @@ final class SimulatedDevice implements Agent, FrameSink
     static final int TX_BURST = 64;
     static final int RX_BURST = 64;
     static final long IOMMU_RECLAIM_INTERVAL_NS = 1_000_000_000L;
+    /** Mixed with the MAC address into the seed of the power-on filter memories. */
+    private static final long POWER_ON_SEED = 0x82599_10FBL;
 
     /** Advanced TX descriptor types (DTYP in cmd_type_len [23:20]) with DEXT set: 2 context, 3 data. */
     private static final int DTYP_CONTEXT = 0x2 << 20;
@@ -62,6 +65,7 @@ final class SimulatedDevice implements Agent, FrameSink
     private final Wire wire;
     private final LineRatePacer pacer;
     private final Classifier classifier = new Classifier();
+    private final ReceiveChecksums checksums = new ReceiveChecksums();
     /** The EEPROM's address, first octet most significant; {@link ReceiveAddress} packs it into RAL/RAH. */
     private final long mac;
     private final long pid = ProcessHandle.current().pid();
@@ -74,8 +78,10 @@ final class SimulatedDevice implements Agent, FrameSink
     private int enabledTxCount;
     private final int[] rxStatsSet = new int[QUEUE_COUNT];
     private final int[] txStatsSet = new int[QUEUE_COUNT];
-    private final int[] ralShadow = new int[RECEIVE_ADDRESS_ALIAS_COUNT];
-    private final int[] rahShadow = new int[RECEIVE_ADDRESS_ALIAS_COUNT];
+    /** Registers the part reaches at two addresses ({@link RegisterFile#aliasOf}): both, and the value last synced. */
+    private final int[] aliasMain;
+    private final int[] aliasOther;
+    private final int[] aliasShadow;
 
     // Control state
     private long lastGeneration = Long.MIN_VALUE;
@@ -116,6 +122,26 @@ final class SimulatedDevice implements Agent, FrameSink
             rx[q] = new RxRing(q);
             tx[q] = new TxRing(q);
         }
+        int pairs = 0;
+        for (int offset = 0; offset < BAR_SIZE; offset += 4)
+        {
+            pairs += RegisterFile.aliasOf(offset) > offset ? 1 : 0;
+        }
+        aliasMain = new int[pairs];
+        aliasOther = new int[pairs];
+        aliasShadow = new int[pairs];
+        for (int offset = 0, k = 0; offset < BAR_SIZE; offset += 4)
+        {
+            final int other = RegisterFile.aliasOf(offset);
+            if (other > offset)
+            {
+                // The address Registers names first (the one the device reads) is the main one.
+                final boolean named = isNamedAddress(offset);
+                aliasMain[k] = named ? offset : other;
+                aliasOther[k] = named ? other : offset;
+                k++;
+            }
+        }
         nextHousekeepingNs = System.nanoTime();
         nextReclaimNs = nextHousekeepingNs;
     }
@@ -127,6 +153,7 @@ final class SimulatedDevice implements Agent, FrameSink
      */
     void powerOn()
     {
+        powerOnFilterMemories();
         resetRegisters();
         completeReset();
         LONG.setVolatile(bar, (long)DEVICE_PID_OFFSET, pid);
@@ -247,9 +274,13 @@ final class SimulatedDevice implements Agent, FrameSink
             }
         }
 
-        syncReceiveAddressAliases();
+        syncAliases();
 
-        receiveEnabled = (reg(RXCTRL) & RXCTRL_RXEN) != 0;
+        // 8.2.3.12.5/6: with SECRXCTRL.RX_DIS the security Rx path, and so receive, is stopped; SECRXSTAT.SECRX_RDY
+        // says so once the device has looked (a driver polls it before it sets RXEN, see SimulatedBar).
+        final boolean securityRxStopped = (reg(SECRXCTRL) & SECRXCTRL_RX_DIS) != 0;
+        writeReg(SECRXSTAT, securityRxStopped ? SECRXSTAT_SECRX_RDY : 0);
+        receiveEnabled = (reg(RXCTRL) & RXCTRL_RXEN) != 0 && !securityRxStopped;
         transmitEnabled = (reg(DMATXCTL) & DMATXCTL_TE) != 0;
         final int hlreg0 = reg(HLREG0);
         txPadEnabled = (hlreg0 & HLREG0_TXPADEN) != 0;
@@ -280,6 +311,25 @@ final class SimulatedDevice implements Agent, FrameSink
         classifier.compile(bar);
     }
 
+    /**
+     * Power-on contents of the registers without a reset value ({@link RegisterFile#undefinedBits}: the 5-tuple, SYN,
+     * multicast and VLAN tables, receive addresses 1..127): random, from a seed of the card's MAC address, so a card
+     * of the same name powers on the same way every time. A driver that does not clear them gets stray filters, as it
+     * would on the part.
+     */
+    private void powerOnFilterMemories()
+    {
+        final SplittableRandom random = new SplittableRandom(mac ^ POWER_ON_SEED);
+        RegisterFile.forEachUndefined(offset ->
+            writeReg(offset, random.nextInt() & RegisterFile.undefinedBits(offset)));
+        for (int n = 1; n < RECEIVE_ADDRESS_ALIAS_COUNT; n++)
+        {
+            // The 82598 alias of entries 1..15 is the same register on the part.
+            writeReg(ralAlias(n), reg(ral(n)));
+            writeReg(rahAlias(n), reg(rah(n)));
+        }
+    }
+
     /** 8.2.3.1.1 / 4.6.3.2: device reset restores every register's default; the done bits come back next cycle. */
     private void deviceReset()
     {
@@ -292,10 +342,13 @@ final class SimulatedDevice implements Agent, FrameSink
     private void resetRegisters()
     {
         // Every register except CTRL first, CTRL last: a driver polling CTRL.RST sees it clear only when the rest of
-        // the register file already holds its defaults.
+        // the register file already holds its defaults. Bits without a reset value keep what they held.
         for (int offset = 4; offset < BAR_SIZE; offset += 4)
         {
-            INT.setVolatile(bar, (long)offset, RegisterFile.resetValue(offset));
+            final int undefined = RegisterFile.undefinedBits(offset);
+            final int reset = RegisterFile.resetValue(offset);
+            INT.setVolatile(bar, (long)offset,
+                undefined == 0 ? reset : (reg(offset) & undefined) | (reset & ~undefined));
         }
         // The EEPROM's receive address 0 (8.2.3.7.9), at both its locations, in the registers' packing.
         final int eepromRal = ReceiveAddress.ral(mac);
@@ -304,10 +357,9 @@ final class SimulatedDevice implements Agent, FrameSink
         writeReg(rah(0), eepromRah);
         writeReg(ralAlias(0), eepromRal);
         writeReg(rahAlias(0), eepromRah);
-        for (int n = 0; n < RECEIVE_ADDRESS_ALIAS_COUNT; n++)
+        for (int k = 0; k < aliasMain.length; k++)
         {
-            ralShadow[n] = reg(ral(n));
-            rahShadow[n] = reg(rah(n));
+            aliasShadow[k] = reg(aliasMain[k]);
         }
         for (int q = 0; q < QUEUE_COUNT; q++)
         {
@@ -319,6 +371,7 @@ final class SimulatedDevice implements Agent, FrameSink
         for (int i = 0; i < 4; i++)
         {
             LONG.setVolatile(bar, (long)RX_ENABLED_BITMAP_OFFSET + 8L * i, 0L);
+            LONG.setVolatile(bar, (long)PFQDE_QDE_BITMAP_OFFSET + 8L * i, 0L); // QDE and HIDE_VLAN reset to 0
         }
         enabledTxCount = 0;
         receiveEnabled = false;
@@ -358,23 +411,55 @@ final class SimulatedDevice implements Agent, FrameSink
     private void setLink(final boolean up)
     {
         linkUp = up;
-        // 8.2.3.22.20 LINKS and 8.2.3.1.2 STATUS report the link; the simulated port only ever runs at 10 Gb/s.
+        // 8.2.3.22.20 LINKS reports the link and its speed (the simulated port only ever runs at 10 Gb/s); 8.2.3.1.2
+        // STATUS only whether it is up: its bits 17:10 are NumVFs, 0 without SR-IOV.
         writeReg(LINKS, up ? LINKS_UP | LINKS_SPEED_10G : 0);
-        final int status = reg(STATUS) & ~(STATUS_LINK_UP | STATUS_SPEED_MASK);
-        writeReg(STATUS, up ? status | STATUS_LINK_UP | STATUS_SPEED_10G : status);
+        final int status = reg(STATUS) & ~STATUS_LINK_UP;
+        writeReg(STATUS, up ? status | STATUS_LINK_UP : status);
     }
 
     /**
-     * RAL/RAH 0..15 (8.2.3.7.9, 8.2.3.7.10) also appear at the 82598 alias (0x05400); whichever copy the driver wrote
-     * since the last look wins and is copied to the other.
+     * Registers the part reaches at two addresses (RAL/RAH 0..15 at 0x05400, SRRCTL and DCA_RXCTRL of queues 0..15 in
+     * both blocks, MRQC, RETA and RSSRK at their 82598 addresses) are one register: whichever copy the driver wrote
+     * since the last look wins and is copied to the other, so a driver may use either address, as on the part.
      */
-    private void syncReceiveAddressAliases()
+    private void syncAliases()
     {
+        for (int k = 0; k < aliasMain.length; k++)
+        {
+            aliasShadow[k] = syncAlias(aliasMain[k], aliasOther[k], aliasShadow[k]);
+        }
+    }
+
+    /** Whether an offset is the address {@link io.nicq.ixgbe.Registers} gives for its register (not the alias). */
+    private static boolean isNamedAddress(final int offset)
+    {
+        if (offset == MRQC)
+        {
+            return true;
+        }
         for (int n = 0; n < RECEIVE_ADDRESS_ALIAS_COUNT; n++)
         {
-            ralShadow[n] = syncAlias(ral(n), ralAlias(n), ralShadow[n]);
-            rahShadow[n] = syncAlias(rah(n), rahAlias(n), rahShadow[n]);
+            if (offset == ral(n) || offset == rah(n))
+            {
+                return true;
+            }
         }
+        for (int q = 0; q < RX_CONTROL_ALIAS_COUNT; q++)
+        {
+            if (offset == srrctl(q) || offset == dcaRxctrl(q))
+            {
+                return true;
+            }
+        }
+        for (int n = 0; n < RETA_REGISTER_COUNT; n++)
+        {
+            if (offset == reta(n) || (n < RSSRK_REGISTER_COUNT && offset == rssrk(n)))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private int syncAlias(final int main, final int alias, final int shadow)
@@ -480,10 +565,21 @@ final class SimulatedDevice implements Agent, FrameSink
     private void readSrrctl(final RxRing ring)
     {
         final int srrctl = reg(srrctl(ring.queue));
-        ring.bufferSize = (srrctl & SRRCTL_BSIZEPACKET_MASK) * 1024;
+        // 8.2.3.8.7: BSIZEPACKET is 1..16 KiB. Another value is a driver error (counted once per SRRCTL value) and no
+        // buffer size at all: every frame for the queue is dropped, since the part's behaviour is undefined.
+        final int kilobytes = srrctl & SRRCTL_BSIZEPACKET_MASK;
+        final boolean valid = kilobytes >= 1 && kilobytes <= SRRCTL_BSIZEPACKET_MAX_KB;
+        if (!valid && (!ring.srrctlRefused || ring.refusedSrrctl != srrctl))
+        {
+            countStatus(DRIVER_ERRORS_OFFSET);
+        }
+        ring.srrctlRefused = !valid;
+        ring.refusedSrrctl = srrctl;
+        ring.bufferSize = valid ? kilobytes * 1024 : 0;
         ring.legacy = (srrctl & SRRCTL_DESCTYPE_MASK) == 0;
-        ring.dropEnabled = (srrctl & SRRCTL_DROP_EN) != 0 ||
-            (ring.queue < 32 && (reg(PFQDE) & (1 << ring.queue)) != 0);
+        // 8.2.3.27.9 PFQDE is indirect: SimulatedBar keeps each queue's QDE bit in the status page.
+        final long qde = (long)LONG.getVolatile(bar, (long)PFQDE_QDE_BITMAP_OFFSET + 8L * (ring.queue >>> 6));
+        ring.dropEnabled = (srrctl & SRRCTL_DROP_EN) != 0 || ((qde >>> (ring.queue & 63)) & 1L) != 0;
     }
 
     private void controlTx(final TxRing ring)
@@ -508,6 +604,16 @@ final class SimulatedDevice implements Agent, FrameSink
             final int tdwbal = reg(tdwbal(q));
             ring.headWriteBack = (tdwbal & TDWBAL_HEAD_WB_ENABLE) != 0;
             ring.headWriteBackAddress = (tdwbal & TDWBAL_ADDRESS_MASK & 0xFFFF_FFFFL) | ((long)reg(tdwbah(q)) << 32);
+            // 7.2.3.5.2: with head write-back on, the part writes no DD; at an address not 16-byte aligned it writes
+            // no head either (TinyNF's finding), so the driver never learns of a completion. A driver error, counted
+            // once per address.
+            final boolean misaligned = ring.headWriteBack &&
+                !DescriptorRing.isHeadWriteBackAligned(ring.headWriteBackAddress);
+            if (misaligned && ring.headWriteBackAddress != ring.badHeadWriteBackAddress)
+            {
+                countStatus(DRIVER_ERRORS_OFFSET);
+            }
+            ring.badHeadWriteBackAddress = misaligned ? ring.headWriteBackAddress : -1;
         }
     }
 
@@ -781,6 +887,10 @@ final class SimulatedDevice implements Agent, FrameSink
     /** 7.2.3.5.2: the head index, written to the TDWBAL/TDWBAH address instead of descriptor write-backs. */
     private void writeHeadBack(final TxRing t)
     {
+        if (t.badHeadWriteBackAddress != -1)
+        {
+            return; // not 16-byte aligned: the part writes nothing (counted when programmed)
+        }
         final int range = iommu.find(t.headWriteBackAddress, 4);
         if (range < 0 || ((iommu.segment(range).address() + iommu.offset(range, t.headWriteBackAddress)) & 3) != 0)
         {
@@ -846,7 +956,7 @@ final class SimulatedDevice implements Agent, FrameSink
         }
         if (r.bufferSize == 0)
         {
-            // SRRCTL.BSIZEPACKET of 0: no buffer can hold anything.
+            // SRRCTL.BSIZEPACKET of 0 or beyond 16 KiB: no buffer the part takes.
             countStatus(MALFORMED_DESCRIPTORS_OFFSET);
             drop(r, set);
             return;
@@ -865,7 +975,15 @@ final class SimulatedDevice implements Agent, FrameSink
         final int rssOrTime = flowDirectorReport ? classifier.flowDirectorId() :
             classifier.isRssEnabled() ? classifier.rssHash() : (int)System.nanoTime();
         final int matchStatus = flowDirectorReport ? RxDescriptor.STATUS_FLM : 0;
-        final int packetInfo = classifier.rssType();
+        // 7.1.11 receive checksum offload, advanced write-back only: the verdict goes into the EOP descriptor.
+        int packetInfo = classifier.rssType();
+        int checksumStatus = 0;
+        if (!r.legacy)
+        {
+            checksums.evaluate(frame, offset, length);
+            packetInfo |= checksums.packetType();
+            checksumStatus = checksums.statusError();
+        }
         int written = 0;
         int index = r.head;
         while (written < length)
@@ -886,7 +1004,7 @@ final class SimulatedDevice implements Agent, FrameSink
             }
             MemorySegment.copy(frame, offset + written, iommu.segment(range), iommu.offset(range, address), chunk);
             writeBackRx(r, ring, index, packetInfo, chunk, rssOrTime,
-                RxDescriptor.STATUS_DD | matchStatus | (last ? RxDescriptor.STATUS_EOP : 0));
+                RxDescriptor.STATUS_DD | matchStatus | (last ? RxDescriptor.STATUS_EOP | checksumStatus : 0));
             index = next(index, count);
             written += chunk;
         }
@@ -954,7 +1072,7 @@ final class SimulatedDevice implements Agent, FrameSink
     }
 
     /**
-     * No descriptor: with SRRCTL.DROP_EN (or PFQDE) the frame is dropped and counted in QPRDC of the queue's
+     * No descriptor: with SRRCTL.DROP_EN (or PFQDE.QDE) the frame is dropped and counted in QPRDC of the queue's
      * statistics set; without it the 82599 would hold it in the packet buffer until that overflows, which the
      * simulated card models as an immediate overflow counted in MPC(0) (and, per the erratum, in GPRC, already done).
      * Either way the sim's per-queue drop counter in the status page counts it.
@@ -1025,8 +1143,9 @@ final class SimulatedDevice implements Agent, FrameSink
     }
 
     /**
-     * Adds to a clear-on-read counter atomically (the driver's read-and-clear is atomic too); a 64-bit count split over
-     * a low and a high register carries into the high one.
+     * Adds to a clear-on-read counter atomically (the driver's read-and-clear is atomic too); a count split over a low
+     * and a high register carries into the high one, which holds bits 35:32 only: the part's counts are 36 bits and
+     * wrap there ({@link Statistics#HIGH_MASK}).
      */
     private void addCounter(final int low, final int high, final long value)
     {
@@ -1041,7 +1160,12 @@ final class SimulatedDevice implements Agent, FrameSink
             final long highAdd = (value >>> 32) + carry;
             if (highAdd != 0)
             {
-                INT.getAndAdd(bar, (long)high, (int)highAdd);
+                int old;
+                do
+                {
+                    old = (int)INT.getVolatile(bar, (long)high);
+                }
+                while (!INT.compareAndSet(bar, (long)high, old, (int)((old + highAdd) & Statistics.HIGH_MASK)));
             }
         }
     }
@@ -1127,6 +1251,9 @@ final class SimulatedDevice implements Agent, FrameSink
         int tail;
         int badTail = -1;
         int bufferSize;
+        /** SRRCTL's BSIZEPACKET was outside 1..16 KiB at the last look (counted once per value). */
+        boolean srrctlRefused;
+        int refusedSrrctl;
         boolean legacy;
         boolean dropEnabled;
         final ConfigurationAttempt failed = new ConfigurationAttempt();
@@ -1161,6 +1288,8 @@ final class SimulatedDevice implements Agent, FrameSink
         int badTail = -1;
         boolean headWriteBack;
         long headWriteBackAddress;
+        /** A misaligned head write-back address already counted as a driver error, -1 if none. */
+        long badHeadWriteBackAddress = -1;
         final ConfigurationAttempt failed = new ConfigurationAttempt();
 
         TxRing(final int queue)
@@ -1176,6 +1305,7 @@ final class SimulatedDevice implements Agent, FrameSink
             ring = null;
             failed.clear();
             badTail = -1;
+            badHeadWriteBackAddress = -1;
         }
     }
 }

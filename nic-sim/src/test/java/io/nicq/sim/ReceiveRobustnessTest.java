@@ -24,6 +24,10 @@ class ReceiveRobustnessTest
     @TempDir
     Path dir;
 
+    /** What the checksum offload reports for a UDP/IPv4 frame it checked (IPCS, L4CS, UDPCS). */
+    private static final int CHECKED_UDP = RxDescriptor.STATUS_IPCS | RxDescriptor.STATUS_L4CS |
+        RxDescriptor.STATUS_UDPCS;
+
     private static byte[] frame(final long mac, final int payload)
     {
         return Frames.udp(mac, PEER, Frames.ip("10.0.0.2"), Frames.ip("10.0.0.1"), 1, 2, new byte[payload]);
@@ -119,7 +123,7 @@ class ReceiveRobustnessTest
             assertEquals(RxDescriptor.STATUS_DD | RxDescriptor.STATUS_EOP | RxDescriptor.ERROR_RXE, status,
                 "consumed with an error so the driver can recover");
             assertEquals(0, RxDescriptor.length(ring, 0));
-            assertEquals(RxDescriptor.STATUS_DD | RxDescriptor.STATUS_EOP,
+            assertEquals(RxDescriptor.STATUS_DD | RxDescriptor.STATUS_EOP | CHECKED_UDP,
                 RxDescriptor.statusError(ring, 2), "the next descriptor works");
             assertEquals(1, f.status(rxQueueFramesOffset(0)));
         }
@@ -182,7 +186,9 @@ class ReceiveRobustnessTest
             assertEquals(RxDescriptor.STATUS_DD, RxDescriptor.statusError(ring, 0));
             assertEquals(1024, RxDescriptor.length(ring, 0));
             assertEquals(RxDescriptor.STATUS_DD, RxDescriptor.statusError(ring, 1));
-            assertEquals(RxDescriptor.STATUS_DD | RxDescriptor.STATUS_EOP, RxDescriptor.statusError(ring, 2));
+            assertEquals(RxDescriptor.STATUS_DD | RxDescriptor.STATUS_EOP | CHECKED_UDP | RxDescriptor.ERROR_TCPE,
+                RxDescriptor.statusError(ring, 2), "the checksum verdict on the EOP descriptor: the payload was " +
+                "rewritten after the UDP checksum was computed");
             assertEquals(big.length - 2048, RxDescriptor.length(ring, 2));
             final byte[] received = new byte[big.length];
             MemorySegment.copy(queue.buffers.segment(), ValueLayout.JAVA_BYTE, 0, received, 0, 1024);
@@ -281,6 +287,22 @@ class ReceiveRobustnessTest
             f.settle();
             assertEquals(5, f.status(MALFORMED_DESCRIPTORS_OFFSET));
             assertEquals(0, f.status(rxQueueFramesOffset(4)));
+            assertEquals(1, f.status(DRIVER_ERRORS_OFFSET), "BSIZEPACKET 0 is outside 1..16 KiB");
+
+            bar.write(srrctl(4), SRRCTL_DESCTYPE_ADV_ONEBUF | 17); // 17 KiB: beyond what the part takes
+            f.settle();
+            f.wire().inject(frame(f.card.mac(), 20));
+            f.settle();
+            assertEquals(2, f.status(DRIVER_ERRORS_OFFSET), "BSIZEPACKET 17 KiB is a driver error, counted once");
+            assertEquals(0, f.status(rxQueueFramesOffset(4)), "and the frame is not written anywhere");
+            f.settle();
+            assertEquals(2, f.status(DRIVER_ERRORS_OFFSET));
+
+            bar.write(srrctl(4), SRRCTL_DESCTYPE_ADV_ONEBUF | SRRCTL_BSIZEPACKET_MAX_KB);
+            f.settle();
+            f.wire().inject(frame(f.card.mac(), 20));
+            f.settle();
+            assertEquals(1, f.status(rxQueueFramesOffset(4)), "16 KiB buffers are the part's largest");
         }
     }
 }

@@ -27,6 +27,7 @@ class RegisterSemanticsTest
             final Bar bar = f.driver.bar;
             assertEquals(LINKS_UP | LINKS_SPEED_10G, bar.read(LINKS) & (LINKS_UP | LINKS_SPEED_MASK));
             assertNotEquals(0, bar.read(STATUS) & STATUS_LINK_UP);
+            assertEquals(0, bar.read(STATUS) & STATUS_NUM_VFS_MASK, "STATUS has no speed: bits 17:10 are NumVFs");
             assertEquals(0, bar.read(AUTOC) & AUTOC_AN_RESTART, "AN_RESTART self-clears");
             assertEquals(0, f.status(DMA_FAULTS_OFFSET));
             assertEquals(0, f.status(MALFORMED_DESCRIPTORS_OFFSET));
@@ -44,6 +45,7 @@ class RegisterSemanticsTest
             bar.write(rdbal(3), 0x4000);
             bar.write(HLREG0, 0);
             bar.write(ral(5), 0x12345678);
+            bar.write(rah(5), RAH_AV | 0x9ABC);
             bar.write(CTRL, CTRL_RST_MASK);
             assertEquals(CTRL_RST_MASK, bar.read(CTRL) & CTRL_RST_MASK, "nothing happens before the device looks");
 
@@ -51,7 +53,8 @@ class RegisterSemanticsTest
             assertEquals(0, bar.read(CTRL) & CTRL_RST_MASK, "RST and LNK_RST self-clear");
             assertEquals(0, bar.read(FCTRL));
             assertEquals(0, bar.read(rdbal(3)));
-            assertEquals(0, bar.read(ral(5)));
+            assertEquals(0x12345678, bar.read(ral(5)), "RAL(1..127) has no reset value: it keeps what it held");
+            assertEquals(0x9ABC, bar.read(rah(5)), "RAH.AV does: 0 after a reset");
             assertEquals(RegisterFile.resetValue(HLREG0), bar.read(HLREG0));
             assertNotEquals(0, bar.read(EEC) & EEC_ARD, "EEPROM auto-read done after the reset");
             assertNotEquals(0, bar.read(RDRXCTL) & RDRXCTL_DMAIDONE, "DMA init done after the reset");
@@ -62,6 +65,99 @@ class RegisterSemanticsTest
             assertEquals(ReceiveAddress.rahAddress(f.card.mac()) | RAH_AV, bar.read(rah(0)));
             assertEquals(bar.read(ral(0)), bar.read(ralAlias(0)));
             assertEquals(bar.read(rah(0)), bar.read(rahAlias(0)));
+        }
+    }
+
+    @Test
+    void theTransmitPacketBufferWrittenWhileTheArbiterRunsIsADriverError()
+    {
+        try (CardFixture f = CardFixture.memory(dir, "arbdis"))
+        {
+            final Bar bar = f.driver.bar;
+            assertEquals(0, f.status(DRIVER_ERRORS_OFFSET), "the test driver's init keeps the order");
+            assertEquals(0, bar.read(RTTDCS) & RTTDCS_ARBDIS, "the arbiter runs after init");
+            bar.write(txpbsize(0), TX_PACKET_BUFFER_BYTES);
+            bar.write(txpbthresh(0), 0x9E);
+            bar.write(MTQC, 0);
+            bar.write(DTXMXSZRQ, 0xFFF);
+            assertEquals(4, f.status(DRIVER_ERRORS_OFFSET), "4.6.8: DTXMXSZRQ, TXPBSIZE, TXPBTHRESH, MTQC with ARBDIS");
+            bar.setBits(RTTDCS, RTTDCS_ARBDIS);
+            bar.write(txpbsize(0), TX_PACKET_BUFFER_BYTES);
+            bar.write(txpbthresh(0), 0x9E);
+            bar.clearBits(RTTDCS, RTTDCS_ARBDIS);
+            assertEquals(4, f.status(DRIVER_ERRORS_OFFSET), "inside the window: no error");
+        }
+    }
+
+    @Test
+    void receiveEnabledWithoutStoppingTheSecurityRxPathIsADriverErrorAndRxDisStopsReceive()
+    {
+        try (CardFixture f = CardFixture.memory(dir, "secrx"))
+        {
+            final Bar bar = f.driver.bar;
+            assertEquals(0, f.status(DRIVER_ERRORS_OFFSET), "the test driver's init stops it around RXEN");
+            f.settle();
+            assertEquals(0, bar.read(SECRXSTAT) & SECRXSTAT_SECRX_RDY, "running again after init");
+            bar.clearBits(RXCTRL, RXCTRL_RXEN);
+            bar.setBits(RXCTRL, RXCTRL_RXEN);
+            assertEquals(1, f.status(DRIVER_ERRORS_OFFSET), "RXEN without SECRXCTRL.RX_DIS");
+
+            bar.clearBits(RXCTRL, RXCTRL_RXEN);
+            bar.setBits(SECRXCTRL, SECRXCTRL_RX_DIS);
+            bar.setBits(RXCTRL, RXCTRL_RXEN);
+            assertEquals(2, f.status(DRIVER_ERRORS_OFFSET), "RX_DIS set but SECRX_RDY not yet seen: not polled");
+            bar.clearBits(RXCTRL, RXCTRL_RXEN);
+            f.driver.awaitSet(SECRXSTAT, SECRXSTAT_SECRX_RDY, "SECRX_RDY once the device has looked");
+            bar.write(SECRXSTAT, 0);
+            assertNotEquals(0, bar.read(SECRXSTAT) & SECRXSTAT_SECRX_RDY, "read only");
+
+            final TestDriver.RxQueue queue = f.driver.startRx(0, 16);
+            bar.setBits(RXCTRL, RXCTRL_RXEN);
+            f.settle();
+            final byte[] frame = Frames.udp(f.card.mac(), 0x0200000000EEL, Frames.ip("10.0.0.2"),
+                Frames.ip("10.0.0.1"), 1000, 7, new byte[32]);
+            f.wire().inject(frame);
+            f.settle();
+            assertNull(queue.poll(), "the security Rx path stopped: nothing received");
+            assertEquals(1, f.status(RX_DISABLED_DROPS_OFFSET));
+
+            bar.clearBits(SECRXCTRL, SECRXCTRL_RX_DIS);
+            f.settle();
+            assertEquals(0, bar.read(SECRXSTAT) & SECRXSTAT_SECRX_RDY);
+            f.wire().inject(frame);
+            f.settle();
+            assertArrayEquals(frame, queue.poll());
+            assertEquals(2, f.status(DRIVER_ERRORS_OFFSET), "the polled sequence is no error");
+        }
+    }
+
+    @Test
+    void aTailBumpedBeforeEnableReadsBackOrAHeadWrittenWhileRunningIsADriverError()
+    {
+        try (CardFixture f = CardFixture.memory(dir, "pointers"))
+        {
+            final Bar bar = f.driver.bar;
+            final TestDriver.RxQueue rx = f.driver.new RxQueue(2, 16);
+            f.driver.configureRx(rx, SRRCTL_DESCTYPE_ADV_ONEBUF | SRRCTL_DROP_EN | 2);
+            assertEquals(0, f.status(DRIVER_ERRORS_OFFSET), "RDH = RDT = 0 before enabling is the datasheet's order");
+            bar.setBits(rxdctl(2), DCTL_ENABLE);
+            bar.write(rdt(2), 15);
+            assertEquals(1, f.status(DRIVER_ERRORS_OFFSET), "RDT bumped before RXDCTL.ENABLE read back");
+            f.driver.awaitSet(rxdctl(2), DCTL_ENABLE, "queue 2 enabled");
+            bar.write(rdt(2), 14);
+            assertEquals(1, f.status(DRIVER_ERRORS_OFFSET), "a doorbell once enabled is no error");
+            bar.write(rdh(2), 3);
+            assertEquals(2, f.status(DRIVER_ERRORS_OFFSET), "RDH is the device's while the queue runs");
+
+            final TestDriver.TxQueue tx = f.driver.startTx(2, 16);
+            bar.write(tdh(2), 1);
+            assertEquals(3, f.status(DRIVER_ERRORS_OFFSET), "TDH likewise");
+            bar.clearBits(txdctl(2), DCTL_ENABLE);
+            f.driver.awaitClear(txdctl(2), DCTL_ENABLE, "queue 2 TX stopped");
+            bar.write(tdh(2), 0);
+            bar.write(tdt(2), 0);
+            assertEquals(3, f.status(DRIVER_ERRORS_OFFSET), "zeroing a stopped queue's pointers is what teardown does");
+            assertNotNull(tx);
         }
     }
 

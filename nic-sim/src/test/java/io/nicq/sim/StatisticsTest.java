@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.nicq.ixgbe.Bar;
+import io.nicq.ixgbe.Statistics;
 import io.nicq.packet.MacAddress;
 
 import static io.nicq.ixgbe.Registers.*;
@@ -20,6 +21,28 @@ class StatisticsTest
 
     @TempDir
     Path dir;
+
+    @Test
+    void byteCountsAreThirtySixBitsAndWrapThere()
+    {
+        try (CardFixture f = CardFixture.memory(dir, "wrap36"))
+        {
+            cardMac = f.card.mac();
+            final Bar bar = f.driver.bar;
+            f.driver.startRx(0, 32);
+            f.settle();
+            Statistics.clearAll(bar);
+            bar.write(GORCL, 0xFFFF_FFC0);                          // 2^36 - 64 octets counted so far
+            bar.write(GORCH, 0xF);
+            final byte[] frame = frame(6000, 100);
+            f.wire().inject(frame);
+            f.settle();
+            final long octets = frame.length + 4;
+            assertEquals(octets - 64, Statistics.CardCounter.GORC.read(bar, 0), "wrapped at 2^36, not carried on");
+            bar.write(GORCH, 0xFFF0);
+            assertEquals(0, Statistics.CardCounter.GORC.read(bar, 0) >>> 32, "bits 31:4 of GORCH are reserved");
+        }
+    }
 
     @Test
     void receiveCountersCountThenClearOnRead()

@@ -10,6 +10,7 @@ import java.util.function.BooleanSupplier;
 import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.DmaBuffer;
 import io.nicq.ixgbe.Nic;
+import io.nicq.ixgbe.ReceiveFilterTables;
 import io.nicq.ixgbe.RxDescriptor;
 import io.nicq.ixgbe.Statistics;
 import io.nicq.ixgbe.TxDescriptor;
@@ -72,6 +73,12 @@ final class TestDriver implements AutoCloseable
     /** Datasheet 4.6.3: reset, wait for the EEPROM and DMA init, link, counters, RX and TX global set-up. */
     void init(final boolean promiscuous)
     {
+        init(promiscuous, true);
+    }
+
+    /** The same, optionally leaving the filter tables as the card powered on (to show what that does). */
+    void init(final boolean promiscuous, final boolean clearFilterTables)
+    {
         bar.write(EIMC, EIMC_ALL);
         bar.write(CTRL, CTRL_RST_MASK);
         awaitClear(CTRL, CTRL_RST_MASK, "CTRL.RST and LNK_RST self-clear");
@@ -90,13 +97,21 @@ final class TestDriver implements AutoCloseable
         bar.setBits(RDRXCTL, RDRXCTL_CRCSTRIP);
         bar.setBits(FCTRL, FCTRL_BAM | (promiscuous ? FCTRL_UPE | FCTRL_MPE : 0));
         bar.setBits(CTRL_EXT, CTRL_EXT_NS_DIS);
+        if (clearFilterTables)
+        {
+            ReceiveFilterTables.clear(bar); // 4.6.7: no reset value; the card powers on with random tables
+        }
 
         bar.setBits(HLREG0, HLREG0_TXCRCEN | HLREG0_TXPADEN);
         bar.write(txpbsize(0), TXPBSIZE_40KB);
         bar.write(DTXMXSZRQ, 0xFFFF);
         bar.clearBits(RTTDCS, RTTDCS_ARBDIS);
         bar.write(DMATXCTL, DMATXCTL_TE);
+        // The 82599 erratum: RXEN only with the security Rx path stopped and idle.
+        bar.setBits(SECRXCTRL, SECRXCTRL_RX_DIS);
+        awaitSet(SECRXSTAT, SECRXSTAT_SECRX_RDY, "SECRXSTAT.SECRX_RDY");
         bar.setBits(RXCTRL, RXCTRL_RXEN);
+        bar.clearBits(SECRXCTRL, SECRXCTRL_RX_DIS);
         awaitSet(LINKS, LINKS_UP, "LINKS.LINK_UP");
     }
 
@@ -127,7 +142,7 @@ final class TestDriver implements AutoCloseable
         bar.write(rdlen(q), queue.size * RxDescriptor.SIZE);
         bar.write(rdh(q), 0);
         bar.write(rdt(q), 0);
-        bar.clearBits(dcaRxctrl(q), DCA_RXCTRL_DESC_WRO_EN);
+        bar.clearBits(dcaRxctrl(q), DCA_RXCTRL_RESERVED_12);
     }
 
     TxQueue startTx(final int q, final int size)

@@ -558,6 +558,47 @@ class QueueDriverTest
     }
 
     @Test
+    void checksumErrorsAreCountedButOnlyAFrameErrorDropsAFrame()
+    {
+        start(64, 32, 16);
+        final int done = RxDescriptor.STATUS_DD | RxDescriptor.STATUS_EOP;
+        final int udp = RxDescriptor.PACKET_INFO_TYPE_IPV4 | RxDescriptor.PACKET_INFO_TYPE_UDP;
+        final int tcp = RxDescriptor.PACKET_INFO_TYPE_IPV4 | RxDescriptor.PACKET_INFO_TYPE_TCP;
+        final int l4Bad = RxDescriptor.STATUS_L4CS | RxDescriptor.ERROR_TCPE;
+        final int ipBad = RxDescriptor.STATUS_IPCS | RxDescriptor.ERROR_IPE;
+        device.inject(QUEUE, ipv4Frame(1, 0x1234), 60, udp, done | ipBad);                   // IPE: delivered
+        device.inject(QUEUE, ipv4Frame(2, 0x1234), 60, tcp, done | l4Bad);                   // TCPE on TCP
+        device.inject(QUEUE, ipv4Frame(3, 0x1234), 60, udp, done | RxDescriptor.STATUS_UDPCS | l4Bad);
+        device.inject(QUEUE, ipv4Frame(4, 0), 60, udp, done | RxDescriptor.STATUS_UDPCS | l4Bad); // the erratum
+        device.inject(QUEUE, ipv4Frame(5, 0x1234), 60, udp, done | RxDescriptor.ERROR_IPE);   // IPE without IPCS
+        device.inject(QUEUE, ipv4Frame(6, 0x1234), 60, udp, done | (1 << 20));               // flow director length
+        device.inject(QUEUE, ipv4Frame(7, 0x1234), 60, udp, done | RxDescriptor.ERROR_RXE);  // a frame error
+        run(2);
+        final List<Integer> received = client.receive();
+        assertEquals(6, received.size(), "every frame but the one with RXE is delivered");
+        for (int i = 0; i < received.size(); i++)
+        {
+            assertArrayEquals(ipv4Frame(i + 1, i == 3 ? 0 : 0x1234), client.frame(received.get(i)));
+        }
+        assertEquals(1, counter(COUNTER_RX_ERRORS), "RXE only");
+        assertEquals(1, counter(COUNTER_RX_IP_CHECKSUM_ERRORS), "IPE counts only when IPCS says it was checked");
+        assertEquals(2, counter(COUNTER_RX_L4_CHECKSUM_ERRORS), "TCPE on TCP and on UDP with a checksum, not on a " +
+            "UDP frame whose checksum is 0 (the 82599 erratum)");
+    }
+
+    /** A 60-byte IPv4/UDP frame, 20-byte header, with the given UDP checksum field. */
+    private static byte[] ipv4Frame(final int seed, final int udpChecksum)
+    {
+        final byte[] bytes = frame(seed, 60);
+        bytes[12] = 0x08;
+        bytes[13] = 0x00;
+        bytes[14] = 0x45;
+        bytes[14 + 20 + 6] = (byte)(udpChecksum >>> 8);
+        bytes[14 + 20 + 7] = (byte)udpChecksum;
+        return bytes;
+    }
+
+    @Test
     void startRefusesAChannelOfAnotherQueueOrNotFreshAndReleasesEverything()
     {
         cardView = QueueChannel.create(file, QUEUE + 1, 64);

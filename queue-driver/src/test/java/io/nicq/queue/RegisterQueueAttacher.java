@@ -43,7 +43,7 @@ final class RegisterQueueAttacher implements QueueAttacher
         bar.write(Registers.rdt(queueId), 0);
         bar.write(Registers.srrctl(queueId), Registers.SRRCTL_DESCTYPE_ADV_ONEBUF | Registers.SRRCTL_DROP_EN |
             (QueueChannelLayout.SLOT_SIZE / 1024));
-        bar.clearBits(Registers.dcaRxctrl(queueId), Registers.DCA_RXCTRL_DESC_WRO_EN);
+        bar.clearBits(Registers.dcaRxctrl(queueId), Registers.DCA_RXCTRL_RESERVED_12);
 
         bar.write(Registers.tdbal(queueId), (int)txRingIova);
         bar.write(Registers.tdbah(queueId), (int)(txRingIova >>> 32));

@@ -125,6 +125,8 @@ class SimulatedCardQueueDriverTest
     {
         assertEquals(0, card.status(SimulatedCardFiles.DMA_FAULTS_OFFSET), "DMA faults");
         assertEquals(0, card.status(SimulatedCardFiles.MALFORMED_DESCRIPTORS_OFFSET), "malformed descriptors");
+        assertEquals(0, card.status(SimulatedCardFiles.DRIVER_ERRORS_OFFSET), "driver errors (tails bumped only " +
+            "once ENABLE read back, heads never written to a running queue, ...)");
     }
 
     @Test
@@ -153,6 +155,37 @@ class SimulatedCardQueueDriverTest
         }
         assertEquals(lengths.length, card.status(SimulatedCardFiles.rxQueueFramesOffset(QUEUE)));
         assertEquals(lengths.length, cardView.header().counter(COUNTER_RX_PACKETS));
+        assertNoDeviceFaults();
+    }
+
+    @Test
+    void checksumVerdictsOfTheCardAreCountedAndTheFramesDelivered()
+    {
+        start(256, 64, 32, TxWriteback.DESCRIPTOR_DONE);
+        TestCard.steer(nic.bar(), 1, 0x0800, QUEUE);               // IPv4 to the test's queue as well
+        pump(2);
+        final byte[] good = Frames.udp(0x0200_0000_0002L, 0x0200_0000_0001L, Frames.ip("10.0.0.2"),
+            Frames.ip("10.0.0.1"), 1000, 7, new byte[40]);
+        final byte[] bad = good.clone();
+        bad[bad.length - 1] ^= 0x11;                               // the UDP checksum no longer matches
+        final byte[] none = good.clone();
+        none[14 + 20 + 6] = 0;                                     // no UDP checksum: the card says TCPE anyway
+        none[14 + 20 + 7] = 0;
+        final byte[] badHeader = good.clone();
+        badHeader[14 + 8] ^= 1;                                    // TTL changed, header checksum not
+        for (final byte[] frame : new byte[][]{good, bad, none, badHeader})
+        {
+            assertTrue(card.memoryWire().inject(frame));
+        }
+        pump(4);
+
+        final List<Integer> slots = client.receive();
+        assertEquals(4, slots.size(), "every frame delivered: checksum errors are not frame errors");
+        assertArrayEquals(bad, client.frame(slots.get(1)));
+        assertEquals(0, cardView.header().counter(COUNTER_RX_ERRORS));
+        assertEquals(1, cardView.header().counter(COUNTER_RX_IP_CHECKSUM_ERRORS));
+        assertEquals(1, cardView.header().counter(COUNTER_RX_L4_CHECKSUM_ERRORS),
+            "the bad UDP checksum, not the zero one (the 82599 erratum)");
         assertNoDeviceFaults();
     }
 

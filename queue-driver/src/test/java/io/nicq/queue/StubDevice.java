@@ -129,6 +129,12 @@ final class StubDevice implements Bar
     /** Writes back a descriptor with the given length and status (errors, missing EOP), copying {@code frame}. */
     boolean inject(final int queue, final byte[] frame, final int length, final int status)
     {
+        return inject(queue, frame, length, 0, status);
+    }
+
+    /** Writes back a descriptor with a packet-info field (packet type, RSS type) too. */
+    boolean inject(final int queue, final byte[] frame, final int length, final int packetInfo, final int status)
+    {
         final long base = address(Registers.rdbal(queue), Registers.rdbah(queue));
         final int size = registers[Registers.rdlen(queue) >> 2] / RxDescriptor.SIZE;
         final int head = registers[Registers.rdh(queue) >> 2];
@@ -146,7 +152,7 @@ final class StubDevice implements Bar
             return false;
         }
         MemorySegment.copy(frame, 0, ALL_MEMORY, ValueLayout.JAVA_BYTE, address, frame.length);
-        RxDescriptor.writeBack(ring, head, length, timestamps ? (int)System.nanoTime() : 0, status);
+        RxDescriptor.writeBack(ring, head, packetInfo, length, timestamps ? (int)System.nanoTime() : 0, status);
         registers[Registers.rdh(queue) >> 2] = (head + 1) % size;
         return true;
     }

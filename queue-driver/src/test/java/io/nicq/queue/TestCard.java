@@ -1,6 +1,7 @@
 package io.nicq.queue;
 
 import io.nicq.ixgbe.Bar;
+import io.nicq.ixgbe.ReceiveFilterTables;
 
 import java.util.concurrent.TimeUnit;
 
@@ -36,12 +37,17 @@ final class TestCard
         bar.setBits(RDRXCTL, RDRXCTL_CRCSTRIP);
         bar.setBits(FCTRL, FCTRL_BAM | FCTRL_UPE | FCTRL_MPE);
         bar.setBits(CTRL_EXT, CTRL_EXT_NS_DIS);
+        ReceiveFilterTables.clear(bar); // 4.6.7: no reset value; the simulated card powers on with random tables
         bar.setBits(HLREG0, HLREG0_TXCRCEN | HLREG0_TXPADEN);
         bar.write(txpbsize(0), TXPBSIZE_40KB);
         bar.write(DTXMXSZRQ, 0xFFFF);
         bar.clearBits(RTTDCS, RTTDCS_ARBDIS);
         bar.write(DMATXCTL, DMATXCTL_TE);
+        // The 82599 erratum: RXEN only with the security Rx path stopped and idle.
+        bar.setBits(SECRXCTRL, SECRXCTRL_RX_DIS);
+        await(bar, pump, SECRXSTAT, SECRXSTAT_SECRX_RDY, SECRXSTAT_SECRX_RDY, "SECRXSTAT.SECRX_RDY");
         bar.setBits(RXCTRL, RXCTRL_RXEN);
+        bar.clearBits(SECRXCTRL, SECRXCTRL_RX_DIS);
         await(bar, pump, LINKS, LINKS_UP, LINKS_UP, "LINKS.LINK_UP");
     }
 

@@ -14,6 +14,7 @@ import org.agrona.concurrent.BusySpinIdleStrategy;
 
 import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.DmaBuffer;
+import io.nicq.ixgbe.ReceiveFilterTables;
 import io.nicq.ixgbe.RxDescriptor;
 import io.nicq.ixgbe.SimulatedNic;
 import io.nicq.ixgbe.TxDescriptor;
@@ -177,6 +178,7 @@ final class CablePair implements AutoCloseable
         bar.setBits(HLREG0, HLREG0_RXCRCSTRP | HLREG0_TXCRCEN | HLREG0_TXPADEN);
         bar.setBits(RDRXCTL, RDRXCTL_CRCSTRIP);
         bar.setBits(FCTRL, FCTRL_BAM);
+        ReceiveFilterTables.clear(bar);        // 4.6.7: the filter tables have no reset value
         bar.clearBits(RTTDCS, RTTDCS_ARBDIS);
         bar.write(DMATXCTL, DMATXCTL_TE);
         bar.setBits(RXCTRL, RXCTRL_RXEN);

@@ -11,6 +11,7 @@ import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.DmaBuffer;
 import io.nicq.ixgbe.FlowDirectorFields;
 import io.nicq.ixgbe.FlowDirectorHash;
+import io.nicq.ixgbe.ReceiveFilterTables;
 import io.nicq.ixgbe.RxDescriptor;
 import io.nicq.ixgbe.SimulatedNic;
 import io.nicq.sim.Frames;
@@ -85,6 +86,7 @@ public class FlowDirectorClassificationBenchmark
         drive(() -> (bar.read(CTRL) & CTRL_RST_MASK) == 0 && (bar.read(EEC) & EEC_ARD) != 0);
         bar.write(AUTOC, AUTOC_LMS_10G_SERIAL | AUTOC_AN_RESTART);
         drive(() -> (bar.read(LINKS) & LINKS_UP) != 0);
+        ReceiveFilterTables.clear(bar);        // 4.6.7: the filter tables have no reset value
         bar.write(rxpbsize(0), RXPBSIZE_128KB);
         ring = nic.dma().allocate("bench-rx-ring", (long)RING * RxDescriptor.SIZE);
         buffers = nic.dma().allocate("bench-rx-buffers", (long)RING * 2048);

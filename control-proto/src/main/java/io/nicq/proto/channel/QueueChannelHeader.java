@@ -74,7 +74,8 @@ public final class QueueChannelHeader
     public static final int COUNTER_RX_PACKETS = 0;
     /** Bytes of those frames. */
     public static final int COUNTER_RX_BYTES = 1;
-    /** Descriptors written back with an error, or frames split over several buffers: recycled, not handed on. */
+    /** Descriptors written back with a frame error (RXE), or frames split over several buffers: recycled, not handed
+     * on. Checksum errors are not frame errors: see {@link #COUNTER_RX_IP_CHECKSUM_ERRORS}. */
     public static final int COUNTER_RX_ERRORS = 2;
     /** Times the RX ring ran out of posted buffers for want of free slots (the card then drops and counts, QPRDC). */
     public static final int COUNTER_RX_STARVED = 3;
@@ -97,14 +98,18 @@ public final class QueueChannelHeader
     public static final int COUNTER_CLIENT_RING_FULL = 11;
     /** Frames among rx-packets that came through the software-forward ring (filters placed in software). */
     public static final int COUNTER_RX_FORWARDED = 12;
+    /** Frames among rx-packets whose IPv4 header checksum the card found wrong (IPE): delivered, not dropped. */
+    public static final int COUNTER_RX_IP_CHECKSUM_ERRORS = 13;
+    /** Frames among rx-packets whose TCP or UDP checksum the card found wrong (TCPE; not a zero UDP checksum). */
+    public static final int COUNTER_RX_L4_CHECKSUM_ERRORS = 14;
     /** Number of counters. */
-    public static final int COUNTER_COUNT = 13;
+    public static final int COUNTER_COUNT = 15;
 
     private static final String[] COUNTER_NAMES =
     {
         "rx-packets", "rx-bytes", "rx-errors", "rx-starved", "tx-packets", "tx-bytes", "tx-ring-full",
         "rejected-index", "rejected-not-owned", "rejected-length", "rejected-ring-position", "client-ring-full",
-        "rx-forwarded"
+        "rx-forwarded", "rx-ip-checksum-errors", "rx-l4-checksum-errors"
     };
 
     private final AtomicBuffer buffer;
