@@ -82,9 +82,10 @@ class ControlCodecRoundTripTest
     void requestedServiceKeepsTheBytesOfTheFirstSchemasQueueMode()
     {
         // The field was "mode" of type QueueMode {PROCESS 0, THREAD 1, INLINE 2}; the card driver served PROCESS and
-        // THREAD alike, by its own configuration. Same offset, same width, same values; the schema is at version 2
-        // since Connected and Stats gained the free filter counts per placement, RequestQueue unchanged.
-        assertEquals(2, RequestQueueEncoder.SCHEMA_VERSION);
+        // THREAD alike, by its own configuration. Same offset, same width, same values; the schema is at version 3
+        // since Connected and Stats gained the free filter counts per placement (2) and FilterRegistered the local
+        // port (3), RequestQueue unchanged.
+        assertEquals(3, RequestQueueEncoder.SCHEMA_VERSION);
         assertEquals(24, RequestQueueEncoder.serviceEncodingOffset());
         assertEquals(1, RequestQueueEncoder.serviceEncodingLength());
         assertEquals(25, RequestQueueEncoder.BLOCK_LENGTH);
