@@ -643,8 +643,9 @@ public final class FilterManager
         bar.write(daqf(slot), 0);           // 8.2.3.7 DAQF
         bar.write(saqf(slot), 0);           // 8.2.3.7 SAQF
         bar.write(sdpqf(slot), 0);          // 8.2.3.7 SDPQF
-        bar.write(l34tImir(slot), 0);       // 8.2.3.7 L34T_IMIR
-        l34tImirShadow[slot] = 0;
+        // 8.2.3.7 L34T_IMIR: queue 0, but bit 19 is reserved and must be written as 1 (as ReceiveFilterTables does).
+        bar.write(l34tImir(slot), L34T_IMIR_RESERVE);
+        l34tImirShadow[slot] = L34T_IMIR_RESERVE;
     }
 
     private void remove(final FilterRegistration filter)

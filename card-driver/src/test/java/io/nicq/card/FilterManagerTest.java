@@ -148,11 +148,12 @@ class FilterManagerTest
         final int mark = bar.writes.size();
         filters.deregister(CLIENT_A, filter.id());
         assertEquals(ftqf(slot), bar.writes.get(mark).offset(), "FTQF is disabled first");
-        for (final int offset : new int[]{daqf(slot), saqf(slot), sdpqf(slot), ftqf(slot), l34tImir(slot)})
+        for (final int offset : new int[]{daqf(slot), saqf(slot), sdpqf(slot), ftqf(slot)})
         {
             assertEquals(0, bar.registers[offset >> 2], String.format("register 0x%05X cleared", offset));
         }
-        assertEquals(0, filters.l34tImirShadow(slot));
+        assertEquals(0x0008_0000, bar.registers[l34tImir(slot) >> 2], "L34T_IMIR: queue 0, reserved bit 19 kept 1");
+        assertEquals(0x0008_0000, filters.l34tImirShadow(slot));
         assertNull(filters.filter(filter.id()));
         assertCode(ErrorCode.NO_SUCH_FILTER, () -> filters.deregister(CLIENT_A, filter.id()));
 
