@@ -128,10 +128,11 @@ class CardDriverProcessIT
             64, 1L << 32, 2L << 32));
 
         client.deregisterFilter(udp.filterId());
-        for (final int offset : new int[]{daqf(u), saqf(u), sdpqf(u), ftqf(u), l34tImir(u)})
+        for (final int offset : new int[]{daqf(u), saqf(u), sdpqf(u), ftqf(u)})
         {
             assertEquals(0, fixture.rawRegister(offset), String.format("register 0x%05X cleared", offset));
         }
+        assertEquals(L34T_IMIR_RESERVE, fixture.rawRegister(l34tImir(u)), "L34T_IMIR: queue 0, reserved bit 19 is 1");
         fixture.inject(frame);
         assertNull(channel.awaitFrame(500), "without its filter the frame no longer reaches queue " + queue);
         assertEquals(0, fixture.nic().bar().status(SimulatedCardFiles.WRITE_ONLY_READS_OFFSET),
