@@ -198,9 +198,19 @@ public final class FilterManager
             port,
             remoteIp,
             remotePort);
-        checkOwnership(filter);
-
-        place(filter);
+        try
+        {
+            checkOwnership(filter);
+            place(filter);
+        }
+        catch (final RuntimeException ex)
+        {
+            if (allocate)
+            {
+                ephemeral.released(port);
+            }
+            throw ex;
+        }
         nextFilterId++;
         filters.put(filter.id(), filter);
         samePort(filter, true).add(filter);
@@ -589,6 +599,11 @@ public final class FilterManager
             filter.localPort();
         if (ports.isClaimed(protocol, filter.localPort()))
         {
+            if (filter.kind() == FilterKind.TCP_PORT && ephemeral.isAllocated(filter.localPort()))
+            {
+                throw new RequestException(ErrorCode.PORT_IN_USE, what + " is allocated to a connection (an " +
+                    "ephemeral port of client " + ports.owner(protocol, filter.localPort()) + "): no listener there");
+            }
             if (ports.owner(protocol, filter.localPort()) != filter.ownerClientId())
             {
                 throw new RequestException(ErrorCode.PORT_IN_USE, what + " is owned by another client");
@@ -674,6 +689,11 @@ public final class FilterManager
             byPort.remove(portKey);
         }
         ports.release(filter.ipProtocol(), filter.localPort());
+        if (filter.ipProtocol() == FilterRegistration.IP_PROTOCOL_TCP &&
+            !ports.isClaimed(filter.ipProtocol(), filter.localPort()))
+        {
+            ephemeral.released(filter.localPort());
+        }
     }
 
     private int removeScratch()

@@ -83,10 +83,25 @@ class EphemeralPortsTest
         final RequestException ex = assertThrows(RequestException.class, () ->
             filters.register(CLIENT_B, 2, FilterKind.TCP_PORT, 0, 0, connection.localPort(), 0, 0));
         assertEquals(ErrorCode.PORT_IN_USE, ex.code());
+        // Nor by its own client's: a listener there would take the connection's segments.
+        final RequestException own = assertThrows(RequestException.class, () ->
+            filters.register(CLIENT_A, 1, FilterKind.TCP_PORT, 0, 0, connection.localPort(), 0, 0));
+        assertEquals(ErrorCode.PORT_IN_USE, own.code());
+        assertTrue(own.getMessage().contains("allocated to a connection"), own.getMessage());
+        // A second connection of the same client from that port to another remote end shares it.
+        final FilterRegistration shared = filters.register(CLIENT_A, 1, FilterKind.TCP_CONNECTION, 0, 0,
+            connection.localPort(), PEER_IP, 81);
         // An explicit port equal to an existing 5-tuple of the same client is the same filter twice.
         final RequestException twice = assertThrows(RequestException.class, () ->
             filters.register(CLIENT_A, 1, FilterKind.TCP_CONNECTION, 0, 0, connection.localPort(), PEER_IP, 80));
         assertEquals(ErrorCode.PORT_IN_USE, twice.code());
+        filters.deregister(CLIENT_A, connection.id());
+        assertThrows(RequestException.class, () ->
+            filters.register(CLIENT_A, 1, FilterKind.TCP_PORT, 0, 0, shared.localPort(), 0, 0),
+            "still allocated while a connection filter holds it");
+        filters.deregister(CLIENT_A, shared.id());
+        assertEquals(shared.localPort(), filters.register(CLIENT_B, 2, FilterKind.TCP_PORT, 0, 0,
+            shared.localPort(), 0, 0).localPort(), "every filter gone: a listener may have it");
         // A port some listener holds is never handed out.
         final FilterManager other = manager(50_000, 50_001);
         other.register(CLIENT_B, 2, FilterKind.TCP_PORT, 0, 0, 50_000, 0, 0);
