@@ -37,8 +37,8 @@ import static io.nicq.ixgbe.Registers.*;
  * </ul>
  * Byte order of the registers (the part's, not the host's): SAQF/DAQF hold the address in network order as a
  * little-endian 32-bit load sees it (10.0.0.1 reads as 0x0100000A); SDPQF holds the source port in [15:0] and the
- * destination port in [31:16], each half in network order. Programming writes DAQF, SAQF, SDPQF, FTQF, then
- * L34T_IMIR (the order DPDK uses). L34T_IMIR is never read (reads can raise an ECC error on real parts): the last value
+ * destination port in [31:16], each half in network order. Programming writes DAQF, SAQF, SDPQF, L34T_IMIR, then
+ * FTQF with its enable last, so no frame sees a half-written filter (DPDK writes L34T_IMIR after FTQF). L34T_IMIR is never read (reads can raise an ECC error on real parts): the last value
  * written is kept in a shadow.
  * <p>
  * Ownership as netd did it: one owner per (protocol, local port) ({@link PortTable}); a client deregisters only its
@@ -642,12 +642,14 @@ public final class FilterManager
         bar.write(saqf(slot), connection ? addressRegister(filter.remoteIp()) : 0);
         // 8.2.3.7 SDPQF: remote (source) and local (destination) ports.
         bar.write(sdpqf(slot), portsRegister(connection ? filter.remotePort() : 0, filter.localPort()));
-        // 8.2.3.7.19 FTQF: protocol, priority, masks and enable; the filter is live from here.
-        bar.write(ftqf(slot), ftqfValue(filter));
-        // 8.2.3.7 L34T_IMIR: the queue. Write-only in practice: remember what was written.
+        // 8.2.3.7 L34T_IMIR: the queue, before the enable. DPDK writes it after FTQF; on a reused slot that leaves a
+        // moment where the enabled filter steers to whatever queue the slot last had (the default queue after a
+        // clear). Write-only in practice: remember what was written.
         final int imir = l34tImirValue(filter.queueId());
         bar.write(l34tImir(slot), imir);
         l34tImirShadow[slot] = imir;
+        // 8.2.3.7.19 FTQF: protocol, priority, masks and enable; the filter is live from here, every field in place.
+        bar.write(ftqf(slot), ftqfValue(filter));
     }
 
     private void clear(final int slot)

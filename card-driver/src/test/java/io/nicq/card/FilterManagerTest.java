@@ -52,13 +52,58 @@ class FilterManagerTest
     }
 
     @Test
-    void writeOrderIsDaqfSaqfSdpqfFtqfThenL34tImir()
+    void writeOrderIsDaqfSaqfSdpqfL34tImirThenTheFtqfEnable()
     {
         final int mark = bar.writes.size();
         filters.register(CLIENT_A, 1, FilterKind.TCP_PORT, 0, 0, 80, 0, 0);
 
-        assertEquals(List.of(daqf(0), saqf(0), sdpqf(0), ftqf(0), l34tImir(0)),
+        assertEquals(List.of(daqf(0), saqf(0), sdpqf(0), l34tImir(0), ftqf(0)),
             bar.writeOffsetsSince(mark, daqf(0), saqf(0), sdpqf(0), ftqf(0), l34tImir(0)));
+    }
+
+    /** On a reused slot the queue is in place before the filter is enabled (issue 16 item 9). */
+    @Test
+    void aReusedSlotGetsItsQueueBeforeItsEnable()
+    {
+        final FilterRegistration first = filters.register(CLIENT_A, 1, FilterKind.UDP_PORT, 0, 0, 7, 0, 0);
+        filters.deregister(CLIENT_A, first.id());
+        final int mark = bar.writes.size();
+        final FilterRegistration second = filters.register(CLIENT_B, 5, FilterKind.UDP_PORT, 0, 0, 9, 0, 0);
+        assertEquals(first.hardwareIndex(), second.hardwareIndex(), "the slot is reused");
+        final int slot = second.hardwareIndex();
+        assertEquals(List.of(l34tImir(slot), ftqf(slot)), bar.writeOffsetsSince(mark, ftqf(slot), l34tImir(slot)));
+    }
+
+    /**
+     * Golden vectors worked out by hand from the datasheet (8.2.3.7), not from FilterManager's code: UDP port 7 to
+     * queue 3, priority 1, local address 10.0.0.2; and a TCP connection 10.0.0.2:80 from 10.0.0.1:40000, queue 5,
+     * priority 2.
+     */
+    @Test
+    void registerWordsMatchHandWorkedVectors()
+    {
+        final RecordingBar card = new RecordingBar();
+        final int local = 0x0A000002;
+        final FilterManager manager = new FilterManager(card, local, new FlowDirectorFilters(card,
+            FDIRCTRL_PBALLOC_NONE, FlowDirectorMatch.CONNECTIONS, 1_000_000), new SoftwareFilters(0));
+        final int udp = manager.register(CLIENT_A, 3, FilterKind.UDP_PORT, 1, 0, 7, 0, 0).hardwareIndex();
+        assertEquals(0x0200000A, card.registers[daqf(udp) >> 2], "DAQF: 10.0.0.2 in network order");
+        assertEquals(0, card.registers[saqf(udp) >> 2], "SAQF: masked");
+        assertEquals(0x07000000, card.registers[sdpqf(udp) >> 2], "SDPQF: destination port 7 in [31:16]");
+        // FTQF: protocol UDP (01b), priority 1 in [4:2], mask source address (bit 25) and source port (bit 27),
+        // pool mask (bit 30), queue enable (bit 31): 0xCA000005.
+        assertEquals(0xCA000005, card.registers[ftqf(udp) >> 2], "FTQF");
+        assertEquals(0x00680000, card.registers[l34tImir(udp) >> 2], "L34T_IMIR: queue 3 in [27:21], bit 19");
+
+        final int tcp = manager.register(CLIENT_A, 5, FilterKind.TCP_CONNECTION, 2, 0, 80, 0x0A000001, 40000)
+            .hardwareIndex();
+        assertEquals(0x0100000A, card.registers[saqf(tcp) >> 2], "SAQF: 10.0.0.1");
+        assertEquals(0x0200000A, card.registers[daqf(tcp) >> 2], "DAQF: 10.0.0.2");
+        assertEquals(0x5000409C, card.registers[sdpqf(tcp) >> 2], "SDPQF: 80 = 0x0050 in [31:16], 40000 = 0x9C40 in " +
+            "[15:0], each in network order");
+        // FTQF: protocol TCP (00b), priority 2 (0x8), nothing masked but the pool, enabled: 0xC0000008.
+        assertEquals(0xC0000008, card.registers[ftqf(tcp) >> 2], "FTQF");
+        assertEquals(0x00A80000, card.registers[l34tImir(tcp) >> 2], "L34T_IMIR: queue 5");
     }
 
     @Test

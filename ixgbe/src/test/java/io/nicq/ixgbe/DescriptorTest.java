@@ -2,6 +2,8 @@ package io.nicq.ixgbe;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 import org.junit.jupiter.api.Test;
 
@@ -45,6 +47,27 @@ class DescriptorTest
             TxDescriptor.writeBack(ring, 1, 123456789L);
             assertEquals(TxDescriptor.STATUS_DD, TxDescriptor.status(ring, 1) & TxDescriptor.STATUS_DD);
             assertEquals(123456789L, TxDescriptor.writeBackTimestamp(ring, 1));
+        }
+    }
+
+    /**
+     * A golden vector worked out by hand from datasheet 7.2.3.2.4, not from TxDescriptor's constants: a 60-byte frame
+     * is cmd_type_len 0x2B30003C (DEXT 29, RS 27, IFCS 25, EOP 24, DTYP 0011b in [23:20], length 60) and olinfo_status
+     * 0x000F0000 (PAYLEN 60 in [31:14]), little endian in the ring.
+     */
+    @Test
+    void txDescriptorOfASixtyByteFrameMatchesTheHandWorkedVector()
+    {
+        try (Arena arena = Arena.ofConfined())
+        {
+            final MemorySegment ring = arena.allocate(TxDescriptor.SIZE, 128);
+            TxDescriptor.setFrame(ring, 0, 0x1_2345_6000L, 60);
+            assertEquals(0x2B30003C, TxDescriptor.cmdTypeLen(ring, 0));
+            assertEquals(0x000F0000, ring.get(ValueLayout.JAVA_INT_UNALIGNED
+                .withOrder(ByteOrder.LITTLE_ENDIAN), TxDescriptor.OLINFO_STATUS_OFFSET));
+            assertEquals(0x3C, ring.get(ValueLayout.JAVA_BYTE, TxDescriptor.CMD_TYPE_LEN_OFFSET),
+                "little endian: the length's low byte first");
+            assertEquals(0x1_2345_6000L, TxDescriptor.bufferAddress(ring, 0));
         }
     }
 
