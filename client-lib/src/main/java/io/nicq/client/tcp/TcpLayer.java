@@ -96,8 +96,8 @@ public final class TcpLayer implements Ipv4Protocol
         public static final boolean DEFAULT_WINDOW_SCALING = true;
         /** Timestamps (RFC 7323: RTTM, PAWS) offered and accepted. */
         public static final boolean DEFAULT_TIMESTAMPS = true;
-        /** SACK (RFC 2018) offered and accepted: blocks sent for out-of-order data, received blocks not resent. */
-        public static final boolean DEFAULT_SACK = true;
+        /** SACK (RFC 2018): not implemented yet, so SACK-permitted is never offered; the setting is reserved. */
+        public static final boolean DEFAULT_SACK = false;
         /** Released rings kept for the next connection instead of garbage, per direction. */
         public static final int DEFAULT_BUFFER_POOL_SIZE = 16;
 
@@ -442,7 +442,6 @@ public final class TcpLayer implements Ipv4Protocol
         }
     }
 
-    /** Segments to listeners or connections answer with a MSS this much below the IPv4 payload: the TCP header. */
     private static final int FLAGS_SYN_FIN = TcpHeader.FLAG_SYN | TcpHeader.FLAG_FIN;
     private static final int FLAGS_SYN_RST = TcpHeader.FLAG_SYN | TcpHeader.FLAG_RST;
 
@@ -592,7 +591,7 @@ public final class TcpLayer implements Ipv4Protocol
             return;
         }
         ip.countDrop(DropReason.NO_CONNECTION);
-        resetUnknown(header, length - headerLength);
+        resetUnknown(sourceAddress, header, length - headerLength);
     }
 
     /** RFC 9293 3.10.7.2: a segment to a listener. */
@@ -608,7 +607,7 @@ public final class TcpLayer implements Ipv4Protocol
         if ((flags & TcpHeader.FLAG_ACK) != 0)
         {
             ip.countDrop(DropReason.NO_CONNECTION);
-            resetUnknown(header, payloadLength);
+            resetUnknown(sourceAddress, header, payloadLength);
             return;
         }
         if ((flags & TcpHeader.FLAG_SYN) == 0)
@@ -633,7 +632,7 @@ public final class TcpLayer implements Ipv4Protocol
      * RFC 9293 3.10.7.1: a RST for a segment to nothing, written over the segment in its own slot (no copy, no
      * neighbour lookup): seq = the segment's ACK if it had one, else seq 0 with an ACK of everything it occupied.
      */
-    private void resetUnknown(final TcpHeader header, final int payloadLength)
+    private void resetUnknown(final int remoteAddress, final TcpHeader header, final int payloadLength)
     {
         final int flags = header.flags();
         if ((flags & TcpHeader.FLAG_RST) != 0 || ip.receivedFrame() == null)
@@ -659,7 +658,6 @@ public final class TcpLayer implements Ipv4Protocol
             resetFlags = TcpHeader.FLAG_RST | TcpHeader.FLAG_ACK;
         }
         final int offset = output.claimReply(TcpHeader.MIN_HEADER_LENGTH);
-        final int remoteAddress = ip.receivedFrame() != null ? replyDestination() : 0;
         final TcpHeader reply = this.header.wrap(output.buffer(), offset);
         reply.sourcePort(localPort).destinationPort(remotePort).sequenceNumber(seq).acknowledgmentNumber(ack)
             .dataOffsetAndFlags(5, resetFlags).window(0).urgentPointer(0);
@@ -668,13 +666,6 @@ public final class TcpLayer implements Ipv4Protocol
         segmentsSent++;
         resetsSent++;
     }
-
-    private int replyDestination()
-    {
-        return replyRemote;
-    }
-
-    private int replyRemote;
 
     // ---------------------------------------------------------------------------------------------------------------
     // Timers
@@ -688,6 +679,7 @@ public final class TcpLayer implements Ipv4Protocol
         {
             return 0;
         }
+        nextDeadlineNs = Long.MAX_VALUE;
         long next = Long.MAX_VALUE;
         int work = 0;
         for (int i = 0; i < activeCount; )
@@ -704,11 +696,7 @@ public final class TcpLayer implements Ipv4Protocol
                 i++;
             }
         }
-        nextDeadlineNs = Math.min(next, nextDeadlineNs - now <= 0 ? Long.MAX_VALUE : nextDeadlineNs);
-        if (next < nextDeadlineNs)
-        {
-            nextDeadlineNs = next;
-        }
+        nextDeadlineNs = Math.min(next, nextDeadlineNs);
         return work;
     }
 
