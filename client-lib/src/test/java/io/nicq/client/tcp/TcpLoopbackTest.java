@@ -1,0 +1,266 @@
+package io.nicq.client.tcp;
+
+import io.nicq.client.ControlPlane;
+import io.nicq.client.Filter;
+import io.nicq.client.NicQueue;
+import io.nicq.client.QueueDriverPlacement;
+import io.nicq.client.iface.Ipv4Interface;
+import io.nicq.packet.Ipv4Address;
+import io.nicq.proto.channel.IndexRing;
+import io.nicq.proto.channel.QueueChannel;
+import io.nicq.proto.channel.QueueChannelHeader;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.reflect.Constructor;
+import java.nio.file.Path;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Two TCP layers on two queues whose driver sides are joined by test code (a wire that copies frames): handshake,
+ * data both ways compared byte for byte, and a graceful close. NicQueue's and Filter's constructors are
+ * package-private in io.nicq.client, so this harness reaches them by reflection.
+ */
+class TcpLoopbackTest
+{
+    private static final int SLOTS = 256;
+    private static final int RX = 64;
+    private static final int A_IP = Ipv4Address.parse("10.0.0.1");
+    private static final int B_IP = Ipv4Address.parse("10.0.0.2");
+
+    @TempDir
+    Path dir;
+
+    /** One end: a channel (the driver's side) and the client stack on it. */
+    private static final class End implements ControlPlane
+    {
+        final QueueChannel channel;
+        final int[] free = new int[SLOTS];
+        int freeCount;
+        final int[] batch = new int[SLOTS];
+        final int ipv4;
+        final long mac;
+        final long peerMac;
+        NicQueue queue;
+        Ipv4Interface ip;
+        TcpLayer tcp;
+        int nextPort = 49152;
+
+        End(final Path file, final int ipv4, final long mac, final long peerMac)
+        {
+            this.ipv4 = ipv4;
+            this.mac = mac;
+            this.peerMac = peerMac;
+            channel = QueueChannel.create(file, 3, SLOTS);
+            for (int slot = 0; slot < RX; slot++)
+            {
+                free[freeCount++] = slot;
+            }
+            for (int slot = RX; slot < SLOTS; slot++)
+            {
+                channel.txDone().offer(slot);
+            }
+            channel.header().driverPid(ProcessHandle.current().pid());
+            channel.header().state(QueueChannelHeader.STATE_ACTIVE);
+        }
+
+        void open(final Path file) throws Exception
+        {
+            Constructor<?> constructor = null;
+            for (final Constructor<?> c : NicQueue.class.getDeclaredConstructors())
+            {
+                if (c.getParameterCount() == 6)
+                {
+                    constructor = c;
+                }
+            }
+            constructor.setAccessible(true);
+            queue = (NicQueue)constructor.newInstance(this, QueueChannel.open(file), QueueDriverPlacement.THREAD,
+                null, null, 16);
+            ip = new Ipv4Interface(queue, this);
+            tcp = new TcpLayer(ip);
+        }
+
+        /** Moves what this end transmitted onto the other end's RX ring. */
+        int transmitTo(final End other)
+        {
+            queue.flush();
+            final IndexRing txReady = channel.txReady();
+            final int count = txReady.poll(batch, 0, batch.length);
+            for (int i = 0; i < count; i++)
+            {
+                final int slot = batch[i];
+                other.inject(channel.pool(), QueueChannel.frameOffset(slot), channel.metadata().frameLength(slot));
+            }
+            channel.txDone().offer(batch, 0, count);
+            return count;
+        }
+
+        void inject(final org.agrona.DirectBuffer pool, final int offset, final int length)
+        {
+            final int taken = channel.rxFree().poll(batch, 0, batch.length);
+            for (int i = 0; i < taken; i++)
+            {
+                free[freeCount++] = batch[i];
+            }
+            if (freeCount == 0)
+            {
+                return;
+            }
+            final int slot = free[--freeCount];
+            channel.pool().putBytes(QueueChannel.frameOffset(slot), pool, offset, length);
+            channel.metadata().frameLength(slot, length);
+            channel.metadata().flags(slot, 0);
+            channel.metadata().rxAppNs(slot, 0);
+            channel.rxReady().offer(slot);
+        }
+
+        public long mac()
+        {
+            return mac;
+        }
+
+        public int ipv4()
+        {
+            return ipv4;
+        }
+
+        public int prefixLength()
+        {
+            return 24;
+        }
+
+        public int gateway()
+        {
+            return 0;
+        }
+
+        public int mtu()
+        {
+            return 1500;
+        }
+
+        public long resolveNeighbour(final int address)
+        {
+            return peerMac;
+        }
+
+        public Filter registerUdpPort(final NicQueue queue, final int port)
+        {
+            return filter(Filter.Kind.UDP_PORT, port, 0, 0);
+        }
+
+        public Filter registerTcpPort(final NicQueue queue, final int port)
+        {
+            return filter(Filter.Kind.TCP_PORT, port, 0, 0);
+        }
+
+        public Filter registerTcpConnection(final NicQueue queue, final int localPort, final int remoteIp,
+            final int remotePort)
+        {
+            return filter(Filter.Kind.TCP_CONNECTION, localPort != 0 ? localPort : nextPort++, remoteIp, remotePort);
+        }
+
+        public void deregister(final Filter filter)
+        {
+        }
+
+        public void releaseQueue(final NicQueue queue)
+        {
+        }
+
+        private Filter filter(final Filter.Kind kind, final int port, final int remoteIp, final int remotePort)
+        {
+            try
+            {
+                final Constructor<Filter> c = Filter.class.getDeclaredConstructor(int.class, int.class,
+                    Filter.Kind.class, Filter.Placement.class, int.class, int.class, int.class, int.class);
+                c.setAccessible(true);
+                return c.newInstance(1, 3, kind, Filter.Placement.SOFTWARE, -1, port, remoteIp, remotePort);
+            }
+            catch (final ReflectiveOperationException ex)
+            {
+                throw new IllegalStateException(ex);
+            }
+        }
+    }
+
+    @Test
+    void transfersBytesBothWaysAndCloses() throws Exception
+    {
+        final End a = new End(dir.resolve("a"), A_IP, 0x020000000001L, 0x020000000002L);
+        final End b = new End(dir.resolve("b"), B_IP, 0x020000000002L, 0x020000000001L);
+        a.open(dir.resolve("a"));
+        b.open(dir.resolve("b"));
+
+        final byte[] sent = new byte[1 << 20];
+        new Random(42).nextBytes(sent);
+        final byte[] received = new byte[sent.length];
+        final int[] receivedCount = {0};
+        final TcpConnection[] server = {null};
+        final TcpReader sink = (buffer, offset, length) ->
+        {
+            buffer.getBytes(offset, received, receivedCount[0], length);
+            receivedCount[0] += length;
+            return length;
+        };
+        final TcpHandler serverHandler = new TcpHandler()
+        {
+            public void onReadable(final TcpConnection connection)
+            {
+                connection.read(sink);
+            }
+
+            public void onPeerClosed(final TcpConnection connection)
+            {
+                connection.close();
+            }
+        };
+        final TcpListener listener = TcpListener.open(b.tcp, 7000, c ->
+        {
+            server[0] = c;
+            c.handler(serverHandler);
+        });
+        final TcpConnection client = TcpConnection.connect(a.tcp, B_IP, 7000, new TcpHandler()
+        {
+        });
+        assertEquals(TcpState.SYN_SENT, client.state());
+        final UnsafeBuffer source = new UnsafeBuffer(sent);
+        int written = 0;
+        final long deadline = System.nanoTime() + 20_000_000_000L;
+        for (int round = 0; round < 2_000_000 && System.nanoTime() < deadline; round++)
+        {
+            if (client.state() == TcpState.ESTABLISHED && written < sent.length)
+            {
+                written += client.write(source, written, sent.length - written);
+                if (written == sent.length)
+                {
+                    client.close();
+                }
+            }
+            a.transmitTo(b);
+            b.ip.poll();
+            b.transmitTo(a);
+            a.ip.poll();
+            if (client.state() == TcpState.TIME_WAIT && receivedCount[0] == sent.length)
+            {
+                break;
+            }
+        }
+        assertEquals(sent.length, receivedCount[0], client + " " + server[0] + " " + a.tcp + " " + b.tcp +
+            " drops a: " + a.ip.dropsToString() + " b: " + b.ip.dropsToString());
+        assertArrayEquals(sent, received);
+        assertEquals(TcpState.TIME_WAIT, client.state());
+        assertEquals(TcpCloseReason.CLOSED, client.closeReason());
+        assertTrue(server[0].state() == TcpState.CLOSED || server[0].state() == TcpState.LAST_ACK,
+            server[0].toString());
+        listener.close();
+        a.queue.close();
+        b.queue.close();
+    }
+}
