@@ -1073,7 +1073,7 @@ public final class TcpConnection
         rtoNs = Math.min(rtoNs * 2, ctx.maxRtoNs());
         if (opening)
         {
-            tcp.countSent(true);
+            tcp.countRetransmission();
             sendSyn(state == TcpState.SYN_RECEIVED, sndShift > 0);
         }
         else

@@ -867,6 +867,11 @@ public final class TcpLayer implements Ipv4Protocol
         }
     }
 
+    void countRetransmission()
+    {
+        retransmissions++;
+    }
+
     void countReset()
     {
         resetsSent++;

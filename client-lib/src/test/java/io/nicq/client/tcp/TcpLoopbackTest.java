@@ -71,6 +71,11 @@ class TcpLoopbackTest
 
         void open(final Path file) throws Exception
         {
+            open(file, new TcpLayer.Context());
+        }
+
+        void open(final Path file, final TcpLayer.Context ctx) throws Exception
+        {
             Constructor<?> constructor = null;
             for (final Constructor<?> c : NicQueue.class.getDeclaredConstructors())
             {
@@ -83,7 +88,7 @@ class TcpLoopbackTest
             queue = (NicQueue)constructor.newInstance(this, QueueChannel.open(file), QueueDriverPlacement.THREAD,
                 null, null, 16);
             ip = new Ipv4Interface(queue, this);
-            tcp = new TcpLayer(ip);
+            tcp = new TcpLayer(ip, ctx);
         }
 
         /** Moves what this end transmitted onto the other end's RX ring. */
@@ -262,5 +267,64 @@ class TcpLoopbackTest
         listener.close();
         a.queue.close();
         b.queue.close();
+    }
+
+    @Test
+    void connectToAPortWithoutListenerIsRefused() throws Exception
+    {
+        final End a = new End(dir.resolve("a"), A_IP, 0x020000000001L, 0x020000000002L);
+        final End b = new End(dir.resolve("b"), B_IP, 0x020000000002L, 0x020000000001L);
+        a.open(dir.resolve("a"));
+        b.open(dir.resolve("b"));
+        final TcpCloseReason[] reason = {TcpCloseReason.NONE};
+        final TcpConnection client = TcpConnection.connect(a.tcp, B_IP, 7001, new TcpHandler()
+        {
+            public void onClosed(final TcpConnection connection, final TcpCloseReason why)
+            {
+                reason[0] = why;
+            }
+        });
+        for (int round = 0; round < 10; round++)
+        {
+            a.transmitTo(b);
+            b.ip.poll();
+            b.transmitTo(a);
+            a.ip.poll();
+        }
+        assertEquals(TcpCloseReason.REFUSED, reason[0]);
+        assertEquals(TcpState.CLOSED, client.state());
+        assertEquals(1, b.tcp.resetsSent());
+        assertEquals(0, a.tcp.connections());
+        a.queue.close();
+        b.queue.close();
+    }
+
+    @Test
+    void connectWithoutAnswerTimesOutAfterTheSynRetries() throws Exception
+    {
+        final long[] now = {1_000_000_000L};
+        final End a = new End(dir.resolve("a"), A_IP, 0x020000000001L, 0x020000000002L);
+        a.open(dir.resolve("a"), new TcpLayer.Context().clock(() -> now[0]).synRetries(3));
+        final TcpCloseReason[] reason = {TcpCloseReason.NONE};
+        final TcpConnection client = TcpConnection.connect(a.tcp, B_IP, 7000, new TcpHandler()
+        {
+            public void onClosed(final TcpConnection connection, final TcpCloseReason why)
+            {
+                reason[0] = why;
+            }
+        });
+        final End sink = new End(dir.resolve("b"), B_IP, 0x020000000002L, 0x020000000001L);
+        int syns = a.transmitTo(sink);
+        for (int second = 0; second < 20 && reason[0] == TcpCloseReason.NONE; second++)
+        {
+            now[0] += 1_000_000_000L;
+            a.ip.poll();
+            syns += a.transmitTo(sink);
+        }
+        assertEquals(TcpCloseReason.CONNECT_TIMED_OUT, reason[0]);
+        assertEquals(4, syns, "the SYN and 3 retransmissions");
+        assertEquals(3, a.tcp.retransmissions());
+        assertEquals(TcpState.CLOSED, client.state());
+        a.queue.close();
     }
 }
