@@ -50,6 +50,10 @@ class TcpLoopbackTest
         Ipv4Interface ip;
         TcpLayer tcp;
         int nextPort = 49152;
+        /** Seeded loss on this end's transmissions: the probability a frame is dropped, 0 for none. */
+        double loss;
+        final Random random = new Random(7);
+        long lost;
 
         End(final Path file, final int ipv4, final long mac, final long peerMac)
         {
@@ -100,6 +104,11 @@ class TcpLoopbackTest
             for (int i = 0; i < count; i++)
             {
                 final int slot = batch[i];
+                if (loss > 0 && random.nextDouble() < loss)
+                {
+                    lost++;
+                    continue;
+                }
                 other.inject(channel.pool(), QueueChannel.frameOffset(slot), channel.metadata().frameLength(slot));
             }
             channel.txDone().offer(batch, 0, count);
@@ -196,12 +205,25 @@ class TcpLoopbackTest
     }
 
     @Test
-    void transfersBytesBothWaysAndCloses() throws Exception
+    void transfersBytesAndCloses() throws Exception
+    {
+        transfer(0);
+    }
+
+    @Test
+    void transfersBytesUnderTwoPercentLossBothWays() throws Exception
+    {
+        transfer(0.02);
+    }
+
+    private void transfer(final double loss) throws Exception
     {
         final End a = new End(dir.resolve("a"), A_IP, 0x020000000001L, 0x020000000002L);
         final End b = new End(dir.resolve("b"), B_IP, 0x020000000002L, 0x020000000001L);
         a.open(dir.resolve("a"));
         b.open(dir.resolve("b"));
+        a.loss = loss;
+        b.loss = loss;
 
         final byte[] sent = new byte[1 << 20];
         new Random(42).nextBytes(sent);
@@ -238,7 +260,7 @@ class TcpLoopbackTest
         final UnsafeBuffer source = new UnsafeBuffer(sent);
         int written = 0;
         final long deadline = System.nanoTime() + 20_000_000_000L;
-        for (int round = 0; round < 2_000_000 && System.nanoTime() < deadline; round++)
+        for (int round = 0; round < 500_000_000 && System.nanoTime() < deadline; round++)
         {
             if (client.state() == TcpState.ESTABLISHED && written < sent.length)
             {
@@ -262,6 +284,7 @@ class TcpLoopbackTest
         assertArrayEquals(sent, received);
         assertEquals(TcpState.TIME_WAIT, client.state());
         assertEquals(TcpCloseReason.CLOSED, client.closeReason());
+        assertTrue(loss == 0 || (a.lost > 0 && a.tcp.retransmissions() > 0), "loss exercised: " + a.lost);
         assertTrue(server[0].state() == TcpState.CLOSED || server[0].state() == TcpState.LAST_ACK,
             server[0].toString());
         listener.close();
