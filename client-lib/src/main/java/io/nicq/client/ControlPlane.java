@@ -32,6 +32,15 @@ public interface ControlPlane
     /** Registers a UDP port filter: the port's datagrams go to {@code queue}. */
     Filter registerUdpPort(NicQueue queue, int port);
 
+    /** Registers a TCP port filter: segments to this host's address and port go to {@code queue} (a listener). */
+    Filter registerTcpPort(NicQueue queue, int port);
+
+    /**
+     * Registers a TCP connection filter (the 5-tuple). {@code localPort} 0 asks the card driver for a free ephemeral
+     * port, unique on the card; the returned filter's {@link Filter#localPort()} is the port allocated.
+     */
+    Filter registerTcpConnection(NicQueue queue, int localPort, int remoteIp, int remotePort);
+
     void deregister(Filter filter);
 
     /** Releases a queue: its filters go, the card driver takes it back, the channel is unmapped. */

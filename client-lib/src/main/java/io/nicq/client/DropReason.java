@@ -2,7 +2,7 @@ package io.nicq.client;
 
 /**
  * Why client-lib's stack dropped a frame, whichever layer dropped it: the interface (Ethernet, IPv4, ICMP, TX
- * without a slot) or a transport layer (UDP). Received frames that fail a check are counted under their reason in
+ * without a slot) or a transport layer (UDP, TCP). Received frames that fail a check are counted under their reason in
  * the interface's one table ({@code io.nicq.client.iface.Ipv4Interface#drops}) and their slots recycled; nothing
  * about a malformed frame is ever thrown at the application.
  */
@@ -46,6 +46,26 @@ public enum DropReason
     BAD_ICMP_CHECKSUM,
     /** RX: ICMP other than an echo request to this address (not answered). */
     ICMP_IGNORED,
+    /** RX: IPv4 payload shorter than a TCP header. */
+    TRUNCATED_TCP,
+    /** RX: TCP data offset below 5 words or beyond the segment. */
+    BAD_TCP_OFFSET,
+    /** RX: TCP checksum does not verify. */
+    BAD_TCP_CHECKSUM,
+    /** RX: TCP options malformed or truncated (a length below 2, past the header, or wrong for its kind). */
+    BAD_TCP_OPTIONS,
+    /** RX: TCP flags that make no sense (SYN+FIN, SYN+RST, no ACK on a synchronized connection), or port 0. */
+    BAD_TCP_FLAGS,
+    /** RX: a TCP segment for no connection and no listener (answered with a RST unless it was one). */
+    NO_CONNECTION,
+    /** RX: a SYN dropped because the half-open (SYN-RECEIVED) table or the connection table is full. */
+    TCP_BACKLOG_FULL,
+    /** RX: a TCP segment outside the receive window, or an unacceptable ACK (answered with an ACK). */
+    TCP_OUT_OF_WINDOW,
+    /** RX: a TCP segment whose timestamp is older than the connection's (PAWS, RFC 7323). */
+    TCP_PAWS,
+    /** RX: out-of-order TCP data beyond what the connection holds (its out-of-order ranges are all taken). */
+    TCP_OUT_OF_ORDER_FULL,
     /** TX: no free slot to send from. */
     NO_SLOT;
 

@@ -474,6 +474,7 @@ public final class NicClient implements AutoCloseable, ControlPlane
      * @return the filter.
      * @throws NicException PORT_IN_USE, NO_FILTER_SLOT, NOT_OWNER, ...
      */
+    @Override
     public Filter registerTcpPort(final NicQueue queue, final int port)
     {
         return registerFilter(queue, Filter.Kind.TCP_PORT, port, 0, 0);
@@ -487,6 +488,7 @@ public final class NicClient implements AutoCloseable, ControlPlane
      * @return the filter.
      * @throws NicException PORT_IN_USE, NO_FILTER_SLOT, NOT_OWNER, ...
      */
+    @Override
     public Filter registerTcpConnection(
         final NicQueue queue, final int localPort, final int remoteIp, final int remotePort)
     {

@@ -79,6 +79,37 @@ final class TestPlane implements ControlPlane
             0, 0);
     }
 
+    @Override
+    public Filter registerTcpPort(final NicQueue queue, final int port)
+    {
+        if (!portsInUse.add(port))
+        {
+            throw new NicException(NicException.Reason.PORT_IN_USE, "TCP port " + port + " is taken");
+        }
+        return new Filter(nextFilterId++, queue.queueId(), Filter.Kind.TCP_PORT, Filter.Placement.FIVE_TUPLE, 0, port,
+            0, 0);
+    }
+
+    @Override
+    public Filter registerTcpConnection(final NicQueue queue, final int localPort, final int remoteIp,
+        final int remotePort)
+    {
+        int port = localPort;
+        for (int candidate = 49152; port == 0 && candidate < 65536; candidate++)
+        {
+            if (!portsInUse.contains(candidate))
+            {
+                port = candidate;
+            }
+        }
+        if (!portsInUse.add(port))
+        {
+            throw new NicException(NicException.Reason.PORT_IN_USE, "TCP port " + port + " is taken");
+        }
+        return new Filter(nextFilterId++, queue.queueId(), Filter.Kind.TCP_CONNECTION, Filter.Placement.FIVE_TUPLE, 1,
+            port, remoteIp, remotePort);
+    }
+
     public void deregister(final Filter filter)
     {
         portsInUse.remove(filter.localPort());

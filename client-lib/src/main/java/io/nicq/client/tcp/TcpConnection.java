@@ -1,0 +1,1244 @@
+package io.nicq.client.tcp;
+
+import io.nicq.client.DropReason;
+import io.nicq.client.Filter;
+import io.nicq.client.iface.Ipv4Output;
+import io.nicq.packet.Ipv4Address;
+import io.nicq.packet.TcpHeader;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import static io.nicq.client.tcp.SequenceNumbers.ge;
+import static io.nicq.client.tcp.SequenceNumbers.gt;
+import static io.nicq.client.tcp.SequenceNumbers.le;
+import static io.nicq.client.tcp.SequenceNumbers.lt;
+
+/**
+ * One TCP connection (its transmission control block, RFC 9293 3.3.1) on a {@link TcpLayer}: the state machine,
+ * a send ring and a receive ring, and the retransmission timer (RFC 6298).
+ * <p>
+ * Send: {@link #write} copies into the send ring (bytes from SND.UNA on, unacknowledged then unsent); segments are
+ * built from it straight into claimed slots. Receive: in-order bytes are copied from the slot into the receive ring
+ * and {@link #read} hands out views of it; the advertised window is the ring's free space. Out-of-order segments are
+ * not held in this version: they are answered with a duplicate ACK and the peer resends.
+ * <p>
+ * One thread: the one that polls the interface.
+ */
+public final class TcpConnection
+{
+    private static final long NO_DEADLINE = Long.MAX_VALUE;
+    private static final int DEFAULT_PEER_MSS = 536;
+    private static final int SYN_OPTIONS_LENGTH = 8;
+
+    private final TcpLayer tcp;
+    private final TcpLayer.Context ctx;
+    private final int localPort;
+    private final int remoteAddress;
+    private final int remotePort;
+    private final TcpListener listener;
+    private Filter filter;
+    private TcpHandler handler;
+    private TcpState state = TcpState.CLOSED;
+    private TcpCloseReason closeReason = TcpCloseReason.NONE;
+    int activeIndex = -1;
+
+    private UnsafeBuffer sendRing;
+    private UnsafeBuffer receiveRing;
+    private int sendHead;
+    private int sendLength;
+    private int sendBase;
+    private int receiveHead;
+    private int receiveLength;
+
+    private int iss;
+    private int sndUna;
+    private int sndNxt;
+    private int sndMax;
+    private int sndWnd;
+    private int sndWl1;
+    private int sndWl2;
+    private int sndShift;
+    private int rcvShift;
+    private int irs;
+    private int rcvNxt;
+    private int rcvAdv;
+    private int mss;
+    private boolean noDelay;
+    private boolean finQueued;
+    private boolean appClosed;
+    private boolean wantWritable;
+    private boolean ackNow;
+    private boolean released;
+
+    private long rtoNs;
+    private long srttNs;
+    private long rttvarNs;
+    private boolean rttTiming;
+    private int rttSeq;
+    private long rttStartNs;
+    private int retries;
+    private long rtxDeadlineNs = NO_DEADLINE;
+    private long timeWaitDeadlineNs = NO_DEADLINE;
+    private int cwnd;
+    private int ssthresh = Integer.MAX_VALUE;
+    private int dupAcks;
+
+    private long bytesSent;
+    private long bytesReceived;
+    private long retransmissions;
+
+    TcpConnection(final TcpLayer tcp, final int localPort, final int remoteAddress, final int remotePort,
+        final TcpListener listener)
+    {
+        this.tcp = tcp;
+        this.ctx = tcp.context();
+        this.localPort = localPort;
+        this.remoteAddress = remoteAddress;
+        this.remotePort = remotePort;
+        this.listener = listener;
+        this.noDelay = ctx.noDelay();
+        this.rtoNs = ctx.initialRtoNs();
+        int shift = 0;
+        while (ctx.windowScaling() && shift < 14 && (ctx.receiveBufferSize() >> shift) > 0xFFFF)
+        {
+            shift++;
+        }
+        this.rcvShift = shift;
+    }
+
+    /**
+     * Active open: registers the TCP connection filter (the card driver allocates the local port) and sends the SYN.
+     * Returns at once; {@link TcpHandler#onConnected} (or onClosed with REFUSED / CONNECT_TIMED_OUT) follows on the
+     * poll thread.
+     *
+     * @throws io.nicq.client.NicException if the card driver refuses the filter or the next hop cannot be resolved.
+     */
+    public static TcpConnection connect(final TcpLayer tcp, final int remoteAddress, final int remotePort,
+        final TcpHandler handler)
+    {
+        if (remotePort <= 0 || remotePort > 0xFFFF)
+        {
+            throw new IllegalArgumentException("remote port " + remotePort + " is outside [1, 65535]");
+        }
+        if (!tcp.hasRoomForConnection())
+        {
+            throw new IllegalStateException("the TCP layer holds its most connections (Context.maxConnections)");
+        }
+        final Filter filter = tcp.ip().controlPlane().registerTcpConnection(tcp.ip().queue(), 0, remoteAddress,
+            remotePort);
+        final TcpConnection connection = new TcpConnection(tcp, filter.localPort(), remoteAddress, remotePort, null);
+        connection.filter = filter;
+        connection.handler = handler;
+        try
+        {
+            tcp.add(connection);
+        }
+        catch (final RuntimeException ex)
+        {
+            tcp.ip().controlPlane().deregister(filter);
+            throw ex;
+        }
+        final long now = tcp.refreshNow();
+        connection.allocateBuffers();
+        connection.iss = tcp.initialSequenceNumber(connection.localPort, remoteAddress, remotePort);
+        connection.sndUna = connection.iss;
+        connection.sndNxt = connection.iss + 1;
+        connection.sndMax = connection.sndNxt;
+        connection.sendBase = connection.iss + 1;
+        connection.state = TcpState.SYN_SENT;
+        tcp.countOpened(false);
+        connection.sendSyn(false, false);
+        connection.startTiming(connection.iss + 1, now);
+        connection.armRetransmission(now);
+        return connection;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Application API
+    // ---------------------------------------------------------------------------------------------------------------
+
+    public TcpState state()
+    {
+        return state;
+    }
+
+    public int localPort()
+    {
+        return localPort;
+    }
+
+    public int remoteAddress()
+    {
+        return remoteAddress;
+    }
+
+    public int remotePort()
+    {
+        return remotePort;
+    }
+
+    public TcpHandler handler()
+    {
+        return handler;
+    }
+
+    /** Sets the handler that gets this connection's events (for accepted connections, in onAccepted). */
+    public TcpConnection handler(final TcpHandler handler)
+    {
+        this.handler = handler;
+        return this;
+    }
+
+    /** Nagle off (true, the default from the Context) or on (false): TCP_NODELAY. */
+    public TcpConnection noDelay(final boolean noDelay)
+    {
+        this.noDelay = noDelay;
+        return this;
+    }
+
+    public boolean noDelay()
+    {
+        return noDelay;
+    }
+
+    /** The connection filter of an active open; null for an accepted connection (it came through the port filter). */
+    public Filter filter()
+    {
+        return filter;
+    }
+
+    public TcpCloseReason closeReason()
+    {
+        return closeReason;
+    }
+
+    /**
+     * Copies up to {@code length} bytes into the send ring and sends what the windows allow.
+     *
+     * @return bytes accepted: 0 when the ring is full (then {@link TcpHandler#onWritable} when it has room again).
+     * @throws IllegalStateException after shutdownOutput, close or abort.
+     */
+    public int write(final DirectBuffer src, final int offset, final int length)
+    {
+        if (!state.canSend() || finQueued || released)
+        {
+            throw new IllegalStateException("connection cannot send in " + state + (finQueued ? " (FIN queued)" : ""));
+        }
+        final int capacity = sendRing.capacity();
+        final int count = Math.min(length, capacity - sendLength);
+        if (count < length)
+        {
+            wantWritable = true;
+        }
+        if (count <= 0)
+        {
+            return 0;
+        }
+        int tail = (sendHead + sendLength) % capacity;
+        final int first = Math.min(count, capacity - tail);
+        sendRing.putBytes(tail, src, offset, first);
+        if (first < count)
+        {
+            sendRing.putBytes(0, src, offset + first, count - first);
+        }
+        sendLength += count;
+        if (state.isSynchronized())
+        {
+            tcp.refreshNow();
+            output();
+        }
+        return count;
+    }
+
+    /** Room in the send ring. */
+    public int writableBytes()
+    {
+        return sendRing == null || finQueued ? 0 : sendRing.capacity() - sendLength;
+    }
+
+    /**
+     * Hands the reader views of the in-order received bytes (at most two: the ring may wrap) until it consumes less
+     * than offered.
+     *
+     * @return bytes consumed.
+     */
+    public int read(final TcpReader reader)
+    {
+        if (receiveRing == null || receiveLength == 0)
+        {
+            return 0;
+        }
+        int total = 0;
+        final int capacity = receiveRing.capacity();
+        while (receiveLength > 0)
+        {
+            final int chunk = Math.min(receiveLength, capacity - receiveHead);
+            final int consumed = Math.max(0, Math.min(chunk, reader.onData(receiveRing, receiveHead, chunk)));
+            receiveHead = (receiveHead + consumed) % capacity;
+            receiveLength -= consumed;
+            total += consumed;
+            if (consumed < chunk)
+            {
+                break;
+            }
+        }
+        if (total > 0)
+        {
+            maybeWindowUpdate();
+            releaseBuffersIfDone();
+        }
+        return total;
+    }
+
+    /** In-order bytes waiting to be read. */
+    public int readableBytes()
+    {
+        return receiveLength;
+    }
+
+    /** Half-close: a FIN goes after the queued data; the peer may go on sending. */
+    public void shutdownOutput()
+    {
+        if (finQueued || released)
+        {
+            return;
+        }
+        switch (state)
+        {
+            case SYN_SENT ->
+            {
+                abortQuietly(TcpCloseReason.CLOSED);
+                return;
+            }
+            case ESTABLISHED, SYN_RECEIVED -> state = state == TcpState.ESTABLISHED ? TcpState.FIN_WAIT_1 : state;
+            case CLOSE_WAIT -> state = TcpState.LAST_ACK;
+            default ->
+            {
+                return;
+            }
+        }
+        finQueued = true;
+        if (state.isSynchronized())
+        {
+            tcp.refreshNow();
+            output();
+        }
+    }
+
+    /** Graceful close: FIN after the queued data, released when done. With unread data: a RST (as Linux does). */
+    public void close()
+    {
+        if (released)
+        {
+            return;
+        }
+        appClosed = true;
+        if (receiveLength > 0)
+        {
+            abort();
+            return;
+        }
+        shutdownOutput();
+        releaseBuffersIfDone();
+    }
+
+    /** Sends a RST (in a synchronized state) and releases everything now; onClosed(ABORTED). */
+    public void abort()
+    {
+        if (released)
+        {
+            return;
+        }
+        appClosed = true;
+        if (state.isSynchronized() || state == TcpState.SYN_RECEIVED)
+        {
+            tcp.refreshNow();
+            sendReset(sndNxt);
+        }
+        abortQuietly(TcpCloseReason.ABORTED);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Passive open
+    // ---------------------------------------------------------------------------------------------------------------
+
+    TcpListener listener()
+    {
+        return listener;
+    }
+
+    void onSyn(final TcpHeader header, final TcpOptions options)
+    {
+        final long now = tcp.nowNs();
+        irs = header.sequenceNumber();
+        rcvNxt = irs + 1;
+        negotiate(options, true);
+        sndWnd = header.window();
+        iss = tcp.initialSequenceNumber(localPort, remoteAddress, remotePort);
+        sndUna = iss;
+        sndNxt = iss + 1;
+        sndMax = sndNxt;
+        sendBase = iss + 1;
+        state = TcpState.SYN_RECEIVED;
+        sendSyn(true, options.windowScale >= 0);
+        startTiming(iss + 1, now);
+        armRetransmission(now);
+    }
+
+    private void negotiate(final TcpOptions options, final boolean passive)
+    {
+        final int peerMss = options.mss > 0 ? options.mss : DEFAULT_PEER_MSS;
+        mss = Math.max(64, Math.min(peerMss, tcp.maxSegmentPayload()));
+        if (ctx.windowScaling() && options.windowScale >= 0)
+        {
+            sndShift = options.windowScale;
+        }
+        else
+        {
+            sndShift = 0;
+            rcvShift = 0;
+        }
+        cwnd = Math.min(10 * mss, Math.max(2 * mss, 14600));
+    }
+
+    boolean acceptsNewIncarnation(final TcpHeader header, final TcpOptions options)
+    {
+        final int flags = header.flags();
+        return (flags & TcpHeader.FLAG_SYN) != 0 && (flags & TcpHeader.FLAG_ACK) == 0 &&
+            gt(header.sequenceNumber(), rcvNxt) && listener != null && !listener.isClosed();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Segment arrival (RFC 9293 3.10.7)
+    // ---------------------------------------------------------------------------------------------------------------
+
+    void onSegment(final TcpHeader header, final TcpOptions options, final DirectBuffer buffer,
+        final int payloadOffset, final int payloadLength)
+    {
+        final int flags = header.flags();
+        final int seq = header.sequenceNumber();
+        final int ack = header.acknowledgmentNumber();
+        final boolean hasAck = (flags & TcpHeader.FLAG_ACK) != 0;
+        final boolean rst = (flags & TcpHeader.FLAG_RST) != 0;
+        final boolean syn = (flags & TcpHeader.FLAG_SYN) != 0;
+        if (state == TcpState.SYN_SENT)
+        {
+            onSynSentSegment(header, options, flags, seq, ack);
+            return;
+        }
+        if (state == TcpState.SYN_RECEIVED && syn && !hasAck && seq == irs)
+        {
+            sendSyn(true, sndShift > 0 || rcvShift > 0);
+            return;
+        }
+        final int segmentLength = payloadLength + (syn ? 1 : 0) + ((flags & TcpHeader.FLAG_FIN) != 0 ? 1 : 0);
+        if (!acceptable(seq, segmentLength))
+        {
+            tcp.countDrop(DropReason.TCP_OUT_OF_WINDOW);
+            if (!rst)
+            {
+                sendAck();
+            }
+            return;
+        }
+        if (rst)
+        {
+            if (seq == rcvNxt)
+            {
+                if (state == TcpState.SYN_RECEIVED && listener != null)
+                {
+                    abortQuietly(TcpCloseReason.RESET);
+                }
+                else
+                {
+                    abortQuietly(state == TcpState.TIME_WAIT || state == TcpState.LAST_ACK || state ==
+                        TcpState.CLOSING ? TcpCloseReason.CLOSED : TcpCloseReason.RESET);
+                }
+            }
+            else
+            {
+                sendAck();
+            }
+            return;
+        }
+        if (syn)
+        {
+            sendAck();
+            return;
+        }
+        if (!hasAck)
+        {
+            tcp.countDrop(DropReason.BAD_TCP_FLAGS);
+            return;
+        }
+        if (state == TcpState.SYN_RECEIVED)
+        {
+            if (!(gt(ack, sndUna) && le(ack, sndMax)))
+            {
+                sendReset(ack);
+                return;
+            }
+            established();
+            if (released)
+            {
+                return;
+            }
+        }
+        if (!onAck(header, seq, ack, payloadLength))
+        {
+            return;
+        }
+        if (released)
+        {
+            return;
+        }
+        if (payloadLength > 0 && state.canReceive())
+        {
+            onData(seq, buffer, payloadOffset, payloadLength);
+            if (released)
+            {
+                return;
+            }
+        }
+        else if (payloadLength > 0)
+        {
+            ackNow = true;
+        }
+        if ((flags & TcpHeader.FLAG_FIN) != 0 && seq + payloadLength == rcvNxt)
+        {
+            onFin();
+            if (released)
+            {
+                return;
+            }
+        }
+        output();
+    }
+
+    private void onSynSentSegment(final TcpHeader header, final TcpOptions options, final int flags, final int seq,
+        final int ack)
+    {
+        final boolean hasAck = (flags & TcpHeader.FLAG_ACK) != 0;
+        if (hasAck && (le(ack, iss) || gt(ack, sndMax)))
+        {
+            if ((flags & TcpHeader.FLAG_RST) == 0)
+            {
+                sendResetTo(ack, 0, TcpHeader.FLAG_RST);
+            }
+            tcp.countDrop(DropReason.TCP_OUT_OF_WINDOW);
+            return;
+        }
+        if ((flags & TcpHeader.FLAG_RST) != 0)
+        {
+            if (hasAck)
+            {
+                abortQuietly(TcpCloseReason.REFUSED);
+            }
+            return;
+        }
+        if ((flags & TcpHeader.FLAG_SYN) == 0)
+        {
+            tcp.countDrop(DropReason.BAD_TCP_FLAGS);
+            return;
+        }
+        irs = seq;
+        rcvNxt = seq + 1;
+        negotiate(options, false);
+        if (hasAck)
+        {
+            sndUna = ack;
+            sndWnd = header.window() << sndShift;
+            sndWl1 = seq;
+            sndWl2 = ack;
+            sampleRtt(ack, tcp.nowNs());
+            retries = 0;
+            rtxDeadlineNs = NO_DEADLINE;
+            state = TcpState.ESTABLISHED;
+            sendAck();
+            final TcpHandler h = handler;
+            if (h != null)
+            {
+                h.onConnected(this);
+            }
+            if (!released)
+            {
+                output();
+            }
+        }
+        else
+        {
+            state = TcpState.SYN_RECEIVED;
+            sndWnd = header.window();
+            sendSyn(true, sndShift > 0);
+        }
+    }
+
+    private boolean acceptable(final int seq, final int segmentLength)
+    {
+        final int window = receiveWindow();
+        if (segmentLength == 0)
+        {
+            return window == 0 ? seq == rcvNxt : ge(seq, rcvNxt) && lt(seq, rcvNxt + window);
+        }
+        if (window == 0)
+        {
+            return false;
+        }
+        final int last = seq + segmentLength - 1;
+        return (ge(seq, rcvNxt) && lt(seq, rcvNxt + window)) || (ge(last, rcvNxt) && lt(last, rcvNxt + window));
+    }
+
+    private void established()
+    {
+        if (listener != null)
+        {
+            tcp.halfOpenEnded();
+            allocateBuffers();
+            tcp.countOpened(true);
+        }
+        state = TcpState.ESTABLISHED;
+        retries = 0;
+        if (listener != null)
+        {
+            listener.handler().onAccepted(this);
+        }
+    }
+
+    /** @return false if the segment is to be dropped. */
+    private boolean onAck(final TcpHeader header, final int seq, final int ack, final int payloadLength)
+    {
+        final long now = tcp.nowNs();
+        if (gt(ack, sndMax))
+        {
+            tcp.countDrop(DropReason.TCP_OUT_OF_WINDOW);
+            sendAck();
+            return false;
+        }
+        final int window = header.window() << sndShift;
+        if (gt(ack, sndUna))
+        {
+            final int finSeq = sendBase + sendLength;
+            final int dataAcked = Math.min(ack - sendBase, sendLength);
+            if (dataAcked > 0)
+            {
+                sendHead = (sendHead + dataAcked) % sendRing.capacity();
+                sendLength -= dataAcked;
+                sendBase += dataAcked;
+            }
+            final int acked = ack - sndUna;
+            sndUna = ack;
+            if (lt(sndNxt, ack))
+            {
+                sndNxt = ack;
+            }
+            sampleRtt(ack, now);
+            retries = 0;
+            dupAcks = 0;
+            if (cwnd < ssthresh)
+            {
+                cwnd += Math.min(acked, mss);
+            }
+            else
+            {
+                cwnd += Math.max(1, mss * mss / Math.max(1, cwnd));
+            }
+            cwnd = Math.min(cwnd, 1 << 30);
+            rtxDeadlineNs = sndUna == sndMax ? NO_DEADLINE : now + rtoNs;
+            tcp.schedule(rtxDeadlineNs);
+            if (finQueued && gt(ack, finSeq))
+            {
+                onFinAcked(now);
+                if (released)
+                {
+                    return false;
+                }
+            }
+            if (wantWritable && sendRing != null && sendLength < sendRing.capacity() && state.canSend() &&
+                !finQueued)
+            {
+                wantWritable = false;
+                final TcpHandler h = handler;
+                if (h != null)
+                {
+                    h.onWritable(this);
+                }
+                if (released)
+                {
+                    return false;
+                }
+            }
+        }
+        else if (ack == sndUna && payloadLength == 0 && sndUna != sndMax && window == sndWnd)
+        {
+            if (++dupAcks == 3)
+            {
+                ssthresh = Math.max((sndMax - sndUna) / 2, 2 * mss);
+                cwnd = ssthresh + 3 * mss;
+                retransmit(now);
+            }
+            else if (dupAcks > 3)
+            {
+                cwnd += mss;
+            }
+        }
+        if (lt(sndWl1, seq) || (sndWl1 == seq && le(sndWl2, ack)))
+        {
+            sndWnd = window;
+            sndWl1 = seq;
+            sndWl2 = ack;
+        }
+        return true;
+    }
+
+    private void onFinAcked(final long now)
+    {
+        switch (state)
+        {
+            case FIN_WAIT_1 -> state = TcpState.FIN_WAIT_2;
+            case CLOSING -> enterTimeWait(now);
+            case LAST_ACK -> finish(TcpCloseReason.CLOSED);
+            default ->
+            {
+            }
+        }
+    }
+
+    private void onData(final int seq, final DirectBuffer buffer, final int payloadOffset, final int payloadLength)
+    {
+        ackNow = true;
+        if (seq != rcvNxt && gt(seq, rcvNxt))
+        {
+            return;
+        }
+        final int skip = rcvNxt - seq;
+        final int length = Math.min(payloadLength - skip, receiveWindow());
+        if (length <= 0)
+        {
+            return;
+        }
+        final int capacity = receiveRing.capacity();
+        final int tail = (receiveHead + receiveLength) % capacity;
+        final int first = Math.min(length, capacity - tail);
+        receiveRing.putBytes(tail, buffer, payloadOffset + skip, first);
+        if (first < length)
+        {
+            receiveRing.putBytes(0, buffer, payloadOffset + skip + first, length - first);
+        }
+        receiveLength += length;
+        rcvNxt += length;
+        bytesReceived += length;
+        final TcpHandler h = handler;
+        if (h != null)
+        {
+            h.onReadable(this);
+        }
+    }
+
+    private void onFin()
+    {
+        rcvNxt++;
+        ackNow = true;
+        final long now = tcp.nowNs();
+        switch (state)
+        {
+            case ESTABLISHED -> state = TcpState.CLOSE_WAIT;
+            case FIN_WAIT_1 -> state = TcpState.CLOSING;
+            case FIN_WAIT_2 -> enterTimeWait(now);
+            default ->
+            {
+                return;
+            }
+        }
+        final TcpHandler h = handler;
+        if (h != null)
+        {
+            h.onPeerClosed(this);
+        }
+    }
+
+    private void enterTimeWait(final long now)
+    {
+        state = TcpState.TIME_WAIT;
+        rtxDeadlineNs = NO_DEADLINE;
+        timeWaitDeadlineNs = now + ctx.timeWaitNs();
+        tcp.schedule(timeWaitDeadlineNs);
+        closeReason = TcpCloseReason.CLOSED;
+        final TcpHandler h = handler;
+        if (h != null)
+        {
+            h.onClosed(this, TcpCloseReason.CLOSED);
+        }
+        releaseBuffersIfDone();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Output
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private void output()
+    {
+        if (released || !state.isSynchronized() || state == TcpState.TIME_WAIT)
+        {
+            if (ackNow && state == TcpState.TIME_WAIT)
+            {
+                sendAck();
+            }
+            return;
+        }
+        final long now = tcp.nowNs();
+        boolean sent = false;
+        final int dataEnd = sendBase + sendLength;
+        while (true)
+        {
+            final int inFlight = sndNxt - sndUna;
+            final int window = Math.min(sndWnd, cwnd);
+            final int unsent = dataEnd - sndNxt;
+            if (unsent > 0)
+            {
+                final int usable = window - inFlight;
+                final int length = Math.min(Math.min(mss, unsent), usable);
+                if (length <= 0 || (!noDelay && length < mss && inFlight > 0))
+                {
+                    break;
+                }
+                final boolean fin = finQueued && length == unsent;
+                if (!sendSegment(sndNxt, length, fin ? TcpHeader.FLAG_FIN : 0, lt(sndNxt, sndMax)))
+                {
+                    break;
+                }
+                if (!rttTiming && ge(sndNxt, sndMax))
+                {
+                    startTiming(sndNxt + length, now);
+                }
+                sndNxt += length + (fin ? 1 : 0);
+                sent = true;
+            }
+            else if (finQueued && sndNxt == dataEnd)
+            {
+                if (!sendSegment(sndNxt, 0, TcpHeader.FLAG_FIN, lt(sndNxt, sndMax)))
+                {
+                    break;
+                }
+                sndNxt++;
+                sent = true;
+            }
+            else
+            {
+                break;
+            }
+            if (gt(sndNxt, sndMax))
+            {
+                sndMax = sndNxt;
+            }
+        }
+        if (!sent && ackNow)
+        {
+            sendAck();
+        }
+        if (sndUna != sndMax && rtxDeadlineNs == NO_DEADLINE)
+        {
+            armRetransmission(now);
+        }
+        else if (sndUna == sndMax && dataEnd != sndNxt && sndWnd == 0 && rtxDeadlineNs == NO_DEADLINE)
+        {
+            armRetransmission(now);
+        }
+    }
+
+    private void retransmit(final long now)
+    {
+        final int dataEnd = sendBase + sendLength;
+        final int length = Math.min(mss, dataEnd - sndUna);
+        final boolean fin = finQueued && sndUna + Math.max(0, length) == dataEnd && gt(sndMax, dataEnd);
+        rttTiming = false;
+        sendSegment(sndUna, Math.max(0, length), fin ? TcpHeader.FLAG_FIN : 0, true);
+        retransmissions++;
+    }
+
+    /** Builds one segment from the send ring into a claimed slot. @return false if no slot was free. */
+    private boolean sendSegment(final int seq, final int length, final int extraFlags, final boolean retransmission)
+    {
+        final Ipv4Output output = tcp.output();
+        final int segmentLength = TcpHeader.MIN_HEADER_LENGTH + length;
+        final int offset = output.claim(remoteAddress, segmentLength);
+        if (offset == Ipv4Output.NO_ROOM)
+        {
+            return false;
+        }
+        final MutableDirectBuffer buffer = output.buffer();
+        if (length > 0)
+        {
+            final int capacity = sendRing.capacity();
+            final int start = (sendHead + (seq - sendBase)) % capacity;
+            final int first = Math.min(length, capacity - start);
+            buffer.putBytes(offset + TcpHeader.MIN_HEADER_LENGTH, sendRing, start, first);
+            if (first < length)
+            {
+                buffer.putBytes(offset + TcpHeader.MIN_HEADER_LENGTH + first, sendRing, 0, length - first);
+            }
+        }
+        writeHeader(buffer, offset, seq, rcvNxt, TcpHeader.FLAG_ACK | extraFlags |
+            (length > 0 ? TcpHeader.FLAG_PSH : 0), 5, segmentLength);
+        output.send(segmentLength);
+        tcp.countSent(retransmission);
+        bytesSent += retransmission ? 0 : length;
+        ackNow = false;
+        return true;
+    }
+
+    private void writeHeader(final MutableDirectBuffer buffer, final int offset, final int seq, final int ack,
+        final int flags, final int dataOffset, final int segmentLength)
+    {
+        final int window = advertisedWindow();
+        final TcpHeader header = tcp.header().wrap(buffer, offset);
+        header.sourcePort(localPort).destinationPort(remotePort).sequenceNumber(seq).acknowledgmentNumber(ack)
+            .dataOffsetAndFlags(dataOffset, flags).window(window).urgentPointer(0);
+        header.computeChecksum(tcp.output().localAddress(), remoteAddress, segmentLength);
+        if ((flags & TcpHeader.FLAG_ACK) != 0)
+        {
+            rcvAdv = rcvNxt + (window << rcvShift);
+        }
+    }
+
+    private void sendSyn(final boolean withAck, final boolean windowScale)
+    {
+        final Ipv4Output output = tcp.output();
+        final boolean scale = ctx.windowScaling() && (!withAck || windowScale);
+        final int optionsLength = 4 + (scale ? 4 : 0);
+        final int segmentLength = TcpHeader.MIN_HEADER_LENGTH + optionsLength;
+        final int offset = output.claim(remoteAddress, segmentLength);
+        if (offset == Ipv4Output.NO_ROOM)
+        {
+            return;
+        }
+        final MutableDirectBuffer buffer = output.buffer();
+        final int options = offset + TcpHeader.MIN_HEADER_LENGTH;
+        buffer.putByte(options, (byte)TcpOptions.KIND_MSS);
+        buffer.putByte(options + 1, (byte)TcpOptions.LENGTH_MSS);
+        buffer.putShort(options + 2, (short)tcp.maxSegmentPayload(), java.nio.ByteOrder.BIG_ENDIAN);
+        if (scale)
+        {
+            buffer.putByte(options + 4, (byte)TcpOptions.KIND_NOP);
+            buffer.putByte(options + 5, (byte)TcpOptions.KIND_WINDOW_SCALE);
+            buffer.putByte(options + 6, (byte)TcpOptions.LENGTH_WINDOW_SCALE);
+            buffer.putByte(options + 7, (byte)rcvShift);
+        }
+        final int window = Math.min(0xFFFF, ctx.receiveBufferSize());
+        final TcpHeader header = tcp.header().wrap(buffer, offset);
+        header.sourcePort(localPort).destinationPort(remotePort).sequenceNumber(iss)
+            .acknowledgmentNumber(withAck ? rcvNxt : 0)
+            .dataOffsetAndFlags(5 + optionsLength / 4, TcpHeader.FLAG_SYN | (withAck ? TcpHeader.FLAG_ACK : 0))
+            .window(window).urgentPointer(0);
+        header.computeChecksum(output.localAddress(), remoteAddress, segmentLength);
+        output.send(segmentLength);
+        tcp.countSent(false);
+        if (withAck)
+        {
+            rcvAdv = rcvNxt + window;
+        }
+    }
+
+    private void sendAck()
+    {
+        final Ipv4Output output = tcp.output();
+        final int offset = output.claim(remoteAddress, TcpHeader.MIN_HEADER_LENGTH);
+        if (offset == Ipv4Output.NO_ROOM)
+        {
+            return;
+        }
+        writeHeader(output.buffer(), offset, sndNxt, rcvNxt, TcpHeader.FLAG_ACK, 5, TcpHeader.MIN_HEADER_LENGTH);
+        output.send(TcpHeader.MIN_HEADER_LENGTH);
+        tcp.countSent(false);
+        ackNow = false;
+    }
+
+    private void sendReset(final int seq)
+    {
+        sendResetTo(seq, 0, TcpHeader.FLAG_RST);
+    }
+
+    private void sendResetTo(final int seq, final int ack, final int flags)
+    {
+        final Ipv4Output output = tcp.output();
+        final int offset = output.claim(remoteAddress, TcpHeader.MIN_HEADER_LENGTH);
+        if (offset == Ipv4Output.NO_ROOM)
+        {
+            return;
+        }
+        final TcpHeader header = tcp.header().wrap(output.buffer(), offset);
+        header.sourcePort(localPort).destinationPort(remotePort).sequenceNumber(seq).acknowledgmentNumber(ack)
+            .dataOffsetAndFlags(5, flags).window(0).urgentPointer(0);
+        header.computeChecksum(output.localAddress(), remoteAddress, TcpHeader.MIN_HEADER_LENGTH);
+        output.send(TcpHeader.MIN_HEADER_LENGTH);
+        tcp.countSent(false);
+        tcp.countReset();
+    }
+
+    private int receiveWindow()
+    {
+        final int capacity = receiveRing != null ? receiveRing.capacity() : ctx.receiveBufferSize();
+        return Math.max(capacity - receiveLength, rcvAdv - rcvNxt);
+    }
+
+    /** The window field: free receive ring, scaled, never moving the right edge back (RFC 9293 3.8.6.2.2). */
+    private int advertisedWindow()
+    {
+        final int capacity = receiveRing != null ? receiveRing.capacity() : ctx.receiveBufferSize();
+        int free = capacity - receiveLength;
+        final int promised = rcvAdv - rcvNxt;
+        if (free < promised)
+        {
+            free = promised;
+        }
+        if (free - Math.max(0, promised) < Math.min(capacity / 2, mss) && promised >= 0 && free != capacity)
+        {
+            free = Math.max(0, promised);
+        }
+        return Math.min(0xFFFF, free >> rcvShift);
+    }
+
+    private void maybeWindowUpdate()
+    {
+        if (!state.canReceive())
+        {
+            return;
+        }
+        final int capacity = receiveRing.capacity();
+        final int free = capacity - receiveLength;
+        final int promised = rcvAdv - rcvNxt;
+        if (free - promised >= Math.min(capacity / 2, 2 * mss))
+        {
+            sendAck();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Timers (RFC 6298)
+    // ---------------------------------------------------------------------------------------------------------------
+
+    long deadlineNs()
+    {
+        return Math.min(rtxDeadlineNs, timeWaitDeadlineNs);
+    }
+
+    void onTimer(final long now)
+    {
+        if (timeWaitDeadlineNs - now <= 0)
+        {
+            timeWaitDeadlineNs = NO_DEADLINE;
+            release();
+            return;
+        }
+        if (rtxDeadlineNs - now > 0)
+        {
+            return;
+        }
+        rtxDeadlineNs = NO_DEADLINE;
+        final boolean opening = state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED;
+        if (!opening && sndUna == sndMax)
+        {
+            if (sendBase + sendLength != sndNxt && sndWnd == 0 && sendRing != null)
+            {
+                sendSegment(sndNxt, 1, 0, false);
+                if (gt(sndNxt + 1, sndMax))
+                {
+                    sndMax = sndNxt + 1;
+                }
+                rtoNs = Math.min(rtoNs * 2, ctx.maxRtoNs());
+                armRetransmission(now);
+            }
+            return;
+        }
+        final int limit = opening ? ctx.synRetries() : ctx.dataRetries();
+        if (retries >= limit)
+        {
+            if (state == TcpState.SYN_RECEIVED && listener != null)
+            {
+                abortQuietly(TcpCloseReason.CONNECT_TIMED_OUT);
+            }
+            else
+            {
+                if (state.isSynchronized())
+                {
+                    sendReset(sndNxt);
+                }
+                abortQuietly(opening ? TcpCloseReason.CONNECT_TIMED_OUT : TcpCloseReason.TIMED_OUT);
+            }
+            return;
+        }
+        retries++;
+        retransmissions++;
+        rttTiming = false;
+        rtoNs = Math.min(rtoNs * 2, ctx.maxRtoNs());
+        if (opening)
+        {
+            tcp.countRetransmission();
+            sendSyn(state == TcpState.SYN_RECEIVED, sndShift > 0);
+        }
+        else
+        {
+            ssthresh = Math.max((sndMax - sndUna) / 2, 2 * mss);
+            cwnd = mss;
+            dupAcks = 0;
+            sndNxt = sndUna;
+            output();
+        }
+        armRetransmission(now);
+    }
+
+    private void armRetransmission(final long now)
+    {
+        rtxDeadlineNs = now + rtoNs;
+        tcp.schedule(rtxDeadlineNs);
+    }
+
+    private void startTiming(final int endSeq, final long now)
+    {
+        rttTiming = true;
+        rttSeq = endSeq;
+        rttStartNs = now;
+    }
+
+    private void sampleRtt(final int ack, final long now)
+    {
+        if (!rttTiming || lt(ack, rttSeq))
+        {
+            return;
+        }
+        rttTiming = false;
+        final long rtt = Math.max(1, now - rttStartNs);
+        if (srttNs == 0)
+        {
+            srttNs = rtt;
+            rttvarNs = rtt / 2;
+        }
+        else
+        {
+            rttvarNs = (3 * rttvarNs + Math.abs(srttNs - rtt)) / 4;
+            srttNs = (7 * srttNs + rtt) / 8;
+        }
+        rtoNs = Math.min(ctx.maxRtoNs(), Math.max(ctx.minRtoNs(), srttNs + 4 * rttvarNs));
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Release
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private void allocateBuffers()
+    {
+        if (sendRing == null)
+        {
+            sendRing = tcp.takeSendBuffer();
+            receiveRing = tcp.takeReceiveBuffer();
+        }
+    }
+
+    private void abortQuietly(final TcpCloseReason reason)
+    {
+        final boolean halfOpenPassive = state == TcpState.SYN_RECEIVED && listener != null;
+        if (halfOpenPassive)
+        {
+            tcp.halfOpenEnded();
+            release();
+            return;
+        }
+        finish(reason);
+    }
+
+    private void finish(final TcpCloseReason reason)
+    {
+        final boolean notify = closeReason == TcpCloseReason.NONE;
+        closeReason = notify ? reason : closeReason;
+        state = TcpState.CLOSED;
+        release();
+        final TcpHandler h = handler;
+        if (notify && h != null)
+        {
+            h.onClosed(this, reason);
+        }
+    }
+
+    /** Gone: off the layer, the connection filter deregistered, the rings back to the pool (once read). */
+    void release()
+    {
+        if (released)
+        {
+            return;
+        }
+        released = true;
+        state = TcpState.CLOSED;
+        rtxDeadlineNs = NO_DEADLINE;
+        timeWaitDeadlineNs = NO_DEADLINE;
+        tcp.remove(this);
+        if (filter != null && filter.isRegistered() && !tcp.ip().queue().isClosed())
+        {
+            tcp.ip().controlPlane().deregister(filter);
+        }
+        releaseBuffersIfDone();
+    }
+
+    private void releaseBuffersIfDone()
+    {
+        if ((released || state == TcpState.TIME_WAIT) && (appClosed || receiveLength == 0) && sendRing != null)
+        {
+            tcp.giveBack(sendRing, receiveRing);
+            sendRing = null;
+            receiveRing = null;
+            receiveLength = 0;
+            sendLength = 0;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Counters
+    // ---------------------------------------------------------------------------------------------------------------
+
+    public long bytesSent()
+    {
+        return bytesSent;
+    }
+
+    public long bytesReceived()
+    {
+        return bytesReceived;
+    }
+
+    public long retransmissions()
+    {
+        return retransmissions;
+    }
+
+    public long srttNs()
+    {
+        return srttNs;
+    }
+
+    public long rtoNs()
+    {
+        return rtoNs;
+    }
+
+    public int cwnd()
+    {
+        return cwnd;
+    }
+
+    /** The peer's window, bytes (scaled). */
+    public int sendWindow()
+    {
+        return sndWnd;
+    }
+
+    /** The effective send MSS. */
+    public int mss()
+    {
+        return mss;
+    }
+
+    public String toString()
+    {
+        return "TcpConnection{" + localPort + " -> " + Ipv4Address.toString(remoteAddress) + ":" + remotePort + " " +
+            state + (closeReason != TcpCloseReason.NONE ? " " + closeReason : "") + "}";
+    }
+}
