@@ -9,10 +9,13 @@ import io.nicq.client.iface.Ipv4Interface;
 import io.nicq.client.tcp.TcpLayer;
 import io.nicq.examples.tcp.TcpEchoServer;
 import io.nicq.packet.Ipv4Address;
+import io.nicq.runtime.CommandLines;
 import org.agrona.concurrent.IdleStrategy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * TCP echo server on a dedicated queue: every byte of every connection to the port goes back on its connection
@@ -22,6 +25,9 @@ import picocli.CommandLine.Option;
     description = "TCP echo server on its own hardware queue: echoes every byte on every connection to the port.")
 public final class TcpEchoCommand implements Callable<Integer>
 {
+    @Spec
+    CommandSpec spec;
+
     @Mixin
     ClientOptions options;
 
@@ -34,6 +40,8 @@ public final class TcpEchoCommand implements Callable<Integer>
 
     public Integer call() throws Exception
     {
+        CommandLines.requirePort(spec, "--port", port);
+        CommandLines.requireAtLeast(spec, "--duration", durationSeconds, 0);
         options.pinLoopThread();
         try (StopOnShutdown signal = new StopOnShutdown("tcp-echo-shutdown", 2000);
             NicClient client = options.connect("tcp-echo");

@@ -10,10 +10,13 @@ import io.nicq.client.tcp.TcpCloseReason;
 import io.nicq.client.tcp.TcpLayer;
 import io.nicq.examples.tcp.TcpSender;
 import io.nicq.packet.Ipv4Address;
+import io.nicq.runtime.CommandLines;
 import org.agrona.concurrent.IdleStrategy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Sends N bytes of a seeded pseudo-random stream ({@link io.nicq.examples.tcp.SeededStream}) over one TCP
@@ -24,6 +27,9 @@ import picocli.CommandLine.Option;
     description = "Send N bytes of a seeded stream over TCP and print its SHA-256 (and that of anything sent back).")
 public final class TcpSendCommand implements Callable<Integer>
 {
+    @Spec
+    CommandSpec spec;
+
     @Mixin
     ClientOptions options;
 
@@ -50,6 +56,9 @@ public final class TcpSendCommand implements Callable<Integer>
         }
         final int address = Ipv4Address.parse(to.substring(0, colon));
         final int port = Integer.parseInt(to.substring(colon + 1));
+        CommandLines.requirePort(spec, "--to", port);
+        CommandLines.requireAtLeast(spec, "--bytes", bytes, 0);
+        CommandLines.requirePositive(spec, "--timeout", timeoutSeconds);
         options.pinLoopThread();
         try (StopOnShutdown signal = new StopOnShutdown("tcp-send-shutdown", 2000);
             NicClient client = options.connect("tcp-send");
