@@ -21,6 +21,7 @@ import io.nicq.examples.tcp.TcpEchoServer;
 import io.nicq.examples.tcp.TcpSender;
 import io.nicq.packet.Ipv4Address;
 import io.nicq.sim.SimulatedCard;
+import io.nicq.sim.WireFaults;
 import org.agrona.concurrent.IdleStrategy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -38,6 +39,8 @@ import static org.junit.jupiter.api.Assertions.*;
 class CableTcpIT
 {
     private static final long BYTES = Long.getLong("nicq.tcp.bytes", 4L << 20);
+    private static final long FAULTY_BYTES = Long.getLong("nicq.tcp.faulty-bytes", 1L << 20);
+    private static final long FAULT_SEED = Long.getLong("nicq.tcp.fault-seed", 11);
     private static final int PORT = 7;
     private static final long TIMEOUT_MS = Long.getLong("nicq.tcp.timeout-ms", 120_000);
 
@@ -74,6 +77,23 @@ class CableTcpIT
         lab = CableLab.open(dir, UnaryOperator.identity());
         echo = EchoHost.start(lab.clientB, PORT);
         transfer(20, 256 * 1024);
+    }
+
+    /** The bar: every transfer under 2% loss, 1% duplication and 5% reordering, on both cards' egress. */
+    @Test
+    void aStreamCrossesACableThatLosesDuplicatesAndReorders() throws Exception
+    {
+        lab = CableLab.open(dir, card -> card.wireFaults(new WireFaults.Context().dropProbability(0.02)
+            .duplicateProbability(0.01).reorderProbability(0.05).seed(FAULT_SEED)));
+        echo = EchoHost.start(lab.clientB, PORT);
+        transfer(2, FAULTY_BYTES);
+        for (final SimulatedCard card : List.of(lab.cardA, lab.cardB))
+        {
+            final WireFaults faults = card.wireFaults();
+            assertTrue(faults.dropped() > 0 && faults.duplicated() > 0 && faults.reordered() > 0,
+                "the wire misbehaved as asked: dropped " + faults.dropped() + ", duplicated " + faults.duplicated() +
+                ", reordered " + faults.reordered());
+        }
     }
 
     void transfer(final int connections, final long bytes) throws Exception

@@ -20,6 +20,7 @@ import io.nicq.examples.tcp.TcpEchoServer;
 import io.nicq.examples.tcp.TcpSender;
 import io.nicq.packet.Ipv4Address;
 import io.nicq.runtime.ChildJvm;
+import io.nicq.sim.WireFaults;
 import org.agrona.concurrent.IdleStrategy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -56,6 +57,7 @@ class TcpInteropIT
     private static final long FAULTY_BYTES = Long.getLong("nicq.tcp.faulty-bytes", 1L << 20);
     private static final int CONNECTIONS = Integer.getInteger("nicq.tcp.connections", 100);
     private static final int CYCLES = Integer.getInteger("nicq.tcp.cycles", 200);
+    private static final long FAULT_SEED = Long.getLong("nicq.tcp.fault-seed", 7);
     private static final int ECHO_PORT = 7;
     private static final int KERNEL_PORT = 9000;
     private static final long TRANSFER_TIMEOUT_MS = Long.getLong("nicq.tcp.timeout-ms", 120_000);
@@ -118,13 +120,19 @@ class TcpInteropIT
     @Test
     void transfersBothWaysCompleteUnderKernelSideLossDuplicationAndReordering() throws Exception
     {
-        lab = TapLab.open(dir);
-        // netem on the kernel's egress (the namespace's end of the TAP wire): what the kernel sends to nicq is lost,
+        // The simulated card's egress (nicq -> kernel) loses, duplicates and reorders as the issue asks ...
+        lab = TapLab.open(dir, card -> card.wireFaults(new WireFaults.Context().dropProbability(0.02)
+            .duplicateProbability(0.01).reorderProbability(0.05).seed(FAULT_SEED)));
+        // ... and netem on the kernel's egress (the namespace's end of the TAP wire): what the kernel sends to nicq is lost,
         // duplicated and reordered; the delay is what reordering needs to hold a segment back.
         check(lab.inNamespace("tc", "qdisc", "add", "dev", lab.tap, "root", "netem", "delay", "1ms",
             "loss", "2%", "duplicate", "1%", "reorder", "95%", "50%"));
         kernelStreamsThroughNicqEcho(QueueService.INLINE, 1, FAULTY_BYTES);
         nicqStreamsToKernel(QueueService.INLINE, FAULTY_BYTES, true, 0);
+        final WireFaults faults = lab.card.wireFaults();
+        assertTrue(faults.dropped() > 0 && faults.duplicated() > 0 && faults.reordered() > 0,
+            "nicq's side of the wire misbehaved as asked: dropped " + faults.dropped() + ", duplicated " +
+            faults.duplicated() + ", reordered " + faults.reordered());
     }
 
     @Test
