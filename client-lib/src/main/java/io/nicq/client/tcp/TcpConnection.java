@@ -1005,7 +1005,9 @@ public final class TcpConnection
             return;
         }
         final int capacity = receiveRing.capacity();
-        final int free = capacity - receiveLength;
+        // What a window field can say: a ring larger than 64 KiB without window scaling never opens further, and
+        // comparing the raw free space would send a gratuitous ACK on every read.
+        final int free = (int)Math.min(capacity - receiveLength, (long)0xFFFF << rcvShift);
         final int promised = rcvAdv - rcvNxt;
         if (free - promised >= Math.min(capacity / 2, 2 * mss))
         {
