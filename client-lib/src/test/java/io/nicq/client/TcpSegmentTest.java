@@ -15,7 +15,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -563,5 +565,160 @@ class TcpSegmentTest
         assertEquals(max, sent.size(), "a SYN-ACK per admitted SYN only");
         assertEquals(10, stack.ip.drops(DropReason.TCP_BACKLOG_FULL));
         assertNotNull(tcp.toString());
+    }
+
+    @Test
+    void threeDuplicateAcksRetransmitTheFirstUnacknowledgedSegment()
+    {
+        final Segment synAck = acceptOne();
+        final TcpConnection connection = accepted.get(0);
+        final int mySeq = synAck.seq() + 1;
+        final byte[] bytes = new byte[5 * PEER_MSS];
+        assertEquals(bytes.length, connection.write(new UnsafeBuffer(bytes), 0, bytes.length));
+        capture();
+        assertEquals(5, sent.size(), "the initial window covers five segments: " + sent);
+        sent.clear();
+
+        inject(segment(PORT, PEER_ISN + 1, mySeq + PEER_MSS, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        assertTrue(sent.stream().noneMatch(s -> s.seq() == mySeq + PEER_MSS), "a new ACK retransmits nothing");
+        sent.clear();
+        for (int dup = 1; dup <= 2; dup++)
+        {
+            inject(segment(PORT, PEER_ISN + 1, mySeq + PEER_MSS, TcpHeader.FLAG_ACK, 65535, 0, ""));
+            assertTrue(sent.stream().noneMatch(s -> s.seq() == mySeq + PEER_MSS), "not after duplicate " + dup);
+        }
+        sent.clear();
+        inject(segment(PORT, PEER_ISN + 1, mySeq + PEER_MSS, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        assertFalse(sent.isEmpty(), "the third duplicate ACK triggers a fast retransmit");
+        final Segment again = sent.get(0);
+        assertEquals(mySeq + PEER_MSS, again.seq(), "the segment after the cumulative ACK");
+        assertEquals(PEER_MSS, again.payload().length);
+        assertTrue(connection.retransmissions() >= 1);
+    }
+
+    @Test
+    void aZeroWindowIsProbedUntilItReopensWhileThePeerAnswers()
+    {
+        final Segment synAck = acceptOne();
+        final TcpConnection connection = accepted.get(0);
+        final int mySeq = synAck.seq() + 1;
+        inject(segment(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK, 0, 0, ""));
+        assertEquals(100, connection.write(new UnsafeBuffer(new byte[100]), 0, 100));
+        capture();
+        assertTrue(sent.isEmpty(), "nothing into a zero window: " + sent);
+
+        long rto = INITIAL_RTO_NS;
+        for (int probe = 1; probe <= 6; probe++)
+        {
+            advance(rto + 1);
+            final Segment segment = onlySent();
+            assertEquals(mySeq, segment.seq(), "probe " + probe + " at SND.UNA");
+            assertEquals(1, segment.payload().length, "a one-byte probe");
+            inject(segment(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK, 0, 0, ""));
+            assertTrue(sent.isEmpty(), "an answered probe is not answered: " + sent.stream()
+                .map(s -> (s.seq() - mySeq) + "+" + s.payload().length).toList());
+            assertEquals(TcpState.ESTABLISHED, connection.state(),
+                "a peer that answers the probes is never timed out (probe " + probe + ")");
+            rto = Math.min(rto * 2, TcpLayer.Context.DEFAULT_MAX_RTO_NS);
+        }
+
+        inject(segment(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        assertFalse(sent.isEmpty(), "the window update releases the data");
+        int end = mySeq;
+        for (final Segment segment : sent)
+        {
+            assertTrue(segment.checksumOk());
+            end = Math.max(end, segment.seq() + segment.payload().length);
+        }
+        assertEquals(mySeq + 100, end, "all 100 bytes sent");
+    }
+
+    @Test
+    void theAdvertisedWindowFollowsTheFreeReceiveBuffer() throws IOException
+    {
+        stack.close();
+        stack = new TestStack(Files.createDirectories(dir.resolve("small")));
+        tcp = new TcpLayer(stack.ip, new TcpLayer.Context().clock(() -> now).receiveBufferSize(4096));
+        final Segment synAck = acceptOneWithoutReading();
+        final int mySeq = synAck.seq() + 1;
+        assertEquals(4096, synAck.window());
+        for (int i = 0; i < 4; i++)
+        {
+            inject(segment(PORT, PEER_ISN + 1 + 1024 * i, mySeq, TcpHeader.FLAG_ACK, 65535, 0, "x".repeat(1024)));
+            final Segment ack = onlySent();
+            assertEquals(PEER_ISN + 1 + 1024 * (i + 1), ack.ack());
+            assertEquals(4096 - 1024 * (i + 1), ack.window(), "the free ring, " + (i + 1) + " KiB unread");
+            assertEquals(1024 * (i + 1), accepted.get(0).readableBytes());
+        }
+
+        inject(segment(PORT, PEER_ISN + 4097, mySeq, TcpHeader.FLAG_ACK, 65535, 0, "z"));
+        final Segment refused = onlySent();
+        assertEquals(PEER_ISN + 4097, refused.ack(), "a byte beyond a zero window is not taken");
+        assertEquals(1, stack.ip.drops(DropReason.TCP_OUT_OF_WINDOW));
+
+        final int read = accepted.get(0).read((buffer, offset, length) -> length);
+        assertEquals(4096, read);
+        final Segment update = onlySentAfterFlush();
+        assertEquals(4096, update.window(), "reading reopens the window with an update");
+        assertEquals(PEER_ISN + 4097, update.ack());
+    }
+
+    /** Passive open whose connection has a handler that does not read. */
+    private Segment acceptOneWithoutReading()
+    {
+        TcpListener.open(tcp, PORT, connection ->
+        {
+            accepted.add(connection);
+            connection.handler(new TcpHandler()
+            {
+            });
+        });
+        inject(segment(PORT, PEER_ISN, 0, TcpHeader.FLAG_SYN, 65535, PEER_MSS, ""));
+        final Segment synAck = onlySent();
+        inject(segment(PORT, PEER_ISN + 1, synAck.seq() + 1, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        assertEquals(1, accepted.size());
+        return synAck;
+    }
+
+    @Test
+    void unacceptableSegmentsOnAConnectionAreCountedAndAnsweredWithAnAck()
+    {
+        final Segment synAck = acceptOne();
+        final TcpConnection connection = accepted.get(0);
+        final int mySeq = synAck.seq() + 1;
+
+        inject(segment(PORT, PEER_ISN + 1, mySeq + 50, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        final Segment ackOfUnsent = onlySent();
+        assertEquals(mySeq, ackOfUnsent.seq(), "an ACK of data never sent is answered with an ACK");
+        assertEquals(PEER_ISN + 1, ackOfUnsent.ack());
+
+        inject(segment(PORT, PEER_ISN + 1 + 10_000_000, mySeq, TcpHeader.FLAG_ACK, 65535, 0, "far"));
+        final Segment outOfWindow = onlySent();
+        assertEquals(PEER_ISN + 1, outOfWindow.ack());
+        assertEquals(2, stack.ip.drops(DropReason.TCP_OUT_OF_WINDOW));
+
+        inject(segment(PORT, PEER_ISN + 1, 0, TcpHeader.FLAG_PSH, 65535, 0, "no ack"));
+        assertTrue(sent.isEmpty(), "data without ACK is dropped silently: " + sent);
+        assertEquals(1, stack.ip.drops(DropReason.BAD_TCP_FLAGS));
+        assertEquals("", events.received.toString());
+        assertEquals(TcpState.ESTABLISHED, connection.state());
+    }
+
+    @Test
+    void abortSendsARstAndReleasesAtOnce()
+    {
+        final Segment synAck = acceptOne();
+        final TcpConnection connection = accepted.get(0);
+        connection.abort();
+        final Segment rst = onlySentAfterFlush();
+        assertTrue(rst.has(TcpHeader.FLAG_RST));
+        assertEquals(synAck.seq() + 1, rst.seq());
+        assertEquals(TcpState.CLOSED, connection.state());
+        assertEquals(TcpCloseReason.ABORTED, connection.closeReason());
+        assertEquals(0, tcp.connections());
+
+        inject(segment(PORT, PEER_ISN + 1, synAck.seq() + 1, TcpHeader.FLAG_ACK, 65535, 0, "late"));
+        final Segment reset = onlySent();
+        assertTrue(reset.has(TcpHeader.FLAG_RST), "a segment for the aborted connection gets a RST: " + reset);
     }
 }

@@ -375,11 +375,15 @@ public final class TcpConnection
         rcvNxt = irs + 1;
         negotiate(options, true);
         sndWnd = header.window();
+        // RFC 9293 3.10.7.4: WL1/WL2 from the SYN, so the handshake's ACK (seq IRS+1) updates the window; left at 0
+        // they would ignore every window update until the peer's sequence passed 0 in modular order.
+        sndWl1 = irs;
         iss = tcp.initialSequenceNumber(localPort, remoteAddress, remotePort);
         sndUna = iss;
         sndNxt = iss + 1;
         sndMax = sndNxt;
         sendBase = iss + 1;
+        sndWl2 = iss;
         state = TcpState.SYN_RECEIVED;
         sendSyn(true, options.windowScale >= 0);
         startTiming(iss + 1, now);
@@ -570,6 +574,8 @@ public final class TcpConnection
         {
             state = TcpState.SYN_RECEIVED;
             sndWnd = header.window();
+            sndWl1 = seq;
+            sndWl2 = iss;
             sendSyn(true, sndShift > 0);
         }
     }
@@ -669,7 +675,7 @@ public final class TcpConnection
                 }
             }
         }
-        else if (ack == sndUna && payloadLength == 0 && sndUna != sndMax && window == sndWnd)
+        else if (ack == sndUna && payloadLength == 0 && sndUna != sndMax && window == sndWnd && window != 0)
         {
             if (++dupAcks == 3)
             {
@@ -687,6 +693,10 @@ public final class TcpConnection
             sndWnd = window;
             sndWl1 = seq;
             sndWl2 = ack;
+        }
+        if (window == 0 && ack == sndUna && sndWnd == 0)
+        {
+            retries = 0;
         }
         return true;
     }
@@ -1038,18 +1048,9 @@ public final class TcpConnection
         }
         rtxDeadlineNs = NO_DEADLINE;
         final boolean opening = state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED;
-        if (!opening && sndUna == sndMax)
+        final boolean persist = !opening && sndWnd == 0 && sendRing != null && sendBase + sendLength != sndUna;
+        if (!opening && !persist && sndUna == sndMax)
         {
-            if (sendBase + sendLength != sndNxt && sndWnd == 0 && sendRing != null)
-            {
-                sendSegment(sndNxt, 1, 0, false);
-                if (gt(sndNxt + 1, sndMax))
-                {
-                    sndMax = sndNxt + 1;
-                }
-                rtoNs = Math.min(rtoNs * 2, ctx.maxRtoNs());
-                armRetransmission(now);
-            }
             return;
         }
         final int limit = opening ? ctx.synRetries() : ctx.dataRetries();
@@ -1067,6 +1068,23 @@ public final class TcpConnection
                 }
                 abortQuietly(opening ? TcpCloseReason.CONNECT_TIMED_OUT : TcpCloseReason.TIMED_OUT);
             }
+            return;
+        }
+        if (persist)
+        {
+            // Persist timer (RFC 9293 3.8.6.1): a one-byte probe at SND.UNA, backed off like the RTO. Each answer
+            // with a zero window resets the retries (onAck), so a live peer that keeps its window shut is probed for
+            // as long as it answers; one that stops answering times out after dataRetries probes.
+            retries++;
+            rtoNs = Math.min(rtoNs * 2, ctx.maxRtoNs());
+            rttTiming = false;
+            sndNxt = sndUna;
+            sendSegment(sndUna, 1, 0, lt(sndUna, sndMax));
+            if (gt(sndUna + 1, sndMax))
+            {
+                sndMax = sndUna + 1;
+            }
+            armRetransmission(now);
             return;
         }
         retries++;
