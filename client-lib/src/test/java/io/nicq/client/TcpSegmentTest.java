@@ -321,7 +321,7 @@ class TcpSegmentTest
     }
 
     @Test
-    void outOfOrderDataGetsADuplicateAckAndIsNotDeliveredEarly()
+    void outOfOrderDataGetsADuplicateAckAndIsReassembled()
     {
         final Segment synAck = acceptOne();
         final int mySeq = synAck.seq() + 1;
@@ -332,9 +332,58 @@ class TcpSegmentTest
 
         inject(segment(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK, 65535, 0, "hello"));
         final Segment ack = onlySent();
-        final String received = events.received.toString();
-        assertTrue(received.equals("hello") || received.equals("helloworld"), received);
-        assertEquals(PEER_ISN + 1 + received.length(), ack.ack(), "the ACK covers exactly what was delivered");
+        assertEquals("helloworld", events.received.toString(), "the held segment joins once the hole is filled");
+        assertEquals(PEER_ISN + 11, ack.ack(), "the ACK covers both");
+    }
+
+    @Test
+    void reorderedOverlappingAndDuplicatedSegmentsReassembleExactly()
+    {
+        final Segment synAck = acceptOne();
+        final int mySeq = synAck.seq() + 1;
+        final String text = "The quick brown fox jumps over the lazy dog, then reorders its segments at will.";
+        final java.util.Random random = new java.util.Random(11);
+        final List<int[]> pieces = new ArrayList<>();
+        for (int at = 0; at < text.length(); )
+        {
+            final int length = Math.min(text.length() - at, 1 + random.nextInt(9));
+            pieces.add(new int[] {at, length});
+            if (random.nextBoolean() && at + length + 3 <= text.length())
+            {
+                pieces.add(new int[] {Math.max(0, at - 2), length + 5});
+            }
+            at += length;
+        }
+        pieces.addAll(pieces.subList(0, 4));
+        java.util.Collections.shuffle(pieces, random);
+        for (final int[] piece : pieces)
+        {
+            final int end = Math.min(text.length(), piece[0] + piece[1]);
+            inject(segment(PORT, PEER_ISN + 1 + piece[0], mySeq, TcpHeader.FLAG_ACK, 65535, 0,
+                text.substring(piece[0], end)));
+        }
+        assertEquals(text, events.received.toString());
+        final Segment last = sent.get(sent.size() - 1);
+        assertEquals(PEER_ISN + 1 + text.length(), last.ack());
+        assertTrue(sent.stream().allMatch(Segment::checksumOk));
+        assertEquals(text.length(), accepted.get(0).bytesReceived(), "each byte counted once");
+    }
+
+    @Test
+    void aFinBeyondAHoleIsHeldUntilTheHoleIsFilled()
+    {
+        final Segment synAck = acceptOne();
+        final TcpConnection connection = accepted.get(0);
+        final int mySeq = synAck.seq() + 1;
+        inject(segment(PORT, PEER_ISN + 1 + 3, mySeq, TcpHeader.FLAG_ACK | TcpHeader.FLAG_FIN, 65535, 0, "def"));
+        assertEquals(PEER_ISN + 1, onlySent().ack());
+        assertEquals(TcpState.ESTABLISHED, connection.state());
+        inject(segment(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK, 65535, 0, "abc"));
+        assertEquals("abcdef", events.received.toString());
+        final Segment ack = onlySent();
+        assertEquals(PEER_ISN + 8, ack.ack(), "six bytes and the held FIN");
+        assertEquals(TcpState.CLOSE_WAIT, connection.state());
+        assertTrue(events.log.contains("peerClosed"));
     }
 
     @Test
