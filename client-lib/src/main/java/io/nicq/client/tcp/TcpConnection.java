@@ -50,6 +50,16 @@ public final class TcpConnection
     private int sendBase;
     private int receiveHead;
     private int receiveLength;
+    /**
+     * Out-of-order data already in the receive ring past the in-order tail, as disjoint sorted sequence ranges
+     * [start, end): a byte with sequence number X always sits at (receiveHead + receiveLength + X - RCV.NXT) mod
+     * capacity, so holding it costs no memory beyond the ring, only a range (at most Context.maxOutOfOrderSegments).
+     */
+    private final int[] outOfOrderStart;
+    private final int[] outOfOrderEnd;
+    private int outOfOrderCount;
+    private boolean peerFinHeld;
+    private int peerFinSeq;
 
     private int iss;
     private int sndUna;
@@ -99,6 +109,8 @@ public final class TcpConnection
         this.listener = listener;
         this.noDelay = ctx.noDelay();
         this.rtoNs = ctx.initialRtoNs();
+        this.outOfOrderStart = new int[Math.max(0, ctx.maxOutOfOrderSegments())];
+        this.outOfOrderEnd = new int[outOfOrderStart.length];
         int shift = 0;
         while (ctx.windowScaling() && shift < 14 && (ctx.receiveBufferSize() >> shift) > 0xFFFF)
         {
@@ -375,11 +387,15 @@ public final class TcpConnection
         rcvNxt = irs + 1;
         negotiate(options, true);
         sndWnd = header.window();
+        // RFC 9293 3.10.7.4: WL1/WL2 from the SYN, so the handshake's ACK (seq IRS+1) updates the window; left at 0
+        // they would ignore every window update until the peer's sequence passed 0 in modular order.
+        sndWl1 = irs;
         iss = tcp.initialSequenceNumber(localPort, remoteAddress, remotePort);
         sndUna = iss;
         sndNxt = iss + 1;
         sndMax = sndNxt;
         sendBase = iss + 1;
+        sndWl2 = iss;
         state = TcpState.SYN_RECEIVED;
         sendSyn(true, options.windowScale >= 0);
         startTiming(iss + 1, now);
@@ -495,7 +511,7 @@ public final class TcpConnection
         }
         if (payloadLength > 0 && state.canReceive())
         {
-            onData(seq, buffer, payloadOffset, payloadLength);
+            onData(seq, buffer, payloadOffset, payloadLength, (flags & TcpHeader.FLAG_FIN) != 0);
             if (released)
             {
                 return;
@@ -505,8 +521,10 @@ public final class TcpConnection
         {
             ackNow = true;
         }
-        if ((flags & TcpHeader.FLAG_FIN) != 0 && seq + payloadLength == rcvNxt)
+        if (((flags & TcpHeader.FLAG_FIN) != 0 && seq + payloadLength == rcvNxt) ||
+            (peerFinHeld && rcvNxt == peerFinSeq && state.canReceive()))
         {
+            peerFinHeld = false;
             onFin();
             if (released)
             {
@@ -570,6 +588,8 @@ public final class TcpConnection
         {
             state = TcpState.SYN_RECEIVED;
             sndWnd = header.window();
+            sndWl1 = seq;
+            sndWl2 = iss;
             sendSyn(true, sndShift > 0);
         }
     }
@@ -669,7 +689,7 @@ public final class TcpConnection
                 }
             }
         }
-        else if (ack == sndUna && payloadLength == 0 && sndUna != sndMax && window == sndWnd)
+        else if (ack == sndUna && payloadLength == 0 && sndUna != sndMax && window == sndWnd && window != 0)
         {
             if (++dupAcks == 3)
             {
@@ -688,6 +708,10 @@ public final class TcpConnection
             sndWl1 = seq;
             sndWl2 = ack;
         }
+        if (window == 0 && ack == sndUna && sndWnd == 0)
+        {
+            retries = 0;
+        }
         return true;
     }
 
@@ -704,35 +728,133 @@ public final class TcpConnection
         }
     }
 
-    private void onData(final int seq, final DirectBuffer buffer, final int payloadOffset, final int payloadLength)
+    private void onData(final int seq, final DirectBuffer buffer, final int payloadOffset, final int payloadLength,
+        final boolean fin)
     {
         ackNow = true;
-        if (seq != rcvNxt && gt(seq, rcvNxt))
+        final int room = receiveRing.capacity() - receiveLength;
+        if (gt(seq, rcvNxt))
         {
+            if (holdOutOfOrder(seq, buffer, payloadOffset, payloadLength, room) && fin)
+            {
+                peerFinHeld = true;
+                peerFinSeq = seq + payloadLength;
+            }
             return;
         }
         final int skip = rcvNxt - seq;
-        final int length = Math.min(payloadLength - skip, receiveWindow());
+        final int length = Math.min(payloadLength - skip, room);
         if (length <= 0)
         {
             return;
         }
-        final int capacity = receiveRing.capacity();
-        final int tail = (receiveHead + receiveLength) % capacity;
-        final int first = Math.min(length, capacity - tail);
-        receiveRing.putBytes(tail, buffer, payloadOffset + skip, first);
-        if (first < length)
-        {
-            receiveRing.putBytes(0, buffer, payloadOffset + skip + first, length - first);
-        }
+        copyIntoRing(0, buffer, payloadOffset + skip, length);
         receiveLength += length;
         rcvNxt += length;
         bytesReceived += length;
+        absorbOutOfOrder();
         final TcpHandler h = handler;
         if (h != null)
         {
             h.onReadable(this);
         }
+    }
+
+    /** Copies {@code length} bytes to the ring position of RCV.NXT + {@code distance}. */
+    private void copyIntoRing(final int distance, final DirectBuffer buffer, final int offset, final int length)
+    {
+        final int capacity = receiveRing.capacity();
+        final int at = (int)(((long)receiveHead + receiveLength + distance) % capacity);
+        final int first = Math.min(length, capacity - at);
+        receiveRing.putBytes(at, buffer, offset, first);
+        if (first < length)
+        {
+            receiveRing.putBytes(0, buffer, offset + first, length - first);
+        }
+    }
+
+    /**
+     * Keeps a segment beyond RCV.NXT (trimmed to the free ring) and merges its range with the held ones; overlapping
+     * and duplicated bytes are simply written again.
+     *
+     * @return true if all of its payload is held.
+     */
+    private boolean holdOutOfOrder(final int seq, final DirectBuffer buffer, final int payloadOffset,
+        final int payloadLength, final int room)
+    {
+        final int distance = seq - rcvNxt;
+        final int length = Math.min(payloadLength, room - distance);
+        if (length <= 0)
+        {
+            return false;
+        }
+        int start = seq;
+        int end = seq + length;
+        int first = 0;
+        while (first < outOfOrderCount && lt(outOfOrderEnd[first], start))
+        {
+            first++;
+        }
+        int last = first;
+        while (last < outOfOrderCount && le(outOfOrderStart[last], end))
+        {
+            if (lt(outOfOrderStart[last], start))
+            {
+                start = outOfOrderStart[last];
+            }
+            if (gt(outOfOrderEnd[last], end))
+            {
+                end = outOfOrderEnd[last];
+            }
+            last++;
+        }
+        final int merged = last - first;
+        if (merged == 0 && outOfOrderCount == outOfOrderStart.length)
+        {
+            tcp.countDrop(DropReason.TCP_OUT_OF_ORDER_FULL);
+            return false;
+        }
+        copyIntoRing(distance, buffer, payloadOffset, length);
+        final int shift = 1 - merged;
+        if (shift != 0)
+        {
+            System.arraycopy(outOfOrderStart, last, outOfOrderStart, last + shift, outOfOrderCount - last);
+            System.arraycopy(outOfOrderEnd, last, outOfOrderEnd, last + shift, outOfOrderCount - last);
+            outOfOrderCount += shift;
+        }
+        outOfOrderStart[first] = start;
+        outOfOrderEnd[first] = end;
+        return length == payloadLength;
+    }
+
+    /** Moves held ranges that RCV.NXT reached into the in-order bytes (they are in place in the ring already). */
+    private void absorbOutOfOrder()
+    {
+        int absorbed = 0;
+        while (absorbed < outOfOrderCount && le(outOfOrderStart[absorbed], rcvNxt))
+        {
+            final int end = outOfOrderEnd[absorbed];
+            if (gt(end, rcvNxt))
+            {
+                final int gained = end - rcvNxt;
+                receiveLength += gained;
+                rcvNxt = end;
+                bytesReceived += gained;
+            }
+            absorbed++;
+        }
+        if (absorbed > 0)
+        {
+            System.arraycopy(outOfOrderStart, absorbed, outOfOrderStart, 0, outOfOrderCount - absorbed);
+            System.arraycopy(outOfOrderEnd, absorbed, outOfOrderEnd, 0, outOfOrderCount - absorbed);
+            outOfOrderCount -= absorbed;
+        }
+    }
+
+    /** Out-of-order ranges held (for tests and toString). */
+    int outOfOrderRanges()
+    {
+        return outOfOrderCount;
     }
 
     private void onFin()
@@ -1005,7 +1127,9 @@ public final class TcpConnection
             return;
         }
         final int capacity = receiveRing.capacity();
-        final int free = capacity - receiveLength;
+        // What a window field can say: a ring larger than 64 KiB without window scaling never opens further, and
+        // comparing the raw free space would send a gratuitous ACK on every read.
+        final int free = (int)Math.min(capacity - receiveLength, (long)0xFFFF << rcvShift);
         final int promised = rcvAdv - rcvNxt;
         if (free - promised >= Math.min(capacity / 2, 2 * mss))
         {
@@ -1036,18 +1160,9 @@ public final class TcpConnection
         }
         rtxDeadlineNs = NO_DEADLINE;
         final boolean opening = state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED;
-        if (!opening && sndUna == sndMax)
+        final boolean persist = !opening && sndWnd == 0 && sendRing != null && sendBase + sendLength != sndUna;
+        if (!opening && !persist && sndUna == sndMax)
         {
-            if (sendBase + sendLength != sndNxt && sndWnd == 0 && sendRing != null)
-            {
-                sendSegment(sndNxt, 1, 0, false);
-                if (gt(sndNxt + 1, sndMax))
-                {
-                    sndMax = sndNxt + 1;
-                }
-                rtoNs = Math.min(rtoNs * 2, ctx.maxRtoNs());
-                armRetransmission(now);
-            }
             return;
         }
         final int limit = opening ? ctx.synRetries() : ctx.dataRetries();
@@ -1065,6 +1180,23 @@ public final class TcpConnection
                 }
                 abortQuietly(opening ? TcpCloseReason.CONNECT_TIMED_OUT : TcpCloseReason.TIMED_OUT);
             }
+            return;
+        }
+        if (persist)
+        {
+            // Persist timer (RFC 9293 3.8.6.1): a one-byte probe at SND.UNA, backed off like the RTO. Each answer
+            // with a zero window resets the retries (onAck), so a live peer that keeps its window shut is probed for
+            // as long as it answers; one that stops answering times out after dataRetries probes.
+            retries++;
+            rtoNs = Math.min(rtoNs * 2, ctx.maxRtoNs());
+            rttTiming = false;
+            sndNxt = sndUna;
+            sendSegment(sndUna, 1, 0, lt(sndUna, sndMax));
+            if (gt(sndUna + 1, sndMax))
+            {
+                sndMax = sndUna + 1;
+            }
+            armRetransmission(now);
             return;
         }
         retries++;

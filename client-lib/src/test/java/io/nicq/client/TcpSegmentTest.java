@@ -1,0 +1,773 @@
+package io.nicq.client;
+
+import io.nicq.client.tcp.TcpCloseReason;
+import io.nicq.client.tcp.TcpConnection;
+import io.nicq.client.tcp.TcpHandler;
+import io.nicq.client.tcp.TcpLayer;
+import io.nicq.client.tcp.TcpListener;
+import io.nicq.client.tcp.TcpState;
+import io.nicq.packet.Ipv4Header;
+import io.nicq.packet.TcpHeader;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static io.nicq.client.TestFrames.ETH;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The TCP layer against hand-made segments, in the manner of lwIP's test_tcp.c: each test injects segments through
+ * the fake driver, captures every segment the stack transmits and asserts its fields (flags, seq, ack, window, MSS
+ * option, checksum, addresses). The clock is the test's (Context.clock), so timers fire only when the test says.
+ * It lives in io.nicq.client for the package-private harness (TestStack, FakeDriver, TestFrames, TestPlane).
+ */
+class TcpSegmentTest
+{
+    private static final int ME = TestPlane.IPV4;
+    private static final int PEER = TestPlane.PEER_IP;
+    private static final int PORT = 8080;
+    private static final int PEER_PORT = 40001;
+    private static final int PEER_ISN = 0xFFFFFF00;
+    private static final int PEER_MSS = 1000;
+    private static final int TCP = ETH + Ipv4Header.MIN_HEADER_LENGTH;
+    private static final long INITIAL_RTO_NS = TimeUnit.MILLISECONDS.toNanos(200);
+
+    @TempDir
+    Path dir;
+
+    private TestStack stack;
+    private TcpLayer tcp;
+    private long now = TimeUnit.SECONDS.toNanos(1000);
+    private final List<Segment> sent = new ArrayList<>();
+    private final Events events = new Events();
+    private final List<TcpConnection> accepted = new ArrayList<>();
+
+    /** A captured segment, decoded. */
+    private record Segment(int srcIp, int dstIp, int srcPort, int dstPort, int seq, int ack, int flags, int window,
+        int mss, byte[] payload, boolean checksumOk)
+    {
+        boolean has(final int flag)
+        {
+            return (flags & flag) != 0;
+        }
+
+        String text()
+        {
+            return new String(payload, StandardCharsets.US_ASCII);
+        }
+    }
+
+    /** Records every handler event, and reads everything readable when told it is. */
+    private static final class Events implements TcpHandler
+    {
+        final List<String> log = new ArrayList<>();
+        final StringBuilder received = new StringBuilder();
+        TcpCloseReason reason;
+
+        public void onConnected(final TcpConnection connection)
+        {
+            log.add("connected");
+        }
+
+        public void onReadable(final TcpConnection connection)
+        {
+            log.add("readable");
+            connection.read((buffer, offset, length) ->
+            {
+                final byte[] bytes = new byte[length];
+                buffer.getBytes(offset, bytes);
+                received.append(new String(bytes, StandardCharsets.US_ASCII));
+                return length;
+            });
+        }
+
+        public void onWritable(final TcpConnection connection)
+        {
+            log.add("writable");
+        }
+
+        public void onPeerClosed(final TcpConnection connection)
+        {
+            log.add("peerClosed");
+        }
+
+        public void onClosed(final TcpConnection connection, final TcpCloseReason reason)
+        {
+            log.add("closed " + reason);
+            this.reason = reason;
+        }
+    }
+
+    @BeforeEach
+    void setUp()
+    {
+        stack = new TestStack(dir);
+        tcp = new TcpLayer(stack.ip, new TcpLayer.Context().clock(() -> now)
+            .initialRto(INITIAL_RTO_NS, TimeUnit.NANOSECONDS).synRetries(2).dataRetries(3));
+    }
+
+    @AfterEach
+    void tearDown()
+    {
+        stack.close();
+    }
+
+    // -------------------------------------------------------------------------------------------------------------
+    // Harness
+    // -------------------------------------------------------------------------------------------------------------
+
+    /** A segment from the peer to this host; {@code mss} > 0 adds an MSS option (padded to a word). */
+    private static UnsafeBuffer segment(final int dstPort, final int seq, final int ack, final int flags,
+        final int window, final int mss, final String text)
+    {
+        final byte[] payload = text.getBytes(StandardCharsets.US_ASCII);
+        final int headerLength = TcpHeader.MIN_HEADER_LENGTH + (mss > 0 ? 4 : 0);
+        final UnsafeBuffer frame = TestFrames.ipv4(PEER, ME, Ipv4Header.PROTOCOL_TCP,
+            new byte[headerLength + payload.length], 0);
+        final TcpHeader header = new TcpHeader().wrap(frame, TCP);
+        header.sourcePort(PEER_PORT).destinationPort(dstPort).sequenceNumber(seq).acknowledgmentNumber(ack)
+            .dataOffsetAndFlags(headerLength / 4, flags).window(window).urgentPointer(0);
+        if (mss > 0)
+        {
+            frame.putByte(TCP + 20, (byte)2);
+            frame.putByte(TCP + 21, (byte)4);
+            frame.putByte(TCP + 22, (byte)(mss >>> 8));
+            frame.putByte(TCP + 23, (byte)mss);
+        }
+        frame.putBytes(TCP + headerLength, payload);
+        header.computeChecksum(PEER, ME, headerLength + payload.length);
+        return frame;
+    }
+
+    /** Injects a frame, lets the interface deliver it, captures what the stack sent in answer. */
+    private void inject(final DirectBuffer frame)
+    {
+        assertTrue(stack.driver.inject(frame) >= 0, "the fake driver had a free RX slot");
+        stack.ip.poll();
+        capture();
+    }
+
+    /** Moves the clock and runs the layer's timers. */
+    private void advance(final long nanos)
+    {
+        now += nanos;
+        tcp.poll(now);
+        capture();
+    }
+
+    private void capture()
+    {
+        final int before = stack.transmitted.size();
+        stack.transmitAll();
+        for (int i = before; i < stack.transmitted.size(); i++)
+        {
+            sent.add(decode(stack.transmitted.get(i)));
+        }
+    }
+
+    private static Segment decode(final byte[] bytes)
+    {
+        final UnsafeBuffer frame = new UnsafeBuffer(bytes);
+        final Ipv4Header ip = new Ipv4Header().wrap(frame, ETH);
+        assertEquals(Ipv4Header.PROTOCOL_TCP, ip.protocol());
+        final int segmentLength = ip.totalLength() - ip.headerLength();
+        final TcpHeader header = new TcpHeader().wrap(frame, ETH + ip.headerLength());
+        int mss = 0;
+        for (int at = TcpHeader.MIN_HEADER_LENGTH; at < header.headerLength(); )
+        {
+            final int kind = frame.getByte(header.offset() + at) & 0xFF;
+            if (kind == 0)
+            {
+                break;
+            }
+            if (kind == 1)
+            {
+                at++;
+                continue;
+            }
+            final int length = frame.getByte(header.offset() + at + 1) & 0xFF;
+            assertTrue(length >= 2 && at + length <= header.headerLength(), "well-formed option " + kind);
+            if (kind == 2)
+            {
+                mss = ((frame.getByte(header.offset() + at + 2) & 0xFF) << 8) |
+                    (frame.getByte(header.offset() + at + 3) & 0xFF);
+            }
+            at += length;
+        }
+        final byte[] payload = new byte[segmentLength - header.headerLength()];
+        frame.getBytes(header.offset() + header.headerLength(), payload);
+        return new Segment(ip.source(), ip.destination(), header.sourcePort(),
+            header.destinationPort(), header.sequenceNumber(), header.acknowledgmentNumber(), header.flags(),
+            header.window(), mss, payload,
+            header.verifyChecksum(ip.source(), ip.destination(), segmentLength));
+    }
+
+    /** The one segment sent since the last call, checked for addresses and checksum. */
+    private Segment onlySent()
+    {
+        assertEquals(1, sent.size(), "segments sent: " + sent);
+        final Segment segment = sent.remove(0);
+        assertTrue(segment.checksumOk(), "checksum verifies");
+        assertEquals(ME, segment.srcIp());
+        assertEquals(PEER, segment.dstIp());
+        assertEquals(PEER_PORT, segment.dstPort());
+        return segment;
+    }
+
+    /** Passive open to ESTABLISHED; returns the SYN-ACK. */
+    private Segment acceptOne()
+    {
+        TcpListener.open(tcp, PORT, connection ->
+        {
+            accepted.add(connection);
+            connection.handler(events);
+        });
+        inject(segment(PORT, PEER_ISN, 0, TcpHeader.FLAG_SYN, 65535, PEER_MSS, ""));
+        final Segment synAck = onlySent();
+        inject(segment(PORT, PEER_ISN + 1, synAck.seq() + 1, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        assertEquals(1, accepted.size(), "accepted once the handshake completed");
+        assertTrue(sent.isEmpty(), "no answer to the handshake's ACK: " + sent);
+        return synAck;
+    }
+
+    // -------------------------------------------------------------------------------------------------------------
+    // Tests
+    // -------------------------------------------------------------------------------------------------------------
+
+    @Test
+    void passiveOpenAnswersSynWithSynAckAndMss()
+    {
+        final Segment synAck = acceptOne();
+        assertTrue(synAck.has(TcpHeader.FLAG_SYN) && synAck.has(TcpHeader.FLAG_ACK), "SYN-ACK: " + synAck);
+        assertFalse(synAck.has(TcpHeader.FLAG_RST | TcpHeader.FLAG_FIN));
+        assertEquals(PORT, synAck.srcPort());
+        assertEquals(PEER_ISN + 1, synAck.ack(), "acknowledges the peer's SYN across the wrap");
+        assertEquals(tcp.maxSegmentSize(), synAck.mss(), "our MSS offered");
+        assertTrue(synAck.window() > 0);
+        final TcpConnection connection = accepted.get(0);
+        assertEquals(TcpState.ESTABLISHED, connection.state());
+        assertEquals(PEER, connection.remoteAddress());
+        assertEquals(PEER_PORT, connection.remotePort());
+        assertEquals(PORT, connection.localPort());
+    }
+
+    @Test
+    void dataBothWaysWithCumulativeAck()
+    {
+        final Segment synAck = acceptOne();
+        final TcpConnection connection = accepted.get(0);
+        final int mySeq = synAck.seq() + 1;
+
+        inject(segment(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK | TcpHeader.FLAG_PSH, 65535, 0, "hello"));
+        assertEquals("hello", events.received.toString());
+        final Segment ack = onlySent();
+        assertTrue(ack.has(TcpHeader.FLAG_ACK));
+        assertEquals(PEER_ISN + 6, ack.ack(), "cumulative ACK of the 5 bytes");
+        assertEquals(mySeq, ack.seq());
+        assertEquals(0, ack.payload().length);
+
+        final UnsafeBuffer reply = new UnsafeBuffer("world".getBytes(StandardCharsets.US_ASCII));
+        assertEquals(5, connection.write(reply, 0, 5));
+        final Segment data = onlySentAfterFlush();
+        assertEquals("world", data.text());
+        assertEquals(mySeq, data.seq());
+        assertEquals(PEER_ISN + 6, data.ack());
+        assertTrue(data.has(TcpHeader.FLAG_ACK));
+
+        inject(segment(PORT, PEER_ISN + 6, mySeq + 5, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        assertTrue(sent.isEmpty(), "a pure ACK is not answered: " + sent);
+        assertEquals(5, connection.bytesSent());
+        assertEquals(5, connection.bytesReceived());
+    }
+
+    private Segment onlySentAfterFlush()
+    {
+        capture();
+        return onlySent();
+    }
+
+    @Test
+    void largeWriteIsSegmentedAtThePeersMss()
+    {
+        final Segment synAck = acceptOne();
+        final TcpConnection connection = accepted.get(0);
+        final byte[] bytes = new byte[3 * PEER_MSS + 17];
+        assertEquals(bytes.length, connection.write(new UnsafeBuffer(bytes), 0, bytes.length));
+        capture();
+        assertEquals(4, sent.size(), "three full segments and a rest: " + sent);
+        int expected = synAck.seq() + 1;
+        for (final Segment segment : sent)
+        {
+            assertTrue(segment.checksumOk());
+            assertEquals(expected, segment.seq());
+            assertTrue(segment.payload().length <= PEER_MSS, "honours the peer's MSS");
+            expected += segment.payload().length;
+        }
+        assertEquals(synAck.seq() + 1 + bytes.length, expected);
+    }
+
+    @Test
+    void outOfOrderDataGetsADuplicateAckAndIsReassembled()
+    {
+        final Segment synAck = acceptOne();
+        final int mySeq = synAck.seq() + 1;
+        inject(segment(PORT, PEER_ISN + 1 + 5, mySeq, TcpHeader.FLAG_ACK, 65535, 0, "world"));
+        assertEquals("", events.received.toString(), "nothing in order yet");
+        final Segment dupAck = onlySent();
+        assertEquals(PEER_ISN + 1, dupAck.ack(), "a duplicate ACK of what is in order");
+
+        inject(segment(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK, 65535, 0, "hello"));
+        final Segment ack = onlySent();
+        assertEquals("helloworld", events.received.toString(), "the held segment joins once the hole is filled");
+        assertEquals(PEER_ISN + 11, ack.ack(), "the ACK covers both");
+    }
+
+    @Test
+    void reorderedOverlappingAndDuplicatedSegmentsReassembleExactly()
+    {
+        final Segment synAck = acceptOne();
+        final int mySeq = synAck.seq() + 1;
+        final String text = "The quick brown fox jumps over the lazy dog, then reorders its segments at will.";
+        final java.util.Random random = new java.util.Random(11);
+        final List<int[]> pieces = new ArrayList<>();
+        for (int at = 0; at < text.length(); )
+        {
+            final int length = Math.min(text.length() - at, 1 + random.nextInt(9));
+            pieces.add(new int[] {at, length});
+            if (random.nextBoolean() && at + length + 3 <= text.length())
+            {
+                pieces.add(new int[] {Math.max(0, at - 2), length + 5});
+            }
+            at += length;
+        }
+        pieces.addAll(pieces.subList(0, 4));
+        java.util.Collections.shuffle(pieces, random);
+        for (final int[] piece : pieces)
+        {
+            final int end = Math.min(text.length(), piece[0] + piece[1]);
+            inject(segment(PORT, PEER_ISN + 1 + piece[0], mySeq, TcpHeader.FLAG_ACK, 65535, 0,
+                text.substring(piece[0], end)));
+        }
+        assertEquals(text, events.received.toString());
+        final Segment last = sent.get(sent.size() - 1);
+        assertEquals(PEER_ISN + 1 + text.length(), last.ack());
+        assertTrue(sent.stream().allMatch(Segment::checksumOk));
+        assertEquals(text.length(), accepted.get(0).bytesReceived(), "each byte counted once");
+    }
+
+    @Test
+    void aFinBeyondAHoleIsHeldUntilTheHoleIsFilled()
+    {
+        final Segment synAck = acceptOne();
+        final TcpConnection connection = accepted.get(0);
+        final int mySeq = synAck.seq() + 1;
+        inject(segment(PORT, PEER_ISN + 1 + 3, mySeq, TcpHeader.FLAG_ACK | TcpHeader.FLAG_FIN, 65535, 0, "def"));
+        assertEquals(PEER_ISN + 1, onlySent().ack());
+        assertEquals(TcpState.ESTABLISHED, connection.state());
+        inject(segment(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK, 65535, 0, "abc"));
+        assertEquals("abcdef", events.received.toString());
+        final Segment ack = onlySent();
+        assertEquals(PEER_ISN + 8, ack.ack(), "six bytes and the held FIN");
+        assertEquals(TcpState.CLOSE_WAIT, connection.state());
+        assertTrue(events.log.contains("peerClosed"));
+    }
+
+    @Test
+    void duplicateDataIsAckedAndNotDeliveredTwice()
+    {
+        final Segment synAck = acceptOne();
+        final int mySeq = synAck.seq() + 1;
+        inject(segment(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK, 65535, 0, "hello"));
+        onlySent();
+        inject(segment(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK, 65535, 0, "hello"));
+        final Segment ack = onlySent();
+        assertEquals(PEER_ISN + 6, ack.ack());
+        assertEquals("hello", events.received.toString());
+    }
+
+    @Test
+    void synToAClosedPortGetsRstAckToItsSender()
+    {
+        inject(segment(9999, 1234, 0, TcpHeader.FLAG_SYN, 65535, 1460, ""));
+        final Segment rst = onlySent();
+        assertTrue(rst.has(TcpHeader.FLAG_RST) && rst.has(TcpHeader.FLAG_ACK), "RST+ACK: " + rst);
+        assertEquals(9999, rst.srcPort());
+        assertEquals(0, rst.seq());
+        assertEquals(1235, rst.ack(), "acknowledges the SYN");
+        assertEquals(1, stack.ip.drops(DropReason.NO_CONNECTION));
+    }
+
+    @Test
+    void ackToNothingGetsRstAtItsAckNumber()
+    {
+        inject(segment(9999, 1234, 0xABCDEF01, TcpHeader.FLAG_ACK, 65535, 0, "data"));
+        final Segment rst = onlySent();
+        assertEquals(TcpHeader.FLAG_RST, rst.flags() & (TcpHeader.FLAG_RST | TcpHeader.FLAG_ACK | TcpHeader.FLAG_SYN));
+        assertEquals(0xABCDEF01, rst.seq());
+
+        inject(segment(9999, 1234, 0xABCDEF01, TcpHeader.FLAG_RST | TcpHeader.FLAG_ACK, 0, 0, ""));
+        assertTrue(sent.isEmpty(), "a RST is never answered: " + sent);
+    }
+
+    @Test
+    void malformedSegmentsAreCountedAndNotAnswered()
+    {
+        TcpListener.open(tcp, PORT, connection -> accepted.add(connection));
+
+        final UnsafeBuffer badChecksum = segment(PORT, 1, 0, TcpHeader.FLAG_SYN, 65535, 1460, "");
+        badChecksum.putByte(TCP + 16, (byte)(badChecksum.getByte(TCP + 16) ^ 0x55));
+        inject(badChecksum);
+        assertEquals(1, stack.ip.drops(DropReason.BAD_TCP_CHECKSUM));
+
+        final UnsafeBuffer shortOffset = segment(PORT, 1, 0, TcpHeader.FLAG_SYN, 65535, 0, "");
+        new TcpHeader().wrap(shortOffset, TCP).dataOffsetAndFlags(4, TcpHeader.FLAG_SYN)
+            .computeChecksum(PEER, ME, TcpHeader.MIN_HEADER_LENGTH);
+        inject(shortOffset);
+        final UnsafeBuffer longOffset = segment(PORT, 1, 0, TcpHeader.FLAG_SYN, 65535, 0, "");
+        new TcpHeader().wrap(longOffset, TCP).dataOffsetAndFlags(15, TcpHeader.FLAG_SYN)
+            .computeChecksum(PEER, ME, TcpHeader.MIN_HEADER_LENGTH);
+        inject(longOffset);
+        assertEquals(2, stack.ip.drops(DropReason.BAD_TCP_OFFSET));
+
+        inject(segment(PORT, 1, 0, TcpHeader.FLAG_SYN | TcpHeader.FLAG_FIN, 65535, 0, ""));
+        assertEquals(1, stack.ip.drops(DropReason.BAD_TCP_FLAGS));
+
+        final UnsafeBuffer badOption = segment(PORT, 1, 0, TcpHeader.FLAG_SYN, 65535, 1460, "");
+        badOption.putByte(TCP + 21, (byte)9);
+        new TcpHeader().wrap(badOption, TCP).computeChecksum(PEER, ME, TcpHeader.MIN_HEADER_LENGTH + 4);
+        inject(badOption);
+        assertEquals(1, stack.ip.drops(DropReason.BAD_TCP_OPTIONS));
+
+        final UnsafeBuffer truncated = TestFrames.ipv4(PEER, ME, Ipv4Header.PROTOCOL_TCP, new byte[12], 0);
+        inject(truncated);
+        assertEquals(1, stack.ip.drops(DropReason.TRUNCATED_TCP));
+
+        assertTrue(sent.isEmpty(), "nothing answered: " + sent);
+        assertTrue(accepted.isEmpty());
+        assertEquals(0, tcp.halfOpenConnections(), "no half-open connection from bad SYNs");
+    }
+
+    @Test
+    void activeOpenRetransmitsTheSynThenCompletes()
+    {
+        final TcpConnection connection = TcpConnection.connect(tcp, PEER, PEER_PORT, events);
+        capture();
+        final Segment syn = onlySent();
+        assertEquals(TcpHeader.FLAG_SYN, syn.flags() & 0x3F, "a bare SYN: " + syn);
+        assertEquals(connection.localPort(), syn.srcPort());
+        assertTrue(syn.mss() > 0, "MSS offered");
+        assertEquals(TcpState.SYN_SENT, connection.state());
+
+        advance(INITIAL_RTO_NS / 2);
+        assertTrue(sent.isEmpty(), "not before the RTO: " + sent);
+        advance(INITIAL_RTO_NS / 2 + 1);
+        final Segment again = onlySent();
+        assertEquals(syn.seq(), again.seq(), "the same SYN again");
+        assertTrue(again.has(TcpHeader.FLAG_SYN));
+        assertEquals(1, tcp.retransmissions());
+
+        advance(INITIAL_RTO_NS + 1);
+        assertTrue(sent.isEmpty(), "the RTO doubled (backoff): " + sent);
+
+        inject(segment(connection.localPort(), PEER_ISN, syn.seq() + 1, TcpHeader.FLAG_SYN | TcpHeader.FLAG_ACK,
+            65535, PEER_MSS, ""));
+        final Segment ack = onlySent();
+        assertEquals(TcpHeader.FLAG_ACK, ack.flags() & 0x3F);
+        assertEquals(syn.seq() + 1, ack.seq());
+        assertEquals(PEER_ISN + 1, ack.ack());
+        assertEquals(TcpState.ESTABLISHED, connection.state());
+        assertEquals(List.of("connected"), events.log);
+    }
+
+    @Test
+    void unacknowledgedDataIsRetransmittedThenTimesOut()
+    {
+        final Segment synAck = acceptOne();
+        final TcpConnection connection = accepted.get(0);
+        connection.write(new UnsafeBuffer("ping".getBytes(StandardCharsets.US_ASCII)), 0, 4);
+        final Segment data = onlySentAfterFlush();
+
+        long rto = INITIAL_RTO_NS;
+        for (int attempt = 1; attempt <= 3; attempt++)
+        {
+            advance(rto + 1);
+            final Segment again = onlySent();
+            assertEquals(data.seq(), again.seq(), "retransmission " + attempt);
+            assertEquals("ping", again.text());
+            rto *= 2;
+        }
+        advance(rto + 1);
+        assertEquals(TcpState.CLOSED, connection.state());
+        assertEquals(TcpCloseReason.TIMED_OUT, events.reason);
+        assertEquals(TcpCloseReason.TIMED_OUT, connection.closeReason());
+        assertTrue(connection.retransmissions() >= 3);
+        assertEquals(synAck.seq() + 1, data.seq());
+    }
+
+    @Test
+    void inWindowRstNotAtRcvNxtGetsAChallengeAckAndExactRstResets()
+    {
+        final Segment synAck = acceptOne();
+        final TcpConnection connection = accepted.get(0);
+        final int mySeq = synAck.seq() + 1;
+        inject(segment(PORT, PEER_ISN + 100, mySeq, TcpHeader.FLAG_RST, 0, 0, ""));
+        final Segment challenge = onlySent();
+        assertTrue(challenge.has(TcpHeader.FLAG_ACK) && !challenge.has(TcpHeader.FLAG_RST));
+        assertEquals(PEER_ISN + 1, challenge.ack());
+        assertEquals(TcpState.ESTABLISHED, connection.state());
+
+        inject(segment(PORT, PEER_ISN + 5, mySeq, TcpHeader.FLAG_SYN, 65535, 0, ""));
+        final Segment synChallenge = onlySent();
+        assertTrue(synChallenge.has(TcpHeader.FLAG_ACK) && !synChallenge.has(TcpHeader.FLAG_SYN));
+        assertEquals(TcpState.ESTABLISHED, connection.state(), "an in-window SYN does not reset (RFC 5961 4)");
+
+        inject(segment(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_RST, 0, 0, ""));
+        assertTrue(sent.isEmpty(), "no answer to an accepted RST: " + sent);
+        assertEquals(TcpState.CLOSED, connection.state());
+        assertEquals(TcpCloseReason.RESET, events.reason);
+    }
+
+    @Test
+    void peerFinThenOurCloseGoesThroughCloseWaitAndLastAck()
+    {
+        final Segment synAck = acceptOne();
+        final TcpConnection connection = accepted.get(0);
+        final int mySeq = synAck.seq() + 1;
+        inject(segment(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK | TcpHeader.FLAG_FIN, 65535, 0, "bye"));
+        assertEquals("bye", events.received.toString());
+        assertTrue(events.log.contains("peerClosed"), events.log.toString());
+        final Segment ack = onlySent();
+        assertEquals(PEER_ISN + 5, ack.ack(), "3 bytes and the FIN");
+        assertEquals(TcpState.CLOSE_WAIT, connection.state());
+
+        connection.close();
+        final Segment fin = onlySentAfterFlush();
+        assertTrue(fin.has(TcpHeader.FLAG_FIN) && fin.has(TcpHeader.FLAG_ACK));
+        assertEquals(mySeq, fin.seq());
+        assertEquals(TcpState.LAST_ACK, connection.state());
+
+        inject(segment(PORT, PEER_ISN + 5, mySeq + 1, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        assertEquals(TcpState.CLOSED, connection.state());
+        assertEquals(TcpCloseReason.CLOSED, events.reason);
+        assertEquals(0, tcp.connections());
+    }
+
+    @Test
+    void ourFinFirstReachesTimeWaitAndExpires()
+    {
+        final Segment synAck = acceptOne();
+        final TcpConnection connection = accepted.get(0);
+        final int mySeq = synAck.seq() + 1;
+        connection.shutdownOutput();
+        final Segment fin = onlySentAfterFlush();
+        assertTrue(fin.has(TcpHeader.FLAG_FIN));
+        assertEquals(TcpState.FIN_WAIT_1, connection.state());
+
+        inject(segment(PORT, PEER_ISN + 1, mySeq + 1, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        assertEquals(TcpState.FIN_WAIT_2, connection.state());
+        assertTrue(sent.isEmpty());
+
+        inject(segment(PORT, PEER_ISN + 1, mySeq + 1, TcpHeader.FLAG_ACK, 65535, 0, "half-open still reads"));
+        assertEquals("half-open still reads", events.received.toString());
+        onlySent();
+
+        final int finSeq = PEER_ISN + 1 + "half-open still reads".length();
+        inject(segment(PORT, finSeq, mySeq + 1, TcpHeader.FLAG_ACK | TcpHeader.FLAG_FIN, 65535, 0, ""));
+        final Segment ack = onlySent();
+        assertEquals(finSeq + 1, ack.ack());
+        assertEquals(TcpState.TIME_WAIT, connection.state());
+
+        advance(TcpLayer.Context.DEFAULT_TIME_WAIT_NS + 1);
+        assertEquals(TcpState.CLOSED, connection.state());
+        assertEquals(TcpCloseReason.CLOSED, events.reason);
+        assertEquals(0, tcp.connections());
+    }
+
+    @Test
+    void synFloodIsBoundedByTheHalfOpenTable()
+    {
+        TcpListener.open(tcp, PORT, connection -> accepted.add(connection));
+        final int max = TcpLayer.Context.DEFAULT_MAX_HALF_OPEN;
+        final int peerPorts = max + 10;
+        for (int i = 0; i < peerPorts; i++)
+        {
+            final UnsafeBuffer syn = segment(PORT, 1000 * i, 0, TcpHeader.FLAG_SYN, 65535, 1460, "");
+            new TcpHeader().wrap(syn, TCP).sourcePort(20000 + i).computeChecksum(PEER, ME,
+                TcpHeader.MIN_HEADER_LENGTH + 4);
+            inject(syn);
+        }
+        assertEquals(max, tcp.halfOpenConnections());
+        assertEquals(max, sent.size(), "a SYN-ACK per admitted SYN only");
+        assertEquals(10, stack.ip.drops(DropReason.TCP_BACKLOG_FULL));
+        assertNotNull(tcp.toString());
+    }
+
+    @Test
+    void threeDuplicateAcksRetransmitTheFirstUnacknowledgedSegment()
+    {
+        final Segment synAck = acceptOne();
+        final TcpConnection connection = accepted.get(0);
+        final int mySeq = synAck.seq() + 1;
+        final byte[] bytes = new byte[5 * PEER_MSS];
+        assertEquals(bytes.length, connection.write(new UnsafeBuffer(bytes), 0, bytes.length));
+        capture();
+        assertEquals(5, sent.size(), "the initial window covers five segments: " + sent);
+        sent.clear();
+
+        inject(segment(PORT, PEER_ISN + 1, mySeq + PEER_MSS, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        assertTrue(sent.stream().noneMatch(s -> s.seq() == mySeq + PEER_MSS), "a new ACK retransmits nothing");
+        sent.clear();
+        for (int dup = 1; dup <= 2; dup++)
+        {
+            inject(segment(PORT, PEER_ISN + 1, mySeq + PEER_MSS, TcpHeader.FLAG_ACK, 65535, 0, ""));
+            assertTrue(sent.stream().noneMatch(s -> s.seq() == mySeq + PEER_MSS), "not after duplicate " + dup);
+        }
+        sent.clear();
+        inject(segment(PORT, PEER_ISN + 1, mySeq + PEER_MSS, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        assertFalse(sent.isEmpty(), "the third duplicate ACK triggers a fast retransmit");
+        final Segment again = sent.get(0);
+        assertEquals(mySeq + PEER_MSS, again.seq(), "the segment after the cumulative ACK");
+        assertEquals(PEER_MSS, again.payload().length);
+        assertTrue(connection.retransmissions() >= 1);
+    }
+
+    @Test
+    void aZeroWindowIsProbedUntilItReopensWhileThePeerAnswers()
+    {
+        final Segment synAck = acceptOne();
+        final TcpConnection connection = accepted.get(0);
+        final int mySeq = synAck.seq() + 1;
+        inject(segment(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK, 0, 0, ""));
+        assertEquals(100, connection.write(new UnsafeBuffer(new byte[100]), 0, 100));
+        capture();
+        assertTrue(sent.isEmpty(), "nothing into a zero window: " + sent);
+
+        long rto = INITIAL_RTO_NS;
+        for (int probe = 1; probe <= 6; probe++)
+        {
+            advance(rto + 1);
+            final Segment segment = onlySent();
+            assertEquals(mySeq, segment.seq(), "probe " + probe + " at SND.UNA");
+            assertEquals(1, segment.payload().length, "a one-byte probe");
+            inject(segment(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK, 0, 0, ""));
+            assertTrue(sent.isEmpty(), "an answered probe is not answered: " + sent.stream()
+                .map(s -> (s.seq() - mySeq) + "+" + s.payload().length).toList());
+            assertEquals(TcpState.ESTABLISHED, connection.state(),
+                "a peer that answers the probes is never timed out (probe " + probe + ")");
+            rto = Math.min(rto * 2, TcpLayer.Context.DEFAULT_MAX_RTO_NS);
+        }
+
+        inject(segment(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        assertFalse(sent.isEmpty(), "the window update releases the data");
+        int end = mySeq;
+        for (final Segment segment : sent)
+        {
+            assertTrue(segment.checksumOk());
+            end = Math.max(end, segment.seq() + segment.payload().length);
+        }
+        assertEquals(mySeq + 100, end, "all 100 bytes sent");
+    }
+
+    @Test
+    void theAdvertisedWindowFollowsTheFreeReceiveBuffer() throws IOException
+    {
+        stack.close();
+        stack = new TestStack(Files.createDirectories(dir.resolve("small")));
+        tcp = new TcpLayer(stack.ip, new TcpLayer.Context().clock(() -> now).receiveBufferSize(4096));
+        final Segment synAck = acceptOneWithoutReading();
+        final int mySeq = synAck.seq() + 1;
+        assertEquals(4096, synAck.window());
+        for (int i = 0; i < 4; i++)
+        {
+            inject(segment(PORT, PEER_ISN + 1 + 1024 * i, mySeq, TcpHeader.FLAG_ACK, 65535, 0, "x".repeat(1024)));
+            final Segment ack = onlySent();
+            assertEquals(PEER_ISN + 1 + 1024 * (i + 1), ack.ack());
+            assertEquals(4096 - 1024 * (i + 1), ack.window(), "the free ring, " + (i + 1) + " KiB unread");
+            assertEquals(1024 * (i + 1), accepted.get(0).readableBytes());
+        }
+
+        inject(segment(PORT, PEER_ISN + 4097, mySeq, TcpHeader.FLAG_ACK, 65535, 0, "z"));
+        final Segment refused = onlySent();
+        assertEquals(PEER_ISN + 4097, refused.ack(), "a byte beyond a zero window is not taken");
+        assertEquals(1, stack.ip.drops(DropReason.TCP_OUT_OF_WINDOW));
+
+        final int read = accepted.get(0).read((buffer, offset, length) -> length);
+        assertEquals(4096, read);
+        final Segment update = onlySentAfterFlush();
+        assertEquals(4096, update.window(), "reading reopens the window with an update");
+        assertEquals(PEER_ISN + 4097, update.ack());
+    }
+
+    /** Passive open whose connection has a handler that does not read. */
+    private Segment acceptOneWithoutReading()
+    {
+        TcpListener.open(tcp, PORT, connection ->
+        {
+            accepted.add(connection);
+            connection.handler(new TcpHandler()
+            {
+            });
+        });
+        inject(segment(PORT, PEER_ISN, 0, TcpHeader.FLAG_SYN, 65535, PEER_MSS, ""));
+        final Segment synAck = onlySent();
+        inject(segment(PORT, PEER_ISN + 1, synAck.seq() + 1, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        assertEquals(1, accepted.size());
+        return synAck;
+    }
+
+    @Test
+    void unacceptableSegmentsOnAConnectionAreCountedAndAnsweredWithAnAck()
+    {
+        final Segment synAck = acceptOne();
+        final TcpConnection connection = accepted.get(0);
+        final int mySeq = synAck.seq() + 1;
+
+        inject(segment(PORT, PEER_ISN + 1, mySeq + 50, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        final Segment ackOfUnsent = onlySent();
+        assertEquals(mySeq, ackOfUnsent.seq(), "an ACK of data never sent is answered with an ACK");
+        assertEquals(PEER_ISN + 1, ackOfUnsent.ack());
+
+        inject(segment(PORT, PEER_ISN + 1 + 10_000_000, mySeq, TcpHeader.FLAG_ACK, 65535, 0, "far"));
+        final Segment outOfWindow = onlySent();
+        assertEquals(PEER_ISN + 1, outOfWindow.ack());
+        assertEquals(2, stack.ip.drops(DropReason.TCP_OUT_OF_WINDOW));
+
+        inject(segment(PORT, PEER_ISN + 1, 0, TcpHeader.FLAG_PSH, 65535, 0, "no ack"));
+        assertTrue(sent.isEmpty(), "data without ACK is dropped silently: " + sent);
+        assertEquals(1, stack.ip.drops(DropReason.BAD_TCP_FLAGS));
+        assertEquals("", events.received.toString());
+        assertEquals(TcpState.ESTABLISHED, connection.state());
+    }
+
+    @Test
+    void abortSendsARstAndReleasesAtOnce()
+    {
+        final Segment synAck = acceptOne();
+        final TcpConnection connection = accepted.get(0);
+        connection.abort();
+        final Segment rst = onlySentAfterFlush();
+        assertTrue(rst.has(TcpHeader.FLAG_RST));
+        assertEquals(synAck.seq() + 1, rst.seq());
+        assertEquals(TcpState.CLOSED, connection.state());
+        assertEquals(TcpCloseReason.ABORTED, connection.closeReason());
+        assertEquals(0, tcp.connections());
+
+        inject(segment(PORT, PEER_ISN + 1, synAck.seq() + 1, TcpHeader.FLAG_ACK, 65535, 0, "late"));
+        final Segment reset = onlySent();
+        assertTrue(reset.has(TcpHeader.FLAG_RST), "a segment for the aborted connection gets a RST: " + reset);
+    }
+}
