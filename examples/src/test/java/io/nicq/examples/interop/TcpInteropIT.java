@@ -23,7 +23,6 @@ import io.nicq.runtime.ChildJvm;
 import io.nicq.sim.WireFaults;
 import org.agrona.concurrent.IdleStrategy;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -80,9 +79,6 @@ class TcpInteropIT
         }
     }
 
-    @Disabled("issue 11, known bug: a kernel client's 4 MiB stream echoed by nicq stalls after about 2.5 MB (nicq's "
-        + "receive window closes while its echo waits for send room, and the kernel is not told in time that it "
-        + "reopened); 100 connections of 64 KiB each pass (hundredKernelConnectionsAtOnceAreEchoed)")
     @ParameterizedTest(name = "{0} queue")
     @EnumSource(QueueService.class)
     void kernelClientGetsItsStreamEchoedByNicq(final QueueService mode) throws Exception
