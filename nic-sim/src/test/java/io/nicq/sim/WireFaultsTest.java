@@ -371,15 +371,28 @@ class WireFaultsTest
         {
             pump(faults, frame.length, none);
         }
-        final long idle = threads.getCurrentThreadAllocatedBytes();
-        final long baseline = threads.getCurrentThreadAllocatedBytes() - idle;
-        final long before = threads.getCurrentThreadAllocatedBytes();
-        for (int i = 0; i < 100_000; i++)
+        // A one-off allocation while the JIT is still replacing code (tens of bytes, seen once in CI) is not per
+        // frame: a round of 100,000 frames must come out at exactly 0 within a few rounds, and no round may come
+        // anywhere near a byte per frame.
+        final long[] rounds = new long[5];
+        for (int round = 0; round < rounds.length; round++)
         {
-            pump(faults, frame.length, none);
+            final long idle = threads.getCurrentThreadAllocatedBytes();
+            final long baseline = threads.getCurrentThreadAllocatedBytes() - idle;
+            final long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 100_000; i++)
+            {
+                pump(faults, frame.length, none);
+            }
+            rounds[round] = threads.getCurrentThreadAllocatedBytes() - before - baseline;
+            assertTrue(rounds[round] < 100_000, "bytes allocated for 100,000 frames: " + rounds[round]);
+            if (rounds[round] == 0)
+            {
+                break;
+            }
         }
-        final long allocated = threads.getCurrentThreadAllocatedBytes() - before - baseline;
-        assertEquals(0, allocated, "bytes allocated for 100,000 frames");
+        assertTrue(java.util.Arrays.stream(rounds).anyMatch(bytes -> bytes == 0),
+            "no round of 100,000 frames without allocation: " + java.util.Arrays.toString(rounds));
         assertTrue(faults.corrupted() > 0 && faults.reordered() > 0);
         faults.close();
     }
