@@ -145,9 +145,9 @@ class SockperfIT
         assertTrue(totals[0] >= 100, "sockperf sent at its rate: " + output);
         assertTrue(server.notAnswered() > 0, "under-load sends messages that ask for no answer: " + server);
         assertEquals(0, server.malformed(), server::toString);
-        // One in ten asks for an answer; the count of answers sockperf received must be the server's (less one
-        // answer in flight at the end).
-        assertTrue(server.answered() >= totals[1] && server.answered() <= totals[1] + 1,
+        // One in ten asks for an answer; sockperf counts the answers that came within its run, so a few at its start
+        // (its warm-up) and its end are the server's and not in sockperf's total.
+        assertTrue(server.answered() >= totals[1] && server.answered() <= totals[1] + 10,
             "server answered " + server.answered() + ", sockperf received " + totals[1] + ": " + output);
         final long asked = server.answered() + server.notAnswered();
         assertTrue(server.answered() * 10 >= asked - 10 && server.answered() * 10 <= asked + 10,
