@@ -260,8 +260,9 @@ class TcpSegmentFuzzTest
                 case AHEAD, WINDOW_EDGE -> sentHigh = Math.max(sentHigh, sendData(peerPort, base, local,
                     Math.min(STREAM - length, acked(base) + (c.kind() == Kind.AHEAD ? 1 + c.noise() * 7 : 60_000)),
                     length));
-                case OLD -> sendData(peerPort, base, local, Math.max(0, acked(base) - length), Math.min(length,
-                    Math.max(1, acked(base))));
+                // Old data; before anything is acknowledged it is the first byte, new data after all.
+                case OLD -> sentHigh = Math.max(sentHigh, sendData(peerPort, base, local,
+                    Math.max(0, acked(base) - length), Math.min(length, Math.max(1, acked(base)))));
                 case OVERLAP -> sentHigh = Math.max(sentHigh, sendData(peerPort, base, local,
                     Math.max(0, acked(base) - length / 2), length));
                 case BAD_CHECKSUM ->
