@@ -646,6 +646,35 @@ class TcpSegmentTest
     }
 
     @Test
+    void aPartialAckInFastRecoveryResendsTheNextHoleAtOnce()
+    {
+        final Segment synAck = acceptOne();
+        final TcpConnection connection = accepted.get(0);
+        final int mySeq = synAck.seq() + 1;
+        final byte[] bytes = new byte[6 * PEER_MSS];
+        assertEquals(bytes.length, connection.write(new UnsafeBuffer(bytes), 0, bytes.length));
+        capture();
+        assertEquals(6, sent.size());
+        sent.clear();
+        // Segments 1 and 3 (of 0..5) lost: the peer ACKs segment 0, then duplicates for 2, 4, 5.
+        inject(segment(PORT, PEER_ISN + 1, mySeq + PEER_MSS, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        sent.clear();
+        for (int dup = 1; dup <= 3; dup++)
+        {
+            inject(segment(PORT, PEER_ISN + 1, mySeq + PEER_MSS, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        }
+        assertTrue(sent.stream().anyMatch(s -> s.seq() == mySeq + PEER_MSS), "fast retransmit of segment 1");
+        sent.clear();
+        inject(segment(PORT, PEER_ISN + 1, mySeq + 3 * PEER_MSS, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        assertFalse(sent.isEmpty(), "the partial ACK is answered at once");
+        assertEquals(mySeq + 3 * PEER_MSS, sent.get(0).seq(), "segment 3 resent without waiting for the RTO");
+        sent.clear();
+        inject(segment(PORT, PEER_ISN + 1, mySeq + 6 * PEER_MSS, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        assertTrue(sent.isEmpty(), "the full ACK ends recovery with nothing to resend: " + sent);
+        assertTrue(connection.retransmissions() >= 2);
+    }
+
+    @Test
     void aZeroWindowIsProbedUntilItReopensWhileThePeerAnswers()
     {
         final Segment synAck = acceptOne();

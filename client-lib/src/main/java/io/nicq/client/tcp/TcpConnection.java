@@ -93,6 +93,9 @@ public final class TcpConnection
     private int cwnd;
     private int ssthresh = Integer.MAX_VALUE;
     private int dupAcks;
+    /** NewReno (RFC 6582): in fast recovery until SND.UNA passes {@link #recover}, SND.MAX when it began. */
+    private boolean fastRecovery;
+    private int recover;
 
     private long bytesSent;
     private long bytesReceived;
@@ -654,14 +657,30 @@ public final class TcpConnection
             }
             sampleRtt(ack, now);
             retries = 0;
-            dupAcks = 0;
-            if (cwnd < ssthresh)
+            if (fastRecovery && lt(ack, recover))
             {
-                cwnd += Math.min(acked, mss);
+                // A partial ACK (RFC 6582 3.2 step 5): the next hole is lost too; resend it now instead of waiting
+                // for three more duplicates or the RTO, and deflate the window by what left the network.
+                retransmit(now);
+                cwnd = Math.max(mss, cwnd - acked + mss);
+            }
+            else if (fastRecovery)
+            {
+                fastRecovery = false;
+                dupAcks = 0;
+                cwnd = Math.max(mss, Math.min(ssthresh, (sndMax - sndUna) + mss));
             }
             else
             {
-                cwnd += Math.max(1, mss * mss / Math.max(1, cwnd));
+                dupAcks = 0;
+                if (cwnd < ssthresh)
+                {
+                    cwnd += Math.min(acked, mss);
+                }
+                else
+                {
+                    cwnd += Math.max(1, mss * mss / Math.max(1, cwnd));
+                }
             }
             cwnd = Math.min(cwnd, 1 << 30);
             rtxDeadlineNs = sndUna == sndMax ? NO_DEADLINE : now + rtoNs;
@@ -691,13 +710,16 @@ public final class TcpConnection
         }
         else if (ack == sndUna && payloadLength == 0 && sndUna != sndMax && window == sndWnd && window != 0)
         {
-            if (++dupAcks == 3)
+            if (++dupAcks == 3 && !fastRecovery)
             {
+                // Fast retransmit (RFC 5681 3.2); a new recovery only once the last one's data is acknowledged.
                 ssthresh = Math.max((sndMax - sndUna) / 2, 2 * mss);
                 cwnd = ssthresh + 3 * mss;
+                fastRecovery = true;
+                recover = sndMax;
                 retransmit(now);
             }
-            else if (dupAcks > 3)
+            else if (dupAcks > 3 || fastRecovery)
             {
                 cwnd += mss;
             }
@@ -1213,6 +1235,7 @@ public final class TcpConnection
             ssthresh = Math.max((sndMax - sndUna) / 2, 2 * mss);
             cwnd = mss;
             dupAcks = 0;
+            fastRecovery = false;
             sndNxt = sndUna;
             output();
         }
