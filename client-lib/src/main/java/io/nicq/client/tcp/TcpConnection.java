@@ -21,7 +21,8 @@ import static io.nicq.client.tcp.SequenceNumbers.lt;
  * Send: {@link #write} copies into the send ring (bytes from SND.UNA on, unacknowledged then unsent); segments are
  * built from it straight into claimed slots. Receive: in-order bytes are copied from the slot into the receive ring
  * and {@link #read} hands out views of it; the advertised window is the ring's free space. Out-of-order segments are
- * not held in this version: they are answered with a duplicate ACK and the peer resends.
+ * written into the ring at their place and kept as a bounded list of sequence ranges (no memory beyond the ring),
+ * answered with a duplicate ACK, and joined to the in-order bytes when the hole fills.
  * <p>
  * One thread: the one that polls the interface.
  */
