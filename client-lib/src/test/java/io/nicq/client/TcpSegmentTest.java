@@ -675,6 +675,36 @@ class TcpSegmentTest
     }
 
     @Test
+    void delayedAckHoldsOneFullSegmentUntilTheTimeoutOrTheSecond() throws IOException
+    {
+        stack.close();
+        stack = new TestStack(Files.createDirectories(dir.resolve("delayed")));
+        tcp = new TcpLayer(stack.ip, new TcpLayer.Context().clock(() -> now).delayedAck(true)
+            .delayedAckTimeout(40, TimeUnit.MILLISECONDS));
+        final Segment synAck = acceptOne();
+        final int mySeq = synAck.seq() + 1;
+        final int mss = tcp.maxSegmentSize();
+        final String full = "f".repeat(mss);
+
+        inject(segment(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK, 65535, 0, full));
+        assertTrue(sent.isEmpty(), "one full segment: the ACK waits " + sent);
+        advance(TimeUnit.MILLISECONDS.toNanos(39));
+        assertTrue(sent.isEmpty(), "not before the timeout: " + sent);
+        advance(TimeUnit.MILLISECONDS.toNanos(1) + 1);
+        assertEquals(PEER_ISN + 1 + mss, onlySent().ack(), "the delayed ACK at its timeout");
+
+        inject(segment(PORT, PEER_ISN + 1 + mss, mySeq, TcpHeader.FLAG_ACK, 65535, 0, full));
+        assertTrue(sent.isEmpty());
+        inject(segment(PORT, PEER_ISN + 1 + 2 * mss, mySeq, TcpHeader.FLAG_ACK, 65535, 0, full));
+        assertEquals(PEER_ISN + 1 + 3 * mss, onlySent().ack(), "every second full segment at once");
+
+        inject(segment(PORT, PEER_ISN + 1 + 3 * mss, mySeq, TcpHeader.FLAG_ACK, 65535, 0, "short"));
+        assertEquals(PEER_ISN + 1 + 3 * mss + 5, onlySent().ack(), "a short segment is acknowledged at once");
+        advance(TimeUnit.MILLISECONDS.toNanos(100));
+        assertTrue(sent.isEmpty(), "no stale delayed ACK: " + sent);
+    }
+
+    @Test
     void aZeroWindowIsProbedUntilItReopensWhileThePeerAnswers()
     {
         final Segment synAck = acceptOne();

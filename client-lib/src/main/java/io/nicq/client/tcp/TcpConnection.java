@@ -91,6 +91,9 @@ public final class TcpConnection
     private int retries;
     private long rtxDeadlineNs = NO_DEADLINE;
     private long timeWaitDeadlineNs = NO_DEADLINE;
+    /** Delayed ACK (Context.delayedAck): when the held ACK goes out, and full segments it covers so far. */
+    private long ackDeadlineNs = NO_DEADLINE;
+    private int segmentsUnacked;
     private int cwnd;
     private int ssthresh = Integer.MAX_VALUE;
     private int dupAcks;
@@ -754,8 +757,22 @@ public final class TcpConnection
     private void onData(final int seq, final DirectBuffer buffer, final int payloadOffset, final int payloadLength,
         final boolean fin)
     {
-        ackNow = true;
         final int room = receiveRing.capacity() - receiveLength;
+        if (gt(seq, rcvNxt) || !ctx.delayedAck() || outOfOrderCount > 0)
+        {
+            // Out-of-order data, a hole being filled, or no delayed ACK: acknowledge at once (RFC 5681 4.2).
+            ackNow = true;
+        }
+        else if (++segmentsUnacked >= 2 || payloadLength < mss)
+        {
+            // Every second full segment, and a short one (the end of a message: the latency user waits for it).
+            ackNow = true;
+        }
+        else if (ackDeadlineNs == NO_DEADLINE)
+        {
+            ackDeadlineNs = tcp.nowNs() + ctx.delayedAckTimeoutNs();
+            tcp.schedule(ackDeadlineNs);
+        }
         if (gt(seq, rcvNxt))
         {
             if (holdOutOfOrder(seq, buffer, payloadOffset, payloadLength, room) && fin)
@@ -1029,6 +1046,8 @@ public final class TcpConnection
         tcp.countSent(retransmission);
         bytesSent += retransmission ? 0 : length;
         ackNow = false;
+        ackDeadlineNs = NO_DEADLINE;
+        segmentsUnacked = 0;
         return true;
     }
 
@@ -1096,6 +1115,8 @@ public final class TcpConnection
         output.send(TcpHeader.MIN_HEADER_LENGTH);
         tcp.countSent(false);
         ackNow = false;
+        ackDeadlineNs = NO_DEADLINE;
+        segmentsUnacked = 0;
     }
 
     private void sendReset(final int seq)
@@ -1166,7 +1187,7 @@ public final class TcpConnection
 
     long deadlineNs()
     {
-        return Math.min(rtxDeadlineNs, timeWaitDeadlineNs);
+        return Math.min(Math.min(rtxDeadlineNs, timeWaitDeadlineNs), ackDeadlineNs);
     }
 
     void onTimer(final long now)
@@ -1176,6 +1197,14 @@ public final class TcpConnection
             timeWaitDeadlineNs = NO_DEADLINE;
             release();
             return;
+        }
+        if (ackDeadlineNs - now <= 0)
+        {
+            ackDeadlineNs = NO_DEADLINE;
+            if (state.isSynchronized() && state != TcpState.TIME_WAIT)
+            {
+                sendAck();
+            }
         }
         if (rtxDeadlineNs - now > 0)
         {
@@ -1326,6 +1355,7 @@ public final class TcpConnection
         state = TcpState.CLOSED;
         rtxDeadlineNs = NO_DEADLINE;
         timeWaitDeadlineNs = NO_DEADLINE;
+        ackDeadlineNs = NO_DEADLINE;
         tcp.remove(this);
         if (filter != null && filter.isRegistered() && !tcp.ip().queue().isClosed())
         {
