@@ -705,6 +705,44 @@ class TcpSegmentTest
     }
 
     @Test
+    void keepaliveProbesAnIdlePeerAndTimesOutWhenItStopsAnswering() throws IOException
+    {
+        stack.close();
+        stack = new TestStack(Files.createDirectories(dir.resolve("keepalive")));
+        final long idle = TimeUnit.SECONDS.toNanos(1);
+        final long interval = TimeUnit.MILLISECONDS.toNanos(100);
+        tcp = new TcpLayer(stack.ip, new TcpLayer.Context().clock(() -> now).keepalive(true)
+            .keepaliveIdle(idle, TimeUnit.NANOSECONDS).keepaliveInterval(interval, TimeUnit.NANOSECONDS)
+            .keepaliveCount(2));
+        final Segment synAck = acceptOne();
+        final TcpConnection connection = accepted.get(0);
+        final int mySeq = synAck.seq() + 1;
+
+        advance(idle - 1);
+        assertTrue(sent.isEmpty(), "not before the idle time: " + sent);
+        advance(2);
+        final Segment probe = onlySent();
+        assertEquals(mySeq - 1, probe.seq(), "a probe one below SND.NXT");
+        assertEquals(PEER_ISN + 1, probe.ack());
+        assertEquals(0, probe.payload().length);
+
+        inject(segment(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        assertTrue(sent.isEmpty());
+        advance(interval + 1);
+        assertTrue(sent.isEmpty(), "an answer restarts the idle time: " + sent);
+        advance(idle);
+        onlySent();
+        advance(interval + 1);
+        onlySent();
+        assertEquals(TcpState.ESTABLISHED, connection.state());
+        advance(interval + 1);
+        final Segment rst = onlySent();
+        assertTrue(rst.has(TcpHeader.FLAG_RST), "two unanswered probes: RST " + rst);
+        assertEquals(TcpState.CLOSED, connection.state());
+        assertEquals(TcpCloseReason.TIMED_OUT, events.reason);
+    }
+
+    @Test
     void aZeroWindowIsProbedUntilItReopensWhileThePeerAnswers()
     {
         final Segment synAck = acceptOne();

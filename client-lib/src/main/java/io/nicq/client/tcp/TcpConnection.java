@@ -93,6 +93,9 @@ public final class TcpConnection
     private long timeWaitDeadlineNs = NO_DEADLINE;
     /** Delayed ACK (Context.delayedAck): when the held ACK goes out, and full segments it covers so far. */
     private long ackDeadlineNs = NO_DEADLINE;
+    /** Keepalive (Context.keepalive): when the next probe is due, and probes sent without an answer. */
+    private long keepaliveDeadlineNs = NO_DEADLINE;
+    private int keepaliveProbes;
     private int segmentsUnacked;
     private int cwnd;
     private int ssthresh = Integer.MAX_VALUE;
@@ -465,6 +468,7 @@ public final class TcpConnection
             }
             return;
         }
+        heard();
         if (rst)
         {
             if (seq == rcvNxt)
@@ -580,6 +584,7 @@ public final class TcpConnection
             retries = 0;
             rtxDeadlineNs = NO_DEADLINE;
             state = TcpState.ESTABLISHED;
+            heard();
             sendAck();
             final TcpHandler h = handler;
             if (h != null)
@@ -1187,7 +1192,7 @@ public final class TcpConnection
 
     long deadlineNs()
     {
-        return Math.min(Math.min(rtxDeadlineNs, timeWaitDeadlineNs), ackDeadlineNs);
+        return Math.min(Math.min(rtxDeadlineNs, timeWaitDeadlineNs), Math.min(ackDeadlineNs, keepaliveDeadlineNs));
     }
 
     void onTimer(final long now)
@@ -1205,6 +1210,10 @@ public final class TcpConnection
             {
                 sendAck();
             }
+        }
+        if (keepaliveDeadlineNs - now <= 0 && onKeepalive(now))
+        {
+            return;
         }
         if (rtxDeadlineNs - now > 0)
         {
@@ -1270,6 +1279,57 @@ public final class TcpConnection
             output();
         }
         armRetransmission(now);
+    }
+
+    /** An acceptable segment arrived: the peer is alive, the idle time starts again. */
+    private void heard()
+    {
+        if (ctx.keepalive())
+        {
+            keepaliveProbes = 0;
+            keepaliveDeadlineNs = tcp.nowNs() + ctx.keepaliveIdleNs();
+            tcp.schedule(keepaliveDeadlineNs);
+        }
+    }
+
+    /**
+     * Keepalive (RFC 9293 3.8.4): after keepaliveIdle without a segment from the peer, an ACK one below SND.NXT (no
+     * data, so any peer answers it with an ACK) every keepaliveInterval; keepaliveCount unanswered probes end the
+     * connection TIMED_OUT with a RST. With data in flight the retransmission timer watches the peer instead.
+     *
+     * @return true if the connection ended.
+     */
+    private boolean onKeepalive(final long now)
+    {
+        keepaliveDeadlineNs = NO_DEADLINE;
+        if (released || (state != TcpState.ESTABLISHED && state != TcpState.CLOSE_WAIT))
+        {
+            return false;
+        }
+        if (sndUna != sndMax)
+        {
+            heard();
+            return false;
+        }
+        if (keepaliveProbes >= ctx.keepaliveCount())
+        {
+            sendReset(sndNxt);
+            abortQuietly(TcpCloseReason.TIMED_OUT);
+            return true;
+        }
+        keepaliveProbes++;
+        final Ipv4Output output = tcp.output();
+        final int offset = output.claim(remoteAddress, TcpHeader.MIN_HEADER_LENGTH);
+        if (offset != Ipv4Output.NO_ROOM)
+        {
+            writeHeader(output.buffer(), offset, sndNxt - 1, rcvNxt, TcpHeader.FLAG_ACK, 5,
+                TcpHeader.MIN_HEADER_LENGTH);
+            output.send(TcpHeader.MIN_HEADER_LENGTH);
+            tcp.countSent(false);
+        }
+        keepaliveDeadlineNs = now + ctx.keepaliveIntervalNs();
+        tcp.schedule(keepaliveDeadlineNs);
+        return false;
     }
 
     private void armRetransmission(final long now)
@@ -1356,6 +1416,7 @@ public final class TcpConnection
         rtxDeadlineNs = NO_DEADLINE;
         timeWaitDeadlineNs = NO_DEADLINE;
         ackDeadlineNs = NO_DEADLINE;
+        keepaliveDeadlineNs = NO_DEADLINE;
         tcp.remove(this);
         if (filter != null && filter.isRegistered() && !tcp.ip().queue().isClosed())
         {
