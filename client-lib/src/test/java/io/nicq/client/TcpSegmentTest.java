@@ -646,6 +646,103 @@ class TcpSegmentTest
     }
 
     @Test
+    void aPartialAckInFastRecoveryResendsTheNextHoleAtOnce()
+    {
+        final Segment synAck = acceptOne();
+        final TcpConnection connection = accepted.get(0);
+        final int mySeq = synAck.seq() + 1;
+        final byte[] bytes = new byte[6 * PEER_MSS];
+        assertEquals(bytes.length, connection.write(new UnsafeBuffer(bytes), 0, bytes.length));
+        capture();
+        assertEquals(6, sent.size());
+        sent.clear();
+        // Segments 1 and 3 (of 0..5) lost: the peer ACKs segment 0, then duplicates for 2, 4, 5.
+        inject(segment(PORT, PEER_ISN + 1, mySeq + PEER_MSS, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        sent.clear();
+        for (int dup = 1; dup <= 3; dup++)
+        {
+            inject(segment(PORT, PEER_ISN + 1, mySeq + PEER_MSS, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        }
+        assertTrue(sent.stream().anyMatch(s -> s.seq() == mySeq + PEER_MSS), "fast retransmit of segment 1");
+        sent.clear();
+        inject(segment(PORT, PEER_ISN + 1, mySeq + 3 * PEER_MSS, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        assertFalse(sent.isEmpty(), "the partial ACK is answered at once");
+        assertEquals(mySeq + 3 * PEER_MSS, sent.get(0).seq(), "segment 3 resent without waiting for the RTO");
+        sent.clear();
+        inject(segment(PORT, PEER_ISN + 1, mySeq + 6 * PEER_MSS, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        assertTrue(sent.isEmpty(), "the full ACK ends recovery with nothing to resend: " + sent);
+        assertTrue(connection.retransmissions() >= 2);
+    }
+
+    @Test
+    void delayedAckHoldsOneFullSegmentUntilTheTimeoutOrTheSecond() throws IOException
+    {
+        stack.close();
+        stack = new TestStack(Files.createDirectories(dir.resolve("delayed")));
+        tcp = new TcpLayer(stack.ip, new TcpLayer.Context().clock(() -> now).delayedAck(true)
+            .delayedAckTimeout(40, TimeUnit.MILLISECONDS));
+        final Segment synAck = acceptOne();
+        final int mySeq = synAck.seq() + 1;
+        final int mss = tcp.maxSegmentSize();
+        final String full = "f".repeat(mss);
+
+        inject(segment(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK, 65535, 0, full));
+        assertTrue(sent.isEmpty(), "one full segment: the ACK waits " + sent);
+        advance(TimeUnit.MILLISECONDS.toNanos(39));
+        assertTrue(sent.isEmpty(), "not before the timeout: " + sent);
+        advance(TimeUnit.MILLISECONDS.toNanos(1) + 1);
+        assertEquals(PEER_ISN + 1 + mss, onlySent().ack(), "the delayed ACK at its timeout");
+
+        inject(segment(PORT, PEER_ISN + 1 + mss, mySeq, TcpHeader.FLAG_ACK, 65535, 0, full));
+        assertTrue(sent.isEmpty());
+        inject(segment(PORT, PEER_ISN + 1 + 2 * mss, mySeq, TcpHeader.FLAG_ACK, 65535, 0, full));
+        assertEquals(PEER_ISN + 1 + 3 * mss, onlySent().ack(), "every second full segment at once");
+
+        inject(segment(PORT, PEER_ISN + 1 + 3 * mss, mySeq, TcpHeader.FLAG_ACK, 65535, 0, "short"));
+        assertEquals(PEER_ISN + 1 + 3 * mss + 5, onlySent().ack(), "a short segment is acknowledged at once");
+        advance(TimeUnit.MILLISECONDS.toNanos(100));
+        assertTrue(sent.isEmpty(), "no stale delayed ACK: " + sent);
+    }
+
+    @Test
+    void keepaliveProbesAnIdlePeerAndTimesOutWhenItStopsAnswering() throws IOException
+    {
+        stack.close();
+        stack = new TestStack(Files.createDirectories(dir.resolve("keepalive")));
+        final long idle = TimeUnit.SECONDS.toNanos(1);
+        final long interval = TimeUnit.MILLISECONDS.toNanos(100);
+        tcp = new TcpLayer(stack.ip, new TcpLayer.Context().clock(() -> now).keepalive(true)
+            .keepaliveIdle(idle, TimeUnit.NANOSECONDS).keepaliveInterval(interval, TimeUnit.NANOSECONDS)
+            .keepaliveCount(2));
+        final Segment synAck = acceptOne();
+        final TcpConnection connection = accepted.get(0);
+        final int mySeq = synAck.seq() + 1;
+
+        advance(idle - 1);
+        assertTrue(sent.isEmpty(), "not before the idle time: " + sent);
+        advance(2);
+        final Segment probe = onlySent();
+        assertEquals(mySeq - 1, probe.seq(), "a probe one below SND.NXT");
+        assertEquals(PEER_ISN + 1, probe.ack());
+        assertEquals(0, probe.payload().length);
+
+        inject(segment(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        assertTrue(sent.isEmpty());
+        advance(interval + 1);
+        assertTrue(sent.isEmpty(), "an answer restarts the idle time: " + sent);
+        advance(idle);
+        onlySent();
+        advance(interval + 1);
+        onlySent();
+        assertEquals(TcpState.ESTABLISHED, connection.state());
+        advance(interval + 1);
+        final Segment rst = onlySent();
+        assertTrue(rst.has(TcpHeader.FLAG_RST), "two unanswered probes: RST " + rst);
+        assertEquals(TcpState.CLOSED, connection.state());
+        assertEquals(TcpCloseReason.TIMED_OUT, events.reason);
+    }
+
+    @Test
     void aZeroWindowIsProbedUntilItReopensWhileThePeerAnswers()
     {
         final Segment synAck = acceptOne();

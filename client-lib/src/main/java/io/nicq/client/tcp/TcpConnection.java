@@ -21,7 +21,8 @@ import static io.nicq.client.tcp.SequenceNumbers.lt;
  * Send: {@link #write} copies into the send ring (bytes from SND.UNA on, unacknowledged then unsent); segments are
  * built from it straight into claimed slots. Receive: in-order bytes are copied from the slot into the receive ring
  * and {@link #read} hands out views of it; the advertised window is the ring's free space. Out-of-order segments are
- * not held in this version: they are answered with a duplicate ACK and the peer resends.
+ * written into the ring at their place and kept as a bounded list of sequence ranges (no memory beyond the ring),
+ * answered with a duplicate ACK, and joined to the in-order bytes when the hole fills.
  * <p>
  * One thread: the one that polls the interface.
  */
@@ -90,9 +91,18 @@ public final class TcpConnection
     private int retries;
     private long rtxDeadlineNs = NO_DEADLINE;
     private long timeWaitDeadlineNs = NO_DEADLINE;
+    /** Delayed ACK (Context.delayedAck): when the held ACK goes out, and full segments it covers so far. */
+    private long ackDeadlineNs = NO_DEADLINE;
+    /** Keepalive (Context.keepalive): when the next probe is due, and probes sent without an answer. */
+    private long keepaliveDeadlineNs = NO_DEADLINE;
+    private int keepaliveProbes;
+    private int segmentsUnacked;
     private int cwnd;
     private int ssthresh = Integer.MAX_VALUE;
     private int dupAcks;
+    /** NewReno (RFC 6582): in fast recovery until SND.UNA passes {@link #recover}, SND.MAX when it began. */
+    private boolean fastRecovery;
+    private int recover;
 
     private long bytesSent;
     private long bytesReceived;
@@ -458,6 +468,7 @@ public final class TcpConnection
             }
             return;
         }
+        heard();
         if (rst)
         {
             if (seq == rcvNxt)
@@ -573,6 +584,7 @@ public final class TcpConnection
             retries = 0;
             rtxDeadlineNs = NO_DEADLINE;
             state = TcpState.ESTABLISHED;
+            heard();
             sendAck();
             final TcpHandler h = handler;
             if (h != null)
@@ -654,14 +666,30 @@ public final class TcpConnection
             }
             sampleRtt(ack, now);
             retries = 0;
-            dupAcks = 0;
-            if (cwnd < ssthresh)
+            if (fastRecovery && lt(ack, recover))
             {
-                cwnd += Math.min(acked, mss);
+                // A partial ACK (RFC 6582 3.2 step 5): the next hole is lost too; resend it now instead of waiting
+                // for three more duplicates or the RTO, and deflate the window by what left the network.
+                retransmit(now);
+                cwnd = Math.max(mss, cwnd - acked + mss);
+            }
+            else if (fastRecovery)
+            {
+                fastRecovery = false;
+                dupAcks = 0;
+                cwnd = Math.max(mss, Math.min(ssthresh, (sndMax - sndUna) + mss));
             }
             else
             {
-                cwnd += Math.max(1, mss * mss / Math.max(1, cwnd));
+                dupAcks = 0;
+                if (cwnd < ssthresh)
+                {
+                    cwnd += Math.min(acked, mss);
+                }
+                else
+                {
+                    cwnd += Math.max(1, mss * mss / Math.max(1, cwnd));
+                }
             }
             cwnd = Math.min(cwnd, 1 << 30);
             rtxDeadlineNs = sndUna == sndMax ? NO_DEADLINE : now + rtoNs;
@@ -691,13 +719,16 @@ public final class TcpConnection
         }
         else if (ack == sndUna && payloadLength == 0 && sndUna != sndMax && window == sndWnd && window != 0)
         {
-            if (++dupAcks == 3)
+            if (++dupAcks == 3 && !fastRecovery)
             {
+                // Fast retransmit (RFC 5681 3.2); a new recovery only once the last one's data is acknowledged.
                 ssthresh = Math.max((sndMax - sndUna) / 2, 2 * mss);
                 cwnd = ssthresh + 3 * mss;
+                fastRecovery = true;
+                recover = sndMax;
                 retransmit(now);
             }
-            else if (dupAcks > 3)
+            else if (dupAcks > 3 || fastRecovery)
             {
                 cwnd += mss;
             }
@@ -731,8 +762,22 @@ public final class TcpConnection
     private void onData(final int seq, final DirectBuffer buffer, final int payloadOffset, final int payloadLength,
         final boolean fin)
     {
-        ackNow = true;
         final int room = receiveRing.capacity() - receiveLength;
+        if (gt(seq, rcvNxt) || !ctx.delayedAck() || outOfOrderCount > 0)
+        {
+            // Out-of-order data, a hole being filled, or no delayed ACK: acknowledge at once (RFC 5681 4.2).
+            ackNow = true;
+        }
+        else if (++segmentsUnacked >= 2 || payloadLength < mss)
+        {
+            // Every second full segment, and a short one (the end of a message: the latency user waits for it).
+            ackNow = true;
+        }
+        else if (ackDeadlineNs == NO_DEADLINE)
+        {
+            ackDeadlineNs = tcp.nowNs() + ctx.delayedAckTimeoutNs();
+            tcp.schedule(ackDeadlineNs);
+        }
         if (gt(seq, rcvNxt))
         {
             if (holdOutOfOrder(seq, buffer, payloadOffset, payloadLength, room) && fin)
@@ -1006,6 +1051,8 @@ public final class TcpConnection
         tcp.countSent(retransmission);
         bytesSent += retransmission ? 0 : length;
         ackNow = false;
+        ackDeadlineNs = NO_DEADLINE;
+        segmentsUnacked = 0;
         return true;
     }
 
@@ -1073,6 +1120,8 @@ public final class TcpConnection
         output.send(TcpHeader.MIN_HEADER_LENGTH);
         tcp.countSent(false);
         ackNow = false;
+        ackDeadlineNs = NO_DEADLINE;
+        segmentsUnacked = 0;
     }
 
     private void sendReset(final int seq)
@@ -1143,7 +1192,7 @@ public final class TcpConnection
 
     long deadlineNs()
     {
-        return Math.min(rtxDeadlineNs, timeWaitDeadlineNs);
+        return Math.min(Math.min(rtxDeadlineNs, timeWaitDeadlineNs), Math.min(ackDeadlineNs, keepaliveDeadlineNs));
     }
 
     void onTimer(final long now)
@@ -1152,6 +1201,18 @@ public final class TcpConnection
         {
             timeWaitDeadlineNs = NO_DEADLINE;
             release();
+            return;
+        }
+        if (ackDeadlineNs - now <= 0)
+        {
+            ackDeadlineNs = NO_DEADLINE;
+            if (state.isSynchronized() && state != TcpState.TIME_WAIT)
+            {
+                sendAck();
+            }
+        }
+        if (keepaliveDeadlineNs - now <= 0 && onKeepalive(now))
+        {
             return;
         }
         if (rtxDeadlineNs - now > 0)
@@ -1213,10 +1274,62 @@ public final class TcpConnection
             ssthresh = Math.max((sndMax - sndUna) / 2, 2 * mss);
             cwnd = mss;
             dupAcks = 0;
+            fastRecovery = false;
             sndNxt = sndUna;
             output();
         }
         armRetransmission(now);
+    }
+
+    /** An acceptable segment arrived: the peer is alive, the idle time starts again. */
+    private void heard()
+    {
+        if (ctx.keepalive())
+        {
+            keepaliveProbes = 0;
+            keepaliveDeadlineNs = tcp.nowNs() + ctx.keepaliveIdleNs();
+            tcp.schedule(keepaliveDeadlineNs);
+        }
+    }
+
+    /**
+     * Keepalive (RFC 9293 3.8.4): after keepaliveIdle without a segment from the peer, an ACK one below SND.NXT (no
+     * data, so any peer answers it with an ACK) every keepaliveInterval; keepaliveCount unanswered probes end the
+     * connection TIMED_OUT with a RST. With data in flight the retransmission timer watches the peer instead.
+     *
+     * @return true if the connection ended.
+     */
+    private boolean onKeepalive(final long now)
+    {
+        keepaliveDeadlineNs = NO_DEADLINE;
+        if (released || (state != TcpState.ESTABLISHED && state != TcpState.CLOSE_WAIT))
+        {
+            return false;
+        }
+        if (sndUna != sndMax)
+        {
+            heard();
+            return false;
+        }
+        if (keepaliveProbes >= ctx.keepaliveCount())
+        {
+            sendReset(sndNxt);
+            abortQuietly(TcpCloseReason.TIMED_OUT);
+            return true;
+        }
+        keepaliveProbes++;
+        final Ipv4Output output = tcp.output();
+        final int offset = output.claim(remoteAddress, TcpHeader.MIN_HEADER_LENGTH);
+        if (offset != Ipv4Output.NO_ROOM)
+        {
+            writeHeader(output.buffer(), offset, sndNxt - 1, rcvNxt, TcpHeader.FLAG_ACK, 5,
+                TcpHeader.MIN_HEADER_LENGTH);
+            output.send(TcpHeader.MIN_HEADER_LENGTH);
+            tcp.countSent(false);
+        }
+        keepaliveDeadlineNs = now + ctx.keepaliveIntervalNs();
+        tcp.schedule(keepaliveDeadlineNs);
+        return false;
     }
 
     private void armRetransmission(final long now)
@@ -1302,6 +1415,8 @@ public final class TcpConnection
         state = TcpState.CLOSED;
         rtxDeadlineNs = NO_DEADLINE;
         timeWaitDeadlineNs = NO_DEADLINE;
+        ackDeadlineNs = NO_DEADLINE;
+        keepaliveDeadlineNs = NO_DEADLINE;
         tcp.remove(this);
         if (filter != null && filter.isRegistered() && !tcp.ip().queue().isClosed())
         {

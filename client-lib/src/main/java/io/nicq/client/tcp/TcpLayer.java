@@ -94,8 +94,11 @@ public final class TcpLayer implements Ipv4Protocol
         public static final int DEFAULT_MAX_OUT_OF_ORDER_SEGMENTS = 32;
         /** Window scaling (RFC 7323) offered and accepted. */
         public static final boolean DEFAULT_WINDOW_SCALING = true;
-        /** Timestamps (RFC 7323: RTTM, PAWS) offered and accepted. */
-        public static final boolean DEFAULT_TIMESTAMPS = true;
+        /**
+         * Timestamps (RFC 7323: RTTM, PAWS): not implemented yet, so the option is never offered (a Linux peer then
+         * does not send it either); the setting is reserved and false says so.
+         */
+        public static final boolean DEFAULT_TIMESTAMPS = false;
         /** SACK (RFC 2018): not implemented yet, so SACK-permitted is never offered; the setting is reserved. */
         public static final boolean DEFAULT_SACK = false;
         /** Released rings kept for the next connection instead of garbage, per direction. */

@@ -52,8 +52,16 @@ class TcpLoopbackTest
         int nextPort = 49152;
         /** Seeded loss on this end's transmissions: the probability a frame is dropped, 0 for none. */
         double loss;
+        /** Seeded duplication: the probability a frame is delivered twice. */
+        double duplicate;
+        /** Seeded reordering: the probability a frame is held back and delivered after the next one. */
+        double reorder;
         final Random random = new Random(7);
         long lost;
+        long duplicated;
+        long reordered;
+        private final byte[] held = new byte[2048];
+        private int heldLength = -1;
 
         End(final Path file, final int ipv4, final long mac, final long peerMac)
         {
@@ -109,10 +117,36 @@ class TcpLoopbackTest
                     lost++;
                     continue;
                 }
-                other.inject(channel.pool(), QueueChannel.frameOffset(slot), channel.metadata().frameLength(slot));
+                final int offset = QueueChannel.frameOffset(slot);
+                final int length = channel.metadata().frameLength(slot);
+                if (reorder > 0 && heldLength < 0 && length <= held.length && random.nextDouble() < reorder)
+                {
+                    channel.pool().getBytes(offset, held, 0, length);
+                    heldLength = length;
+                    reordered++;
+                    continue;
+                }
+                other.inject(channel.pool(), offset, length);
+                if (duplicate > 0 && random.nextDouble() < duplicate)
+                {
+                    other.inject(channel.pool(), offset, length);
+                    duplicated++;
+                }
+                releaseHeld(other);
             }
             channel.txDone().offer(batch, 0, count);
+            releaseHeld(other);
             return count;
+        }
+
+        /** The frame held back for reordering goes after the one that overtook it (or at the end of the batch). */
+        private void releaseHeld(final End other)
+        {
+            if (heldLength >= 0)
+            {
+                other.inject(new UnsafeBuffer(held), 0, heldLength);
+                heldLength = -1;
+            }
         }
 
         void inject(final org.agrona.DirectBuffer pool, final int offset, final int length)
@@ -207,16 +241,24 @@ class TcpLoopbackTest
     @Test
     void transfersBytesAndCloses() throws Exception
     {
-        transfer(0);
+        transfer(0, 0, 0, 1 << 20);
     }
 
     @Test
     void transfersBytesUnderTwoPercentLossBothWays() throws Exception
     {
-        transfer(0.02);
+        transfer(0.02, 0, 0, 1 << 20);
     }
 
-    private void transfer(final double loss) throws Exception
+    /** Issue 11's fault mix (2% loss, 1% duplication, 5% reordering) each way over 4 MiB: reassembly and recovery. */
+    @Test
+    void transfersFourMiBUnderLossDuplicationAndReorderingBothWays() throws Exception
+    {
+        transfer(0.02, 0.01, 0.05, 4 << 20);
+    }
+
+    private void transfer(final double loss, final double duplicate, final double reorder, final int bytes)
+        throws Exception
     {
         final End a = new End(dir.resolve("a"), A_IP, 0x020000000001L, 0x020000000002L);
         final End b = new End(dir.resolve("b"), B_IP, 0x020000000002L, 0x020000000001L);
@@ -224,8 +266,12 @@ class TcpLoopbackTest
         b.open(dir.resolve("b"));
         a.loss = loss;
         b.loss = loss;
+        a.duplicate = duplicate;
+        b.duplicate = duplicate;
+        a.reorder = reorder;
+        b.reorder = reorder;
 
-        final byte[] sent = new byte[1 << 20];
+        final byte[] sent = new byte[bytes];
         new Random(42).nextBytes(sent);
         final byte[] received = new byte[sent.length];
         final int[] receivedCount = {0};
@@ -285,6 +331,8 @@ class TcpLoopbackTest
         assertEquals(TcpState.TIME_WAIT, client.state());
         assertEquals(TcpCloseReason.CLOSED, client.closeReason());
         assertTrue(loss == 0 || (a.lost > 0 && a.tcp.retransmissions() > 0), "loss exercised: " + a.lost);
+        assertTrue(duplicate == 0 || a.duplicated > 0, "duplication exercised");
+        assertTrue(reorder == 0 || a.reordered > 0, "reordering exercised");
         assertTrue(server[0].state() == TcpState.CLOSED || server[0].state() == TcpState.LAST_ACK,
             server[0].toString());
         listener.close();
