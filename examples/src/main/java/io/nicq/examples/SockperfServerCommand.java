@@ -11,7 +11,6 @@ import io.nicq.client.udp.UdpSocket;
 import io.nicq.examples.sockperf.SockperfUdpServer;
 import io.nicq.packet.Ipv4Address;
 import io.nicq.runtime.CommandLines;
-import org.agrona.concurrent.IdleStrategy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -59,17 +58,7 @@ public final class SockperfServerCommand implements Callable<Integer>
                 queue.driverPlacement().name().toLowerCase(Locale.ROOT) + " mode)");
             System.out.flush();
 
-            final IdleStrategy idle = options.idleStrategy();
-            final long deadline = durationSeconds > 0 ? System.nanoTime() + durationSeconds * 1_000_000_000L : 0;
-            int polls = 0;
-            while (!signal.isStopped())
-            {
-                idle.idle(server.doWork());
-                if (deadline != 0 && (++polls & 0x3FF) == 0 && System.nanoTime() - deadline > 0)
-                {
-                    break;
-                }
-            }
+            signal.serve(server, options.idleStrategy(), durationSeconds);
             System.out.println("sockperf-server: " + server + "; stack drops: " + socket.udp().ip().dropsToString());
         }
         return 0;

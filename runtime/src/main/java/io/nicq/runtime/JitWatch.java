@@ -148,7 +148,7 @@ public final class JitWatch
     }
 
     /** Whether a process runs java (a short-lived {@code ip} or {@code tc} of the run is no JVM to wait for). */
-    private static boolean isJava(final ProcessHandle process)
+    public static boolean isJava(final ProcessHandle process)
     {
         return process.info().command().map(command -> command.endsWith("/java")).orElse(false);
     }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import io.nicq.runtime.JitWatch;
 import io.nicq.runtime.ThreadActivity;
 
 /**
@@ -67,7 +68,7 @@ public final class StallAccounting
     private void addDescendants()
     {
         ProcessHandle.current().descendants()
-            .filter(child -> child.info().command().map(command -> command.endsWith("/java")).orElse(false))
+            .filter(JitWatch::isJava)
             .forEach(child -> processes.putIfAbsent(child.pid(), mainClassOf(child)));
     }
 
