@@ -24,7 +24,6 @@ import io.nicq.sim.SimulatedCard;
 import io.nicq.sim.WireFaults;
 import org.agrona.concurrent.IdleStrategy;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -81,9 +80,6 @@ class CableTcpIT
     }
 
     /** The issue's bar: every transfer under 2% loss, 1% duplication and 5% reordering, on both cards' egress. */
-    @Disabled("issue 11, known bug: with faults on both cards' egress the echo stalls after about 1.7 MB since the "
-        + "out-of-order queue went in (both sides count ~900 out-of-window segments); it passed before it, slowly. "
-        + "The kernel interop's lossy test (faults on nicq's egress) passes")
     @Test
     void aStreamCrossesACableThatLosesDuplicatesAndReorders() throws Exception
     {
