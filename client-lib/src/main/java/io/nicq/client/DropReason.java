@@ -62,7 +62,10 @@ public enum DropReason
     TCP_BACKLOG_FULL,
     /** RX: a TCP segment outside the receive window, or an unacceptable ACK (answered with an ACK). */
     TCP_OUT_OF_WINDOW,
-    /** RX: a TCP segment whose timestamp is older than the connection's (PAWS, RFC 7323). */
+    /**
+     * RX: a TCP segment whose timestamp is older than the connection's (PAWS, RFC 7323 5; answered with an ACK), or
+     * one without the option on a connection that negotiated timestamps (RFC 7323 3.2; dropped silently).
+     */
     TCP_PAWS,
     /** RX: out-of-order TCP data beyond what the connection holds (its out-of-order ranges are all taken). */
     TCP_OUT_OF_ORDER_FULL,

@@ -58,7 +58,7 @@ class TcpSegmentTest
 
     /** A captured segment, decoded. */
     private record Segment(int srcIp, int dstIp, int srcPort, int dstPort, int seq, int ack, int flags, int window,
-        int mss, byte[] payload, boolean checksumOk)
+        int mss, boolean hasTimestamp, int tsVal, int tsEcr, int headerLength, byte[] payload, boolean checksumOk)
     {
         boolean has(final int flag)
         {
@@ -153,6 +153,40 @@ class TcpSegmentTest
         return frame;
     }
 
+    /**
+     * A segment from the peer with the timestamp option in RFC 7323 Appendix A's layout (NOP, NOP, kind 8), after an
+     * MSS option when {@code mss} > 0.
+     */
+    private static UnsafeBuffer stamped(final int dstPort, final int seq, final int ack, final int flags,
+        final int window, final int mss, final int tsVal, final int tsEcr, final String text)
+    {
+        final byte[] payload = text.getBytes(StandardCharsets.US_ASCII);
+        final int optionsLength = (mss > 0 ? 4 : 0) + 12;
+        final int headerLength = TcpHeader.MIN_HEADER_LENGTH + optionsLength;
+        final UnsafeBuffer frame = TestFrames.ipv4(PEER, ME, Ipv4Header.PROTOCOL_TCP,
+            new byte[headerLength + payload.length], 0);
+        final TcpHeader header = new TcpHeader().wrap(frame, TCP);
+        header.sourcePort(PEER_PORT).destinationPort(dstPort).sequenceNumber(seq).acknowledgmentNumber(ack)
+            .dataOffsetAndFlags(headerLength / 4, flags).window(window).urgentPointer(0);
+        int at = TCP + 20;
+        if (mss > 0)
+        {
+            frame.putByte(at, (byte)2);
+            frame.putByte(at + 1, (byte)4);
+            frame.putShort(at + 2, (short)mss, java.nio.ByteOrder.BIG_ENDIAN);
+            at += 4;
+        }
+        frame.putByte(at, (byte)1);
+        frame.putByte(at + 1, (byte)1);
+        frame.putByte(at + 2, (byte)8);
+        frame.putByte(at + 3, (byte)10);
+        frame.putInt(at + 4, tsVal, java.nio.ByteOrder.BIG_ENDIAN);
+        frame.putInt(at + 8, tsEcr, java.nio.ByteOrder.BIG_ENDIAN);
+        frame.putBytes(TCP + headerLength, payload);
+        header.computeChecksum(PEER, ME, headerLength + payload.length);
+        return frame;
+    }
+
     /** Injects a frame, lets the interface deliver it, captures what the stack sent in answer. */
     private void inject(final DirectBuffer frame)
     {
@@ -187,6 +221,9 @@ class TcpSegmentTest
         final int segmentLength = ip.totalLength() - ip.headerLength();
         final TcpHeader header = new TcpHeader().wrap(frame, ETH + ip.headerLength());
         int mss = 0;
+        boolean hasTimestamp = false;
+        int tsVal = 0;
+        int tsEcr = 0;
         for (int at = TcpHeader.MIN_HEADER_LENGTH; at < header.headerLength(); )
         {
             final int kind = frame.getByte(header.offset() + at) & 0xFF;
@@ -206,13 +243,20 @@ class TcpSegmentTest
                 mss = ((frame.getByte(header.offset() + at + 2) & 0xFF) << 8) |
                     (frame.getByte(header.offset() + at + 3) & 0xFF);
             }
+            if (kind == 8)
+            {
+                assertEquals(10, length, "timestamp option length");
+                hasTimestamp = true;
+                tsVal = frame.getInt(header.offset() + at + 2, java.nio.ByteOrder.BIG_ENDIAN);
+                tsEcr = frame.getInt(header.offset() + at + 6, java.nio.ByteOrder.BIG_ENDIAN);
+            }
             at += length;
         }
         final byte[] payload = new byte[segmentLength - header.headerLength()];
         frame.getBytes(header.offset() + header.headerLength(), payload);
         return new Segment(ip.source(), ip.destination(), header.sourcePort(),
             header.destinationPort(), header.sequenceNumber(), header.acknowledgmentNumber(), header.flags(),
-            header.window(), mss, payload,
+            header.window(), mss, hasTimestamp, tsVal, tsEcr, header.headerLength(), payload,
             header.verifyChecksum(ip.source(), ip.destination(), segmentLength));
     }
 
@@ -866,5 +910,149 @@ class TcpSegmentTest
         inject(segment(PORT, PEER_ISN + 1, synAck.seq() + 1, TcpHeader.FLAG_ACK, 65535, 0, "late"));
         final Segment reset = onlySent();
         assertTrue(reset.has(TcpHeader.FLAG_RST), "a segment for the aborted connection gets a RST: " + reset);
+    }
+
+    // -------------------------------------------------------------------------------------------------------------
+    // Timestamps (RFC 7323)
+    // -------------------------------------------------------------------------------------------------------------
+
+    private static final int PEER_TS = 0x7FFFFFF0;
+
+    /** Passive open with the peer offering timestamps; returns the SYN-ACK. */
+    private Segment acceptOneStamped()
+    {
+        TcpListener.open(tcp, PORT, connection ->
+        {
+            accepted.add(connection);
+            connection.handler(events);
+        });
+        inject(stamped(PORT, PEER_ISN, 0, TcpHeader.FLAG_SYN, 65535, PEER_MSS, PEER_TS, 0, ""));
+        final Segment synAck = onlySent();
+        inject(stamped(PORT, PEER_ISN + 1, synAck.seq() + 1, TcpHeader.FLAG_ACK, 65535, 0, PEER_TS + 1,
+            synAck.tsVal(), ""));
+        assertEquals(1, accepted.size(), "accepted once the handshake completed");
+        assertTrue(sent.isEmpty(), "no answer to the handshake's ACK: " + sent);
+        return synAck;
+    }
+
+    @Test
+    void aSynWithTimestampsGetsThemBackAndEverySegmentCarriesThem()
+    {
+        final Segment synAck = acceptOneStamped();
+        assertTrue(synAck.hasTimestamp(), "the SYN-ACK answers the offer: " + synAck);
+        assertEquals(PEER_TS, synAck.tsEcr(), "and echoes the SYN's TSval");
+        assertEquals(0, synAck.headerLength() % 4);
+        final TcpConnection connection = accepted.get(0);
+        assertEquals(PEER_MSS - 12, connection.mss(), "12 bytes of every segment are the option (RFC 6691)");
+
+        final int mySeq = synAck.seq() + 1;
+        inject(stamped(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK | TcpHeader.FLAG_PSH, 65535, 0, PEER_TS + 5,
+            synAck.tsVal(), "hello"));
+        final Segment ack = onlySent();
+        assertTrue(ack.hasTimestamp(), "a pure ACK carries the option: " + ack);
+        assertEquals(32, ack.headerLength(), "20 bytes and NOP, NOP, 10 bytes of timestamps");
+        assertEquals(PEER_TS + 5, ack.tsEcr(), "echoes the newest in-order segment's TSval");
+        assertTrue(ack.checksumOk());
+
+        now += TimeUnit.MILLISECONDS.toNanos(7);
+        final byte[] bytes = new byte[2 * PEER_MSS];
+        assertEquals(bytes.length, connection.write(new UnsafeBuffer(bytes), 0, bytes.length));
+        capture();
+        assertEquals(3, sent.size(), "2000 bytes at an MSS of 988: " + sent);
+        for (final Segment segment : sent)
+        {
+            assertTrue(segment.hasTimestamp());
+            assertTrue(segment.payload().length <= PEER_MSS - 12, "the segment still fits the peer's MSS");
+            assertEquals(7, segment.tsVal() - ack.tsVal(), "TSval runs on a 1 ms clock");
+        }
+    }
+
+    @Test
+    void pawsDropsAnOldDuplicateAndAnswersItWithAnAck()
+    {
+        final Segment synAck = acceptOneStamped();
+        final int mySeq = synAck.seq() + 1;
+        inject(stamped(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK, 65535, 0, PEER_TS + 100, synAck.tsVal(),
+            "new"));
+        assertEquals("new", events.received.toString());
+        onlySent();
+
+        // In the window, but stamped before TS.Recent (across the wrap of the peer's clock: PEER_TS is near 2^31).
+        inject(stamped(PORT, PEER_ISN + 4, mySeq, TcpHeader.FLAG_ACK, 65535, 0, PEER_TS + 50, synAck.tsVal(),
+            "old"));
+        final Segment answer = onlySent();
+        assertEquals(PEER_ISN + 4, answer.ack(), "nothing taken from the old segment");
+        assertEquals(PEER_TS + 100, answer.tsEcr(), "TS.Recent unchanged");
+        assertEquals("new", events.received.toString());
+        assertEquals(1, stack.ip.drops(DropReason.TCP_PAWS));
+
+        inject(stamped(PORT, PEER_ISN + 4, mySeq, TcpHeader.FLAG_ACK, 65535, 0, PEER_TS + 100, synAck.tsVal(),
+            "ok"));
+        assertEquals("newok", events.received.toString(), "an equal TSval passes (RFC 7323 5.3 R1 is strict)");
+    }
+
+    @Test
+    void aSegmentWithoutTheOptionOnceNegotiatedIsDroppedSilently()
+    {
+        final Segment synAck = acceptOneStamped();
+        inject(segment(PORT, PEER_ISN + 1, synAck.seq() + 1, TcpHeader.FLAG_ACK, 65535, 0, "bare"));
+        assertTrue(sent.isEmpty(), "not answered: " + sent);
+        assertEquals("", events.received.toString());
+        assertEquals(1, stack.ip.drops(DropReason.TCP_PAWS));
+        assertEquals(TcpState.ESTABLISHED, accepted.get(0).state());
+
+        // A RST needs no timestamp (RFC 7323 5.3 R1 exempts it): the exact one still resets.
+        inject(segment(PORT, PEER_ISN + 1, 0, TcpHeader.FLAG_RST, 0, 0, ""));
+        assertEquals(TcpState.CLOSED, accepted.get(0).state());
+        assertEquals(TcpCloseReason.RESET, events.reason);
+    }
+
+    @Test
+    void tsRecentFollowsTheSegmentAtTheLeftEdgeNotALaterOne()
+    {
+        final Segment synAck = acceptOneStamped();
+        final int mySeq = synAck.seq() + 1;
+        // Out of order first: acceptable, but it starts beyond Last.ACK.sent, so its TSval is not recorded.
+        inject(stamped(PORT, PEER_ISN + 1 + 5, mySeq, TcpHeader.FLAG_ACK, 65535, 0, PEER_TS + 30, synAck.tsVal(),
+            "world"));
+        final Segment dupAck = onlySent();
+        assertEquals(PEER_TS + 1, dupAck.tsEcr(), "the handshake's ACK is still TS.Recent");
+        inject(stamped(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK, 65535, 0, PEER_TS + 20, synAck.tsVal(),
+            "hello"));
+        assertEquals("helloworld", events.received.toString());
+        final Segment ack = onlySent();
+        assertEquals(PEER_TS + 20, ack.tsEcr(), "the segment that filled the hole sets TS.Recent (RFC 7323 4.3)");
+    }
+
+    @Test
+    void activeOpenOffersTimestampsAndUsesThemOnlyIfTheSynAckHasThem()
+    {
+        final TcpConnection stampedConnection = TcpConnection.connect(tcp, PEER, PEER_PORT, events);
+        capture();
+        final Segment syn = onlySent();
+        assertTrue(syn.hasTimestamp(), "offered: " + syn);
+        assertEquals(0, syn.tsEcr(), "nothing to echo yet");
+        inject(stamped(stampedConnection.localPort(), PEER_ISN, syn.seq() + 1,
+            TcpHeader.FLAG_SYN | TcpHeader.FLAG_ACK, 65535, PEER_MSS, PEER_TS, syn.tsVal(), ""));
+        final Segment ack = onlySent();
+        assertTrue(ack.hasTimestamp());
+        assertEquals(PEER_TS, ack.tsEcr());
+
+        final TcpConnection plain = TcpConnection.connect(tcp, PEER, PEER_PORT + 1, events);
+        capture();
+        assertEquals(1, sent.size(), "the second SYN: " + sent);
+        final Segment secondSyn = sent.remove(0);
+        assertTrue(secondSyn.hasTimestamp());
+        final UnsafeBuffer synAck = segment(plain.localPort(), PEER_ISN, secondSyn.seq() + 1,
+            TcpHeader.FLAG_SYN | TcpHeader.FLAG_ACK, 65535, PEER_MSS, "");
+        synAck.putShort(TCP, (short)(PEER_PORT + 1), java.nio.ByteOrder.BIG_ENDIAN);
+        new TcpHeader().wrap(synAck, TCP).computeChecksum(PEER, ME, 24);
+        inject(synAck);
+        assertEquals(1, sent.size(), "the handshake's ACK: " + sent);
+        final Segment plainAck = sent.remove(0);
+        assertFalse(plainAck.hasTimestamp(), "the peer declined: no option from here on");
+        assertEquals(20, plainAck.headerLength());
+        assertEquals(PEER_MSS, plain.mss());
+        assertEquals(TcpState.ESTABLISHED, plain.state());
     }
 }

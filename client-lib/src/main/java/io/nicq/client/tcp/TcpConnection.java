@@ -30,7 +30,13 @@ public final class TcpConnection
 {
     private static final long NO_DEADLINE = Long.MAX_VALUE;
     private static final int DEFAULT_PEER_MSS = 536;
-    private static final int SYN_OPTIONS_LENGTH = 8;
+    /** NOP, NOP, kind 8, length 10, TSval, TSecr: the word-aligned layout every segment carries (RFC 7323 App. A). */
+    private static final int TIMESTAMP_OPTION_LENGTH = 12;
+    /**
+     * RFC 7323 5.5: after this long without a valid timestamp from the peer, TS.Recent is no longer valid (its 1 ms
+     * clock may have run through half its sequence space, 2^31 ms, about 24.8 days) and PAWS does not reject on it.
+     */
+    private static final long TS_RECENT_VALID_NS = java.util.concurrent.TimeUnit.DAYS.toNanos(24);
 
     private final TcpLayer tcp;
     private final TcpLayer.Context ctx;
@@ -75,6 +81,17 @@ public final class TcpConnection
     private int rcvNxt;
     private int rcvAdv;
     private int mss;
+    /**
+     * Timestamps (RFC 7323), negotiated when both SYNs carried the option: every segment but a RST then carries
+     * TSval (the layer's 1 ms clock plus {@link #tsOffset}) and TSecr (TS.Recent); PAWS rejects a segment whose
+     * TSval is older than TS.Recent. TS.Recent is updated only by a segment that starts at or before the ACK last
+     * sent (Last.ACK.sent, RFC 7323 4.3), so a delayed ACK echoes the oldest unacknowledged segment's time.
+     */
+    private boolean timestamps;
+    private int tsRecent;
+    private long tsRecentNs;
+    private int tsOffset;
+    private int lastAckSent;
     private boolean noDelay;
     private boolean finQueued;
     private boolean appClosed;
@@ -164,6 +181,7 @@ public final class TcpConnection
         final long now = tcp.refreshNow();
         connection.allocateBuffers();
         connection.iss = tcp.initialSequenceNumber(connection.localPort, remoteAddress, remotePort);
+        connection.tsOffset = timestampOffset(connection.iss);
         connection.sndUna = connection.iss;
         connection.sndNxt = connection.iss + 1;
         connection.sndMax = connection.sndNxt;
@@ -401,6 +419,7 @@ public final class TcpConnection
         // they would ignore every window update until the peer's sequence passed 0 in modular order.
         sndWl1 = irs;
         iss = tcp.initialSequenceNumber(localPort, remoteAddress, remotePort);
+        tsOffset = timestampOffset(iss);
         sndUna = iss;
         sndNxt = iss + 1;
         sndMax = sndNxt;
@@ -416,6 +435,14 @@ public final class TcpConnection
     {
         final int peerMss = options.mss > 0 ? options.mss : DEFAULT_PEER_MSS;
         mss = Math.max(64, Math.min(peerMss, tcp.maxSegmentPayload()));
+        timestamps = ctx.timestamps() && options.hasTimestamp;
+        if (timestamps)
+        {
+            tsRecent = options.timestampValue;
+            tsRecentNs = tcp.nowNs();
+            // The MSS counts no options (RFC 9293 3.7.1, RFC 6691): 12 bytes of every segment are now the option.
+            mss -= TIMESTAMP_OPTION_LENGTH;
+        }
         if (ctx.windowScaling() && options.windowScale >= 0)
         {
             sndShift = options.windowScale;
@@ -458,6 +485,10 @@ public final class TcpConnection
             sendSyn(true, sndShift > 0 || rcvShift > 0);
             return;
         }
+        if (timestamps && !rst && !timestampAcceptable(options))
+        {
+            return;
+        }
         final int segmentLength = payloadLength + (syn ? 1 : 0) + ((flags & TcpHeader.FLAG_FIN) != 0 ? 1 : 0);
         if (!acceptable(seq, segmentLength))
         {
@@ -467,6 +498,12 @@ public final class TcpConnection
                 sendAck();
             }
             return;
+        }
+        if (timestamps && options.hasTimestamp && le(seq, lastAckSent) && ge(options.timestampValue, tsRecent))
+        {
+            // RFC 7323 4.3 and 5.3 R3: the segment is acceptable and starts at or before the left edge we acked.
+            tsRecent = options.timestampValue;
+            tsRecentNs = tcp.nowNs();
         }
         heard();
         if (rst)
@@ -604,6 +641,33 @@ public final class TcpConnection
             sndWl2 = iss;
             sendSyn(true, sndShift > 0);
         }
+    }
+
+    /**
+     * PAWS (RFC 7323 5.3 R1): a segment whose TSval is older than a valid TS.Recent is an old duplicate, dropped
+     * and answered with an ACK; once timestamps are negotiated a segment without the option is dropped silently
+     * (RFC 7323 3.2). Both are counted as TCP_PAWS.
+     */
+    private boolean timestampAcceptable(final TcpOptions options)
+    {
+        if (!options.hasTimestamp)
+        {
+            tcp.countDrop(DropReason.TCP_PAWS);
+            return false;
+        }
+        if (lt(options.timestampValue, tsRecent) && tcp.nowNs() - tsRecentNs < TS_RECENT_VALID_NS)
+        {
+            tcp.countDrop(DropReason.TCP_PAWS);
+            sendAck();
+            return false;
+        }
+        return true;
+    }
+
+    /** A per-connection start for TSval, so the clock says nothing about the host's uptime (RFC 7323 7.1). */
+    private static int timestampOffset(final int iss)
+    {
+        return Integer.rotateLeft(iss * 0x9E3779B9, 13);
     }
 
     private boolean acceptable(final int seq, final int segmentLength)
@@ -1027,7 +1091,8 @@ public final class TcpConnection
     private boolean sendSegment(final int seq, final int length, final int extraFlags, final boolean retransmission)
     {
         final Ipv4Output output = tcp.output();
-        final int segmentLength = TcpHeader.MIN_HEADER_LENGTH + length;
+        final int headerLength = headerLength();
+        final int segmentLength = headerLength + length;
         final int offset = output.claim(remoteAddress, segmentLength);
         if (offset == Ipv4Output.NO_ROOM)
         {
@@ -1039,14 +1104,14 @@ public final class TcpConnection
             final int capacity = sendRing.capacity();
             final int start = (sendHead + (seq - sendBase)) % capacity;
             final int first = Math.min(length, capacity - start);
-            buffer.putBytes(offset + TcpHeader.MIN_HEADER_LENGTH, sendRing, start, first);
+            buffer.putBytes(offset + headerLength, sendRing, start, first);
             if (first < length)
             {
-                buffer.putBytes(offset + TcpHeader.MIN_HEADER_LENGTH + first, sendRing, 0, length - first);
+                buffer.putBytes(offset + headerLength + first, sendRing, 0, length - first);
             }
         }
         writeHeader(buffer, offset, seq, rcvNxt, TcpHeader.FLAG_ACK | extraFlags |
-            (length > 0 ? TcpHeader.FLAG_PSH : 0), 5, segmentLength);
+            (length > 0 ? TcpHeader.FLAG_PSH : 0), segmentLength);
         output.send(segmentLength);
         tcp.countSent(retransmission);
         bytesSent += retransmission ? 0 : length;
@@ -1056,25 +1121,50 @@ public final class TcpConnection
         return true;
     }
 
+    /** The header of every synchronized segment but a RST: 20 bytes, and the timestamp option once negotiated. */
+    private int headerLength()
+    {
+        return TcpHeader.MIN_HEADER_LENGTH + (timestamps ? TIMESTAMP_OPTION_LENGTH : 0);
+    }
+
     private void writeHeader(final MutableDirectBuffer buffer, final int offset, final int seq, final int ack,
-        final int flags, final int dataOffset, final int segmentLength)
+        final int flags, final int segmentLength)
     {
         final int window = advertisedWindow();
+        final int headerLength = headerLength();
         final TcpHeader header = tcp.header().wrap(buffer, offset);
         header.sourcePort(localPort).destinationPort(remotePort).sequenceNumber(seq).acknowledgmentNumber(ack)
-            .dataOffsetAndFlags(dataOffset, flags).window(window).urgentPointer(0);
+            .dataOffsetAndFlags(headerLength / 4, flags).window(window).urgentPointer(0);
+        if (timestamps)
+        {
+            putTimestampOption(buffer, offset + TcpHeader.MIN_HEADER_LENGTH);
+        }
         header.computeChecksum(tcp.output().localAddress(), remoteAddress, segmentLength);
         if ((flags & TcpHeader.FLAG_ACK) != 0)
         {
             rcvAdv = rcvNxt + (window << rcvShift);
+            lastAckSent = ack;
         }
+    }
+
+    /** NOP, NOP, then kind 8: TSval from the layer's clock, TSecr the peer's latest (0 on our first SYN). */
+    private void putTimestampOption(final MutableDirectBuffer buffer, final int at)
+    {
+        buffer.putByte(at, (byte)TcpOptions.KIND_NOP);
+        buffer.putByte(at + 1, (byte)TcpOptions.KIND_NOP);
+        buffer.putByte(at + 2, (byte)TcpOptions.KIND_TIMESTAMP);
+        buffer.putByte(at + 3, (byte)TcpOptions.LENGTH_TIMESTAMP);
+        buffer.putInt(at + 4, tcp.timestampNow() + tsOffset, java.nio.ByteOrder.BIG_ENDIAN);
+        buffer.putInt(at + 8, timestamps ? tsRecent : 0, java.nio.ByteOrder.BIG_ENDIAN);
     }
 
     private void sendSyn(final boolean withAck, final boolean windowScale)
     {
         final Ipv4Output output = tcp.output();
         final boolean scale = ctx.windowScaling() && (!withAck || windowScale);
-        final int optionsLength = 4 + (scale ? 4 : 0);
+        // A SYN offers timestamps when the Context says so; a SYN-ACK answers with them only if the SYN had them.
+        final boolean stamp = withAck ? timestamps : ctx.timestamps();
+        final int optionsLength = 4 + (scale ? 4 : 0) + (stamp ? TIMESTAMP_OPTION_LENGTH : 0);
         final int segmentLength = TcpHeader.MIN_HEADER_LENGTH + optionsLength;
         final int offset = output.claim(remoteAddress, segmentLength);
         if (offset == Ipv4Output.NO_ROOM)
@@ -1093,6 +1183,10 @@ public final class TcpConnection
             buffer.putByte(options + 6, (byte)TcpOptions.LENGTH_WINDOW_SCALE);
             buffer.putByte(options + 7, (byte)rcvShift);
         }
+        if (stamp)
+        {
+            putTimestampOption(buffer, options + 4 + (scale ? 4 : 0));
+        }
         final int window = Math.min(0xFFFF, ctx.receiveBufferSize());
         final TcpHeader header = tcp.header().wrap(buffer, offset);
         header.sourcePort(localPort).destinationPort(remotePort).sequenceNumber(iss)
@@ -1105,19 +1199,21 @@ public final class TcpConnection
         if (withAck)
         {
             rcvAdv = rcvNxt + window;
+            lastAckSent = rcvNxt;
         }
     }
 
     private void sendAck()
     {
         final Ipv4Output output = tcp.output();
-        final int offset = output.claim(remoteAddress, TcpHeader.MIN_HEADER_LENGTH);
+        final int length = headerLength();
+        final int offset = output.claim(remoteAddress, length);
         if (offset == Ipv4Output.NO_ROOM)
         {
             return;
         }
-        writeHeader(output.buffer(), offset, sndNxt, rcvNxt, TcpHeader.FLAG_ACK, 5, TcpHeader.MIN_HEADER_LENGTH);
-        output.send(TcpHeader.MIN_HEADER_LENGTH);
+        writeHeader(output.buffer(), offset, sndNxt, rcvNxt, TcpHeader.FLAG_ACK, length);
+        output.send(length);
         tcp.countSent(false);
         ackNow = false;
         ackDeadlineNs = NO_DEADLINE;
@@ -1319,12 +1415,12 @@ public final class TcpConnection
         }
         keepaliveProbes++;
         final Ipv4Output output = tcp.output();
-        final int offset = output.claim(remoteAddress, TcpHeader.MIN_HEADER_LENGTH);
+        final int length = headerLength();
+        final int offset = output.claim(remoteAddress, length);
         if (offset != Ipv4Output.NO_ROOM)
         {
-            writeHeader(output.buffer(), offset, sndNxt - 1, rcvNxt, TcpHeader.FLAG_ACK, 5,
-                TcpHeader.MIN_HEADER_LENGTH);
-            output.send(TcpHeader.MIN_HEADER_LENGTH);
+            writeHeader(output.buffer(), offset, sndNxt - 1, rcvNxt, TcpHeader.FLAG_ACK, length);
+            output.send(length);
             tcp.countSent(false);
         }
         keepaliveDeadlineNs = now + ctx.keepaliveIntervalNs();
@@ -1477,15 +1573,31 @@ public final class TcpConnection
         return sndWnd;
     }
 
-    /** The effective send MSS. */
+    /** Whether both SYNs carried RFC 7323 timestamps, so every segment now does (and PAWS applies). */
+    public boolean timestamps()
+    {
+        return timestamps;
+    }
+
+    /** The effective send MSS: the peer's, less the timestamp option when negotiated. */
     public int mss()
     {
         return mss;
     }
 
+    /** Identity and state; with the send and receive sequence variables, so a stuck transfer says where it stands. */
     public String toString()
     {
-        return "TcpConnection{" + localPort + " -> " + Ipv4Address.toString(remoteAddress) + ":" + remotePort + " " +
-            state + (closeReason != TcpCloseReason.NONE ? " " + closeReason : "") + "}";
+        final String where = "TcpConnection{" + localPort + " -> " + Ipv4Address.toString(remoteAddress) + ":" +
+            remotePort + " " + state + (closeReason != TcpCloseReason.NONE ? " " + closeReason : "");
+        if (!state.isSynchronized() || released)
+        {
+            return where + "}";
+        }
+        return where + ", snd una " + Integer.toUnsignedString(sndUna - iss) + " nxt +" + (sndNxt - sndUna) +
+            " max +" + (sndMax - sndUna) + " unsent " + (sendBase + sendLength - sndNxt) + " wnd " + sndWnd +
+            " cwnd " + cwnd + (fastRecovery ? " recovering" : "") + ", rcv nxt " +
+            Integer.toUnsignedString(rcvNxt - irs) + " unread " + receiveLength + " out-of-order ranges " +
+            outOfOrderCount + ", rto " + rtoNs / 1000 + " us retries " + retries + "}";
     }
 }

@@ -95,10 +95,12 @@ public final class TcpLayer implements Ipv4Protocol
         /** Window scaling (RFC 7323) offered and accepted. */
         public static final boolean DEFAULT_WINDOW_SCALING = true;
         /**
-         * Timestamps (RFC 7323: RTTM, PAWS): not implemented yet, so the option is never offered (a Linux peer then
-         * does not send it either); the setting is reserved and false says so.
+         * Timestamps (RFC 7323) offered on a SYN and accepted from one: PAWS on every segment, TSval on a 1 ms clock.
+         * RTT samples still come from the connection's own nanosecond timer of one segment per round trip (a LAN
+         * round trip is far below the timestamp clock's millisecond), so the option costs 12 bytes of every segment
+         * and buys protection from old duplicates once the sequence space can wrap within a segment lifetime.
          */
-        public static final boolean DEFAULT_TIMESTAMPS = false;
+        public static final boolean DEFAULT_TIMESTAMPS = true;
         /** SACK (RFC 2018): not implemented yet, so SACK-permitted is never offered; the setting is reserved. */
         public static final boolean DEFAULT_SACK = false;
         /** Released rings kept for the next connection instead of garbage, per direction. */
@@ -956,10 +958,17 @@ public final class TcpLayer implements Ipv4Protocol
         return listeners.size();
     }
 
+    /** Counters; and each connection, while there are at most four (a stuck transfer then says where it stands). */
     public String toString()
     {
-        return "TcpLayer{" + activeCount + " connections (" + halfOpen + " half-open), " + listeners.size() +
-            " listeners, segments in " + segmentsReceived + " out " + segmentsSent + ", retransmissions " +
-            retransmissions + " on " + ip + "}";
+        final StringBuilder text = new StringBuilder("TcpLayer{").append(activeCount).append(" connections (")
+            .append(halfOpen).append(" half-open), ").append(listeners.size()).append(" listeners, segments in ")
+            .append(segmentsReceived).append(" out ").append(segmentsSent).append(", retransmissions ")
+            .append(retransmissions).append(" on ").append(ip);
+        for (int i = 0; i < activeCount && activeCount <= 4; i++)
+        {
+            text.append(", ").append(active[i]);
+        }
+        return text.append('}').toString();
     }
 }

@@ -106,7 +106,8 @@ class CableTcpIT
         {
             senders.add(new TcpSender(tcp, Ipv4Address.parse(CableLab.IP_B), PORT, bytes, 100 + i));
         }
-        pollUntil(ip, () -> senders.stream().allMatch(TcpSender::isDone), () -> tcp + "; " + echo.describe() +
+        pollUntil(ip, () -> senders.stream().allMatch(TcpSender::isDone), () -> tcp + "; " +
+            senders.stream().map(sender -> String.valueOf(sender.connection())).toList() + "; " + echo.describe() +
             "; stack drops a: " + ip.dropsToString() + lab.logs());
         for (int i = 0; i < connections; i++)
         {

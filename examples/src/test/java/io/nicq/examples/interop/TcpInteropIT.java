@@ -274,6 +274,7 @@ class TcpInteropIT
             pollUntil(ip, sender::isDone, () -> sender.connection() + "; " + tcp + "; kernel: " + tail(log) +
                 "; stack drops " + ip.dropsToString());
             assertEquals(TcpCloseReason.CLOSED, sender.closeReason(), sender.connection() + "; kernel: " + read(log));
+            assertTrue(sender.connection().timestamps(), "Linux (tcp_timestamps=1) took the RFC 7323 offer");
             pollUntil(ip, () -> !server.isAlive(), () -> tail(log));
             final String output = read(log);
             assertEquals(0, server.exitValue(), output);
