@@ -58,7 +58,8 @@ class TcpSegmentTest
 
     /** A captured segment, decoded. */
     private record Segment(int srcIp, int dstIp, int srcPort, int dstPort, int seq, int ack, int flags, int window,
-        int mss, boolean hasTimestamp, int tsVal, int tsEcr, int headerLength, byte[] payload, boolean checksumOk)
+        int mss, boolean hasTimestamp, int tsVal, int tsEcr, boolean sackPermitted, List<int[]> sack,
+        int headerLength, byte[] payload, boolean checksumOk)
     {
         boolean has(final int flag)
         {
@@ -187,6 +188,44 @@ class TcpSegmentTest
         return frame;
     }
 
+    /** A segment from the peer whose options are {@code options} (a multiple of 4 bytes, laid out by the caller). */
+    private static UnsafeBuffer withOptions(final int dstPort, final int seq, final int ack, final int flags,
+        final byte[] options, final String text)
+    {
+        final byte[] payload = text.getBytes(StandardCharsets.US_ASCII);
+        final int headerLength = TcpHeader.MIN_HEADER_LENGTH + options.length;
+        final UnsafeBuffer frame = TestFrames.ipv4(PEER, ME, Ipv4Header.PROTOCOL_TCP,
+            new byte[headerLength + payload.length], 0);
+        final TcpHeader header = new TcpHeader().wrap(frame, TCP);
+        header.sourcePort(PEER_PORT).destinationPort(dstPort).sequenceNumber(seq).acknowledgmentNumber(ack)
+            .dataOffsetAndFlags(headerLength / 4, flags).window(65535).urgentPointer(0);
+        frame.putBytes(TCP + 20, options);
+        frame.putBytes(TCP + headerLength, payload);
+        header.computeChecksum(PEER, ME, headerLength + payload.length);
+        return frame;
+    }
+
+    /** MSS (PEER_MSS), then NOP, NOP, SACK-permitted: a SYN's options. */
+    private static byte[] mssAndSackPermitted()
+    {
+        return new byte[] {2, 4, (byte)(PEER_MSS >>> 8), (byte)PEER_MSS, 1, 1, 4, 2};
+    }
+
+    /** NOP, NOP, then a SACK option with the given [start, end) pairs. */
+    private static byte[] sackBlocks(final int... edges)
+    {
+        final UnsafeBuffer options = new UnsafeBuffer(new byte[4 + 4 * edges.length]);
+        options.putByte(0, (byte)1);
+        options.putByte(1, (byte)1);
+        options.putByte(2, (byte)5);
+        options.putByte(3, (byte)(2 + 4 * edges.length));
+        for (int i = 0; i < edges.length; i++)
+        {
+            options.putInt(4 + 4 * i, edges[i], java.nio.ByteOrder.BIG_ENDIAN);
+        }
+        return options.byteArray();
+    }
+
     /** Injects a frame, lets the interface deliver it, captures what the stack sent in answer. */
     private void inject(final DirectBuffer frame)
     {
@@ -224,6 +263,8 @@ class TcpSegmentTest
         boolean hasTimestamp = false;
         int tsVal = 0;
         int tsEcr = 0;
+        boolean sackPermitted = false;
+        final List<int[]> sack = new ArrayList<>();
         for (int at = TcpHeader.MIN_HEADER_LENGTH; at < header.headerLength(); )
         {
             final int kind = frame.getByte(header.offset() + at) & 0xFF;
@@ -250,13 +291,26 @@ class TcpSegmentTest
                 tsVal = frame.getInt(header.offset() + at + 2, java.nio.ByteOrder.BIG_ENDIAN);
                 tsEcr = frame.getInt(header.offset() + at + 6, java.nio.ByteOrder.BIG_ENDIAN);
             }
+            if (kind == 4)
+            {
+                sackPermitted = true;
+            }
+            if (kind == 5)
+            {
+                assertEquals(2, length % 8, "SACK option length");
+                for (int b = at + 2; b < at + length; b += 8)
+                {
+                    sack.add(new int[] {frame.getInt(header.offset() + b, java.nio.ByteOrder.BIG_ENDIAN),
+                        frame.getInt(header.offset() + b + 4, java.nio.ByteOrder.BIG_ENDIAN)});
+                }
+            }
             at += length;
         }
         final byte[] payload = new byte[segmentLength - header.headerLength()];
         frame.getBytes(header.offset() + header.headerLength(), payload);
         return new Segment(ip.source(), ip.destination(), header.sourcePort(),
             header.destinationPort(), header.sequenceNumber(), header.acknowledgmentNumber(), header.flags(),
-            header.window(), mss, hasTimestamp, tsVal, tsEcr, header.headerLength(), payload,
+            header.window(), mss, hasTimestamp, tsVal, tsEcr, sackPermitted, sack, header.headerLength(), payload,
             header.verifyChecksum(ip.source(), ip.destination(), segmentLength));
     }
 
@@ -301,6 +355,7 @@ class TcpSegmentTest
         assertEquals(PORT, synAck.srcPort());
         assertEquals(PEER_ISN + 1, synAck.ack(), "acknowledges the peer's SYN across the wrap");
         assertEquals(tcp.maxSegmentSize(), synAck.mss(), "our MSS offered");
+        assertFalse(synAck.sackPermitted() || synAck.hasTimestamp(), "no SACK or timestamps unless offered");
         assertTrue(synAck.window() > 0);
         final TcpConnection connection = accepted.get(0);
         assertEquals(TcpState.ESTABLISHED, connection.state());
@@ -1054,5 +1109,150 @@ class TcpSegmentTest
         assertEquals(20, plainAck.headerLength());
         assertEquals(PEER_MSS, plain.mss());
         assertEquals(TcpState.ESTABLISHED, plain.state());
+    }
+
+    // -------------------------------------------------------------------------------------------------------------
+    // SACK (RFC 2018)
+    // -------------------------------------------------------------------------------------------------------------
+
+    /** Passive open with the peer offering SACK (no timestamps); returns the SYN-ACK. */
+    private Segment acceptOneWithSack()
+    {
+        TcpListener.open(tcp, PORT, connection ->
+        {
+            accepted.add(connection);
+            connection.handler(events);
+        });
+        inject(withOptions(PORT, PEER_ISN, 0, TcpHeader.FLAG_SYN, mssAndSackPermitted(), ""));
+        final Segment synAck = onlySent();
+        inject(segment(PORT, PEER_ISN + 1, synAck.seq() + 1, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        assertEquals(1, accepted.size());
+        sent.clear();
+        return synAck;
+    }
+
+    @Test
+    void sackPermittedIsAnsweredAndOffered()
+    {
+        final Segment synAck = acceptOneWithSack();
+        assertTrue(synAck.sackPermitted(), "answered: " + synAck);
+        final TcpConnection connection = TcpConnection.connect(tcp, PEER, PEER_PORT, events);
+        capture();
+        final Segment syn = sent.remove(sent.size() - 1);
+        assertTrue(syn.sackPermitted(), "offered on an active open: " + syn);
+        assertEquals(TcpState.SYN_SENT, connection.state());
+    }
+
+    @Test
+    void outOfOrderDataIsReportedInSackBlocksLatestFirst()
+    {
+        final Segment synAck = acceptOneWithSack();
+        final int mySeq = synAck.seq() + 1;
+        inject(segment(PORT, PEER_ISN + 1 + 10, mySeq, TcpHeader.FLAG_ACK, 65535, 0, "bbbbb"));
+        final Segment first = onlySent();
+        assertEquals(PEER_ISN + 1, first.ack(), "a duplicate ACK");
+        assertEquals(1, first.sack().size(), "one block: " + first);
+        assertEquals(PEER_ISN + 11, first.sack().get(0)[0]);
+        assertEquals(PEER_ISN + 16, first.sack().get(0)[1]);
+
+        inject(segment(PORT, PEER_ISN + 1 + 20, mySeq, TcpHeader.FLAG_ACK, 65535, 0, "ccccc"));
+        final Segment second = onlySent();
+        assertEquals(2, second.sack().size());
+        assertEquals(PEER_ISN + 21, second.sack().get(0)[0], "the block of the latest segment first (RFC 2018 4)");
+        assertEquals(PEER_ISN + 11, second.sack().get(1)[0]);
+
+        inject(segment(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK, 65535, 0, "aaaaaaaaaa"));
+        final Segment filled = onlySent();
+        assertEquals(PEER_ISN + 16, filled.ack(), "the hole before the first block filled");
+        assertEquals(1, filled.sack().size(), "one block left: " + filled);
+        assertEquals(PEER_ISN + 21, filled.sack().get(0)[0]);
+        assertEquals("aaaaaaaaaabbbbb", events.received.toString());
+    }
+
+    @Test
+    void fastRecoveryResendsOnlyTheHolesTheSackBlocksLeave()
+    {
+        final Segment synAck = acceptOneWithSack();
+        final TcpConnection connection = accepted.get(0);
+        final int mySeq = synAck.seq() + 1;
+        final byte[] bytes = new byte[6 * PEER_MSS];
+        assertEquals(bytes.length, connection.write(new UnsafeBuffer(bytes), 0, bytes.length));
+        capture();
+        assertEquals(6, sent.size());
+        sent.clear();
+        // Segments 1 and 3 of 0..5 lost. The peer ACKs 0, then duplicates that SACK 2, then 2 and 4, then 2, 4-5.
+        inject(segment(PORT, PEER_ISN + 1, mySeq + PEER_MSS, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        sent.clear();
+        final int s1 = mySeq + PEER_MSS;
+        final int s2 = mySeq + 2 * PEER_MSS;
+        final int s3 = mySeq + 3 * PEER_MSS;
+        final int s4 = mySeq + 4 * PEER_MSS;
+        final int end = mySeq + 6 * PEER_MSS;
+        inject(withOptions(PORT, PEER_ISN + 1, s1, TcpHeader.FLAG_ACK, sackBlocks(s2, s3), ""));
+        inject(withOptions(PORT, PEER_ISN + 1, s1, TcpHeader.FLAG_ACK, sackBlocks(s4, s4 + PEER_MSS, s2, s3), ""));
+        assertTrue(sent.isEmpty(), "two duplicates retransmit nothing: " + sent);
+        inject(withOptions(PORT, PEER_ISN + 1, s1, TcpHeader.FLAG_ACK, sackBlocks(s4, end, s2, s3), ""));
+        assertEquals(1, sent.size(), "the third duplicate: one retransmission: " + sent);
+        assertEquals(s1, sent.get(0).seq());
+        assertEquals(PEER_MSS, sent.get(0).payload().length, "the hole before the first SACKed range, no more");
+        sent.clear();
+
+        inject(withOptions(PORT, PEER_ISN + 1, s1, TcpHeader.FLAG_ACK, sackBlocks(s4, end, s2, s3), ""));
+        assertEquals(1, sent.size(), "the next duplicate pays for the next hole: " + sent);
+        assertEquals(s3, sent.get(0).seq(), "segment 3, before any partial ACK (NewReno alone would wait for one)");
+        assertEquals(PEER_MSS, sent.get(0).payload().length);
+        sent.clear();
+
+        inject(withOptions(PORT, PEER_ISN + 1, s1, TcpHeader.FLAG_ACK, sackBlocks(s4, end, s2, s3), ""));
+        assertTrue(sent.stream().noneMatch(segment -> segment.payload().length > 0 && segment.seq() != end),
+            "no hole is left and nothing SACKed is sent again: " + sent);
+        sent.clear();
+
+        inject(segment(PORT, PEER_ISN + 1, s3, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        assertTrue(sent.stream().noneMatch(segment -> segment.seq() == s3),
+            "the partial ACK does not resend segment 3, which is on its way: " + sent);
+        inject(segment(PORT, PEER_ISN + 1, end, TcpHeader.FLAG_ACK, 65535, 0, ""));
+        assertEquals(2, connection.retransmissions(), "two holes, two retransmissions");
+    }
+
+    @Test
+    void aTimeoutForgetsTheScoreboardAndResendsFromTheCumulativeAck()
+    {
+        final Segment synAck = acceptOneWithSack();
+        final TcpConnection connection = accepted.get(0);
+        final int mySeq = synAck.seq() + 1;
+        final byte[] bytes = new byte[3 * PEER_MSS];
+        assertEquals(bytes.length, connection.write(new UnsafeBuffer(bytes), 0, bytes.length));
+        capture();
+        sent.clear();
+        inject(withOptions(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK,
+            sackBlocks(mySeq + PEER_MSS, mySeq + 3 * PEER_MSS), ""));
+        sent.clear();
+        advance(INITIAL_RTO_NS + 1);
+        assertFalse(sent.isEmpty(), "the RTO fired: " + sent);
+        assertEquals(mySeq, sent.get(0).seq(), "from SND.UNA, the SACKed bytes no longer trusted (RFC 2018 8)");
+        assertEquals(TcpState.ESTABLISHED, connection.state());
+    }
+
+    @Test
+    void sackBlocksThatMakeNoSenseAreIgnored()
+    {
+        final Segment synAck = acceptOneWithSack();
+        final TcpConnection connection = accepted.get(0);
+        final int mySeq = synAck.seq() + 1;
+        final byte[] bytes = new byte[2 * PEER_MSS];
+        assertEquals(bytes.length, connection.write(new UnsafeBuffer(bytes), 0, bytes.length));
+        capture();
+        sent.clear();
+        // Reversed, beyond SND.MAX, below the cumulative ACK, empty: none may shrink a retransmission.
+        for (int dup = 0; dup < 3; dup++)
+        {
+            inject(withOptions(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK, sackBlocks(mySeq + 900, mySeq + 100,
+                mySeq + 500, mySeq + 5 * PEER_MSS, mySeq - 100, mySeq, mySeq + 700, mySeq + 700), ""));
+        }
+        assertEquals(1, sent.size(), "the fast retransmit: " + sent);
+        assertEquals(mySeq, sent.get(0).seq());
+        assertEquals(PEER_MSS, sent.get(0).payload().length, "a whole segment: no block was believed");
+        assertEquals(TcpState.ESTABLISHED, connection.state());
     }
 }

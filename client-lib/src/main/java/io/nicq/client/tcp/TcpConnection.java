@@ -36,6 +36,11 @@ public final class TcpConnection
      * RFC 7323 5.5: after this long without a valid timestamp from the peer, TS.Recent is no longer valid (its 1 ms
      * clock may have run through half its sequence space, 2^31 ms, about 24.8 days) and PAWS does not reject on it.
      */
+    /** NOP, NOP, kind 5, length: the SACK option's 4 bytes before its 8-byte blocks (RFC 2018 3). */
+    private static final int SACK_OPTION_OVERHEAD = 4;
+    private static final int SACK_BLOCK_LENGTH = 8;
+    /** SACKed ranges above SND.UNA the sender remembers; a block that finds no room is simply not remembered. */
+    private static final int SCOREBOARD_RANGES = 16;
     private static final long TS_RECENT_VALID_NS = java.util.concurrent.TimeUnit.DAYS.toNanos(24);
 
     private final TcpLayer tcp;
@@ -92,6 +97,20 @@ public final class TcpConnection
     private long tsRecentNs;
     private int tsOffset;
     private int lastAckSent;
+    /**
+     * SACK (RFC 2018), negotiated when both SYNs carried SACK-permitted. As receiver: every pure ACK sent while
+     * out-of-order data is held carries up to 4 blocks (3 with timestamps), the one holding the latest segment first.
+     * As sender: the scoreboard holds the SACKed ranges above SND.UNA (sorted, disjoint); fast recovery retransmits
+     * only the holes below the highest SACKed byte, one per duplicate ACK, from {@link #highRxt} on (RFC 6675's
+     * NextSeg, without its pipe estimate: NewReno's window inflation paces new data). A retransmission timeout
+     * forgets the scoreboard (RFC 2018 8: the receiver may have reneged).
+     */
+    private boolean sack;
+    private int latestOutOfOrderSeq;
+    private final int[] sackedStart = new int[SCOREBOARD_RANGES];
+    private final int[] sackedEnd = new int[SCOREBOARD_RANGES];
+    private int sackedCount;
+    private int highRxt;
     private boolean noDelay;
     private boolean finQueued;
     private boolean appClosed;
@@ -435,6 +454,8 @@ public final class TcpConnection
     {
         final int peerMss = options.mss > 0 ? options.mss : DEFAULT_PEER_MSS;
         mss = Math.max(64, Math.min(peerMss, tcp.maxSegmentPayload()));
+        sack = ctx.sack() && options.sackPermitted;
+        sackedCount = 0;
         timestamps = ctx.timestamps() && options.hasTimestamp;
         if (timestamps)
         {
@@ -549,7 +570,7 @@ public final class TcpConnection
                 return;
             }
         }
-        if (!onAck(header, seq, ack, payloadLength))
+        if (!onAck(header, options, seq, ack, payloadLength))
         {
             return;
         }
@@ -702,7 +723,8 @@ public final class TcpConnection
     }
 
     /** @return false if the segment is to be dropped. */
-    private boolean onAck(final TcpHeader header, final int seq, final int ack, final int payloadLength)
+    private boolean onAck(final TcpHeader header, final TcpOptions options, final int seq, final int ack,
+        final int payloadLength)
     {
         final long now = tcp.nowNs();
         if (gt(ack, sndMax))
@@ -710,6 +732,10 @@ public final class TcpConnection
             tcp.countDrop(DropReason.TCP_OUT_OF_WINDOW);
             sendAck();
             return false;
+        }
+        if (sack && options.sackBlocks > 0)
+        {
+            recordSack(options, ack);
         }
         final int window = header.window() << sndShift;
         if (gt(ack, sndUna))
@@ -724,6 +750,7 @@ public final class TcpConnection
             }
             final int acked = ack - sndUna;
             sndUna = ack;
+            forgetSackedBelow(ack);
             if (lt(sndNxt, ack))
             {
                 sndNxt = ack;
@@ -734,7 +761,14 @@ public final class TcpConnection
             {
                 // A partial ACK (RFC 6582 3.2 step 5): the next hole is lost too; resend it now instead of waiting
                 // for three more duplicates or the RTO, and deflate the window by what left the network.
-                retransmit(now);
+                if (sackedCount > 0 && lt(sndUna, highRxt))
+                {
+                    retransmitNextHole(now);
+                }
+                else
+                {
+                    retransmit(now);
+                }
                 cwnd = Math.max(mss, cwnd - acked + mss);
             }
             else if (fastRecovery)
@@ -794,7 +828,11 @@ public final class TcpConnection
             }
             else if (dupAcks > 3 || fastRecovery)
             {
-                cwnd += mss;
+                // One segment left the network: with SACK, spend it on the next hole if there is one.
+                if (!(fastRecovery && sackedCount > 0 && retransmitNextHole(now)))
+                {
+                    cwnd += mss;
+                }
             }
         }
         if (lt(sndWl1, seq) || (sndWl1 == seq && le(sndWl2, ack)))
@@ -808,6 +846,155 @@ public final class TcpConnection
             retries = 0;
         }
         return true;
+    }
+
+    /**
+     * Merges the SACK blocks of an ACK into the scoreboard. A block that is not above the cumulative ACK (a D-SACK,
+     * RFC 2883, or a stale one), is empty or reversed, or reaches beyond SND.MAX says nothing usable and is ignored.
+     */
+    private void recordSack(final TcpOptions options, final int ack)
+    {
+        for (int b = 0; b < options.sackBlocks; b++)
+        {
+            int start = options.sackStart[b];
+            final int end = options.sackEnd[b];
+            if (le(end, start) || le(end, ack) || gt(end, sndMax))
+            {
+                continue;
+            }
+            if (lt(start, ack))
+            {
+                start = ack;
+            }
+            int first = 0;
+            while (first < sackedCount && lt(sackedEnd[first], start))
+            {
+                first++;
+            }
+            int last = first;
+            int mergedStart = start;
+            int mergedEnd = end;
+            while (last < sackedCount && le(sackedStart[last], mergedEnd))
+            {
+                if (lt(sackedStart[last], mergedStart))
+                {
+                    mergedStart = sackedStart[last];
+                }
+                if (gt(sackedEnd[last], mergedEnd))
+                {
+                    mergedEnd = sackedEnd[last];
+                }
+                last++;
+            }
+            final int merged = last - first;
+            if (merged == 0 && sackedCount == SCOREBOARD_RANGES)
+            {
+                continue;
+            }
+            final int shift = 1 - merged;
+            if (shift != 0)
+            {
+                System.arraycopy(sackedStart, last, sackedStart, last + shift, sackedCount - last);
+                System.arraycopy(sackedEnd, last, sackedEnd, last + shift, sackedCount - last);
+                sackedCount += shift;
+            }
+            sackedStart[first] = mergedStart;
+            sackedEnd[first] = mergedEnd;
+        }
+    }
+
+    /** The cumulative ACK reached {@code ack}: the ranges below it are acknowledged for good. */
+    private void forgetSackedBelow(final int ack)
+    {
+        int gone = 0;
+        while (gone < sackedCount && le(sackedEnd[gone], ack))
+        {
+            gone++;
+        }
+        if (gone > 0)
+        {
+            System.arraycopy(sackedStart, gone, sackedStart, 0, sackedCount - gone);
+            System.arraycopy(sackedEnd, gone, sackedEnd, 0, sackedCount - gone);
+            sackedCount -= gone;
+        }
+        if (sackedCount > 0 && lt(sackedStart[0], ack))
+        {
+            sackedStart[0] = ack;
+        }
+        if (lt(highRxt, ack))
+        {
+            highRxt = ack;
+        }
+    }
+
+    /**
+     * Resends the first bytes from HighRxt on that no SACK covers and that lie below the highest SACKed byte (so
+     * the peer has seen later data: they are lost, RFC 6675 IsLost in its simplest form).
+     *
+     * @return false if there is no such hole.
+     */
+    private boolean retransmitNextHole(final long now)
+    {
+        int from = ge(highRxt, sndUna) ? highRxt : sndUna;
+        for (int r = 0; r < sackedCount; r++)
+        {
+            if (lt(from, sackedStart[r]))
+            {
+                final int length = Math.min(mss, sackedStart[r] - from);
+                rttTiming = false;
+                if (!sendSegment(from, length, 0, true))
+                {
+                    return false;
+                }
+                retransmissions++;
+                highRxt = from + length;
+                return true;
+            }
+            if (lt(from, sackedEnd[r]))
+            {
+                from = sackedEnd[r];
+            }
+        }
+        return false;
+    }
+
+    /** The SACK blocks a pure ACK carries now: with out-of-order data held, as many as fit beside the options. */
+    private int sackBlocksToSend()
+    {
+        return sack ? Math.min(outOfOrderCount, timestamps ? 3 : 4) : 0;
+    }
+
+    /** RFC 2018 4: the block holding the latest out-of-order segment first, then the others in sequence order. */
+    private void putSackOption(final MutableDirectBuffer buffer, final int at, final int blocks)
+    {
+        buffer.putByte(at, (byte)TcpOptions.KIND_NOP);
+        buffer.putByte(at + 1, (byte)TcpOptions.KIND_NOP);
+        buffer.putByte(at + 2, (byte)TcpOptions.KIND_SACK);
+        buffer.putByte(at + 3, (byte)(2 + SACK_BLOCK_LENGTH * blocks));
+        int latest = 0;
+        for (int r = 0; r < outOfOrderCount; r++)
+        {
+            if (le(outOfOrderStart[r], latestOutOfOrderSeq) && lt(latestOutOfOrderSeq, outOfOrderEnd[r]))
+            {
+                latest = r;
+                break;
+            }
+        }
+        putSackBlock(buffer, at + SACK_OPTION_OVERHEAD, latest);
+        int written = 1;
+        for (int r = 0; r < outOfOrderCount && written < blocks; r++)
+        {
+            if (r != latest)
+            {
+                putSackBlock(buffer, at + SACK_OPTION_OVERHEAD + SACK_BLOCK_LENGTH * written++, r);
+            }
+        }
+    }
+
+    private void putSackBlock(final MutableDirectBuffer buffer, final int at, final int range)
+    {
+        buffer.putInt(at, outOfOrderStart[range], java.nio.ByteOrder.BIG_ENDIAN);
+        buffer.putInt(at + 4, outOfOrderEnd[range], java.nio.ByteOrder.BIG_ENDIAN);
     }
 
     private void onFinAcked(final long now)
@@ -849,6 +1036,9 @@ public final class TcpConnection
                 peerFinHeld = true;
                 peerFinSeq = seq + payloadLength;
             }
+            // A pure duplicate ACK now, with its SACK blocks, even if data is waiting to go: one that rides on data
+            // is no duplicate ACK to the peer (RFC 5681 2), and its fast retransmit would wait for the timer.
+            sendAck();
             return;
         }
         final int skip = rcvNxt - seq;
@@ -924,6 +1114,7 @@ public final class TcpConnection
             return false;
         }
         copyIntoRing(distance, buffer, payloadOffset, length);
+        latestOutOfOrderSeq = seq;
         final int shift = 1 - merged;
         if (shift != 0)
         {
@@ -1080,7 +1271,13 @@ public final class TcpConnection
     private void retransmit(final long now)
     {
         final int dataEnd = sendBase + sendLength;
-        final int length = Math.min(mss, dataEnd - sndUna);
+        int length = Math.min(mss, dataEnd - sndUna);
+        if (sackedCount > 0)
+        {
+            // The peer holds what the first SACKed range covers: resend only the hole before it.
+            length = Math.min(length, sackedStart[0] - sndUna);
+        }
+        highRxt = sndUna + Math.max(0, length);
         final boolean fin = finQueued && sndUna + Math.max(0, length) == dataEnd && gt(sndMax, dataEnd);
         rttTiming = false;
         sendSegment(sndUna, Math.max(0, length), fin ? TcpHeader.FLAG_FIN : 0, true);
@@ -1111,7 +1308,7 @@ public final class TcpConnection
             }
         }
         writeHeader(buffer, offset, seq, rcvNxt, TcpHeader.FLAG_ACK | extraFlags |
-            (length > 0 ? TcpHeader.FLAG_PSH : 0), segmentLength);
+            (length > 0 ? TcpHeader.FLAG_PSH : 0), segmentLength, 0);
         output.send(segmentLength);
         tcp.countSent(retransmission);
         bytesSent += retransmission ? 0 : length;
@@ -1128,10 +1325,10 @@ public final class TcpConnection
     }
 
     private void writeHeader(final MutableDirectBuffer buffer, final int offset, final int seq, final int ack,
-        final int flags, final int segmentLength)
+        final int flags, final int segmentLength, final int sackBlocks)
     {
         final int window = advertisedWindow();
-        final int headerLength = headerLength();
+        final int headerLength = headerLength() + sackOptionLength(sackBlocks);
         final TcpHeader header = tcp.header().wrap(buffer, offset);
         header.sourcePort(localPort).destinationPort(remotePort).sequenceNumber(seq).acknowledgmentNumber(ack)
             .dataOffsetAndFlags(headerLength / 4, flags).window(window).urgentPointer(0);
@@ -1139,12 +1336,21 @@ public final class TcpConnection
         {
             putTimestampOption(buffer, offset + TcpHeader.MIN_HEADER_LENGTH);
         }
+        if (sackBlocks > 0)
+        {
+            putSackOption(buffer, offset + headerLength(), sackBlocks);
+        }
         header.computeChecksum(tcp.output().localAddress(), remoteAddress, segmentLength);
         if ((flags & TcpHeader.FLAG_ACK) != 0)
         {
             rcvAdv = rcvNxt + (window << rcvShift);
             lastAckSent = ack;
         }
+    }
+
+    private static int sackOptionLength(final int blocks)
+    {
+        return blocks > 0 ? SACK_OPTION_OVERHEAD + SACK_BLOCK_LENGTH * blocks : 0;
     }
 
     /** NOP, NOP, then kind 8: TSval from the layer's clock, TSecr the peer's latest (0 on our first SYN). */
@@ -1164,7 +1370,9 @@ public final class TcpConnection
         final boolean scale = ctx.windowScaling() && (!withAck || windowScale);
         // A SYN offers timestamps when the Context says so; a SYN-ACK answers with them only if the SYN had them.
         final boolean stamp = withAck ? timestamps : ctx.timestamps();
-        final int optionsLength = 4 + (scale ? 4 : 0) + (stamp ? TIMESTAMP_OPTION_LENGTH : 0);
+        final boolean sackPermitted = withAck ? sack : ctx.sack();
+        final int optionsLength = 4 + (scale ? 4 : 0) + (stamp ? TIMESTAMP_OPTION_LENGTH : 0) +
+            (sackPermitted ? 4 : 0);
         final int segmentLength = TcpHeader.MIN_HEADER_LENGTH + optionsLength;
         final int offset = output.claim(remoteAddress, segmentLength);
         if (offset == Ipv4Output.NO_ROOM)
@@ -1187,6 +1395,14 @@ public final class TcpConnection
         {
             putTimestampOption(buffer, options + 4 + (scale ? 4 : 0));
         }
+        if (sackPermitted)
+        {
+            final int at = options + optionsLength - 4;
+            buffer.putByte(at, (byte)TcpOptions.KIND_NOP);
+            buffer.putByte(at + 1, (byte)TcpOptions.KIND_NOP);
+            buffer.putByte(at + 2, (byte)TcpOptions.KIND_SACK_PERMITTED);
+            buffer.putByte(at + 3, (byte)TcpOptions.LENGTH_SACK_PERMITTED);
+        }
         final int window = Math.min(0xFFFF, ctx.receiveBufferSize());
         final TcpHeader header = tcp.header().wrap(buffer, offset);
         header.sourcePort(localPort).destinationPort(remotePort).sequenceNumber(iss)
@@ -1206,13 +1422,17 @@ public final class TcpConnection
     private void sendAck()
     {
         final Ipv4Output output = tcp.output();
-        final int length = headerLength();
+        final int blocks = sackBlocksToSend();
+        final int length = headerLength() + sackOptionLength(blocks);
         final int offset = output.claim(remoteAddress, length);
         if (offset == Ipv4Output.NO_ROOM)
         {
             return;
         }
-        writeHeader(output.buffer(), offset, sndNxt, rcvNxt, TcpHeader.FLAG_ACK, length);
+        // SND.MAX, not SND.NXT: after a timeout SND.NXT is back at SND.UNA while the peer may already hold more
+        // (its ACKs were lost); a pure ACK numbered below its RCV.NXT is unacceptable to it (RFC 9293 3.10.7.4), and
+        // two such hosts drop each other's ACKs for ever. BSD's tcp_output makes the same choice for the same reason.
+        writeHeader(output.buffer(), offset, sndMax, rcvNxt, TcpHeader.FLAG_ACK, length, blocks);
         output.send(length);
         tcp.countSent(false);
         ackNow = false;
@@ -1371,6 +1591,8 @@ public final class TcpConnection
             cwnd = mss;
             dupAcks = 0;
             fastRecovery = false;
+            sackedCount = 0;
+            highRxt = sndUna;
             sndNxt = sndUna;
             output();
         }
@@ -1419,7 +1641,7 @@ public final class TcpConnection
         final int offset = output.claim(remoteAddress, length);
         if (offset != Ipv4Output.NO_ROOM)
         {
-            writeHeader(output.buffer(), offset, sndNxt - 1, rcvNxt, TcpHeader.FLAG_ACK, length);
+            writeHeader(output.buffer(), offset, sndNxt - 1, rcvNxt, TcpHeader.FLAG_ACK, length, 0);
             output.send(length);
             tcp.countSent(false);
         }

@@ -101,8 +101,11 @@ public final class TcpLayer implements Ipv4Protocol
          * and buys protection from old duplicates once the sequence space can wrap within a segment lifetime.
          */
         public static final boolean DEFAULT_TIMESTAMPS = true;
-        /** SACK (RFC 2018): not implemented yet, so SACK-permitted is never offered; the setting is reserved. */
-        public static final boolean DEFAULT_SACK = false;
+        /**
+         * SACK (RFC 2018) offered and accepted: out-of-order data is reported in the duplicate ACKs, and fast recovery
+         * resends only the holes the peer's blocks leave.
+         */
+        public static final boolean DEFAULT_SACK = true;
         /** Released rings kept for the next connection instead of garbage, per direction. */
         public static final int DEFAULT_BUFFER_POOL_SIZE = 16;
 
