@@ -852,10 +852,13 @@ class TcpSegmentTest
         capture();
         assertTrue(sent.isEmpty(), "nothing into a zero window: " + sent);
 
-        long rto = INITIAL_RTO_NS;
-        for (int probe = 1; probe <= 6; probe++)
+        final long base = connection.rtoNs();
+        for (int probe = 1; probe <= 10; probe++)
         {
-            advance(rto + 1);
+            final long interval = Math.min(base << (probe - 1), TcpLayer.Context.DEFAULT_MAX_PERSIST_INTERVAL_NS);
+            advance(interval - 1);
+            assertTrue(sent.isEmpty(), "probe " + probe + " not before " + interval + " ns: " + sent);
+            advance(1);
             final Segment segment = onlySent();
             assertEquals(mySeq, segment.seq(), "probe " + probe + " at SND.UNA");
             assertEquals(1, segment.payload().length, "a one-byte probe");
@@ -864,11 +867,12 @@ class TcpSegmentTest
                 .map(s -> (s.seq() - mySeq) + "+" + s.payload().length).toList());
             assertEquals(TcpState.ESTABLISHED, connection.state(),
                 "a peer that answers the probes is never timed out (probe " + probe + ")");
-            rto = Math.min(rto * 2, TcpLayer.Context.DEFAULT_MAX_RTO_NS);
         }
+        assertTrue(base << 9 > TcpLayer.Context.DEFAULT_MAX_PERSIST_INTERVAL_NS, "the cap was reached");
 
         inject(segment(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK, 65535, 0, ""));
         assertFalse(sent.isEmpty(), "the window update releases the data");
+        assertEquals(base, connection.rtoNs(), "the window opened: the probes' backoff is gone from the RTO");
         int end = mySeq;
         for (final Segment segment : sent)
         {

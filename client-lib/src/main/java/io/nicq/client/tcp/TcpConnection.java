@@ -118,7 +118,15 @@ public final class TcpConnection
     private boolean ackNow;
     private boolean released;
 
+    /** The RTO from the estimators (RFC 6298 2); the timer runs at it doubled {@link #backoff} times. */
     private long rtoNs;
+    /**
+     * Timeouts since the RTO was last known good (RFC 6298 5.5): cleared by a fresh RTT sample, by any ACK of new
+     * data when timestamps tell which transmission it answers (as BSD's tcp_input does), and by a window that opens
+     * after zero-window probes (as Linux's tcp_ack_probe does). Kept apart from rtoNs so that ending a backoff
+     * needs no new sample: a connection that once probed a zero window for a minute must not keep a 60 s RTO.
+     */
+    private int backoff;
     private long srttNs;
     private long rttvarNs;
     private boolean rttTiming;
@@ -790,7 +798,11 @@ public final class TcpConnection
                 }
             }
             cwnd = Math.min(cwnd, 1 << 30);
-            rtxDeadlineNs = sndUna == sndMax ? NO_DEADLINE : now + rtoNs;
+            if (timestamps)
+            {
+                backoff = 0;
+            }
+            rtxDeadlineNs = sndUna == sndMax ? NO_DEADLINE : now + currentRtoNs();
             tcp.schedule(rtxDeadlineNs);
             if (finQueued && gt(ack, finSeq))
             {
@@ -837,6 +849,11 @@ public final class TcpConnection
         }
         if (lt(sndWl1, seq) || (sndWl1 == seq && le(sndWl2, ack)))
         {
+            if (sndWnd == 0 && window > 0)
+            {
+                // The window opened: the probes' backoff says nothing about the path (Linux: tcp_ack_probe).
+                backoff = 0;
+            }
             sndWnd = window;
             sndWl1 = seq;
             sndWl2 = ack;
@@ -1561,11 +1578,12 @@ public final class TcpConnection
         }
         if (persist)
         {
-            // Persist timer (RFC 9293 3.8.6.1): a one-byte probe at SND.UNA, backed off like the RTO. Each answer
-            // with a zero window resets the retries (onAck), so a live peer that keeps its window shut is probed for
-            // as long as it answers; one that stops answering times out after dataRetries probes.
+            // Persist timer (RFC 9293 3.8.6.1): a one-byte probe at SND.UNA, backed off like the RTO up to
+            // Context.maxPersistInterval. Each answer with a zero window resets the retries (onAck), so a live peer
+            // that keeps its window shut is probed for as long as it answers; one that stops answering times out
+            // after dataRetries probes. The cap bounds what a lost window update costs.
             retries++;
-            rtoNs = Math.min(rtoNs * 2, ctx.maxRtoNs());
+            backoff++;
             rttTiming = false;
             sndNxt = sndUna;
             sendSegment(sndUna, 1, 0, lt(sndUna, sndMax));
@@ -1573,13 +1591,14 @@ public final class TcpConnection
             {
                 sndMax = sndUna + 1;
             }
-            armRetransmission(now);
+            rtxDeadlineNs = now + Math.min(currentRtoNs(), ctx.maxPersistIntervalNs());
+            tcp.schedule(rtxDeadlineNs);
             return;
         }
         retries++;
         retransmissions++;
         rttTiming = false;
-        rtoNs = Math.min(rtoNs * 2, ctx.maxRtoNs());
+        backoff++;
         if (opening)
         {
             tcp.countRetransmission();
@@ -1652,8 +1671,14 @@ public final class TcpConnection
 
     private void armRetransmission(final long now)
     {
-        rtxDeadlineNs = now + rtoNs;
+        rtxDeadlineNs = now + currentRtoNs();
         tcp.schedule(rtxDeadlineNs);
+    }
+
+    /** The RTO doubled per timeout since it was last known good, at most maxRto (RFC 6298 5.5, 2.5). */
+    private long currentRtoNs()
+    {
+        return backoff == 0 ? rtoNs : Math.min(ctx.maxRtoNs(), rtoNs << Math.min(backoff, 24));
     }
 
     private void startTiming(final int endSeq, final long now)
@@ -1682,6 +1707,7 @@ public final class TcpConnection
             srttNs = (7 * srttNs + rtt) / 8;
         }
         rtoNs = Math.min(ctx.maxRtoNs(), Math.max(ctx.minRtoNs(), srttNs + 4 * rttvarNs));
+        backoff = 0;
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -1779,9 +1805,10 @@ public final class TcpConnection
         return srttNs;
     }
 
+    /** The retransmission timeout the timer runs at now: the estimators' RTO, backed off. */
     public long rtoNs()
     {
-        return rtoNs;
+        return currentRtoNs();
     }
 
     public int cwnd()
@@ -1820,6 +1847,6 @@ public final class TcpConnection
             " max +" + (sndMax - sndUna) + " unsent " + (sendBase + sendLength - sndNxt) + " wnd " + sndWnd +
             " cwnd " + cwnd + (fastRecovery ? " recovering" : "") + ", rcv nxt " +
             Integer.toUnsignedString(rcvNxt - irs) + " unread " + receiveLength + " out-of-order ranges " +
-            outOfOrderCount + ", rto " + rtoNs / 1000 + " us retries " + retries + "}";
+            outOfOrderCount + ", rto " + currentRtoNs() / 1000 + " us retries " + retries + "}";
     }
 }

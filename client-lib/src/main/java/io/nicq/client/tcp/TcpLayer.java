@@ -61,6 +61,12 @@ public final class TcpLayer implements Ipv4Protocol
         /** Largest retransmission timeout after backoff (RFC 6298 2.5 allows a maximum of at least 60 s). */
         public static final long DEFAULT_MAX_RTO_NS = TimeUnit.SECONDS.toNanos(60);
         /**
+         * Longest interval between zero-window probes. They back off like the RTO (RFC 9293 3.8.6.1), but a probe is
+         * also how a sender learns of a window update that was lost: uncapped, one lost update after a long stall
+         * would cost up to maxRto. One probe a second to a peer that keeps its window shut is nothing on a LAN.
+         */
+        public static final long DEFAULT_MAX_PERSIST_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
+        /**
          * The RTO before any round trip is measured, for the SYN and SYN-ACK: 1 s, RFC 6298 2.1. The peer may be off
          * the link behind a gateway and nothing is known of the path yet; a LAN application may lower it. The
          * handshake's own round trip (when not retransmitted) is the first sample, so data sees a measured RTO.
@@ -116,6 +122,7 @@ public final class TcpLayer implements Ipv4Protocol
         private int receiveBufferSize = DEFAULT_RECEIVE_BUFFER_SIZE;
         private long minRtoNs = DEFAULT_MIN_RTO_NS;
         private long maxRtoNs = DEFAULT_MAX_RTO_NS;
+        private long maxPersistIntervalNs = DEFAULT_MAX_PERSIST_INTERVAL_NS;
         private long initialRtoNs = DEFAULT_INITIAL_RTO_NS;
         private int synRetries = DEFAULT_SYN_RETRIES;
         private int dataRetries = DEFAULT_DATA_RETRIES;
@@ -210,6 +217,17 @@ public final class TcpLayer implements Ipv4Protocol
         public long maxRtoNs()
         {
             return maxRtoNs;
+        }
+
+        public Context maxPersistInterval(final long interval, final TimeUnit unit)
+        {
+            this.maxPersistIntervalNs = unit.toNanos(interval);
+            return this;
+        }
+
+        public long maxPersistIntervalNs()
+        {
+            return maxPersistIntervalNs;
         }
 
         public Context initialRto(final long rto, final TimeUnit unit)
@@ -425,6 +443,7 @@ public final class TcpLayer implements Ipv4Protocol
                 throw new IllegalArgumentException("buffers are at most 1 GiB (RFC 7323's largest window)");
             }
             positive("minRto", minRtoNs);
+            positive("maxPersistInterval", maxPersistIntervalNs);
             positive("initialRto", initialRtoNs);
             if (maxRtoNs < minRtoNs)
             {
