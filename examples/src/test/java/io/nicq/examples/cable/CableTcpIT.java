@@ -174,7 +174,8 @@ class CableTcpIT
             {
                 final NicQueue queue = client.requestQueue(QueueService.INLINE);
                 final Ipv4Interface ip = new Ipv4Interface(queue, client);
-                final TcpEchoServer server = new TcpEchoServer(new TcpLayer(ip), port);
+                final TcpLayer tcp = new TcpLayer(ip);
+                final TcpEchoServer server = new TcpEchoServer(tcp, port);
                 ready.countDown();
                 final IdleStrategy idle = CableLab.idle();
                 int polls = 0;
@@ -183,10 +184,10 @@ class CableTcpIT
                     idle.idle(server.doWork());
                     if ((++polls & 0xFF) == 0)
                     {
-                        publish(server, ip);
+                        publish(server, tcp, ip);
                     }
                 }
-                publish(server, ip);
+                publish(server, tcp, ip);
                 server.onClose();
                 client.releaseQueue(queue);
             }
@@ -197,12 +198,12 @@ class CableTcpIT
             }
         }
 
-        private void publish(final TcpEchoServer server, final Ipv4Interface ip)
+        private void publish(final TcpEchoServer server, final TcpLayer tcp, final Ipv4Interface ip)
         {
             accepted = server.accepted();
             open = server.open();
             closedGracefully = server.closedGracefully();
-            state = server + "; stack drops b: " + ip.dropsToString();
+            state = server + "; " + tcp + "; stack drops b: " + ip.dropsToString();
         }
 
         String describe()
