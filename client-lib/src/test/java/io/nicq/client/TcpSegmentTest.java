@@ -1259,4 +1259,50 @@ class TcpSegmentTest
         assertEquals(PEER_MSS, sent.get(0).payload().length, "a whole segment: no block was believed");
         assertEquals(TcpState.ESTABLISHED, connection.state());
     }
+
+    /**
+     * The two-sided stall the lossy cable found: this host's window is shut (its application does not read) and its
+     * data is in flight; the peer's zero-window probe is the only segment that carries the peer's ACK. The probe's
+     * byte is refused, but its ACK is taken (RFC 9293 3.10.7.4's special allowance), and this host's pure ACKs stay
+     * inside the peer's window even while its own probe byte has moved SND.MAX past it.
+     */
+    @Test
+    void aShutWindowStillTakesTheAckOfAProbeAndItsAcksStayInsideThePeersWindow() throws IOException
+    {
+        stack.close();
+        stack = new TestStack(Files.createDirectories(dir.resolve("shut")));
+        tcp = new TcpLayer(stack.ip, new TcpLayer.Context().clock(() -> now).receiveBufferSize(1024)
+            .initialRto(INITIAL_RTO_NS, TimeUnit.NANOSECONDS));
+        final Segment synAck = acceptOneWithoutReading();
+        final TcpConnection connection = accepted.get(0);
+        final int mySeq = synAck.seq() + 1;
+        assertEquals(300, connection.write(new UnsafeBuffer(new byte[300]), 0, 300));
+        capture();
+        assertEquals(1, sent.size(), "our 300 bytes: " + sent);
+        sent.clear();
+        inject(segment(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK, 65535, 0, "x".repeat(1024)));
+        final Segment full = onlySent();
+        assertEquals(0, full.window(), "the ring is full and unread");
+
+        // The peer's probe: one byte at our RCV.NXT, acknowledging our 300 bytes.
+        inject(segment(PORT, PEER_ISN + 1025, mySeq + 300, TcpHeader.FLAG_ACK, 0, 0, "p"));
+        final Segment answer = onlySent();
+        assertEquals(PEER_ISN + 1025, answer.ack(), "the probe's byte is not taken");
+        assertEquals(0, answer.window());
+        assertEquals(mySeq + 300, answer.seq(), "numbered at the peer's (zero) window's edge");
+        assertEquals(TcpLayer.Context.DEFAULT_SEND_BUFFER_SIZE, connection.writableBytes(),
+            "but its ACK was: the send ring is empty again");
+
+        // Now the peer's window is shut and we probe it: SND.MAX moves past SND.UNA + SND.WND.
+        assertEquals(10, connection.write(new UnsafeBuffer(new byte[10]), 0, 10));
+        capture();
+        assertTrue(sent.isEmpty(), "nothing into the peer's zero window: " + sent);
+        advance(connection.rtoNs() + 1);
+        final Segment probe = onlySent();
+        assertEquals(mySeq + 300, probe.seq());
+        assertEquals(1, probe.payload().length);
+        inject(segment(PORT, PEER_ISN + 1025, mySeq + 300, TcpHeader.FLAG_ACK, 0, 0, "p"));
+        final Segment ack = onlySent();
+        assertEquals(mySeq + 300, ack.seq(), "a pure ACK stays at the window's edge, not at SND.MAX (+1)");
+    }
 }

@@ -519,14 +519,25 @@ public final class TcpConnection
             return;
         }
         final int segmentLength = payloadLength + (syn ? 1 : 0) + ((flags & TcpHeader.FLAG_FIN) != 0 ? 1 : 0);
+        int dataLength = payloadLength;
+        boolean fin = (flags & TcpHeader.FLAG_FIN) != 0;
         if (!acceptable(seq, segmentLength))
         {
             tcp.countDrop(DropReason.TCP_OUT_OF_WINDOW);
-            if (!rst)
+            if (rst || syn || seq != rcvNxt || receiveWindow() != 0)
             {
-                sendAck();
+                if (!rst)
+                {
+                    sendAck();
+                }
+                return;
             }
-            return;
+            // RFC 9293 3.10.7.4: a zero window takes no data, "but special allowance should be made to accept valid
+            // ACKs". A zero-window probe's ACK field may be the only news of what the peer holds: two hosts whose
+            // windows are both shut would otherwise ignore each other's probes for ever. The data is dropped.
+            dataLength = 0;
+            fin = false;
+            ackNow = true;
         }
         if (timestamps && options.hasTimestamp && le(seq, lastAckSent) && ge(options.timestampValue, tsRecent))
         {
@@ -586,9 +597,9 @@ public final class TcpConnection
         {
             return;
         }
-        if (payloadLength > 0 && state.canReceive())
+        if (dataLength > 0 && state.canReceive())
         {
-            onData(seq, buffer, payloadOffset, payloadLength, (flags & TcpHeader.FLAG_FIN) != 0);
+            onData(seq, buffer, payloadOffset, dataLength, fin);
             if (released)
             {
                 return;
@@ -598,7 +609,7 @@ public final class TcpConnection
         {
             ackNow = true;
         }
-        if (((flags & TcpHeader.FLAG_FIN) != 0 && seq + payloadLength == rcvNxt) ||
+        if ((fin && seq + dataLength == rcvNxt) ||
             (peerFinHeld && rcvNxt == peerFinSeq && state.canReceive()))
         {
             peerFinHeld = false;
@@ -704,7 +715,9 @@ public final class TcpConnection
         final int window = receiveWindow();
         if (segmentLength == 0)
         {
-            return window == 0 ? seq == rcvNxt : ge(seq, rcvNxt) && lt(seq, rcvNxt + window);
+            // Up to the right edge itself, as Linux's tcp_sequence: a sender whose flight fills the window numbers
+            // its pure ACKs there.
+            return window == 0 ? seq == rcvNxt : ge(seq, rcvNxt) && le(seq, rcvNxt + window);
         }
         if (window == 0)
         {
@@ -1446,15 +1459,24 @@ public final class TcpConnection
         {
             return;
         }
-        // SND.MAX, not SND.NXT: after a timeout SND.NXT is back at SND.UNA while the peer may already hold more
-        // (its ACKs were lost); a pure ACK numbered below its RCV.NXT is unacceptable to it (RFC 9293 3.10.7.4), and
-        // two such hosts drop each other's ACKs for ever. BSD's tcp_output makes the same choice for the same reason.
-        writeHeader(output.buffer(), offset, sndMax, rcvNxt, TcpHeader.FLAG_ACK, length, blocks);
+        writeHeader(output.buffer(), offset, acceptableSeq(), rcvNxt, TcpHeader.FLAG_ACK, length, blocks);
         output.send(length);
         tcp.countSent(false);
         ackNow = false;
         ackDeadlineNs = NO_DEADLINE;
         segmentsUnacked = 0;
+    }
+
+    /**
+     * The number of a pure ACK: SND.MAX, not SND.NXT, since after a timeout SND.NXT is back at SND.UNA while the peer
+     * may already hold more (its ACKs were lost) and a pure ACK below its RCV.NXT is unacceptable to it (RFC 9293
+     * 3.10.7.4; BSD's tcp_output makes the same choice). But never past the right edge of the peer's window, where a
+     * zero-window probe's byte would put it: Linux's tcp_acceptable_seq.
+     */
+    private int acceptableSeq()
+    {
+        final int windowEnd = sndUna + sndWnd;
+        return le(sndMax, windowEnd) ? sndMax : windowEnd;
     }
 
     private void sendReset(final int seq)
