@@ -242,10 +242,12 @@ public final class CardDriverProxy
                 priority, localIp, localPort, remoteIp, remotePort);
             final ControlResponse answer = request(correlationId, length, FilterRegisteredDecoder.TEMPLATE_ID);
             filterRegistered.wrap(answer.buffer(), answer.bodyOffset(), answer.blockLength(), answer.version());
-            final int allocatedPort = filterRegistered.localPort();
+            // The field came with schema version 3; before it, there is no port (0). Not the field's null value:
+            // uint16's null is 65535, the top of the ephemeral range and a port the card driver does hand out.
+            final int allocatedPort = answer.version() < 3 ? 0 : filterRegistered.localPort();
             return new FilterRegistered(filterRegistered.filterId(), filterRegistered.queueId(),
                 FilterPlacement.get(filterRegistered.placementRaw()), filterRegistered.hardwareIndex(),
-                allocatedPort == FilterRegisteredDecoder.localPortNullValue() ? 0 : allocatedPort);
+                allocatedPort);
         }
         catch (final IllegalArgumentException ex)
         {

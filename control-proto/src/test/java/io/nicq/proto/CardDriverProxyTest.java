@@ -96,6 +96,8 @@ class CardDriverProxyTest
         assertEquals(new CardDriverProxy.FilterRegistered(42, 3, FilterPlacement.FIVE_TUPLE, 7, 9090), filter);
         assertEquals(49_153, proxy.registerFilter(3, FilterKind.TCP_CONNECTION, 0, 0, 0, 0xC0A80002, 40000)
             .localPort(), "the port the card driver allocated for local port 0");
+        assertEquals(65_535, proxy.registerFilter(3, FilterKind.TCP_CONNECTION, 0, 0, 65_535, 0xC0A80002, 40000)
+            .localPort(), "the top of the ephemeral range is a port, not uint16's null value");
 
         proxy.deregisterFilter(42);
         assertEquals(List.of(DeregisterFilterDecoder.TEMPLATE_ID, client.clientId(), 42), lastRequest.get());
