@@ -1,6 +1,7 @@
 package io.nicq.examples.sockperf;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Locale;
 
 import io.nicq.client.tcp.TcpCloseReason;
@@ -34,6 +35,8 @@ public final class SockperfTcpServer implements Agent, TcpListenerHandler
     private final TcpListener listener;
     private final int maxLength;
     private final ArrayDeque<Session> idle = new ArrayDeque<>();
+    /** Sessions with a connection, in no order; each knows its index (removal swaps the last one in). */
+    private final ArrayList<Session> active = new ArrayList<>();
     private final long[] faults = new long[SockperfStream.Fault.values().length];
     private long accepted;
     private long open;
@@ -94,6 +97,8 @@ public final class SockperfTcpServer implements Agent, TcpListenerHandler
             sessionsCreated++;
         }
         session.attach(connection);
+        session.index = active.size();
+        active.add(session);
         // Data that came with the handshake's last ACK is reported (onReadable) right after this returns.
     }
 
@@ -176,6 +181,21 @@ public final class SockperfTcpServer implements Agent, TcpListenerHandler
         return sessionsCreated;
     }
 
+    /** The open connections and where each one's stream stands: for a diagnosis (allocates). */
+    public String describeOpen()
+    {
+        final StringBuilder text = new StringBuilder();
+        for (final Session session : active)
+        {
+            final TcpConnection c = session.connection;
+            text.append('\n').append(c).append(" readable ").append(c.readableBytes()).append(", writable ")
+                .append(c.writableBytes()).append(", send window ").append(c.sendWindow()).append(", cwnd ")
+                .append(c.cwnd()).append(", retransmissions ").append(c.retransmissions()).append(", rto ")
+                .append(c.rtoNs() / 1000).append(" us, ").append(session.stream);
+        }
+        return text.toString();
+    }
+
     public String toString()
     {
         final StringBuilder text = new StringBuilder("sockperf-server-tcp{accepted ").append(accepted)
@@ -207,6 +227,7 @@ public final class SockperfTcpServer implements Agent, TcpListenerHandler
     {
         private final SockperfStream stream = new SockperfStream(maxLength).handler(this);
         private TcpConnection connection;
+        private int index;
 
         void attach(final TcpConnection connection)
         {
@@ -250,6 +271,12 @@ public final class SockperfTcpServer implements Agent, TcpListenerHandler
             // The connection may still see segments (TIME_WAIT): they must not reach this session's next connection.
             connection.handler(null);
             this.connection = null;
+            final Session last = active.remove(active.size() - 1);
+            if (last != this)
+            {
+                active.set(index, last);
+                last.index = index;
+            }
             idle.push(this);
         }
 

@@ -62,6 +62,7 @@ class SockperfIT
     Path dir;
 
     private TapLab lab;
+    private TcpLayer tcp;
 
     @BeforeEach
     void setUp() throws Exception
@@ -202,7 +203,7 @@ class SockperfIT
             final Path log = dir.resolve("sockperf-under-load-tcp-" + i + ".log");
             logs.add(log);
             processes.add(lab.startInNamespace(List.of(sockperf(), "under-load", "--tcp", "-i", lab.cardIp, "-p",
-                Integer.toString(PORT), "-t", "1", "--mps", "1000", "--reply-every", "10", "--msg-size", "3000"),
+                Integer.toString(PORT), "-t", "2", "--mps", "500", "--reply-every", "10", "--msg-size", "3000"),
                 log));
         }
         for (int i = 0; i < clients; i++)
@@ -220,12 +221,13 @@ class SockperfIT
             assertTrue(totals[0] >= 100, "sockperf " + i + " sent at its rate: " + output);
             assertTrue(totals[1] > 0, "sockperf " + i + " got answers: " + output + "\nserver: " + server);
             assertTrue(output.contains("# duplicated messages = 0; # out-of-order messages = 0"),
-                "sockperf " + i + " got its own answers, in order: " + output);
+                "sockperf " + i + " got its own answers, in order: " + output + tcpDiagnostics());
             received += totals[1];
             runs.append("\nsockperf ").append(i).append(": ").append(output.lines()
                 .filter(line -> line.contains("Total Run") || line.contains("Summary")).toList());
         }
-        serveUntil(server, () -> server.open() == 0, () -> "every connection is closed: " + server);
+        serveUntil(server, () -> server.open() == 0, () -> "every connection is closed: " + server +
+            server.describeOpen() + tcpDiagnostics());
         assertEquals(clients, server.accepted(), server::toString);
         // sockperf's under-load client closes with answers still unread, so its kernel resets rather than FINs; none
         // of the connections is ended by the server.
@@ -240,6 +242,7 @@ class SockperfIT
         // that every answer went back on its own connection shows in sockperf's sequence check.
         assertTrue(server.answered() >= received, "server answered " + server.answered() + ", the sockperfs " +
             "received " + received + ": " + server + runs);
+        System.out.println("sockperf under-load --tcp, three clients:" + runs + tcpDiagnostics());
         final long asked = server.answered() + server.notAnswered();
         assertTrue(server.answered() * 10 >= asked - 10L * clients && server.answered() * 10 <= asked + 10L * clients,
             "one in ten answered: " + server);
@@ -310,7 +313,28 @@ class SockperfIT
     private SockperfTcpServer serveTcp(final int maxLength)
     {
         final NicQueue queue = lab.client.requestQueue(QueueService.SERVED);
-        return new SockperfTcpServer(new TcpLayer(new Ipv4Interface(queue, lab.client)), PORT, maxLength);
+        tcp = new TcpLayer(new Ipv4Interface(queue, lab.client));
+        return new SockperfTcpServer(tcp, PORT, maxLength);
+    }
+
+    /** What the TCP stacks on both ends say about retransmissions and drops: late answers come from these. */
+    private String tcpDiagnostics()
+    {
+        try
+        {
+            return tcpFigures();
+        }
+        catch (final Exception ex)
+        {
+            return "\n(no TCP figures: " + ex + ")";
+        }
+    }
+
+    private String tcpFigures() throws Exception
+    {
+        return "\nnicq: " + tcp + "; stack drops: " + tcp.ip().dropsToString() + "\nkernel: " +
+            lab.inNamespace("nstat", "-az", "TcpRetransSegs", "TcpExtTCPLostRetransmit", "TcpExtTCPTimeouts",
+                "TcpExtTCPDelivered").output();
     }
 
     private static void assertNoErrors(final String output)
