@@ -104,10 +104,7 @@ public final class SockperfServerCommand implements Callable<Integer>
 
     private void serveTcp(final StopOnShutdown signal, final Ipv4Interface ip, final String where) throws Exception
     {
-        // An answer is written whole, so the send buffer must hold the largest message.
-        final TcpLayer.Context context = new TcpLayer.Context()
-            .sendBufferSize(Math.max(TcpLayer.Context.DEFAULT_SEND_BUFFER_SIZE, maxMessageSize));
-        final TcpLayer tcpLayer = new TcpLayer(ip, context);
+        final TcpLayer tcpLayer = new TcpLayer(ip);
         final SockperfTcpServer server = new SockperfTcpServer(tcpLayer, port, maxMessageSize);
         System.out.println("sockperf-server: listening on " + where + ", messages up to " + maxMessageSize +
             " bytes");

@@ -21,9 +21,9 @@ import org.agrona.concurrent.Agent;
  * <p>
  * Each connection's stream is cut into messages by a {@link SockperfStream} (its own fixed buffer, sized for the
  * largest accepted message); which messages are answered is {@link SockperfMessage#disposition}'s decision, the UDP
- * server's too. An answer is the message with its CLIENT flag cleared, written whole into the connection's send
- * buffer: when it does not fit, the message waits and reading stops (the window closes, the client waits) until the
- * connection is writable again. A stream sockperf cannot have sent (a length below the header or beyond the largest
+ * server's too. An answer is the message with its CLIENT flag cleared, written into the connection's send buffer:
+ * when only part of it fits, the message is held and reading stops (the window closes, the client waits) until the
+ * connection is writable again and the rest is written. A stream sockperf cannot have sent (a length below the header or beyond the largest
  * accepted message, unknown flags) resets its connection and is counted by its {@link SockperfStream.Fault}.
  * <p>
  * Per-connection state is pooled: after the first connections, accepting, serving and closing allocate nothing. One
@@ -51,8 +51,7 @@ public final class SockperfTcpServer implements Agent, TcpListenerHandler
     /**
      * Listens on {@code port} of the layer's interface (a TCP port filter to the layer's queue).
      *
-     * @param maxLength the largest message accepted, header included; the layer's send buffer must hold one, or an
-     *                  answer could never be written.
+     * @param maxLength the largest message accepted, header included.
      */
     public SockperfTcpServer(final TcpLayer tcp, final int port, final int maxLength)
     {
@@ -60,11 +59,6 @@ public final class SockperfTcpServer implements Agent, TcpListenerHandler
         {
             throw new IllegalArgumentException("the largest sockperf message is " + SockperfMessage.HEADER_LENGTH +
                 " to " + SockperfMessage.MAX_TCP_LENGTH + " bytes, not " + maxLength);
-        }
-        if (tcp.context().sendBufferSize() < maxLength)
-        {
-            throw new IllegalArgumentException("a TCP send buffer of " + tcp.context().sendBufferSize() +
-                " bytes cannot hold the answer to a " + maxLength + "-byte message");
         }
         this.tcp = tcp;
         this.maxLength = maxLength;
@@ -228,10 +222,15 @@ public final class SockperfTcpServer implements Agent, TcpListenerHandler
         private final SockperfStream stream = new SockperfStream(maxLength).handler(this);
         private TcpConnection connection;
         private int index;
+        /** Whether the held message is an answer begun, and how many of its bytes are in the send buffer. */
+        private boolean answering;
+        private int answerWritten;
 
         void attach(final TcpConnection connection)
         {
             this.connection = connection;
+            answering = false;
+            answerWritten = 0;
             stream.reset();
             connection.handler(this);
         }
@@ -282,27 +281,48 @@ public final class SockperfTcpServer implements Agent, TcpListenerHandler
 
         public boolean onMessage(final SockperfMessage message, final MutableDirectBuffer buffer, final int length)
         {
+            if (answering)
+            {
+                // The rest of an answer begun: its CLIENT flag is cleared already, so it must not be decided again.
+                return writeAnswer(buffer, length);
+            }
             switch (message.disposition())
             {
                 case WARMUP -> warmups++;
                 case NOT_ASKING -> notAnswered++;
                 case ANSWER ->
                 {
-                    if (!connection.state().canSend())
-                    {
-                        // Our FIN is queued (we closed): nothing may be written; received, never answered.
-                        received++;
-                        return true;
-                    }
-                    if (connection.writableBytes() < length)
-                    {
-                        return false;  // held: written whole when there is room, never half a message
-                    }
                     message.markAnswer();
-                    connection.write(buffer, 0, length);
-                    answered++;
+                    answering = true;
+                    return writeAnswer(buffer, length);
                 }
             }
+            received++;
+            return true;
+        }
+
+        /**
+         * Writes what the send buffer takes of the answer. A part left over holds the message (and the stream) and
+         * makes the connection report onWritable when there is room, where the rest goes.
+         */
+        private boolean writeAnswer(final MutableDirectBuffer buffer, final int length)
+        {
+            if (!connection.state().canSend())
+            {
+                // Our FIN is queued (we closed): nothing may be written any more; received, never answered.
+                answering = false;
+                answerWritten = 0;
+                received++;
+                return true;
+            }
+            answerWritten += connection.write(buffer, answerWritten, length - answerWritten);
+            if (answerWritten < length)
+            {
+                return false;
+            }
+            answering = false;
+            answerWritten = 0;
+            answered++;
             received++;
             return true;
         }
