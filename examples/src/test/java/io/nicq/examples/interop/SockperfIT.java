@@ -183,8 +183,10 @@ class SockperfIT
 
         System.out.printf(Locale.ROOT, "sockperf ping-pong, TCP, 64-byte messages, %d s each: half round trip " +
             "avg/p50/p99.9 (usec): kernel sockperf server --tcp over veth %s/%s/%s; nicq sockperf-server --tcp over " +
-            "TAP %s/%s/%s%n", SECONDS, figure(LATENCY, kernelOutput), figure(MEDIAN, kernelOutput),
-            figure(TAIL, kernelOutput), figure(LATENCY, output), figure(MEDIAN, output), figure(TAIL, output));
+            "TAP %s/%s/%s; nicq TCP segments per answer: %.2f in, %.2f out%n", SECONDS, figure(LATENCY, kernelOutput),
+            figure(MEDIAN, kernelOutput), figure(TAIL, kernelOutput), figure(LATENCY, output), figure(MEDIAN, output),
+            figure(TAIL, output), (double)tcp.segmentsReceived() / server.answered(),
+            (double)tcp.segmentsSent() / server.answered());
     }
 
     /**
