@@ -104,7 +104,7 @@ class CableSockperfTcpIT
     }
 
     @Test
-    void aBadLengthResetsItsConnectionAndTheOthersGoOn() throws Exception
+    void aBadLengthResetsItsConnectionAndAPartialLastMessageIsCounted() throws Exception
     {
         lab = CableLab.open(dir, UnaryOperator.identity());
         server = ServerHost.start(lab.clientB);
@@ -113,16 +113,23 @@ class CableSockperfTcpIT
         final TcpLayer tcp = new TcpLayer(ip);
         final Peer good = new Peer(tcp, 1, 50);
         // Two good messages, then one longer than the server accepts: answered twice, then reset.
-        final Peer bad = new Peer(tcp, 2, 2, MAX_LENGTH + 1);
-        pollUntil(ip, () -> good.isClosed() && bad.isClosed(), () -> good + "; " + bad + server.describe());
+        final Peer bad = new Peer(tcp, 2, 2, MAX_LENGTH + 1, 0);
+        // Ten good messages, then half a header and the half-close: all ten answered, then a graceful close.
+        final Peer cut = new Peer(tcp, 3, 10, 0, 9);
+        pollUntil(ip, () -> good.isClosed() && bad.isClosed() && cut.isClosed(),
+            () -> good + "; " + bad + "; " + cut + server.describe());
         assertEquals(TcpCloseReason.CLOSED, good.reason, good::toString);
         assertEquals(good.expected.length, good.matched, good::toString);
         assertFalse(good.mismatch, good::toString);
         assertEquals(TcpCloseReason.RESET, bad.reason, bad::toString);
         assertFalse(bad.mismatch, bad::toString);
-        pollUntil(ip, () -> tcp.connections() == 0 && server.isIdle(2), () -> tcp + server.describe());
+        assertEquals(TcpCloseReason.CLOSED, cut.reason, cut::toString);
+        assertEquals(cut.expected.length, cut.matched, cut::toString);
+        assertFalse(cut.mismatch, cut::toString);
+        pollUntil(ip, () -> tcp.connections() == 0 && server.isIdle(3), () -> tcp + server.describe());
         assertTrue(server.state.contains("length_above_max 1"), server.describe());
-        assertTrue(server.state.contains("closed closed 1 aborted 1,"), server.describe());
+        assertTrue(server.state.contains("closed closed 2 aborted 1,"), server.describe());
+        assertTrue(server.state.contains("truncated 1,"), server.describe());
         lab.clientA.releaseQueue(queue);
     }
 
@@ -168,11 +175,14 @@ class CableSockperfTcpIT
 
         Peer(final TcpLayer tcp, final long seed, final int messages)
         {
-            this(tcp, seed, messages, 0);
+            this(tcp, seed, messages, 0, 0);
         }
 
-        /** {@code badLength} (if not 0): a last message whose header says that length. */
-        Peer(final TcpLayer tcp, final long seed, final int messages, final int badLength)
+        /**
+         * {@code badLength} (if not 0): a last message whose header says that length; {@code partial} (if not 0): the
+         * first bytes of a last message, then the half-close.
+         */
+        Peer(final TcpLayer tcp, final long seed, final int messages, final int badLength, final int partial)
         {
             random = new SplittableRandom(seed);
             final ByteArrayOutputStream stream = new ByteArrayOutputStream();
@@ -211,6 +221,12 @@ class CableSockperfTcpIT
                 final UnsafeBuffer message = new UnsafeBuffer(new byte[SockperfMessage.HEADER_LENGTH]);
                 header.wrap(message, 0).header(-1, ASK, badLength);
                 stream.writeBytes(message.byteArray());
+            }
+            if (partial != 0)
+            {
+                final UnsafeBuffer message = new UnsafeBuffer(new byte[100]);
+                header.wrap(message, 0).header(-2, ASK, 100);
+                stream.write(message.byteArray(), 0, partial);
             }
             out = new UnsafeBuffer(stream.toByteArray());
             expected = answers.toByteArray();
