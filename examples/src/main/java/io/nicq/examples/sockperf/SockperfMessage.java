@@ -26,12 +26,31 @@ public final class SockperfMessage
     public static final int LENGTH_OFFSET = 10;
     public static final int HEADER_LENGTH = 14;
 
-    /** sockperf's largest message (its --msg-size limit); a length beyond it is not sockperf's. */
-    public static final int MAX_LENGTH = 65_000;
+    /**
+     * The largest message a {@code sockperf server} accepts unless told otherwise (its {@code -m}, default 65507,
+     * sockperf 3.7 {@code MAX_PAYLOAD_SIZE}): over TCP it closes a connection whose header says more.
+     */
+    public static final int DEFAULT_MAX_LENGTH = 65_507;
+
+    /** The largest message sockperf sends over TCP ({@code MAX_TCP_SIZE}, 2^20 - 1): its {@code -m} limit. */
+    public static final int MAX_TCP_LENGTH = (1 << 20) - 1;
 
     public static final int FLAG_CLIENT = 1;
     public static final int FLAG_PONG_REQUEST = 2;
     public static final int FLAG_WARMUP = 4;
+    /** Every flag sockperf defines; it zeroes its header before setting them, so any other bit is not sockperf's. */
+    public static final int KNOWN_FLAGS = FLAG_CLIENT | FLAG_PONG_REQUEST | FLAG_WARMUP;
+
+    /** What a sockperf server does with a well-formed message ({@link #disposition}). */
+    public enum Disposition
+    {
+        /** A client's pong request: send it back with the CLIENT flag cleared. */
+        ANSWER,
+        /** The client's warm-up: never answered. */
+        WARMUP,
+        /** Asks for no answer: under-load traffic between pong requests, or a server's message. */
+        NOT_ASKING
+    }
 
     private MutableDirectBuffer buffer;
     private int offset;
@@ -60,11 +79,23 @@ public final class SockperfMessage
         return buffer.getInt(offset + LENGTH_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF_FFFFL;
     }
 
-    /** Whether the header's length is one sockperf could have sent. */
-    public boolean hasValidLength()
+    /** Whether only flags sockperf defines are set. */
+    public boolean hasKnownFlags()
     {
-        final long length = length();
-        return length >= HEADER_LENGTH && length <= MAX_LENGTH;
+        return (flags() & ~KNOWN_FLAGS) == 0;
+    }
+
+    /**
+     * What {@code sockperf server} does with this message, over UDP and TCP alike (the one place that decides): a
+     * warm-up is never answered, a client's pong request is, anything else is not.
+     */
+    public Disposition disposition()
+    {
+        if (isWarmup())
+        {
+            return Disposition.WARMUP;
+        }
+        return isClient() && isPongRequest() ? Disposition.ANSWER : Disposition.NOT_ASKING;
     }
 
     public boolean isClient()

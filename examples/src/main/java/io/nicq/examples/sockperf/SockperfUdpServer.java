@@ -9,9 +9,9 @@ import org.agrona.concurrent.Agent;
  * to be answered, as {@code sockperf server} does, from the slot the message arrived in (zero copy: the CLIENT flag is
  * cleared in place and the datagram goes back to its sender).
  * <p>
- * A message is answered when it comes from a client, is not a warm-up and asks for a pong; its header's length must be
- * the datagram's length, else it is counted malformed and dropped (sockperf would have sent neither a short header
- * nor a length that disagrees with the datagram).
+ * Which messages are answered is {@link SockperfMessage#disposition}'s decision, shared with the TCP server. The
+ * header's length must be the datagram's length, else it is counted malformed and dropped (sockperf would have sent
+ * neither a short header nor a length that disagrees with the datagram).
  */
 public final class SockperfUdpServer implements Agent
 {
@@ -82,19 +82,19 @@ public final class SockperfUdpServer implements Agent
         {
             malformed++;
         }
-        else if (message.isWarmup())
-        {
-            warmups++;
-        }
-        else if (!message.isClient() || !message.isPongRequest())
-        {
-            notAnswered++;
-        }
         else
         {
-            message.markAnswer();
-            datagram.reply(length);  // the flags changed in place: the UDP checksum is recomputed
-            answered++;
+            switch (message.disposition())
+            {
+                case WARMUP -> warmups++;
+                case NOT_ASKING -> notAnswered++;
+                case ANSWER ->
+                {
+                    message.markAnswer();
+                    datagram.reply(length);  // the flags changed in place: the UDP checksum is recomputed
+                    answered++;
+                }
+            }
         }
     }
 

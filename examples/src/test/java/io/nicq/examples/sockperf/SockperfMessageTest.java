@@ -21,7 +21,8 @@ class SockperfMessageTest
         assertTrue(message.isPongRequest());
         assertFalse(message.isWarmup());
         assertEquals(64, message.length());
-        assertTrue(message.hasValidLength());
+        assertTrue(message.hasKnownFlags());
+        assertEquals(SockperfMessage.Disposition.ANSWER, message.disposition());
     }
 
     @Test
@@ -42,14 +43,29 @@ class SockperfMessageTest
     }
 
     @Test
-    void lengthsSockperfCannotSendAreInvalid()
+    void theLengthIsUnsigned()
     {
         final UnsafeBuffer buffer = new UnsafeBuffer(new byte[16]);
         final SockperfMessage message = new SockperfMessage().wrap(buffer, 0);
-        assertFalse(message.header(1, SockperfMessage.FLAG_CLIENT, 13).hasValidLength(), "shorter than its header");
-        assertFalse(message.header(1, SockperfMessage.FLAG_CLIENT, 65_001).hasValidLength(), "beyond sockperf's max");
-        assertFalse(message.header(1, SockperfMessage.FLAG_CLIENT, -1).hasValidLength(), "unsigned on the wire");
-        assertEquals(0xFFFF_FFFFL, message.length());
-        assertTrue(message.header(1, SockperfMessage.FLAG_CLIENT, 14).hasValidLength());
+        assertEquals(0xFFFF_FFFFL, message.header(1, SockperfMessage.FLAG_CLIENT, -1).length());
+    }
+
+    @Test
+    void onlyAClientsPongRequestIsAnswered()
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[16]);
+        final SockperfMessage message = new SockperfMessage().wrap(buffer, 0);
+        final int client = SockperfMessage.FLAG_CLIENT;
+        final int pong = SockperfMessage.FLAG_PONG_REQUEST;
+        final int warmup = SockperfMessage.FLAG_WARMUP;
+        assertEquals(SockperfMessage.Disposition.ANSWER, message.header(1, client | pong, 14).disposition());
+        assertEquals(SockperfMessage.Disposition.NOT_ASKING, message.header(1, client, 14).disposition(),
+            "under-load between pong requests");
+        assertEquals(SockperfMessage.Disposition.NOT_ASKING, message.header(1, pong, 14).disposition(),
+            "a server's answer");
+        assertEquals(SockperfMessage.Disposition.WARMUP, message.header(1, client | pong | warmup, 14).disposition());
+        assertTrue(message.hasKnownFlags());
+        assertFalse(message.header(1, client | pong | 8, 14).hasKnownFlags());
+        assertFalse(message.header(1, 0x8000, 14).hasKnownFlags());
     }
 }
