@@ -154,8 +154,12 @@ public final class SimulatedBar implements Bar
             case ONE_CLEARS -> INT.getAndBitwiseAnd(file, (long)offset, ~value);
             case ONE_SETS ->
             {
-                INT.getAndBitwiseOr(file, (long)offset, value);
-                INT.getAndBitwiseOr(file, (long)INTERRUPT_LATCH_OFFSET, value); // unmasked: fires if its cause is set
+                // Only a bit this write unmasks is news for the device: it fires if its cause is set.
+                final int unmasked = value & ~(int)INT.getAndBitwiseOr(file, (long)offset, value);
+                if (unmasked != 0)
+                {
+                    INT.getAndBitwiseOr(file, (long)INTERRUPT_LATCH_OFFSET, unmasked);
+                }
             }
             case ONE_SETS_TARGET ->
             {

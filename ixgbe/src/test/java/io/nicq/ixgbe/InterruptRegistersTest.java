@@ -1,5 +1,6 @@
 package io.nicq.ixgbe;
 
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 
 import org.junit.jupiter.api.AfterEach;
@@ -40,6 +41,12 @@ class InterruptRegistersTest
         bar.write(EIMS, 0b0010);
         bar.write(EIMS, 0);
         assertEquals(0b0111, bar.read(EIMS), "1s set, 0s leave bits alone");
+        assertEquals(0b0111, card.bar0.get(ValueLayout.JAVA_INT, INTERRUPT_LATCH_OFFSET),
+            "each bit a write unmasked is latched for the device");
+        card.bar0.set(ValueLayout.JAVA_INT, INTERRUPT_LATCH_OFFSET, 0);
+        bar.write(EIMS, 0b0011);
+        assertEquals(0, card.bar0.get(ValueLayout.JAVA_INT, INTERRUPT_LATCH_OFFSET),
+            "bits already unmasked are not news");
     }
 
     @Test
@@ -88,7 +95,7 @@ class InterruptRegistersTest
         bar.write(EICS, 0b0100);
         assertEquals(0b0101, bar.read(EICS), "EICS reads EICR");
         assertEquals(0b0101, bar.read(EICS), "without clearing it");
-        assertEquals(0b0100, card.bar0.get(java.lang.foreign.ValueLayout.JAVA_INT, INTERRUPT_LATCH_OFFSET),
+        assertEquals(0b0100, card.bar0.get(ValueLayout.JAVA_INT, INTERRUPT_LATCH_OFFSET),
             "the device learns which causes software raised");
         assertEquals(0b0101, bar.read(EICR));
         assertEquals(0, bar.read(EICR));
