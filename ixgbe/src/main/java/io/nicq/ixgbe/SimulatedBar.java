@@ -21,6 +21,8 @@ import static io.nicq.ixgbe.SimulatedCardFiles.*;
  *   <li>reads of write-only registers (L34T_IMIR) are counted and return 0, as a driver must never do them;</li>
  *   <li>every write except a queue tail bumps the write generation, so the device loop notices control writes
  *       with one load per iteration; tails (the doorbells) it polls directly;</li>
+ *   <li>every write, tails included, rings the card's {@link Doorbell} last, so a device loop may sleep on it while
+ *       idle (a wake-up system call only when one does);</li>
  *   <li>driver errors only the order of writes shows are counted at the write (status+536): the transmit packet
  *       buffer registers written while RTTDCS.ARBDIS is clear, RXCTRL.RXEN set without SECRXCTRL.RX_DIS and
  *       SECRXSTAT.SECRX_RDY, a head (RDH/TDH) written while its queue runs, a tail moved off 0 before ENABLE reads
@@ -51,6 +53,8 @@ public final class SimulatedBar implements Bar
     private final boolean[] arbiterOffOnly = new boolean[Registers.BAR_SIZE / 4];
     /** For RXDCTL/TXDCTL slots: 1 + the queue's bit in the enabled bitmaps (RX q = q, TX q = 128 + q); else 0. */
     private final short[] queueControl = new short[Registers.BAR_SIZE / 4];
+    /** Rung on every write, so an idle device loop may sleep until a driver writes (SimulatedCardFiles+704). */
+    private final Doorbell doorbell;
 
     /**
      * @param file  the whole {@code bar0} file (registers and status page), {@link SimulatedCardFiles#BAR_FILE_SIZE}
@@ -66,6 +70,7 @@ public final class SimulatedBar implements Bar
         this.file = file;
         this.arena = arena;
         this.description = description;
+        this.doorbell = new Doorbell(file, description + " doorbell");
         for (int q = 0; q < Registers.QUEUE_COUNT; q++)
         {
             tails[Registers.rdt(q) >> 2] = true;
@@ -179,6 +184,8 @@ public final class SimulatedBar implements Bar
         {
             LONG.getAndAdd(file, (long)WRITE_GENERATION_OFFSET, 1L);
         }
+        // Last: a device loop the doorbell wakes sees the write (and the generation) already made.
+        doorbell.ring();
     }
 
     /** Clear-on-read: all bits at once, or (EICR with GPIE.OCD) only some, atomically against the device's sets. */
@@ -281,6 +288,7 @@ public final class SimulatedBar implements Bar
 
     public void close()
     {
+        doorbell.close();
         if (arena != null)
         {
             arena.close();

@@ -39,6 +39,7 @@ import java.util.regex.Pattern;
  *    640  interrupt vector v's futex word at 640 + 4v (v = 0..15, 4 bytes each): the interrupts delivered on it, a
  *         counter a waiter sleeps on with FUTEX_WAIT (FutexInterruptVector), bumped and woken by the device
  *    704  doorbell futex word (4 bytes): bumped by SimulatedBar on every register write, for an idle device loop
+ *    708  doorbell sleepers (4 bytes): device loops asleep on it; a write makes the wake-up call only when non-zero
  *   1024  per RX queue q at 1024 + 8q: frames dropped for want of a descriptor (never cleared)
  *   2048  per RX queue q at 2048 + 8q: frames written to the queue's ring
  *   3072  per TX queue q at 3072 + 8q: frames transmitted from the queue's ring
@@ -113,10 +114,12 @@ public final class SimulatedCardFiles
      */
     public static final int INTERRUPT_WORDS_OFFSET = STATUS_PAGE_OFFSET + 640;
     /**
-     * The doorbell futex word (4 bytes): {@link SimulatedBar} adds 1 on every register write (tails included) and
-     * wakes its sleepers, so an idle device loop may sleep on it; nothing on silicon corresponds to it.
+     * The doorbell futex word (4 bytes, {@link Doorbell}): {@link SimulatedBar} adds 1 on every register write (tails
+     * included) and wakes its sleepers, so an idle device loop may sleep on it; nothing on silicon corresponds to it.
      */
     public static final int DOORBELL_WORD_OFFSET = STATUS_PAGE_OFFSET + 704;
+    /** How many loops sleep on the doorbell (4 bytes): {@link Doorbell} wakes only when some do. */
+    public static final int DOORBELL_SLEEPERS_OFFSET = STATUS_PAGE_OFFSET + 708;
     public static final int RX_QUEUE_DROPS_OFFSET = STATUS_PAGE_OFFSET + 1024;
     public static final int RX_QUEUE_FRAMES_OFFSET = STATUS_PAGE_OFFSET + 2048;
     public static final int TX_QUEUE_FRAMES_OFFSET = STATUS_PAGE_OFFSET + 3072;
