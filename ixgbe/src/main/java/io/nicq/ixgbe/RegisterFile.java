@@ -53,6 +53,24 @@ public final class RegisterFile
     /** DCA_TXCTRL after reset (8.2.3.11.2): relaxed ordering of descriptor write-back on. */
     public static final int DCA_TXCTRL_RESET = DCA_TXCTRL_DESC_WRO_EN;
 
+    /**
+     * What a write does besides (or instead of) storing the value: the interrupt registers (8.2.3.5) write single
+     * bits of EICR and EIMS, so that the device and a driver never undo each other's bits.
+     */
+    public enum WriteAction
+    {
+        /** The value replaces the register's. */
+        STORE,
+        /** EICR: each 1 clears that bit (8.2.3.5.1, RW1C). */
+        ONE_CLEARS,
+        /** EIMS: each 1 sets that bit; 0 leaves it (8.2.3.5.3, RWS). */
+        ONE_SETS,
+        /** EICS: each 1 sets that bit of EICR ({@link #writeTarget}); nothing is stored (8.2.3.5.2). */
+        ONE_SETS_TARGET,
+        /** EIMC: each 1 clears that bit of EIMS ({@link #writeTarget}); nothing is stored (8.2.3.5.4). */
+        ONE_CLEARS_TARGET
+    }
+
     private static final Access[] ACCESS_VALUES = Access.values();
     private static final byte[] ACCESS = new byte[BAR_SIZE / 4];
     private static final int[] RESET = new int[BAR_SIZE / 4];
@@ -66,6 +84,8 @@ public final class RegisterFile
         readOnly(LINKS, 0);
         readOnly(SECRXSTAT, 0);
         clearOnRead(EICR);
+        // 4.6.3.1: after reset every interrupt is masked (EIMS 0) and no cause is set; GPIE, IVAR, EITR, EIAC and
+        // EIAM reset to 0 (legacy interrupt mode, no vector allocated, no throttling, no auto-clear or auto-mask).
 
         // Values after reset that drivers depend on; the datasheet's other defaults are 0 for the fields nicq uses.
         reset(EEC, 0);                 // ARD is set by the device when its post-reset EEPROM read is done
@@ -155,6 +175,50 @@ public final class RegisterFile
 
     private RegisterFile()
     {
+    }
+
+    /** What a write to the register at this offset does ({@link WriteAction}). */
+    public static WriteAction writeAction(final int offset)
+    {
+        return switch (offset)
+        {
+            case EICR -> WriteAction.ONE_CLEARS;
+            case EIMS -> WriteAction.ONE_SETS;
+            case EICS -> WriteAction.ONE_SETS_TARGET;
+            case EIMC -> WriteAction.ONE_CLEARS_TARGET;
+            default -> WriteAction.STORE;
+        };
+    }
+
+    /** The register a {@code *_TARGET} write changes (EICS: EICR, EIMC: EIMS); the offset itself otherwise. */
+    public static int writeTarget(final int offset)
+    {
+        return switch (offset)
+        {
+            case EICS -> EICR;
+            case EIMC -> EIMS;
+            default -> offset;
+        };
+    }
+
+    /**
+     * The register a read of this offset returns: EICS reads EICR without clearing it (Linux's ixgbe reads the
+     * causes there and clears them by writing EICR, its workaround for the read-to-clear race); every other offset
+     * reads itself (EIMC, which stores nothing, reads 0).
+     */
+    public static int readSource(final int offset)
+    {
+        return offset == EICS ? EICR : offset;
+    }
+
+    /**
+     * The bits a read clears of a clear-on-read register, given GPIE: all of them, except EICR with GPIE.OCD set,
+     * of which a read clears only the other causes [29:16] (8.2.3.5.1, 8.2.3.5.18): in MSI-X mode only the Other
+     * vector's handler reads EICR, and it must not clear the queue causes of vectors other handlers serve.
+     */
+    public static int bitsClearedByRead(final int offset, final int gpie)
+    {
+        return offset == EICR && (gpie & GPIE_OCD) != 0 ? EICR_OTHER_CAUSES : -1;
     }
 
     /** Access type of the register at a (4-byte aligned) offset. */

@@ -70,31 +70,130 @@ public final class Registers
     // Interrupts, 8.2.3.5
     // ---------------------------------------------------------------------------------------------------------------
 
-    /** Extended Interrupt Cause, read to clear. */
+    /**
+     * Extended Interrupt Cause (8.2.3.5.1, RW1C): bits 15:0 are the queue causes (RTxQ; in MSI-X mode bit v is MSI-X
+     * vector v, raised by the queues IVAR maps to it), 29:16 the "other" causes, 30 the TCP timer, 31 the Other
+     * cause. Writing 1 clears a bit; reading clears every bit, or with GPIE.OCD only the other causes (bits 29:16), so
+     * that the Other vector's handler cannot clear the queue vectors' causes; EIAC clears bits at interrupt assertion.
+     */
     public static final int EICR = 0x00800;
-    /** Extended Interrupt Mask Set. */
+    /** EICR's queue causes [15:0] (RTxQ): the interrupt vectors 0..15 in MSI-X mode. */
+    public static final int EICR_RTX_QUEUE = 0x0000FFFF;
+    /** EICR's other causes [29:16] (flow director, RX miss, PCI, mailbox, LSC, ...): still read-to-clear with OCD. */
+    public static final int EICR_OTHER_CAUSES = 0x3FFF0000;
+    /** EICR's TCP timer cause [30]. */
+    public static final int EICR_TCP_TIMER = 1 << 30;
+    /** EICR's Other cause [31], set while any of the other causes is. */
+    public static final int EICR_OTHER = 1 << 31;
+    /**
+     * Extended Interrupt Cause Set (8.2.3.5.2, WO): writing 1 sets the cause in EICR (and raises its interrupt if
+     * unmasked). Linux reads it to see EICR without clearing it (its workaround for a read-to-clear race); the
+     * simulated card answers such a read with EICR.
+     */
+    public static final int EICS = 0x00808;
+    /** Extended Interrupt Auto Clear (8.2.3.5.5, RW): EICR bits cleared when their MSI-X vector is asserted. */
+    public static final int EIAC = 0x00810;
+    /** Extended Interrupt Mask Set/Read (8.2.3.5.3, RWS): writing 1 enables (unmasks) a cause; a read is the mask. */
     public static final int EIMS = 0x00880;
-    /** Extended Interrupt Mask Clear. */
+    /** Extended Interrupt Mask Clear (8.2.3.5.4, WO): writing 1 clears the EIMS bit (masks the cause). */
     public static final int EIMC = 0x00888;
     /** Masks every interrupt cause. */
     public static final int EIMC_ALL = 0x7FFFFFFF;
-    /** General Purpose Interrupt Enable. */
-    public static final int GPIE = 0x00898;
-    /** Extended Interrupt Cause Set (8.2.3.5.3): writing a bit raises the cause. */
-    public static final int EICS = 0x00808;
-    /** Extended Interrupt Auto Mask Enable (8.2.3.5.6). */
+    /**
+     * Extended Interrupt Auto Mask Enable (8.2.3.5.6, RW): with GPIE.EIAME, a set bit clears its EIMS bit when the
+     * vector's MSI-X message is sent, so the vector stays quiet until the driver unmasks it again.
+     */
     public static final int EIAM = 0x00890;
+    /** General Purpose Interrupt Enable (8.2.3.5.18). */
+    public static final int GPIE = 0x00898;
+    /** GPIE: MSI-X mode (multiple vectors; IVAR maps causes to EICR bits and vectors) [4]. */
+    public static final int GPIE_MSIX_MODE = 1 << 4;
+    /** GPIE: Other Clear Disable [5]: a read of EICR clears only the other causes [29:16]. */
+    public static final int GPIE_OCD = 1 << 5;
+    /** GPIE: Extended Interrupt Auto Mask Enable [30]: EIAM applies when a vector's message is sent. */
+    public static final int GPIE_EIAME = 1 << 30;
+    /** GPIE: PBA support [31]: the pending bit array of MSI-X is used (Linux, FreeBSD and DPDK set it). */
+    public static final int GPIE_PBA_SUPPORT = 1 << 31;
 
-    /** Extended Interrupt Throttle register of vector n (8.2.3.5.12). */
+    /** Interrupt vectors the queue causes reach through EICR[15:0] (the _EX registers for 16..63 are not used). */
+    public static final int QUEUE_VECTOR_COUNT = 16;
+
+    /**
+     * Extended Interrupt Throttle register of vector n (8.2.3.5.12): the minimum interval between two interrupts of
+     * the vector in ITR [11:3], in 2 us units on the 82599 (0: no throttling).
+     */
     public static int eitr(final int n)
     {
         return n < 24 ? 0x00820 + 4 * n : 0x12300 + 4 * (n - 24);
     }
 
-    /** Interrupt Vector Allocation register n (8.2.3.5.13). */
+    /** EITR's interval field ITR [11:3]. */
+    public static final int EITR_ITR_MASK = 0x00000FF8;
+    public static final int EITR_ITR_SHIFT = 3;
+    /** One unit of EITR.ITR on the 82599 at 10 Gb/s, in ns. */
+    public static final long EITR_ITR_UNIT_NS = 2_000L;
+    /** EITR: counter write disable [31] (write only): the write leaves the ITR counter and LLI credit alone. */
+    public static final int EITR_CNT_WDIS = 1 << 31;
+
+    /** EITR's throttling interval in ns: ITR x 2 us. */
+    public static long eitrIntervalNs(final int eitr)
+    {
+        return ((eitr & EITR_ITR_MASK) >>> EITR_ITR_SHIFT) * EITR_ITR_UNIT_NS;
+    }
+
+    /** The EITR value whose interval is the given number of microseconds (rounded down to 2 us). */
+    public static int eitrForMicros(final int micros)
+    {
+        if (micros < 0 || micros / 2 > (EITR_ITR_MASK >>> EITR_ITR_SHIFT))
+        {
+            throw new IllegalArgumentException("EITR interval " + micros + " us is outside 0..1022 us");
+        }
+        return (micros / 2) << EITR_ITR_SHIFT;
+    }
+
+    /**
+     * Interrupt Vector Allocation register n (8.2.3.5.16), n = 0..63: the vectors of RX and TX queues 2n and 2n+1,
+     * one byte each: [7:0] RX 2n, [15:8] TX 2n, [23:16] RX 2n+1, [31:24] TX 2n+1; each byte is INT_ALLOC [5:0] and
+     * INT_ALLOC_VAL [7].
+     */
     public static int ivar(final int n)
     {
         return 0x00900 + 4 * n;
+    }
+
+    /** IVAR registers: two queues each. */
+    public static final int IVAR_COUNT = 64;
+    /** An IVAR entry's vector INT_ALLOC [5:0]. */
+    public static final int IVAR_VECTOR_MASK = 0x3F;
+    /** An IVAR entry's valid bit INT_ALLOC_VAL [7]: without it the queue raises no cause. */
+    public static final int IVAR_ALLOC_VAL = 0x80;
+
+    /** The IVAR register holding the entries of queue q. */
+    public static int ivarOf(final int queue)
+    {
+        return ivar(queue >>> 1);
+    }
+
+    /** The shift of RX queue q's entry in {@link #ivarOf}(q). */
+    public static int ivarRxShift(final int queue)
+    {
+        return (queue & 1) << 4;
+    }
+
+    /** The shift of TX queue q's entry in {@link #ivarOf}(q). */
+    public static int ivarTxShift(final int queue)
+    {
+        return ((queue & 1) << 4) + 8;
+    }
+
+    /** An IVAR entry mapping a queue's cause to a vector (valid bit set). */
+    public static int ivarEntry(final int vector)
+    {
+        if (vector < 0 || vector > IVAR_VECTOR_MASK)
+        {
+            throw new IllegalArgumentException("interrupt vector " + vector + " is outside 0..63");
+        }
+        return vector | IVAR_ALLOC_VAL;
     }
 
     // ---------------------------------------------------------------------------------------------------------------

@@ -12,11 +12,17 @@ import static io.nicq.ixgbe.SimulatedCardFiles.*;
  * BAR0 of a simulated card: the register part of its shared {@code bar0} file, accessed with the register semantics a
  * driver sees on the silicon, taken from {@link RegisterFile}:
  * <ul>
- *   <li>clear-on-read registers are read and zeroed in one atomic step (the device adds to them atomically);</li>
+ *   <li>clear-on-read registers are read and zeroed in one atomic step (the device adds to them atomically); EICR
+ *       with GPIE.OCD set loses only its other causes [29:16] ({@link RegisterFile#bitsClearedByRead});</li>
+ *   <li>the interrupt registers write bits, not values ({@link RegisterFile#writeAction}): EICR write-1-clears,
+ *       EIMS write-1-sets, EICS sets EICR bits and EIMC clears EIMS bits, each one atomic update, since the device
+ *       sets causes and auto-clears and auto-masks them from its own process; EICS reads EICR without clearing;</li>
  *   <li>writes to read-only registers are dropped and counted;</li>
  *   <li>reads of write-only registers (L34T_IMIR) are counted and return 0, as a driver must never do them;</li>
  *   <li>every write except a queue tail bumps the write generation, so the device loop notices control writes
  *       with one load per iteration; tails (the doorbells) it polls directly;</li>
+ *   <li>every write, tails included, rings the card's {@link Doorbell} last, so a device loop may sleep on it while
+ *       idle (a wake-up system call only when one does);</li>
  *   <li>driver errors only the order of writes shows are counted at the write (status+536): the transmit packet
  *       buffer registers written while RTTDCS.ARBDIS is clear, RXCTRL.RXEN set without SECRXCTRL.RX_DIS and
  *       SECRXSTAT.SECRX_RDY, a head (RDH/TDH) written while its queue runs, a tail moved off 0 before ENABLE reads
@@ -47,6 +53,8 @@ public final class SimulatedBar implements Bar
     private final boolean[] arbiterOffOnly = new boolean[Registers.BAR_SIZE / 4];
     /** For RXDCTL/TXDCTL slots: 1 + the queue's bit in the enabled bitmaps (RX q = q, TX q = 128 + q); else 0. */
     private final short[] queueControl = new short[Registers.BAR_SIZE / 4];
+    /** Rung on every write, so an idle device loop may sleep until a driver writes (SimulatedCardFiles+704). */
+    private final Doorbell doorbell;
 
     /**
      * @param file  the whole {@code bar0} file (registers and status page), {@link SimulatedCardFiles#BAR_FILE_SIZE}
@@ -62,6 +70,7 @@ public final class SimulatedBar implements Bar
         this.file = file;
         this.arena = arena;
         this.description = description;
+        this.doorbell = new Doorbell(file, description + " doorbell");
         for (int q = 0; q < Registers.QUEUE_COUNT; q++)
         {
             tails[Registers.rdt(q) >> 2] = true;
@@ -87,7 +96,7 @@ public final class SimulatedBar implements Bar
         checkOffset(offset);
         return switch (RegisterFile.access(offset))
         {
-            case CLEAR_ON_READ -> (int)INT.getAndSet(file, (long)offset, 0);
+            case CLEAR_ON_READ -> readAndClear(offset);
             case WRITE_ONLY ->
             {
                 LONG.getAndAdd(file, (long)WRITE_ONLY_READS_OFFSET, 1L);
@@ -95,7 +104,7 @@ public final class SimulatedBar implements Bar
             }
             default ->
             {
-                final int value = (int)INT.getVolatile(file, (long)offset);
+                final int value = (int)INT.getVolatile(file, (long)RegisterFile.readSource(offset));
                 final int control = queueControl[offset >> 2];
                 yield control == 0 ? value : mergeEnable(value, control - 1);
             }
@@ -143,7 +152,29 @@ public final class SimulatedBar implements Bar
         {
             checkOrder(offset, value);
         }
-        INT.setVolatile(file, (long)offset, offset == Registers.PFQDE ? queueDropEnable(value) : value);
+        switch (RegisterFile.writeAction(offset))
+        {
+            // The device sets EICR bits and clears EIMS bits (auto-clear, auto-mask) from its own process: only
+            // atomic single-bit updates keep a driver's write from undoing the device's.
+            case ONE_CLEARS -> INT.getAndBitwiseAnd(file, (long)offset, ~value);
+            case ONE_SETS ->
+            {
+                // Only a bit this write unmasks is news for the device: it fires if its cause is set.
+                final int unmasked = value & ~(int)INT.getAndBitwiseOr(file, (long)offset, value);
+                if (unmasked != 0)
+                {
+                    INT.getAndBitwiseOr(file, (long)INTERRUPT_LATCH_OFFSET, unmasked);
+                }
+            }
+            case ONE_SETS_TARGET ->
+            {
+                INT.getAndBitwiseOr(file, (long)RegisterFile.writeTarget(offset), value);
+                INT.getAndBitwiseOr(file, (long)INTERRUPT_LATCH_OFFSET, value); // a cause software raised
+            }
+            case ONE_CLEARS_TARGET -> INT.getAndBitwiseAnd(file, (long)RegisterFile.writeTarget(offset), ~value);
+            case STORE -> INT.setVolatile(file, (long)offset,
+                offset == Registers.PFQDE ? queueDropEnable(value) : value);
+        }
         if (offset == Registers.FDIRCMD && (value & Registers.FDIRCMD_CLEARHT) != 0)
         {
             // 8.2.3.21.20: drivers pulse CLEARHT (write 1, then 0); the device acts on the pulse, not on the level.
@@ -153,6 +184,16 @@ public final class SimulatedBar implements Bar
         {
             LONG.getAndAdd(file, (long)WRITE_GENERATION_OFFSET, 1L);
         }
+        // Last: a device loop the doorbell wakes sees the write (and the generation) already made.
+        doorbell.ring();
+    }
+
+    /** Clear-on-read: all bits at once, or (EICR with GPIE.OCD) only some, atomically against the device's sets. */
+    private int readAndClear(final int offset)
+    {
+        final int clears = RegisterFile.bitsClearedByRead(offset, registerValue(Registers.GPIE));
+        return clears == -1 ? (int)INT.getAndSet(file, (long)offset, 0) :
+            (int)INT.getAndBitwiseAnd(file, (long)offset, ~clears);
     }
 
     /**
@@ -247,6 +288,7 @@ public final class SimulatedBar implements Bar
 
     public void close()
     {
+        doorbell.close();
         if (arena != null)
         {
             arena.close();

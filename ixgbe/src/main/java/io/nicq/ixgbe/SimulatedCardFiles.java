@@ -34,6 +34,12 @@ import java.util.regex.Pattern;
  *         address not 16-byte aligned, ...); counted by the device and by SimulatedBar
  *    544  PFQDE's per-queue QDE bits (2 longs), 560 its HIDE_VLAN bits (2 longs): the indirect register's state,
  *         written by SimulatedBar
+ *    576  interrupt latch (4 bytes, written by SimulatedBar): the EICS and EIMS bits written since the device last
+ *         looked, so that it raises a cause set by software, or unmasked while set, exactly once
+ *    640  interrupt vector v's futex word at 640 + 4v (v = 0..15, 4 bytes each): the interrupts delivered on it, a
+ *         counter a waiter sleeps on with FUTEX_WAIT (FutexInterruptVector), bumped and woken by the device
+ *    704  doorbell futex word (4 bytes): bumped by SimulatedBar on every register write, for an idle device loop
+ *    708  doorbell sleepers (4 bytes): device loops asleep on it; a write makes the wake-up call only when non-zero
  *   1024  per RX queue q at 1024 + 8q: frames dropped for want of a descriptor (never cleared)
  *   2048  per RX queue q at 2048 + 8q: frames written to the queue's ring
  *   3072  per TX queue q at 3072 + 8q: frames transmitted from the queue's ring
@@ -96,6 +102,24 @@ public final class SimulatedCardFiles
      */
     public static final int PFQDE_QDE_BITMAP_OFFSET = STATUS_PAGE_OFFSET + 544;
     public static final int PFQDE_HIDE_VLAN_BITMAP_OFFSET = STATUS_PAGE_OFFSET + 560;
+    /**
+     * The EICS and EIMS bits a driver wrote since the device last looked (4 bytes, OR-ed in by {@link SimulatedBar}):
+     * a cause software sets, or unmasks while it is set, is a new interrupt to deliver (8.2.3.5.2/3).
+     */
+    public static final int INTERRUPT_LATCH_OFFSET = STATUS_PAGE_OFFSET + 576;
+    /**
+     * The futex words of interrupt vectors 0..15, 4 bytes each: a count of the interrupts the device delivered on the
+     * vector (wrapping), which a waiter in any process sleeps on (FUTEX_WAIT while it still holds the count it read,
+     * so an interrupt between its read and its sleep is never lost).
+     */
+    public static final int INTERRUPT_WORDS_OFFSET = STATUS_PAGE_OFFSET + 640;
+    /**
+     * The doorbell futex word (4 bytes, {@link Doorbell}): {@link SimulatedBar} adds 1 on every register write (tails
+     * included) and wakes its sleepers, so an idle device loop may sleep on it; nothing on silicon corresponds to it.
+     */
+    public static final int DOORBELL_WORD_OFFSET = STATUS_PAGE_OFFSET + 704;
+    /** How many loops sleep on the doorbell (4 bytes): {@link Doorbell} wakes only when some do. */
+    public static final int DOORBELL_SLEEPERS_OFFSET = STATUS_PAGE_OFFSET + 708;
     public static final int RX_QUEUE_DROPS_OFFSET = STATUS_PAGE_OFFSET + 1024;
     public static final int RX_QUEUE_FRAMES_OFFSET = STATUS_PAGE_OFFSET + 2048;
     public static final int TX_QUEUE_FRAMES_OFFSET = STATUS_PAGE_OFFSET + 3072;
@@ -107,6 +131,17 @@ public final class SimulatedCardFiles
 
     public static final long DEVICE_STOPPED = 0;
     public static final long DEVICE_RUNNING = 1;
+
+    /** Offset of interrupt vector v's futex word in the bar0 file (v < {@link Registers#QUEUE_VECTOR_COUNT}). */
+    public static int interruptWordOffset(final int vector)
+    {
+        if (vector < 0 || vector >= Registers.QUEUE_VECTOR_COUNT)
+        {
+            throw new IllegalArgumentException("interrupt vector " + vector + " is outside 0.." +
+                (Registers.QUEUE_VECTOR_COUNT - 1) + " (the simulated card raises only EICR's queue vectors)");
+        }
+        return INTERRUPT_WORDS_OFFSET + 4 * vector;
+    }
 
     /** Offset of the per-queue drop counter of RX queue q in the bar0 file. */
     public static int rxQueueDropsOffset(final int queue)

@@ -116,6 +116,17 @@ public final class SimulatedNic implements Nic
         }
     }
 
+    /**
+     * Interrupt vector v of this card as a waiter sees it: the futex word the device signals when it delivers the
+     * vector (7.3; the driver programs IVAR, EITR, GPIE and unmasks it in EIMS). The caller closes it; it must not
+     * outlive this Nic, whose mapping holds the word.
+     */
+    public FutexInterruptVector interruptVector(final int vector)
+    {
+        return new FutexInterruptVector(bar.file(), SimulatedCardFiles.interruptWordOffset(vector),
+            files + " interrupt vector " + vector);
+    }
+
     /** Null while the device loop runs in a live process (heartbeat age is not judged: a loop may be driven slowly). */
     public String failure()
     {

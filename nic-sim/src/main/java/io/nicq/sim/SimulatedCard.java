@@ -20,6 +20,8 @@ import org.agrona.ErrorHandler;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
 
 import io.nicq.ixgbe.IommuTable;
 import io.nicq.ixgbe.SimulatedCardFiles;
@@ -80,7 +82,7 @@ public final class SimulatedCard implements AutoCloseable
                 plugged = new WireFaults(plugged, ctx.wireFaults(), bar);
             }
             this.device = new SimulatedDevice("nicq-sim-" + files.card(), bar, table, plugged, ctx.lineRate(),
-                ctx.mac());
+                ctx.mac(), ctx.interruptClock());
             if (ctx.writePidFile())
             {
                 // Before power-on: whoever sees the card up (the status page's magic) finds its pid file complete.
@@ -419,6 +421,7 @@ public final class SimulatedCard implements AutoCloseable
         private boolean deleteFilesOnClose = true;
         private boolean writePidFile;
         private WireFaults.Context wireFaults;
+        private NanoClock interruptClock = SystemNanoClock.INSTANCE;
 
         /** Fills in defaults: base dir from {@code nicq.sim.dir}, MAC from the card name, backoff idle strategy. */
         public Context conclude()
@@ -672,6 +675,21 @@ public final class SimulatedCard implements AutoCloseable
         }
 
         /** Write {@code card.pid} (a card that is its own process does). Default false. */
+        /**
+         * The clock EITR throttling counts on (default the system's nanoTime): tests step one by hand to check an
+         * interval without timing anything.
+         */
+        public Context interruptClock(final NanoClock interruptClock)
+        {
+            this.interruptClock = interruptClock;
+            return this;
+        }
+
+        public NanoClock interruptClock()
+        {
+            return interruptClock;
+        }
+
         public Context writePidFile(final boolean writePidFile)
         {
             this.writePidFile = writePidFile;

@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.NanoClock;
 
 import io.nicq.ixgbe.DescriptorRing;
 import io.nicq.ixgbe.IommuTable;
@@ -66,6 +67,7 @@ final class SimulatedDevice implements Agent, FrameSink
     private final LineRatePacer pacer;
     private final Classifier classifier = new Classifier();
     private final ReceiveChecksums checksums = new ReceiveChecksums();
+    private final DeviceInterrupts interrupts;
     /** The EEPROM's address, first octet most significant; {@link ReceiveAddress} packs it into RAL/RAH. */
     private final long mac;
     private final long pid = ProcessHandle.current().pid();
@@ -109,10 +111,11 @@ final class SimulatedDevice implements Agent, FrameSink
     private long rxDisabledDrops;
 
     SimulatedDevice(final String roleName, final MemorySegment bar, final IommuTable iommu, final Wire wire,
-        final long lineRate, final long mac)
+        final long lineRate, final long mac, final NanoClock interruptClock)
     {
         this.roleName = roleName;
         this.bar = bar;
+        this.interrupts = new DeviceInterrupts(bar, interruptClock, roleName);
         this.iommu = new DeviceIommu(iommu);
         this.wire = wire;
         this.pacer = lineRate > 0 ? new LineRatePacer(lineRate) : null;
@@ -187,6 +190,7 @@ final class SimulatedDevice implements Agent, FrameSink
         {
             lastGeneration = generation;
             onControlWrites();
+            interrupts.onControlWrites();
             LONG.setRelease(bar, (long)ACTED_GENERATION_OFFSET, generation);
             work++;
         }
@@ -203,6 +207,11 @@ final class SimulatedDevice implements Agent, FrameSink
             }
         }
         work += wire.poll(this, RX_BURST);
+        if (interrupts.hasPending())
+        {
+            // A throttled vector waits here for its EITR interval without counting as work.
+            work += interrupts.deliver();
+        }
 
         if (statsDirty)
         {
@@ -220,6 +229,7 @@ final class SimulatedDevice implements Agent, FrameSink
         LONG.setVolatile(bar, (long)DEVICE_STATE_OFFSET, DEVICE_STOPPED);
         flushStatistics();
         iommu.close();
+        interrupts.close();
         scratchArena.close();
     }
 
@@ -379,6 +389,7 @@ final class SimulatedDevice implements Agent, FrameSink
         linkUpPending = false;
         setLink(false);
         clearPendingStatistics();
+        interrupts.reset();
         INT.setVolatile(bar, (long)CTRL, RegisterFile.resetValue(CTRL));
     }
 
@@ -741,6 +752,7 @@ final class SimulatedDevice implements Agent, FrameSink
         final int count = t.count;
         int frames = 0;
         boolean reportHead = false;
+        boolean completed = false;
         while (t.head != tail && frames < TX_BURST)
         {
             if (pacer != null && !pacer.mayTransmit(now))
@@ -858,6 +870,7 @@ final class SimulatedDevice implements Agent, FrameSink
             {
                 if ((TxDescriptor.cmdTypeLen(ring, i) & TxDescriptor.CMD_RS) != 0)
                 {
+                    completed = true;
                     if (t.headWriteBack)
                     {
                         reportHead = true;
@@ -879,6 +892,11 @@ final class SimulatedDevice implements Agent, FrameSink
             if (reportHead)
             {
                 writeHeadBack(t);
+            }
+            if (completed)
+            {
+                // 7.3: a TX descriptor with RS done is the queue's TX cause, after its write-back is visible.
+                interrupts.txCompleted(t.queue);
             }
         }
         return frames;
@@ -1011,6 +1029,8 @@ final class SimulatedDevice implements Agent, FrameSink
         r.head = index;
         // 8.2.3.8.4: RDH is the device's.
         INT.setRelease(bar, (long)r.rdhOffset, index);
+        // 7.3: the write-back (DD) is the queue's RX cause; raised after the descriptors and RDH are visible.
+        interrupts.rxWrittenBack(queue);
         if (written == length)
         {
             count(QueueCounter.QPRC, set, 1);
