@@ -1305,4 +1305,31 @@ class TcpSegmentTest
         final Segment ack = onlySent();
         assertEquals(mySeq + 300, ack.seq(), "a pure ACK stays at the window's edge, not at SND.MAX (+1)");
     }
+
+    @Test
+    void aFullTableGivesTheOldestTimeWaitSlotToANewConnection() throws IOException
+    {
+        stack.close();
+        stack = new TestStack(Files.createDirectories(dir.resolve("full")));
+        tcp = new TcpLayer(stack.ip, new TcpLayer.Context().clock(() -> now).maxConnections(1));
+        final Segment synAck = acceptOne();
+        final TcpConnection first = accepted.get(0);
+        final int mySeq = synAck.seq() + 1;
+        first.shutdownOutput();
+        onlySentAfterFlush();
+        inject(segment(PORT, PEER_ISN + 1, mySeq + 1, TcpHeader.FLAG_ACK | TcpHeader.FLAG_FIN, 65535, 0, ""));
+        onlySent();
+        assertEquals(TcpState.TIME_WAIT, first.state());
+        assertEquals(1, tcp.connections());
+
+        final TcpConnection second = TcpConnection.connect(tcp, PEER, PEER_PORT + 7, events);
+        assertEquals(TcpState.CLOSED, first.state(), "the TIME_WAIT connection gave up its slot");
+        assertEquals(TcpState.SYN_SENT, second.state());
+        assertEquals(1, tcp.timeWaitRecycled());
+        assertEquals(1, tcp.connections());
+
+        final IllegalStateException full = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+            () -> TcpConnection.connect(tcp, PEER, PEER_PORT + 8, events));
+        assertTrue(full.getMessage().contains("maxConnections"), "a live connection is never recycled: " + full);
+    }
 }

@@ -1182,6 +1182,11 @@ public final class TcpConnection
     }
 
     /** Out-of-order ranges held (for tests and toString). */
+    long timeWaitDeadlineNs()
+    {
+        return timeWaitDeadlineNs;
+    }
+
     int outOfOrderRanges()
     {
         return outOfOrderCount;

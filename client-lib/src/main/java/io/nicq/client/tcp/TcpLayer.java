@@ -498,6 +498,7 @@ public final class TcpLayer implements Ipv4Protocol
     private long connectionsAccepted;
     private long resetsSent;
     private long synsDropped;
+    private long timeWaitRecycled;
 
     /**
      * The TCP layer of an interface with the default {@link Context}: registers itself for protocol 6.
@@ -642,7 +643,7 @@ public final class TcpLayer implements Ipv4Protocol
             ip.countDrop(DropReason.BAD_TCP_FLAGS);
             return;
         }
-        if (halfOpen >= ctx.maxHalfOpen() || activeCount >= active.length || listener.isClosed())
+        if (halfOpen >= ctx.maxHalfOpen() || listener.isClosed() || !hasRoomForConnection())
         {
             synsDropped++;
             ip.countDrop(DropReason.TCP_BACKLOG_FULL);
@@ -819,8 +820,34 @@ public final class TcpLayer implements Ipv4Protocol
         connection.activeIndex = -1;
     }
 
+    /**
+     * Whether one more connection fits: when the table is full, the TIME_WAIT connection nearest its end gives up
+     * its slot (as Linux does when its time-wait buckets overflow). TIME_WAIT guards against an old duplicate of a
+     * finished incarnation; a new connection gets a new ephemeral port and ISN, and timestamps (PAWS) guard the rest,
+     * so a client that opens and closes connections faster than maxConnections per TIME_WAIT never starves.
+     */
     boolean hasRoomForConnection()
     {
+        if (activeCount < active.length)
+        {
+            return true;
+        }
+        TcpConnection oldest = null;
+        for (int i = 0; i < activeCount; i++)
+        {
+            final TcpConnection connection = active[i];
+            if (connection.state() == TcpState.TIME_WAIT &&
+                (oldest == null || connection.timeWaitDeadlineNs() - oldest.timeWaitDeadlineNs() < 0))
+            {
+                oldest = connection;
+            }
+        }
+        if (oldest == null)
+        {
+            return false;
+        }
+        oldest.release();
+        timeWaitRecycled++;
         return activeCount < active.length;
     }
 
@@ -974,6 +1001,12 @@ public final class TcpLayer implements Ipv4Protocol
         return synsDropped;
     }
 
+    /** TIME_WAIT connections ended early to make room for a new one (the table was full). */
+    public long timeWaitRecycled()
+    {
+        return timeWaitRecycled;
+    }
+
     /** Listeners open. */
     public int listeners()
     {
@@ -986,7 +1019,8 @@ public final class TcpLayer implements Ipv4Protocol
         final StringBuilder text = new StringBuilder("TcpLayer{").append(activeCount).append(" connections (")
             .append(halfOpen).append(" half-open), ").append(listeners.size()).append(" listeners, segments in ")
             .append(segmentsReceived).append(" out ").append(segmentsSent).append(", retransmissions ")
-            .append(retransmissions).append(" on ").append(ip);
+            .append(retransmissions).append(timeWaitRecycled > 0 ? ", TIME_WAIT recycled " + timeWaitRecycled : "")
+            .append(" on ").append(ip);
         for (int i = 0; i < activeCount && activeCount <= 4; i++)
         {
             text.append(", ").append(active[i]);
