@@ -220,6 +220,21 @@ final class TapLab implements AutoCloseable
         return run(full.toArray(String[]::new));
     }
 
+    /** The kernel's count of TCP segments it retransmitted in the namespace (RetransSegs of /proc/net/snmp). */
+    long kernelRetransmittedSegments() throws IOException, InterruptedException
+    {
+        final Result snmp = inNamespace("cat", "/proc/net/snmp");
+        check(snmp);
+        final List<String> tcp = snmp.output().lines().filter(line -> line.startsWith("Tcp:")).toList();
+        if (tcp.size() < 2)
+        {
+            throw new IllegalStateException("no Tcp lines in /proc/net/snmp: " + snmp.output());
+        }
+        final List<String> names = List.of(tcp.get(0).trim().split("\\s+"));
+        final String[] values = tcp.get(1).trim().split("\\s+");
+        return Long.parseLong(values[names.indexOf("RetransSegs")]);
+    }
+
     static void awaitOutput(final Process process, final Path log, final String text) throws Exception
     {
         final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CHILD_START_TIMEOUT_MS);

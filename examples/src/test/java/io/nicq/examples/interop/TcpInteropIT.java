@@ -9,6 +9,7 @@ import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.nicq.client.DropReason;
 import io.nicq.client.NicQueue;
 import io.nicq.client.QueueService;
 import io.nicq.client.iface.Ipv4Interface;
@@ -171,7 +172,13 @@ class TcpInteropIT
             lab.client.filters());
         assertTrue(ports.stream().allMatch(port -> port >= 49152 && port <= 65535),
             "the card driver allocated ephemeral ports: " + ports);
-        assertEquals(0, ip.totalDrops(), ip.dropsToString());
+        // A segment the kernel sent twice (its RTO is 200 ms; two busy cores can hold an ACK that long) is a
+        // duplicate here, rightly dropped as out of window and answered; anything else is a fault.
+        final long outOfWindow = ip.drops(DropReason.TCP_OUT_OF_WINDOW);
+        assertEquals(0, ip.totalDrops() - outOfWindow, ip.dropsToString());
+        final long kernelRetransmissions = lab.kernelRetransmittedSegments();
+        assertTrue(outOfWindow <= kernelRetransmissions, "out-of-window segments " + outOfWindow +
+            " are duplicates of the kernel's " + kernelRetransmissions + " retransmissions");
     }
 
     @Test
