@@ -1332,4 +1332,32 @@ class TcpSegmentTest
             () -> TcpConnection.connect(tcp, PEER, PEER_PORT + 8, events));
         assertTrue(full.getMessage().contains("maxConnections"), "a live connection is never recycled: " + full);
     }
+
+    @Test
+    void aWindowThatAllowsOnlyASliverIsNotFilledWithOne()
+    {
+        TcpListener.open(tcp, PORT, connection ->
+        {
+            accepted.add(connection);
+            connection.handler(events);
+        });
+        inject(segment(PORT, PEER_ISN, 0, TcpHeader.FLAG_SYN, 1500, PEER_MSS, ""));
+        final Segment synAck = onlySent();
+        final int mySeq = synAck.seq() + 1;
+        inject(segment(PORT, PEER_ISN + 1, mySeq, TcpHeader.FLAG_ACK, 1500, 0, ""));
+        final TcpConnection connection = accepted.get(0);
+        assertEquals(3000, connection.write(new UnsafeBuffer(new byte[3000]), 0, 3000));
+        capture();
+        assertEquals(1, sent.size(), "one full segment; the 500 bytes the window leaves would be silly: " + sent);
+        assertEquals(PEER_MSS, sent.remove(0).payload().length);
+
+        inject(segment(PORT, PEER_ISN + 1, mySeq + 1000, TcpHeader.FLAG_ACK, 1500, 0, ""));
+        assertEquals(1, sent.size(), "again one full segment, not 1000 + 500: " + sent);
+        assertEquals(PEER_MSS, sent.remove(0).payload().length);
+
+        inject(segment(PORT, PEER_ISN + 1, mySeq + 2000, TcpHeader.FLAG_ACK, 1500, 0, ""));
+        assertEquals(1, sent.size(), sent.toString());
+        assertEquals(mySeq + 2000, sent.get(0).seq());
+        assertEquals(1000, sent.get(0).payload().length, "the rest");
+    }
 }

@@ -333,6 +333,9 @@ public final class TcpThroughputCommand implements Callable<Integer>
         final long bytes, final Supplier<String> peer) throws IOException
     {
         final long cpu0 = busyJiffies();
+        final long sent0 = tcp.segmentsSent();
+        final long received0 = tcp.segmentsReceived();
+        final long retransmitted0 = tcp.retransmissions();
         final long start = System.nanoTime();
         final TcpSender sender = new TcpSender(tcp, to, PORT, bytes, 1);
         final long deadline = start + TimeUnit.SECONDS.toNanos(timeoutSeconds);
@@ -352,7 +355,10 @@ public final class TcpThroughputCommand implements Callable<Integer>
             throw new IOException("the transfer ended " + sender.closeReason() + " after " + sender.sent() + " of " +
                 bytes + " bytes: " + sender.connection() + "; peer: " + peer.get());
         }
-        return new Measurement(bytes, System.nanoTime() - start, cpuSeconds(cpu0));
+        final Measurement measurement = new Measurement(bytes, System.nanoTime() - start, cpuSeconds(cpu0));
+        System.out.printf(Locale.ROOT, "        segments sent %,d (retransmitted %,d), received %,d%n",
+            tcp.segmentsSent() - sent0, tcp.retransmissions() - retransmitted0, tcp.segmentsReceived() - received0);
+        return measurement;
     }
 
     private void record(final String arrangement, final int run, final Measurement m)

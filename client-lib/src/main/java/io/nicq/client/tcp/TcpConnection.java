@@ -78,6 +78,8 @@ public final class TcpConnection
     private int sndNxt;
     private int sndMax;
     private int sndWnd;
+    /** The largest window the peer has offered (RFC 9293 3.8.6.2.1's Max(SND.WND)), for silly window avoidance. */
+    private int maxSendWindow;
     private int sndWl1;
     private int sndWl2;
     private int sndShift;
@@ -442,6 +444,7 @@ public final class TcpConnection
         rcvNxt = irs + 1;
         negotiate(options, true);
         sndWnd = header.window();
+        maxSendWindow = sndWnd;
         // RFC 9293 3.10.7.4: WL1/WL2 from the SYN, so the handshake's ACK (seq IRS+1) updates the window; left at 0
         // they would ignore every window update until the peer's sequence passed 0 in modular order.
         sndWl1 = irs;
@@ -655,6 +658,7 @@ public final class TcpConnection
         {
             sndUna = ack;
             sndWnd = header.window() << sndShift;
+            maxSendWindow = sndWnd;
             sndWl1 = seq;
             sndWl2 = ack;
             sampleRtt(ack, tcp.nowNs());
@@ -862,6 +866,10 @@ public final class TcpConnection
         }
         if (lt(sndWl1, seq) || (sndWl1 == seq && le(sndWl2, ack)))
         {
+            if (window > maxSendWindow)
+            {
+                maxSendWindow = window;
+            }
             if (sndWnd == 0 && window > 0)
             {
                 // The window opened: the probes' backoff says nothing about the path (Linux: tcp_ack_probe).
@@ -1257,6 +1265,13 @@ public final class TcpConnection
                 final int length = Math.min(Math.min(mss, unsent), usable);
                 if (length <= 0 || (!noDelay && length < mss && inFlight > 0))
                 {
+                    break;
+                }
+                if (length < mss && length < unsent && inFlight > 0 && length < maxSendWindow / 2)
+                {
+                    // Sender-side silly window avoidance (RFC 9293 3.8.6.2.1): the window, not the data, cuts this
+                    // segment short; wait for the ACKs in flight to open a full segment (or half the largest window
+                    // the peer offered) instead of sending a sliver per ACK. With nothing in flight it goes at once.
                     break;
                 }
                 final boolean fin = finQueued && length == unsent;
