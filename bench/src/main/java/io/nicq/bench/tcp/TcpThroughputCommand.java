@@ -49,7 +49,8 @@ import picocli.CommandLine.Option;
  * over several runs:
  * <pre>
  *   veth    the kernel's TCP to the kernel's TCP over a veth pair into a network namespace (the baseline)
- *   cable   nicq to nicq over the simulated cable: host a sends (TcpSender), host b discards (TcpEchoServer.discard)
+ *   cable   nicq to nicq over the simulated cable: host a sends (TcpSender.bulk: one 64 KiB buffer again and again,
+ *           as the kernel baseline writes one buffer), host b discards (TcpEchoServer.discard)
  *   tap     nicq to the kernel: the simulated card's wire is a TAP device in a namespace, the kernel's socket sinks
  * </pre>
  * Each nicq host is one thread (application, inline queue driver and the simulated card's device loop: two spinning
@@ -337,7 +338,7 @@ public final class TcpThroughputCommand implements Callable<Integer>
         final long received0 = tcp.segmentsReceived();
         final long retransmitted0 = tcp.retransmissions();
         final long start = System.nanoTime();
-        final TcpSender sender = new TcpSender(tcp, to, PORT, bytes, 1);
+        final TcpSender sender = TcpSender.bulk(tcp, to, PORT, bytes);
         final long deadline = start + TimeUnit.SECONDS.toNanos(timeoutSeconds);
         final IdleStrategy idle = new BusySpinIdleStrategy();
         while (!sender.isDone())

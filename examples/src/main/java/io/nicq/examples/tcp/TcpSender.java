@@ -32,6 +32,9 @@ public final class TcpSender implements TcpHandler, TcpReader
     private final MessageDigest receivedDigest = SeededStream.sha256();
     private final byte[] copy = new byte[CHUNK];
     private final TcpConnection connection;
+    /** False for {@link #bulk}: one chunk of the stream sent again and again, nothing hashed. */
+    private final boolean streamed;
+    private boolean outputShut;
     private int chunkStart;
     private int chunkEnd;
     private long sent;
@@ -51,13 +54,34 @@ public final class TcpSender implements TcpHandler, TcpReader
     public TcpSender(
         final TcpLayer tcp, final int remoteAddress, final int remotePort, final long bytes, final long seed)
     {
+        this(tcp, remoteAddress, remotePort, bytes, seed, true);
+    }
+
+    private TcpSender(final TcpLayer tcp, final int remoteAddress, final int remotePort, final long bytes,
+        final long seed, final boolean streamed)
+    {
         if (bytes < 0)
         {
             throw new IllegalArgumentException("bytes " + bytes + " < 0");
         }
         this.bytes = bytes;
         this.stream = new SeededStream(seed);
+        this.streamed = streamed;
+        if (!streamed)
+        {
+            stream.fill(chunk, 0, CHUNK);
+        }
         this.connection = TcpConnection.connect(tcp, remoteAddress, remotePort, this);
+    }
+
+    /**
+     * A sender for throughput: the first 64 KiB of the stream, written again and again, nothing generated or hashed
+     * on the way (as the kernel baseline of {@code nicq bench tcp} writes one buffer), so what is measured is TCP.
+     * {@link #sentSha256} stays null.
+     */
+    public static TcpSender bulk(final TcpLayer tcp, final int remoteAddress, final int remotePort, final long bytes)
+    {
+        return new TcpSender(tcp, remoteAddress, remotePort, bytes, 1, false);
     }
 
     public void onConnected(final TcpConnection connection)
@@ -113,7 +137,10 @@ public final class TcpSender implements TcpHandler, TcpReader
             if (chunkStart == chunkEnd)
             {
                 final int n = (int)Math.min(CHUNK, bytes - sent);
-                stream.fill(chunk, 0, n);
+                if (streamed)
+                {
+                    stream.fill(chunk, 0, n);
+                }
                 chunkStart = 0;
                 chunkEnd = n;
             }
@@ -125,9 +152,13 @@ public final class TcpSender implements TcpHandler, TcpReader
                 return;
             }
         }
-        if (sentSha256 == null)
+        if (!outputShut)
         {
-            sentSha256 = stream.sha256Hex();
+            outputShut = true;
+            if (streamed)
+            {
+                sentSha256 = stream.sha256Hex();
+            }
             connection.shutdownOutput();
         }
         if (connection.state() == TcpState.CLOSE_WAIT)
