@@ -72,6 +72,11 @@ public final class SimulatedCard implements AutoCloseable
                 PosixFilePermissions.fromString("rwx------")));
             plugged = ctx.wire() != null ? ctx.wire() :
                 Wires.open(ctx.wireSpec(), files.baseDir(), ctx.cableCapacity());
+            if (ctx.ingressFaults() != null && ctx.ingressFaults().isActive())
+            {
+                // Inside the capture: the pcap shows what the card received, after the faults.
+                plugged = new IngressFaults(plugged, ctx.ingressFaults());
+            }
             if (ctx.pcapFile() != null)
             {
                 plugged = new CapturingWire(plugged, new PcapWriter(ctx.pcapFile()));
@@ -96,9 +101,9 @@ public final class SimulatedCard implements AutoCloseable
             {
                 plugged.close();
             }
-            else if (plugged instanceof WireFaults faults)
+            else if (plugged != null)
             {
-                faults.closeInjector();
+                closeInjectors(plugged);
             }
             if (table != null)
             {
@@ -206,11 +211,40 @@ public final class SimulatedCard implements AutoCloseable
         return wire instanceof WireFaults faults ? faults : null;
     }
 
-    /** The in-JVM wire of a card launched with wire "memory": inject frames into its RX path, take what it sent. */
-    public MemoryWire memoryWire()
+    /** The fault injector on this card's ingress, or null if the card injects none. */
+    public WireFaults ingressFaults()
+    {
+        return unwrap(wire, false) instanceof IngressFaults faults ? faults.faults() : null;
+    }
+
+    /**
+     * The wire inside the card's layers: egress faults, then the capture, then ingress faults; {@code all} false
+     * stops at the ingress injector.
+     */
+    private static Wire unwrap(final Wire wire, final boolean all)
     {
         Wire inner = wire instanceof WireFaults faults ? faults.wire() : wire;
         inner = inner instanceof CapturingWire capturing ? capturing.wire() : inner;
+        return all && inner instanceof IngressFaults faults ? faults.wire() : inner;
+    }
+
+    /** Frees the injectors' buffers of a wire the card's creator owns (and so closes). */
+    private static void closeInjectors(final Wire wire)
+    {
+        if (wire instanceof WireFaults faults)
+        {
+            faults.closeInjector();
+        }
+        if (unwrap(wire, false) instanceof IngressFaults faults)
+        {
+            faults.closeInjector();
+        }
+    }
+
+    /** The in-JVM wire of a card launched with wire "memory": inject frames into its RX path, take what it sent. */
+    public MemoryWire memoryWire()
+    {
+        final Wire inner = unwrap(wire, true);
         if (inner instanceof MemoryWire memory)
         {
             return memory;
@@ -278,9 +312,9 @@ public final class SimulatedCard implements AutoCloseable
                 {
                     wire.close();
                 }
-                else if (wire instanceof WireFaults faults)
+                else
                 {
-                    faults.closeInjector();
+                    closeInjectors(wire);
                 }
             }
             finally
@@ -421,6 +455,7 @@ public final class SimulatedCard implements AutoCloseable
         private boolean deleteFilesOnClose = true;
         private boolean writePidFile;
         private WireFaults.Context wireFaults;
+        private WireFaults.Context ingressFaults;
         private NanoClock interruptClock = SystemNanoClock.INSTANCE;
 
         /** Fills in defaults: base dir from {@code nicq.sim.dir}, MAC from the card name, backoff idle strategy. */
@@ -451,6 +486,10 @@ public final class SimulatedCard implements AutoCloseable
             if (wireFaults != null)
             {
                 wireFaults.conclude();
+            }
+            if (ingressFaults != null)
+            {
+                ingressFaults.conclude();
             }
             if (errorHandler == null)
             {
@@ -672,6 +711,21 @@ public final class SimulatedCard implements AutoCloseable
         public WireFaults.Context wireFaults()
         {
             return wireFaults;
+        }
+
+        /**
+         * Faults on what the card receives ({@link IngressFaults}): for a TAP wire on a kernel without {@code tc
+         * netem}, so the kernel's direction sees faults too. Default none.
+         */
+        public Context ingressFaults(final WireFaults.Context ingressFaults)
+        {
+            this.ingressFaults = ingressFaults;
+            return this;
+        }
+
+        public WireFaults.Context ingressFaults()
+        {
+            return ingressFaults;
         }
 
         /** Write {@code card.pid} (a card that is its own process does). Default false. */

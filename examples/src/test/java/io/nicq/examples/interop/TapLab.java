@@ -282,6 +282,30 @@ final class TapLab implements AutoCloseable
         assertEquals(0, result.exit(), result.output());
     }
 
+    /**
+     * Why this kernel has no {@code tc netem} (a kernel built without {@code sch_netem}), or null if it has: tried on
+     * the loopback of a throwaway namespace.
+     */
+    static String netemUnavailableReason() throws IOException, InterruptedException
+    {
+        final String probe = "nicq-netem-" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100_000;
+        final Result created = run("ip", "netns", "add", probe);
+        if (created.exit() != 0)
+        {
+            return "no network namespace: " + created.output().strip();
+        }
+        try
+        {
+            final Result netem = run("ip", "netns", "exec", probe, "tc", "qdisc", "add", "dev", "lo", "root", "netem",
+                "delay", "1ms");
+            return netem.exit() == 0 ? null : netem.output().strip();
+        }
+        finally
+        {
+            run("ip", "netns", "del", probe);
+        }
+    }
+
     static Result run(final String... command) throws IOException, InterruptedException
     {
         final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
