@@ -32,7 +32,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <p>
  * What the client side can see, into a {@link RoundTripRecorder}: the application's write to the TX timestamps of the
  * segment that carries the request's first byte (found on the queue's TX completions by the payload's magic and
- * sequence), and the RX slot timestamps of the segment that completes the answer to the moment its bytes are read.
+ * sequence; its first transmission only), and the RX slot timestamps of the segment that completes the answer to
+ * the moment its bytes are read.
  * The server's phases come only from a server that writes them into the payload; a plain echo server leaves them out.
  * <p>
  * Segments are counted per round trip: those received that delivered no new bytes (pure ACKs, window updates,
@@ -68,6 +69,8 @@ public final class TcpRpcClient implements TcpHandler, TcpReader, FrameHandler
     private long rxRing;
     private long rxApp;
     private long dataSegments;
+    /** The request whose first segment's TX timestamps were taken: a retransmission of it is not its send. */
+    private long txTimed = -1;
 
     private long lost;
     private long mismatched;
@@ -414,8 +417,9 @@ public final class TcpRpcClient implements TcpHandler, TcpReader, FrameHandler
             return;
         }
         completed.wrap(buffer, tcpOffset + tcpHeader, RpcPayload.MIN_LENGTH);
-        if (completed.isValid())
+        if (completed.isValid() && completed.sequence() != txTimed)
         {
+            txTimed = completed.sequence();
             recorder.onTxComplete(completed.sequence(), frame.txEnqueuedNs(), frame.txDequeuedNs(),
                 frame.txDoorbellNs(), frame.txWireNs());
         }
