@@ -2,6 +2,7 @@ package io.nicq.examples.tcp;
 
 import java.io.PrintStream;
 import java.util.Locale;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -20,6 +21,7 @@ import io.nicq.examples.rpc.RoundTripRecorder;
 import io.nicq.examples.rpc.RpcPayload;
 import io.nicq.examples.rpc.WarmUp;
 import io.nicq.packet.Ipv4Address;
+import org.HdrHistogram.Histogram;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.IdleStrategy;
@@ -47,6 +49,8 @@ public final class TcpRpcClient implements TcpHandler, TcpReader, FrameHandler
     private static final int ETHERNET = 14;
     private static final int TCP_PROTOCOL = 6;
     private static final int FLAGS_SYN_FIN_RST = 0x07;
+    /** Requests whose write time is remembered until their first segment's TX completion: as the recorder's window. */
+    private static final int TX_WINDOW = 64;
 
     private final TcpLayer tcp;
     private final Ipv4Interface ip;
@@ -59,6 +63,12 @@ public final class TcpRpcClient implements TcpHandler, TcpReader, FrameHandler
     private final RpcPayload answerPayload = new RpcPayload();
     private final RpcPayload completed = new RpcPayload();
     private final UnsafeBuffer request;
+    private final long[] txWriteSeq = new long[TX_WINDOW];
+    private final long[] txWriteNs = new long[TX_WINDOW];
+    private final Histogram txStack = RoundTripRecorder.newHistogram();
+    private final Histogram txToRing = RoundTripRecorder.newHistogram();
+    private final Histogram rxToApp = RoundTripRecorder.newHistogram();
+    private final Histogram rxStack = RoundTripRecorder.newHistogram();
     private final UnsafeBuffer answer;
     private TcpConnection connection;
     private long expected;
@@ -68,6 +78,7 @@ public final class TcpRpcClient implements TcpHandler, TcpReader, FrameHandler
     private long rxDriver;
     private long rxRing;
     private long rxApp;
+    private long rxTaken;
     private long dataSegments;
     /** The request whose first segment's TX timestamps were taken: a retransmission of it is not its send. */
     private long txTimed = -1;
@@ -104,6 +115,7 @@ public final class TcpRpcClient implements TcpHandler, TcpReader, FrameHandler
         this.idle = idle;
         this.request = new UnsafeBuffer(new byte[size]);
         this.answer = new UnsafeBuffer(new byte[size]);
+        Arrays.fill(txWriteSeq, -1);
         queue.txCompletionHandler(this);
     }
 
@@ -227,6 +239,10 @@ public final class TcpRpcClient implements TcpHandler, TcpReader, FrameHandler
         ackOnlySent = 0;
         dataSegmentsSent = 0;
         maxAckOnlyReceived = 0;
+        txStack.reset();
+        txToRing.reset();
+        rxToApp.reset();
+        rxStack.reset();
         lost = 0;
         mismatched = 0;
     }
@@ -258,12 +274,15 @@ public final class TcpRpcClient implements TcpHandler, TcpReader, FrameHandler
         rxDriver = 0;
         rxRing = 0;
         rxApp = 0;
+        rxTaken = 0;
         dataSegments = 0;
         final long segmentsBefore = tcp.segmentsReceived();
         final long txApp = System.nanoTime();
         if (record)
         {
             recorder.onSend(seq, txApp);
+            txWriteSeq[(int)(seq & (TX_WINDOW - 1))] = seq;
+            txWriteNs[(int)(seq & (TX_WINDOW - 1))] = txApp;
         }
         int written = c.write(request, 0, size);
         bytesWritten += written;
@@ -320,6 +339,8 @@ public final class TcpRpcClient implements TcpHandler, TcpReader, FrameHandler
         if (record)
         {
             recorder.onReply(seq, rxDevice, rxDriver, rxRing, rxApp, answerPayload);
+            recordSpan(rxToApp, rxRing, rxTaken);
+            recordSpan(rxStack, rxTaken, rxApp);
         }
     }
 
@@ -328,6 +349,15 @@ public final class TcpRpcClient implements TcpHandler, TcpReader, FrameHandler
         if (queue.pendingFrames() > 0)
         {
             queue.flush();
+        }
+    }
+
+    /** b - a into the histogram when both are known and in order (clamped to its highest value). */
+    private static void recordSpan(final Histogram histogram, final long a, final long b)
+    {
+        if (a != 0 && b != 0 && b >= a)
+        {
+            histogram.recordValue(Math.max(1, Math.min(b - a, RoundTripRecorder.HIGHEST_NS)));
         }
     }
 
@@ -369,6 +399,7 @@ public final class TcpRpcClient implements TcpHandler, TcpReader, FrameHandler
                 rxDevice = frame.rxDeviceNs();
                 rxDriver = frame.rxDriverSawNs();
                 rxRing = frame.rxPublishedNs();
+                rxTaken = frame.rxAppNs();
             }
         }
     }
@@ -419,10 +450,42 @@ public final class TcpRpcClient implements TcpHandler, TcpReader, FrameHandler
         completed.wrap(buffer, tcpOffset + tcpHeader, RpcPayload.MIN_LENGTH);
         if (completed.isValid() && completed.sequence() != txTimed)
         {
-            txTimed = completed.sequence();
+            final long seq = completed.sequence();
+            txTimed = seq;
+            final int i = (int)(seq & (TX_WINDOW - 1));
+            if (txWriteSeq[i] == seq)
+            {
+                txWriteSeq[i] = -1;
+                recordSpan(txStack, txWriteNs[i], frame.txAppSendNs());
+                recordSpan(txToRing, frame.txAppSendNs(), frame.txEnqueuedNs());
+            }
             recorder.onTxComplete(completed.sequence(), frame.txEnqueuedNs(), frame.txDequeuedNs(),
                 frame.txDoorbellNs(), frame.txWireNs());
         }
+    }
+
+    /** The TCP stack's send: the application's write to the segment handed to the queue (its first transmission). */
+    public Histogram txStack()
+    {
+        return txStack;
+    }
+
+    /** The segment handed to the queue to its slot on the client TX ring (the flush). */
+    public Histogram txToRing()
+    {
+        return txToRing;
+    }
+
+    /** The answer's last segment published on the client RX ring to the client taking it off for the stack. */
+    public Histogram rxToApp()
+    {
+        return rxToApp;
+    }
+
+    /** The TCP stack's receive: the answer's last segment taken off the ring to its bytes read by the application. */
+    public Histogram rxStack()
+    {
+        return rxStack;
     }
 
     public RoundTripRecorder recorder()

@@ -11,15 +11,19 @@ import io.nicq.examples.rpc.WarmUp;
 
 /**
  * Builds the per-phase report of a TCP RPC run: the UDP report's chain, with the two phases that hold the TCP stack's
- * own time named for it, and the server's phases (and the wires', which need the server's card clock) left out when
+ * own time each split in two (the stack's part and the ring's), and the server's phases (and the wires', which need the server's card clock) left out when
  * the server sent none back, saying so.
  */
 public final class TcpRpcReport
 {
-    /** The TX phase from the application's write: TCP builds the segment and puts it on the ring. */
-    public static final String CLIENT_TX_TCP = "client TX: app write -> ring (TCP stack)";
-    /** The RX phase to the bytes being readable: TCP takes the segment from the ring and delivers its bytes. */
-    public static final String CLIENT_RX_TCP = "client RX: ring -> bytes read (TCP stack)";
+    /** The TX phase from the application's write to the segment handed to the queue: the TCP stack's send. */
+    public static final String CLIENT_TX_TCP = "client TX: app write -> segment (TCP stack)";
+    /** Then the segment to the client TX ring. */
+    public static final String CLIENT_TX_RING = "client TX: segment -> client ring";
+    /** The RX phase from the client ring to the client taking the segment off it. */
+    public static final String CLIENT_RX_APP = "client RX: client ring -> app";
+    /** Then the segment to its bytes read by the application: the TCP stack's receive. */
+    public static final String CLIENT_RX_TCP = "client RX: app -> bytes read (TCP stack)";
     /** Said in the report when the server's phases are missing. */
     public static final String SERVER_PHASES_MISSING = "server phases: missing";
 
@@ -47,9 +51,22 @@ public final class TcpRpcReport
             {
                 continue;
             }
-            final String name = i == 0 ? CLIENT_TX_TCP :
-                i == RoundTripRecorder.SEGMENTS.length - 1 ? CLIENT_RX_TCP : RoundTripRecorder.SEGMENTS[i];
-            phases.add(new LatencyReport.Phase(name, recorder.segment(i)));
+            // The chain's first and last phases hold the TCP stack's time: each is split in two where the slot's
+            // timestamps allow (the application's send on the slot, the application taking the slot).
+            if (i == 0)
+            {
+                phases.add(new LatencyReport.Phase(CLIENT_TX_TCP, client.txStack()));
+                phases.add(new LatencyReport.Phase(CLIENT_TX_RING, client.txToRing()));
+            }
+            else if (i == RoundTripRecorder.SEGMENTS.length - 1)
+            {
+                phases.add(new LatencyReport.Phase(CLIENT_RX_APP, client.rxToApp()));
+                phases.add(new LatencyReport.Phase(CLIENT_RX_TCP, client.rxStack()));
+            }
+            else
+            {
+                phases.add(new LatencyReport.Phase(RoundTripRecorder.SEGMENTS[i], recorder.segment(i)));
+            }
         }
         final long roundTrips = Math.max(1, client.roundTrips());
         final LatencyReport report = new LatencyReport(String.format(Locale.ROOT,

@@ -91,6 +91,15 @@ class CableTcpRpcIT
         assertEquals(COUNT, client.recorder().segment(0).getTotalCount(), "app write -> ring, every round trip");
         assertEquals(COUNT, client.recorder().segment(16).getTotalCount(), "ring -> bytes read, every round trip");
         assertEquals(0, client.recorder().segment(5).getTotalCount(), "a tcp-echo sends no server phases");
+        assertEquals(COUNT, client.txStack().getTotalCount(), "the TCP stack's send, every round trip");
+        assertEquals(COUNT, client.txToRing().getTotalCount(), "segment -> ring, every round trip");
+        assertEquals(COUNT, client.rxToApp().getTotalCount(), "ring -> app, every round trip");
+        assertEquals(COUNT, client.rxStack().getTotalCount(), "the TCP stack's receive, every round trip");
+        // The splits are of the chain's phases: their medians cannot exceed the whole's by more than a bucket.
+        assertTrue(client.txStack().getValueAtPercentile(50) <=
+            client.recorder().segment(0).getValueAtPercentile(50) * 1.01 + 1, "TCP send within app write -> ring");
+        assertTrue(client.rxStack().getValueAtPercentile(50) <=
+            client.recorder().segment(16).getValueAtPercentile(50) * 1.01 + 1, "TCP receive within ring -> app");
         // One data segment each way per 64-byte round trip; the echo's data segment carries the request's ACK.
         assertEquals(COUNT, client.dataSegmentsReceived(), "one answer segment per round trip");
     }
