@@ -118,8 +118,10 @@ class CableTcpRpcIT
         final TcpRpcClient client = roundTrips(card -> card.wireFaults(new WireFaults.Context().dropProbability(0.01)
             .reorderProbability(0.02).seed(5)), 64, 500);
         assertTrue(lab.cardA.wireFaults().dropped() + lab.cardB.wireFaults().dropped() > 0, "the wire dropped");
-        assertTrue(client.connection().retransmissions() > 0 ||
-            lab.cardB.wireFaults().dropped() > 0, "the client retransmitted what the wire dropped");
+        // Every round trip still got exactly its bytes (checked in roundTrips), and the stack recovered what was lost.
+        // Card a's wire drops 1% of the client's frames, about half of them requests: one of 700 is all but certain.
+        assertTrue(client.connection().retransmissions() > 0, "the client resent what card a's wire dropped (" +
+            lab.cardA.wireFaults().dropped() + " frames): " + client.connection());
     }
 
     /**
