@@ -10,7 +10,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "example", mixinStandardHelpOptions = true,
     description = "Run an example application on a nicq instance.",
     subcommands = {UdpEchoCommand.class, RpcLatencyCommand.class, PktgenCommand.class, SockperfServerCommand.class,
-        TcpEchoCommand.class, TcpSendCommand.class,
+        TcpEchoCommand.class, TcpSendCommand.class, TcpRpcLatencyCommand.class,
         io.nicq.examples.kernel.KernelEchoCommand.class, io.nicq.examples.kernel.KernelTcpCommand.class})
 public final class ExampleCommand implements Callable<Integer>
 {
