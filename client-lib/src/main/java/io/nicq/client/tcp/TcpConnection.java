@@ -139,6 +139,8 @@ public final class TcpConnection
     private long timeWaitDeadlineNs = NO_DEADLINE;
     /** Delayed ACK (Context.delayedAck): when the held ACK goes out, and full segments it covers so far. */
     private long ackDeadlineNs = NO_DEADLINE;
+    /** Output that found no free slot tries again at the layer's next poll (see retryWhenSlotsFree). */
+    private long outputRetryNs = NO_DEADLINE;
     /** Keepalive (Context.keepalive): when the next probe is due, and probes sent without an answer. */
     private long keepaliveDeadlineNs = NO_DEADLINE;
     private int keepaliveProbes;
@@ -1277,6 +1279,7 @@ public final class TcpConnection
                 final boolean fin = finQueued && length == unsent;
                 if (!sendSegment(sndNxt, length, fin ? TcpHeader.FLAG_FIN : 0, lt(sndNxt, sndMax)))
                 {
+                    retryWhenSlotsFree(now);
                     break;
                 }
                 if (!rttTiming && ge(sndNxt, sndMax))
@@ -1290,6 +1293,7 @@ public final class TcpConnection
             {
                 if (!sendSegment(sndNxt, 0, TcpHeader.FLAG_FIN, lt(sndNxt, sndMax)))
                 {
+                    retryWhenSlotsFree(now);
                     break;
                 }
                 sndNxt++;
@@ -1315,6 +1319,20 @@ public final class TcpConnection
         else if (sndUna == sndMax && dataEnd != sndNxt && sndWnd == 0 && rtxDeadlineNs == NO_DEADLINE)
         {
             armRetransmission(now);
+        }
+    }
+
+    /**
+     * No slot was free for a segment (the queue's TX slots are all in flight): try again on the next poll of the
+     * layer, after the queue has reaped its completions. Without this, data with nothing in flight behind it (a
+     * request, an answer, a FIN) would wait for the application's next write or a timeout: milliseconds of nothing.
+     */
+    private void retryWhenSlotsFree(final long now)
+    {
+        if (outputRetryNs == NO_DEADLINE)
+        {
+            outputRetryNs = now;
+            tcp.schedule(now);
         }
     }
 
@@ -1477,6 +1495,8 @@ public final class TcpConnection
         final int offset = output.claim(remoteAddress, length);
         if (offset == Ipv4Output.NO_ROOM)
         {
+            ackNow = true;
+            retryWhenSlotsFree(tcp.nowNs());
             return;
         }
         writeHeader(output.buffer(), offset, acceptableSeq(), rcvNxt, TcpHeader.FLAG_ACK, length, blocks);
@@ -1567,7 +1587,8 @@ public final class TcpConnection
 
     long deadlineNs()
     {
-        return Math.min(Math.min(rtxDeadlineNs, timeWaitDeadlineNs), Math.min(ackDeadlineNs, keepaliveDeadlineNs));
+        return Math.min(Math.min(Math.min(rtxDeadlineNs, timeWaitDeadlineNs), Math.min(ackDeadlineNs,
+            keepaliveDeadlineNs)), outputRetryNs);
     }
 
     void onTimer(final long now)
@@ -1577,6 +1598,15 @@ public final class TcpConnection
             timeWaitDeadlineNs = NO_DEADLINE;
             release();
             return;
+        }
+        if (outputRetryNs - now <= 0)
+        {
+            outputRetryNs = NO_DEADLINE;
+            output();
+            if (released)
+            {
+                return;
+            }
         }
         if (ackDeadlineNs - now <= 0)
         {
@@ -1803,6 +1833,7 @@ public final class TcpConnection
         timeWaitDeadlineNs = NO_DEADLINE;
         ackDeadlineNs = NO_DEADLINE;
         keepaliveDeadlineNs = NO_DEADLINE;
+        outputRetryNs = NO_DEADLINE;
         tcp.remove(this);
         if (filter != null && filter.isRegistered() && !tcp.ip().queue().isClosed())
         {
