@@ -85,6 +85,7 @@ final class DefaultQueueService implements AutoCloseable
     private final AtomicCounter arpRequestsSent;
     private final AtomicCounter neighboursLearned;
     private final AtomicCounter icmpEchoAnswered;
+    private final AtomicCounter tcpResetsSent;
     private final AtomicCounter resolutionsAnswered;
     private final AtomicCounter resolutionsTimedOut;
     private final AtomicCounter dropTruncated;
@@ -135,6 +136,7 @@ final class DefaultQueueService implements AutoCloseable
         arpRequestsSent = counters.newCounter("default queue ARP requests sent", type);
         neighboursLearned = counters.newCounter("default queue neighbours learned", type);
         icmpEchoAnswered = counters.newCounter("default queue ICMP echo requests answered", type);
+        tcpResetsSent = counters.newCounter("default queue TCP resets sent (no filter for the segment)", type);
         resolutionsAnswered = counters.newCounter("default queue neighbour resolutions answered", type);
         resolutionsTimedOut = counters.newCounter("default queue neighbour resolutions timed out", type);
         dropTruncated = counters.newCounter("default queue drops: truncated", type);
@@ -405,9 +407,14 @@ final class DefaultQueueService implements AutoCloseable
     private void forward(final int slot, final int offset, final int length)
     {
         final int l4 = ip.payloadOffset();
-        if (ip.destination() != ipv4 || software.size() == 0 || l4 + 4 > offset + length)
+        if (ip.destination() != ipv4 || l4 + 4 > offset + length)
         {
             dropNoFilter.incrementRelease();
+            return;
+        }
+        if (software.size() == 0)
+        {
+            noFilter(slot, offset);
             return;
         }
         final int sourcePort = pool.getShort(l4, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF;
@@ -415,7 +422,7 @@ final class DefaultQueueService implements AutoCloseable
         final FilterRegistration filter = software.match(ip.protocol(), destinationPort, ip.source(), sourcePort);
         if (filter == null)
         {
-            dropNoFilter.incrementRelease();
+            noFilter(slot, offset);
             return;
         }
         final ForwardRing ring = forwarder.forwardRing(filter.queueId());
@@ -430,6 +437,26 @@ final class DefaultQueueService implements AutoCloseable
         else
         {
             dropForwardRingFull.incrementRelease();
+        }
+    }
+
+    /**
+     * TCP or UDP to the card's address that no filter anywhere claims: dropped and counted; a TCP segment that is no
+     * RST is answered with the reset RFC 9293 3.10.7.1 prescribes, so a peer connecting to a port nobody serves on
+     * this card is refused at once, as a kernel refuses it. UDP gets no ICMP port unreachable (not sent by nicq).
+     */
+    private void noFilter(final int slot, final int offset)
+    {
+        dropNoFilter.incrementRelease();
+        if (ip.protocol() != Ipv4Header.PROTOCOL_TCP)
+        {
+            return;
+        }
+        final int replyLength = responder.answerTcpReset(pool, offset);
+        if (replyLength > 0)
+        {
+            endpoint.send(slot, replyLength);
+            tcpResetsSent.incrementRelease();
         }
     }
 

@@ -14,6 +14,7 @@ import io.nicq.packet.IcmpEcho;
 import io.nicq.packet.Ipv4Header;
 import io.nicq.packet.Ipv4Address;
 import io.nicq.packet.MacAddress;
+import io.nicq.packet.TcpHeader;
 import io.nicq.proto.channel.IndexRing;
 import io.nicq.proto.channel.QueueChannel;
 import io.nicq.proto.sbe.ErrorCode;
@@ -135,6 +136,43 @@ class DefaultQueueServiceTest
         assertEquals("ping data", reply.getStringWithoutLengthAscii(42, 9));
         assertEquals(PEER_MAC, new EthernetHeader().wrap(reply, 0).destination());
         assertEquals(1, counter("default queue ICMP echo requests answered"));
+    }
+
+    @Test
+    void aTcpSegmentToAPortNobodyServesIsRefusedWithAReset()
+    {
+        start("10.0.0.1", 24, 0);
+        final byte[] syn = TestFrames.tcpSyn(CARD_MAC, PEER_MAC, PEER_IP, CARD_IP, 40000, 9);
+        final UnsafeBuffer synBuffer = new UnsafeBuffer(syn);
+        new TcpHeader().wrap(synBuffer, 34).computeChecksum(PEER_IP, CARD_IP, 20);
+        inject(syn);
+        final byte[] rst = syn.clone();
+        final UnsafeBuffer rstBuffer = new UnsafeBuffer(rst);
+        new TcpHeader().wrap(rstBuffer, 34).dataOffsetAndFlags(5, TcpHeader.FLAG_RST).computeChecksum(PEER_IP,
+            CARD_IP, 20);
+        inject(rst);
+        final byte[] corrupt = syn.clone();
+        corrupt[34 + 4] ^= 1;
+        inject(corrupt);
+        service.doWork(System.nanoTime());
+
+        final UnsafeBuffer reply = new UnsafeBuffer(awaitTransmitted());
+        assertEquals(0, transmitted(), "the RST and the corrupt SYN are not answered");
+        final Ipv4Header ip = new Ipv4Header().wrap(reply, 14);
+        assertEquals(Ipv4Header.PROTOCOL_TCP, ip.protocol());
+        assertEquals(CARD_IP, ip.source());
+        assertEquals(PEER_IP, ip.destination());
+        assertTrue(ip.verifyChecksum());
+        final TcpHeader tcp = new TcpHeader().wrap(reply, 34);
+        assertEquals(9, tcp.sourcePort());
+        assertEquals(40000, tcp.destinationPort());
+        assertEquals(TcpHeader.FLAG_RST | TcpHeader.FLAG_ACK, tcp.flags(), "RFC 9293 3.10.7.1: no ACK came, so RST+ACK");
+        assertEquals(0, tcp.sequenceNumber());
+        assertEquals(2, tcp.acknowledgmentNumber(), "SEG.SEQ (1) + SEG.LEN (the SYN counts one)");
+        assertTrue(tcp.verifyChecksum(CARD_IP, PEER_IP, 20));
+        assertEquals(PEER_MAC, new EthernetHeader().wrap(reply, 0).destination());
+        assertEquals(1, counter("default queue TCP resets sent (no filter for the segment)"));
+        assertEquals(3, counter("default queue drops: TCP/UDP without a filter"));
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.nicq.net;
 
 import io.nicq.packet.EthernetHeader;
 import io.nicq.packet.IcmpEcho;
+import io.nicq.packet.TcpHeader;
 import io.nicq.packet.Ipv4Header;
 import org.agrona.MutableDirectBuffer;
 
@@ -33,6 +34,15 @@ public final class Ipv4Responder
     /** {@link #answerEcho}: not an echo request (type 8, code 0) to this host's own address: not answered. */
     public static final int ECHO_NOT_ANSWERED = -3;
 
+    /** {@link #answerTcpReset}: the IPv4 payload is shorter than a TCP header, or its data offset runs past it. */
+    public static final int RESET_TRUNCATED = -4;
+
+    /** {@link #answerTcpReset}: the TCP checksum does not verify. */
+    public static final int RESET_BAD_CHECKSUM = -5;
+
+    /** {@link #answerTcpReset}: a RST (never answered), or not to this host's own address. */
+    public static final int RESET_NOT_ANSWERED = -6;
+
     private static final int IP_OFFSET = EthernetHeader.HEADER_LENGTH;
 
     private final long mac;
@@ -40,6 +50,7 @@ public final class Ipv4Responder
     private final EthernetHeader ethernet = new EthernetHeader();
     private final Ipv4Header ip = new Ipv4Header();
     private final IcmpEcho icmp = new IcmpEcho();
+    private final TcpHeader tcp = new TcpHeader();
     private int identification;
 
     /**
@@ -151,5 +162,46 @@ public final class Ipv4Responder
         }
         icmp.wrap(buffer, turnAround(buffer, frameOffset, icmpLength)).toEchoReply();
         return writeHeader(buffer, frameOffset, source, Ipv4Header.PROTOCOL_ICMP, icmpLength);
+    }
+
+    /**
+     * Answers a TCP segment that reached no connection and no listener of this host with the reset RFC 9293
+     * 3.10.7.1 prescribes, in place ({@link TcpHeader#turnIntoReset}, turned around to its sender), so that a peer's
+     * connect to a port nobody serves is refused at once instead of timing out.
+     *
+     * @param buffer      holding the frame, whose IPv4 packet passed {@link Ipv4Input#check} and carries TCP.
+     * @param frameOffset of the frame's Ethernet header.
+     * @return the length of the reply frame, or {@link #RESET_TRUNCATED}, {@link #RESET_BAD_CHECKSUM},
+     * {@link #RESET_NOT_ANSWERED} (the frame is then unchanged).
+     */
+    public int answerTcpReset(final MutableDirectBuffer buffer, final int frameOffset)
+    {
+        final int ipOffset = frameOffset + IP_OFFSET;
+        ip.wrap(buffer, ipOffset);
+        final int headerLength = ip.headerLength();
+        final int segmentLength = ip.totalLength() - headerLength;
+        if (segmentLength < TcpHeader.MIN_HEADER_LENGTH)
+        {
+            return RESET_TRUNCATED;
+        }
+        tcp.wrap(buffer, ipOffset + headerLength);
+        final int tcpHeaderLength = tcp.headerLength();
+        if (tcpHeaderLength < TcpHeader.MIN_HEADER_LENGTH || tcpHeaderLength > segmentLength)
+        {
+            return RESET_TRUNCATED;
+        }
+        final int source = ip.source();
+        if (!tcp.verifyChecksum(source, ip.destination(), segmentLength))
+        {
+            return RESET_BAD_CHECKSUM;
+        }
+        if ((tcp.flags() & TcpHeader.FLAG_RST) != 0 || ip.destination() != link.address())
+        {
+            return RESET_NOT_ANSWERED;
+        }
+        final int payloadLength = segmentLength - tcpHeaderLength;
+        tcp.wrap(buffer, turnAround(buffer, frameOffset, TcpHeader.MIN_HEADER_LENGTH)).turnIntoReset(payloadLength)
+            .computeChecksum(link.address(), source, TcpHeader.MIN_HEADER_LENGTH);
+        return writeHeader(buffer, frameOffset, source, Ipv4Header.PROTOCOL_TCP, TcpHeader.MIN_HEADER_LENGTH);
     }
 }

@@ -202,6 +202,40 @@ public final class TcpHeader
     }
 
     /**
+     * Turns this header, a received segment that reached no connection, into the reset RFC 9293 3.10.7.1 answers it
+     * with, in place: ports swapped; if it carried an ACK, {@code <SEQ=SEG.ACK><CTL=RST>}, else {@code <SEQ=0>
+     * <ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>} (SYN and FIN count in SEG.LEN); no options, window 0. The caller sends
+     * nothing for a segment that is itself a RST, and computes the checksum once the addresses are final.
+     *
+     * @param payloadLength the received segment's data bytes.
+     * @return this, 20 bytes long now.
+     */
+    public TcpHeader turnIntoReset(final int payloadLength)
+    {
+        final int flags = flags();
+        final int sourcePort = sourcePort();
+        final int destinationPort = destinationPort();
+        final int seq;
+        final int ack;
+        final int resetFlags;
+        if ((flags & FLAG_ACK) != 0)
+        {
+            seq = acknowledgmentNumber();
+            ack = 0;
+            resetFlags = FLAG_RST;
+        }
+        else
+        {
+            seq = 0;
+            ack = sequenceNumber() + payloadLength + ((flags & FLAG_SYN) != 0 ? 1 : 0) +
+                ((flags & FLAG_FIN) != 0 ? 1 : 0);
+            resetFlags = FLAG_RST | FLAG_ACK;
+        }
+        return sourcePort(destinationPort).destinationPort(sourcePort).sequenceNumber(seq).acknowledgmentNumber(ack)
+            .dataOffsetAndFlags(MIN_HEADER_LENGTH / 4, resetFlags).window(0).checksum(0).urgentPointer(0);
+    }
+
+    /**
      * Writes the data offset and the nine flags (reserved bits zero).
      *
      * @param dataOffset header length in 32-bit words, 5..15.

@@ -662,34 +662,15 @@ public final class TcpLayer implements Ipv4Protocol
      */
     private void resetUnknown(final int remoteAddress, final TcpHeader header, final int payloadLength)
     {
-        final int flags = header.flags();
-        if ((flags & TcpHeader.FLAG_RST) != 0 || ip.receivedFrame() == null)
+        if ((header.flags() & TcpHeader.FLAG_RST) != 0 || ip.receivedFrame() == null)
         {
             return;
         }
-        final int localPort = header.destinationPort();
-        final int remotePort = header.sourcePort();
-        final int seq;
-        final int ack;
-        final int resetFlags;
-        if ((flags & TcpHeader.FLAG_ACK) != 0)
-        {
-            seq = header.acknowledgmentNumber();
-            ack = 0;
-            resetFlags = TcpHeader.FLAG_RST;
-        }
-        else
-        {
-            seq = 0;
-            ack = header.sequenceNumber() + payloadLength + ((flags & TcpHeader.FLAG_SYN) != 0 ? 1 : 0) +
-                ((flags & TcpHeader.FLAG_FIN) != 0 ? 1 : 0);
-            resetFlags = TcpHeader.FLAG_RST | TcpHeader.FLAG_ACK;
-        }
+        // The received slot becomes the reply; its first 20 TCP bytes move up with the payload, and RFC 9293
+        // 3.10.7.1's rule (one place: TcpHeader.turnIntoReset) turns them into the reset.
         final int offset = output.claimReply(TcpHeader.MIN_HEADER_LENGTH);
-        final TcpHeader reply = this.header.wrap(output.buffer(), offset);
-        reply.sourcePort(localPort).destinationPort(remotePort).sequenceNumber(seq).acknowledgmentNumber(ack)
-            .dataOffsetAndFlags(5, resetFlags).window(0).urgentPointer(0);
-        reply.computeChecksum(output.localAddress(), remoteAddress, TcpHeader.MIN_HEADER_LENGTH);
+        this.header.wrap(output.buffer(), offset).turnIntoReset(payloadLength)
+            .computeChecksum(output.localAddress(), remoteAddress, TcpHeader.MIN_HEADER_LENGTH);
         output.send(TcpHeader.MIN_HEADER_LENGTH);
         segmentsSent++;
         resetsSent++;

@@ -198,6 +198,17 @@ class TcpInteropIT
     }
 
     @Test
+    void aKernelClientConnectingToAPortNobodyServesIsRefusedAtOnce() throws Exception
+    {
+        lab = TapLab.open(dir);
+        // No filter for the port: the segment lands on the card driver's default queue, which answers it with a RST.
+        final TapLab.Result connect = lab.inNamespace("timeout", "5", "bash", "-c",
+            "exec 3<>/dev/tcp/" + lab.cardIp + "/" + (ECHO_PORT + 1) + " && echo connected");
+        assertTrue(connect.output().contains("Connection refused"), "refused, not timed out (exit " +
+            connect.exit() + "): " + connect.output());
+    }
+
+    @Test
     void aKernelClientThatResetsEndsTheConnectionWithReset() throws Exception
     {
         lab = TapLab.open(dir);
