@@ -1678,6 +1678,7 @@ public final class TcpConnection
         }
         else
         {
+            tcp.countTimeout();
             ssthresh = Math.max((sndMax - sndUna) / 2, 2 * mss);
             cwnd = mss;
             dupAcks = 0;

@@ -494,6 +494,7 @@ public final class TcpLayer implements Ipv4Protocol
     private long segmentsReceived;
     private long segmentsSent;
     private long retransmissions;
+    private long timeouts;
     private long connectionsOpened;
     private long connectionsAccepted;
     private long resetsSent;
@@ -905,6 +906,17 @@ public final class TcpLayer implements Ipv4Protocol
     void countRetransmission()
     {
         retransmissions++;
+    }
+
+    void countTimeout()
+    {
+        timeouts++;
+    }
+
+    /** Retransmission timeouts of data (not SYNs, not zero-window probes): each one a go-back-N from SND.UNA. */
+    public long timeouts()
+    {
+        return timeouts;
     }
 
     void countReset()
