@@ -1360,4 +1360,61 @@ class TcpSegmentTest
         assertEquals(mySeq + 2000, sent.get(0).seq());
         assertEquals(1000, sent.get(0).payload().length, "the rest");
     }
+
+    @Test
+    void aTimeoutTheOriginalsAckShowsSpuriousGivesTheWindowsBackAndItsDuplicatesStartNoRecovery()
+    {
+        final Segment synAck = acceptOneStamped();
+        final TcpConnection connection = accepted.get(0);
+        final int mySeq = synAck.seq() + 1;
+        final byte[] bytes = new byte[5 * (PEER_MSS - 12)];
+        assertEquals(bytes.length, connection.write(new UnsafeBuffer(bytes), 0, bytes.length));
+        capture();
+        assertEquals(5, sent.size());
+        final int originalTsval = sent.get(0).tsVal();
+        sent.clear();
+        final int cwndBefore = connection.cwnd();
+
+        advance(connection.rtoNs() + 1);
+        final Segment again = onlySent();
+        assertEquals(mySeq, again.seq(), "the timeout resends from SND.UNA");
+        assertTrue(again.tsVal() != originalTsval, "with a later TSval");
+        assertEquals(1, tcp.timeouts());
+
+        // The ACK of the originals, late: it echoes their TSval, older than the retransmission's.
+        final int all = mySeq + bytes.length;
+        inject(stamped(PORT, PEER_ISN + 1, all, TcpHeader.FLAG_ACK, 65535, 0, PEER_TS + 2, originalTsval, ""));
+        assertEquals(1, tcp.spuriousTimeouts(), "Eifel: the ACK answers the original transmission");
+        assertTrue(connection.cwnd() >= cwndBefore, "the window is back: " + connection.cwnd() + " < " + cwndBefore);
+        sent.clear();
+
+        // The peer answers our retransmitted duplicate with duplicate ACKs; from a timeout's go-back-N they are no
+        // sign of loss: no fast retransmit (RFC 6582 3.2: the cumulative ACK does not pass `recover`).
+        assertEquals(100, connection.write(new UnsafeBuffer(new byte[100]), 0, 100));
+        capture();
+        sent.clear();
+        for (int dup = 0; dup < 4; dup++)
+        {
+            inject(stamped(PORT, PEER_ISN + 1, all, TcpHeader.FLAG_ACK, 65535, 0, PEER_TS + 3, again.tsVal(), ""));
+        }
+        assertTrue(sent.isEmpty(), "no fast retransmit on the go-back-N's duplicates: " + sent);
+    }
+
+    @Test
+    void aTimeoutWhoseFirstAckEchoesTheRetransmissionIsGenuine()
+    {
+        final Segment synAck = acceptOneStamped();
+        final TcpConnection connection = accepted.get(0);
+        final int mySeq = synAck.seq() + 1;
+        final byte[] bytes = new byte[3 * (PEER_MSS - 12)];
+        assertEquals(bytes.length, connection.write(new UnsafeBuffer(bytes), 0, bytes.length));
+        capture();
+        sent.clear();
+        advance(connection.rtoNs() + 1);
+        final Segment again = onlySent();
+        inject(stamped(PORT, PEER_ISN + 1, mySeq + PEER_MSS - 12, TcpHeader.FLAG_ACK, 65535, 0, PEER_TS + 2,
+            again.tsVal(), ""));
+        assertEquals(0, tcp.spuriousTimeouts(), "the ACK answers the retransmission: the loss was real");
+        assertTrue(connection.cwnd() <= 2 * connection.mss(), "slow start from one segment: " + connection.cwnd());
+    }
 }

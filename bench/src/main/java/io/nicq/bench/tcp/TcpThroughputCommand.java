@@ -342,6 +342,7 @@ public final class TcpThroughputCommand implements Callable<Integer>
         final long received0 = tcp.segmentsReceived();
         final long retransmitted0 = tcp.retransmissions();
         final long timeouts0 = tcp.timeouts();
+        final long spurious0 = tcp.spuriousTimeouts();
         final long start = System.nanoTime();
         final TcpSender sender = TcpSender.bulk(tcp, to, PORT, bytes);
         final long deadline = start + TimeUnit.SECONDS.toNanos(timeoutSeconds);
@@ -362,9 +363,9 @@ public final class TcpThroughputCommand implements Callable<Integer>
                 bytes + " bytes: " + sender.connection() + "; peer: " + peer.get());
         }
         final Measurement measurement = new Measurement(bytes, System.nanoTime() - start, cpuSeconds(cpu0));
-        System.out.printf(Locale.ROOT, "        segments sent %,d (retransmitted %,d, after %,d timeouts), received %,d%n",
-            tcp.segmentsSent() - sent0, tcp.retransmissions() - retransmitted0, tcp.timeouts() - timeouts0,
-            tcp.segmentsReceived() - received0);
+        System.out.printf(Locale.ROOT, "        segments sent %,d (retransmitted %,d, after %,d timeouts, %,d of them " +
+            "spurious), received %,d%n", tcp.segmentsSent() - sent0, tcp.retransmissions() - retransmitted0,
+            tcp.timeouts() - timeouts0, tcp.spuriousTimeouts() - spurious0, tcp.segmentsReceived() - received0);
         return measurement;
     }
 

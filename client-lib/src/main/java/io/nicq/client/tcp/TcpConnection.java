@@ -151,6 +151,16 @@ public final class TcpConnection
     /** NewReno (RFC 6582): in fast recovery until SND.UNA passes {@link #recover}, SND.MAX when it began. */
     private boolean fastRecovery;
     private int recover;
+    /**
+     * Eifel detection (RFC 3522) of a spurious timeout, with timestamps: the TSval of the first retransmission after
+     * a timeout, and the windows before it. If the first new ACK after the timeout echoes an older TSval, it answers
+     * the original transmission: the timeout was spurious (the peer or this host was only late, as a descheduled
+     * thread on a busy machine is), and the windows come back (RFC 4015) instead of a slow start from one segment.
+     */
+    private boolean afterTimeout;
+    private int timeoutTsval;
+    private int cwndBeforeTimeout;
+    private int ssthreshBeforeTimeout;
 
     private long bytesSent;
     private long bytesReceived;
@@ -213,6 +223,7 @@ public final class TcpConnection
         connection.allocateBuffers();
         connection.iss = tcp.initialSequenceNumber(connection.localPort, remoteAddress, remotePort);
         connection.tsOffset = timestampOffset(connection.iss);
+        connection.recover = connection.iss;
         connection.sndUna = connection.iss;
         connection.sndNxt = connection.iss + 1;
         connection.sndMax = connection.sndNxt;
@@ -452,6 +463,7 @@ public final class TcpConnection
         sndWl1 = irs;
         iss = tcp.initialSequenceNumber(localPort, remoteAddress, remotePort);
         tsOffset = timestampOffset(iss);
+        recover = iss;
         sndUna = iss;
         sndNxt = iss + 1;
         sndMax = sndNxt;
@@ -778,6 +790,17 @@ public final class TcpConnection
             final int acked = ack - sndUna;
             sndUna = ack;
             forgetSackedBelow(ack);
+            if (afterTimeout)
+            {
+                afterTimeout = false;
+                if (timestamps && options.hasTimestamp && lt(options.timestampEcho, timeoutTsval))
+                {
+                    cwnd = cwndBeforeTimeout;
+                    ssthresh = ssthreshBeforeTimeout;
+                    backoff = 0;
+                    tcp.countSpuriousTimeout();
+                }
+            }
             if (lt(sndNxt, ack))
             {
                 sndNxt = ack;
@@ -848,16 +871,18 @@ public final class TcpConnection
         }
         else if (ack == sndUna && payloadLength == 0 && sndUna != sndMax && window == sndWnd && window != 0)
         {
-            if (++dupAcks == 3 && !fastRecovery)
+            if (++dupAcks == 3 && !fastRecovery && gt(ack, recover))
             {
-                // Fast retransmit (RFC 5681 3.2); a new recovery only once the last one's data is acknowledged.
+                // Fast retransmit (RFC 5681 3.2); a new recovery only once the cumulative ACK passes `recover`
+                // (RFC 6582 3.2 step 1): the last recovery's data, or what was in flight at a timeout, whose
+                // go-back-N makes the peer answer duplicates with duplicate ACKs that signal no loss.
                 ssthresh = Math.max((sndMax - sndUna) / 2, 2 * mss);
                 cwnd = ssthresh + 3 * mss;
                 fastRecovery = true;
                 recover = sndMax;
                 retransmit(now);
             }
-            else if (dupAcks > 3 || fastRecovery)
+            else if (fastRecovery)
             {
                 // One segment left the network: with SACK, spend it on the next hole if there is one.
                 if (!(fastRecovery && sackedCount > 0 && retransmitNextHole(now)))
@@ -1679,6 +1704,14 @@ public final class TcpConnection
         else
         {
             tcp.countTimeout();
+            if (!afterTimeout && timestamps)
+            {
+                afterTimeout = true;
+                timeoutTsval = tcp.timestampNow() + tsOffset;
+                cwndBeforeTimeout = cwnd;
+                ssthreshBeforeTimeout = ssthresh;
+            }
+            recover = sndMax;
             ssthresh = Math.max((sndMax - sndUna) / 2, 2 * mss);
             cwnd = mss;
             dupAcks = 0;

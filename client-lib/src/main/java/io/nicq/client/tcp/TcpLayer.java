@@ -495,6 +495,7 @@ public final class TcpLayer implements Ipv4Protocol
     private long segmentsSent;
     private long retransmissions;
     private long timeouts;
+    private long spuriousTimeouts;
     private long connectionsOpened;
     private long connectionsAccepted;
     private long resetsSent;
@@ -911,6 +912,17 @@ public final class TcpLayer implements Ipv4Protocol
     void countTimeout()
     {
         timeouts++;
+    }
+
+    void countSpuriousTimeout()
+    {
+        spuriousTimeouts++;
+    }
+
+    /** Timeouts found spurious by their first ACK's timestamp echo (Eifel): the windows were restored. */
+    public long spuriousTimeouts()
+    {
+        return spuriousTimeouts;
     }
 
     /** Retransmission timeouts of data (not SYNs, not zero-window probes): each one a go-back-N from SND.UNA. */
