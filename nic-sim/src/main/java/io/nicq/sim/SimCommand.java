@@ -88,6 +88,17 @@ public final class SimCommand implements Callable<Integer>
             "traffic give the same faults. Default: random, printed when the card starts.")
     String faultSeed;
 
+    /** Where the fault options apply. */
+    enum FaultDirection
+    {
+        egress, ingress, both
+    }
+
+    @Option(names = "--faults-on", defaultValue = "egress", paramLabel = "DIRECTION",
+        description = "Where the fault options apply: egress (what the card transmits), ingress (what it receives: " +
+            "for a TAP wire on a kernel without tc netem), or both (ingress with the seed + 1). Default egress.")
+    FaultDirection faultsOn;
+
     @Option(names = "--dir", paramLabel = "DIR",
         description = "Base directory of simulated cards (default: -Dnicq.sim.dir or " +
             SimulatedCardFiles.DEFAULT_DIR + ").")
@@ -116,7 +127,16 @@ public final class SimCommand implements Callable<Integer>
             final WireFaults.Context faults = faults();
             if (faults != null)
             {
-                ctx.wireFaults(faults.conclude());
+                faults.conclude();
+                if (faultsOn != FaultDirection.ingress)
+                {
+                    ctx.wireFaults(faults);
+                }
+                if (faultsOn != FaultDirection.egress)
+                {
+                    ctx.ingressFaults(faultsOn == FaultDirection.both ?
+                        faults().seed(faults.seed() + 1).conclude() : faults);
+                }
             }
             try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
                 SimulatedCard simulated = SimulatedCard.launch(ctx))
@@ -127,12 +147,17 @@ public final class SimCommand implements Callable<Integer>
                     (ctx.lineRate() == 0 ? "unpaced" : lineRate) + ", files " + simulated.files().root());
                 System.out.flush();
                 barrier.await();
-                System.out.println("nicq sim: card '" + card + "' stopping" + (faults == null ? "" :
+                final WireFaults ingress = simulated.ingressFaults();
+                System.out.println("nicq sim: card '" + card + "' stopping" +
+                    (simulated.wireFaults() == null ? "" :
                     "; faults injected: dropped " + simulated.status(SimulatedCardFiles.FAULT_DROPS_OFFSET) +
                     ", duplicated " + simulated.status(SimulatedCardFiles.FAULT_DUPLICATES_OFFSET) +
                     ", reordered " + simulated.status(SimulatedCardFiles.FAULT_REORDERS_OFFSET) +
                     ", corrupted " + simulated.status(SimulatedCardFiles.FAULT_CORRUPTIONS_OFFSET) + " (seed " +
-                    faults.seed() + ")"));
+                    faults.seed() + ")") +
+                    (ingress == null ? "" : "; ingress faults injected: dropped " + ingress.dropped() +
+                    ", duplicated " + ingress.duplicated() + ", reordered " + ingress.reordered() + ", corrupted " +
+                    ingress.corrupted() + " (seed " + ingress.context().seed() + ")"));
                 System.out.flush();
             }
             return 0;

@@ -27,6 +27,16 @@ class SimCommandTest
     }
 
     @Test
+    void faultsApplyToEgressUnlessToldOtherwise()
+    {
+        assertEquals(SimCommand.FaultDirection.egress, parse("--card", "c", "--drop", "2%").faultsOn);
+        assertEquals(SimCommand.FaultDirection.ingress, parse("--card", "c", "--drop", "2%", "--faults-on",
+            "ingress").faultsOn);
+        assertEquals(SimCommand.FaultDirection.both, parse("--card", "c", "--faults-on", "both").faultsOn);
+        assertThrows(CommandLine.ParameterException.class, () -> parse("--card", "c", "--faults-on", "sideways"));
+    }
+
+    @Test
     void faultOptionsTakeFractionsOrPercentagesAndASeed()
     {
         final WireFaults.Context faults = parse("--card", "c", "--drop", "2%", "--duplicate", "0.01", "--reorder",
