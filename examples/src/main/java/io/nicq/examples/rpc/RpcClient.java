@@ -1,7 +1,6 @@
 package io.nicq.examples.rpc;
 
 import java.io.PrintStream;
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -21,8 +20,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 public final class RpcClient
 {
     private static final int HEADERS = 14 + 20 + 8;
-    /** Round trips per warm-up round: the JIT is looked at between rounds. */
-    private static final long WARM_UP_ROUND = 5_000;
 
     private final UdpSocket socket;
     private final int serverIp;
@@ -89,41 +86,7 @@ public final class RpcClient
     public long run(final WarmUp warmUp, final long count, final BooleanSupplier stop, final PrintStream progress,
         final StallWatch window)
     {
-        // Warm-up runs in rounds through the very code that then measures (round), recording as it does, so that
-        // nothing the measurement executes is new to the JIT: a branch first taken when measuring starts would
-        // deoptimise and recompile the loop inside the measured window.
-        final long warmUpStart = System.nanoTime();
-        final long roundSize = Math.max(1, Math.min(WARM_UP_ROUND, count));
-        long seq = 0;
-        warmUp.start(warmUpStart);
-        while (!stop.getAsBoolean() && warmUp.keepGoing(seq, System.nanoTime()))
-        {
-            recorder.reset();
-            final long missing = warmUp.belowMinimum(seq);
-            seq = round(seq, missing > 0 ? Math.min(missing, roundSize) : roundSize, stop);
-            if (progress != null)
-            {
-                progress.printf(Locale.ROOT, "\rrpc-latency: warm-up, %d round trips in %.1f s, p50 %.2f us   ", seq,
-                    (System.nanoTime() - warmUpStart) / 1e9, recorder.roundTrip().getValueAtPercentile(50) / 1000.0);
-            }
-        }
-        recorder.reset();
-        if (window != null)
-        {
-            window.begin();
-        }
-        round(seq, count, stop);
-        if (window != null)
-        {
-            window.end();
-        }
-        if (progress != null)
-        {
-            progress.printf(Locale.ROOT, "\rrpc-latency: %d round trips recorded, p50 %.2f us%n",
-                recorder.roundTrips(), recorder.roundTrip().getValueAtPercentile(50) / 1000.0);
-        }
-        recorder.finish();
-        return recorder.roundTrips();
+        return warmUp.thenMeasure(count, stop, this::round, recorder::reset, recorder, window, progress, "rpc-latency");
     }
 
     /** {@code n} recorded round trips from sequence {@code seq} on; returns the next sequence. */

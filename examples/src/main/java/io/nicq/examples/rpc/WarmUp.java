@@ -1,8 +1,11 @@
 package io.nicq.examples.rpc;
 
+import java.io.PrintStream;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
+import io.nicq.examples.report.StallWatch;
 import io.nicq.runtime.JitWatch;
 
 /**
@@ -128,6 +131,66 @@ public final class WarmUp
         endNs = nowNs;
         quiet = reachedQuiet;
         return false;
+    }
+
+    /** A client's recorded round trips: {@code n} of them from sequence {@code seq} on; returns the next sequence. */
+    @FunctionalInterface
+    public interface Rounds
+    {
+        long run(long seq, long n, BooleanSupplier stop);
+    }
+
+    /** Round trips per warm-up round: the JIT is looked at between rounds. */
+    private static final long ROUND = 5_000;
+
+    /**
+     * Warms up as this says, then runs {@code count} recorded round trips, or fewer if {@code stop} says so: the loop
+     * every RPC client shares. Warm-up runs in rounds through the very code that then measures ({@code rounds}),
+     * recording as it does, so that nothing the measurement executes is new to the JIT: a branch first taken when
+     * measuring starts would deoptimise and recompile the loop inside the measured window.
+     *
+     * @param resetRecording forgets what the last round recorded (the recorder, and any counters of the client's)
+     * @param window         marks the measured window (stalls and hiccups), null for none
+     * @param progress       where to print a progress line, null for none
+     * @param name           of the client, for the progress line
+     * @return round trips recorded
+     */
+    public long thenMeasure(final long count, final BooleanSupplier stop, final Rounds rounds,
+        final Runnable resetRecording, final RoundTripRecorder recorder, final StallWatch window,
+        final PrintStream progress, final String name)
+    {
+        final long warmUpStart = System.nanoTime();
+        final long roundSize = Math.max(1, Math.min(ROUND, count));
+        long seq = 0;
+        start(warmUpStart);
+        while (!stop.getAsBoolean() && keepGoing(seq, System.nanoTime()))
+        {
+            resetRecording.run();
+            final long missing = belowMinimum(seq);
+            seq = rounds.run(seq, missing > 0 ? Math.min(missing, roundSize) : roundSize, stop);
+            if (progress != null)
+            {
+                progress.printf(Locale.ROOT, "\r%s: warm-up, %d round trips in %.1f s, p50 %.2f us   ", name, seq,
+                    (System.nanoTime() - warmUpStart) / 1e9, recorder.roundTrip().getValueAtPercentile(50) / 1000.0);
+            }
+        }
+        resetRecording.run();
+        if (window != null)
+        {
+            window.begin();
+        }
+        rounds.run(seq, count, stop);
+        if (window != null)
+        {
+            window.end();
+        }
+        if (progress != null)
+        {
+            progress.printf(Locale.ROOT, "\r%s: %d round trips recorded, p50 %.2f us%n", name,
+                recorder.roundTrips(), recorder.roundTrip().getValueAtPercentile(50) / 1000.0);
+        }
+        recorder.finish();
+        return recorder.roundTrips();
     }
 
     /** Round trips still missing to the minimum after {@code done}: a caller warming up in rounds stops there. */

@@ -1,7 +1,6 @@
 package io.nicq.examples.tcp;
 
 import java.io.PrintStream;
-import java.util.Locale;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -44,8 +43,6 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 public final class TcpRpcClient implements TcpHandler, TcpReader, FrameHandler
 {
-    /** Round trips per warm-up round: the JIT is looked at between rounds. */
-    private static final long WARM_UP_ROUND = 5_000;
     private static final int ETHERNET = 14;
     private static final int TCP_PROTOCOL = 6;
     private static final int FLAGS_SYN_FIN_RST = 0x07;
@@ -165,39 +162,7 @@ public final class TcpRpcClient implements TcpHandler, TcpReader, FrameHandler
     public long run(final WarmUp warmUp, final long count, final BooleanSupplier stop, final PrintStream progress,
         final StallWatch window)
     {
-        final long warmUpStart = System.nanoTime();
-        final long roundSize = Math.max(1, Math.min(WARM_UP_ROUND, count));
-        long seq = 0;
-        warmUp.start(warmUpStart);
-        while (!stop.getAsBoolean() && warmUp.keepGoing(seq, System.nanoTime()))
-        {
-            reset();
-            final long missing = warmUp.belowMinimum(seq);
-            seq = round(seq, missing > 0 ? Math.min(missing, roundSize) : roundSize, stop);
-            if (progress != null)
-            {
-                progress.printf(Locale.ROOT, "\rtcp-rpc-latency: warm-up, %d round trips in %.1f s, p50 %.2f us   ",
-                    seq, (System.nanoTime() - warmUpStart) / 1e9,
-                    recorder.roundTrip().getValueAtPercentile(50) / 1000.0);
-            }
-        }
-        reset();
-        if (window != null)
-        {
-            window.begin();
-        }
-        round(seq, count, stop);
-        if (window != null)
-        {
-            window.end();
-        }
-        if (progress != null)
-        {
-            progress.printf(Locale.ROOT, "\rtcp-rpc-latency: %d round trips recorded, p50 %.2f us%n",
-                recorder.roundTrips(), recorder.roundTrip().getValueAtPercentile(50) / 1000.0);
-        }
-        recorder.finish();
-        return recorder.roundTrips();
+        return warmUp.thenMeasure(count, stop, this::round, this::reset, recorder, window, progress, "tcp-rpc-latency");
     }
 
     /**
