@@ -135,23 +135,7 @@ class TcpSegmentTest
     private static UnsafeBuffer segment(final int dstPort, final int seq, final int ack, final int flags,
         final int window, final int mss, final String text)
     {
-        final byte[] payload = text.getBytes(StandardCharsets.US_ASCII);
-        final int headerLength = TcpHeader.MIN_HEADER_LENGTH + (mss > 0 ? 4 : 0);
-        final UnsafeBuffer frame = TestFrames.ipv4(PEER, ME, Ipv4Header.PROTOCOL_TCP,
-            new byte[headerLength + payload.length], 0);
-        final TcpHeader header = new TcpHeader().wrap(frame, TCP);
-        header.sourcePort(PEER_PORT).destinationPort(dstPort).sequenceNumber(seq).acknowledgmentNumber(ack)
-            .dataOffsetAndFlags(headerLength / 4, flags).window(window).urgentPointer(0);
-        if (mss > 0)
-        {
-            frame.putByte(TCP + 20, (byte)2);
-            frame.putByte(TCP + 21, (byte)4);
-            frame.putByte(TCP + 22, (byte)(mss >>> 8));
-            frame.putByte(TCP + 23, (byte)mss);
-        }
-        frame.putBytes(TCP + headerLength, payload);
-        header.computeChecksum(PEER, ME, headerLength + payload.length);
-        return frame;
+        return withOptions(dstPort, seq, ack, flags, window, mssOption(mss), text);
     }
 
     /**
@@ -161,36 +145,34 @@ class TcpSegmentTest
     private static UnsafeBuffer stamped(final int dstPort, final int seq, final int ack, final int flags,
         final int window, final int mss, final int tsVal, final int tsEcr, final String text)
     {
-        final byte[] payload = text.getBytes(StandardCharsets.US_ASCII);
-        final int optionsLength = (mss > 0 ? 4 : 0) + 12;
-        final int headerLength = TcpHeader.MIN_HEADER_LENGTH + optionsLength;
-        final UnsafeBuffer frame = TestFrames.ipv4(PEER, ME, Ipv4Header.PROTOCOL_TCP,
-            new byte[headerLength + payload.length], 0);
-        final TcpHeader header = new TcpHeader().wrap(frame, TCP);
-        header.sourcePort(PEER_PORT).destinationPort(dstPort).sequenceNumber(seq).acknowledgmentNumber(ack)
-            .dataOffsetAndFlags(headerLength / 4, flags).window(window).urgentPointer(0);
-        int at = TCP + 20;
-        if (mss > 0)
-        {
-            frame.putByte(at, (byte)2);
-            frame.putByte(at + 1, (byte)4);
-            frame.putShort(at + 2, (short)mss, java.nio.ByteOrder.BIG_ENDIAN);
-            at += 4;
-        }
-        frame.putByte(at, (byte)1);
-        frame.putByte(at + 1, (byte)1);
-        frame.putByte(at + 2, (byte)8);
-        frame.putByte(at + 3, (byte)10);
-        frame.putInt(at + 4, tsVal, java.nio.ByteOrder.BIG_ENDIAN);
-        frame.putInt(at + 8, tsEcr, java.nio.ByteOrder.BIG_ENDIAN);
-        frame.putBytes(TCP + headerLength, payload);
-        header.computeChecksum(PEER, ME, headerLength + payload.length);
-        return frame;
+        final byte[] mssOption = mssOption(mss);
+        final UnsafeBuffer options = new UnsafeBuffer(new byte[mssOption.length + 12]);
+        options.putBytes(0, mssOption);
+        final int at = mssOption.length;
+        options.putByte(at, (byte)1);
+        options.putByte(at + 1, (byte)1);
+        options.putByte(at + 2, (byte)8);
+        options.putByte(at + 3, (byte)10);
+        options.putInt(at + 4, tsVal, java.nio.ByteOrder.BIG_ENDIAN);
+        options.putInt(at + 8, tsEcr, java.nio.ByteOrder.BIG_ENDIAN);
+        return withOptions(dstPort, seq, ack, flags, window, options.byteArray(), text);
+    }
+
+    /** An MSS option of {@code mss}, or none for 0. */
+    private static byte[] mssOption(final int mss)
+    {
+        return mss > 0 ? new byte[] {2, 4, (byte)(mss >>> 8), (byte)mss} : new byte[0];
     }
 
     /** A segment from the peer whose options are {@code options} (a multiple of 4 bytes, laid out by the caller). */
     private static UnsafeBuffer withOptions(final int dstPort, final int seq, final int ack, final int flags,
         final byte[] options, final String text)
+    {
+        return withOptions(dstPort, seq, ack, flags, 65535, options, text);
+    }
+
+    private static UnsafeBuffer withOptions(final int dstPort, final int seq, final int ack, final int flags,
+        final int window, final byte[] options, final String text)
     {
         final byte[] payload = text.getBytes(StandardCharsets.US_ASCII);
         final int headerLength = TcpHeader.MIN_HEADER_LENGTH + options.length;
@@ -198,7 +180,7 @@ class TcpSegmentTest
             new byte[headerLength + payload.length], 0);
         final TcpHeader header = new TcpHeader().wrap(frame, TCP);
         header.sourcePort(PEER_PORT).destinationPort(dstPort).sequenceNumber(seq).acknowledgmentNumber(ack)
-            .dataOffsetAndFlags(headerLength / 4, flags).window(65535).urgentPointer(0);
+            .dataOffsetAndFlags(headerLength / 4, flags).window(window).urgentPointer(0);
         frame.putBytes(TCP + 20, options);
         frame.putBytes(TCP + headerLength, payload);
         header.computeChecksum(PEER, ME, headerLength + payload.length);

@@ -36,12 +36,14 @@ public final class TcpConnection
      * RFC 7323 5.5: after this long without a valid timestamp from the peer, TS.Recent is no longer valid (its 1 ms
      * clock may have run through half its sequence space, 2^31 ms, about 24.8 days) and PAWS does not reject on it.
      */
+    private static final long TS_RECENT_VALID_NS = java.util.concurrent.TimeUnit.DAYS.toNanos(24);
     /** NOP, NOP, kind 5, length: the SACK option's 4 bytes before its 8-byte blocks (RFC 2018 3). */
     private static final int SACK_OPTION_OVERHEAD = 4;
     private static final int SACK_BLOCK_LENGTH = 8;
+    /** NOP, NOP, kind 4, length 2: SACK-permitted, word-aligned on a SYN. */
+    private static final int SACK_PERMITTED_OPTION_LENGTH = 4;
     /** SACKed ranges above SND.UNA the sender remembers; a block that finds no room is simply not remembered. */
     private static final int SCOREBOARD_RANGES = 16;
-    private static final long TS_RECENT_VALID_NS = java.util.concurrent.TimeUnit.DAYS.toNanos(24);
 
     private final TcpLayer tcp;
     private final TcpLayer.Context ctx;
@@ -885,7 +887,7 @@ public final class TcpConnection
             else if (fastRecovery)
             {
                 // One segment left the network: with SACK, spend it on the next hole if there is one.
-                if (!(fastRecovery && sackedCount > 0 && retransmitNextHole(now)))
+                if (!(sackedCount > 0 && retransmitNextHole(now)))
                 {
                     cwnd += mss;
                 }
@@ -1032,10 +1034,7 @@ public final class TcpConnection
     /** RFC 2018 4: the block holding the latest out-of-order segment first, then the others in sequence order. */
     private void putSackOption(final MutableDirectBuffer buffer, final int at, final int blocks)
     {
-        buffer.putByte(at, (byte)TcpOptions.KIND_NOP);
-        buffer.putByte(at + 1, (byte)TcpOptions.KIND_NOP);
-        buffer.putByte(at + 2, (byte)TcpOptions.KIND_SACK);
-        buffer.putByte(at + 3, (byte)(2 + SACK_BLOCK_LENGTH * blocks));
+        putAlignedOptionHead(buffer, at, TcpOptions.KIND_SACK, 2 + SACK_BLOCK_LENGTH * blocks);
         int latest = 0;
         for (int r = 0; r < outOfOrderCount; r++)
         {
@@ -1216,12 +1215,13 @@ public final class TcpConnection
         }
     }
 
-    /** Out-of-order ranges held (for tests and toString). */
+    /** When TIME_WAIT ends (NO_DEADLINE outside it): the layer recycles the nearest one when its table is full. */
     long timeWaitDeadlineNs()
     {
         return timeWaitDeadlineNs;
     }
 
+    /** Out-of-order ranges held (for tests and toString). */
     int outOfOrderRanges()
     {
         return outOfOrderCount;
@@ -1421,7 +1421,8 @@ public final class TcpConnection
         final int flags, final int segmentLength, final int sackBlocks)
     {
         final int window = advertisedWindow();
-        final int headerLength = headerLength() + sackOptionLength(sackBlocks);
+        final int sackAt = headerLength(); // behind the timestamp option, when there is one
+        final int headerLength = sackAt + sackOptionLength(sackBlocks);
         final TcpHeader header = tcp.header().wrap(buffer, offset);
         header.sourcePort(localPort).destinationPort(remotePort).sequenceNumber(seq).acknowledgmentNumber(ack)
             .dataOffsetAndFlags(headerLength / 4, flags).window(window).urgentPointer(0);
@@ -1431,7 +1432,7 @@ public final class TcpConnection
         }
         if (sackBlocks > 0)
         {
-            putSackOption(buffer, offset + headerLength(), sackBlocks);
+            putSackOption(buffer, offset + sackAt, sackBlocks);
         }
         header.computeChecksum(tcp.output().localAddress(), remoteAddress, segmentLength);
         if ((flags & TcpHeader.FLAG_ACK) != 0)
@@ -1446,14 +1447,27 @@ public final class TcpConnection
         return blocks > 0 ? SACK_OPTION_OVERHEAD + SACK_BLOCK_LENGTH * blocks : 0;
     }
 
-    /** NOP, NOP, then kind 8: TSval from the layer's clock, TSecr the peer's latest (0 on our first SYN). */
-    private void putTimestampOption(final MutableDirectBuffer buffer, final int at)
+    /** This connection's TSval now: the layer's 1 ms clock from this connection's own start. */
+    private int timestampValue()
+    {
+        return tcp.timestampNow() + tsOffset;
+    }
+
+    /** NOP, NOP, kind, length: how every option of a synchronized segment starts, word-aligned (RFC 7323 App. A). */
+    private static void putAlignedOptionHead(final MutableDirectBuffer buffer, final int at, final int kind,
+        final int length)
     {
         buffer.putByte(at, (byte)TcpOptions.KIND_NOP);
         buffer.putByte(at + 1, (byte)TcpOptions.KIND_NOP);
-        buffer.putByte(at + 2, (byte)TcpOptions.KIND_TIMESTAMP);
-        buffer.putByte(at + 3, (byte)TcpOptions.LENGTH_TIMESTAMP);
-        buffer.putInt(at + 4, tcp.timestampNow() + tsOffset, java.nio.ByteOrder.BIG_ENDIAN);
+        buffer.putByte(at + 2, (byte)kind);
+        buffer.putByte(at + 3, (byte)length);
+    }
+
+    /** NOP, NOP, then kind 8: TSval from the layer's clock, TSecr the peer's latest (0 on our first SYN). */
+    private void putTimestampOption(final MutableDirectBuffer buffer, final int at)
+    {
+        putAlignedOptionHead(buffer, at, TcpOptions.KIND_TIMESTAMP, TcpOptions.LENGTH_TIMESTAMP);
+        buffer.putInt(at + 4, timestampValue(), java.nio.ByteOrder.BIG_ENDIAN);
         buffer.putInt(at + 8, timestamps ? tsRecent : 0, java.nio.ByteOrder.BIG_ENDIAN);
     }
 
@@ -1465,7 +1479,7 @@ public final class TcpConnection
         final boolean stamp = withAck ? timestamps : ctx.timestamps();
         final boolean sackPermitted = withAck ? sack : ctx.sack();
         final int optionsLength = 4 + (scale ? 4 : 0) + (stamp ? TIMESTAMP_OPTION_LENGTH : 0) +
-            (sackPermitted ? 4 : 0);
+            (sackPermitted ? SACK_PERMITTED_OPTION_LENGTH : 0);
         final int segmentLength = TcpHeader.MIN_HEADER_LENGTH + optionsLength;
         final int offset = output.claim(remoteAddress, segmentLength);
         if (offset == Ipv4Output.NO_ROOM)
@@ -1490,11 +1504,8 @@ public final class TcpConnection
         }
         if (sackPermitted)
         {
-            final int at = options + optionsLength - 4;
-            buffer.putByte(at, (byte)TcpOptions.KIND_NOP);
-            buffer.putByte(at + 1, (byte)TcpOptions.KIND_NOP);
-            buffer.putByte(at + 2, (byte)TcpOptions.KIND_SACK_PERMITTED);
-            buffer.putByte(at + 3, (byte)TcpOptions.LENGTH_SACK_PERMITTED);
+            putAlignedOptionHead(buffer, options + optionsLength - SACK_PERMITTED_OPTION_LENGTH,
+                TcpOptions.KIND_SACK_PERMITTED, TcpOptions.LENGTH_SACK_PERMITTED);
         }
         final int window = Math.min(0xFFFF, ctx.receiveBufferSize());
         final TcpHeader header = tcp.header().wrap(buffer, offset);
@@ -1707,7 +1718,7 @@ public final class TcpConnection
             if (!afterTimeout && timestamps)
             {
                 afterTimeout = true;
-                timeoutTsval = tcp.timestampNow() + tsOffset;
+                timeoutTsval = timestampValue();
                 cwndBeforeTimeout = cwnd;
                 ssthreshBeforeTimeout = ssthresh;
             }
