@@ -78,7 +78,7 @@ public final class EventfdInterruptVector implements InterruptVector
         {
             interrupts += counter.get(ValueLayout.JAVA_LONG, 0);
         }
-        else if (read != -NativeWaits.EAGAIN && read != -NativeWaits.EINTR)
+        else if (read != -Errno.EAGAIN && read != -Errno.EINTR)
         {
             throw new LinuxException("read(eventfd " + fd + ")", (int)-read);
         }

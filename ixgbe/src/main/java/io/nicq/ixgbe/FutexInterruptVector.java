@@ -1,80 +1,89 @@
 package io.nicq.ixgbe;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
+
+import io.nicq.runtime.WakeWord;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * An interrupt vector as a 32-bit futex word in shared memory (a simulated card's status page,
- * {@link SimulatedCardFiles#interruptWordOffset}): the word counts the interrupts delivered on the vector. The card
- * delivers with {@link #signal()}, which adds 1 and FUTEX_WAKEs every sleeper; a waiter sleeps with FUTEX_WAIT on the
- * count it read, which the kernel refuses (EAGAIN) once the word has moved, so an interrupt between the read and the
- * sleep is never lost. The word lives in a MAP_SHARED file mapping and the calls are not FUTEX_PRIVATE, so waker and
- * waiter may be different processes. Waiting and signalling allocate nothing.
+ * An interrupt vector as a {@link WakeWord} in shared memory (a simulated card's status page,
+ * {@link SimulatedCardFiles#interruptWordOffset}): its sequence counts the interrupts delivered on the vector, and its
+ * sleeper count lets the card make the FUTEX_WAKE call only when someone sleeps. The card delivers with
+ * {@link #signal()}; a waiter announces itself and sleeps on the count it read, so an interrupt between the read and
+ * the sleep is never lost (WakeWord's protocol, written once in the runtime module). The word lives in a MAP_SHARED
+ * file mapping and the futexes are not private, so waker and waiter may be different processes. Waiting and
+ * signalling allocate nothing.
  */
 public final class FutexInterruptVector implements InterruptVector
 {
-    private static final VarHandle INT = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
-
-    private final MemorySegment word;
+    private final WakeWord word = new WakeWord();
     private final String description;
-    private final Arena arena = Arena.ofShared();
-    private final MemorySegment state = NativeWaits.callState(arena);
-    private final MemorySegment timespec = arena.allocate(NativeWaits.TIMESPEC_SIZE, 8);
 
     /**
      * @param memory a shared mapping holding the word (it must outlive this vector)
-     * @param offset the word's offset in it, 4-byte aligned
+     * @param offset the word's offset in it ({@link WakeWord#LENGTH} bytes), 4-byte aligned
      */
     public FutexInterruptVector(final MemorySegment memory, final long offset, final String description)
     {
-        if (!memory.isNative() || ((memory.address() + offset) & 3) != 0)
+        if (!memory.isNative())
         {
-            arena.close();
-            throw new IllegalArgumentException(description + ": a futex word must be native memory, 4-byte aligned");
+            word.close();
+            throw new IllegalArgumentException(description + ": a futex word must be native memory");
         }
-        this.word = memory.asSlice(offset, 4);
+        try
+        {
+            word.wrap(new UnsafeBuffer(memory.asSlice(offset, WakeWord.LENGTH).address(), WakeWord.LENGTH), 0);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            word.close();
+            throw new IllegalArgumentException(description + ": " + ex.getMessage(), ex);
+        }
         this.description = description;
     }
 
     public long interrupts()
     {
-        return (int)INT.getAcquire(word, 0L) & 0xFFFF_FFFFL;
+        return word.sequence() & 0xFFFF_FFFFL;
     }
 
     public boolean await(final long seen, final long timeoutNs)
     {
         final int expected = (int)seen;
         final long deadline = System.nanoTime() + timeoutNs;
-        long left = timeoutNs;
-        while ((int)INT.getAcquire(word, 0L) == expected)
+        while (true)
         {
+            final int ticket = word.prepare();
+            if (ticket != expected)
+            {
+                word.cancel();
+                return true;
+            }
+            final long left = deadline - System.nanoTime();
             if (left <= 0)
             {
+                word.cancel();
                 return false;
             }
-            NativeWaits.timespec(timespec, left);
-            final int result = NativeWaits.futexWait(state, word, expected, timespec);
-            if (result == NativeWaits.ETIMEDOUT)
-            {
-                return (int)INT.getAcquire(word, 0L) != expected;
-            }
-            // Woken, EAGAIN (moved already) or EINTR: the loop condition tells which.
-            left = deadline - System.nanoTime();
+            // Woken, the count moved before the sleep, a signal, or the timeout: the next look tells which.
+            word.await(ticket, left);
         }
-        return true;
     }
 
     /**
-     * Delivers one interrupt: the count first, then the wake-up, so a waiter the wake misses (not asleep yet) finds
-     * the count moved. Called by the card (one thread); returns how many sleepers it woke.
+     * Delivers one interrupt: the count, then the wake-up if a waiter has announced itself.
+     *
+     * @return whether a waiter was announced (and so woken)
      */
-    public int signal()
+    public boolean signal()
     {
-        INT.getAndAdd(word, 0L, 1);
-        return NativeWaits.futexWake(state, word, Integer.MAX_VALUE);
+        return word.signal();
+    }
+
+    /** Waiters announced now (for tests and statistics). */
+    public int sleepers()
+    {
+        return word.sleepers();
     }
 
     public String description()
@@ -84,7 +93,7 @@ public final class FutexInterruptVector implements InterruptVector
 
     public void close()
     {
-        arena.close();
+        word.close();
     }
 
     public String toString()

@@ -12,27 +12,17 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 /**
- * The system calls an interrupt waiter sleeps in, through the FFM API: futex(2) on a word of a shared file mapping
- * (FUTEX_WAIT and FUTEX_WAKE without FUTEX_PRIVATE_FLAG, so the kernel keys the word by file and offset and a waker
- * in another process finds the sleeper), eventfd(2), read(2), write(2) and poll(2). Each call takes a call-state
- * segment ({@link #callState}) for its errno, allocated once by its caller, so that waiting and waking allocate
- * nothing.
+ * The system calls an eventfd interrupt waiter sleeps in, through the FFM API: eventfd(2), read(2), write(2) and
+ * poll(2). (A futex word's waits are the runtime module's {@code Futex} and {@code WakeWord}.) Each call takes a
+ * call-state segment ({@link #callState}) for its errno, allocated once by its caller, so that waiting and waking
+ * allocate nothing.
  */
 @SuppressWarnings("restricted") // nicq runs with --enable-native-access
 public final class NativeWaits
 {
-    /** x86-64 system call number of futex. */
-    static final long SYS_FUTEX = 202;
-    static final long FUTEX_WAIT = 0;
-    static final long FUTEX_WAKE = 1;
-    public static final int EINTR = 4;
-    public static final int EAGAIN = 11;
-    public static final int ETIMEDOUT = 110;
     public static final int EFD_NONBLOCK = 0x800;
     public static final int EFD_CLOEXEC = 0x80000;
     static final short POLLIN = 1;
-    /** struct timespec: tv_sec, tv_nsec. */
-    public static final long TIMESPEC_SIZE = 16;
     /** struct pollfd: int fd, short events, short revents. */
     public static final long POLLFD_SIZE = 8;
 
@@ -42,11 +32,6 @@ public final class NativeWaits
     private static final long ERRNO_OFFSET =
         Linker.Option.captureStateLayout().byteOffset(MemoryLayout.PathElement.groupElement("errno"));
 
-    // long syscall(long number, ...): every variadic argument passed as a full register (long or pointer).
-    private static final MethodHandle SYSCALL_FUTEX = handle("syscall",
-        FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
-            ValueLayout.JAVA_LONG, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG),
-        ERRNO, Linker.Option.firstVariadicArg(1));
     private static final MethodHandle EVENTFD = handle("eventfd",
         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), ERRNO);
     private static final MethodHandle READ = handle("read",
@@ -69,58 +54,6 @@ public final class NativeWaits
     public static MemorySegment callState(final Arena arena)
     {
         return arena.allocate(Linker.Option.captureStateLayout());
-    }
-
-    /**
-     * FUTEX_WAIT: sleeps while the word holds {@code expected}, until a FUTEX_WAKE on it or the relative timeout.
-     *
-     * @param timespec a {@link #TIMESPEC_SIZE} segment holding the timeout, or {@link MemorySegment#NULL} for none
-     * @return 0 when woken, {@link #EAGAIN} when the word no longer held {@code expected}, {@link #ETIMEDOUT} or
-     *         {@link #EINTR}
-     */
-    public static int futexWait(final MemorySegment state, final MemorySegment word, final int expected,
-        final MemorySegment timespec)
-    {
-        final long result;
-        try
-        {
-            result = (long)SYSCALL_FUTEX.invokeExact(state, SYS_FUTEX, word, FUTEX_WAIT, (long)expected, timespec,
-                MemorySegment.NULL, 0L);
-        }
-        catch (final Throwable ex)
-        {
-            throw rethrow(ex);
-        }
-        if (result == 0)
-        {
-            return 0;
-        }
-        final int errno = errno(state);
-        if (errno == EAGAIN || errno == ETIMEDOUT || errno == EINTR)
-        {
-            return errno;
-        }
-        throw new LinuxException("futex(FUTEX_WAIT)", errno);
-    }
-
-    /** FUTEX_WAKE: wakes up to {@code count} sleepers on the word; returns how many it woke. */
-    public static int futexWake(final MemorySegment state, final MemorySegment word, final int count)
-    {
-        final long result;
-        try
-        {
-            result = (long)SYSCALL_FUTEX.invokeExact(state, SYS_FUTEX, word, FUTEX_WAKE, (long)count,
-                MemorySegment.NULL, MemorySegment.NULL, 0L);
-        }
-        catch (final Throwable ex)
-        {
-            throw rethrow(ex);
-        }
-        if (result < 0)
-        {
-            throw new LinuxException("futex(FUTEX_WAKE)", errno(state));
-        }
-        return (int)result;
     }
 
     /** eventfd(2) with a counter starting at 0. */
@@ -195,7 +128,7 @@ public final class NativeWaits
         if (result < 0)
         {
             final int errno = errno(state);
-            if (errno == EINTR)
+            if (errno == Errno.EINTR)
             {
                 return false;
             }
@@ -219,13 +152,6 @@ public final class NativeWaits
         {
             throw rethrow(ex);
         }
-    }
-
-    /** Puts a relative timeout into a {@link #TIMESPEC_SIZE} segment. */
-    public static void timespec(final MemorySegment timespec, final long nanos)
-    {
-        timespec.set(ValueLayout.JAVA_LONG, 0, nanos / 1_000_000_000L);
-        timespec.set(ValueLayout.JAVA_LONG, 8, nanos % 1_000_000_000L);
     }
 
     private static int errno(final MemorySegment state)

@@ -108,18 +108,16 @@ public final class SimulatedCardFiles
      */
     public static final int INTERRUPT_LATCH_OFFSET = STATUS_PAGE_OFFSET + 576;
     /**
-     * The futex words of interrupt vectors 0..15, 4 bytes each: a count of the interrupts the device delivered on the
-     * vector (wrapping), which a waiter in any process sleeps on (FUTEX_WAIT while it still holds the count it read,
-     * so an interrupt between its read and its sleep is never lost).
+     * The wake words of interrupt vectors 0..15 ({@link io.nicq.runtime.WakeWord}, 8 bytes each): a count of the
+     * interrupts the device delivered on the vector (wrapping), which a waiter in any process sleeps on, and the count
+     * of waiters, so the device makes the wake-up call only when someone sleeps.
      */
     public static final int INTERRUPT_WORDS_OFFSET = STATUS_PAGE_OFFSET + 640;
     /**
-     * The doorbell futex word (4 bytes, {@link Doorbell}): {@link SimulatedBar} adds 1 on every register write (tails
-     * included) and wakes its sleepers, so an idle device loop may sleep on it; nothing on silicon corresponds to it.
+     * The doorbell's wake word (8 bytes, {@link Doorbell}): {@link SimulatedBar} rings it on every register write
+     * (tails included), so an idle device loop may sleep on it; nothing on silicon corresponds to it.
      */
-    public static final int DOORBELL_WORD_OFFSET = STATUS_PAGE_OFFSET + 704;
-    /** How many loops sleep on the doorbell (4 bytes): {@link Doorbell} wakes only when some do. */
-    public static final int DOORBELL_SLEEPERS_OFFSET = STATUS_PAGE_OFFSET + 708;
+    public static final int DOORBELL_WORD_OFFSET = STATUS_PAGE_OFFSET + 768;
     public static final int RX_QUEUE_DROPS_OFFSET = STATUS_PAGE_OFFSET + 1024;
     public static final int RX_QUEUE_FRAMES_OFFSET = STATUS_PAGE_OFFSET + 2048;
     public static final int TX_QUEUE_FRAMES_OFFSET = STATUS_PAGE_OFFSET + 3072;
@@ -140,7 +138,7 @@ public final class SimulatedCardFiles
             throw new IllegalArgumentException("interrupt vector " + vector + " is outside 0.." +
                 (Registers.QUEUE_VECTOR_COUNT - 1) + " (the simulated card raises only EICR's queue vectors)");
         }
-        return INTERRUPT_WORDS_OFFSET + 4 * vector;
+        return INTERRUPT_WORDS_OFFSET + io.nicq.runtime.WakeWord.LENGTH * vector;
     }
 
     /** Offset of the per-queue drop counter of RX queue q in the bar0 file. */

@@ -71,8 +71,8 @@ class FutexInterruptVectorTest
     {
         final long seen = waiter.interrupts();
         final CompletableFuture<Boolean> woken = CompletableFuture.supplyAsync(() -> waiter.await(seen, TIMEOUT_NS));
-        // Signal until the waiter is asleep in the kernel (FUTEX_WAKE reports it), or it has returned.
-        while (!woken.isDone() && card.signal() == 0)
+        // Signal until the waiter has announced itself (the signal then wakes it), or it has returned.
+        while (!woken.isDone() && !card.signal())
         {
             Thread.sleep(1);
         }
