@@ -69,6 +69,11 @@ public enum DropReason
     TCP_PAWS,
     /** RX: out-of-order TCP data beyond what the connection holds (its out-of-order ranges are all taken). */
     TCP_OUT_OF_ORDER_FULL,
+    /**
+     * RX: a SYN that reached a hand-over worker's queue directly, not through its listener's hand-over (the listener
+     * did not choose this worker for it); dropped without an answer, the peer's retransmission reaches the listener.
+     */
+    TCP_NOT_HANDED_OVER,
     /** TX: no free slot to send from. */
     NO_SLOT;
 

@@ -490,6 +490,12 @@ public final class TcpLayer implements Ipv4Protocol
     private int halfOpen;
     private long nextDeadlineNs = Long.MAX_VALUE;
     private long nowNs;
+    /** A listener's hand-over ({@link TcpHandOver}): sees every segment that matches no connection here first. */
+    private TcpSteering steering;
+    /** The segment being received came through a hand-over inbox, not this layer's queue. */
+    private boolean handedOver;
+    /** A TIME_WAIT connection is being released for a new incarnation of its 4-tuple. */
+    private boolean reincarnating;
 
     private long segmentsReceived;
     private long segmentsSent;
@@ -501,6 +507,7 @@ public final class TcpLayer implements Ipv4Protocol
     private long resetsSent;
     private long synsDropped;
     private long timeWaitRecycled;
+    private long synsNotHandedOver;
 
     /**
      * The TCP layer of an interface with the default {@link Context}: registers itself for protocol 6.
@@ -603,21 +610,36 @@ public final class TcpLayer implements Ipv4Protocol
         final int localPort = header.destinationPort();
         final int remotePort = header.sourcePort();
         TcpConnection connection = connections.get(key(sourceAddress, remotePort, localPort));
+        boolean reincarnation = false;
         if (connection != null && connection.state() == TcpState.TIME_WAIT &&
             connection.acceptsNewIncarnation(header, options))
         {
-            connection.release();
+            // The new incarnation keeps what steered the old one here (a hand-over's connection filter).
+            reincarnating = true;
+            try
+            {
+                connection.release();
+            }
+            finally
+            {
+                reincarnating = false;
+            }
             connection = null;
+            reincarnation = true;
         }
         if (connection != null)
         {
             connection.onSegment(header, options, slot, offset + headerLength, length - headerLength);
             return;
         }
+        if (steering != null && !reincarnation && steering.steer(sourceAddress, header, slot, offset, length))
+        {
+            return;
+        }
         final TcpListener listener = listeners.get(localPort);
         if (listener != null)
         {
-            onListenerSegment(listener, sourceAddress, header, length - headerLength);
+            onListenerSegment(listener, sourceAddress, header, length - headerLength, reincarnation);
             return;
         }
         ip.countDrop(DropReason.NO_CONNECTION);
@@ -626,7 +648,8 @@ public final class TcpLayer implements Ipv4Protocol
 
     /** RFC 9293 3.10.7.2: a segment to a listener. */
     private void onListenerSegment(
-        final TcpListener listener, final int sourceAddress, final TcpHeader header, final int payloadLength)
+        final TcpListener listener, final int sourceAddress, final TcpHeader header, final int payloadLength,
+        final boolean reincarnation)
     {
         final int flags = header.flags();
         if ((flags & TcpHeader.FLAG_RST) != 0)
@@ -643,6 +666,14 @@ public final class TcpLayer implements Ipv4Protocol
         if ((flags & TcpHeader.FLAG_SYN) == 0)
         {
             ip.countDrop(DropReason.BAD_TCP_FLAGS);
+            return;
+        }
+        // A worker takes a new connection only from its listener's hand-over, which registers its filter; one that
+        // came straight here (its 4-tuple's filter outlived its last connection) would lose that filter under it.
+        if (listener.handOverOnly() && !handedOver && !reincarnation)
+        {
+            synsNotHandedOver++;
+            ip.countDrop(DropReason.TCP_NOT_HANDED_OVER);
             return;
         }
         if (halfOpen >= ctx.maxHalfOpen() || listener.isClosed() || !hasRoomForConnection())
@@ -791,6 +822,11 @@ public final class TcpLayer implements Ipv4Protocol
         if (connections.get(key) == connection)
         {
             connections.remove(key);
+            final TcpListener listener = connection.listener();
+            if (listener != null && !reincarnating)
+            {
+                listener.released(key);
+            }
         }
         final int index = connection.activeIndex;
         if (index >= 0 && index < activeCount && active[index] == connection)
@@ -832,6 +868,41 @@ public final class TcpLayer implements Ipv4Protocol
         oldest.release();
         timeWaitRecycled++;
         return activeCount < active.length;
+    }
+
+    /** Whether a connection of this 4-tuple is on the layer (in any state, TIME_WAIT included). */
+    boolean hasConnection(final long key)
+    {
+        return connections.containsKey(key);
+    }
+
+    /** Installs a listener's hand-over: it sees every segment that matches no connection of this layer first. */
+    void steering(final TcpSteering steering)
+    {
+        if (steering != null && this.steering != null)
+        {
+            throw new IllegalStateException("the TCP layer on queue " + ip.queue().queueId() + " has a hand-over");
+        }
+        this.steering = steering;
+    }
+
+    /**
+     * A segment a listener's hand-over passed to this layer (it reached the listener's queue): received as if it had
+     * come through this layer's own queue, with the 4-tuple's new connection allowed on a hand-over listener. The
+     * segment is read and may be written in place, as a received slot is.
+     */
+    void receiveHandedOver(final int sourceAddress, final MutableDirectBuffer buffer, final int offset,
+        final int length)
+    {
+        handedOver = true;
+        try
+        {
+            receive(sourceAddress, output.localAddress(), buffer, offset, length, System.nanoTime());
+        }
+        finally
+        {
+            handedOver = false;
+        }
     }
 
     void halfOpenEnded()
@@ -1004,6 +1075,12 @@ public final class TcpLayer implements Ipv4Protocol
     public long synsDropped()
     {
         return synsDropped;
+    }
+
+    /** SYNs dropped on a hand-over worker's queue because they did not come through the hand-over. */
+    public long synsNotHandedOver()
+    {
+        return synsNotHandedOver;
     }
 
     /** TIME_WAIT connections ended early to make room for a new one (the table was full). */

@@ -15,14 +15,44 @@ public final class TcpListener implements AutoCloseable
     private final int localPort;
     private final TcpListenerHandler handler;
     private final Filter filter;
+    /** A hand-over worker's listener: no filter of its own, told when each of its connections is gone. */
+    private final TcpReleaseHook releaseHook;
     private boolean closed;
 
     private TcpListener(final TcpLayer tcp, final int localPort, final TcpListenerHandler handler, final Filter filter)
+    {
+        this(tcp, localPort, handler, filter, null);
+    }
+
+    private TcpListener(final TcpLayer tcp, final int localPort, final TcpListenerHandler handler, final Filter filter,
+        final TcpReleaseHook releaseHook)
     {
         this.tcp = tcp;
         this.localPort = localPort;
         this.handler = handler;
         this.filter = filter;
+        this.releaseHook = releaseHook;
+    }
+
+    /**
+     * A hand-over worker's listener on {@code port} ({@link TcpHandOver.Worker}): it registers no filter, takes new
+     * connections only from the listener's hand-over (each with its own connection filter) and tells
+     * {@code releaseHook} when each is gone from the layer.
+     */
+    static TcpListener openHandedOver(final TcpLayer tcp, final int port, final TcpListenerHandler handler,
+        final TcpReleaseHook releaseHook)
+    {
+        if (port <= 0 || port > 0xFFFF)
+        {
+            throw new IllegalArgumentException("TCP port " + port + " is outside [1, 65535]");
+        }
+        if (handler == null)
+        {
+            throw new IllegalArgumentException("a listener needs a handler for its accepted connections");
+        }
+        final TcpListener listener = new TcpListener(tcp, port, handler, null, releaseHook);
+        tcp.listen(port, listener);
+        return listener;
     }
 
     /**
@@ -74,6 +104,21 @@ public final class TcpListener implements AutoCloseable
     TcpListenerHandler handler()
     {
         return handler;
+    }
+
+    /** Whether new connections come only through a hand-over (a worker's listener). */
+    boolean handOverOnly()
+    {
+        return releaseHook != null;
+    }
+
+    /** A connection accepted here is gone from the layer ({@code key}: TcpLayer's 4-tuple key). */
+    void released(final long key)
+    {
+        if (releaseHook != null)
+        {
+            releaseHook.released(key);
+        }
     }
 
     public boolean isClosed()

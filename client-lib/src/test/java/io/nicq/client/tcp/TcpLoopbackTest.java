@@ -1,19 +1,10 @@
 package io.nicq.client.tcp;
 
-import io.nicq.client.ControlPlane;
-import io.nicq.client.Filter;
-import io.nicq.client.NicQueue;
-import io.nicq.client.QueueDriverPlacement;
-import io.nicq.client.iface.Ipv4Interface;
 import io.nicq.packet.Ipv4Address;
-import io.nicq.proto.channel.IndexRing;
-import io.nicq.proto.channel.QueueChannel;
-import io.nicq.proto.channel.QueueChannelHeader;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.lang.reflect.Constructor;
 import java.nio.file.Path;
 import java.util.Random;
 
@@ -22,221 +13,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Two TCP layers on two queues whose driver sides are joined by test code (a wire that copies frames): handshake,
- * data both ways compared byte for byte, and a graceful close. NicQueue's and Filter's constructors are
- * package-private in io.nicq.client, so this harness reaches them by reflection.
+ * Two TCP layers on two queues whose driver sides are joined by test code ({@link LoopbackEnd}, a wire that copies
+ * frames): handshake, data both ways compared byte for byte, and a graceful close.
  */
 class TcpLoopbackTest
 {
-    private static final int SLOTS = 256;
-    private static final int RX = 64;
     private static final int A_IP = Ipv4Address.parse("10.0.0.1");
     private static final int B_IP = Ipv4Address.parse("10.0.0.2");
 
     @TempDir
     Path dir;
-
-    /** One end: a channel (the driver's side) and the client stack on it. */
-    private static final class End implements ControlPlane
-    {
-        final QueueChannel channel;
-        final int[] free = new int[SLOTS];
-        int freeCount;
-        final int[] batch = new int[SLOTS];
-        final int ipv4;
-        final long mac;
-        final long peerMac;
-        NicQueue queue;
-        Ipv4Interface ip;
-        TcpLayer tcp;
-        int nextPort = 49152;
-        /** Seeded loss on this end's transmissions: the probability a frame is dropped, 0 for none. */
-        double loss;
-        /** Seeded duplication: the probability a frame is delivered twice. */
-        double duplicate;
-        /** Seeded reordering: the probability a frame is held back and delivered after the next one. */
-        double reorder;
-        final Random random = new Random(7);
-        long lost;
-        long duplicated;
-        long reordered;
-        private final byte[] held = new byte[2048];
-        private int heldLength = -1;
-
-        End(final Path file, final int ipv4, final long mac, final long peerMac)
-        {
-            this.ipv4 = ipv4;
-            this.mac = mac;
-            this.peerMac = peerMac;
-            channel = QueueChannel.create(file, 3, SLOTS);
-            for (int slot = 0; slot < RX; slot++)
-            {
-                free[freeCount++] = slot;
-            }
-            for (int slot = RX; slot < SLOTS; slot++)
-            {
-                channel.txDone().offer(slot);
-            }
-            channel.header().driverPid(ProcessHandle.current().pid());
-            channel.header().state(QueueChannelHeader.STATE_ACTIVE);
-        }
-
-        void open(final Path file) throws Exception
-        {
-            open(file, new TcpLayer.Context());
-        }
-
-        void open(final Path file, final TcpLayer.Context ctx) throws Exception
-        {
-            Constructor<?> constructor = null;
-            for (final Constructor<?> c : NicQueue.class.getDeclaredConstructors())
-            {
-                if (c.getParameterCount() == 6)
-                {
-                    constructor = c;
-                }
-            }
-            constructor.setAccessible(true);
-            queue = (NicQueue)constructor.newInstance(this, QueueChannel.open(file), QueueDriverPlacement.THREAD,
-                null, null, 16);
-            ip = new Ipv4Interface(queue, this);
-            tcp = new TcpLayer(ip, ctx);
-        }
-
-        /** Moves what this end transmitted onto the other end's RX ring. */
-        int transmitTo(final End other)
-        {
-            queue.flush();
-            final IndexRing txReady = channel.txReady();
-            final int count = txReady.poll(batch, 0, batch.length);
-            for (int i = 0; i < count; i++)
-            {
-                final int slot = batch[i];
-                if (loss > 0 && random.nextDouble() < loss)
-                {
-                    lost++;
-                    continue;
-                }
-                final int offset = QueueChannel.frameOffset(slot);
-                final int length = channel.metadata().frameLength(slot);
-                if (reorder > 0 && heldLength < 0 && length <= held.length && random.nextDouble() < reorder)
-                {
-                    channel.pool().getBytes(offset, held, 0, length);
-                    heldLength = length;
-                    reordered++;
-                    continue;
-                }
-                other.inject(channel.pool(), offset, length);
-                if (duplicate > 0 && random.nextDouble() < duplicate)
-                {
-                    other.inject(channel.pool(), offset, length);
-                    duplicated++;
-                }
-                releaseHeld(other);
-            }
-            channel.txDone().offer(batch, 0, count);
-            releaseHeld(other);
-            return count;
-        }
-
-        /** The frame held back for reordering goes after the one that overtook it (or at the end of the batch). */
-        private void releaseHeld(final End other)
-        {
-            if (heldLength >= 0)
-            {
-                other.inject(new UnsafeBuffer(held), 0, heldLength);
-                heldLength = -1;
-            }
-        }
-
-        void inject(final org.agrona.DirectBuffer pool, final int offset, final int length)
-        {
-            final int taken = channel.rxFree().poll(batch, 0, batch.length);
-            for (int i = 0; i < taken; i++)
-            {
-                free[freeCount++] = batch[i];
-            }
-            if (freeCount == 0)
-            {
-                return;
-            }
-            final int slot = free[--freeCount];
-            channel.pool().putBytes(QueueChannel.frameOffset(slot), pool, offset, length);
-            channel.metadata().frameLength(slot, length);
-            channel.metadata().flags(slot, 0);
-            channel.metadata().rxAppNs(slot, 0);
-            channel.rxReady().offer(slot);
-        }
-
-        public long mac()
-        {
-            return mac;
-        }
-
-        public int ipv4()
-        {
-            return ipv4;
-        }
-
-        public int prefixLength()
-        {
-            return 24;
-        }
-
-        public int gateway()
-        {
-            return 0;
-        }
-
-        public int mtu()
-        {
-            return 1500;
-        }
-
-        public long resolveNeighbour(final int address)
-        {
-            return peerMac;
-        }
-
-        public Filter registerUdpPort(final NicQueue queue, final int port)
-        {
-            return filter(Filter.Kind.UDP_PORT, port, 0, 0);
-        }
-
-        public Filter registerTcpPort(final NicQueue queue, final int port)
-        {
-            return filter(Filter.Kind.TCP_PORT, port, 0, 0);
-        }
-
-        public Filter registerTcpConnection(final NicQueue queue, final int localPort, final int remoteIp,
-            final int remotePort)
-        {
-            return filter(Filter.Kind.TCP_CONNECTION, localPort != 0 ? localPort : nextPort++, remoteIp, remotePort);
-        }
-
-        public void deregister(final Filter filter)
-        {
-        }
-
-        public void releaseQueue(final NicQueue queue)
-        {
-        }
-
-        private Filter filter(final Filter.Kind kind, final int port, final int remoteIp, final int remotePort)
-        {
-            try
-            {
-                final Constructor<Filter> c = Filter.class.getDeclaredConstructor(int.class, int.class,
-                    Filter.Kind.class, Filter.Placement.class, int.class, int.class, int.class, int.class);
-                c.setAccessible(true);
-                return c.newInstance(1, 3, kind, Filter.Placement.SOFTWARE, -1, port, remoteIp, remotePort);
-            }
-            catch (final ReflectiveOperationException ex)
-            {
-                throw new IllegalStateException(ex);
-            }
-        }
-    }
 
     @Test
     void transfersBytesAndCloses() throws Exception
@@ -260,8 +46,8 @@ class TcpLoopbackTest
     private void transfer(final double loss, final double duplicate, final double reorder, final int bytes)
         throws Exception
     {
-        final End a = new End(dir.resolve("a"), A_IP, 0x020000000001L, 0x020000000002L);
-        final End b = new End(dir.resolve("b"), B_IP, 0x020000000002L, 0x020000000001L);
+        final LoopbackEnd a = new LoopbackEnd(dir.resolve("a"), A_IP, 0x020000000001L, 0x020000000002L);
+        final LoopbackEnd b = new LoopbackEnd(dir.resolve("b"), B_IP, 0x020000000002L, 0x020000000001L);
         a.open(dir.resolve("a"));
         b.open(dir.resolve("b"));
         a.loss = loss;
@@ -343,8 +129,8 @@ class TcpLoopbackTest
     @Test
     void connectToAPortWithoutListenerIsRefused() throws Exception
     {
-        final End a = new End(dir.resolve("a"), A_IP, 0x020000000001L, 0x020000000002L);
-        final End b = new End(dir.resolve("b"), B_IP, 0x020000000002L, 0x020000000001L);
+        final LoopbackEnd a = new LoopbackEnd(dir.resolve("a"), A_IP, 0x020000000001L, 0x020000000002L);
+        final LoopbackEnd b = new LoopbackEnd(dir.resolve("b"), B_IP, 0x020000000002L, 0x020000000001L);
         a.open(dir.resolve("a"));
         b.open(dir.resolve("b"));
         final TcpCloseReason[] reason = {TcpCloseReason.NONE};
@@ -374,7 +160,7 @@ class TcpLoopbackTest
     void connectWithoutAnswerTimesOutAfterTheSynRetries() throws Exception
     {
         final long[] now = {1_000_000_000L};
-        final End a = new End(dir.resolve("a"), A_IP, 0x020000000001L, 0x020000000002L);
+        final LoopbackEnd a = new LoopbackEnd(dir.resolve("a"), A_IP, 0x020000000001L, 0x020000000002L);
         a.open(dir.resolve("a"), new TcpLayer.Context().clock(() -> now[0]).synRetries(3));
         final TcpCloseReason[] reason = {TcpCloseReason.NONE};
         final TcpConnection client = TcpConnection.connect(a.tcp, B_IP, 7000, new TcpHandler()
@@ -384,7 +170,7 @@ class TcpLoopbackTest
                 reason[0] = why;
             }
         });
-        final End sink = new End(dir.resolve("b"), B_IP, 0x020000000002L, 0x020000000001L);
+        final LoopbackEnd sink = new LoopbackEnd(dir.resolve("b"), B_IP, 0x020000000002L, 0x020000000001L);
         int syns = a.transmitTo(sink);
         for (int second = 0; second < 20 && reason[0] == TcpCloseReason.NONE; second++)
         {

@@ -1,13 +1,18 @@
 package io.nicq.examples.tcp;
 
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
 import io.nicq.client.tcp.TcpCloseReason;
 import io.nicq.client.tcp.TcpConnection;
+import io.nicq.client.tcp.TcpHandOver;
 import io.nicq.client.tcp.TcpHandler;
 import io.nicq.client.tcp.TcpLayer;
 import io.nicq.client.tcp.TcpListener;
 import io.nicq.client.tcp.TcpListenerHandler;
 import io.nicq.client.tcp.TcpReader;
 import io.nicq.client.tcp.TcpState;
+import org.HdrHistogram.Histogram;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.Agent;
 
@@ -18,12 +23,23 @@ import org.agrona.concurrent.Agent;
  * writable again. When the peer half-closes, the rest is echoed and the connection closed. A discard server
  * ({@link #discard}, RFC 863's service on TCP) consumes every byte and sends none: the sink of the throughput
  * benchmark. Allocates nothing per segment; one thread (the one that polls the interface).
+ * <p>
+ * With connections handed over to workers ({@link TcpHandOver}), one server per thread: the listener's
+ * ({@link #handingOver}) hands each new connection to a worker and echoes only those it keeps; each worker's
+ * ({@link #handOverWorker}) echoes the connections it was given, and records the hand-over's time from the listener
+ * taking the SYN to the worker's first echo of the connection.
  */
 public final class TcpEchoServer implements Agent, TcpListenerHandler, TcpHandler, TcpReader
 {
     private final TcpLayer tcp;
     private final TcpListener listener;
     private final boolean echo;
+    /** The hand-over of the listener's server, null otherwise. */
+    private final TcpHandOver handOver;
+    /** The hand-over worker of a worker's server, null otherwise. */
+    private final TcpHandOver.Worker worker;
+    /** A worker's hand-over times: the listener taking the SYN -&gt; the first byte echoed, nanoseconds. */
+    private final Histogram handOverToFirstByte;
     private TcpConnection writingTo;
     private long accepted;
     private long open;
@@ -41,7 +57,48 @@ public final class TcpEchoServer implements Agent, TcpListenerHandler, TcpHandle
     {
         this.tcp = tcp;
         this.echo = echo;
+        this.handOver = null;
+        this.worker = null;
+        this.handOverToFirstByte = null;
         this.listener = TcpListener.open(tcp, port, this);
+    }
+
+    private TcpEchoServer(final TcpLayer tcp, final int port, final List<TcpHandOver.Worker> workers)
+    {
+        this.tcp = tcp;
+        this.echo = true;
+        if (workers == null)
+        {
+            this.handOver = null;
+            this.worker = new TcpHandOver.Worker(tcp, port, this);
+            this.handOverToFirstByte = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+            this.listener = worker.listener();
+        }
+        else
+        {
+            this.handOver = new TcpHandOver(tcp, port, workers, this);
+            this.worker = null;
+            this.handOverToFirstByte = null;
+            this.listener = handOver.listener();
+        }
+    }
+
+    /**
+     * A worker's echo server on {@code port} of its own layer: it serves the connections a listener's
+     * {@link #handingOver} server gives it. Make the workers first, then the listener's server.
+     */
+    public static TcpEchoServer handOverWorker(final TcpLayer tcp, final int port)
+    {
+        return new TcpEchoServer(tcp, port, (List<TcpHandOver.Worker>)null);
+    }
+
+    /**
+     * The listener's echo server on {@code port}: it hands every new connection to one of {@code workers}' servers
+     * ({@link #worker()}), each on its own queue and thread, and echoes only the connections it keeps.
+     */
+    public static TcpEchoServer handingOver(final TcpLayer tcp, final int port, final List<TcpEchoServer> workers)
+    {
+        return new TcpEchoServer(tcp, port, workers.stream().map(TcpEchoServer::worker).toList());
     }
 
     /** A server on {@code port} that reads every byte of every connection and sends nothing back. */
@@ -52,7 +109,16 @@ public final class TcpEchoServer implements Agent, TcpListenerHandler, TcpHandle
 
     public int doWork()
     {
-        return tcp.ip().poll();
+        int work = tcp.ip().poll();
+        if (handOver != null)
+        {
+            work += handOver.doWork();
+        }
+        else if (worker != null)
+        {
+            work += worker.doWork();
+        }
+        return work;
     }
 
     public String roleName()
@@ -62,6 +128,10 @@ public final class TcpEchoServer implements Agent, TcpListenerHandler, TcpHandle
 
     public void onClose()
     {
+        if (handOver != null)
+        {
+            handOver.close();
+        }
         listener.close();
     }
 
@@ -105,6 +175,14 @@ public final class TcpEchoServer implements Agent, TcpListenerHandler, TcpHandle
     {
         final int written = echo ? writingTo.write(buffer, offset, length) : length;
         echoedBytes += written;
+        if (worker != null && written > 0)
+        {
+            final long sinceHandOver = worker.sinceHandOver(writingTo);
+            if (sinceHandOver >= 0)
+            {
+                handOverToFirstByte.recordValue(Math.min(sinceHandOver, handOverToFirstByte.getHighestTrackableValue()));
+            }
+        }
         return written;
     }
 
@@ -130,6 +208,27 @@ public final class TcpEchoServer implements Agent, TcpListenerHandler, TcpHandle
     public TcpListener listener()
     {
         return listener;
+    }
+
+    /** The hand-over of a listener's server ({@link #handingOver}), null for others. */
+    public TcpHandOver handOver()
+    {
+        return handOver;
+    }
+
+    /** The hand-over worker of a worker's server ({@link #handOverWorker}), null for others. */
+    public TcpHandOver.Worker worker()
+    {
+        return worker;
+    }
+
+    /**
+     * A worker's hand-over times in nanoseconds, from the listener taking a connection's SYN to the worker's first
+     * echo of it; null for others. Written by the worker's thread: read it once that thread has stopped.
+     */
+    public Histogram handOverToFirstByte()
+    {
+        return handOverToFirstByte;
     }
 
     /** Connections accepted. */
