@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 import io.nicq.bench.idle.IdleCommand;
+import io.nicq.bench.tcp.TcpHandOverCommand;
 import io.nicq.bench.tcp.TcpThroughputCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -23,11 +24,14 @@ import picocli.CommandLine.Parameters;
  *   nicq bench idle            the idle cost: each process's and thread's wake-ups and CPU ({@link IdleCommand})
  *   nicq bench tcp             one TCP connection's bulk throughput: nicq over the cable and to the kernel over TAP,
  *                              beside the kernel's TCP over veth ({@link TcpThroughputCommand})
+ *   nicq bench handover        a connection's first byte with and without its hand-over to a worker queue
+ *                              ({@link TcpHandOverCommand})
  * </pre>
  * Results go to a JSON file (JMH's format) under {@code --out}; the RPC round trip against the kernel's is
  * {@code nicq demo}.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {IdleCommand.class, TcpThroughputCommand.class},
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {IdleCommand.class, TcpThroughputCommand.class,
+    TcpHandOverCommand.class},
     description = {"JMH benchmarks of the packet path beside the kernel's UDP path measured in the same run.",
         "Without arguments: the standard set with -prof gc. After '--': arguments for JMH itself."})
 public final class BenchCommand implements Callable<Integer>

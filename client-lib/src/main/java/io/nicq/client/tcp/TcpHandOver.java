@@ -31,6 +31,7 @@ import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
  *   listener thread: queue L, port filter (priority 1)           worker thread k: queue W_k, no filter of its own
  *
  *   SYN of a new 4-tuple -&gt; least-loaded worker k ---inbox_k---&gt;  SYN-RECEIVED on W_k's layer, SYN-ACK from W_k
+ *      (of equally loaded workers, the one after the last chosen)
  *      meanwhile, on the hand-over's control thread: its connection filter -&gt; W_k (priority 2)
  *   any later segment of the 4-tuple that still reaches L (its filter was not live yet) ---inbox_k---&gt;
  *   the connection gone from W_k's layer (closed and out of TIME_WAIT, reset, or its SYN dropped) &lt;---released_k---
@@ -128,6 +129,7 @@ public final class TcpHandOver implements TcpSteering, AutoCloseable
     private long registrationNsTotal;
     private long registrationNsMax;
     private String lastRefusal;
+    private int lastChosen = -1;
     private boolean closed;
 
     /**
@@ -318,16 +320,19 @@ public final class TcpHandOver implements TcpSteering, AutoCloseable
         });
     }
 
+    /** The worker with the fewest connections; of equals, the one after the last chosen (round robin). */
     private int leastLoaded()
     {
-        int chosen = 0;
-        for (int i = 1; i < load.length; i++)
+        int chosen = -1;
+        for (int n = 1; n <= load.length; n++)
         {
-            if (load[i] < load[chosen])
+            final int i = (lastChosen + n) % load.length;
+            if (chosen < 0 || load[i] < load[chosen])
             {
                 chosen = i;
             }
         }
+        lastChosen = chosen;
         return chosen;
     }
 
@@ -393,7 +398,8 @@ public final class TcpHandOver implements TcpSteering, AutoCloseable
         while ((registration = registered.poll()) != null)
         {
             final Filter filter = registration.filter();
-            if (filter != null && filter.isRegistered() && !registration.connection().worker.tcp.ip().queue().isClosed())
+            final boolean queueOpen = !registration.connection().worker.tcp.ip().queue().isClosed();
+            if (filter != null && filter.isRegistered() && queueOpen)
             {
                 try
                 {
@@ -473,7 +479,8 @@ public final class TcpHandOver implements TcpSteering, AutoCloseable
             " (open " + handedOver.size() + ", released " + connectionsReleased + "), kept " + connectionsKept +
             ", unsteered " + connectionsUnsteered + ", segments passed on " + segmentsPassedOn + " (dropped " +
             segmentsDropped + "), filter registration mean " + meanRegistrationNs() / 1000 + " us max " +
-            registrationNsMax / 1000 + " us" + (deregistrationsRefused.get() > 0 ? ", deregistrations refused " + deregistrationsRefused.get() : "") +
+            registrationNsMax / 1000 + " us" +
+            (deregistrationsRefused.get() > 0 ? ", deregistrations refused " + deregistrationsRefused.get() : "") +
             (lastRefusal != null ? ", last refusal: " + lastRefusal : "") + "}";
     }
 

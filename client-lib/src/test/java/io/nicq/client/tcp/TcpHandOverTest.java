@@ -256,7 +256,8 @@ class TcpHandOverTest
         assertEquals(1, workerEnd.tcp.synsNotHandedOver());
         assertEquals(1, workerEnd.ip.drops(DropReason.TCP_NOT_HANDED_OVER));
         assertEquals(0, workerEnd.tcp.connections());
-        assertEquals(0, workerEnd.tcp.segmentsSent(), "no SYN-ACK, no RST: the peer's retransmission finds the listener");
+        assertEquals(0, workerEnd.tcp.segmentsSent(),
+            "no SYN-ACK, no RST: the peer's retransmission finds the listener");
         assertEquals(0, handOver.connectionsHandedOver());
     }
 

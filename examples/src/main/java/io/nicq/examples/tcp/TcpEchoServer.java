@@ -180,7 +180,8 @@ public final class TcpEchoServer implements Agent, TcpListenerHandler, TcpHandle
             final long sinceHandOver = worker.sinceHandOver(writingTo);
             if (sinceHandOver >= 0)
             {
-                handOverToFirstByte.recordValue(Math.min(sinceHandOver, handOverToFirstByte.getHighestTrackableValue()));
+                handOverToFirstByte.recordValue(
+                    Math.min(sinceHandOver, handOverToFirstByte.getHighestTrackableValue()));
             }
         }
         return written;
