@@ -18,6 +18,7 @@ import io.nicq.client.tcp.TcpLayer;
 import io.nicq.examples.kernel.KernelTcpCommand;
 import io.nicq.examples.tcp.SeededStream;
 import io.nicq.examples.tcp.TcpEchoServer;
+import io.nicq.examples.tcp.TcpEchoWorkers;
 import io.nicq.examples.tcp.TcpSender;
 import io.nicq.packet.Ipv4Address;
 import io.nicq.runtime.ChildJvm;
@@ -267,21 +268,7 @@ class TcpInteropIT
                     "--connections", Integer.toString(connections))), log);
             pollUntil(ip, () -> !client.isAlive(), () -> echo + "; " + tcp + "; kernel: " + tail(log) +
                 "; stack drops " + ip.dropsToString());
-            final String output = read(log);
-            assertEquals(0, client.exitValue(), output + "\n" + echo + lab.diagnostics());
-            final Matcher line = CLIENT_LINE.matcher(output);
-            int checked = 0;
-            while (line.find())
-            {
-                final int id = Integer.parseInt(line.group(1));
-                final String expected = SeededStream.sha256Hex(7 + id - 1, bytes);
-                assertEquals(Long.toString(bytes), line.group(2), line.group());
-                assertEquals(expected, line.group(3), "the kernel sent stream " + id);
-                assertEquals(Long.toString(bytes), line.group(4), "echoed bytes: " + line.group());
-                assertEquals(expected, line.group(5), "the echo of connection " + id + " is the stream it sent");
-                checked++;
-            }
-            assertEquals(connections, checked, output);
+            assertKernelStreamsEchoed(client, log, connections, bytes, echo.toString());
             pollUntil(ip, () -> echo.open() == 0, () -> "connections still open: " + echo + "; " + tcp);
             assertEquals(connections, echo.accepted(), echo.toString());
             assertEquals(connections, echo.closedGracefully(), echo.toString());
@@ -291,6 +278,78 @@ class TcpInteropIT
             echo.onClose();
             lab.client.releaseQueue(queue);
         }
+    }
+
+    /** The kernel client's lines: each of its {@code connections} sent its seeded stream and got it back whole. */
+    private void assertKernelStreamsEchoed(final Process client, final Path log, final int connections,
+        final long bytes, final String nicq) throws Exception
+    {
+        final String output = read(log);
+        assertEquals(0, client.exitValue(), output + "\n" + nicq + lab.diagnostics());
+        final Matcher line = CLIENT_LINE.matcher(output);
+        int checked = 0;
+        while (line.find())
+        {
+            final int id = Integer.parseInt(line.group(1));
+            final String expected = SeededStream.sha256Hex(7 + id - 1, bytes);
+            assertEquals(Long.toString(bytes), line.group(2), line.group());
+            assertEquals(expected, line.group(3), "the kernel sent stream " + id);
+            assertEquals(Long.toString(bytes), line.group(4), "echoed bytes: " + line.group());
+            assertEquals(expected, line.group(5), "the echo of connection " + id + " is the stream it sent");
+            checked++;
+        }
+        assertEquals(connections, checked, output);
+    }
+
+    /**
+     * The kernel's connections handed over to two workers ({@code tcp-echo --workers 2}), each on its own queue and
+     * thread: every stream echoed whole, every connection served by a worker, every connection filter gone after.
+     * With faults, the TAP wire loses, duplicates and reorders both ways (the card's egress and ingress).
+     */
+    @ParameterizedTest(name = "faults {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void kernelConnectionsHandedToWorkersAreEchoed(final boolean faults) throws Exception
+    {
+        lab = faults ? TapLab.open(dir, card -> card.wireFaults(faults(FAULT_SEED + 2))
+            .ingressFaults(faults(FAULT_SEED + 3))) : TapLab.open(dir);
+        final int connections = faults ? 4 : 20;
+        final long bytes = faults ? 256 * 1024 : 128 * 1024;
+        final TcpEchoWorkers echo = TcpEchoWorkers.start(lab.client, QueueService.INLINE, ECHO_PORT, 2, TapLab::idle);
+        try
+        {
+            final Path log = dir.resolve("kernel-tcp-client-workers.log");
+            final Process client = lab.startInNamespace(ChildJvm.command(CHILD_JVM_ARGS, KernelTcpCommand.class,
+                List.of("--connect", lab.cardIp + ":" + ECHO_PORT, "--bytes", Long.toString(bytes), "--seed", "7",
+                    "--connections", Integer.toString(connections))), log);
+            final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TRANSFER_TIMEOUT_MS);
+            while (client.isAlive() || echo.released() < connections)
+            {
+                if (System.nanoTime() - deadline > 0 || echo.failure() != null)
+                {
+                    fail("not done within " + TRANSFER_TIMEOUT_MS + " ms: " + echo.describe() + "; kernel: " +
+                        tail(log));
+                }
+                Thread.sleep(5);
+            }
+            assertKernelStreamsEchoed(client, log, connections, bytes, echo.describe());
+        }
+        finally
+        {
+            echo.close();
+        }
+        System.out.print(echo.summary());
+        assertNull(echo.failure(), echo.describe());
+        assertEquals(connections, echo.listenerServer().handOver().connectionsHandedOver(), echo.summary());
+        assertEquals(connections, echo.listenerServer().handOver().connectionsReleased(), echo.summary());
+        assertEquals(0, echo.listenerServer().accepted(), "the listener kept none: " + echo.summary());
+        long served = 0;
+        for (final TcpEchoServer worker : echo.workerServers())
+        {
+            assertTrue(worker.accepted() > 0, "each worker served connections: " + echo.summary());
+            assertEquals(worker.accepted(), worker.closedGracefully(), echo.summary());
+            served += worker.accepted();
+        }
+        assertEquals(connections, served, echo.summary());
     }
 
     private void nicqStreamsToKernel(final QueueService mode, final long bytes, final boolean kernelEchoes,
