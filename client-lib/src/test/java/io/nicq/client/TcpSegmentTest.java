@@ -786,6 +786,62 @@ class TcpSegmentTest
     }
 
     @Test
+    void anInteractiveConnectionsAnswerCarriesTheAckOfTheRequest() throws IOException
+    {
+        stack.close();
+        stack = new TestStack(Files.createDirectories(dir.resolve("interactive")));
+        tcp = new TcpLayer(stack.ip, new TcpLayer.Context().clock(() -> now)
+            .interactiveAckDelay(200, TimeUnit.MICROSECONDS));
+        final Segment synAck = acceptOne();
+        final TcpConnection connection = accepted.get(0);
+        int mySeq = synAck.seq() + 1;
+        int peerSeq = PEER_ISN + 1;
+        final UnsafeBuffer answer = new UnsafeBuffer("pong".getBytes(StandardCharsets.US_ASCII));
+
+        // The first request: not yet interactive, its ACK goes at once, alone; then the answer.
+        inject(segment(PORT, peerSeq, mySeq, TcpHeader.FLAG_ACK | TcpHeader.FLAG_PSH, 65535, 0, "ping"));
+        peerSeq += 4;
+        assertEquals(peerSeq, onlySent().ack(), "the first request's ACK at once");
+        assertEquals(4, connection.write(answer, 0, 4));
+        assertEquals("pong", onlySentAfterFlush().text());
+        mySeq += 4;
+
+        // Answered within the delay: interactive. The next request's ACK waits and rides on the answer.
+        inject(segment(PORT, peerSeq, mySeq, TcpHeader.FLAG_ACK | TcpHeader.FLAG_PSH, 65535, 0, "ping"));
+        peerSeq += 4;
+        assertTrue(sent.isEmpty(), "the ACK waits for the answer: " + sent);
+        advance(TimeUnit.MICROSECONDS.toNanos(50));
+        assertTrue(sent.isEmpty(), "still waiting within the delay: " + sent);
+        assertEquals(4, connection.write(answer, 0, 4));
+        final Segment carried = onlySentAfterFlush();
+        assertEquals("pong", carried.text());
+        assertEquals(peerSeq, carried.ack(), "the answer acknowledges the request: no ACK-only segment");
+        mySeq += 4;
+        advance(TimeUnit.MILLISECONDS.toNanos(1));
+        assertTrue(sent.isEmpty(), "no stale ACK after it: " + sent);
+
+        // No answer within the delay: the ACK goes alone at the deadline, and the connection is not interactive.
+        inject(segment(PORT, peerSeq, mySeq, TcpHeader.FLAG_ACK | TcpHeader.FLAG_PSH, 65535, 0, "ping"));
+        peerSeq += 4;
+        assertTrue(sent.isEmpty(), sent.toString());
+        advance(TimeUnit.MICROSECONDS.toNanos(200) + 1);
+        assertEquals(peerSeq, onlySent().ack(), "the held ACK at its deadline");
+        inject(segment(PORT, peerSeq, mySeq, TcpHeader.FLAG_ACK | TcpHeader.FLAG_PSH, 65535, 0, "ping"));
+        peerSeq += 4;
+        assertEquals(peerSeq, onlySent().ack(), "a one-way stream: acknowledged at once again");
+    }
+
+    @Test
+    void theInteractiveAckDelayMustStayWellBelowTheMinimumRto()
+    {
+        final IllegalArgumentException refused = org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> new TcpLayer(stack.ip, new TcpLayer.Context()
+                .minRto(5, TimeUnit.MILLISECONDS).interactiveAckDelay(3, TimeUnit.MILLISECONDS)));
+        assertEquals("interactiveAckDelay 3000000 ns must be at least 0 and below half of minRto (2500000 ns)",
+            refused.getMessage());
+    }
+
+    @Test
     void keepaliveProbesAnIdlePeerAndTimesOutWhenItStopsAnswering() throws IOException
     {
         stack.close();

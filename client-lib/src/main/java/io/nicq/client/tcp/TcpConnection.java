@@ -147,6 +147,12 @@ public final class TcpConnection
     private long keepaliveDeadlineNs = NO_DEADLINE;
     private int keepaliveProbes;
     private int segmentsUnacked;
+    /** When in-order data last arrived, for the interactive ACK (Context.interactiveAckDelay). */
+    private long lastDataReceivedNs = Long.MIN_VALUE / 2;
+    /** The application answered within the interactive ACK delay: a short segment's ACK may wait for its write. */
+    private boolean interactive;
+    /** The held ACK is an interactive one: its timer firing means the application did not answer in time. */
+    private boolean interactiveAckHeld;
     private int cwnd;
     private int ssthresh = Integer.MAX_VALUE;
     private int dupAcks;
@@ -329,7 +335,11 @@ public final class TcpConnection
         sendLength += count;
         if (state.isSynchronized())
         {
-            tcp.refreshNow();
+            final long now = tcp.refreshNow();
+            if (ctx.interactiveAckDelayNs() > 0 && now - lastDataReceivedNs <= ctx.interactiveAckDelayNs())
+            {
+                interactive = true;
+            }
             output();
         }
         return count;
@@ -1078,7 +1088,23 @@ public final class TcpConnection
         final boolean fin)
     {
         final int room = receiveRing.capacity() - receiveLength;
-        if (gt(seq, rcvNxt) || !ctx.delayedAck() || outOfOrderCount > 0)
+        final boolean inOrder = !gt(seq, rcvNxt) && outOfOrderCount == 0;
+        if (inOrder)
+        {
+            lastDataReceivedNs = tcp.nowNs();
+        }
+        if (inOrder && interactive && !fin && payloadLength < mss && segmentsUnacked == 0)
+        {
+            // An interactive connection's short segment: its ACK waits a moment for the application's answer.
+            segmentsUnacked++;
+            if (ackDeadlineNs == NO_DEADLINE)
+            {
+                ackDeadlineNs = tcp.nowNs() + ctx.interactiveAckDelayNs();
+                interactiveAckHeld = true;
+                tcp.schedule(ackDeadlineNs);
+            }
+        }
+        else if (gt(seq, rcvNxt) || !ctx.delayedAck() || outOfOrderCount > 0)
         {
             // Out-of-order data, a hole being filled, or no delayed ACK: acknowledge at once (RFC 5681 4.2).
             ackNow = true;
@@ -1407,6 +1433,7 @@ public final class TcpConnection
         bytesSent += retransmission ? 0 : length;
         ackNow = false;
         ackDeadlineNs = NO_DEADLINE;
+        interactiveAckHeld = false;
         segmentsUnacked = 0;
         return true;
     }
@@ -1540,6 +1567,7 @@ public final class TcpConnection
         tcp.countSent(false);
         ackNow = false;
         ackDeadlineNs = NO_DEADLINE;
+        interactiveAckHeld = false;
         segmentsUnacked = 0;
     }
 
@@ -1647,6 +1675,12 @@ public final class TcpConnection
         if (ackDeadlineNs - now <= 0)
         {
             ackDeadlineNs = NO_DEADLINE;
+            if (interactiveAckHeld)
+            {
+                // The application did not answer within the delay: not a ping-pong, ACK at once from now on.
+                interactiveAckHeld = false;
+                interactive = false;
+            }
             if (state.isSynchronized() && state != TcpState.TIME_WAIT)
             {
                 sendAck();

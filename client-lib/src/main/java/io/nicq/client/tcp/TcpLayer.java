@@ -46,6 +46,11 @@ public final class TcpLayer implements Ipv4Protocol
         public static final boolean DEFAULT_DELAYED_ACK = false;
         /** How long an ACK may be delayed when delayed ACK is on (RFC 9293 3.8.6.3 allows up to 500 ms). */
         public static final long DEFAULT_DELAYED_ACK_TIMEOUT_NS = TimeUnit.MILLISECONDS.toNanos(40);
+        /**
+         * How long the ACK of a short segment may wait for the application's answer to carry it on an interactive
+         * connection; 0 (the default) acknowledges every segment at once. See {@link #interactiveAckDelay}.
+         */
+        public static final long DEFAULT_INTERACTIVE_ACK_DELAY_NS = 0;
         /** Send ring per connection. */
         public static final int DEFAULT_SEND_BUFFER_SIZE = 256 * 1024;
         /** Receive ring per connection: the most the advertised window can be. */
@@ -118,6 +123,7 @@ public final class TcpLayer implements Ipv4Protocol
         private boolean noDelay = DEFAULT_NO_DELAY;
         private boolean delayedAck = DEFAULT_DELAYED_ACK;
         private long delayedAckTimeoutNs = DEFAULT_DELAYED_ACK_TIMEOUT_NS;
+        private long interactiveAckDelayNs = DEFAULT_INTERACTIVE_ACK_DELAY_NS;
         private int sendBufferSize = DEFAULT_SEND_BUFFER_SIZE;
         private int receiveBufferSize = DEFAULT_RECEIVE_BUFFER_SIZE;
         private long minRtoNs = DEFAULT_MIN_RTO_NS;
@@ -173,6 +179,27 @@ public final class TcpLayer implements Ipv4Protocol
         public long delayedAckTimeoutNs()
         {
             return delayedAckTimeoutNs;
+        }
+
+        /**
+         * An RPC's ACKs on the answers (Linux's ping-pong mode, with a delay sized for a LAN): once the application
+         * has written data within {@code delay} of receiving some, the connection is interactive, and the ACK of the
+         * next short in-order segment waits up to {@code delay} for the application's next write to carry it, instead
+         * of leaving at once as a segment of its own. The ACK-only segment per round trip (a request's ACK sent
+         * before the next request) goes away. When the delay passes with nothing written, the ACK goes alone and the
+         * connection is not interactive again until the application answers within the delay once more, so a
+         * one-way stream keeps its immediate ACKs. Full segments, out-of-order data and FINs are acknowledged as
+         * without it. Must be below half the minimum RTO (the peer must never retransmit for want of this ACK).
+         */
+        public Context interactiveAckDelay(final long delay, final TimeUnit unit)
+        {
+            this.interactiveAckDelayNs = unit.toNanos(delay);
+            return this;
+        }
+
+        public long interactiveAckDelayNs()
+        {
+            return interactiveAckDelayNs;
         }
 
         public Context sendBufferSize(final int sendBufferSize)
@@ -454,6 +481,11 @@ public final class TcpLayer implements Ipv4Protocol
             positive("maxOutOfOrderSegments", maxOutOfOrderSegments);
             positive("timeWait", timeWaitNs);
             positive("delayedAckTimeout", delayedAckTimeoutNs);
+            if (interactiveAckDelayNs < 0 || interactiveAckDelayNs >= minRtoNs / 2)
+            {
+                throw new IllegalArgumentException("interactiveAckDelay " + interactiveAckDelayNs + " ns must be at " +
+                    "least 0 and below half of minRto (" + minRtoNs / 2 + " ns)");
+            }
             if (synRetries < 0 || dataRetries < 0 || keepaliveCount < 0 || bufferPoolSize < 0)
             {
                 throw new IllegalArgumentException("retries, keepalive count and pool size cannot be negative");
