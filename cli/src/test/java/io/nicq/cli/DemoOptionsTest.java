@@ -97,6 +97,7 @@ class DemoOptionsTest
         assertEquals(0, run("--help"));
         final String help = out.toString().replaceAll("\\s+", " ");
         assertTrue(help.contains("--proto") && help.contains("udp, tcp or both (default: both)"), help);
-        assertTrue(help.contains("four measurements"), help);
+        assertTrue(help.contains("four measurements instead of two") && help.contains("(default: 50000 with --proto " +
+            "both, 100000 with one protocol)"), help);
     }
 }
