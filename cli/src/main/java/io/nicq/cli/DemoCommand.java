@@ -247,7 +247,7 @@ public final class DemoCommand implements Callable<Integer>
             final String driverMode = queueMode == QueueDriverPlacement.PROCESS ? "process" : "thread";
             step("card drivers (processes): a at " + IP_A + "/24, b at " + IP_B + "/24; queue drivers: " +
                 (queueMode == QueueDriverPlacement.INLINE ? "inline in the applications' threads" :
-                driverMode + "es"));
+                driverMode.equals("process") ? "processes" : "threads of the card drivers"));
             final Process driverA = start("card-driver-a", logs, cardDriverArgs("a", IP_A, driverMode, logs));
             final Process driverB = start("card-driver-b", logs, cardDriverArgs("b", IP_B, driverMode, logs));
             ChildJvm.awaitOutput(driverA, logs.resolve("card-driver-a.log"), "ready:", START_TIMEOUT_MS, "card-driver-a");
@@ -385,7 +385,7 @@ public final class DemoCommand implements Callable<Integer>
         final StallWatch conditions = watch("nicq udp");
         final boolean completed = runClient("rpc-latency", settings.plan(), () ->
             client.run(warmUp, count, this::stopping, System.err, conditions));
-        endRun(settings);
+        endRun(settings, conditions);
         client.duty(null);
         rpcClient = null;
         clientA.releaseQueue(clientQueue);
@@ -441,7 +441,7 @@ public final class DemoCommand implements Callable<Integer>
                 client.close(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS);
             }
         });
-        endRun(settings);
+        endRun(settings, conditions);
         client.duty(null);
         tcpClient = null;
         echo.onClose();
@@ -525,17 +525,14 @@ public final class DemoCommand implements Callable<Integer>
      * After a protocol's run: its server stops, the duties come off the applications and the device thread runs
      * again (releasing queues needs a working card), and the run's hiccup meter stops waking.
      */
-    private void endRun(final Settings settings)
+    private void endRun(final Settings settings, final StallWatch conditions)
     {
         stopServer();
         if (settings.inlineDevice() && deviceRunner == null)
         {
             startDeviceThread(CpuPlan.NONE);
         }
-        for (final StallWatch watch : watches)
-        {
-            watch.close();
-        }
+        conditions.close();
     }
 
     /** How nicq's run warms up and measures, for the progress line. */
