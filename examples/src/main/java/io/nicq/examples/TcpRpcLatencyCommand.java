@@ -13,6 +13,7 @@ import io.nicq.client.NicClient;
 import io.nicq.client.NicQueue;
 import io.nicq.client.iface.Ipv4Interface;
 import io.nicq.client.tcp.TcpLayer;
+import io.nicq.examples.kernel.KernelBaseline;
 import io.nicq.examples.report.LatencyReport;
 import io.nicq.examples.report.StallWatch;
 import io.nicq.examples.rpc.RpcPayload;
@@ -32,7 +33,8 @@ import picocli.CommandLine.Spec;
 /**
  * The TCP counterpart of {@code rpc-latency}: N request/answer round trips on one TCP connection (TCP_NODELAY) to a
  * nicq {@code tcp-echo} or any TCP echo server, one at a time, then the per-phase report of what the client side
- * sees ({@link TcpRpcClient}, {@link TcpRpcReport}).
+ * sees ({@link TcpRpcClient}, {@link TcpRpcReport}), beside the kernel's TCP round trip measured first in the same
+ * run (its own echo server across a veth pair between namespaces, or loopback: independent of {@code --server}).
  */
 @Command(name = "tcp-rpc-latency", mixinStandardHelpOptions = true,
     description = "RPC round trips on one TCP connection to an echo server, with the client's per-phase report.")
@@ -74,6 +76,15 @@ public final class TcpRpcLatencyCommand implements Callable<Integer>
     @Option(names = "--out", paramLabel = "DIR", description = "Where the report's files go (default: nicq-out/tcp-rpc-<time>)")
     Path out;
 
+    @Option(names = "--kernel-baseline", defaultValue = "auto", paramLabel = "WHERE",
+        description = {"The kernel TCP baseline, measured first: auto (a kernel echo server in a network namespace " +
+            "across a veth pair as root, else on loopback) or none (default: ${DEFAULT-VALUE})"})
+    String kernelBaseline;
+
+    @Option(names = "--kernel-busy-poll", defaultValue = "true", negatable = true, fallbackValue = "true",
+        description = "Busy-poll the kernel's sockets (the strongest baseline) instead of blocking (default: ${DEFAULT-VALUE})")
+    boolean kernelBusyPoll;
+
     @Option(names = "--label", paramLabel = "TEXT", description = "What to call the nicq run in the report")
     String label;
 
@@ -81,7 +92,14 @@ public final class TcpRpcLatencyCommand implements Callable<Integer>
         description = "Print a progress line (default: ${DEFAULT-VALUE})")
     boolean progress;
 
-    public Integer call() throws IOException
+    /** The warm-up the options ask for: until the JVMs are quiet, or a fixed count with --warmup-quiet-ms 0. */
+    private WarmUp warmUp(final long minRoundTrips)
+    {
+        return warmupQuietMs > 0 ? WarmUp.untilCompiled(minRoundTrips, warmupQuietMs, warmupBoundMs) :
+            WarmUp.fixed(minRoundTrips);
+    }
+
+    public Integer call() throws IOException, InterruptedException
     {
         CommandLines.requirePositive(spec, "--count", count);
         CommandLines.requireAtLeast(spec, "--warmup", warmup, -1);
@@ -111,20 +129,40 @@ public final class TcpRpcLatencyCommand implements Callable<Integer>
                 ex.getMessage() + ")");
         }
         CommandLines.requirePort(spec, "--server", serverPort);
+        final boolean measureKernel = switch (kernelBaseline.toLowerCase(Locale.ROOT))
+        {
+            case "auto" -> true;
+            case "none" -> false;
+            default -> throw new ParameterException(spec.commandLine(), "--kernel-baseline '" + kernelBaseline +
+                "' is not auto or none");
+        };
         options.queueService();
         options.pinLoopThread();
         final int warmupCount = warmup >= 0 ? warmup : Math.min(20_000, count / 10);
         final Path outDir = out != null ? out : Path.of("nicq-out",
             "tcp-rpc-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        final WarmUp warmUp = warmupQuietMs > 0 ? WarmUp.untilCompiled(warmupCount, warmupQuietMs, warmupBoundMs) :
-            WarmUp.fixed(warmupCount);
+        final WarmUp warmUp = warmUp(warmupCount);
 
+        final KernelBaseline.Result kernel;
         final String mode;
         final TcpRpcClient rpc;
         final boolean stopped;
         StallWatch conditions = null;
         try (StopOnShutdown signal = new StopOnShutdown("tcp-rpc-latency-shutdown", 3000))
         {
+            // The kernel first, before this process has a queue of its own to spin on.
+            if (measureKernel)
+            {
+                System.err.println("tcp-rpc-latency: measuring the kernel's TCP round trip (" + count +
+                    " round trips)");
+                kernel = KernelBaseline.measure(KernelBaseline.Protocol.TCP, warmUp(warmupCount), count, size,
+                    kernelBusyPoll, outDir.resolve("logs"), true);
+            }
+            else
+            {
+                kernel = null;
+            }
+            // Its hiccup meter wakes a thousand times a second: not while the kernel is measured.
             conditions = StallWatch.ofThisProcessTree("nicq", "tcp-rpc-latency");
             try (NicClient client = options.connect("tcp-rpc-latency");
                 NicQueue queue = options.requestQueue(client))
@@ -158,7 +196,7 @@ public final class TcpRpcLatencyCommand implements Callable<Integer>
             return 130;
         }
         final LatencyReport report = TcpRpcReport.build(rpc, label != null ? label : "nicq TCP, " + mode + " mode",
-            server, mode, mode + " mode, application loop idle: " + options.idle, warmUp, conditions);
+            server, mode, kernel, mode + " mode, application loop idle: " + options.idle, warmUp, conditions);
         System.out.print(report.table());
         final List<Path> files = report.write(outDir);
         System.out.println("report files: " + outDir.toAbsolutePath() + " (" + files.size() +

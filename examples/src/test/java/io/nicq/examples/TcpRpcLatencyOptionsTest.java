@@ -100,4 +100,11 @@ class TcpRpcLatencyOptionsTest
         assertTrue(status != 0, "status " + status);
         assertTrue(errorLine().contains("--mode 'thread' is not one of served, inline"), err::toString);
     }
+
+    @Test
+    void anUnknownKernelBaselineIsRefusedBeforeMeasuringAnything()
+    {
+        assertEquals(CommandLines.USAGE_ERROR, run("--kernel-baseline", "veth"));
+        assertTrue(errorLine().contains(COMMAND + "--kernel-baseline 'veth' is not auto or none"), err::toString);
+    }
 }

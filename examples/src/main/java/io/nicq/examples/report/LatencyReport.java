@@ -25,8 +25,8 @@ import org.knowm.xchart.style.Styler;
 
 /**
  * The per-phase latency report of an RPC run: for the round trip and every phase, p50 / p90 / p99 / p99.9 / max and
- * the phase's share of the round trip, beside the same round trip through the Linux kernel's UDP sockets measured in
- * the same run. Written as a console table, one {@code .hgrm} file per histogram, a PNG chart (per-phase breakdown and
+ * the phase's share of the round trip, beside the same round trip through the Linux kernel's sockets (UDP or TCP)
+ * measured in the same run. Written as a console table, one {@code .hgrm} file per histogram, a PNG chart (per-phase breakdown and
  * round-trip percentile curves) and a JSON summary.
  * <p>
  * Shares are of the mean: means add up along the chain of phases, percentiles do not. What the phases do not cover
@@ -182,17 +182,23 @@ public final class LatencyReport
     /** One HdrHistogram percentile distribution file per histogram, values in microseconds. */
     public List<Path> writeHgrm(final Path dir) throws IOException
     {
+        return writeHgrm(dir, "");
+    }
+
+    /** The .hgrm files, each name starting with {@code prefix} (a combined report's section). */
+    List<Path> writeHgrm(final Path dir, final String prefix) throws IOException
+    {
         final List<Path> files = new ArrayList<>();
-        files.add(hgrm(dir, "round-trip-nicq", nicq.roundTrip()));
+        files.add(hgrm(dir, prefix + "round-trip-nicq", nicq.roundTrip()));
         if (kernel != null)
         {
-            files.add(hgrm(dir, "round-trip-kernel", kernel.roundTrip()));
+            files.add(hgrm(dir, prefix + "round-trip-kernel", kernel.roundTrip()));
         }
         for (final StallWatch watch : conditions)
         {
             if (watch.hiccups() != null && watch.hiccups().getTotalCount() > 0)
             {
-                files.add(hgrm(dir, "hiccups-" + slug(watch.label()), watch.hiccups()));
+                files.add(hgrm(dir, prefix + "hiccups-" + slug(watch.label()), watch.hiccups()));
             }
         }
         int index = 1;
@@ -200,8 +206,8 @@ public final class LatencyReport
         {
             if (phase.histogram().getTotalCount() > 0)
             {
-                files.add(hgrm(dir, String.format(Locale.ROOT, "phase-%02d-%s", index, slug(phase.name())),
-                    phase.histogram()));
+                files.add(hgrm(dir, String.format(Locale.ROOT, "%sphase-%02d-%s", prefix, index,
+                    slug(phase.name())), phase.histogram()));
             }
             index++;
         }
@@ -215,49 +221,68 @@ public final class LatencyReport
             JsonGenerator json = new JsonFactory().createGenerator(out, JsonEncoding.UTF8))
         {
             json.useDefaultPrettyPrinter();
-            json.writeStartObject();
-            json.writeStringField("title", title);
-            json.writeStringField("unit", "microseconds");
-            json.writeFieldName("nicq");
-            writeRun(json, nicq, true);
-            if (kernel != null)
-            {
-                json.writeFieldName("kernel");
-                writeRun(json, kernel, false);
-                json.writeNumberField("p50RatioNicqToKernel", p50Ratio());
-            }
-            json.writeNumberField("p9999ToP50Nicq", tailRatio());
-            json.writeArrayFieldStart("notes");
-            for (final String note : notes)
-            {
-                json.writeString(note);
-            }
-            json.writeEndArray();
-            json.writeArrayFieldStart("conditions");
-            for (final StallWatch watch : conditions)
-            {
-                writeConditions(json, watch);
-            }
-            json.writeEndArray();
-            json.writeEndObject();
+            writeJson(json);
         }
         return file;
+    }
+
+    /** The JSON summary as one object on {@code json} (a combined report's section). */
+    void writeJson(final JsonGenerator json) throws IOException
+    {
+        json.writeStartObject();
+        json.writeStringField("title", title);
+        json.writeStringField("unit", "microseconds");
+        json.writeFieldName("nicq");
+        writeRun(json, nicq, true);
+        if (kernel != null)
+        {
+            json.writeFieldName("kernel");
+            writeRun(json, kernel, false);
+            json.writeNumberField("p50RatioNicqToKernel", p50Ratio());
+            json.writeObjectFieldStart("ratioNicqToKernel");
+            for (final double p : PERCENTILES)
+            {
+                json.writeNumberField(percentileName(p), ratioAt(p));
+            }
+            json.writeNumberField("max", ratioAt(100));
+            json.writeEndObject();
+        }
+        json.writeNumberField("p9999ToP50Nicq", tailRatio());
+        json.writeArrayFieldStart("notes");
+        for (final String note : notes)
+        {
+            json.writeString(note);
+        }
+        json.writeEndArray();
+        json.writeArrayFieldStart("conditions");
+        for (final StallWatch watch : conditions)
+        {
+            writeConditions(json, watch);
+        }
+        json.writeEndArray();
+        json.writeEndObject();
     }
 
     /** The chart: per-phase p50 and p99 on the left, round-trip percentile curves on the right. */
     public Path writePng(final Path file) throws IOException
     {
-        final List<Chart<?, ?>> charts = new ArrayList<>();
-        charts.add(breakdownChart());
-        charts.add(percentileChart());
-        BitmapEncoder.saveBitmap(charts, 1, 2, file.toString(), BitmapEncoder.BitmapFormat.PNG);
+        BitmapEncoder.saveBitmap(charts(""), 1, 2, file.toString(), BitmapEncoder.BitmapFormat.PNG);
         return file;
     }
 
-    private CategoryChart breakdownChart()
+    /** The chart's two halves, their titles starting with {@code prefix} (a combined report's section). */
+    List<Chart<?, ?>> charts(final String prefix)
+    {
+        final List<Chart<?, ?>> charts = new ArrayList<>();
+        charts.add(breakdownChart(prefix));
+        charts.add(percentileChart(prefix));
+        return charts;
+    }
+
+    private CategoryChart breakdownChart(final String prefix)
     {
         final CategoryChart chart = new CategoryChartBuilder().width(900).height(650)
-            .title("Where the round trip goes").xAxisTitle("phase").yAxisTitle("microseconds").build();
+            .title(prefix + "Where the round trip goes").xAxisTitle("phase").yAxisTitle("microseconds").build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
         chart.getStyler().setXAxisLabelRotation(70);
         chart.getStyler().setAxisTickLabelsFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.PLAIN, 9));
@@ -285,10 +310,10 @@ public final class LatencyReport
         return chart;
     }
 
-    private XYChart percentileChart()
+    private XYChart percentileChart(final String prefix)
     {
         final XYChart chart = new XYChartBuilder().width(700).height(650)
-            .title("Round trip by percentile").xAxisTitle("1/(1-p): 2 = median, 10 = p90, 100 = p99, 1000 = p99.9")
+            .title(prefix + "Round trip by percentile").xAxisTitle("1/(1-p): 2 = median, 10 = p90, 100 = p99, 1000 = p99.9")
             .yAxisTitle("microseconds").build();
         chart.getStyler().setXAxisLogarithmic(true);
         chart.getStyler().setYAxisLogarithmic(true);
@@ -298,7 +323,7 @@ public final class LatencyReport
         addCurve(chart, shortLabel(nicq.label()), nicq.roundTrip());
         if (kernel != null && kernel.roundTrip().getTotalCount() > 0)
         {
-            addCurve(chart, "Linux kernel UDP", kernel.roundTrip());
+            addCurve(chart, shortLabel(kernel.label()), kernel.roundTrip());
         }
         return chart;
     }
@@ -386,8 +411,7 @@ public final class LatencyReport
         json.writeNumberField("mean", h.getMean() / 1000.0);
         for (final double p : PERCENTILES)
         {
-            json.writeNumberField("p" + String.valueOf(p).replace(".0", "").replace('.', '_'),
-                h.getValueAtPercentile(p) / 1000.0);
+            json.writeNumberField(percentileName(p), h.getValueAtPercentile(p) / 1000.0);
         }
         json.writeNumberField("max", h.getMaxValue() / 1000.0);
         json.writeNumberField("shareOfRoundTrip", share);
@@ -413,11 +437,28 @@ public final class LatencyReport
 
     private String ratio(final double percentile)
     {
+        final double ratio = ratioAt(percentile);
+        return Double.isNaN(ratio) ? "-" : String.format(Locale.ROOT, "%.2fx", ratio);
+    }
+
+    /** nicq's round trip over the kernel's at a percentile (100: the maxima), NaN without a kernel value. */
+    public double ratioAt(final double percentile)
+    {
+        if (kernel == null)
+        {
+            return Double.NaN;
+        }
         final long k = percentile >= 100 ? kernel.roundTrip().getMaxValue() :
             kernel.roundTrip().getValueAtPercentile(percentile);
         final long n = percentile >= 100 ? nicq.roundTrip().getMaxValue() :
             nicq.roundTrip().getValueAtPercentile(percentile);
-        return k == 0 ? "-" : String.format(Locale.ROOT, "%.2fx", (double)n / k);
+        return k == 0 ? Double.NaN : (double)n / k;
+    }
+
+    /** The JSON's name of a percentile: p50, p99_9. */
+    static String percentileName(final double p)
+    {
+        return "p" + String.valueOf(p).replace(".0", "").replace('.', '_');
     }
 
     private static String share(final double part, final double whole)

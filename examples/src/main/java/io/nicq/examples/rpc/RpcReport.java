@@ -47,7 +47,7 @@ public final class RpcReport
             "RPC round trip: %d-byte UDP payload, %d round trips, %s mode", size, recorder.roundTrips(), mode),
             nicq, kernelRun);
         report.note(kernel == null ? "kernel baseline: not measured" :
-            "kernel baseline: DatagramChannel echo, " + kernel.label() + ", same payload and count, measured first" +
+            "kernel baseline: " + kernel.server() + ", " + kernel.label() + ", same payload and count, measured first" +
             (kernel.lost() > 0 ? ", " + kernel.lost() + " lost" : ""));
         if (kernel != null && kernel.warmUp() != null)
         {

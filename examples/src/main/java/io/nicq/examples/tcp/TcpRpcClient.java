@@ -22,6 +22,7 @@ import io.nicq.examples.rpc.WarmUp;
 import io.nicq.packet.Ipv4Address;
 import org.HdrHistogram.Histogram;
 import org.agrona.DirectBuffer;
+import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -40,6 +41,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  * Segments are counted per round trip: those received that delivered no new bytes (pure ACKs, window updates,
  * duplicates: {@link TcpLayer#segmentsReceived} less the segments that made bytes readable) and ACK-only segments
  * sent (seen on the TX completions). No allocation per round trip once connected.
+ * <p>
+ * Optionally runs a duty on every turn of its polling loops (the simulated card's device loop, when the application's
+ * thread also plays its card's hardware), so a host can be a single thread, as with the UDP {@code RpcClient}.
  */
 public final class TcpRpcClient implements TcpHandler, TcpReader, FrameHandler
 {
@@ -67,6 +71,7 @@ public final class TcpRpcClient implements TcpHandler, TcpReader, FrameHandler
     private final Histogram rxToApp = RoundTripRecorder.newHistogram();
     private final Histogram rxStack = RoundTripRecorder.newHistogram();
     private final UnsafeBuffer answer;
+    private volatile Agent duty;
     private TcpConnection connection;
     private long expected;
     private int received;
@@ -116,6 +121,13 @@ public final class TcpRpcClient implements TcpHandler, TcpReader, FrameHandler
         queue.txCompletionHandler(this);
     }
 
+    /** Work done with every poll of the interface, e.g. a simulated card's device loop; null for none. */
+    public TcpRpcClient duty(final Agent duty)
+    {
+        this.duty = duty;
+        return this;
+    }
+
     /**
      * The largest message: a request must fit the send buffer whole (so one write takes it) and the answer the
      * receive buffer (the echo server's window).
@@ -145,7 +157,7 @@ public final class TcpRpcClient implements TcpHandler, TcpReader, FrameHandler
                 throw new IllegalStateException("TCP connection to " + Ipv4Address.toString(serverIp) + ":" +
                     serverPort + " failed: " + why);
             }
-            idle.idle(ip.poll());
+            idle.idle(poll());
         }
         return this;
     }
@@ -183,7 +195,7 @@ public final class TcpRpcClient implements TcpHandler, TcpReader, FrameHandler
         final long deadline = System.nanoTime() + unit.toNanos(timeout);
         while (tcp.connections() > 0 && System.nanoTime() - deadline < 0)
         {
-            idle.idle(ip.poll());
+            idle.idle(poll());
         }
         final TcpCloseReason reason = connection.closeReason();
         if (tcp.connections() > 0)
@@ -263,7 +275,7 @@ public final class TcpRpcClient implements TcpHandler, TcpReader, FrameHandler
                 bytesWritten += more;
                 flush();
             }
-            final int done = ip.poll();
+            final int done = poll();
             if (received < size)
             {
                 // Out of ESTABLISHED (the peer's FIN, a reset) no more answer bytes can come.
@@ -307,6 +319,25 @@ public final class TcpRpcClient implements TcpHandler, TcpReader, FrameHandler
             recordSpan(rxToApp, rxRing, rxTaken);
             recordSpan(rxStack, rxTaken, rxApp);
         }
+    }
+
+    /** The duty's work, then the interface's: frames moved, segments handled. */
+    private int poll()
+    {
+        final Agent work = duty;
+        int done = 0;
+        if (work != null)
+        {
+            try
+            {
+                done = work.doWork();
+            }
+            catch (final Exception ex)
+            {
+                throw new IllegalStateException("duty " + work.roleName() + " failed", ex);
+            }
+        }
+        return done + ip.poll();
     }
 
     private void flush()

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
+import io.nicq.examples.kernel.KernelBaseline;
 import io.nicq.examples.report.LatencyReport;
 import io.nicq.examples.report.StallWatch;
 import io.nicq.examples.rpc.RoundTripRecorder;
@@ -34,12 +35,27 @@ public final class TcpRpcReport
     }
 
     /**
+     * The report without a kernel baseline.
+     *
      * @param how        one line on how nicq was arranged (modes, threads, CPUs)
      * @param warmUp     how the warm-up went, null when not told
      * @param conditions the stalls and hiccups of the measured window, null when not watched
      */
     public static LatencyReport build(final TcpRpcClient client, final String label, final String server,
         final String mode, final String how, final WarmUp warmUp, final StallWatch conditions)
+    {
+        return build(client, label, server, mode, null, how, warmUp, conditions);
+    }
+
+    /**
+     * @param kernel     the kernel's TCP baseline of the same run, null when it was not measured
+     * @param how        one line on how nicq was arranged (modes, threads, CPUs)
+     * @param warmUp     how the warm-up went, null when not told
+     * @param conditions the stalls and hiccups of the measured window, null when not watched
+     */
+    public static LatencyReport build(final TcpRpcClient client, final String label, final String server,
+        final String mode, final KernelBaseline.Result kernel, final String how, final WarmUp warmUp,
+        final StallWatch conditions)
     {
         final RoundTripRecorder recorder = client.recorder();
         // A server's phases arrive in its answers' payloads: server RX's first phase has values only if it sent them.
@@ -71,8 +87,15 @@ public final class TcpRpcReport
         final long roundTrips = Math.max(1, client.roundTrips());
         final LatencyReport report = new LatencyReport(String.format(Locale.ROOT,
             "TCP RPC round trip: %d-byte messages on one connection to %s, %d round trips, %s mode", client.size(),
-            server, recorder.roundTrips(), mode), new LatencyReport.Run(label, recorder.roundTrip(), phases), null);
-        report.note("kernel baseline: not measured by tcp-rpc-latency");
+            server, recorder.roundTrips(), mode), new LatencyReport.Run(label, recorder.roundTrip(), phases),
+            kernel == null ? null : new LatencyReport.Run(kernel.label(), kernel.roundTrip(), List.of()));
+        report.note(kernel == null ? "kernel baseline: not measured" : "kernel baseline: " + kernel.server() + ", " +
+            kernel.label() + ", same message size and count, measured first" +
+            (kernel.lost() > 0 ? ", " + kernel.lost() + " answers not the request's" : ""));
+        if (kernel != null && kernel.warmUp() != null)
+        {
+            report.note("kernel " + kernel.warmUp().describe());
+        }
         report.note(serverPhases ? "server phases: from the server's timestamps in the answers" :
             SERVER_PHASES_MISSING + ": the server sent no timestamps back in its answers (a nicq tcp-echo and a " +
             "Linux echo server send the bytes back unchanged), so the wires and the server are in 'not attributed'");
@@ -93,6 +116,10 @@ public final class TcpRpcReport
         if (recorder.clamped() > 0)
         {
             report.note(recorder.clamped() + " intervals over 10 s were recorded as 10 s");
+        }
+        if (kernel != null)
+        {
+            report.conditions(kernel.conditions());
         }
         return report.conditions(conditions);
     }

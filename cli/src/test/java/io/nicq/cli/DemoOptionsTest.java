@@ -1,0 +1,103 @@
+package io.nicq.cli;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+import io.nicq.runtime.CommandLines;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code nicq demo} refuses what a user gets wrong with one line naming the limit and a usage error's status, before
+ * it starts anything (no kernel baseline, no card, no process).
+ */
+class DemoOptionsTest
+{
+    private static final String COMMAND = "demo: ";
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(final String... args)
+    {
+        err.getBuffer().setLength(0);
+        final CommandLine commandLine = CommandLines.configure(new CommandLine(new DemoCommand()));
+        commandLine.setOut(new PrintWriter(out));
+        commandLine.setErr(new PrintWriter(err));
+        return commandLine.execute(args);
+    }
+
+    private String errorLine()
+    {
+        final String text = err.toString();
+        assertEquals(1, text.lines().count(), () -> "one line of error, got:\n" + text);
+        return text.strip();
+    }
+
+    @Test
+    void zeroAndNegativeCountsAreRefused()
+    {
+        assertEquals(CommandLines.USAGE_ERROR, run("--count", "0"));
+        assertTrue(errorLine().startsWith(COMMAND + "--count must be positive, not 0"), err::toString);
+        assertEquals(CommandLines.USAGE_ERROR, run("--count", "-5", "--proto", "tcp"));
+        assertTrue(errorLine().startsWith(COMMAND + "--count must be positive, not -5"), err::toString);
+        assertEquals(CommandLines.USAGE_ERROR, run("--warmup", "-1"));
+        assertTrue(errorLine().contains("--warmup must be at least 0, not -1"), err::toString);
+    }
+
+    @Test
+    void anUnknownProtocolIsRefused()
+    {
+        assertEquals(CommandLines.USAGE_ERROR, run("--proto", "sctp"));
+        assertTrue(errorLine().startsWith(COMMAND + "--proto 'sctp' is not udp, tcp or both"), err::toString);
+    }
+
+    @Test
+    void aPayloadLargerThanOneDatagramSaysTheMtuLimitForUdpAndForBoth()
+    {
+        for (final String proto : new String[] {"udp", "both"})
+        {
+            assertEquals(CommandLines.USAGE_ERROR, run("--size", "100000", "--proto", proto));
+            assertTrue(errorLine().contains("--size 100000 is outside 16..1472") &&
+                errorLine().contains("one UDP datagram at MTU 1500 carries at most 1472"), err::toString);
+        }
+    }
+
+    @Test
+    void aTcpMessageMaySpanSegmentsButNotExceedTheSendBuffer()
+    {
+        assertEquals(CommandLines.USAGE_ERROR, run("--size", "300000", "--proto", "tcp"));
+        assertTrue(errorLine().contains("--size 300000 is outside 16..262144") &&
+            errorLine().contains("262144-byte send buffer"), err::toString);
+        assertEquals(CommandLines.USAGE_ERROR, run("--size", "8", "--proto", "tcp"));
+        assertTrue(errorLine().contains("--size 8 is outside 16..262144"), err::toString);
+    }
+
+    @Test
+    void unknownModesAndPlacesAreRefused()
+    {
+        assertEquals(CommandLines.USAGE_ERROR, run("--kernel-baseline", "veth"));
+        assertTrue(errorLine().startsWith(COMMAND + "--kernel-baseline 'veth' is not auto or none"), err::toString);
+        assertEquals(CommandLines.USAGE_ERROR, run("--mode", "served"));
+        assertTrue(errorLine().startsWith(COMMAND + "--mode 'served' is not one of process, thread, inline"),
+            err::toString);
+        assertEquals(CommandLines.USAGE_ERROR, run("--device-loop", "card"));
+        assertTrue(errorLine().startsWith(COMMAND + "--device-loop 'card' is not thread or inline"), err::toString);
+        assertEquals(CommandLines.USAGE_ERROR, run("--idle", "nap"));
+        assertTrue(errorLine().startsWith(COMMAND + "--idle: idle strategy 'nap' is not one of"), err::toString);
+        assertEquals(CommandLines.USAGE_ERROR, run("--warmup-quiet-ms", "500", "--warmup-bound-ms", "100"));
+        assertTrue(errorLine().contains("--warmup-bound-ms must be at least 500, not 100"), err::toString);
+    }
+
+    @Test
+    void theHelpSaysWhatTheDefaultsMeasureAndWhy()
+    {
+        assertEquals(0, run("--help"));
+        final String help = out.toString().replaceAll("\\s+", " ");
+        assertTrue(help.contains("--proto") && help.contains("udp, tcp or both (default: both)"), help);
+        assertTrue(help.contains("four measurements instead of two") && help.contains("(default: 50000 with --proto " +
+            "both, 100000 with one protocol)"), help);
+    }
+}
