@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
@@ -105,10 +106,18 @@ public final class DemoCommand implements Callable<Integer>
     /** Connecting, and each TCP answer: a TCP run cannot go on past a lost answer, so longer than any stall. */
     private static final long TCP_TIMEOUT_MS = 5_000;
     private static final long TIME_WAIT_MS = 50;
+    /** The TCP client's interactive ACK delay: far above a round trip here, far below the 5 ms minimum RTO. */
+    private static final long TCP_INTERACTIVE_ACK_US = 200;
 
     @Option(names = "--proto", defaultValue = "both", paramLabel = "PROTO",
         description = "Which round trips: udp, tcp or both (default: ${DEFAULT-VALUE})")
     String proto;
+
+    @Option(names = "--tcp-interactive-ack-us", defaultValue = "" + TCP_INTERACTIVE_ACK_US, paramLabel = "US",
+        description = {"TCP: let the client's ACK of each answer wait up to this long for the next request to " +
+            "carry it (Linux's ping-pong delayed ACK, as the kernel's client does); 0 sends it at once, in a " +
+            "segment of its own (default: ${DEFAULT-VALUE})"})
+    long tcpInteractiveAckUs;
 
     @Option(names = "--mode", defaultValue = "inline", paramLabel = "MODE",
         description = "Where the queue drivers run: process, thread or inline (default: ${DEFAULT-VALUE})")
@@ -154,6 +163,12 @@ public final class DemoCommand implements Callable<Integer>
         description = "Idle strategy of the packet-path loops: " + IdleStrategies.NAMES +
         ". Default: busy when every spinning loop has a CPU of its own, else yield")
     String idle;
+
+    @Option(names = "--cpus", paramLabel = "CPUS",
+        description = {"The CPUs the demo's loops may use, e.g. 2-5 or 1,3 (default: every CPU this process may run " +
+            "on). The client and the server loop get the last two (the first CPUs take the machine's housekeeping " +
+            "and interrupts), a device thread the one before; the kernel's client and echo server get the same two"})
+    String cpusOption;
 
     @Option(names = "--pin", defaultValue = "true", negatable = true, fallbackValue = "true",
         description = "Pin the packet-path loops to CPUs (default: ${DEFAULT-VALUE})")
@@ -229,8 +244,9 @@ public final class DemoCommand implements Callable<Integer>
                 {
                     step("the kernel's " + protocol + " round trip first, while nothing else runs: " + count +
                         " round trips of " + size + " bytes");
+                    // The kernel's client and echo server on the CPUs nicq's client and server loops get.
                     kernel.put(protocol, KernelBaseline.measure(protocol, warmUp(settings), count, size, true, logs,
-                        true));
+                        true, settings.plan().client(), settings.plan().server()));
                     if (interrupted.get())
                     {
                         return 130;
@@ -325,6 +341,9 @@ public final class DemoCommand implements Callable<Integer>
                 "an RPC payload needs " + RpcPayload.MIN_LENGTH + " bytes; one UDP datagram at MTU 1500 carries at " +
                 "most " + UdpLayer.maxPayloadAtMtu(0) + ", and nicq does not fragment");
         }
+        CommandLines.requireRange(spec, "--tcp-interactive-ack-us", tcpInteractiveAckUs, 0,
+            TimeUnit.NANOSECONDS.toMicros(TcpLayer.Context.DEFAULT_MIN_RTO_NS / 2) - 1,
+            "an ACK held longer than half the minimum RTO could make the server resend its answer");
         final int tcpMax = TcpRpcClient.maxSize(new TcpLayer.Context());
         CommandLines.requireRange(spec, "--size", size, RpcPayload.MIN_LENGTH, tcpMax,
             "an RPC payload needs " + RpcPayload.MIN_LENGTH + " bytes; a TCP request is written whole into the " +
@@ -337,7 +356,32 @@ public final class DemoCommand implements Callable<Integer>
             default -> throw new ParameterException(spec.commandLine(), "--mode '" + mode +
                 "' is not one of process, thread, inline");
         };
-        final int cpus = Runtime.getRuntime().availableProcessors();
+        final int[] allowed = CpuAffinity.currentThreadCpus();
+        final int[] usable;
+        if (cpusOption == null)
+        {
+            usable = allowed;
+        }
+        else
+        {
+            try
+            {
+                usable = CpuAffinity.parse(cpusOption);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new ParameterException(spec.commandLine(), "--cpus: " + ex.getMessage(), ex);
+            }
+            for (final int cpu : usable)
+            {
+                if (Arrays.stream(allowed).noneMatch(a -> a == cpu))
+                {
+                    throw new ParameterException(spec.commandLine(), "--cpus: CPU " + cpu + " is not one this " +
+                        "process may run on (" + Arrays.toString(allowed) + ")");
+                }
+            }
+        }
+        final int cpus = usable.length;
         final boolean inlineDevice = deviceLoop == null ? cpus < 4 : switch (deviceLoop.toLowerCase(Locale.ROOT))
         {
             case "inline" -> true;
@@ -355,7 +399,7 @@ public final class DemoCommand implements Callable<Integer>
         {
             throw new ParameterException(spec.commandLine(), "--idle: " + ex.getMessage(), ex);
         }
-        return new Settings(protocols, queueMode, inlineDevice, CpuPlan.of(pin, cpus, inlineDevice), cpus, bound);
+        return new Settings(protocols, queueMode, inlineDevice, CpuPlan.of(pin, usable, inlineDevice), cpus, bound);
     }
 
     /** UDP: an echo server on b, rpc-latency's client on a, each on a queue of its own, released at the end. */
@@ -412,7 +456,8 @@ public final class DemoCommand implements Callable<Integer>
         startServer(new DrivenAgent(echo), settings.plan());
         // The client closes first and so holds TIME_WAIT, which its close waits out: on a cable of two hosts that
         // are torn down next, old duplicates cannot arrive, and the default second would be a second of the demo.
-        final TcpLayer.Context tcpContext = new TcpLayer.Context().timeWait(TIME_WAIT_MS, TimeUnit.MILLISECONDS);
+        final TcpLayer.Context tcpContext = new TcpLayer.Context().timeWait(TIME_WAIT_MS, TimeUnit.MILLISECONDS)
+            .interactiveAckDelay(tcpInteractiveAckUs, TimeUnit.MICROSECONDS);
         final TcpRpcClient client = new TcpRpcClient(new TcpLayer(new Ipv4Interface(clientQueue, clientA), tcpContext),
             size, TCP_TIMEOUT_MS, TimeUnit.MILLISECONDS, IdleStrategies.of(idleName));
         tcpClient = client;
@@ -844,17 +889,25 @@ public final class DemoCommand implements Callable<Integer>
     {
         static final CpuPlan NONE = new CpuPlan(-1, -1, -1);
 
-        static CpuPlan of(final boolean pin, final int cpus, final boolean inlineDevice)
+        /**
+         * The plan on {@code cpus} (in the order given): the client and the server loop on the last two, a device
+         * thread on the one before them (with two CPUs, beside the server), so on a large machine the loops stay off
+         * the first CPUs, where the kernel's housekeeping and most interrupts land.
+         */
+        static CpuPlan of(final boolean pin, final int[] cpus, final boolean inlineDevice)
         {
-            if (!pin || cpus < 2)
+            final int n = cpus.length;
+            if (!pin || n < 2)
             {
                 return NONE;
             }
+            final int client = cpus[n - 2];
+            final int server = cpus[n - 1];
             if (inlineDevice)
             {
-                return new CpuPlan(-1, 0, 1);
+                return new CpuPlan(-1, client, server);
             }
-            return cpus >= 3 ? new CpuPlan(0, 1, 2) : new CpuPlan(0, 1, 1);
+            return n >= 3 ? new CpuPlan(cpus[n - 3], client, server) : new CpuPlan(cpus[0], cpus[1], cpus[1]);
         }
 
         boolean pinned()

@@ -48,6 +48,37 @@ class DemoOptionsTest
     }
 
     @Test
+    void cpusTheProcessMayNotUseOrThatDoNotParseAreRefused()
+    {
+        assertEquals(CommandLines.USAGE_ERROR, run("--cpus", "1000"));
+        assertTrue(errorLine().startsWith(COMMAND + "--cpus: CPU 1000 is not one this process may run on ("),
+            err::toString);
+        assertEquals(CommandLines.USAGE_ERROR, run("--cpus", "two"));
+        assertTrue(errorLine().startsWith(COMMAND + "--cpus: CPUs 'two' must look like 1, 0,2 or 0-3"), err::toString);
+    }
+
+    @Test
+    void anInteractiveAckDelayNearTheMinimumRtoIsRefused()
+    {
+        assertEquals(CommandLines.USAGE_ERROR, run("--tcp-interactive-ack-us", "2500"));
+        assertTrue(errorLine().contains("--tcp-interactive-ack-us 2500 is outside 0..2499 (an ACK held longer than " +
+            "half the minimum RTO"), err::toString);
+    }
+
+    @Test
+    void theLoopsGoToTheLastCpusOfTheSetAndADeviceThreadBeforeThem()
+    {
+        final int[] sixteen = java.util.stream.IntStream.range(0, 16).toArray();
+        assertEquals(new DemoCommand.CpuPlan(-1, 14, 15), DemoCommand.CpuPlan.of(true, sixteen, true));
+        assertEquals(new DemoCommand.CpuPlan(13, 14, 15), DemoCommand.CpuPlan.of(true, sixteen, false));
+        assertEquals(new DemoCommand.CpuPlan(-1, 0, 1), DemoCommand.CpuPlan.of(true, new int[] {0, 1}, true));
+        assertEquals(new DemoCommand.CpuPlan(0, 1, 1), DemoCommand.CpuPlan.of(true, new int[] {0, 1}, false));
+        assertEquals(new DemoCommand.CpuPlan(-1, 3, 5), DemoCommand.CpuPlan.of(true, new int[] {3, 5}, true));
+        assertEquals(DemoCommand.CpuPlan.NONE, DemoCommand.CpuPlan.of(true, new int[] {2}, true));
+        assertEquals(DemoCommand.CpuPlan.NONE, DemoCommand.CpuPlan.of(false, sixteen, true));
+    }
+
+    @Test
     void anUnknownProtocolIsRefused()
     {
         assertEquals(CommandLines.USAGE_ERROR, run("--proto", "sctp"));

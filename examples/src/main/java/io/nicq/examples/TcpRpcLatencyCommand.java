@@ -69,6 +69,12 @@ public final class TcpRpcLatencyCommand implements Callable<Integer>
         description = "Bytes per request and per answer; the stream has no other framing (default: ${DEFAULT-VALUE})")
     int size;
 
+    @Option(names = "--interactive-ack-us", defaultValue = "200", paramLabel = "US",
+        description = {"Let the ACK of each answer wait up to this long for the next request to carry it (the TCP " +
+            "layer's interactiveAckDelay, Linux's ping-pong delayed ACK, as a kernel client does); 0 acknowledges " +
+            "each answer at once, in a segment of its own (default: ${DEFAULT-VALUE})"})
+    long interactiveAckUs;
+
     @Option(names = "--timeout-ms", defaultValue = "1000", paramLabel = "MS",
         description = "Connecting, and each answer: later than this ends the run with an error (default: ${DEFAULT-VALUE})")
     long timeoutMs;
@@ -107,6 +113,10 @@ public final class TcpRpcLatencyCommand implements Callable<Integer>
         CommandLines.requireAtLeast(spec, "--warmup-bound-ms", warmupBoundMs, Math.max(1, warmupQuietMs));
         CommandLines.requirePositive(spec, "--timeout-ms", timeoutMs);
         final TcpLayer.Context tcpContext = new TcpLayer.Context();
+        CommandLines.requireRange(spec, "--interactive-ack-us", interactiveAckUs, 0,
+            TimeUnit.NANOSECONDS.toMicros(tcpContext.minRtoNs() / 2) - 1,
+            "an ACK held longer than half the minimum RTO could make the server resend its answer");
+        tcpContext.interactiveAckDelay(interactiveAckUs, TimeUnit.MICROSECONDS);
         final int maxSize = TcpRpcClient.maxSize(tcpContext);
         CommandLines.requireRange(spec, "--size", size, RpcPayload.MIN_LENGTH, maxSize,
             "a request needs " + RpcPayload.MIN_LENGTH + " bytes for its sequence; it is written whole into the " +

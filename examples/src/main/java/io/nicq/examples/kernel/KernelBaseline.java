@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import io.nicq.examples.report.StallWatch;
 import io.nicq.examples.rpc.WarmUp;
 import io.nicq.runtime.ChildJvm;
+import io.nicq.runtime.CpuAffinity;
 import io.nicq.runtime.RunCommand;
 import org.HdrHistogram.Histogram;
 
@@ -89,6 +90,18 @@ public final class KernelBaseline
     public static Result measure(final Protocol protocol, final WarmUp warmUp, final int count, final int size,
         final boolean busyPoll, final Path logDir, final boolean watchStalls) throws IOException, InterruptedException
     {
+        return measure(protocol, warmUp, count, size, busyPoll, logDir, watchStalls, -1, -1);
+    }
+
+    /**
+     * As {@link #measure(Protocol, WarmUp, int, int, boolean, Path, boolean)}, with the client (the calling thread,
+     * for the measurement's duration) and the echo server (with taskset) each pinned to a CPU, as nicq's client and
+     * server loops are, so the two are measured alike; -1 leaves one unpinned.
+     */
+    public static Result measure(final Protocol protocol, final WarmUp warmUp, final int count, final int size,
+        final boolean busyPoll, final Path logDir, final boolean watchStalls, final int clientCpu,
+        final int serverCpu) throws IOException, InterruptedException
+    {
         final String reason = NetworkNamespace.unavailableReason();
         final String tag = Long.toString(ProcessHandle.current().pid() % 100_000_000L, 36);
         NetworkNamespace ns = null;
@@ -111,15 +124,15 @@ public final class KernelBaseline
                     started.add(ns);
                 }
                 serverIp = ns.namespaceAddress();
-                command.addAll(ns.exec(ChildJvm.command(SERVER_JVM_ARGS, KernelEchoCommand.class,
-                    echoArgs(protocol, serverIp, busyPoll))));
+                command.addAll(ns.exec(pinned(serverCpu, ChildJvm.command(SERVER_JVM_ARGS, KernelEchoCommand.class,
+                    echoArgs(protocol, serverIp, busyPoll)))));
                 how = "veth pair between two network namespaces";
             }
             else
             {
                 serverIp = "127.0.0.1";
-                command.addAll(ChildJvm.command(SERVER_JVM_ARGS, KernelEchoCommand.class,
-                    echoArgs(protocol, serverIp, busyPoll)));
+                command.addAll(pinned(serverCpu, ChildJvm.command(SERVER_JVM_ARGS, KernelEchoCommand.class,
+                    echoArgs(protocol, serverIp, busyPoll))));
                 how = "loopback (" + reason + ")";
             }
 
@@ -137,8 +150,13 @@ public final class KernelBaseline
             final InetSocketAddress address = new InetSocketAddress(serverIp, PORT);
             final StallWatch conditions = watchStalls ?
                 StallWatch.ofThisProcessTree("kernel " + protocol.lowerCase(), "this JVM") : null;
+            final int[] callerCpus = clientCpu >= 0 ? CpuAffinity.currentThreadCpus() : null;
             try
             {
+                if (clientCpu >= 0)
+                {
+                    CpuAffinity.pinCurrentThread(clientCpu);
+                }
                 final Histogram histogram;
                 final long lost;
                 if (protocol == Protocol.TCP)
@@ -154,11 +172,17 @@ public final class KernelBaseline
                     lost = client.lost();
                 }
                 final String label = "kernel " + protocol.name() + ", " + (busyPoll ? "busy-polling" : "blocking") +
-                    " sockets, " + how;
+                    " sockets, " + how +
+                    (clientCpu >= 0 || serverCpu >= 0 ? ", pinned: client CPU " + clientCpu + ", echo server CPU " +
+                    serverCpu : "");
                 return new Result(protocol, histogram, label, how, lost, warmUp, conditions);
             }
             finally
             {
+                if (callerCpus != null)
+                {
+                    CpuAffinity.pinCurrentThread(callerCpus);
+                }
                 if (conditions != null)
                 {
                     conditions.close();
@@ -203,6 +227,18 @@ public final class KernelBaseline
                 }
             }
         }
+    }
+
+    /** {@code command} under {@code taskset -c cpu}, or as it is for -1. */
+    private static List<String> pinned(final int cpu, final List<String> command)
+    {
+        if (cpu < 0)
+        {
+            return command;
+        }
+        final List<String> pinned = new ArrayList<>(List.of("taskset", "-c", Integer.toString(cpu)));
+        pinned.addAll(command);
+        return pinned;
     }
 
     private static List<String> echoArgs(final Protocol protocol, final String ip, final boolean busyPoll)

@@ -489,6 +489,12 @@ public final class TcpRpcClient implements TcpHandler, TcpReader, FrameHandler
         return recorder;
     }
 
+    /** How long an answer's ACK may wait for the next request (the layer's interactive ACK delay), ns. */
+    public long interactiveAckDelayNs()
+    {
+        return tcp.context().interactiveAckDelayNs();
+    }
+
     public TcpConnection connection()
     {
         return connection;

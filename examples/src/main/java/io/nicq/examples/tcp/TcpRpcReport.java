@@ -106,7 +106,9 @@ public final class TcpRpcReport
             (double)client.ackOnlySent() / roundTrips));
         report.note("nicq: " + how + "; " + client.mismatched() + " answers not the request's bytes; " +
             client.connection().retransmissions() + " retransmissions; TCP_NODELAY " +
-            (client.connection().noDelay() ? "on" : "off"));
+            (client.connection().noDelay() ? "on" : "off") + "; an answer's ACK " +
+            (client.interactiveAckDelayNs() > 0 ? "waits up to " + client.interactiveAckDelayNs() / 1000 +
+            " us for the next request" : "sent at once"));
         if (warmUp != null)
         {
             report.note("nicq " + warmUp.describe());
