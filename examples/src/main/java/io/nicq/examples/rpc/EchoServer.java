@@ -2,6 +2,7 @@ package io.nicq.examples.rpc;
 
 import io.nicq.client.Frame;
 import io.nicq.client.udp.UdpDatagram;
+import io.nicq.client.udp.UdpHandler;
 import io.nicq.client.udp.UdpSocket;
 import org.agrona.concurrent.Agent;
 
@@ -13,6 +14,9 @@ import org.agrona.concurrent.Agent;
  */
 public final class EchoServer implements Agent
 {
+    /** Made once: a method reference evaluated in the loop would be a new object per poll. */
+    private final UdpHandler onDatagramHandler = this::onDatagram;
+
     private static final int HEADERS = 14 + 20 + 8;
 
     private final UdpSocket socket;
@@ -44,7 +48,7 @@ public final class EchoServer implements Agent
     {
         final Agent work = duty;
         final int done = work != null ? work.doWork() : 0;
-        return done + socket.receive(this::onDatagram);
+        return done + socket.receive(onDatagramHandler);
     }
 
     public String roleName()

@@ -6,6 +6,7 @@ import java.util.function.BooleanSupplier;
 
 import io.nicq.client.Frame;
 import io.nicq.client.udp.UdpDatagram;
+import io.nicq.client.udp.UdpHandler;
 import io.nicq.client.udp.UdpSocket;
 import io.nicq.examples.report.StallWatch;
 import org.agrona.concurrent.Agent;
@@ -19,6 +20,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 public final class RpcClient
 {
+    /** Made once: a method reference evaluated in the loop would be a new object per poll. */
+    private final UdpHandler onAnswerHandler = this::onAnswer;
+
     private static final int HEADERS = 14 + 20 + 8;
 
     private final UdpSocket socket;
@@ -123,7 +127,7 @@ public final class RpcClient
         {
             final Agent work = duty;
             int done = work != null ? doWork(work) : 0;
-            done += socket.receive(this::onAnswer);
+            done += socket.receive(onAnswerHandler);
             if (!answered)
             {
                 if (System.nanoTime() - txApp > timeoutNs)

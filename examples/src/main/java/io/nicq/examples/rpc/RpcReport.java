@@ -57,6 +57,10 @@ public final class RpcReport
         if (warmUp != null)
         {
             report.note("nicq " + warmUp.describe());
+            if (!warmUp.describeAllocation().isEmpty())
+            {
+                report.note("nicq " + warmUp.describeAllocation());
+            }
         }
         report.note("shares are of the mean round trip; wire segments need both cards' clocks (one host)");
         if (recorder.clamped() > 0)

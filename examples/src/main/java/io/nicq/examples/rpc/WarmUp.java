@@ -38,6 +38,9 @@ public final class WarmUp
     private long roundTrips;
     private boolean quiet;
     private boolean ended;
+    /** Bytes the measuring thread allocated in the measured window, and its round trips; -1 until measured. */
+    private long measuredAllocatedBytes = -1;
+    private long measuredRoundTrips;
 
     private WarmUp(final long minRoundTrips, final JitWatch watch, final long quietNs, final long boundNs)
     {
@@ -142,6 +145,8 @@ public final class WarmUp
 
     /** Round trips per warm-up round: the JIT is looked at between rounds. */
     private static final long ROUND = 5_000;
+    private static final com.sun.management.ThreadMXBean ALLOCATION =
+        (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
 
     /**
      * Warms up as this says, then runs {@code count} recorded round trips, or fewer if {@code stop} says so: the loop
@@ -179,7 +184,13 @@ public final class WarmUp
         {
             window.begin();
         }
+        // The measuring thread: in inline mode the application, its queue driver and the simulated card's device
+        // loop all run on it, so this is the whole packet path's allocation of that host.
+        final long allocatedBefore = ALLOCATION.getCurrentThreadAllocatedBytes();
+        final long before = recorder.roundTrips();
         rounds.run(seq, count, stop);
+        measuredAllocatedBytes = ALLOCATION.getCurrentThreadAllocatedBytes() - allocatedBefore;
+        measuredRoundTrips = recorder.roundTrips() - before;
         if (window != null)
         {
             window.end();
@@ -218,6 +229,27 @@ public final class WarmUp
     }
 
     /** One line for a report. */
+    /**
+     * What the measuring thread allocated over the measured window, per round trip ("" before {@link #thenMeasure}
+     * ran): the goal is nothing.
+     */
+    public String describeAllocation()
+    {
+        if (measuredAllocatedBytes < 0 || measuredRoundTrips == 0)
+        {
+            return "";
+        }
+        return String.format(Locale.ROOT, "allocated by the measuring thread in the measured window: %,d bytes, " +
+            "%.3f per round trip", measuredAllocatedBytes, (double)measuredAllocatedBytes / measuredRoundTrips);
+    }
+
+    /** Bytes the measuring thread allocated per measured round trip, or NaN before {@link #thenMeasure} ran. */
+    public double allocatedBytesPerRoundTrip()
+    {
+        return measuredAllocatedBytes < 0 || measuredRoundTrips == 0 ? Double.NaN :
+            (double)measuredAllocatedBytes / measuredRoundTrips;
+    }
+
     public String describe()
     {
         final String base = String.format(Locale.ROOT, "warm-up: %.1f s, %,d round trips", elapsedNs() / 1e9,

@@ -1,6 +1,7 @@
 package io.nicq.examples.sockperf;
 
 import io.nicq.client.udp.UdpDatagram;
+import io.nicq.client.udp.UdpHandler;
 import io.nicq.client.udp.UdpSocket;
 import org.agrona.concurrent.Agent;
 
@@ -15,6 +16,9 @@ import org.agrona.concurrent.Agent;
  */
 public final class SockperfUdpServer implements Agent
 {
+    /** Made once: a method reference evaluated in the loop would be a new object per poll. */
+    private final UdpHandler onDatagramHandler = this::onDatagram;
+
     private final UdpSocket socket;
     private final SockperfMessage message = new SockperfMessage();
     private long received;
@@ -30,7 +34,7 @@ public final class SockperfUdpServer implements Agent
 
     public int doWork()
     {
-        return socket.receive(this::onDatagram);
+        return socket.receive(onDatagramHandler);
     }
 
     public String roleName()

@@ -112,6 +112,10 @@ public final class TcpRpcReport
         if (warmUp != null)
         {
             report.note("nicq " + warmUp.describe());
+            if (!warmUp.describeAllocation().isEmpty())
+            {
+                report.note("nicq " + warmUp.describeAllocation());
+            }
         }
         report.note("shares are of the mean round trip; TX phases are those of the segment with the request's " +
             "first byte, RX phases those of the segment with the answer's last byte");
