@@ -53,6 +53,8 @@ final class SimulatedDevice implements Agent, FrameSink
 
     /** Advanced TX descriptor types (DTYP in cmd_type_len [23:20]) with DEXT set: 2 context, 3 data. */
     private static final int DTYP_CONTEXT = 0x2 << 20;
+    /** ANLP1.AN_STATE once auto-negotiation has been restarted: any state but 0 (the simulated port's is 1). */
+    private static final int AN_STATE_STARTED = 1 << 16;
     /** Legacy RX write-back: status byte at 12 (DD, EOP), errors byte at 13 (RXE 0x80), length at 8. */
     private static final int LEGACY_RX_ERRORS_RXE = 0x80;
 
@@ -258,14 +260,30 @@ final class SimulatedDevice implements Agent, FrameSink
             writeReg(CTRL, ctrl & ~CTRL_LNK_RST);
         }
 
+        // 5.2.5.3.2: with PCIe master disable the device issues no new requests (no descriptor fetch, no frame DMA)
+        // and says so in STATUS.PCIE_MASTER_ENABLE; the simulated card has nothing in flight, so it clears at once.
+        final boolean masterDisabled = (ctrl & CTRL_PCIE_MASTER_DISABLE) != 0;
+        final int status = reg(STATUS);
+        writeReg(STATUS, masterDisabled ? status & ~STATUS_PCIE_MASTER_ENABLE : status | STATUS_PCIE_MASTER_ENABLE);
+
         final int autoc = reg(AUTOC);
         if ((autoc & AUTOC_AN_RESTART) != 0)
         {
-            // 8.2.3.22.19: AN restart self-clears; the link comes up (10G serial) when something is plugged in.
+            // 8.2.3.22.19: AN restart self-clears and the AN state machine leaves state 0 (ANLP1, 8.2.3.22.23, what
+            // a pipeline reset waits for). The link comes up only in 10G serial with the NVM's link-disable bits of
+            // AUTOC2 cleared (8.2.3.22.21) and something plugged in; any other link mode takes it down.
             writeReg(AUTOC, autoc & ~AUTOC_AN_RESTART);
-            if (wire.isConnected())
+            writeReg(ANLP1, (reg(ANLP1) & ~ANLP1_AN_STATE_MASK) | AN_STATE_STARTED);
+            final boolean serial = (autoc & AUTOC_LMS_MASK) == AUTOC_LMS_10G_SERIAL &&
+                (reg(AUTOC2) & AUTOC2_LINK_DISABLE_MASK) == 0;
+            if (serial && wire.isConnected())
             {
                 linkUpPending = true;
+            }
+            else
+            {
+                linkUpPending = false;
+                setLink(false);
             }
         }
 
@@ -290,8 +308,8 @@ final class SimulatedDevice implements Agent, FrameSink
         // says so once the device has looked (a driver polls it before it sets RXEN, see SimulatedBar).
         final boolean securityRxStopped = (reg(SECRXCTRL) & SECRXCTRL_RX_DIS) != 0;
         writeReg(SECRXSTAT, securityRxStopped ? SECRXSTAT_SECRX_RDY : 0);
-        receiveEnabled = (reg(RXCTRL) & RXCTRL_RXEN) != 0 && !securityRxStopped;
-        transmitEnabled = (reg(DMATXCTL) & DMATXCTL_TE) != 0;
+        receiveEnabled = (reg(RXCTRL) & RXCTRL_RXEN) != 0 && !securityRxStopped && !masterDisabled;
+        transmitEnabled = (reg(DMATXCTL) & DMATXCTL_TE) != 0 && !masterDisabled;
         final int hlreg0 = reg(HLREG0);
         txPadEnabled = (hlreg0 & HLREG0_TXPADEN) != 0;
         // 8.2.3.22.13: without jumbo frames the limit is 1518 bytes with FCS; with them, MAXFRS.MFS. A limit below a

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.RegisterFile;
+import io.nicq.ixgbe.SoftwareFirmwareSync;
 
 import static io.nicq.ixgbe.Registers.*;
 import static io.nicq.ixgbe.SimulatedCardFiles.*;
@@ -187,6 +188,82 @@ class RegisterSemanticsTest
             assertEquals(0, bar.read(LINKS) & LINKS_UP);
             bar.setBits(AUTOC, AUTOC_AN_RESTART);
             f.driver.awaitSet(LINKS, LINKS_UP, "link back up");
+        }
+    }
+
+    @Test
+    void aResetWhileThePcieMasterIsEnabledIsADriverErrorAndMasterDisableStopsDma()
+    {
+        try (CardFixture f = CardFixture.memory(dir, "master"))
+        {
+            final Bar bar = f.driver.bar;
+            assertEquals(0, f.status(DRIVER_ERRORS_OFFSET), "the test driver disables the master before its reset");
+            assertNotEquals(0, bar.read(STATUS) & STATUS_PCIE_MASTER_ENABLE, "the reset enabled the master again");
+
+            bar.write(CTRL, bar.read(CTRL) | CTRL_RST_MASK);
+            assertEquals(1, f.status(DRIVER_ERRORS_OFFSET), "CTRL.RST with STATUS.PCIE_MASTER_ENABLE set");
+            f.driver.awaitClear(CTRL, CTRL_RST_MASK, "reset done");
+
+            bar.setBits(CTRL, CTRL_PCIE_MASTER_DISABLE);
+            assertNotEquals(0, bar.read(STATUS) & STATUS_PCIE_MASTER_ENABLE, "clears once the device has looked");
+            f.driver.awaitClear(STATUS, STATUS_PCIE_MASTER_ENABLE, "master enable status cleared");
+            bar.write(CTRL, bar.read(CTRL) | CTRL_RST_MASK);
+            assertEquals(1, f.status(DRIVER_ERRORS_OFFSET), "the datasheet's order is no error");
+            f.driver.awaitClear(CTRL, CTRL_RST_MASK, "reset done");
+            assertEquals(0, bar.read(CTRL) & CTRL_PCIE_MASTER_DISABLE, "a reset clears master disable");
+            f.driver.awaitSet(STATUS, STATUS_PCIE_MASTER_ENABLE, "master enabled after the reset");
+        }
+    }
+
+    @Test
+    void autocWrittenWithoutTheSoftwareFirmwareSemaphoreIsADriverError()
+    {
+        try (CardFixture f = CardFixture.memory(dir, "swfw"))
+        {
+            final Bar bar = f.driver.bar;
+            assertEquals(0, f.status(DRIVER_ERRORS_OFFSET), "the test driver takes SW_FW_SYNC.SW_MAC_CSR");
+            bar.setBits(AUTOC, AUTOC_AN_RESTART);
+            assertEquals(1, f.status(DRIVER_ERRORS_OFFSET), "AUTOC without SW_FW_SYNC.SW_MAC_CSR");
+            bar.write(SW_FW_SYNC, SW_FW_SYNC_SW_MAC_CSR);
+            assertEquals(2, f.status(DRIVER_ERRORS_OFFSET), "SW_FW_SYNC without SWSM.SWESMBI");
+            bar.write(SW_FW_SYNC, 0);
+            assertEquals(3, f.status(DRIVER_ERRORS_OFFSET));
+
+            assertEquals(0, bar.read(SWSM) & SWSM_SMBI, "the first reader finds SMBI clear ...");
+            assertEquals(SWSM_SMBI, bar.read(SWSM) & SWSM_SMBI, "... and its read set it for everyone after");
+            bar.write(SWSM, SWSM_SMBI | SWSM_SWESMBI);
+            bar.write(SW_FW_SYNC, SW_FW_SYNC_SW_MAC_CSR);
+            bar.write(SWSM, 0);
+            bar.setBits(AUTOC, AUTOC_AN_RESTART);
+            assertEquals(3, f.status(DRIVER_ERRORS_OFFSET), "the 10.5.4 sequence is no error");
+        }
+    }
+
+    @Test
+    void theLinkComesUpOnlyIn10GSerialWithTheNvmsLinkDisableBitsClear()
+    {
+        try (CardFixture f = CardFixture.memory(dir, "lms"))
+        {
+            final Bar bar = f.driver.bar;
+            final SoftwareFirmwareSync sync = new SoftwareFirmwareSync(bar);
+            sync.acquire(SW_FW_SYNC_SW_MAC_CSR);
+            assertEquals(AUTOC2_10G_SFI, bar.read(AUTOC2) & AUTOC2_10G_SERIAL_PMA_PMD_MASK, "an SFP+ board's NVM");
+            bar.write(AUTOC, (bar.read(AUTOC) | AUTOC_AN_RESTART) ^ AUTOC_LMS_PIPELINE_TOGGLE);
+            f.card.doWork();
+            assertEquals(0, bar.read(LINKS) & LINKS_UP, "LMS 111b (KX4/KX/KR) is no SFI link");
+            assertNotEquals(0, bar.read(ANLP1) & ANLP1_AN_STATE_MASK, "the AN state machine left state 0");
+
+            bar.setBits(AUTOC2, AUTOC2_LINK_DISABLE_MASK);
+            bar.write(AUTOC, (bar.read(AUTOC) & ~AUTOC_LMS_MASK) | AUTOC_LMS_10G_SERIAL | AUTOC_AN_RESTART);
+            f.card.doWork();
+            f.card.doWork();
+            assertEquals(0, bar.read(LINKS) & LINKS_UP, "AUTOC2's link-disable bits keep it down");
+
+            bar.clearBits(AUTOC2, AUTOC2_LINK_DISABLE_MASK);
+            bar.setBits(AUTOC, AUTOC_AN_RESTART);
+            f.driver.awaitSet(LINKS, LINKS_UP, "link up in 10G serial");
+            sync.release(SW_FW_SYNC_SW_MAC_CSR);
+            assertEquals(0, f.status(DRIVER_ERRORS_OFFSET));
         }
     }
 

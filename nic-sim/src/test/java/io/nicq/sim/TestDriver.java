@@ -11,6 +11,7 @@ import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.DmaBuffer;
 import io.nicq.ixgbe.Nic;
 import io.nicq.ixgbe.ReceiveFilterTables;
+import io.nicq.ixgbe.SoftwareFirmwareSync;
 import io.nicq.ixgbe.RxDescriptor;
 import io.nicq.ixgbe.Statistics;
 import io.nicq.ixgbe.TxDescriptor;
@@ -80,14 +81,19 @@ final class TestDriver implements AutoCloseable
     void init(final boolean promiscuous, final boolean clearFilterTables)
     {
         bar.write(EIMC, EIMC_ALL);
+        bar.setBits(CTRL, CTRL_PCIE_MASTER_DISABLE);           // 5.2.5.3.2: no DMA in flight across the reset
+        awaitClear(STATUS, STATUS_PCIE_MASTER_ENABLE, "STATUS.PCIE_MASTER_ENABLE clears");
         bar.write(CTRL, CTRL_RST_MASK);
         awaitClear(CTRL, CTRL_RST_MASK, "CTRL.RST and LNK_RST self-clear");
         bar.write(EIMC, EIMC_ALL);
         awaitSet(EEC, EEC_ARD, "EEC.ARD (EEPROM auto read done)");
         awaitSet(RDRXCTL, RDRXCTL_DMAIDONE, "RDRXCTL.DMAIDONE");
 
+        final SoftwareFirmwareSync sync = new SoftwareFirmwareSync(bar); // 10.5.4: AUTOC under SW_FW_SYNC
+        sync.acquire(SW_FW_SYNC_SW_MAC_CSR);
         bar.write(AUTOC, (bar.read(AUTOC) & ~AUTOC_LMS_MASK & ~AUTOC_10G_PMA_PMD_MASK) | AUTOC_LMS_10G_SERIAL);
         bar.setBits(AUTOC, AUTOC_AN_RESTART);
+        sync.release(SW_FW_SYNC_SW_MAC_CSR);
 
         readCounters();
 
