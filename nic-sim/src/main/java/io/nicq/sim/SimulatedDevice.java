@@ -53,6 +53,8 @@ final class SimulatedDevice implements Agent, FrameSink
 
     /** Advanced TX descriptor types (DTYP in cmd_type_len [23:20]) with DEXT set: 2 context, 3 data. */
     private static final int DTYP_CONTEXT = 0x2 << 20;
+    /** Frames shorter than this (no destination and source address) are counted by no statistics register. */
+    private static final int MIN_COUNTED_FRAGMENT = 12;
     /** ANLP1.AN_STATE once auto-negotiation has been restarted: any state but 0 (the simulated port's is 1). */
     private static final int AN_STATE_STARTED = 1 << 16;
     /** Legacy RX write-back: status byte at 12 (DD, EOP), errors byte at 13 (RXE 0x80), length at 8. */
@@ -96,6 +98,8 @@ final class SimulatedDevice implements Agent, FrameSink
     private boolean receiveEnabled;
     private boolean transmitEnabled;
     private boolean txPadEnabled;
+    /** FCS bytes GORC and QBRC count per frame: 0 while HLREG0.RXCRCSTRP strips it, else 4. */
+    private int receivedFcsLength;
     private int maxFrameLength;
     private long nextHousekeepingNs;
     private long nextReclaimNs;
@@ -111,6 +115,7 @@ final class SimulatedDevice implements Agent, FrameSink
     private long wireFailures;
     private long l2Filtered;
     private long rxDisabledDrops;
+    private long fragments;
 
     SimulatedDevice(final String roleName, final MemorySegment bar, final IommuTable iommu, final Wire wire,
         final long lineRate, final long mac, final NanoClock interruptClock)
@@ -312,6 +317,7 @@ final class SimulatedDevice implements Agent, FrameSink
         transmitEnabled = (reg(DMATXCTL) & DMATXCTL_TE) != 0 && !masterDisabled;
         final int hlreg0 = reg(HLREG0);
         txPadEnabled = (hlreg0 & HLREG0_TXPADEN) != 0;
+        receivedFcsLength = (hlreg0 & HLREG0_RXCRCSTRP) != 0 ? 0 : EthernetHeader.FCS_LENGTH;
         // 8.2.3.22.13: without jumbo frames the limit is 1518 bytes with FCS; with them, MAXFRS.MFS. A limit below a
         // minimum frame still lets minimum frames through.
         final int limitWithFcs = (hlreg0 & HLREG0_JUMBOEN) != 0 ? reg(MAXFRS) >>> MAXFRS_MFS_SHIFT :
@@ -944,17 +950,27 @@ final class SimulatedDevice implements Agent, FrameSink
     public void onFrame(final MemorySegment frame, final long offset, final int length)
     {
         wireReceived++;
+        statsDirty = true;
+        if (length < MIN_COUNTED_FRAGMENT)
+        {
+            // Specification update, clarification 18: "Rx statistics counters do not count runt frames or fragments
+            // smaller than 12 bytes" (no destination and source address): dropped, in no statistics register.
+            fragments++;
+            return;
+        }
+        // 8.2.3.23 TPR/TOR: every frame the MAC receives, its bytes with the FCS (DPDK takes 4 per TPR off TOR).
         count(CardCounter.TPR, 1);
         count(CardCounter.TOR, length + EthernetHeader.FCS_LENGTH);
-        statsDirty = true;
 
         if (!linkUp || !receiveEnabled)
         {
             rxDisabledDrops++;
             return;
         }
-        if (length < EthernetHeader.HEADER_LENGTH)
+        if (length < EthernetHeader.MIN_FRAME_LENGTH)
         {
+            // 8.2.3.23 RUC: shorter than 64 bytes with the FCS and a valid CRC (the wire's frames all have one).
+            // Senders pad (MemoryWire.inject, TapWire for the kernel's frames), so only an unpadded sender gets here.
             count(CardCounter.RUC, 1);
             return;
         }
@@ -973,13 +989,18 @@ final class SimulatedDevice implements Agent, FrameSink
 
         final int queue = classifier.classify(frame, offset, length);
         count(CardCounter.GPRC, 1);
-        count(CardCounter.GORC, length + EthernetHeader.FCS_LENGTH);
+        // 8.2.3.23 GORC counts the frame as it goes to memory: without the FCS when HLREG0.RXCRCSTRP strips it
+        // (DPDK's ixgbe_read_stats_registers: "RX byte count not including CRC bytes when CRC strip is enabled"; it
+        // takes 4 bytes per frame off GORC and QBRC only with stripping off).
+        count(CardCounter.GORC, length + receivedFcsLength);
         if (Classifier.isBroadcast(frame, offset))
         {
             count(CardCounter.BPRC, 1);
         }
         else if (Classifier.isMulticast(frame, offset))
         {
+            // 8.2.3.23 MPRC: multicast without broadcasts on the 82599. Linux's ixgbe_update_stats_counters and
+            // DPDK subtract BPRC from MPRC only for the 82598 ("mprc hardware is incorrectly counting broadcasts").
             count(CardCounter.MPRC, 1);
         }
 
@@ -1052,7 +1073,7 @@ final class SimulatedDevice implements Agent, FrameSink
         if (written == length)
         {
             count(QueueCounter.QPRC, set, 1);
-            count(QueueCounter.QBRC, set, length);
+            count(QueueCounter.QBRC, set, length + receivedFcsLength); // 8.2.3.23 QBRC: as GORC
             incrementStatus(rxQueueFramesOffset(queue));
         }
     }
@@ -1166,6 +1187,7 @@ final class SimulatedDevice implements Agent, FrameSink
         addStatus(WIRE_SEND_FAILURES_OFFSET, wireFailures);
         addStatus(L2_FILTERED_OFFSET, l2Filtered);
         addStatus(RX_DISABLED_DROPS_OFFSET, rxDisabledDrops);
+        addStatus(RX_FRAGMENTS_OFFSET, fragments);
         clearPendingStatistics();
     }
 
@@ -1178,6 +1200,7 @@ final class SimulatedDevice implements Agent, FrameSink
         wireFailures = 0;
         l2Filtered = 0;
         rxDisabledDrops = 0;
+        fragments = 0;
     }
 
     /**

@@ -207,7 +207,7 @@ class ReceiveRobustnessTest
         {
             f.driver.startRx(0, 8);
             f.wire().inject(frame(f.card.mac(), 1600)); // 1642 bytes: over 1514 without jumbo frames
-            f.wire().inject(new byte[10]);
+            f.wire().injectUnpadded(new byte[40]);     // an unpadded sender's runt
             f.wire().inject(frame(f.card.mac(), 1472)); // 1514: the largest standard frame
             f.settle();
             assertEquals(1, f.driver.bar.read(ROC));
