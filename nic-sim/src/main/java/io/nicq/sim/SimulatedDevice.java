@@ -53,6 +53,13 @@ final class SimulatedDevice implements Agent, FrameSink
 
     /** Advanced TX descriptor types (DTYP in cmd_type_len [23:20]) with DEXT set: 2 context, 3 data. */
     private static final int DTYP_CONTEXT = 0x2 << 20;
+    /**
+     * The on-chip descriptor caches, per queue: the device works from copies it fetched, not from the ring. TX holds
+     * 40, the most descriptors one 82599 packet may span (DPDK's IXGBE_TX_MAX_SEG); RX 32, enough for the largest
+     * frame in 1 KiB buffers (the 82599's own RX cache size is not in the references at hand).
+     */
+    static final int TX_DESCRIPTOR_CACHE = 40;
+    static final int RX_DESCRIPTOR_CACHE = 32;
     /** Frames shorter than this (no destination and source address) are counted by no statistics register. */
     private static final int MIN_COUNTED_FRAGMENT = 12;
     /** ANLP1.AN_STATE once auto-negotiation has been restarted: any state but 0 (the simulated port's is 1). */
@@ -533,6 +540,9 @@ final class SimulatedDevice implements Agent, FrameSink
         if (ring.enabled)
         {
             readSrrctl(ring);
+            final int rxdctl = reg(rxdctl(q));
+            ring.prefetchThreshold = rxdctl & TXDCTL_PTHRESH_MASK;         // same fields in RXDCTL (8.2.3.8.6)
+            ring.hostThreshold = (rxdctl & TXDCTL_HTHRESH_MASK) >>> TXDCTL_HTHRESH_SHIFT;
         }
     }
 
@@ -636,6 +646,19 @@ final class SimulatedDevice implements Agent, FrameSink
         }
         if (ring.enabled)
         {
+            final int txdctl = reg(txdctl(q));
+            ring.prefetchThreshold = txdctl & TXDCTL_PTHRESH_MASK;
+            ring.hostThreshold = (txdctl & TXDCTL_HTHRESH_MASK) >>> TXDCTL_HTHRESH_SHIFT;
+            ring.writeBackThreshold = (txdctl & TXDCTL_WTHRESH_MASK) >>> TXDCTL_WTHRESH_SHIFT;
+            if ((txdctl & TXDCTL_SWFLSH) != 0)
+            {
+                // 8.2.3.9.10 TXDCTL.SWFLSH: write back what WTHRESH holds now; the bit self-clears.
+                writeReg(txdctl(q), txdctl & ~TXDCTL_SWFLSH);
+                if (flushTxWriteBacks(ring))
+                {
+                    interrupts.txCompleted(q);
+                }
+            }
             final int tdwbal = reg(tdwbal(q));
             ring.headWriteBack = (tdwbal & TDWBAL_HEAD_WB_ENABLE) != 0;
             ring.headWriteBackAddress = (tdwbal & TDWBAL_ADDRESS_MASK & 0xFFFF_FFFFL) | ((long)reg(tdwbah(q)) << 32);
@@ -668,6 +691,7 @@ final class SimulatedDevice implements Agent, FrameSink
         ring.ringIova = base;
         ring.count = length / TxDescriptor.SIZE;
         ring.head = head;
+        ring.writeBackFrom = head;
         ring.badTail = -1;
         ring.enabled = true;
         setEnabledBit(TX_ENABLED_BITMAP_OFFSET, q, true);
@@ -788,7 +812,7 @@ final class SimulatedDevice implements Agent, FrameSink
                 }
             }
 
-            // Gather one frame: descriptors from head up to EOP.
+            // Gather one frame: descriptors from head up to EOP, as fetched into the descriptor cache.
             int index = t.head;
             int length = 0;
             int descriptors = 0;
@@ -796,7 +820,25 @@ final class SimulatedDevice implements Agent, FrameSink
             int fault = 0;
             while (index != tail)
             {
-                final int cmdTypeLen = TxDescriptor.cmdTypeLen(ring, index);
+                if (descriptors == t.cached && !prefetchTx(t, tail, descriptors))
+                {
+                    if (descriptors == TX_DESCRIPTOR_CACHE)
+                    {
+                        // More descriptors than the cache holds without an EOP: more than one packet may span.
+                        fault = MALFORMED_DESCRIPTORS_OFFSET;
+                        endOfPacket = true;
+                    }
+                    break;
+                }
+                final int slot = t.slot(descriptors);
+                final int cmdTypeLen = (int)t.cachedCommand[slot];
+                if (TxDescriptor.bufferAddress(ring, index) != t.cachedAddress[slot] ||
+                    (long)LONG.get(ring, (long)index * TxDescriptor.SIZE + TxDescriptor.CMD_TYPE_LEN_OFFSET) !=
+                    t.cachedCommand[slot])
+                {
+                    // Rewritten after TDT handed it over (7.2.3.4): the device uses the copy it fetched.
+                    countStatus(DRIVER_ERRORS_OFFSET);
+                }
                 descriptors++;
                 final boolean advanced = (cmdTypeLen & TxDescriptor.CMD_DEXT) != 0;
                 final int type = cmdTypeLen & TxDescriptor.DTYP_MASK;
@@ -816,7 +858,7 @@ final class SimulatedDevice implements Agent, FrameSink
                     }
                     else
                     {
-                        final long address = TxDescriptor.bufferAddress(ring, index);
+                        final long address = t.cachedAddress[slot];
                         final int range = iommu.find(address, bufferLength);
                         if (range < 0)
                         {
@@ -888,25 +930,39 @@ final class SimulatedDevice implements Agent, FrameSink
                 countStatus(fault);
             }
 
-            // Write back every descriptor of the frame whose RS was set (7.2.3.5); with head write-back, none.
+            // Write back every descriptor of the frame whose RS was set (7.2.3.5); with head write-back, none. With
+            // TXDCTL.WTHRESH above 0 the write-backs wait in the cache until WTHRESH of them are ready (or SWFLSH).
             final long wireTime = System.nanoTime();
-            for (int i = t.head; i != index; i = next(i, count))
+            for (int i = t.head, k = 0; i != index; i = next(i, count), k++)
             {
-                if ((TxDescriptor.cmdTypeLen(ring, i) & TxDescriptor.CMD_RS) != 0)
+                if (((int)t.cachedCommand[t.slot(k)] & TxDescriptor.CMD_RS) != 0)
                 {
-                    completed = true;
                     if (t.headWriteBack)
                     {
+                        completed = true;
                         reportHead = true;
+                    }
+                    else if (t.writeBackThreshold == 0)
+                    {
+                        completed = true;
+                        TxDescriptor.writeBack(ring, i, wireTime);
                     }
                     else
                     {
-                        TxDescriptor.writeBack(ring, i, wireTime);
+                        t.pendingWriteBacks++;
                     }
                 }
             }
-            t.head = index;
+            t.consume(index, descriptors);
+            if (t.writeBackThreshold == 0 || t.headWriteBack)
+            {
+                t.writeBackFrom = index;
+            }
             frames++;
+        }
+        if (t.pendingWriteBacks > 0 && t.pendingWriteBacks >= t.writeBackThreshold)
+        {
+            completed |= flushTxWriteBacks(t);
         }
 
         if (frames > 0)
@@ -924,6 +980,60 @@ final class SimulatedDevice implements Agent, FrameSink
             }
         }
         return frames;
+    }
+
+    /**
+     * 8.2.3.9.10 TXDCTL PTHRESH/HTHRESH: descriptors the driver has given (up to TDT, never beyond) are copied into the
+     * queue's cache when the gather has used up what it holds, or when it holds fewer than PTHRESH while at least
+     * HTHRESH wait in host memory; as many as fit.
+     *
+     * @param inUse descriptors of the cache the current gather has already used
+     * @return whether the cache now holds more than {@code inUse}
+     */
+    private static boolean prefetchTx(final TxRing t, final int tail, final int inUse)
+    {
+        final int waiting = free(tail, t.head, t.count) - t.cached;
+        if (waiting <= 0 || (t.cached > inUse && (t.cached >= t.prefetchThreshold || waiting < t.hostThreshold)))
+        {
+            return t.cached > inUse;
+        }
+        final int fetch = Math.min(waiting, TX_DESCRIPTOR_CACHE - t.cached);
+        int index = t.head + t.cached;
+        for (int k = 0; k < fetch; k++)
+        {
+            index = index >= t.count ? index - t.count : index;
+            final int slot = t.slot(t.cached + k);
+            t.cachedAddress[slot] = TxDescriptor.bufferAddress(t.ring, index);
+            t.cachedCommand[slot] = (long)LONG.get(t.ring, (long)index * TxDescriptor.SIZE +
+                TxDescriptor.CMD_TYPE_LEN_OFFSET);
+            index++;
+        }
+        t.cached += fetch;
+        return t.cached > inUse;
+    }
+
+    /**
+     * The write-backs WTHRESH held back: DD of every RS descriptor from the last write-back up to TDH (their RS as
+     * the ring holds it: the driver may not touch a descriptor before its DD). A driver that waits for DD per
+     * descriptor with WTHRESH above 0 waits until WTHRESH are done.
+     *
+     * @return whether anything was written back
+     */
+    private boolean flushTxWriteBacks(final TxRing t)
+    {
+        final long wireTime = System.nanoTime();
+        boolean written = false;
+        for (int i = t.writeBackFrom; i != t.head; i = next(i, t.count))
+        {
+            if ((TxDescriptor.cmdTypeLen(t.ring, i) & TxDescriptor.CMD_RS) != 0)
+            {
+                TxDescriptor.writeBack(t.ring, i, wireTime);
+                written = true;
+            }
+        }
+        t.writeBackFrom = t.head;
+        t.pendingWriteBacks = 0;
+        return written;
     }
 
     /** 7.2.3.5.2: the head index, written to the TDWBAL/TDWBAH address instead of descriptor write-backs. */
@@ -1024,6 +1134,7 @@ final class SimulatedDevice implements Agent, FrameSink
             drop(r, set);
             return;
         }
+        prefetchRx(r, needed);
 
         final MemorySegment ring = r.ring;
         final int count = r.count;
@@ -1047,7 +1158,14 @@ final class SimulatedDevice implements Agent, FrameSink
         {
             final int chunk = Math.min(r.bufferSize, length - written);
             final boolean last = written + chunk == length;
-            final long address = RxDescriptor.bufferAddress(ring, index);
+            // The copy fetched into the descriptor cache is what the device uses; a ring that now says otherwise was
+            // rewritten after the driver handed the descriptor over with RDT (7.1.4): a driver error.
+            final int slot = r.slot(index);
+            final long address = r.cachedBuffer[slot];
+            if (RxDescriptor.bufferAddress(ring, index) != address)
+            {
+                countStatus(DRIVER_ERRORS_OFFSET);
+            }
             final int range = iommu.find(address, chunk);
             if (range < 0)
             {
@@ -1065,7 +1183,7 @@ final class SimulatedDevice implements Agent, FrameSink
             index = next(index, count);
             written += chunk;
         }
-        r.head = index;
+        r.consume(index);
         // 8.2.3.8.4: RDH is the device's.
         INT.setRelease(bar, (long)r.rdhOffset, index);
         // 7.3: the write-back (DD) is the queue's RX cause; raised after the descriptors and RDH are visible.
@@ -1102,6 +1220,29 @@ final class SimulatedDevice implements Agent, FrameSink
         }
         r.tail = tail;
         return free(tail, r.head, r.count) >= needed;
+    }
+
+    /**
+     * 8.2.3.8.6 RXDCTL PTHRESH/HTHRESH: descriptors the driver has given (up to RDT, never beyond) are copied into the
+     * queue's cache when the cache holds fewer than a frame needs, or fewer than PTHRESH while at least HTHRESH wait in
+     * host memory (the 82598's and 82583's datasheets describe the same thresholds), as many as fit.
+     */
+    private static void prefetchRx(final RxRing r, final int needed)
+    {
+        final int waiting = free(r.tail, r.head, r.count) - r.cached;
+        if (waiting <= 0 || (r.cached >= needed && (r.cached >= r.prefetchThreshold || waiting < r.hostThreshold)))
+        {
+            return;
+        }
+        final int fetch = Math.min(waiting, RX_DESCRIPTOR_CACHE - r.cached);
+        int index = r.head + r.cached;
+        for (int k = 0; k < fetch; k++)
+        {
+            index = index >= r.count ? index - r.count : index;
+            r.cachedBuffer[r.slot(index)] = RxDescriptor.bufferAddress(r.ring, index);
+            index++;
+        }
+        r.cached += fetch;
     }
 
     private static int free(final int tail, final int head, final int count)
@@ -1317,6 +1458,14 @@ final class SimulatedDevice implements Agent, FrameSink
         int refusedSrrctl;
         boolean legacy;
         boolean dropEnabled;
+        /** RXDCTL.PTHRESH and HTHRESH at the last look. */
+        int prefetchThreshold;
+        int hostThreshold;
+        /** Buffer addresses of the descriptors from RDH on that the device has fetched: {@link #cached} of them. */
+        final long[] cachedBuffer = new long[RX_DESCRIPTOR_CACHE];
+        int cached;
+        /** The cache slot of the descriptor at RDH. */
+        int cacheStart;
         final ConfigurationAttempt failed = new ConfigurationAttempt();
 
         RxRing(final int queue)
@@ -1332,6 +1481,25 @@ final class SimulatedDevice implements Agent, FrameSink
             ring = null;
             failed.clear();
             badTail = -1;
+            cached = 0;
+            cacheStart = 0;
+        }
+
+        /** The cache slot of a descriptor index within the fetched window (RDH up to RDH + cached). */
+        int slot(final int index)
+        {
+            final int distance = index >= head ? index - head : index + count - head;
+            final int slot = cacheStart + distance;
+            return slot >= RX_DESCRIPTOR_CACHE ? slot - RX_DESCRIPTOR_CACHE : slot;
+        }
+
+        /** The device has used the descriptors from RDH up to {@code newHead}: they leave the cache. */
+        void consume(final int newHead)
+        {
+            final int used = newHead >= head ? newHead - head : newHead + count - head;
+            cached = Math.max(0, cached - used);
+            cacheStart = (cacheStart + used) % RX_DESCRIPTOR_CACHE;
+            head = newHead;
         }
     }
 
@@ -1351,6 +1519,19 @@ final class SimulatedDevice implements Agent, FrameSink
         long headWriteBackAddress;
         /** A misaligned head write-back address already counted as a driver error, -1 if none. */
         long badHeadWriteBackAddress = -1;
+        /** TXDCTL.PTHRESH, HTHRESH and WTHRESH at the last look. */
+        int prefetchThreshold;
+        int hostThreshold;
+        int writeBackThreshold;
+        /** The descriptors from TDH on that the device has fetched: {@link #cached} of them, words 0 and 1. */
+        final long[] cachedAddress = new long[TX_DESCRIPTOR_CACHE];
+        final long[] cachedCommand = new long[TX_DESCRIPTOR_CACHE];
+        int cached;
+        /** The cache slot of the descriptor at TDH. */
+        int cacheStart;
+        /** First processed descriptor not yet written back, and how many RS descriptors wait for WTHRESH. */
+        int writeBackFrom;
+        int pendingWriteBacks;
         final ConfigurationAttempt failed = new ConfigurationAttempt();
 
         TxRing(final int queue)
@@ -1367,6 +1548,24 @@ final class SimulatedDevice implements Agent, FrameSink
             failed.clear();
             badTail = -1;
             badHeadWriteBackAddress = -1;
+            cached = 0;
+            cacheStart = 0;
+            pendingWriteBacks = 0;
+        }
+
+        /** The cache slot of the descriptor {@code k} places after TDH. */
+        int slot(final int k)
+        {
+            final int slot = cacheStart + k;
+            return slot >= TX_DESCRIPTOR_CACHE ? slot - TX_DESCRIPTOR_CACHE : slot;
+        }
+
+        /** The device has processed {@code used} descriptors: TDH moves to {@code newHead}, they leave the cache. */
+        void consume(final int newHead, final int used)
+        {
+            cached -= used;
+            cacheStart = slot(used);
+            head = newHead;
         }
     }
 }

@@ -217,6 +217,30 @@ class ReceiveRobustnessTest
     }
 
     @Test
+    void aBufferAddressRewrittenAfterRdtHandedItOverIsADriverErrorAndTheFetchedOneIsUsed()
+    {
+        try (CardFixture f = CardFixture.memory(dir, "rxrewrite"))
+        {
+            final TestDriver.RxQueue queue = f.driver.startRx(0, 8);
+            final byte[] first = frame(f.card.mac(), 100);
+            f.wire().inject(first);
+            f.settle();                                        // the card fetched descriptors 0..6 with this frame
+            assertArrayEquals(first, queue.await("first frame"));
+            final DmaBuffer elsewhere = f.driver.allocate("elsewhere", TestDriver.BUFFER_SIZE);
+            RxDescriptor.setBuffer(queue.ring.segment(), 1, elsewhere.iova()); // too late: descriptor 1 was given
+            final byte[] second = frame(f.card.mac(), 200);
+            f.wire().inject(second);
+            f.settle();
+            assertEquals(1, f.status(DRIVER_ERRORS_OFFSET), "the rewrite is counted");
+            final byte[] landed = new byte[second.length];
+            MemorySegment.copy(queue.buffers.segment(), ValueLayout.JAVA_BYTE, TestDriver.BUFFER_SIZE, landed, 0,
+                landed.length);
+            assertArrayEquals(second, landed, "the frame went to the buffer the card had fetched");
+            assertEquals(0, elsewhere.segment().get(ValueLayout.JAVA_BYTE, 0), "not to the new one");
+        }
+    }
+
+    @Test
     void legacyDescriptorsGetTheLegacyWriteBack()
     {
         try (CardFixture f = CardFixture.memory(dir, "legacy"))

@@ -151,13 +151,24 @@ final class TestDriver implements AutoCloseable
         bar.clearBits(dcaRxctrl(q), DCA_RXCTRL_RESERVED_12);
     }
 
+    /**
+     * Sets up and starts TX queue q with write-back per descriptor (WTHRESH 0): the test driver waits for DD of each
+     * frame it sent, which a WTHRESH above 0 would hold back until that many are done.
+     */
     TxQueue startTx(final int q, final int size)
+    {
+        return startTx(q, size, 0);
+    }
+
+    /** The same with ixy's prefetch and host thresholds (36, 8) and the given write-back threshold. */
+    TxQueue startTx(final int q, final int size, final int writeBackThreshold)
     {
         final TxQueue queue = new TxQueue(q, size);
         bar.write(tdbal(q), (int)queue.ring.iova());
         bar.write(tdbah(q), (int)(queue.ring.iova() >>> 32));
         bar.write(tdlen(q), size * TxDescriptor.SIZE);
-        bar.write(txdctl(q), (36 << TXDCTL_PTHRESH_SHIFT) | (8 << TXDCTL_HTHRESH_SHIFT) | (4 << TXDCTL_WTHRESH_SHIFT));
+        bar.write(txdctl(q), (36 << TXDCTL_PTHRESH_SHIFT) | (8 << TXDCTL_HTHRESH_SHIFT) |
+            (writeBackThreshold << TXDCTL_WTHRESH_SHIFT));
         bar.write(tdh(q), 0);
         bar.write(tdt(q), 0);
         bar.setBits(txdctl(q), DCTL_ENABLE);

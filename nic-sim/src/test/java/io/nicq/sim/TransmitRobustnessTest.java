@@ -93,6 +93,61 @@ class TransmitRobustnessTest
     }
 
     @Test
+    void aDescriptorRewrittenAfterTheTailHandedItOverIsADriverErrorAndTheFetchedCopyIsSent()
+    {
+        try (CardFixture f = CardFixture.memory(dir, "rewrite"))
+        {
+            final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
+            fill(tx, 0, payload(100, 1));
+            fill(tx, 1, payload(100, 2));
+            tx.post(0, tx.bufferIova(0), DATA | 100);
+            f.driver.bar.write(tdt(0), 1);
+            f.settle();                                        // descriptor 0 is in the card's cache now
+            tx.post(0, tx.bufferIova(0), DATA | 60);           // a driver that changes its mind too late
+            tx.post(1, tx.bufferIova(1), DATA | CMD_EOP | CMD_RS | 100);
+            f.driver.bar.write(tdt(0), 2);
+            f.settle();
+            assertEquals(200, f.wire().pollTransmitted().length, "the card used the copy it had fetched");
+            assertEquals(1, f.status(DRIVER_ERRORS_OFFSET), "and counted the rewrite");
+        }
+    }
+
+    @Test
+    void withAWriteBackThresholdDdComesInBatchesOrOnASoftwareFlush()
+    {
+        try (CardFixture f = CardFixture.memory(dir, "wthresh"))
+        {
+            final TestDriver.TxQueue tx = f.driver.startTx(0, 16, 4);
+            final byte[] frame = payload(100, 7);
+            for (int i = 0; i < 3; i++)
+            {
+                tx.send(frame);
+            }
+            f.settle();
+            assertEquals(3, f.driver.bar.read(tdh(0)), "sent");
+            for (int i = 0; i < 3; i++)
+            {
+                assertFalse(tx.done(i), "DD held back: 3 of WTHRESH 4 ready");
+            }
+            tx.send(frame);
+            f.settle();
+            for (int i = 0; i < 4; i++)
+            {
+                assertTrue(tx.done(i), "the fourth releases all four");
+            }
+
+            tx.send(frame);
+            f.settle();
+            assertFalse(tx.done(4));
+            f.driver.bar.setBits(txdctl(0), TXDCTL_SWFLSH);
+            f.settle();
+            assertTrue(tx.done(4), "TXDCTL.SWFLSH writes back what WTHRESH holds");
+            assertEquals(0, f.driver.bar.read(txdctl(0)) & TXDCTL_SWFLSH, "and self-clears");
+            assertEquals(0, f.status(DRIVER_ERRORS_OFFSET));
+        }
+    }
+
+    @Test
     void headWriteBackReportsTheHeadInsteadOfDescriptorDd()
     {
         try (CardFixture f = CardFixture.memory(dir, "headwb"))
