@@ -148,9 +148,14 @@ public final class CardInit
         }
     }
 
-    /** 4.6.3.2: CTRL.RST with CTRL.LNK_RST, awaited, then the datasheet's pause. */
+    /**
+     * 4.6.3.2: CTRL.RST with CTRL.LNK_RST, awaited, then the datasheet's pause. Master disable is set again first: a
+     * reset clears it, and the second of two resets must not let new requests start either (DPDK sets it "to ensure
+     * any future transactions are blocked").
+     */
     private void reset()
     {
+        bar.write(CTRL, bar.read(CTRL) | CTRL_PCIE_MASTER_DISABLE); // 8.2.3.1.1 CTRL.PCIE_MASTER_DISABLE
         bar.write(CTRL, bar.read(CTRL) | CTRL_RST_MASK);   // 8.2.3.1.1 CTRL.RST | CTRL.LNK_RST: global reset
         bar.await(CTRL, CTRL_RST_MASK, false, ctx.resetTimeoutNs(),
             "device reset did not complete", "CTRL.RST|LNK_RST");

@@ -298,6 +298,7 @@ class CardInitTest
         new CardInit(card, ctx, log).run();
 
         assertEquals(2, card.writes.stream().filter(w -> w.offset() == CTRL && (w.value() & CTRL_RST) != 0).count());
+        assertEquals(0, card.resetsWithoutMasterDisable, "master disable set again before the second reset");
         assertTrue(logBytes.toString(StandardCharsets.UTF_8).contains("STATUS.PCIE_MASTER_ENABLE still set"),
             logBytes.toString(StandardCharsets.UTF_8));
     }

@@ -35,6 +35,7 @@ final class FakeCard extends RecordingBar
     boolean firmwareHoldsMacCsr;
     int autocWritesWithoutSemaphore;
     int resetsWhileMastering;
+    int resetsWithoutMasterDisable;
 
     FakeCard(final long mac)
     {
@@ -69,6 +70,10 @@ final class FakeCard extends RecordingBar
         if (offset == CTRL && (value & CTRL_RST) != 0 && (register(STATUS) & STATUS_PCIE_MASTER_ENABLE) != 0)
         {
             resetsWhileMastering++;
+        }
+        if (offset == CTRL && (value & CTRL_RST) != 0 && (value & CTRL_PCIE_MASTER_DISABLE) == 0)
+        {
+            resetsWithoutMasterDisable++;
         }
         if (offset == CTRL && (value & CTRL_RST_MASK) == 0)
         {
