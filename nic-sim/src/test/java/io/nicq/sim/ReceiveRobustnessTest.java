@@ -36,7 +36,7 @@ class ReceiveRobustnessTest
     @Test
     void aFullRingDropsAndCountsOnThatQueue()
     {
-        try (CardFixture f = CardFixture.memory(dir, "full"))
+        try (CardFixture f = CardFixture.provoked(dir, "full"))
         {
             final TestDriver.RxQueue rx = f.driver.startRx(0, 8); // 7 descriptors given to the device
             for (int i = 0; i < 10; i++)
@@ -63,7 +63,7 @@ class ReceiveRobustnessTest
     @Test
     void withoutDropEnableAFullRingCountsMissedPackets()
     {
-        try (CardFixture f = CardFixture.memory(dir, "nodropen"))
+        try (CardFixture f = CardFixture.provoked(dir, "nodropen"))
         {
             final TestDriver.RxQueue queue = f.driver.new RxQueue(1, 8);
             f.driver.configureRx(queue, SRRCTL_DESCTYPE_ADV_ONEBUF | 2);
@@ -83,7 +83,7 @@ class ReceiveRobustnessTest
     @Test
     void framesForADisabledQueueAreDroppedAndCounted()
     {
-        try (CardFixture f = CardFixture.memory(dir, "disabled"))
+        try (CardFixture f = CardFixture.provoked(dir, "disabled"))
         {
             f.driver.startRx(0, 8);
             Filters.etherType(f.driver.bar, 0, Frames.ETHERTYPE_IPV4, true, 50);
@@ -98,7 +98,7 @@ class ReceiveRobustnessTest
     @Test
     void aBufferOutsideTheIommuIsADmaFaultAndNothingIsWrittenElsewhere()
     {
-        try (CardFixture f = CardFixture.memory(dir, "rxfault"))
+        try (CardFixture f = CardFixture.provoked(dir, "rxfault"))
         {
             final TestDriver.RxQueue rx = f.driver.startRx(0, 8);
             final MemorySegment ring = rx.ring.segment();
@@ -132,7 +132,7 @@ class ReceiveRobustnessTest
     @Test
     void aStaleIovaFaultsAfterItsMemoryIsUnregistered()
     {
-        try (CardFixture f = CardFixture.memory(dir, "stale"))
+        try (CardFixture f = CardFixture.provoked(dir, "stale"))
         {
             final TestDriver.RxQueue rx = f.driver.startRx(0, 8);
             final DmaBuffer old = f.driver.nic.dma().allocate("old", 4096);
@@ -152,7 +152,7 @@ class ReceiveRobustnessTest
     @Test
     void unregisteringARingStopsItsQueueWithAFault()
     {
-        try (CardFixture f = CardFixture.memory(dir, "ringgone"))
+        try (CardFixture f = CardFixture.provoked(dir, "ringgone"))
         {
             final TestDriver.RxQueue rx = f.driver.startRx(3, 8);
             rx.ring.mapping().close();
@@ -165,7 +165,7 @@ class ReceiveRobustnessTest
     @Test
     void framesLargerThanABufferSpanDescriptorsWithEopOnTheLast()
     {
-        try (CardFixture f = CardFixture.memory(dir, "jumbo"))
+        try (CardFixture f = CardFixture.provoked(dir, "jumbo"))
         {
             final Bar bar = f.driver.bar;
             bar.setBits(HLREG0, HLREG0_JUMBOEN);
@@ -203,7 +203,7 @@ class ReceiveRobustnessTest
     @Test
     void oversizeAndRuntFramesAreCountedAndDropped()
     {
-        try (CardFixture f = CardFixture.memory(dir, "sizes"))
+        try (CardFixture f = CardFixture.provoked(dir, "sizes"))
         {
             f.driver.startRx(0, 8);
             f.wire().inject(frame(f.card.mac(), 1600)); // 1642 bytes: over 1514 without jumbo frames
@@ -219,7 +219,7 @@ class ReceiveRobustnessTest
     @Test
     void aBufferAddressRewrittenAfterRdtHandedItOverIsADriverErrorAndTheFetchedOneIsUsed()
     {
-        try (CardFixture f = CardFixture.memory(dir, "rxrewrite"))
+        try (CardFixture f = CardFixture.provoked(dir, "rxrewrite"))
         {
             final TestDriver.RxQueue queue = f.driver.startRx(0, 8);
             final byte[] first = frame(f.card.mac(), 100);
@@ -243,7 +243,7 @@ class ReceiveRobustnessTest
     @Test
     void legacyDescriptorsGetTheLegacyWriteBack()
     {
-        try (CardFixture f = CardFixture.memory(dir, "legacy"))
+        try (CardFixture f = CardFixture.provoked(dir, "legacy"))
         {
             final TestDriver.RxQueue queue = f.driver.new RxQueue(0, 8);
             f.driver.configureRx(queue, 2); // DESCTYPE 0: legacy
@@ -262,7 +262,7 @@ class ReceiveRobustnessTest
     @Test
     void hostileRingRegistersNeverEnableAQueue()
     {
-        try (CardFixture f = CardFixture.memory(dir, "hostile"))
+        try (CardFixture f = CardFixture.provoked(dir, "hostile"))
         {
             final Bar bar = f.driver.bar;
             final TestDriver.RxQueue queue = f.driver.new RxQueue(4, 8);

@@ -23,7 +23,7 @@ class RegisterSemanticsTest
     @Test
     void fullInitSequenceReachesLinkUp()
     {
-        try (CardFixture f = CardFixture.memory(dir, "init"))
+        try (CardFixture f = CardFixture.provoked(dir, "init"))
         {
             final Bar bar = f.driver.bar;
             assertEquals(LINKS_UP | LINKS_SPEED_10G, bar.read(LINKS) & (LINKS_UP | LINKS_SPEED_MASK));
@@ -38,7 +38,7 @@ class RegisterSemanticsTest
     @Test
     void resetSelfClearsOnlyAfterTheDeviceNoticesAndRestoresDefaults()
     {
-        try (CardFixture f = CardFixture.launch(new SimulatedCard.Context().cardName("reset").baseDir(dir)
+        try (CardFixture f = CardFixture.launch(new SimulatedCard.Context().strict(false).cardName("reset").baseDir(dir)
             .wireSpec("memory")))
         {
             final Bar bar = f.driver.bar;
@@ -72,7 +72,7 @@ class RegisterSemanticsTest
     @Test
     void theTransmitPacketBufferWrittenWhileTheArbiterRunsIsADriverError()
     {
-        try (CardFixture f = CardFixture.memory(dir, "arbdis"))
+        try (CardFixture f = CardFixture.provoked(dir, "arbdis"))
         {
             final Bar bar = f.driver.bar;
             assertEquals(0, f.status(DRIVER_ERRORS_OFFSET), "the test driver's init keeps the order");
@@ -93,7 +93,7 @@ class RegisterSemanticsTest
     @Test
     void receiveEnabledWithoutStoppingTheSecurityRxPathIsADriverErrorAndRxDisStopsReceive()
     {
-        try (CardFixture f = CardFixture.memory(dir, "secrx"))
+        try (CardFixture f = CardFixture.provoked(dir, "secrx"))
         {
             final Bar bar = f.driver.bar;
             assertEquals(0, f.status(DRIVER_ERRORS_OFFSET), "the test driver's init stops it around RXEN");
@@ -135,7 +135,7 @@ class RegisterSemanticsTest
     @Test
     void aTailBumpedBeforeEnableReadsBackOrAHeadWrittenWhileRunningIsADriverError()
     {
-        try (CardFixture f = CardFixture.memory(dir, "pointers"))
+        try (CardFixture f = CardFixture.provoked(dir, "pointers"))
         {
             final Bar bar = f.driver.bar;
             final TestDriver.RxQueue rx = f.driver.new RxQueue(2, 16);
@@ -165,7 +165,7 @@ class RegisterSemanticsTest
     @Test
     void deviceOwnedDoneBitsCannotBeClearedByTheDriver()
     {
-        try (CardFixture f = CardFixture.memory(dir, "done"))
+        try (CardFixture f = CardFixture.provoked(dir, "done"))
         {
             final Bar bar = f.driver.bar;
             bar.write(RDRXCTL, RDRXCTL_CRCSTRIP);
@@ -179,7 +179,7 @@ class RegisterSemanticsTest
     @Test
     void linkResetTakesTheLinkDownUntilAutonegotiationRestarts()
     {
-        try (CardFixture f = CardFixture.memory(dir, "lnkrst"))
+        try (CardFixture f = CardFixture.provoked(dir, "lnkrst"))
         {
             final Bar bar = f.driver.bar;
             bar.write(CTRL, CTRL_LNK_RST);
@@ -194,7 +194,7 @@ class RegisterSemanticsTest
     @Test
     void aResetWhileThePcieMasterIsEnabledIsADriverErrorAndMasterDisableStopsDma()
     {
-        try (CardFixture f = CardFixture.memory(dir, "master"))
+        try (CardFixture f = CardFixture.provoked(dir, "master"))
         {
             final Bar bar = f.driver.bar;
             assertEquals(0, f.status(DRIVER_ERRORS_OFFSET), "the test driver disables the master before its reset");
@@ -218,7 +218,7 @@ class RegisterSemanticsTest
     @Test
     void autocWrittenWithoutTheSoftwareFirmwareSemaphoreIsADriverError()
     {
-        try (CardFixture f = CardFixture.memory(dir, "swfw"))
+        try (CardFixture f = CardFixture.provoked(dir, "swfw"))
         {
             final Bar bar = f.driver.bar;
             assertEquals(0, f.status(DRIVER_ERRORS_OFFSET), "the test driver takes SW_FW_SYNC.SW_MAC_CSR");
@@ -242,7 +242,7 @@ class RegisterSemanticsTest
     @Test
     void theLinkComesUpOnlyIn10GSerialWithTheNvmsLinkDisableBitsClear()
     {
-        try (CardFixture f = CardFixture.memory(dir, "lms"))
+        try (CardFixture f = CardFixture.provoked(dir, "lms"))
         {
             final Bar bar = f.driver.bar;
             final SoftwareFirmwareSync sync = new SoftwareFirmwareSync(bar);
@@ -270,7 +270,7 @@ class RegisterSemanticsTest
     @Test
     void withoutAWireTheLinkNeverComesUp()
     {
-        try (CardFixture f = CardFixture.launch(new SimulatedCard.Context().cardName("nowire").baseDir(dir)))
+        try (CardFixture f = CardFixture.launch(new SimulatedCard.Context().strict(false).cardName("nowire").baseDir(dir)))
         {
             final Bar bar = f.driver.bar;
             bar.setBits(AUTOC, AUTOC_AN_RESTART);
@@ -286,7 +286,7 @@ class RegisterSemanticsTest
     @Test
     void queueEnableReadsBackOnlyOnceTheDeviceHasEnabledTheQueue()
     {
-        try (CardFixture f = CardFixture.memory(dir, "enable"))
+        try (CardFixture f = CardFixture.provoked(dir, "enable"))
         {
             final TestDriver d = f.driver;
             final TestDriver.RxQueue queue = d.new RxQueue(100, 32);
@@ -316,7 +316,7 @@ class RegisterSemanticsTest
     @Test
     void allQueuesOfBothRegisterBanksWork()
     {
-        try (CardFixture f = CardFixture.memory(dir, "banks"))
+        try (CardFixture f = CardFixture.provoked(dir, "banks"))
         {
             for (final int q : new int[]{0, 63, 64, 127})
             {
@@ -331,7 +331,7 @@ class RegisterSemanticsTest
     @Test
     void writesToReadOnlyRegistersAndReadsOfWriteOnlyOnesAreCounted()
     {
-        try (CardFixture f = CardFixture.memory(dir, "access"))
+        try (CardFixture f = CardFixture.provoked(dir, "access"))
         {
             final Bar bar = f.driver.bar;
             bar.write(LINKS, 0);
@@ -346,7 +346,7 @@ class RegisterSemanticsTest
     @Test
     void actedGenerationFollowsDriverWrites()
     {
-        try (CardFixture f = CardFixture.memory(dir, "gen"))
+        try (CardFixture f = CardFixture.provoked(dir, "gen"))
         {
             f.driver.bar.write(EIMC, EIMC_ALL);
             final long written = f.status(WRITE_GENERATION_OFFSET);
@@ -359,7 +359,7 @@ class RegisterSemanticsTest
     @Test
     void statusPageTellsWhoAndWhether()
     {
-        try (CardFixture f = CardFixture.memory(dir, "status"))
+        try (CardFixture f = CardFixture.provoked(dir, "status"))
         {
             assertEquals(MAGIC, f.status(MAGIC_OFFSET));
             assertEquals(ProcessHandle.current().pid(), f.status(DEVICE_PID_OFFSET));

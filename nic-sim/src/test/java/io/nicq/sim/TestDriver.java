@@ -177,6 +177,20 @@ final class TestDriver implements AutoCloseable
         return queue;
     }
 
+    private void stop(final int queueControl)
+    {
+        if ((bar.read(queueControl) & DCTL_ENABLE) == 0)
+        {
+            return;
+        }
+        bar.clearBits(queueControl, DCTL_ENABLE);
+        final long deadline = System.nanoTime() + TIMEOUT_NS;
+        while ((bar.read(queueControl) & DCTL_ENABLE) != 0 && System.nanoTime() - deadline < 0)
+        {
+            pump.run();
+        }
+    }
+
     DmaBuffer allocate(final String tag, final long size)
     {
         final DmaBuffer buffer = nic.dma().allocate(tag, size);
@@ -184,8 +198,24 @@ final class TestDriver implements AutoCloseable
         return buffer;
     }
 
+    /**
+     * Stops the queues this driver started before their memory goes (4.6.7.1.2: ENABLE cleared and read back 0), so a
+     * card with its own device thread never sees rings vanish under an enabled queue, a DMA fault on the part. A card
+     * that no longer answers is not waited for past the timeout.
+     */
     public void close()
     {
+        for (int q = 0; q < QUEUE_COUNT; q++)
+        {
+            if (rx[q] != null)
+            {
+                stop(rxdctl(q));
+            }
+            if (tx[q] != null)
+            {
+                stop(txdctl(q));
+            }
+        }
         for (final DmaBuffer buffer : buffers)
         {
             buffer.close();

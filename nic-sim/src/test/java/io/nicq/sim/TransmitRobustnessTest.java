@@ -43,7 +43,7 @@ class TransmitRobustnessTest
     @Test
     void aFrameSpanningDescriptorsGoesOutWholeAndOnlyRsDescriptorsAreWrittenBack()
     {
-        try (CardFixture f = CardFixture.memory(dir, "gather"))
+        try (CardFixture f = CardFixture.provoked(dir, "gather"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
             final byte[] a = payload(100, 1);
@@ -75,7 +75,7 @@ class TransmitRobustnessTest
     @Test
     void aFrameWaitsUntilItsEopDescriptorIsPosted()
     {
-        try (CardFixture f = CardFixture.memory(dir, "partial"))
+        try (CardFixture f = CardFixture.provoked(dir, "partial"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
             fill(tx, 0, payload(100, 1));
@@ -95,7 +95,7 @@ class TransmitRobustnessTest
     @Test
     void aDescriptorRewrittenAfterTheTailHandedItOverIsADriverErrorAndTheFetchedCopyIsSent()
     {
-        try (CardFixture f = CardFixture.memory(dir, "rewrite"))
+        try (CardFixture f = CardFixture.provoked(dir, "rewrite"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
             fill(tx, 0, payload(100, 1));
@@ -115,7 +115,7 @@ class TransmitRobustnessTest
     @Test
     void withAWriteBackThresholdDdComesInBatchesOrOnASoftwareFlush()
     {
-        try (CardFixture f = CardFixture.memory(dir, "wthresh"))
+        try (CardFixture f = CardFixture.provoked(dir, "wthresh"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16, 4);
             final byte[] frame = payload(100, 7);
@@ -150,7 +150,7 @@ class TransmitRobustnessTest
     @Test
     void headWriteBackReportsTheHeadInsteadOfDescriptorDd()
     {
-        try (CardFixture f = CardFixture.memory(dir, "headwb"))
+        try (CardFixture f = CardFixture.provoked(dir, "headwb"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
             final DmaBuffer head = f.driver.allocate("head", 64);
@@ -169,7 +169,7 @@ class TransmitRobustnessTest
     @Test
     void aHeadWriteBackAddressNotSixteenByteAlignedIsADriverErrorAndNothingIsWrittenBack()
     {
-        try (CardFixture f = CardFixture.memory(dir, "headwb8"))
+        try (CardFixture f = CardFixture.provoked(dir, "headwb8"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
             final DmaBuffer head = f.driver.allocate("head", 64);
@@ -197,7 +197,7 @@ class TransmitRobustnessTest
     @Test
     void zeroLengthDescriptorsAreMalformedButStillCompleted()
     {
-        try (CardFixture f = CardFixture.memory(dir, "zerolen"))
+        try (CardFixture f = CardFixture.provoked(dir, "zerolen"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
             tx.post(0, tx.bufferIova(0), DATA | CMD_EOP | CMD_RS);
@@ -213,7 +213,7 @@ class TransmitRobustnessTest
     @Test
     void aBufferRunningPastItsMappingIsADmaFault()
     {
-        try (CardFixture f = CardFixture.memory(dir, "txfault"))
+        try (CardFixture f = CardFixture.provoked(dir, "txfault"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
             final long end = tx.buffers.iova() + tx.buffers.segment().byteSize();
@@ -232,7 +232,7 @@ class TransmitRobustnessTest
     @Test
     void noEopWithinTheRingIsMalformed()
     {
-        try (CardFixture f = CardFixture.memory(dir, "noeop"))
+        try (CardFixture f = CardFixture.provoked(dir, "noeop"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 8);
             for (int i = 0; i < 7; i++)
@@ -250,7 +250,7 @@ class TransmitRobustnessTest
     @Test
     void framesOverTheMaximumAreMalformed()
     {
-        try (CardFixture f = CardFixture.memory(dir, "toolong"))
+        try (CardFixture f = CardFixture.provoked(dir, "toolong"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
             final DmaBuffer big = f.driver.allocate("big", 64 * 1024);
@@ -266,7 +266,7 @@ class TransmitRobustnessTest
     @Test
     void aTailOutsideTheRingIsCountedOnceAndIgnored()
     {
-        try (CardFixture f = CardFixture.memory(dir, "badtail"))
+        try (CardFixture f = CardFixture.provoked(dir, "badtail"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
             f.driver.bar.write(tdt(0), 99);
@@ -283,7 +283,7 @@ class TransmitRobustnessTest
     @Test
     void contextDescriptorsCarryNoData()
     {
-        try (CardFixture f = CardFixture.memory(dir, "context"))
+        try (CardFixture f = CardFixture.provoked(dir, "context"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
             final byte[] bytes = payload(90, 4);
@@ -300,7 +300,7 @@ class TransmitRobustnessTest
     @Test
     void shortFramesArePaddedToSixtyBytes()
     {
-        try (CardFixture f = CardFixture.memory(dir, "pad"))
+        try (CardFixture f = CardFixture.provoked(dir, "pad"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
             tx.send(payload(20, 5));
@@ -315,7 +315,7 @@ class TransmitRobustnessTest
     @Test
     void unregisteringATxRingStopsItsQueueWithAFault()
     {
-        try (CardFixture f = CardFixture.memory(dir, "txringgone"))
+        try (CardFixture f = CardFixture.provoked(dir, "txringgone"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(1, 16);
             tx.ring.mapping().close();
@@ -331,7 +331,7 @@ class TransmitRobustnessTest
     @Test
     void wireTimestampIsWrittenBackWithDd()
     {
-        try (CardFixture f = CardFixture.memory(dir, "txtime"))
+        try (CardFixture f = CardFixture.provoked(dir, "txtime"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
             final long before = System.nanoTime();
