@@ -5,6 +5,7 @@ import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.DeviceTimeoutException;
 import io.nicq.ixgbe.ReceiveAddress;
 import io.nicq.ixgbe.ReceiveFilterTables;
+import io.nicq.ixgbe.SoftwareFirmwareSync;
 import io.nicq.ixgbe.Statistics;
 import io.nicq.packet.MacAddress;
 import io.nicq.proto.channel.QueueChannelLayout;
@@ -59,6 +60,13 @@ public final class CardInit
     /** How long to poll SECRXSTAT.SECRX_RDY: Linux's IXGBE_MAX_SECRX_POLL of 40 polls 1 ms apart. */
     static final long SECRX_READY_TIMEOUT_NS = 40_000_000L;
 
+    /** PCIe master disable: DPDK's IXGBE_PCI_MASTER_DISABLE_TIMEOUT, 800 polls of 100 us. */
+    static final long MASTER_DISABLE_TIMEOUT_NS = 80_000_000L;
+
+    /** Pipeline reset: AN out of state 0 within 10 polls 4 ms apart (ixgbe_reset_pipeline_82599). */
+    static final int PIPELINE_RESET_POLLS = 10;
+    static final long PIPELINE_RESET_POLL_MS = 4;
+
     /** The datasheet's pause after a global reset before touching the device again (4.6.3.2: at least 10 ms). */
     private static final long POST_RESET_PAUSE_MS = 10;
 
@@ -97,17 +105,61 @@ public final class CardInit
         return mac;
     }
 
-    /** 4.6.3.1 / 4.6.3.2: interrupts masked (nicq polls), then a global device and link reset. */
+    /**
+     * 4.6.3.1 / 4.6.3.2: interrupts masked (nicq polls), PCIe master disabled, then a global device and link reset.
+     * When the master enable status does not clear, 5.2.5.3.2 (and the specification update's "Master Disable Flow")
+     * asks for two resets more than a microsecond apart: the first stops new requests, the second clears whatever
+     * completions of the old ones arrived in between. DPDK's ixgbe_reset_hw_82599 does the same.
+     */
     void resetAndMaskInterrupts()
     {
         bar.write(EIMC, EIMC_ALL);                         // 8.2.3.5.4 EIMC: mask every cause before reset
+        final boolean quiet = disablePcieMaster();
+        reset();
+        if (!quiet)
+        {
+            reset();
+        }
+        bar.write(EIMC, EIMC_ALL);                         // 8.2.3.5.4 EIMC: reset unmasks; mask again (4.6.3.1)
+        bar.read(EICR);                                    // 8.2.3.5.1 EICR: clear causes latched during reset
+        log.info("reset: CTRL.RST|LNK_RST cleared" + (quiet ? "" : " twice") + ", interrupts masked (EIMC=0x7FFFFFFF)");
+    }
+
+    /**
+     * 5.2.5.3.2: before a reset the device must stop mastering the bus, so no DMA of the old configuration lands
+     * after it. Bounded as DPDK's ixgbe_disable_pcie_master: 800 polls 100 us apart.
+     *
+     * @return whether STATUS.PCIE_MASTER_ENABLE cleared in time (else two resets are needed)
+     */
+    boolean disablePcieMaster()
+    {
+        // 8.2.3.1.1 CTRL.PCIE_MASTER_DISABLE: no new master requests (a reset clears the bit again).
+        bar.write(CTRL, bar.read(CTRL) | CTRL_PCIE_MASTER_DISABLE);
+        try
+        {
+            bar.await(STATUS, STATUS_PCIE_MASTER_ENABLE, false, MASTER_DISABLE_TIMEOUT_NS,
+                "PCIe master requests did not stop", "STATUS.PCIE_MASTER_ENABLE"); // 8.2.3.1.2 STATUS
+            return true;
+        }
+        catch (final DeviceTimeoutException ex)
+        {
+            log.info(ex.getMessage() + "; resetting twice as 5.2.5.3.2 asks");
+            return false;
+        }
+    }
+
+    /**
+     * 4.6.3.2: CTRL.RST with CTRL.LNK_RST, awaited, then the datasheet's pause. Master disable is set again first: a
+     * reset clears it, and the second of two resets must not let new requests start either (DPDK sets it "to ensure
+     * any future transactions are blocked").
+     */
+    private void reset()
+    {
+        bar.write(CTRL, bar.read(CTRL) | CTRL_PCIE_MASTER_DISABLE); // 8.2.3.1.1 CTRL.PCIE_MASTER_DISABLE
         bar.write(CTRL, bar.read(CTRL) | CTRL_RST_MASK);   // 8.2.3.1.1 CTRL.RST | CTRL.LNK_RST: global reset
         bar.await(CTRL, CTRL_RST_MASK, false, ctx.resetTimeoutNs(),
             "device reset did not complete", "CTRL.RST|LNK_RST");
         sleepMs(POST_RESET_PAUSE_MS);
-        bar.write(EIMC, EIMC_ALL);                         // 8.2.3.5.4 EIMC: reset unmasks; mask again (4.6.3.1)
-        bar.read(EICR);                                    // 8.2.3.5.1 EICR: clear causes latched during reset
-        log.info("reset: CTRL.RST|LNK_RST cleared, interrupts masked (EIMC=0x7FFFFFFF)");
     }
 
     /** 4.6.3: after reset the device reads its EEPROM (EEC.ARD) and initialises DMA (RDRXCTL.DMAIDONE). */
@@ -135,15 +187,59 @@ public final class CardInit
         return mac;
     }
 
-    /** 4.6.4: 10 GbE serial link, no parallel PMA/PMD, restart auto-negotiation. */
+    /**
+     * 4.6.4, for SFP+ (SFI) boards as DPDK's and Linux's 82599 code sets them up: the NVM's link-disable bits of AUTOC2
+     * cleared and its serial PMA/PMD set to SFI, then AUTOC read, changed and written under the software/firmware
+     * semaphore (10.5.4: the manageability firmware also writes AUTOC), followed by a pipeline reset
+     * ({@link #resetPipeline}) while still holding it.
+     */
     void setUpLink()
     {
-        int autoc = bar.read(AUTOC);
-        autoc = (autoc & ~AUTOC_LMS_MASK) | AUTOC_LMS_10G_SERIAL;   // 8.2.3.22.19 AUTOC.LMS = 10G serial
-        autoc &= ~AUTOC_10G_PMA_PMD_MASK;                           // 8.2.3.22.19 AUTOC.10G_PMA_PMD = XAUI
-        bar.write(AUTOC, autoc);
-        bar.write(AUTOC, autoc | AUTOC_AN_RESTART);                 // 8.2.3.22.19 AUTOC.AN_RESTART
-        log.info("link: AUTOC.LMS = 10G serial, auto-negotiation restarted");
+        // 8.2.3.22.21 AUTOC2: link-disable bits cleared (ixgbe_reset_hw_82599 "Enable link if disabled in NVM"), and
+        // the 10 GbE serial interface SFI. Firmware does not share AUTOC2: no semaphore (DPDK writes it without).
+        bar.write(AUTOC2, (bar.read(AUTOC2) & ~(AUTOC2_LINK_DISABLE_MASK | AUTOC2_10G_SERIAL_PMA_PMD_MASK)) |
+            AUTOC2_10G_SFI);
+        final SoftwareFirmwareSync sync = new SoftwareFirmwareSync(bar);
+        sync.acquire(SW_FW_SYNC_SW_MAC_CSR);
+        try
+        {
+            int autoc = bar.read(AUTOC);
+            autoc = (autoc & ~AUTOC_LMS_MASK) | AUTOC_LMS_10G_SERIAL;   // 8.2.3.22.19 AUTOC.LMS = 10G serial
+            autoc &= ~AUTOC_10G_PMA_PMD_MASK;                           // 8.2.3.22.19 AUTOC.10G_PMA_PMD_PARALLEL 0
+            bar.write(AUTOC, autoc);                                    // 8.2.3.22.19 AUTOC, under MAC_CSR
+            resetPipeline(autoc);
+        }
+        finally
+        {
+            sync.release(SW_FW_SYNC_SW_MAC_CSR);
+        }
+        log.info("link: AUTOC2 SFI with link-disable cleared, AUTOC.LMS = 10G serial under SW_FW_SYNC.MAC_CSR, " +
+            "pipeline reset");
+    }
+
+    /**
+     * ixgbe_reset_pipeline_82599's steps: AUTOC written with LMS bit 2 toggled and AN_RESTART, the AN state machine
+     * awaited out of state 0 (ANLP1.AN_STATE, 10 polls 4 ms apart), then AUTOC with the real LMS and AN_RESTART. A
+     * write of AUTOC alone may leave the link pipeline in its old mode. DPDK and Linux report an AN state that stays
+     * 0 and go on with the final write; so does nicq (the link wait that follows is the judge).
+     */
+    private void resetPipeline(final int autoc)
+    {
+        // 8.2.3.22.19 AUTOC: LMS[2] toggled with AN_RESTART restarts the whole pipeline.
+        bar.write(AUTOC, (autoc | AUTOC_AN_RESTART) ^ AUTOC_LMS_PIPELINE_TOGGLE);
+        int anlp1 = 0;
+        for (int poll = 0; poll < PIPELINE_RESET_POLLS && (anlp1 & ANLP1_AN_STATE_MASK) == 0; poll++)
+        {
+            sleepMs(PIPELINE_RESET_POLL_MS);
+            anlp1 = bar.read(ANLP1);                                     // 8.2.3.22.23 ANLP1.AN_STATE
+        }
+        if ((anlp1 & ANLP1_AN_STATE_MASK) == 0)
+        {
+            log.info(String.format("pipeline reset: auto-negotiation did not leave state 0 within %d ms (ANLP1 " +
+                "reads 0x%08X); writing AUTOC back all the same, as DPDK does",
+                PIPELINE_RESET_POLLS * PIPELINE_RESET_POLL_MS, anlp1));
+        }
+        bar.write(AUTOC, autoc | AUTOC_AN_RESTART);                      // 8.2.3.22.19 AUTOC: real LMS, AN_RESTART
     }
 
     /** 4.6.3: the statistics are clear-on-read; read them once so counting starts at zero. */

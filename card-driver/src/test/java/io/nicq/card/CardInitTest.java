@@ -276,6 +276,91 @@ class CardInitTest
     }
 
     @Test
+    void pcieMasterIsDisabledAndItsStatusAwaitedBeforeTheReset()
+    {
+        final FakeCard card = new FakeCard(MAC);
+        new CardInit(card, ctx, log).run();
+
+        assertEquals(0, card.resetsWhileMastering, "CTRL.RST only once STATUS.PCIE_MASTER_ENABLE read 0");
+        final int disable = firstWrite(card, CTRL, CTRL_PCIE_MASTER_DISABLE, 0);
+        final int reset = firstWrite(card, CTRL, CTRL_RST, 0);
+        assertTrue(disable >= 0 && disable < reset, "CTRL.PCIE_MASTER_DISABLE before CTRL.RST");
+        assertEquals(1, card.writes.stream().filter(w -> w.offset() == CTRL && (w.value() & CTRL_RST) != 0).count(),
+            "one reset when the master stops");
+        assertNotEquals(0, card.register(STATUS) & STATUS_PCIE_MASTER_ENABLE, "the reset enabled the master again");
+    }
+
+    @Test
+    void aMasterThatNeverStopsIsResetTwiceAsTheDatasheetAsks()
+    {
+        final FakeCard card = new FakeCard(MAC);
+        card.masterStops = false;
+        new CardInit(card, ctx, log).run();
+
+        assertEquals(2, card.writes.stream().filter(w -> w.offset() == CTRL && (w.value() & CTRL_RST) != 0).count());
+        assertEquals(0, card.resetsWithoutMasterDisable, "master disable set again before the second reset");
+        assertTrue(logBytes.toString(StandardCharsets.UTF_8).contains("STATUS.PCIE_MASTER_ENABLE still set"),
+            logBytes.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void autocIsWrittenOnlyUnderTheSoftwareFirmwareSemaphoreWithAPipelineReset()
+    {
+        final FakeCard card = new FakeCard(MAC);
+        new CardInit(card, ctx, log).run();
+
+        assertEquals(0, card.autocWritesWithoutSemaphore, "every AUTOC write holds SW_FW_SYNC.SW_MAC_CSR");
+        assertEquals(0, card.register(SW_FW_SYNC) & SW_FW_SYNC_SW_MAC_CSR, "released afterwards");
+        assertEquals(0, card.register(SWSM) & (SWSM_SMBI | SWSM_SWESMBI), "SWSM given back");
+        final var autoc = card.writes.stream().filter(w -> w.offset() == AUTOC).map(RecordingBar.Write::value)
+            .toList();
+        assertEquals(3, autoc.size(), "LMS, then the pipeline reset's two writes: " + autoc);
+        assertEquals(AUTOC_LMS_10G_SERIAL, autoc.get(0) & AUTOC_LMS_MASK);
+        assertEquals(AUTOC_LMS_10G_SERIAL ^ AUTOC_LMS_PIPELINE_TOGGLE, autoc.get(1) & AUTOC_LMS_MASK,
+            "LMS bit 2 toggled");
+        assertNotEquals(0, autoc.get(1) & AUTOC_AN_RESTART);
+        assertEquals(AUTOC_LMS_10G_SERIAL | AUTOC_AN_RESTART, autoc.get(2) & (AUTOC_LMS_MASK | AUTOC_AN_RESTART));
+        final int taken = firstWrite(card, SW_FW_SYNC, SW_FW_SYNC_SW_MAC_CSR, 0);
+        assertTrue(taken >= 0 && taken < firstWrite(card, AUTOC, 0, 0), "SW_FW_SYNC taken before AUTOC");
+        assertEquals(AUTOC2_10G_SFI, card.register(AUTOC2) & AUTOC2_10G_SERIAL_PMA_PMD_MASK, "SFI");
+    }
+
+    @Test
+    void aLinkTheNvmDisabledIsEnabledInAutoc2()
+    {
+        final FakeCard card = new FakeCard(MAC);
+        card.nvmDisablesLink = true;
+        new CardInit(card, ctx, log).run();
+        assertEquals(0, card.register(AUTOC2) & AUTOC2_LINK_DISABLE_MASK);
+        assertNotEquals(0, card.register(LINKS) & LINKS_UP);
+    }
+
+    @Test
+    void aResourceFirmwareNeverGivesUpIsANamedError()
+    {
+        final FakeCard card = new FakeCard(MAC);
+        card.firmwareHoldsMacCsr = true;
+        final DeviceTimeoutException ex = assertThrows(DeviceTimeoutException.class,
+            () -> new CardInit(card, ctx, log).run());
+        assertTrue(ex.getMessage().contains("the manageability firmware"), ex.getMessage());
+        assertEquals(0, card.autocWritesWithoutSemaphore);
+    }
+
+    /** Index of the first write of {@code offset} whose {@code bits} are set (any value with bits 0), or -1. */
+    private static int firstWrite(final FakeCard card, final int offset, final int bits, final int from)
+    {
+        for (int i = from; i < card.writes.size(); i++)
+        {
+            final RecordingBar.Write w = card.writes.get(i);
+            if (w.offset() == offset && (bits == 0 || (w.value() & bits) == bits))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    @Test
     void resetThatNeverCompletesIsNamed()
     {
         final FakeCard card = new FakeCard(MAC);

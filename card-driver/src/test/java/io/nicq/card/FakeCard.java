@@ -9,7 +9,10 @@ import static io.nicq.ixgbe.Registers.*;
 
 /**
  * An in-memory card with just enough behaviour for the init sequence, each part switchable off to provoke a timeout:
- * reset bits self-clear, EEC.ARD and RDRXCTL.DMAIDONE are set after reset, LINKS.LINK_UP follows AUTOC.AN_RESTART,
+ * reset bits self-clear, EEC.ARD and RDRXCTL.DMAIDONE are set after reset, STATUS.PCIE_MASTER_ENABLE clears after
+ * CTRL.PCIE_MASTER_DISABLE, a read of SWSM sets SMBI, ANLP1.AN_STATE leaves 0 at AUTOC.AN_RESTART and LINKS.LINK_UP
+ * follows an AN_RESTART in 10G serial with AUTOC2's link-disable bits clear (the NVM may set them at reset), AUTOC
+ * written without SW_FW_SYNC.SW_MAC_CSR and a reset while the master is enabled are counted,
  * RAL/RAH(0) hold a MAC, FDIRCTRL.INIT_DONE follows a write of FDIRCTRL with PBALLOC and FDIRCMD.CMD self-clears
  * (a query finds the filter), SECRXSTAT.SECRX_RDY follows SECRXCTRL.RX_DIS, clear-on-read registers
  * ({@link RegisterFile}) are zero once read. Like the 82599, a reset leaves the statistics alone: they count from
@@ -27,6 +30,12 @@ final class FakeCard extends RecordingBar
     boolean flowDirectorInitialises = true;
     boolean flowDirectorCompletesCommands = true;
     boolean securityRxIdles = true;
+    boolean masterStops = true;
+    boolean nvmDisablesLink;
+    boolean firmwareHoldsMacCsr;
+    int autocWritesWithoutSemaphore;
+    int resetsWhileMastering;
+    int resetsWithoutMasterDisable;
 
     FakeCard(final long mac)
     {
@@ -41,6 +50,10 @@ final class FakeCard extends RecordingBar
     public int read(final int offset)
     {
         final int value = super.read(offset);
+        if (offset == SWSM)
+        {
+            registers[SWSM >> 2] = value | SWSM_SMBI;
+        }
         if (RegisterFile.isClearOnRead(offset))
         {
             registers[offset >> 2] = 0;
@@ -50,10 +63,36 @@ final class FakeCard extends RecordingBar
 
     void onWrite(final int offset, final int value)
     {
-        if (offset == CTRL && (value & CTRL_RST_MASK) != 0 && resetCompletes)
+        if (offset == AUTOC && (register(SW_FW_SYNC) & SW_FW_SYNC_SW_MAC_CSR) == 0)
+        {
+            autocWritesWithoutSemaphore++;
+        }
+        if (offset == CTRL && (value & CTRL_RST) != 0 && (register(STATUS) & STATUS_PCIE_MASTER_ENABLE) != 0)
+        {
+            resetsWhileMastering++;
+        }
+        if (offset == CTRL && (value & CTRL_RST) != 0 && (value & CTRL_PCIE_MASTER_DISABLE) == 0)
+        {
+            resetsWithoutMasterDisable++;
+        }
+        if (offset == CTRL && (value & CTRL_RST_MASK) == 0)
+        {
+            final int status = register(STATUS);
+            registers[STATUS >> 2] = (value & CTRL_PCIE_MASTER_DISABLE) != 0 && masterStops ?
+                status & ~STATUS_PCIE_MASTER_ENABLE : status | STATUS_PCIE_MASTER_ENABLE;
+        }
+        else if (offset == CTRL && resetCompletes)
         {
             applyResetValues();
-            registers[CTRL >> 2] = value & ~CTRL_RST_MASK;
+            registers[CTRL >> 2] = RegisterFile.resetValue(CTRL);
+            if (nvmDisablesLink)
+            {
+                registers[AUTOC2 >> 2] |= AUTOC2_LINK_DISABLE_MASK;
+            }
+            if (firmwareHoldsMacCsr)
+            {
+                registers[SW_FW_SYNC >> 2] |= SW_FW_SYNC_FW_MAC_CSR;
+            }
             registers[EEC >> 2] = eepromReads ? EEC_ARD : 0;
             registers[RDRXCTL >> 2] = dmaInitialises ? RDRXCTL_DMAIDONE : 0;
             registers[LINKS >> 2] = 0;
@@ -74,10 +113,10 @@ final class FakeCard extends RecordingBar
         else if (offset == AUTOC && (value & AUTOC_AN_RESTART) != 0)
         {
             registers[AUTOC >> 2] = value & ~AUTOC_AN_RESTART;
-            if (linkComesUp)
-            {
-                registers[LINKS >> 2] = LINKS_UP | LINKS_SPEED_10G;
-            }
+            registers[ANLP1 >> 2] = 1 << 16;
+            final boolean serial = (value & AUTOC_LMS_MASK) == AUTOC_LMS_10G_SERIAL &&
+                (register(AUTOC2) & AUTOC2_LINK_DISABLE_MASK) == 0;
+            registers[LINKS >> 2] = linkComesUp && serial ? LINKS_UP | LINKS_SPEED_10G : 0;
         }
     }
 

@@ -80,8 +80,10 @@ public final class RegisterFile
 
     static
     {
-        readOnly(STATUS, 0);
+        // 8.2.3.1.2: PCIe master enable status is 1 while the device may master the bus (CTRL.PCIE_MASTER_DISABLE 0).
+        readOnly(STATUS, STATUS_PCIE_MASTER_ENABLE);
         readOnly(LINKS, 0);
+        readOnly(ANLP1, 0);
         readOnly(SECRXSTAT, 0);
         clearOnRead(EICR);
         // 4.6.3.1: after reset every interrupt is masked (EIMS 0) and no cause is set; GPIE, IVAR, EITR, EIAC and
@@ -91,6 +93,7 @@ public final class RegisterFile
         reset(EEC, 0);                 // ARD is set by the device when its post-reset EEPROM read is done
         reset(RDRXCTL, RDRXCTL_RSCFRSTSIZE_RESET); // DMAIDONE likewise; RSCFRSTSIZE non-zero
         reset(AUTOC, AUTOC_LMS_10G_SERIAL);
+        reset(AUTOC2, AUTOC2_10G_SFI);  // the EEPROM's word for an SFP+ board, loaded at every reset
         reset(HLREG0, HLREG0_TXCRCEN | HLREG0_RXCRCSTRP | HLREG0_TXPADEN);
         reset(MAXFRS, MAXFRS_RESET);
         reset(RTTDCS, RTTDCS_ARBDIS);

@@ -31,6 +31,11 @@ public final class Registers
 
     /** Device Control, 8.2.3.1.1. */
     public static final int CTRL = 0x00000;
+    /**
+     * PCIe Master Disable, bit 2 (Linux's IXGBE_CTRL_GIO_DIS): the device issues no new master requests; once the
+     * ones in flight are done STATUS.PCIE_MASTER_ENABLE clears (5.2.5.3.2). Set before CTRL.RST; a reset clears it.
+     */
+    public static final int CTRL_PCIE_MASTER_DISABLE = 1 << 2;
     /** Link reset: resets the MAC/PHY link logic; self-clearing. */
     public static final int CTRL_LNK_RST = 1 << 3;
     /** Device reset: resets the whole device except PCI config; self-clearing. */
@@ -65,6 +70,32 @@ public final class Registers
     public static final int EEC = 0x10010;
     /** Auto read done: the EEPROM has been read after reset. */
     public static final int EEC_ARD = 1 << 9;
+
+    /**
+     * Software Semaphore (0x10140; the flow is 10.5.4): SMBI, bit 0, is set by the device when software reads the
+     * register, so the reader that saw it 0 owns it among drivers; software clears it by writing 0.
+     */
+    public static final int SWSM = 0x10140;
+    /** Software semaphore between drivers, bit 0 (Linux's IXGBE_SWSM_SMBI): set by a read, cleared by software. */
+    public static final int SWSM_SMBI = 1 << 0;
+    /**
+     * Software/firmware semaphore, bit 1 (IXGBE_SWSM_SWESMBI): software writes 1 and owns SW_FW_SYNC if it reads back
+     * 1 (firmware holding it keeps the write from taking).
+     */
+    public static final int SWSM_SWESMBI = 1 << 1;
+
+    /**
+     * Software-Firmware Synchronization (0x10160, Linux's IXGBE_GSSR; the flow is 10.5.4): a bit per shared resource
+     * for software in [4:0] and the same resources for firmware five bits up; written only while holding
+     * SWSM.SWESMBI.
+     */
+    public static final int SW_FW_SYNC = 0x10160;
+    /** Software owns the MAC CSRs (AUTOC among them), bit 3 (IXGBE_GSSR_MAC_CSR_SM). */
+    public static final int SW_FW_SYNC_SW_MAC_CSR = 1 << 3;
+    /** Firmware's bit for a software resource is five bits up (DPDK's and Linux's "mask << 5"). */
+    public static final int SW_FW_SYNC_FIRMWARE_SHIFT = 5;
+    /** Firmware owns the MAC CSRs, bit 8. */
+    public static final int SW_FW_SYNC_FW_MAC_CSR = SW_FW_SYNC_SW_MAC_CSR << SW_FW_SYNC_FIRMWARE_SHIFT;
 
     // ---------------------------------------------------------------------------------------------------------------
     // Interrupts, 8.2.3.5
@@ -642,6 +673,28 @@ public final class Registers
     public static final int AUTOC_LMS_MASK = 0x7 << 13;
     /** 10 GbE serial link, no auto-negotiation. */
     public static final int AUTOC_LMS_10G_SERIAL = 0x3 << 13;
+    /**
+     * LMS bit 2 ([15]): the pipeline reset (DPDK's and Linux's ixgbe_reset_pipeline_82599) writes AUTOC with it
+     * toggled and AN_RESTART, then the real LMS with AN_RESTART again, so the whole link pipeline restarts.
+     */
+    public static final int AUTOC_LMS_PIPELINE_TOGGLE = 0x4 << 13;
+
+    /** Auto-Negotiation Control 2, 8.2.3.22.21 (0x042A8). */
+    public static final int AUTOC2 = 0x042A8;
+    /** 10G_PMA_PMD_Serial [17:16]: the serial 10 GbE interface, loaded from the EEPROM. */
+    public static final int AUTOC2_10G_SERIAL_PMA_PMD_MASK = 0x3 << 16;
+    /** 10G_PMA_PMD_Serial = 10b: SFI, the SFP+ boards nicq is for (01b XFI, 00b KR). */
+    public static final int AUTOC2_10G_SFI = 0x2 << 16;
+    /**
+     * The link-disable bits [30:28] the NVM may set (Linux's and DPDK's IXGBE_AUTOC2_LINK_DISABLE_MASK): with any of
+     * them set the link never comes up; both clear them before they touch AUTOC.
+     */
+    public static final int AUTOC2_LINK_DISABLE_MASK = 0x7 << 28;
+
+    /** Auto-Negotiation Link Partner Link Control Word 1, 8.2.3.22.23 (0x042B0). */
+    public static final int ANLP1 = 0x042B0;
+    /** AN state machine [19:16]: 0 until auto-negotiation has started after AN_RESTART. */
+    public static final int ANLP1_AN_STATE_MASK = 0xF << 16;
 
     /** Link Status, 8.2.3.22.20. */
     public static final int LINKS = 0x042A4;

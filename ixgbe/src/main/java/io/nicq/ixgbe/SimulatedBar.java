@@ -26,7 +26,9 @@ import static io.nicq.ixgbe.SimulatedCardFiles.*;
  *   <li>driver errors only the order of writes shows are counted at the write (status+536): the transmit packet
  *       buffer registers written while RTTDCS.ARBDIS is clear, RXCTRL.RXEN set without SECRXCTRL.RX_DIS and
  *       SECRXSTAT.SECRX_RDY, a head (RDH/TDH) written while its queue runs, a tail moved off 0 before ENABLE reads
- *       back;</li>
+ *       back, AUTOC written without SW_FW_SYNC.SW_MAC_CSR, SW_FW_SYNC written without SWSM.SWESMBI, CTRL.RST
+ *       written while the master is enabled and CTRL.PCIE_MASTER_DISABLE was never set;</li>
+ *   <li>a read of SWSM sets SMBI in the same atomic step (10.5.4), so of two drivers only one sees it clear;</li>
  *   <li>PFQDE is indirect, as on the part: a write with WE sets the indexed queue's QDE/HIDE_VLAN (kept in the
  *       status page), and the register then reads back that queue's bits;</li>
  *   <li>a write of FDIRCMD with CLEARHT is latched in the status page, so the device sees the pulse a driver gives
@@ -104,6 +106,11 @@ public final class SimulatedBar implements Bar
             }
             default ->
             {
+                if (offset == Registers.SWSM)
+                {
+                    // 10.5.4: reading SWSM sets SMBI; the reader that saw it clear owns the semaphore among drivers.
+                    yield (int)INT.getAndBitwiseOr(file, (long)offset, Registers.SWSM_SMBI);
+                }
                 final int value = (int)INT.getVolatile(file, (long)RegisterFile.readSource(offset));
                 final int control = queueControl[offset >> 2];
                 yield control == 0 ? value : mergeEnable(value, control - 1);
@@ -206,6 +213,26 @@ public final class SimulatedBar implements Bar
     {
         if (arbiterOffOnly[offset >> 2] && (registerValue(Registers.RTTDCS) & Registers.RTTDCS_ARBDIS) == 0)
         {
+            LONG.getAndAdd(file, (long)DRIVER_ERRORS_OFFSET, 1L);
+        }
+        else if (offset == Registers.AUTOC && (registerValue(Registers.SW_FW_SYNC) &
+            Registers.SW_FW_SYNC_SW_MAC_CSR) == 0)
+        {
+            // 10.5.4: AUTOC is shared with the manageability firmware; software writes it only holding MAC_CSR.
+            LONG.getAndAdd(file, (long)DRIVER_ERRORS_OFFSET, 1L);
+        }
+        else if (offset == Registers.SW_FW_SYNC && (registerValue(Registers.SWSM) & Registers.SWSM_SWESMBI) == 0)
+        {
+            // 10.5.4: SW_FW_SYNC itself is written only under SWSM.SWESMBI.
+            LONG.getAndAdd(file, (long)DRIVER_ERRORS_OFFSET, 1L);
+        }
+        else if (offset == Registers.CTRL && (value & Registers.CTRL_RST) != 0 &&
+            (registerValue(Registers.CTRL) & Registers.CTRL_PCIE_MASTER_DISABLE) == 0 &&
+            (registerValue(Registers.STATUS) & Registers.STATUS_PCIE_MASTER_ENABLE) != 0)
+        {
+            // 4.6.3.2 / 5.2.5.3.2: a reset while the device may still master the bus can drop DMA completions on
+            // the floor; software sets CTRL.PCIE_MASTER_DISABLE first and waits for STATUS.PCIE_MASTER_ENABLE to
+            // clear. A driver that asked but gave up waiting resets twice, as 5.2.5.3.2 allows: no error.
             LONG.getAndAdd(file, (long)DRIVER_ERRORS_OFFSET, 1L);
         }
         else if (offset == Registers.RXCTRL && (value & Registers.RXCTRL_RXEN) != 0 &&

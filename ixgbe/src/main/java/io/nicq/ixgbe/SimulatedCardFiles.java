@@ -78,6 +78,11 @@ public final class SimulatedCardFiles
     public static final int IOMMU_RECLAIMED_OFFSET = STATUS_PAGE_OFFSET + 120;
     public static final int RX_ENABLED_BITMAP_OFFSET = STATUS_PAGE_OFFSET + 128;
     public static final int TX_ENABLED_BITMAP_OFFSET = STATUS_PAGE_OFFSET + 144;
+    /**
+     * Fragments shorter than 12 bytes the MAC dropped: no statistics register counts them (82599 specification update,
+     * clarification 18), so only the simulated card's status page does.
+     */
+    public static final int RX_FRAGMENTS_OFFSET = STATUS_PAGE_OFFSET + 160;
     /** Fault injection on the simulated card's wire (nic-sim's {@code WireFaults}): what it did to egress frames. */
     public static final int FAULT_DROPS_OFFSET = STATUS_PAGE_OFFSET + 256;
     public static final int FAULT_DUPLICATES_OFFSET = STATUS_PAGE_OFFSET + 264;

@@ -29,6 +29,31 @@ class RegisterConstantTableTest
     }
 
     @Test
+    void resetLinkSetUpAndTheSoftwareFirmwareSemaphore()
+    {
+        assertEquals(0x00000004, CTRL_PCIE_MASTER_DISABLE);    // IXGBE_CTRL_GIO_DIS
+        assertEquals(0x00000008, CTRL_LNK_RST);                // IXGBE_CTRL_LNK_RST
+        assertEquals(0x04000000, CTRL_RST);                    // IXGBE_CTRL_RST
+        assertEquals(0x042A0, AUTOC);                          // IXGBE_AUTOC
+        assertEquals(0x00001000, AUTOC_AN_RESTART);            // IXGBE_AUTOC_AN_RESTART
+        assertEquals(0x0000E000, AUTOC_LMS_MASK);              // IXGBE_AUTOC_LMS_MASK (7 << IXGBE_AUTOC_LMS_SHIFT 13)
+        assertEquals(0x00006000, AUTOC_LMS_10G_SERIAL);        // IXGBE_AUTOC_LMS_10G_SERIAL
+        assertEquals(0x00008000, AUTOC_LMS_PIPELINE_TOGGLE);   // ixgbe_reset_pipeline_82599: 0x4 << LMS_SHIFT
+        assertEquals(0x042A8, AUTOC2);                         // IXGBE_AUTOC2
+        assertEquals(0x00030000, AUTOC2_10G_SERIAL_PMA_PMD_MASK); // IXGBE_AUTOC2_10G_SERIAL_PMA_PMD_MASK
+        assertEquals(0x00020000, AUTOC2_10G_SFI);              // IXGBE_AUTOC2_10G_SFI
+        assertEquals(0x70000000, AUTOC2_LINK_DISABLE_MASK);    // IXGBE_AUTOC2_LINK_DISABLE_MASK
+        assertEquals(0x042B0, ANLP1);                          // IXGBE_ANLP1
+        assertEquals(0x000F0000, ANLP1_AN_STATE_MASK);         // IXGBE_ANLP1_AN_STATE_MASK
+        assertEquals(0x10140, SWSM);                           // IXGBE_SWSM
+        assertEquals(0x00000001, SWSM_SMBI);                   // IXGBE_SWSM_SMBI
+        assertEquals(0x00000002, SWSM_SWESMBI);                // IXGBE_SWSM_SWESMBI
+        assertEquals(0x10160, SW_FW_SYNC);                     // IXGBE_GSSR (IXGBE_SWFW_SYNC)
+        assertEquals(0x0008, SW_FW_SYNC_SW_MAC_CSR);           // IXGBE_GSSR_MAC_CSR_SM
+        assertEquals(0x0100, SW_FW_SYNC_FW_MAC_CSR);           // ixgbe_acquire_swfw_sync: fwmask = mask << 5
+    }
+
+    @Test
     void rxDcaControlNamesTheBitsOfThePart()
     {
         assertEquals(0x0100C + 0x40 * 16, dcaRxctrl(16));      // IXGBE_DCA_RXCTRL(16 <= i < 64)

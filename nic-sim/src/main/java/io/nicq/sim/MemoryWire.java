@@ -4,6 +4,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
+import io.nicq.packet.EthernetHeader;
+
 /**
  * A wire whose other end is the test (or tool) in the same JVM: {@link #inject} puts a frame into the card's receive
  * path as if it had arrived on the port, and {@link #drainTransmitted} takes the frames the card transmitted. Both
@@ -19,6 +21,8 @@ public final class MemoryWire implements Wire
     private final FrameRing toCard;
     private final FrameRing fromCard;
     private final MemorySegment injectBuffer;
+    /** Where {@link #inject(MemorySegment, long, int)} pads a short frame (the injecting thread's alone). */
+    private final MemorySegment padBuffer;
     private final byte[][] taken = new byte[1][];
     private final FrameSink copier = (buffer, offset, length) ->
     {
@@ -37,20 +41,45 @@ public final class MemoryWire implements Wire
         toCard = new FrameRing(arena.allocate(FrameRing.regionSize(capacity), 64), capacity);
         fromCard = new FrameRing(arena.allocate(FrameRing.regionSize(capacity), 64), capacity);
         injectBuffer = arena.allocate(MAX_FRAME_LENGTH, 64);
+        padBuffer = arena.allocate(EthernetHeader.MIN_FRAME_LENGTH, 64);
     }
 
     /**
-     * Test side: a frame arrives at the card's port (one injecting thread at a time).
+     * Test side: a frame arrives at the card's port (one injecting thread at a time), from a sender whose MAC pads a
+     * frame shorter than the Ethernet minimum with zeros to 60 bytes (64 with the FCS; IEEE 802.3 4.2.3.3), as every
+     * sender's does: the card sees the padded frame.
      *
      * @return false if the card has not yet taken enough of the earlier frames to make room
      */
     public boolean inject(final MemorySegment frame, final long offset, final int length)
     {
-        return toCard.offer(frame, offset, length);
+        if (length >= EthernetHeader.MIN_FRAME_LENGTH)
+        {
+            return toCard.offer(frame, offset, length);
+        }
+        MemorySegment.copy(frame, offset, padBuffer, 0, length);
+        padBuffer.asSlice(length, EthernetHeader.MIN_FRAME_LENGTH - length).fill((byte)0);
+        return toCard.offer(padBuffer, 0, EthernetHeader.MIN_FRAME_LENGTH);
     }
 
     /** Test side: {@link #inject(MemorySegment, long, int)} from a byte array (copies through a native buffer). */
     public synchronized boolean inject(final byte[] frame)
+    {
+        if (frame.length > MAX_FRAME_LENGTH)
+        {
+            return false;
+        }
+        MemorySegment.copy(frame, 0, injectBuffer, ValueLayout.JAVA_BYTE, 0, frame.length);
+        final int length = Math.max(frame.length, EthernetHeader.MIN_FRAME_LENGTH);
+        injectBuffer.asSlice(frame.length, length - frame.length).fill((byte)0);
+        return toCard.offer(injectBuffer, 0, length);
+    }
+
+    /**
+     * Test side: a frame exactly as given, short ones unpadded: what a sender without padding (a card with
+     * HLREG0.TXPADEN off) or a collision fragment puts on the wire, for the receiving MAC's runt handling.
+     */
+    public synchronized boolean injectUnpadded(final byte[] frame)
     {
         if (frame.length > MAX_FRAME_LENGTH)
         {

@@ -285,7 +285,12 @@ public final class SimulatedCard implements AutoCloseable
         return closed;
     }
 
-    /** Stops the device loop, unplugs the wire and (unless the context says otherwise) removes the card's files. */
+    /**
+     * Stops the device loop, unplugs the wire and (unless the context says otherwise) removes the card's files.
+     *
+     * @throws IllegalStateException on a {@link Context#strict strict} card that counted a driver error, DMA fault,
+     *                               malformed descriptor, read-only write or write-only read, once it is closed
+     */
     public void close()
     {
         if (closed)
@@ -293,6 +298,7 @@ public final class SimulatedCard implements AutoCloseable
             return;
         }
         closed = true;
+        String misbehaviour = null;
         try
         {
             if (runner != null)
@@ -303,6 +309,7 @@ public final class SimulatedCard implements AutoCloseable
             {
                 device.onClose();
             }
+            misbehaviour = ctx.strict() ? misbehaviour() : null;
         }
         finally
         {
@@ -326,6 +333,32 @@ public final class SimulatedCard implements AutoCloseable
                     IoUtil.delete(files.root().toFile(), true);
                 }
             }
+        }
+        if (misbehaviour != null)
+        {
+            throw new IllegalStateException("strict simulated card '" + files.card() + "': " + misbehaviour +
+                " (where the part would misbehave; a test that provokes it on purpose uses Context.strict(false))");
+        }
+    }
+
+    /** What a driver did that the part answers by misbehaving, as counted in the status page; null if nothing. */
+    private String misbehaviour()
+    {
+        final StringBuilder found = new StringBuilder();
+        appendCount(found, DRIVER_ERRORS_OFFSET, "driver errors");
+        appendCount(found, DMA_FAULTS_OFFSET, "DMA faults");
+        appendCount(found, MALFORMED_DESCRIPTORS_OFFSET, "malformed descriptors or ring registers");
+        appendCount(found, READ_ONLY_WRITES_OFFSET, "writes of read-only registers");
+        appendCount(found, WRITE_ONLY_READS_OFFSET, "reads of write-only registers");
+        return found.isEmpty() ? null : found.toString();
+    }
+
+    private void appendCount(final StringBuilder found, final int statusOffset, final String what)
+    {
+        final long count = status(statusOffset);
+        if (count != 0)
+        {
+            found.append(found.isEmpty() ? "" : ", ").append(count).append(' ').append(what);
         }
     }
 
@@ -437,6 +470,12 @@ public final class SimulatedCard implements AutoCloseable
      */
     public static final class Context
     {
+        /**
+         * System property that makes {@link #strict} the default: the build sets it for the tests of nic-sim,
+         * card-driver and queue-driver, so a driver that misprograms the card fails its test even where the test does
+         * not look at the counters.
+         */
+        public static final String STRICT_PROPERTY = "nicq.sim.strict";
         private static final long MAC_MASK = 0xFFFF_FFFF_FFFFL;
 
         private String cardName = "card0";
@@ -457,6 +496,7 @@ public final class SimulatedCard implements AutoCloseable
         private WireFaults.Context wireFaults;
         private WireFaults.Context ingressFaults;
         private NanoClock interruptClock = SystemNanoClock.INSTANCE;
+        private boolean strict = Boolean.getBoolean(STRICT_PROPERTY);
 
         /** Fills in defaults: base dir from {@code nicq.sim.dir}, MAC from the card name, backoff idle strategy. */
         public Context conclude()
@@ -753,6 +793,22 @@ public final class SimulatedCard implements AutoCloseable
         public boolean writePidFile()
         {
             return writePidFile;
+        }
+
+        /**
+         * A strict card fails its {@link SimulatedCard#close} when it counted anything the part would answer by
+         * misbehaving (driver errors, DMA faults, malformed descriptors, read-only writes, write-only reads). Default:
+         * the {@value #STRICT_PROPERTY} system property (set in tests), else off, as for {@code nicq sim}.
+         */
+        public Context strict(final boolean strict)
+        {
+            this.strict = strict;
+            return this;
+        }
+
+        public boolean strict()
+        {
+            return strict;
         }
     }
 }

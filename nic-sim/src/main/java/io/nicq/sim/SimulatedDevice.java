@@ -53,6 +53,17 @@ final class SimulatedDevice implements Agent, FrameSink
 
     /** Advanced TX descriptor types (DTYP in cmd_type_len [23:20]) with DEXT set: 2 context, 3 data. */
     private static final int DTYP_CONTEXT = 0x2 << 20;
+    /**
+     * The on-chip descriptor caches, per queue: the device works from copies it fetched, not from the ring. TX holds
+     * 40, the most descriptors one 82599 packet may span (DPDK's IXGBE_TX_MAX_SEG); RX 32, enough for the largest
+     * frame in 1 KiB buffers (the 82599's own RX cache size is not in the references at hand).
+     */
+    static final int TX_DESCRIPTOR_CACHE = 40;
+    static final int RX_DESCRIPTOR_CACHE = 32;
+    /** Frames shorter than this (no destination and source address) are counted by no statistics register. */
+    private static final int MIN_COUNTED_FRAGMENT = 12;
+    /** ANLP1.AN_STATE once auto-negotiation has been restarted: any state but 0 (the simulated port's is 1). */
+    private static final int AN_STATE_STARTED = 1 << 16;
     /** Legacy RX write-back: status byte at 12 (DD, EOP), errors byte at 13 (RXE 0x80), length at 8. */
     private static final int LEGACY_RX_ERRORS_RXE = 0x80;
 
@@ -94,6 +105,8 @@ final class SimulatedDevice implements Agent, FrameSink
     private boolean receiveEnabled;
     private boolean transmitEnabled;
     private boolean txPadEnabled;
+    /** FCS bytes GORC and QBRC count per frame: 0 while HLREG0.RXCRCSTRP strips it, else 4. */
+    private int receivedFcsLength;
     private int maxFrameLength;
     private long nextHousekeepingNs;
     private long nextReclaimNs;
@@ -109,6 +122,7 @@ final class SimulatedDevice implements Agent, FrameSink
     private long wireFailures;
     private long l2Filtered;
     private long rxDisabledDrops;
+    private long fragments;
 
     SimulatedDevice(final String roleName, final MemorySegment bar, final IommuTable iommu, final Wire wire,
         final long lineRate, final long mac, final NanoClock interruptClock)
@@ -258,14 +272,30 @@ final class SimulatedDevice implements Agent, FrameSink
             writeReg(CTRL, ctrl & ~CTRL_LNK_RST);
         }
 
+        // 5.2.5.3.2: with PCIe master disable the device issues no new requests (no descriptor fetch, no frame DMA)
+        // and says so in STATUS.PCIE_MASTER_ENABLE; the simulated card has nothing in flight, so it clears at once.
+        final boolean masterDisabled = (ctrl & CTRL_PCIE_MASTER_DISABLE) != 0;
+        final int status = reg(STATUS);
+        writeReg(STATUS, masterDisabled ? status & ~STATUS_PCIE_MASTER_ENABLE : status | STATUS_PCIE_MASTER_ENABLE);
+
         final int autoc = reg(AUTOC);
         if ((autoc & AUTOC_AN_RESTART) != 0)
         {
-            // 8.2.3.22.19: AN restart self-clears; the link comes up (10G serial) when something is plugged in.
+            // 8.2.3.22.19: AN restart self-clears and the AN state machine leaves state 0 (ANLP1, 8.2.3.22.23, what
+            // a pipeline reset waits for). The link comes up only in 10G serial with the NVM's link-disable bits of
+            // AUTOC2 cleared (8.2.3.22.21) and something plugged in; any other link mode takes it down.
             writeReg(AUTOC, autoc & ~AUTOC_AN_RESTART);
-            if (wire.isConnected())
+            writeReg(ANLP1, (reg(ANLP1) & ~ANLP1_AN_STATE_MASK) | AN_STATE_STARTED);
+            final boolean serial = (autoc & AUTOC_LMS_MASK) == AUTOC_LMS_10G_SERIAL &&
+                (reg(AUTOC2) & AUTOC2_LINK_DISABLE_MASK) == 0;
+            if (serial && wire.isConnected())
             {
                 linkUpPending = true;
+            }
+            else
+            {
+                linkUpPending = false;
+                setLink(false);
             }
         }
 
@@ -290,10 +320,11 @@ final class SimulatedDevice implements Agent, FrameSink
         // says so once the device has looked (a driver polls it before it sets RXEN, see SimulatedBar).
         final boolean securityRxStopped = (reg(SECRXCTRL) & SECRXCTRL_RX_DIS) != 0;
         writeReg(SECRXSTAT, securityRxStopped ? SECRXSTAT_SECRX_RDY : 0);
-        receiveEnabled = (reg(RXCTRL) & RXCTRL_RXEN) != 0 && !securityRxStopped;
-        transmitEnabled = (reg(DMATXCTL) & DMATXCTL_TE) != 0;
+        receiveEnabled = (reg(RXCTRL) & RXCTRL_RXEN) != 0 && !securityRxStopped && !masterDisabled;
+        transmitEnabled = (reg(DMATXCTL) & DMATXCTL_TE) != 0 && !masterDisabled;
         final int hlreg0 = reg(HLREG0);
         txPadEnabled = (hlreg0 & HLREG0_TXPADEN) != 0;
+        receivedFcsLength = (hlreg0 & HLREG0_RXCRCSTRP) != 0 ? 0 : EthernetHeader.FCS_LENGTH;
         // 8.2.3.22.13: without jumbo frames the limit is 1518 bytes with FCS; with them, MAXFRS.MFS. A limit below a
         // minimum frame still lets minimum frames through.
         final int limitWithFcs = (hlreg0 & HLREG0_JUMBOEN) != 0 ? reg(MAXFRS) >>> MAXFRS_MFS_SHIFT :
@@ -509,6 +540,9 @@ final class SimulatedDevice implements Agent, FrameSink
         if (ring.enabled)
         {
             readSrrctl(ring);
+            final int rxdctl = reg(rxdctl(q));
+            ring.prefetchThreshold = rxdctl & TXDCTL_PTHRESH_MASK;         // same fields in RXDCTL (8.2.3.8.6)
+            ring.hostThreshold = (rxdctl & TXDCTL_HTHRESH_MASK) >>> TXDCTL_HTHRESH_SHIFT;
         }
     }
 
@@ -612,6 +646,19 @@ final class SimulatedDevice implements Agent, FrameSink
         }
         if (ring.enabled)
         {
+            final int txdctl = reg(txdctl(q));
+            ring.prefetchThreshold = txdctl & TXDCTL_PTHRESH_MASK;
+            ring.hostThreshold = (txdctl & TXDCTL_HTHRESH_MASK) >>> TXDCTL_HTHRESH_SHIFT;
+            ring.writeBackThreshold = (txdctl & TXDCTL_WTHRESH_MASK) >>> TXDCTL_WTHRESH_SHIFT;
+            if ((txdctl & TXDCTL_SWFLSH) != 0)
+            {
+                // 8.2.3.9.10 TXDCTL.SWFLSH: write back what WTHRESH holds now; the bit self-clears.
+                writeReg(txdctl(q), txdctl & ~TXDCTL_SWFLSH);
+                if (flushTxWriteBacks(ring))
+                {
+                    interrupts.txCompleted(q);
+                }
+            }
             final int tdwbal = reg(tdwbal(q));
             ring.headWriteBack = (tdwbal & TDWBAL_HEAD_WB_ENABLE) != 0;
             ring.headWriteBackAddress = (tdwbal & TDWBAL_ADDRESS_MASK & 0xFFFF_FFFFL) | ((long)reg(tdwbah(q)) << 32);
@@ -644,6 +691,7 @@ final class SimulatedDevice implements Agent, FrameSink
         ring.ringIova = base;
         ring.count = length / TxDescriptor.SIZE;
         ring.head = head;
+        ring.writeBackFrom = head;
         ring.badTail = -1;
         ring.enabled = true;
         setEnabledBit(TX_ENABLED_BITMAP_OFFSET, q, true);
@@ -764,7 +812,7 @@ final class SimulatedDevice implements Agent, FrameSink
                 }
             }
 
-            // Gather one frame: descriptors from head up to EOP.
+            // Gather one frame: descriptors from head up to EOP, as fetched into the descriptor cache.
             int index = t.head;
             int length = 0;
             int descriptors = 0;
@@ -772,7 +820,25 @@ final class SimulatedDevice implements Agent, FrameSink
             int fault = 0;
             while (index != tail)
             {
-                final int cmdTypeLen = TxDescriptor.cmdTypeLen(ring, index);
+                if (descriptors == t.cached && !prefetchTx(t, tail, descriptors))
+                {
+                    if (descriptors == TX_DESCRIPTOR_CACHE)
+                    {
+                        // More descriptors than the cache holds without an EOP: more than one packet may span.
+                        fault = MALFORMED_DESCRIPTORS_OFFSET;
+                        endOfPacket = true;
+                    }
+                    break;
+                }
+                final int slot = t.slot(descriptors);
+                final int cmdTypeLen = (int)t.cachedCommand[slot];
+                if (TxDescriptor.bufferAddress(ring, index) != t.cachedAddress[slot] ||
+                    (long)LONG.get(ring, (long)index * TxDescriptor.SIZE + TxDescriptor.CMD_TYPE_LEN_OFFSET) !=
+                    t.cachedCommand[slot])
+                {
+                    // Rewritten after TDT handed it over (7.2.3.4): the device uses the copy it fetched.
+                    countStatus(DRIVER_ERRORS_OFFSET);
+                }
                 descriptors++;
                 final boolean advanced = (cmdTypeLen & TxDescriptor.CMD_DEXT) != 0;
                 final int type = cmdTypeLen & TxDescriptor.DTYP_MASK;
@@ -792,7 +858,7 @@ final class SimulatedDevice implements Agent, FrameSink
                     }
                     else
                     {
-                        final long address = TxDescriptor.bufferAddress(ring, index);
+                        final long address = t.cachedAddress[slot];
                         final int range = iommu.find(address, bufferLength);
                         if (range < 0)
                         {
@@ -864,25 +930,39 @@ final class SimulatedDevice implements Agent, FrameSink
                 countStatus(fault);
             }
 
-            // Write back every descriptor of the frame whose RS was set (7.2.3.5); with head write-back, none.
+            // Write back every descriptor of the frame whose RS was set (7.2.3.5); with head write-back, none. With
+            // TXDCTL.WTHRESH above 0 the write-backs wait in the cache until WTHRESH of them are ready (or SWFLSH).
             final long wireTime = System.nanoTime();
-            for (int i = t.head; i != index; i = next(i, count))
+            for (int i = t.head, k = 0; i != index; i = next(i, count), k++)
             {
-                if ((TxDescriptor.cmdTypeLen(ring, i) & TxDescriptor.CMD_RS) != 0)
+                if (((int)t.cachedCommand[t.slot(k)] & TxDescriptor.CMD_RS) != 0)
                 {
-                    completed = true;
                     if (t.headWriteBack)
                     {
+                        completed = true;
                         reportHead = true;
+                    }
+                    else if (t.writeBackThreshold == 0)
+                    {
+                        completed = true;
+                        TxDescriptor.writeBack(ring, i, wireTime);
                     }
                     else
                     {
-                        TxDescriptor.writeBack(ring, i, wireTime);
+                        t.pendingWriteBacks++;
                     }
                 }
             }
-            t.head = index;
+            t.consume(index, descriptors);
+            if (t.writeBackThreshold == 0 || t.headWriteBack)
+            {
+                t.writeBackFrom = index;
+            }
             frames++;
+        }
+        if (t.pendingWriteBacks > 0 && t.pendingWriteBacks >= t.writeBackThreshold)
+        {
+            completed |= flushTxWriteBacks(t);
         }
 
         if (frames > 0)
@@ -900,6 +980,60 @@ final class SimulatedDevice implements Agent, FrameSink
             }
         }
         return frames;
+    }
+
+    /**
+     * 8.2.3.9.10 TXDCTL PTHRESH/HTHRESH: descriptors the driver has given (up to TDT, never beyond) are copied into the
+     * queue's cache when the gather has used up what it holds, or when it holds fewer than PTHRESH while at least
+     * HTHRESH wait in host memory; as many as fit.
+     *
+     * @param inUse descriptors of the cache the current gather has already used
+     * @return whether the cache now holds more than {@code inUse}
+     */
+    private static boolean prefetchTx(final TxRing t, final int tail, final int inUse)
+    {
+        final int waiting = free(tail, t.head, t.count) - t.cached;
+        if (waiting <= 0 || (t.cached > inUse && (t.cached >= t.prefetchThreshold || waiting < t.hostThreshold)))
+        {
+            return t.cached > inUse;
+        }
+        final int fetch = Math.min(waiting, TX_DESCRIPTOR_CACHE - t.cached);
+        int index = t.head + t.cached;
+        for (int k = 0; k < fetch; k++)
+        {
+            index = index >= t.count ? index - t.count : index;
+            final int slot = t.slot(t.cached + k);
+            t.cachedAddress[slot] = TxDescriptor.bufferAddress(t.ring, index);
+            t.cachedCommand[slot] = (long)LONG.get(t.ring, (long)index * TxDescriptor.SIZE +
+                TxDescriptor.CMD_TYPE_LEN_OFFSET);
+            index++;
+        }
+        t.cached += fetch;
+        return t.cached > inUse;
+    }
+
+    /**
+     * The write-backs WTHRESH held back: DD of every RS descriptor from the last write-back up to TDH (their RS as
+     * the ring holds it: the driver may not touch a descriptor before its DD). A driver that waits for DD per
+     * descriptor with WTHRESH above 0 waits until WTHRESH are done.
+     *
+     * @return whether anything was written back
+     */
+    private boolean flushTxWriteBacks(final TxRing t)
+    {
+        final long wireTime = System.nanoTime();
+        boolean written = false;
+        for (int i = t.writeBackFrom; i != t.head; i = next(i, t.count))
+        {
+            if ((TxDescriptor.cmdTypeLen(t.ring, i) & TxDescriptor.CMD_RS) != 0)
+            {
+                TxDescriptor.writeBack(t.ring, i, wireTime);
+                written = true;
+            }
+        }
+        t.writeBackFrom = t.head;
+        t.pendingWriteBacks = 0;
+        return written;
     }
 
     /** 7.2.3.5.2: the head index, written to the TDWBAL/TDWBAH address instead of descriptor write-backs. */
@@ -926,17 +1060,27 @@ final class SimulatedDevice implements Agent, FrameSink
     public void onFrame(final MemorySegment frame, final long offset, final int length)
     {
         wireReceived++;
+        statsDirty = true;
+        if (length < MIN_COUNTED_FRAGMENT)
+        {
+            // Specification update, clarification 18: "Rx statistics counters do not count runt frames or fragments
+            // smaller than 12 bytes" (no destination and source address): dropped, in no statistics register.
+            fragments++;
+            return;
+        }
+        // 8.2.3.23 TPR/TOR: every frame the MAC receives, its bytes with the FCS (DPDK takes 4 per TPR off TOR).
         count(CardCounter.TPR, 1);
         count(CardCounter.TOR, length + EthernetHeader.FCS_LENGTH);
-        statsDirty = true;
 
         if (!linkUp || !receiveEnabled)
         {
             rxDisabledDrops++;
             return;
         }
-        if (length < EthernetHeader.HEADER_LENGTH)
+        if (length < EthernetHeader.MIN_FRAME_LENGTH)
         {
+            // 8.2.3.23 RUC: shorter than 64 bytes with the FCS and a valid CRC (the wire's frames all have one).
+            // Senders pad (MemoryWire.inject, TapWire for the kernel's frames), so only an unpadded sender gets here.
             count(CardCounter.RUC, 1);
             return;
         }
@@ -955,13 +1099,18 @@ final class SimulatedDevice implements Agent, FrameSink
 
         final int queue = classifier.classify(frame, offset, length);
         count(CardCounter.GPRC, 1);
-        count(CardCounter.GORC, length + EthernetHeader.FCS_LENGTH);
+        // 8.2.3.23 GORC counts the frame as it goes to memory: without the FCS when HLREG0.RXCRCSTRP strips it
+        // (DPDK's ixgbe_read_stats_registers: "RX byte count not including CRC bytes when CRC strip is enabled"; it
+        // takes 4 bytes per frame off GORC and QBRC only with stripping off).
+        count(CardCounter.GORC, length + receivedFcsLength);
         if (Classifier.isBroadcast(frame, offset))
         {
             count(CardCounter.BPRC, 1);
         }
         else if (Classifier.isMulticast(frame, offset))
         {
+            // 8.2.3.23 MPRC: multicast without broadcasts on the 82599. Linux's ixgbe_update_stats_counters and
+            // DPDK subtract BPRC from MPRC only for the 82598 ("mprc hardware is incorrectly counting broadcasts").
             count(CardCounter.MPRC, 1);
         }
 
@@ -985,6 +1134,7 @@ final class SimulatedDevice implements Agent, FrameSink
             drop(r, set);
             return;
         }
+        prefetchRx(r, needed);
 
         final MemorySegment ring = r.ring;
         final int count = r.count;
@@ -1008,7 +1158,14 @@ final class SimulatedDevice implements Agent, FrameSink
         {
             final int chunk = Math.min(r.bufferSize, length - written);
             final boolean last = written + chunk == length;
-            final long address = RxDescriptor.bufferAddress(ring, index);
+            // The copy fetched into the descriptor cache is what the device uses; a ring that now says otherwise was
+            // rewritten after the driver handed the descriptor over with RDT (7.1.4): a driver error.
+            final int slot = r.slot(index);
+            final long address = r.cachedBuffer[slot];
+            if (RxDescriptor.bufferAddress(ring, index) != address)
+            {
+                countStatus(DRIVER_ERRORS_OFFSET);
+            }
             final int range = iommu.find(address, chunk);
             if (range < 0)
             {
@@ -1026,7 +1183,7 @@ final class SimulatedDevice implements Agent, FrameSink
             index = next(index, count);
             written += chunk;
         }
-        r.head = index;
+        r.consume(index);
         // 8.2.3.8.4: RDH is the device's.
         INT.setRelease(bar, (long)r.rdhOffset, index);
         // 7.3: the write-back (DD) is the queue's RX cause; raised after the descriptors and RDH are visible.
@@ -1034,7 +1191,7 @@ final class SimulatedDevice implements Agent, FrameSink
         if (written == length)
         {
             count(QueueCounter.QPRC, set, 1);
-            count(QueueCounter.QBRC, set, length);
+            count(QueueCounter.QBRC, set, length + receivedFcsLength); // 8.2.3.23 QBRC: as GORC
             incrementStatus(rxQueueFramesOffset(queue));
         }
     }
@@ -1063,6 +1220,29 @@ final class SimulatedDevice implements Agent, FrameSink
         }
         r.tail = tail;
         return free(tail, r.head, r.count) >= needed;
+    }
+
+    /**
+     * 8.2.3.8.6 RXDCTL PTHRESH/HTHRESH: descriptors the driver has given (up to RDT, never beyond) are copied into the
+     * queue's cache when the cache holds fewer than a frame needs, or fewer than PTHRESH while at least HTHRESH wait in
+     * host memory (the 82598's and 82583's datasheets describe the same thresholds), as many as fit.
+     */
+    private static void prefetchRx(final RxRing r, final int needed)
+    {
+        final int waiting = free(r.tail, r.head, r.count) - r.cached;
+        if (waiting <= 0 || (r.cached >= needed && (r.cached >= r.prefetchThreshold || waiting < r.hostThreshold)))
+        {
+            return;
+        }
+        final int fetch = Math.min(waiting, RX_DESCRIPTOR_CACHE - r.cached);
+        int index = r.head + r.cached;
+        for (int k = 0; k < fetch; k++)
+        {
+            index = index >= r.count ? index - r.count : index;
+            r.cachedBuffer[r.slot(index)] = RxDescriptor.bufferAddress(r.ring, index);
+            index++;
+        }
+        r.cached += fetch;
     }
 
     private static int free(final int tail, final int head, final int count)
@@ -1148,6 +1328,7 @@ final class SimulatedDevice implements Agent, FrameSink
         addStatus(WIRE_SEND_FAILURES_OFFSET, wireFailures);
         addStatus(L2_FILTERED_OFFSET, l2Filtered);
         addStatus(RX_DISABLED_DROPS_OFFSET, rxDisabledDrops);
+        addStatus(RX_FRAGMENTS_OFFSET, fragments);
         clearPendingStatistics();
     }
 
@@ -1160,6 +1341,7 @@ final class SimulatedDevice implements Agent, FrameSink
         wireFailures = 0;
         l2Filtered = 0;
         rxDisabledDrops = 0;
+        fragments = 0;
     }
 
     /**
@@ -1276,6 +1458,14 @@ final class SimulatedDevice implements Agent, FrameSink
         int refusedSrrctl;
         boolean legacy;
         boolean dropEnabled;
+        /** RXDCTL.PTHRESH and HTHRESH at the last look. */
+        int prefetchThreshold;
+        int hostThreshold;
+        /** Buffer addresses of the descriptors from RDH on that the device has fetched: {@link #cached} of them. */
+        final long[] cachedBuffer = new long[RX_DESCRIPTOR_CACHE];
+        int cached;
+        /** The cache slot of the descriptor at RDH. */
+        int cacheStart;
         final ConfigurationAttempt failed = new ConfigurationAttempt();
 
         RxRing(final int queue)
@@ -1291,6 +1481,25 @@ final class SimulatedDevice implements Agent, FrameSink
             ring = null;
             failed.clear();
             badTail = -1;
+            cached = 0;
+            cacheStart = 0;
+        }
+
+        /** The cache slot of a descriptor index within the fetched window (RDH up to RDH + cached). */
+        int slot(final int index)
+        {
+            final int distance = index >= head ? index - head : index + count - head;
+            final int slot = cacheStart + distance;
+            return slot >= RX_DESCRIPTOR_CACHE ? slot - RX_DESCRIPTOR_CACHE : slot;
+        }
+
+        /** The device has used the descriptors from RDH up to {@code newHead}: they leave the cache. */
+        void consume(final int newHead)
+        {
+            final int used = newHead >= head ? newHead - head : newHead + count - head;
+            cached = Math.max(0, cached - used);
+            cacheStart = (cacheStart + used) % RX_DESCRIPTOR_CACHE;
+            head = newHead;
         }
     }
 
@@ -1310,6 +1519,19 @@ final class SimulatedDevice implements Agent, FrameSink
         long headWriteBackAddress;
         /** A misaligned head write-back address already counted as a driver error, -1 if none. */
         long badHeadWriteBackAddress = -1;
+        /** TXDCTL.PTHRESH, HTHRESH and WTHRESH at the last look. */
+        int prefetchThreshold;
+        int hostThreshold;
+        int writeBackThreshold;
+        /** The descriptors from TDH on that the device has fetched: {@link #cached} of them, words 0 and 1. */
+        final long[] cachedAddress = new long[TX_DESCRIPTOR_CACHE];
+        final long[] cachedCommand = new long[TX_DESCRIPTOR_CACHE];
+        int cached;
+        /** The cache slot of the descriptor at TDH. */
+        int cacheStart;
+        /** First processed descriptor not yet written back, and how many RS descriptors wait for WTHRESH. */
+        int writeBackFrom;
+        int pendingWriteBacks;
         final ConfigurationAttempt failed = new ConfigurationAttempt();
 
         TxRing(final int queue)
@@ -1326,6 +1548,24 @@ final class SimulatedDevice implements Agent, FrameSink
             failed.clear();
             badTail = -1;
             badHeadWriteBackAddress = -1;
+            cached = 0;
+            cacheStart = 0;
+            pendingWriteBacks = 0;
+        }
+
+        /** The cache slot of the descriptor {@code k} places after TDH. */
+        int slot(final int k)
+        {
+            final int slot = cacheStart + k;
+            return slot >= TX_DESCRIPTOR_CACHE ? slot - TX_DESCRIPTOR_CACHE : slot;
+        }
+
+        /** The device has processed {@code used} descriptors: TDH moves to {@code newHead}, they leave the cache. */
+        void consume(final int newHead, final int used)
+        {
+            cached -= used;
+            cacheStart = slot(used);
+            head = newHead;
         }
     }
 }

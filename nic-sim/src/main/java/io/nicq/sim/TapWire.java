@@ -12,6 +12,8 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 
+import io.nicq.packet.EthernetHeader;
+
 /**
  * A wire to the Linux kernel ({@code tap:IFNAME}): a TAP device opened through {@code /dev/net/tun} with the FFM API,
  * non-blocking, without the packet-information header. Frames the card transmits are written to the TAP device and so
@@ -163,7 +165,15 @@ public final class TapWire implements Wire
                 }
                 break;
             }
-            sink.onFrame(receiveBuffer, 0, (int)length);
+            int frameLength = (int)length;
+            if (frameLength < EthernetHeader.MIN_FRAME_LENGTH)
+            {
+                // The kernel hands a TAP device its frames unpadded (an ARP request is 42 bytes); the NIC that would
+                // send them pads them to 60 (64 with the FCS), so that is what the card's MAC sees on the wire.
+                receiveBuffer.asSlice(frameLength, EthernetHeader.MIN_FRAME_LENGTH - frameLength).fill((byte)0);
+                frameLength = EthernetHeader.MIN_FRAME_LENGTH;
+            }
+            sink.onFrame(receiveBuffer, 0, frameLength);
             frames++;
         }
         return frames;

@@ -22,8 +22,21 @@ final class CardFixture implements AutoCloseable
     /** A manually driven card on a memory wire, initialised by the driver (not promiscuous). */
     static CardFixture memory(final Path dir, final String name)
     {
-        final CardFixture fixture = launch(new SimulatedCard.Context().cardName(name).baseDir(dir)
-            .wireSpec("memory"));
+        return memory(new SimulatedCard.Context(), dir, name);
+    }
+
+    /**
+     * The same, not {@link SimulatedCard.Context#strict strict}: for tests that misprogram the card on purpose and
+     * assert what it counted.
+     */
+    static CardFixture provoked(final Path dir, final String name)
+    {
+        return memory(new SimulatedCard.Context().strict(false), dir, name);
+    }
+
+    private static CardFixture memory(final SimulatedCard.Context ctx, final Path dir, final String name)
+    {
+        final CardFixture fixture = launch(ctx.cardName(name).baseDir(dir).wireSpec("memory"));
         fixture.driver.init(false);
         return fixture;
     }

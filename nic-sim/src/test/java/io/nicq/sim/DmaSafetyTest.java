@@ -25,7 +25,7 @@ class DmaSafetyTest
     @Test
     void theCardReclaimsEntriesOfADeadDriverAndTheirIovasFault() throws Exception
     {
-        try (CardFixture f = CardFixture.memory(dir, "reclaim");
+        try (CardFixture f = CardFixture.provoked(dir, "reclaim");
             IommuTable table = IommuTable.open(f.card.files().iommuFile()))
         {
             final TestDriver.RxQueue rx = f.driver.startRx(0, 8);
@@ -51,7 +51,7 @@ class DmaSafetyTest
     @Test
     void theDeviceMapsNothingButRegularFilesLongEnoughForTheirRange() throws Exception
     {
-        try (CardFixture f = CardFixture.memory(dir, "files");
+        try (CardFixture f = CardFixture.provoked(dir, "files");
             IommuTable table = IommuTable.open(f.card.files().iommuFile()))
         {
             final TestDriver.RxQueue rx = f.driver.startRx(0, 8);

@@ -44,6 +44,8 @@ class PowerOnFilterTablesTest
         try (CardFixture f = CardFixture.launch(context("seeded")))
         {
             final Bar bar = f.driver.bar;
+            bar.setBits(CTRL, CTRL_PCIE_MASTER_DISABLE);       // 5.2.5.3.2: no DMA in flight across the reset
+            f.driver.awaitClear(STATUS, STATUS_PCIE_MASTER_ENABLE, "master disabled");
             bar.write(CTRL, CTRL_RST_MASK);
             f.driver.awaitClear(CTRL, CTRL_RST_MASK, "reset done");
             assertArrayEquals(first, words(bar), "a software reset leaves the tables as they were");

@@ -36,7 +36,7 @@ class ReceiveRobustnessTest
     @Test
     void aFullRingDropsAndCountsOnThatQueue()
     {
-        try (CardFixture f = CardFixture.memory(dir, "full"))
+        try (CardFixture f = CardFixture.provoked(dir, "full"))
         {
             final TestDriver.RxQueue rx = f.driver.startRx(0, 8); // 7 descriptors given to the device
             for (int i = 0; i < 10; i++)
@@ -63,7 +63,7 @@ class ReceiveRobustnessTest
     @Test
     void withoutDropEnableAFullRingCountsMissedPackets()
     {
-        try (CardFixture f = CardFixture.memory(dir, "nodropen"))
+        try (CardFixture f = CardFixture.provoked(dir, "nodropen"))
         {
             final TestDriver.RxQueue queue = f.driver.new RxQueue(1, 8);
             f.driver.configureRx(queue, SRRCTL_DESCTYPE_ADV_ONEBUF | 2);
@@ -83,7 +83,7 @@ class ReceiveRobustnessTest
     @Test
     void framesForADisabledQueueAreDroppedAndCounted()
     {
-        try (CardFixture f = CardFixture.memory(dir, "disabled"))
+        try (CardFixture f = CardFixture.provoked(dir, "disabled"))
         {
             f.driver.startRx(0, 8);
             Filters.etherType(f.driver.bar, 0, Frames.ETHERTYPE_IPV4, true, 50);
@@ -98,7 +98,7 @@ class ReceiveRobustnessTest
     @Test
     void aBufferOutsideTheIommuIsADmaFaultAndNothingIsWrittenElsewhere()
     {
-        try (CardFixture f = CardFixture.memory(dir, "rxfault"))
+        try (CardFixture f = CardFixture.provoked(dir, "rxfault"))
         {
             final TestDriver.RxQueue rx = f.driver.startRx(0, 8);
             final MemorySegment ring = rx.ring.segment();
@@ -132,7 +132,7 @@ class ReceiveRobustnessTest
     @Test
     void aStaleIovaFaultsAfterItsMemoryIsUnregistered()
     {
-        try (CardFixture f = CardFixture.memory(dir, "stale"))
+        try (CardFixture f = CardFixture.provoked(dir, "stale"))
         {
             final TestDriver.RxQueue rx = f.driver.startRx(0, 8);
             final DmaBuffer old = f.driver.nic.dma().allocate("old", 4096);
@@ -152,7 +152,7 @@ class ReceiveRobustnessTest
     @Test
     void unregisteringARingStopsItsQueueWithAFault()
     {
-        try (CardFixture f = CardFixture.memory(dir, "ringgone"))
+        try (CardFixture f = CardFixture.provoked(dir, "ringgone"))
         {
             final TestDriver.RxQueue rx = f.driver.startRx(3, 8);
             rx.ring.mapping().close();
@@ -165,7 +165,7 @@ class ReceiveRobustnessTest
     @Test
     void framesLargerThanABufferSpanDescriptorsWithEopOnTheLast()
     {
-        try (CardFixture f = CardFixture.memory(dir, "jumbo"))
+        try (CardFixture f = CardFixture.provoked(dir, "jumbo"))
         {
             final Bar bar = f.driver.bar;
             bar.setBits(HLREG0, HLREG0_JUMBOEN);
@@ -203,11 +203,11 @@ class ReceiveRobustnessTest
     @Test
     void oversizeAndRuntFramesAreCountedAndDropped()
     {
-        try (CardFixture f = CardFixture.memory(dir, "sizes"))
+        try (CardFixture f = CardFixture.provoked(dir, "sizes"))
         {
             f.driver.startRx(0, 8);
             f.wire().inject(frame(f.card.mac(), 1600)); // 1642 bytes: over 1514 without jumbo frames
-            f.wire().inject(new byte[10]);
+            f.wire().injectUnpadded(new byte[40]);     // an unpadded sender's runt
             f.wire().inject(frame(f.card.mac(), 1472)); // 1514: the largest standard frame
             f.settle();
             assertEquals(1, f.driver.bar.read(ROC));
@@ -217,9 +217,33 @@ class ReceiveRobustnessTest
     }
 
     @Test
+    void aBufferAddressRewrittenAfterRdtHandedItOverIsADriverErrorAndTheFetchedOneIsUsed()
+    {
+        try (CardFixture f = CardFixture.provoked(dir, "rxrewrite"))
+        {
+            final TestDriver.RxQueue queue = f.driver.startRx(0, 8);
+            final byte[] first = frame(f.card.mac(), 100);
+            f.wire().inject(first);
+            f.settle();                                        // the card fetched descriptors 0..6 with this frame
+            assertArrayEquals(first, queue.await("first frame"));
+            final DmaBuffer elsewhere = f.driver.allocate("elsewhere", TestDriver.BUFFER_SIZE);
+            RxDescriptor.setBuffer(queue.ring.segment(), 1, elsewhere.iova()); // too late: descriptor 1 was given
+            final byte[] second = frame(f.card.mac(), 200);
+            f.wire().inject(second);
+            f.settle();
+            assertEquals(1, f.status(DRIVER_ERRORS_OFFSET), "the rewrite is counted");
+            final byte[] landed = new byte[second.length];
+            MemorySegment.copy(queue.buffers.segment(), ValueLayout.JAVA_BYTE, TestDriver.BUFFER_SIZE, landed, 0,
+                landed.length);
+            assertArrayEquals(second, landed, "the frame went to the buffer the card had fetched");
+            assertEquals(0, elsewhere.segment().get(ValueLayout.JAVA_BYTE, 0), "not to the new one");
+        }
+    }
+
+    @Test
     void legacyDescriptorsGetTheLegacyWriteBack()
     {
-        try (CardFixture f = CardFixture.memory(dir, "legacy"))
+        try (CardFixture f = CardFixture.provoked(dir, "legacy"))
         {
             final TestDriver.RxQueue queue = f.driver.new RxQueue(0, 8);
             f.driver.configureRx(queue, 2); // DESCTYPE 0: legacy
@@ -238,7 +262,7 @@ class ReceiveRobustnessTest
     @Test
     void hostileRingRegistersNeverEnableAQueue()
     {
-        try (CardFixture f = CardFixture.memory(dir, "hostile"))
+        try (CardFixture f = CardFixture.provoked(dir, "hostile"))
         {
             final Bar bar = f.driver.bar;
             final TestDriver.RxQueue queue = f.driver.new RxQueue(4, 8);

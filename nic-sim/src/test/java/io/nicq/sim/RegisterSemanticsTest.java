@@ -8,6 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.RegisterFile;
+import io.nicq.ixgbe.SoftwareFirmwareSync;
 
 import static io.nicq.ixgbe.Registers.*;
 import static io.nicq.ixgbe.SimulatedCardFiles.*;
@@ -22,7 +23,7 @@ class RegisterSemanticsTest
     @Test
     void fullInitSequenceReachesLinkUp()
     {
-        try (CardFixture f = CardFixture.memory(dir, "init"))
+        try (CardFixture f = CardFixture.provoked(dir, "init"))
         {
             final Bar bar = f.driver.bar;
             assertEquals(LINKS_UP | LINKS_SPEED_10G, bar.read(LINKS) & (LINKS_UP | LINKS_SPEED_MASK));
@@ -37,7 +38,7 @@ class RegisterSemanticsTest
     @Test
     void resetSelfClearsOnlyAfterTheDeviceNoticesAndRestoresDefaults()
     {
-        try (CardFixture f = CardFixture.launch(new SimulatedCard.Context().cardName("reset").baseDir(dir)
+        try (CardFixture f = CardFixture.launch(new SimulatedCard.Context().strict(false).cardName("reset").baseDir(dir)
             .wireSpec("memory")))
         {
             final Bar bar = f.driver.bar;
@@ -71,7 +72,7 @@ class RegisterSemanticsTest
     @Test
     void theTransmitPacketBufferWrittenWhileTheArbiterRunsIsADriverError()
     {
-        try (CardFixture f = CardFixture.memory(dir, "arbdis"))
+        try (CardFixture f = CardFixture.provoked(dir, "arbdis"))
         {
             final Bar bar = f.driver.bar;
             assertEquals(0, f.status(DRIVER_ERRORS_OFFSET), "the test driver's init keeps the order");
@@ -92,7 +93,7 @@ class RegisterSemanticsTest
     @Test
     void receiveEnabledWithoutStoppingTheSecurityRxPathIsADriverErrorAndRxDisStopsReceive()
     {
-        try (CardFixture f = CardFixture.memory(dir, "secrx"))
+        try (CardFixture f = CardFixture.provoked(dir, "secrx"))
         {
             final Bar bar = f.driver.bar;
             assertEquals(0, f.status(DRIVER_ERRORS_OFFSET), "the test driver's init stops it around RXEN");
@@ -134,7 +135,7 @@ class RegisterSemanticsTest
     @Test
     void aTailBumpedBeforeEnableReadsBackOrAHeadWrittenWhileRunningIsADriverError()
     {
-        try (CardFixture f = CardFixture.memory(dir, "pointers"))
+        try (CardFixture f = CardFixture.provoked(dir, "pointers"))
         {
             final Bar bar = f.driver.bar;
             final TestDriver.RxQueue rx = f.driver.new RxQueue(2, 16);
@@ -164,7 +165,7 @@ class RegisterSemanticsTest
     @Test
     void deviceOwnedDoneBitsCannotBeClearedByTheDriver()
     {
-        try (CardFixture f = CardFixture.memory(dir, "done"))
+        try (CardFixture f = CardFixture.provoked(dir, "done"))
         {
             final Bar bar = f.driver.bar;
             bar.write(RDRXCTL, RDRXCTL_CRCSTRIP);
@@ -178,7 +179,7 @@ class RegisterSemanticsTest
     @Test
     void linkResetTakesTheLinkDownUntilAutonegotiationRestarts()
     {
-        try (CardFixture f = CardFixture.memory(dir, "lnkrst"))
+        try (CardFixture f = CardFixture.provoked(dir, "lnkrst"))
         {
             final Bar bar = f.driver.bar;
             bar.write(CTRL, CTRL_LNK_RST);
@@ -191,9 +192,85 @@ class RegisterSemanticsTest
     }
 
     @Test
+    void aResetWhileThePcieMasterIsEnabledIsADriverErrorAndMasterDisableStopsDma()
+    {
+        try (CardFixture f = CardFixture.provoked(dir, "master"))
+        {
+            final Bar bar = f.driver.bar;
+            assertEquals(0, f.status(DRIVER_ERRORS_OFFSET), "the test driver disables the master before its reset");
+            assertNotEquals(0, bar.read(STATUS) & STATUS_PCIE_MASTER_ENABLE, "the reset enabled the master again");
+
+            bar.write(CTRL, bar.read(CTRL) | CTRL_RST_MASK);
+            assertEquals(1, f.status(DRIVER_ERRORS_OFFSET), "CTRL.RST with STATUS.PCIE_MASTER_ENABLE set");
+            f.driver.awaitClear(CTRL, CTRL_RST_MASK, "reset done");
+
+            bar.setBits(CTRL, CTRL_PCIE_MASTER_DISABLE);
+            assertNotEquals(0, bar.read(STATUS) & STATUS_PCIE_MASTER_ENABLE, "clears once the device has looked");
+            f.driver.awaitClear(STATUS, STATUS_PCIE_MASTER_ENABLE, "master enable status cleared");
+            bar.write(CTRL, bar.read(CTRL) | CTRL_RST_MASK);
+            assertEquals(1, f.status(DRIVER_ERRORS_OFFSET), "the datasheet's order is no error");
+            f.driver.awaitClear(CTRL, CTRL_RST_MASK, "reset done");
+            assertEquals(0, bar.read(CTRL) & CTRL_PCIE_MASTER_DISABLE, "a reset clears master disable");
+            f.driver.awaitSet(STATUS, STATUS_PCIE_MASTER_ENABLE, "master enabled after the reset");
+        }
+    }
+
+    @Test
+    void autocWrittenWithoutTheSoftwareFirmwareSemaphoreIsADriverError()
+    {
+        try (CardFixture f = CardFixture.provoked(dir, "swfw"))
+        {
+            final Bar bar = f.driver.bar;
+            assertEquals(0, f.status(DRIVER_ERRORS_OFFSET), "the test driver takes SW_FW_SYNC.SW_MAC_CSR");
+            bar.setBits(AUTOC, AUTOC_AN_RESTART);
+            assertEquals(1, f.status(DRIVER_ERRORS_OFFSET), "AUTOC without SW_FW_SYNC.SW_MAC_CSR");
+            bar.write(SW_FW_SYNC, SW_FW_SYNC_SW_MAC_CSR);
+            assertEquals(2, f.status(DRIVER_ERRORS_OFFSET), "SW_FW_SYNC without SWSM.SWESMBI");
+            bar.write(SW_FW_SYNC, 0);
+            assertEquals(3, f.status(DRIVER_ERRORS_OFFSET));
+
+            assertEquals(0, bar.read(SWSM) & SWSM_SMBI, "the first reader finds SMBI clear ...");
+            assertEquals(SWSM_SMBI, bar.read(SWSM) & SWSM_SMBI, "... and its read set it for everyone after");
+            bar.write(SWSM, SWSM_SMBI | SWSM_SWESMBI);
+            bar.write(SW_FW_SYNC, SW_FW_SYNC_SW_MAC_CSR);
+            bar.write(SWSM, 0);
+            bar.setBits(AUTOC, AUTOC_AN_RESTART);
+            assertEquals(3, f.status(DRIVER_ERRORS_OFFSET), "the 10.5.4 sequence is no error");
+        }
+    }
+
+    @Test
+    void theLinkComesUpOnlyIn10GSerialWithTheNvmsLinkDisableBitsClear()
+    {
+        try (CardFixture f = CardFixture.provoked(dir, "lms"))
+        {
+            final Bar bar = f.driver.bar;
+            final SoftwareFirmwareSync sync = new SoftwareFirmwareSync(bar);
+            sync.acquire(SW_FW_SYNC_SW_MAC_CSR);
+            assertEquals(AUTOC2_10G_SFI, bar.read(AUTOC2) & AUTOC2_10G_SERIAL_PMA_PMD_MASK, "an SFP+ board's NVM");
+            bar.write(AUTOC, (bar.read(AUTOC) | AUTOC_AN_RESTART) ^ AUTOC_LMS_PIPELINE_TOGGLE);
+            f.card.doWork();
+            assertEquals(0, bar.read(LINKS) & LINKS_UP, "LMS 111b (KX4/KX/KR) is no SFI link");
+            assertNotEquals(0, bar.read(ANLP1) & ANLP1_AN_STATE_MASK, "the AN state machine left state 0");
+
+            bar.setBits(AUTOC2, AUTOC2_LINK_DISABLE_MASK);
+            bar.write(AUTOC, (bar.read(AUTOC) & ~AUTOC_LMS_MASK) | AUTOC_LMS_10G_SERIAL | AUTOC_AN_RESTART);
+            f.card.doWork();
+            f.card.doWork();
+            assertEquals(0, bar.read(LINKS) & LINKS_UP, "AUTOC2's link-disable bits keep it down");
+
+            bar.clearBits(AUTOC2, AUTOC2_LINK_DISABLE_MASK);
+            bar.setBits(AUTOC, AUTOC_AN_RESTART);
+            f.driver.awaitSet(LINKS, LINKS_UP, "link up in 10G serial");
+            sync.release(SW_FW_SYNC_SW_MAC_CSR);
+            assertEquals(0, f.status(DRIVER_ERRORS_OFFSET));
+        }
+    }
+
+    @Test
     void withoutAWireTheLinkNeverComesUp()
     {
-        try (CardFixture f = CardFixture.launch(new SimulatedCard.Context().cardName("nowire").baseDir(dir)))
+        try (CardFixture f = CardFixture.launch(new SimulatedCard.Context().strict(false).cardName("nowire").baseDir(dir)))
         {
             final Bar bar = f.driver.bar;
             bar.setBits(AUTOC, AUTOC_AN_RESTART);
@@ -209,7 +286,7 @@ class RegisterSemanticsTest
     @Test
     void queueEnableReadsBackOnlyOnceTheDeviceHasEnabledTheQueue()
     {
-        try (CardFixture f = CardFixture.memory(dir, "enable"))
+        try (CardFixture f = CardFixture.provoked(dir, "enable"))
         {
             final TestDriver d = f.driver;
             final TestDriver.RxQueue queue = d.new RxQueue(100, 32);
@@ -239,7 +316,7 @@ class RegisterSemanticsTest
     @Test
     void allQueuesOfBothRegisterBanksWork()
     {
-        try (CardFixture f = CardFixture.memory(dir, "banks"))
+        try (CardFixture f = CardFixture.provoked(dir, "banks"))
         {
             for (final int q : new int[]{0, 63, 64, 127})
             {
@@ -254,7 +331,7 @@ class RegisterSemanticsTest
     @Test
     void writesToReadOnlyRegistersAndReadsOfWriteOnlyOnesAreCounted()
     {
-        try (CardFixture f = CardFixture.memory(dir, "access"))
+        try (CardFixture f = CardFixture.provoked(dir, "access"))
         {
             final Bar bar = f.driver.bar;
             bar.write(LINKS, 0);
@@ -269,7 +346,7 @@ class RegisterSemanticsTest
     @Test
     void actedGenerationFollowsDriverWrites()
     {
-        try (CardFixture f = CardFixture.memory(dir, "gen"))
+        try (CardFixture f = CardFixture.provoked(dir, "gen"))
         {
             f.driver.bar.write(EIMC, EIMC_ALL);
             final long written = f.status(WRITE_GENERATION_OFFSET);
@@ -282,7 +359,7 @@ class RegisterSemanticsTest
     @Test
     void statusPageTellsWhoAndWhether()
     {
-        try (CardFixture f = CardFixture.memory(dir, "status"))
+        try (CardFixture f = CardFixture.provoked(dir, "status"))
         {
             assertEquals(MAGIC, f.status(MAGIC_OFFSET));
             assertEquals(ProcessHandle.current().pid(), f.status(DEVICE_PID_OFFSET));

@@ -37,7 +37,7 @@ class StatisticsTest
             final byte[] frame = frame(6000, 100);
             f.wire().inject(frame);
             f.settle();
-            final long octets = frame.length + 4;
+            final long octets = frame.length;                     // HLREG0.RXCRCSTRP: no FCS in GORC
             assertEquals(octets - 64, Statistics.CardCounter.GORC.read(bar, 0), "wrapped at 2^36, not carried on");
             bar.write(GORCH, 0xFFF0);
             assertEquals(0, Statistics.CardCounter.GORC.read(bar, 0) >>> 32, "bits 31:4 of GORCH are reserved");
@@ -70,7 +70,7 @@ class StatisticsTest
 
             assertEquals(5, bar.read(GPRC));
             assertEquals(0, bar.read(GPRC), "clear on read");
-            assertEquals(3L * (toFive.length + 4) + 2L * (toZero.length + 4), bar.read(GORCL));
+            assertEquals(3L * toFive.length + 2L * toZero.length, bar.read(GORCL), "CRC stripped: not counted");
             assertEquals(0, bar.read(GORCH));
             assertEquals(3, bar.read(qprc(3)));
             assertEquals(3L * toFive.length, bar.read(qbrcL(3)));
@@ -124,10 +124,11 @@ class StatisticsTest
             f.wire().inject(frame);
             f.settle();
             assertEquals(1, bar.read(GORCH));
-            assertEquals(frame.length + 4 - 0x10, bar.read(GORCL));
+            assertEquals(frame.length - 0x10, bar.read(GORCL));
         }
     }
 
+    /** 82599: MPRC counts no broadcast (Linux and DPDK subtract BPRC from MPRC on the 82598 only). */
     @Test
     void broadcastAndMulticastAreCountedApart()
     {
@@ -145,6 +146,67 @@ class StatisticsTest
             assertEquals(1, bar.read(BPRC));
             assertEquals(1, bar.read(MPRC));
             assertEquals(2, bar.read(GPRC));
+        }
+    }
+
+    @Test
+    void receivedOctetsCountTheFcsOnlyWhenTheMacKeepsIt()
+    {
+        try (CardFixture f = CardFixture.memory(dir, "fcs"))
+        {
+            cardMac = f.card.mac();
+            final Bar bar = f.driver.bar;
+            f.driver.startRx(0, 32);
+            f.settle();
+            Statistics.clearAll(bar);
+            final byte[] frame = frame(6000, 100);
+            f.wire().inject(frame);
+            f.settle();
+            assertEquals(frame.length, Statistics.CardCounter.GORC.read(bar, 0), "stripped (DPDK: GORC without CRC)");
+            assertEquals(frame.length, Statistics.QueueCounter.QBRC.read(bar, 0), "QBRC likewise");
+            assertEquals(frame.length + 4, Statistics.CardCounter.TOR.read(bar, 0), "TOR always with the FCS");
+
+            bar.clearBits(HLREG0, HLREG0_RXCRCSTRP);
+            bar.clearBits(RDRXCTL, RDRXCTL_CRCSTRIP);
+            f.settle();
+            f.wire().inject(frame);
+            f.settle();
+            assertEquals(frame.length + 4, Statistics.CardCounter.GORC.read(bar, 0), "kept: the FCS is counted");
+            assertEquals(frame.length + 4, Statistics.QueueCounter.QBRC.read(bar, 0));
+            assertEquals(frame.length + 4, Statistics.CardCounter.TOR.read(bar, 0));
+        }
+    }
+
+    @Test
+    void aPaddingSendersShortFrameArrivesAt60BytesAnUnpaddedOneIsARuntAndAFragmentIsCountedNowhere()
+    {
+        try (CardFixture f = CardFixture.memory(dir, "runt"))
+        {
+            cardMac = f.card.mac();
+            final Bar bar = f.driver.bar;
+            f.driver.startRx(0, 32);
+            f.settle();
+            Statistics.clearAll(bar);
+            final byte[] arp = java.util.Arrays.copyOf(frame(6000, 100), 42); // an ARP frame's size, as the kernel
+            f.wire().inject(arp);                                            // hands it to a TAP device
+            f.settle();
+            assertEquals(1, bar.read(GPRC), "padded by its sender: a good frame");
+            assertEquals(60, Statistics.CardCounter.GORC.read(bar, 0), "of 60 bytes (64 with the FCS)");
+            assertEquals(0, bar.read(RUC));
+            assertEquals(1, bar.read(TPR));
+
+            f.wire().injectUnpadded(arp);
+            f.settle();
+            assertEquals(1, bar.read(RUC), "under 64 bytes with the FCS, good CRC: receive undersize");
+            assertEquals(0, bar.read(GPRC), "and not received");
+            assertEquals(1, bar.read(TPR), "the MAC saw it");
+
+            f.wire().injectUnpadded(new byte[11]);
+            f.settle();
+            assertEquals(0, bar.read(RUC), "under 12 bytes: no statistics register counts it (spec update 18)");
+            assertEquals(0, bar.read(TPR));
+            assertEquals(1, f.status(RX_FRAGMENTS_OFFSET));
+            assertEquals(1, f.status(rxQueueFramesOffset(0)), "only the padded frame reached the queue");
         }
     }
 

@@ -11,6 +11,7 @@ import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.DmaBuffer;
 import io.nicq.ixgbe.Nic;
 import io.nicq.ixgbe.ReceiveFilterTables;
+import io.nicq.ixgbe.SoftwareFirmwareSync;
 import io.nicq.ixgbe.RxDescriptor;
 import io.nicq.ixgbe.Statistics;
 import io.nicq.ixgbe.TxDescriptor;
@@ -80,14 +81,19 @@ final class TestDriver implements AutoCloseable
     void init(final boolean promiscuous, final boolean clearFilterTables)
     {
         bar.write(EIMC, EIMC_ALL);
+        bar.setBits(CTRL, CTRL_PCIE_MASTER_DISABLE);           // 5.2.5.3.2: no DMA in flight across the reset
+        awaitClear(STATUS, STATUS_PCIE_MASTER_ENABLE, "STATUS.PCIE_MASTER_ENABLE clears");
         bar.write(CTRL, CTRL_RST_MASK);
         awaitClear(CTRL, CTRL_RST_MASK, "CTRL.RST and LNK_RST self-clear");
         bar.write(EIMC, EIMC_ALL);
         awaitSet(EEC, EEC_ARD, "EEC.ARD (EEPROM auto read done)");
         awaitSet(RDRXCTL, RDRXCTL_DMAIDONE, "RDRXCTL.DMAIDONE");
 
+        final SoftwareFirmwareSync sync = new SoftwareFirmwareSync(bar); // 10.5.4: AUTOC under SW_FW_SYNC
+        sync.acquire(SW_FW_SYNC_SW_MAC_CSR);
         bar.write(AUTOC, (bar.read(AUTOC) & ~AUTOC_LMS_MASK & ~AUTOC_10G_PMA_PMD_MASK) | AUTOC_LMS_10G_SERIAL);
         bar.setBits(AUTOC, AUTOC_AN_RESTART);
+        sync.release(SW_FW_SYNC_SW_MAC_CSR);
 
         readCounters();
 
@@ -145,19 +151,44 @@ final class TestDriver implements AutoCloseable
         bar.clearBits(dcaRxctrl(q), DCA_RXCTRL_RESERVED_12);
     }
 
+    /**
+     * Sets up and starts TX queue q with write-back per descriptor (WTHRESH 0): the test driver waits for DD of each
+     * frame it sent, which a WTHRESH above 0 would hold back until that many are done.
+     */
     TxQueue startTx(final int q, final int size)
+    {
+        return startTx(q, size, 0);
+    }
+
+    /** The same with ixy's prefetch and host thresholds (36, 8) and the given write-back threshold. */
+    TxQueue startTx(final int q, final int size, final int writeBackThreshold)
     {
         final TxQueue queue = new TxQueue(q, size);
         bar.write(tdbal(q), (int)queue.ring.iova());
         bar.write(tdbah(q), (int)(queue.ring.iova() >>> 32));
         bar.write(tdlen(q), size * TxDescriptor.SIZE);
-        bar.write(txdctl(q), (36 << TXDCTL_PTHRESH_SHIFT) | (8 << TXDCTL_HTHRESH_SHIFT) | (4 << TXDCTL_WTHRESH_SHIFT));
+        bar.write(txdctl(q), (36 << TXDCTL_PTHRESH_SHIFT) | (8 << TXDCTL_HTHRESH_SHIFT) |
+            (writeBackThreshold << TXDCTL_WTHRESH_SHIFT));
         bar.write(tdh(q), 0);
         bar.write(tdt(q), 0);
         bar.setBits(txdctl(q), DCTL_ENABLE);
         awaitSet(txdctl(q), DCTL_ENABLE, "TXDCTL(" + q + ").ENABLE reads back");
         tx[q] = queue;
         return queue;
+    }
+
+    private void stop(final int queueControl)
+    {
+        if ((bar.read(queueControl) & DCTL_ENABLE) == 0)
+        {
+            return;
+        }
+        bar.clearBits(queueControl, DCTL_ENABLE);
+        final long deadline = System.nanoTime() + TIMEOUT_NS;
+        while ((bar.read(queueControl) & DCTL_ENABLE) != 0 && System.nanoTime() - deadline < 0)
+        {
+            pump.run();
+        }
     }
 
     DmaBuffer allocate(final String tag, final long size)
@@ -167,8 +198,24 @@ final class TestDriver implements AutoCloseable
         return buffer;
     }
 
+    /**
+     * Stops the queues this driver started before their memory goes (4.6.7.1.2: ENABLE cleared and read back 0), so a
+     * card with its own device thread never sees rings vanish under an enabled queue, a DMA fault on the part. A card
+     * that no longer answers is not waited for past the timeout.
+     */
     public void close()
     {
+        for (int q = 0; q < QUEUE_COUNT; q++)
+        {
+            if (rx[q] != null)
+            {
+                stop(rxdctl(q));
+            }
+            if (tx[q] != null)
+            {
+                stop(txdctl(q));
+            }
+        }
         for (final DmaBuffer buffer : buffers)
         {
             buffer.close();

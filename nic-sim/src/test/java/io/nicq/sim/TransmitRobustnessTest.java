@@ -43,7 +43,7 @@ class TransmitRobustnessTest
     @Test
     void aFrameSpanningDescriptorsGoesOutWholeAndOnlyRsDescriptorsAreWrittenBack()
     {
-        try (CardFixture f = CardFixture.memory(dir, "gather"))
+        try (CardFixture f = CardFixture.provoked(dir, "gather"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
             final byte[] a = payload(100, 1);
@@ -75,7 +75,7 @@ class TransmitRobustnessTest
     @Test
     void aFrameWaitsUntilItsEopDescriptorIsPosted()
     {
-        try (CardFixture f = CardFixture.memory(dir, "partial"))
+        try (CardFixture f = CardFixture.provoked(dir, "partial"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
             fill(tx, 0, payload(100, 1));
@@ -93,9 +93,64 @@ class TransmitRobustnessTest
     }
 
     @Test
+    void aDescriptorRewrittenAfterTheTailHandedItOverIsADriverErrorAndTheFetchedCopyIsSent()
+    {
+        try (CardFixture f = CardFixture.provoked(dir, "rewrite"))
+        {
+            final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
+            fill(tx, 0, payload(100, 1));
+            fill(tx, 1, payload(100, 2));
+            tx.post(0, tx.bufferIova(0), DATA | 100);
+            f.driver.bar.write(tdt(0), 1);
+            f.settle();                                        // descriptor 0 is in the card's cache now
+            tx.post(0, tx.bufferIova(0), DATA | 60);           // a driver that changes its mind too late
+            tx.post(1, tx.bufferIova(1), DATA | CMD_EOP | CMD_RS | 100);
+            f.driver.bar.write(tdt(0), 2);
+            f.settle();
+            assertEquals(200, f.wire().pollTransmitted().length, "the card used the copy it had fetched");
+            assertEquals(1, f.status(DRIVER_ERRORS_OFFSET), "and counted the rewrite");
+        }
+    }
+
+    @Test
+    void withAWriteBackThresholdDdComesInBatchesOrOnASoftwareFlush()
+    {
+        try (CardFixture f = CardFixture.provoked(dir, "wthresh"))
+        {
+            final TestDriver.TxQueue tx = f.driver.startTx(0, 16, 4);
+            final byte[] frame = payload(100, 7);
+            for (int i = 0; i < 3; i++)
+            {
+                tx.send(frame);
+            }
+            f.settle();
+            assertEquals(3, f.driver.bar.read(tdh(0)), "sent");
+            for (int i = 0; i < 3; i++)
+            {
+                assertFalse(tx.done(i), "DD held back: 3 of WTHRESH 4 ready");
+            }
+            tx.send(frame);
+            f.settle();
+            for (int i = 0; i < 4; i++)
+            {
+                assertTrue(tx.done(i), "the fourth releases all four");
+            }
+
+            tx.send(frame);
+            f.settle();
+            assertFalse(tx.done(4));
+            f.driver.bar.setBits(txdctl(0), TXDCTL_SWFLSH);
+            f.settle();
+            assertTrue(tx.done(4), "TXDCTL.SWFLSH writes back what WTHRESH holds");
+            assertEquals(0, f.driver.bar.read(txdctl(0)) & TXDCTL_SWFLSH, "and self-clears");
+            assertEquals(0, f.status(DRIVER_ERRORS_OFFSET));
+        }
+    }
+
+    @Test
     void headWriteBackReportsTheHeadInsteadOfDescriptorDd()
     {
-        try (CardFixture f = CardFixture.memory(dir, "headwb"))
+        try (CardFixture f = CardFixture.provoked(dir, "headwb"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
             final DmaBuffer head = f.driver.allocate("head", 64);
@@ -114,7 +169,7 @@ class TransmitRobustnessTest
     @Test
     void aHeadWriteBackAddressNotSixteenByteAlignedIsADriverErrorAndNothingIsWrittenBack()
     {
-        try (CardFixture f = CardFixture.memory(dir, "headwb8"))
+        try (CardFixture f = CardFixture.provoked(dir, "headwb8"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
             final DmaBuffer head = f.driver.allocate("head", 64);
@@ -142,7 +197,7 @@ class TransmitRobustnessTest
     @Test
     void zeroLengthDescriptorsAreMalformedButStillCompleted()
     {
-        try (CardFixture f = CardFixture.memory(dir, "zerolen"))
+        try (CardFixture f = CardFixture.provoked(dir, "zerolen"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
             tx.post(0, tx.bufferIova(0), DATA | CMD_EOP | CMD_RS);
@@ -158,7 +213,7 @@ class TransmitRobustnessTest
     @Test
     void aBufferRunningPastItsMappingIsADmaFault()
     {
-        try (CardFixture f = CardFixture.memory(dir, "txfault"))
+        try (CardFixture f = CardFixture.provoked(dir, "txfault"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
             final long end = tx.buffers.iova() + tx.buffers.segment().byteSize();
@@ -177,7 +232,7 @@ class TransmitRobustnessTest
     @Test
     void noEopWithinTheRingIsMalformed()
     {
-        try (CardFixture f = CardFixture.memory(dir, "noeop"))
+        try (CardFixture f = CardFixture.provoked(dir, "noeop"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 8);
             for (int i = 0; i < 7; i++)
@@ -195,7 +250,7 @@ class TransmitRobustnessTest
     @Test
     void framesOverTheMaximumAreMalformed()
     {
-        try (CardFixture f = CardFixture.memory(dir, "toolong"))
+        try (CardFixture f = CardFixture.provoked(dir, "toolong"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
             final DmaBuffer big = f.driver.allocate("big", 64 * 1024);
@@ -211,7 +266,7 @@ class TransmitRobustnessTest
     @Test
     void aTailOutsideTheRingIsCountedOnceAndIgnored()
     {
-        try (CardFixture f = CardFixture.memory(dir, "badtail"))
+        try (CardFixture f = CardFixture.provoked(dir, "badtail"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
             f.driver.bar.write(tdt(0), 99);
@@ -228,7 +283,7 @@ class TransmitRobustnessTest
     @Test
     void contextDescriptorsCarryNoData()
     {
-        try (CardFixture f = CardFixture.memory(dir, "context"))
+        try (CardFixture f = CardFixture.provoked(dir, "context"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
             final byte[] bytes = payload(90, 4);
@@ -245,7 +300,7 @@ class TransmitRobustnessTest
     @Test
     void shortFramesArePaddedToSixtyBytes()
     {
-        try (CardFixture f = CardFixture.memory(dir, "pad"))
+        try (CardFixture f = CardFixture.provoked(dir, "pad"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
             tx.send(payload(20, 5));
@@ -260,7 +315,7 @@ class TransmitRobustnessTest
     @Test
     void unregisteringATxRingStopsItsQueueWithAFault()
     {
-        try (CardFixture f = CardFixture.memory(dir, "txringgone"))
+        try (CardFixture f = CardFixture.provoked(dir, "txringgone"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(1, 16);
             tx.ring.mapping().close();
@@ -276,7 +331,7 @@ class TransmitRobustnessTest
     @Test
     void wireTimestampIsWrittenBackWithDd()
     {
-        try (CardFixture f = CardFixture.memory(dir, "txtime"))
+        try (CardFixture f = CardFixture.provoked(dir, "txtime"))
         {
             final TestDriver.TxQueue tx = f.driver.startTx(0, 16);
             final long before = System.nanoTime();

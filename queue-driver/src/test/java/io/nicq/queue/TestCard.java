@@ -2,6 +2,7 @@ package io.nicq.queue;
 
 import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.ReceiveFilterTables;
+import io.nicq.ixgbe.SoftwareFirmwareSync;
 
 import java.util.concurrent.TimeUnit;
 
@@ -23,13 +24,18 @@ final class TestCard
     static void init(final Bar bar, final Runnable pump)
     {
         bar.write(EIMC, EIMC_ALL);
+        bar.setBits(CTRL, CTRL_PCIE_MASTER_DISABLE);          // 5.2.5.3.2: no DMA in flight across the reset
+        await(bar, pump, STATUS, STATUS_PCIE_MASTER_ENABLE, 0, "STATUS.PCIE_MASTER_ENABLE clears");
         bar.write(CTRL, CTRL_RST_MASK);
         await(bar, pump, CTRL, CTRL_RST_MASK, 0, "CTRL.RST self-clears");
         bar.write(EIMC, EIMC_ALL);
         await(bar, pump, EEC, EEC_ARD, EEC_ARD, "EEC.ARD");
         await(bar, pump, RDRXCTL, RDRXCTL_DMAIDONE, RDRXCTL_DMAIDONE, "RDRXCTL.DMAIDONE");
+        final SoftwareFirmwareSync sync = new SoftwareFirmwareSync(bar); // 10.5.4: AUTOC under SW_FW_SYNC
+        sync.acquire(SW_FW_SYNC_SW_MAC_CSR);
         bar.write(AUTOC, (bar.read(AUTOC) & ~AUTOC_LMS_MASK & ~AUTOC_10G_PMA_PMD_MASK) | AUTOC_LMS_10G_SERIAL);
         bar.setBits(AUTOC, AUTOC_AN_RESTART);
+        sync.release(SW_FW_SYNC_SW_MAC_CSR);
 
         bar.clearBits(RXCTRL, RXCTRL_RXEN);
         bar.write(rxpbsize(0), RXPBSIZE_128KB);

@@ -33,7 +33,7 @@ final class WireFrames
     /** Where the card puts a frame. */
     enum Route
     {
-        RUNT, OVERSIZE, MAC_FILTERED, DEFAULT_QUEUE, TEST_QUEUE
+        FRAGMENT, RUNT, OVERSIZE, MAC_FILTERED, DEFAULT_QUEUE, TEST_QUEUE
     }
 
     enum Kind
@@ -224,9 +224,13 @@ final class WireFrames
     static Route route(final byte[] f, final long cardMac, final int cardIp)
     {
         final int length = f.length;
-        if (length < 14)
+        if (length < 12)
         {
-            return Route.RUNT;
+            return Route.FRAGMENT;  // no addresses: no statistics register counts it (82599 spec update, 18)
+        }
+        if (length < 60)
+        {
+            return Route.RUNT;      // under 64 bytes with the FCS, unpadded (RUC, 8.2.3.23)
         }
         final boolean vlan = length >= 18 && (f[12] & 0xFF) == 0x81 && f[13] == 0;
         if (length > MAX_FRAME + (vlan ? 4 : 0))

@@ -15,6 +15,7 @@ import org.agrona.concurrent.BusySpinIdleStrategy;
 import io.nicq.ixgbe.Bar;
 import io.nicq.ixgbe.DmaBuffer;
 import io.nicq.ixgbe.ReceiveFilterTables;
+import io.nicq.ixgbe.SoftwareFirmwareSync;
 import io.nicq.ixgbe.RxDescriptor;
 import io.nicq.ixgbe.SimulatedNic;
 import io.nicq.ixgbe.TxDescriptor;
@@ -170,11 +171,16 @@ final class CablePair implements AutoCloseable
     private static void init(final Bar bar)
     {
         bar.write(EIMC, EIMC_ALL);
+        bar.setBits(CTRL, CTRL_PCIE_MASTER_DISABLE);           // 5.2.5.3.2: no DMA in flight across the reset
+        bar.awaitClear(STATUS, STATUS_PCIE_MASTER_ENABLE, TIMEOUT_NS, "STATUS.PCIE_MASTER_ENABLE cleared");
         bar.write(CTRL, CTRL_RST_MASK);
         bar.awaitClear(CTRL, CTRL_RST_MASK, TIMEOUT_NS, "CTRL.RST self-cleared");
         bar.awaitSet(EEC, EEC_ARD, TIMEOUT_NS, "EEC.ARD");
         bar.awaitSet(RDRXCTL, RDRXCTL_DMAIDONE, TIMEOUT_NS, "RDRXCTL.DMAIDONE");
+        final SoftwareFirmwareSync sync = new SoftwareFirmwareSync(bar); // 10.5.4: AUTOC under SW_FW_SYNC
+        sync.acquire(SW_FW_SYNC_SW_MAC_CSR);
         bar.setBits(AUTOC, AUTOC_AN_RESTART);
+        sync.release(SW_FW_SYNC_SW_MAC_CSR);
         bar.setBits(HLREG0, HLREG0_RXCRCSTRP | HLREG0_TXCRCEN | HLREG0_TXPADEN);
         bar.setBits(RDRXCTL, RDRXCTL_CRCSTRIP);
         bar.setBits(FCTRL, FCTRL_BAM);

@@ -12,6 +12,7 @@ import io.nicq.ixgbe.DmaBuffer;
 import io.nicq.ixgbe.FlowDirectorFields;
 import io.nicq.ixgbe.FlowDirectorHash;
 import io.nicq.ixgbe.ReceiveFilterTables;
+import io.nicq.ixgbe.SoftwareFirmwareSync;
 import io.nicq.ixgbe.RxDescriptor;
 import io.nicq.ixgbe.SimulatedNic;
 import io.nicq.sim.Frames;
@@ -82,9 +83,14 @@ public class FlowDirectorClassificationBenchmark
         wire = card.memoryWire();
 
         // 4.6.3 in short: reset, link, RX on, one queue with RING descriptors of 2 KiB buffers.
+        bar.setBits(CTRL, CTRL_PCIE_MASTER_DISABLE);          // 5.2.5.3.2: no DMA in flight across the reset
+        drive(() -> (bar.read(STATUS) & STATUS_PCIE_MASTER_ENABLE) == 0);
         bar.write(CTRL, CTRL_RST_MASK);
         drive(() -> (bar.read(CTRL) & CTRL_RST_MASK) == 0 && (bar.read(EEC) & EEC_ARD) != 0);
+        final SoftwareFirmwareSync sync = new SoftwareFirmwareSync(bar); // 10.5.4: AUTOC under SW_FW_SYNC
+        sync.acquire(SW_FW_SYNC_SW_MAC_CSR);
         bar.write(AUTOC, AUTOC_LMS_10G_SERIAL | AUTOC_AN_RESTART);
+        sync.release(SW_FW_SYNC_SW_MAC_CSR);
         drive(() -> (bar.read(LINKS) & LINKS_UP) != 0);
         ReceiveFilterTables.clear(bar);        // 4.6.7: the filter tables have no reset value
         bar.write(rxpbsize(0), RXPBSIZE_128KB);
