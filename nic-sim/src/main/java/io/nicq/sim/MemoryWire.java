@@ -4,6 +4,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
+import io.nicq.runtime.WakeWord;
+import org.agrona.concurrent.UnsafeBuffer;
+
 /**
  * A wire whose other end is the test (or tool) in the same JVM: {@link #inject} puts a frame into the card's receive
  * path as if it had arrived on the port, and {@link #drainTransmitted} takes the frames the card transmitted. Both
@@ -19,6 +22,11 @@ public final class MemoryWire implements Wire
     private final FrameRing toCard;
     private final FrameRing fromCard;
     private final MemorySegment injectBuffer;
+    private final MemorySegment wakeMemory = arena.allocate(WakeWord.LENGTH, 64);
+    /** The device loop's side of the arrivals word. */
+    private final WakeWord arrivals = new WakeWord().wrap(new UnsafeBuffer(wakeMemory.address(), WakeWord.LENGTH), 0);
+    /** The injecting thread's side: it signals after every frame it injects. */
+    private final WakeWord injected = new WakeWord().wrap(new UnsafeBuffer(wakeMemory.address(), WakeWord.LENGTH), 0);
     private final byte[][] taken = new byte[1][];
     private final FrameSink copier = (buffer, offset, length) ->
     {
@@ -46,7 +54,12 @@ public final class MemoryWire implements Wire
      */
     public boolean inject(final MemorySegment frame, final long offset, final int length)
     {
-        return toCard.offer(frame, offset, length);
+        if (toCard.offer(frame, offset, length))
+        {
+            injected.signal();
+            return true;
+        }
+        return false;
     }
 
     /** Test side: {@link #inject(MemorySegment, long, int)} from a byte array (copies through a native buffer). */
@@ -57,7 +70,7 @@ public final class MemoryWire implements Wire
             return false;
         }
         MemorySegment.copy(frame, 0, injectBuffer, ValueLayout.JAVA_BYTE, 0, frame.length);
-        return toCard.offer(injectBuffer, 0, frame.length);
+        return inject(injectBuffer, 0, frame.length);
     }
 
     /** Test side: hands up to {@code limit} frames the card transmitted to the sink. */
@@ -89,6 +102,11 @@ public final class MemoryWire implements Wire
         return true;
     }
 
+    public WakeWord arrivals()
+    {
+        return arrivals;
+    }
+
     public String description()
     {
         return "memory";
@@ -96,6 +114,8 @@ public final class MemoryWire implements Wire
 
     public void close()
     {
+        arrivals.close();
+        injected.close();
         arena.close();
     }
 }
