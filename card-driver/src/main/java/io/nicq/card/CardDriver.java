@@ -108,6 +108,9 @@ public final class CardDriver implements AutoCloseable
         }
 
         mac = new CardInit(nic.bar(), ctx, log).run();
+        QueueInterrupts.program(nic.bar());
+        log.info("interrupts: MSI-X mode, queues 0.." + (QueueInterrupts.QUEUES_WITH_VECTORS - 1) +
+            " each on its own vector, auto-clear and auto-mask, all masked until a queue driver sleeps");
 
         countersFile = CountersFile.create(paths.countersFile(), ProcessHandle.current().pid());
         final CardCounters counters = new CardCounters(countersFile.manager());

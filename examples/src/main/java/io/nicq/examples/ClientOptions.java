@@ -64,6 +64,12 @@ public final class ClientOptions
         return IdleStrategies.of(idle);
     }
 
+    /** The loop's idle strategy, sleeping on the queue's wake-up when it is adaptive ({@link NicQueue#sleepOn}). */
+    IdleStrategy idleStrategy(final NicQueue queue)
+    {
+        return queue.sleepOn(idleStrategy());
+    }
+
     NicClient connect(final String name)
     {
         return NicClient.connect(new NicClient.Context().instance(instance).name(name));

@@ -26,6 +26,10 @@ import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.IdleStrategy;
 
+import io.nicq.ixgbe.SimulatedNic;
+import io.nicq.runtime.AdaptiveIdleStrategy;
+import io.nicq.runtime.WakeWord;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -124,6 +128,9 @@ public final class QueueDriver implements Agent, AutoCloseable
     private final int[] reclaimed;
     private final long[] counters = new long[COUNTER_COUNT];
 
+    private final WakeWord clientWake;
+    private boolean publishedToClient;
+    private QueueDriverWakeSource wakeSource;
     private int spareCount;
     private int rxNext;
     private int rxTail;
@@ -173,6 +180,7 @@ public final class QueueDriver implements Agent, AutoCloseable
         this.txDone = channel.txDone();
         this.metadata = channel.metadata();
         this.forwardRing = channel.forwardRing();
+        this.clientWake = channel.clientWake();
         this.pool = channel.pool();
         this.slotCount = channel.slotCount();
 
@@ -265,6 +273,7 @@ public final class QueueDriver implements Agent, AutoCloseable
 
             step = "activating the queue";
             driver.activate();
+            driver.installWakeSource();
             return driver;
         }
         catch (final RuntimeException ex)
@@ -277,6 +286,45 @@ public final class QueueDriver implements Agent, AutoCloseable
             throw new IllegalStateException("queue driver of queue " + queueId + " could not start on " + file +
                 ": " + step + " failed: " + ex.getMessage(), ex);
         }
+    }
+
+    /**
+     * Under the adaptive idle strategy, lets it sleep on this queue's interrupt vector and the channel's driver wake
+     * word ({@link QueueDriverWakeSource}); only a simulated card's vectors are futex words that can be slept on
+     * together with the wake word, and only queues 0..15 have a vector. Others keep the strategy's parking.
+     */
+    private void installWakeSource()
+    {
+        // The strategy the runner idles with is the context's own instance; one already serving another loop (a
+        // strategy shared by mistake) keeps that loop's source.
+        if (ctx.idleStrategy() instanceof AdaptiveIdleStrategy adaptive && adaptive.wakeSource() == null &&
+            queueId < Registers.QUEUE_VECTOR_COUNT && ctx.nic() instanceof SimulatedNic simulated)
+        {
+            wakeSource = new QueueDriverWakeSource(this, bar, simulated.interruptVector(queueId), queueId,
+                channel.driverWake());
+            adaptive.wakeSource(wakeSource);
+        }
+    }
+
+    /** The wake source the adaptive idle strategy sleeps on, or null (tests). */
+    AdaptiveIdleStrategy.WakeSource wakeSource()
+    {
+        return wakeSource;
+    }
+
+    /**
+     * For a queue driver run inline by its application: what the application's loop sleeps on (this queue's interrupt
+     * vector and the channel's driver wake word, the last look being a round of this driver), created once; null when
+     * the queue has no vector to sleep on (not a simulated card, or a queue above 15).
+     */
+    public AdaptiveIdleStrategy.WakeSource inlineWakeSource()
+    {
+        if (wakeSource == null && queueId < Registers.QUEUE_VECTOR_COUNT && ctx.nic() instanceof SimulatedNic simulated)
+        {
+            wakeSource = new QueueDriverWakeSource(this, bar, simulated.interruptVector(queueId), queueId,
+                channel.driverWake());
+        }
+        return wakeSource;
     }
 
     private static void checkChannel(final QueueChannel channel, final int queueId)
@@ -360,6 +408,12 @@ public final class QueueDriver implements Agent, AutoCloseable
         work += refill();
         work += reclaim();
         work += transmit();
+        if (publishedToClient)
+        {
+            // Once per round, after the release stores: a client asleep on its wake word has frames or slots.
+            publishedToClient = false;
+            clientWake.signal();
+        }
         if (work == 0 || ++busyCycles >= BUSY_CYCLES_PER_LIVENESS_CHECK)
         {
             busyCycles = 0;
@@ -447,6 +501,7 @@ public final class QueueDriver implements Agent, AutoCloseable
                 owner[slot] = OWNER_CLIENT;
             }
             final int offered = rxReady.offer(frames, 0, handed);
+            publishedToClient |= offered > 0;
             for (int i = offered; i < handed; i++)
             {
                 // Only a client that wrote over rxReady's positions gets here: its frame is dropped.
@@ -587,6 +642,7 @@ public final class QueueDriver implements Agent, AutoCloseable
                 owner[frames[i]] = OWNER_CLIENT;
             }
             final int offered = rxReady.offer(frames, 0, handed);
+            publishedToClient |= offered > 0;
             for (int i = offered; i < handed; i++)
             {
                 bytes -= metadata.frameLength(frames[i]);
@@ -817,6 +873,7 @@ public final class QueueDriver implements Agent, AutoCloseable
             owner[slots[i]] = OWNER_CLIENT;
         }
         final int offered = txDone.offer(slots, 0, count);
+        publishedToClient |= offered > 0;
         if (offered < count)
         {
             for (int i = offered; i < count; i++)
@@ -954,7 +1011,7 @@ public final class QueueDriver implements Agent, AutoCloseable
         }
         finally
         {
-            CloseHelper.quietCloseAll(txHeadBuffer, txRingBuffer, rxRingBuffer, poolMapping, channel);
+            CloseHelper.quietCloseAll(wakeSource, txHeadBuffer, txRingBuffer, rxRingBuffer, poolMapping, channel);
         }
     }
 
