@@ -284,8 +284,8 @@ public final class CardDriver implements AutoCloseable
         private long aeronClientLivenessTimeoutNs = TimeUnit.SECONDS.toNanos(5);
         private IdleStrategy conductorIdleStrategy;
         private Supplier<IdleStrategy> queueDriverIdleStrategySupplier;
-        private String queueDriverIdle = "backoff";
-        private String defaultQueueIdle = "backoff";
+        private String queueDriverIdle = "adaptive";
+        private String defaultQueueIdle = "adaptive";
         private long clientTimeoutNs = TimeUnit.MILLISECONDS.toNanos(ControlProtocol.DEFAULT_CLIENT_TIMEOUT_MS);
         private long livenessCheckIntervalNs = TimeUnit.MILLISECONDS.toNanos(100);
         private long idleTickIntervalNs = TimeUnit.SECONDS.toNanos(1);

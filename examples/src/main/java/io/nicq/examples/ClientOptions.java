@@ -21,7 +21,7 @@ public final class ClientOptions
             + "--queue-driver-mode says) or inline (this application's loop) (default: ${DEFAULT-VALUE})"})
     String mode;
 
-    @Option(names = "--idle", defaultValue = "busy", paramLabel = "STRATEGY",
+    @Option(names = "--idle", defaultValue = "adaptive", paramLabel = "STRATEGY",
         description = "How the application's loop idles: " + IdleStrategies.NAMES + " (default: ${DEFAULT-VALUE})")
     String idle;
 

@@ -1073,7 +1073,7 @@ public final class QueueDriver implements Agent, AutoCloseable
         public static final int DEFAULT_RING_SIZE = 512;
         public static final int DEFAULT_BATCH_SIZE = 32;
         public static final int MAX_BATCH_SIZE = 512;
-        public static final String DEFAULT_IDLE_STRATEGY = "backoff";
+        public static final String DEFAULT_IDLE_STRATEGY = "adaptive";
         public static final long DEFAULT_LIVENESS_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
         public static final long DEFAULT_CLIENT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
         public static final long DEFAULT_CLIENT_ATTACH_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(30);
