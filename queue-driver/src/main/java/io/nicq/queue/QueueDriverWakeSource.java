@@ -15,8 +15,10 @@ import io.nicq.runtime.WakeWord;
  * NAPI's order: prepare both words (the interrupt count and the wake word's sequence are read first), unmask the
  * vector (EIMS), run the driver once more as the last look, and sleep only if that found nothing. A descriptor the
  * card writes back after the unmask raises the interrupt; one written before it is found by the last look; a client's
- * publication after the preparation changes the wake word. On waking the vector is already masked if it fired (EIAM);
- * after a timeout or a client's signal the driver masks it (EIMC), so a busy driver takes no interrupts.
+ * publication after the preparation changes the wake word. The vector masks itself when it fires (EIAM: the driver
+ * then polls without interrupts); after a timeout or a client's signal it stays unmasked and masks itself at its next
+ * interrupt, so an idle driver's bounded wake-ups write no register (each write through {@code SimulatedBar} would
+ * ring the simulated card's doorbell and wake it too) and the next arming writes EIMS only if the vector fired since.
  * <p>
  * Only queues 0..15 have a vector ({@link Registers#QUEUE_VECTOR_COUNT}); a driver of another queue gets no wake source
  * and its adaptive strategy parks as backoff does after the spin.
@@ -32,6 +34,7 @@ final class QueueDriverWakeSource implements AdaptiveIdleStrategy.WakeSource, Au
     private int interruptTicket;
     private int wakeTicket;
     private boolean unmasked;
+    private int ticketAtUnmask;
 
     QueueDriverWakeSource(final QueueDriver driver, final Bar bar, final FutexInterruptVector vector,
         final int vectorIndex, final WakeWord driverWake)
@@ -52,13 +55,19 @@ final class QueueDriverWakeSource implements AdaptiveIdleStrategy.WakeSource, Au
         }
         interruptTicket = interrupts.prepare();
         wakeTicket = driverWake.prepare();
-        bar.write(Registers.EIMS, vectorBit);
-        unmasked = true;
+        if (!unmasked || interruptTicket != ticketAtUnmask)
+        {
+            // Masked, or it fired (and so masked itself, EIAM) since the last unmask: unmask after the ticket was
+            // read, so a cause raised from here on fires and changes the word. A vector still unmasked needs no
+            // write, and so no doorbell ring that would wake the simulated card for nothing.
+            bar.write(Registers.EIMS, vectorBit);
+            unmasked = true;
+            ticketAtUnmask = interruptTicket;
+        }
         if (driver.doWork() > 0)
         {
             interrupts.cancel();
             driverWake.cancel();
-            mask();
             return true;
         }
         return false;
@@ -67,23 +76,8 @@ final class QueueDriverWakeSource implements AdaptiveIdleStrategy.WakeSource, Au
     public void sleep(final long timeoutNs)
     {
         WakeWord.awaitEither(interrupts, interruptTicket, driverWake, wakeTicket, timeoutNs);
-        if (interrupts.sequence() != interruptTicket)
-        {
-            unmasked = false; // it fired: EIAM masked it
-        }
-        else
-        {
-            mask();
-        }
-    }
-
-    private void mask()
-    {
-        if (unmasked)
-        {
-            bar.write(Registers.EIMC, vectorBit);
-            unmasked = false;
-        }
+        // Not masked here: a vector that fired has masked itself (EIAM), and one still unmasked after a timeout or the
+        // client's signal masks itself at its first interrupt, which costs the busy driver one atomic add at most.
     }
 
     public void close()
