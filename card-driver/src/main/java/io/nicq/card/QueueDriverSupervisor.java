@@ -113,7 +113,10 @@ final class QueueDriverSupervisor
             // go away.
             .clientTimeoutNs(queueId == 0 ? 0 :
                 Math.max(ctx.clientTimeoutNs(), QueueDriver.Context.DEFAULT_CLIENT_TIMEOUT_NS))
-            .clientAttachTimeoutNs(ctx.queueDriverStartTimeoutNs()));
+            .clientAttachTimeoutNs(ctx.queueDriverStartTimeoutNs())
+            // Queue 0's client is the default-queue service on the conductor, asleep on the requests word: every
+            // round that hands it frames rings it, the adaptive strategy's last look included.
+            .onPublishedToClient(queueId == 0 ? conductorWake : null));
         final ThreadDriver handle = new ThreadDriver(queueId, driverId, driver, idle);
         attacher.started(handle);
         drivers[queueId] = handle;

@@ -129,6 +129,7 @@ public final class QueueDriver implements Agent, AutoCloseable
     private final long[] counters = new long[COUNTER_COUNT];
 
     private final WakeWord clientWake;
+    private final Runnable onPublishedToClient;
     private boolean publishedToClient;
     private QueueDriverWakeSource wakeSource;
     private int spareCount;
@@ -181,6 +182,7 @@ public final class QueueDriver implements Agent, AutoCloseable
         this.metadata = channel.metadata();
         this.forwardRing = channel.forwardRing();
         this.clientWake = channel.clientWake();
+        this.onPublishedToClient = ctx.onPublishedToClient();
         this.pool = channel.pool();
         this.slotCount = channel.slotCount();
 
@@ -413,6 +415,10 @@ public final class QueueDriver implements Agent, AutoCloseable
             // Once per round, after the release stores: a client asleep on its wake word has frames or slots.
             publishedToClient = false;
             clientWake.signal();
+            if (onPublishedToClient != null)
+            {
+                onPublishedToClient.run();
+            }
         }
         if (work == 0 || ++busyCycles >= BUSY_CYCLES_PER_LIVENESS_CHECK)
         {
@@ -1092,6 +1098,7 @@ public final class QueueDriver implements Agent, AutoCloseable
         private QueueAttacher queueAttacher;
         private long pid = ProcessHandle.current().pid();
         private long cardDriverPid;
+        private Runnable onPublishedToClient;
         private long livenessIntervalNs = DEFAULT_LIVENESS_INTERVAL_NS;
         private long clientTimeoutNs = DEFAULT_CLIENT_TIMEOUT_NS;
         private long clientAttachTimeoutNs = DEFAULT_CLIENT_ATTACH_TIMEOUT_NS;
@@ -1313,6 +1320,23 @@ public final class QueueDriver implements Agent, AutoCloseable
         }
 
         /** The card driver's process, watched so that the queue driver stops when it dies; 0 (default): not watched. */
+        /**
+         * Run after every round that published on rxReady or txDone, beside the signal of the channel's client wake
+         * word: for a client that sleeps on a word of its own (queue 0's, the card driver's conductor, sleeps on the
+         * control plane's requests word). Whichever loop runs the round (the runner, or the adaptive strategy's last
+         * look) calls it, so no publication is left unannounced. Default none.
+         */
+        public Context onPublishedToClient(final Runnable onPublishedToClient)
+        {
+            this.onPublishedToClient = onPublishedToClient;
+            return this;
+        }
+
+        public Runnable onPublishedToClient()
+        {
+            return onPublishedToClient;
+        }
+
         public Context cardDriverPid(final long cardDriverPid)
         {
             this.cardDriverPid = cardDriverPid;

@@ -44,6 +44,8 @@ class SleepingQueueDriverTest
     AgentRunner runner;
     TestClient client;
     Process cardDriverStandIn;
+    /** Rounds that published to the client, as the hook sees them (queue 0's conductor is rung by it). */
+    final java.util.concurrent.atomic.AtomicInteger publishedRounds = new java.util.concurrent.atomic.AtomicInteger();
 
     void start(final long spinNs, final long cardDriverPid)
     {
@@ -65,6 +67,7 @@ class SleepingQueueDriverTest
             .idleStrategy(idle)
             .queueAttacher(new RegisterQueueAttacher(nic.bar()))
             .cardDriverPid(cardDriverPid)
+            .onPublishedToClient(publishedRounds::incrementAndGet)
             .clientTimeoutNs(0)
             .clientAttachTimeoutNs(0));
         assertNotNull(idle.wakeSource(), "the adaptive strategy sleeps on the queue's vector and wake word");
@@ -177,6 +180,8 @@ class SleepingQueueDriverTest
             client.channel.driverWake().signal();
         }
         final long interrupts = card.status(SimulatedCardFiles.interruptWordOffset(QUEUE)) & 0xFFFF_FFFFL;
+        assertTrue(publishedRounds.get() >= 20, "every round that handed the client a frame ran the hook, the " +
+            "last look's included: " + publishedRounds.get());
         assertTrue(interrupts >= 10, "the card woke the driver by its vector (some frames may be found by a last look): " + interrupts + " interrupts");
     }
 
