@@ -528,7 +528,7 @@ public final class CardDriver implements AutoCloseable
             return conductorIdleStrategy;
         }
 
-        /** Idle strategy name for queue drivers (busy, yield, backoff, sleep); default backoff. */
+        /** Idle strategy name for queue drivers (adaptive, busy, yield, backoff, sleep); default adaptive. */
         public Context queueDriverIdle(final String queueDriverIdle)
         {
             this.queueDriverIdle = queueDriverIdle;
@@ -782,8 +782,8 @@ public final class CardDriver implements AutoCloseable
         }
 
         /**
-         * Idle strategy of queue 0's queue driver (ARP, ping, unfiltered traffic): a control-plane loop that backs off
-         * whatever the applications' queues do (default backoff).
+         * Idle strategy of queue 0's queue driver (ARP, ping, unfiltered traffic), whatever the applications' queues
+         * do (default adaptive: asleep on vector 0 and its channel's wake word when idle).
          */
         public Context defaultQueueIdle(final String defaultQueueIdle)
         {

@@ -96,8 +96,8 @@ final class QueueDriverSupervisor
         final QueueAttacher conductorAttacher)
     {
         final long driverId = nextDriverId++;
-        // Queue 0 carries ARP, ping and unfiltered traffic: it backs off when idle whatever the applications' queues
-        // do, so that a spinning configuration does not spend a core on it.
+        // Queue 0 carries ARP, ping and unfiltered traffic: it has an idle strategy of its own whatever the
+        // applications' queues do, so that a spinning configuration does not spend a core on it.
         final IdleStrategy idle = queueId == 0 ? IdleStrategies.of(ctx.defaultQueueIdle()) :
             ctx.queueDriverIdleStrategySupplier() != null ?
             ctx.queueDriverIdleStrategySupplier().get() : IdleStrategies.of(ctx.queueDriverIdle());
