@@ -108,6 +108,9 @@ public final class CardDriver implements AutoCloseable
         }
 
         mac = new CardInit(nic.bar(), ctx, log).run();
+        QueueInterrupts.program(nic.bar());
+        log.info("interrupts: MSI-X mode, queues 0.." + (QueueInterrupts.QUEUES_WITH_VECTORS - 1) +
+            " each on its own vector, auto-clear and auto-mask, all masked until a queue driver sleeps");
 
         countersFile = CountersFile.create(paths.countersFile(), ProcessHandle.current().pid());
         final CardCounters counters = new CardCounters(countersFile.manager());
@@ -281,8 +284,8 @@ public final class CardDriver implements AutoCloseable
         private long aeronClientLivenessTimeoutNs = TimeUnit.SECONDS.toNanos(5);
         private IdleStrategy conductorIdleStrategy;
         private Supplier<IdleStrategy> queueDriverIdleStrategySupplier;
-        private String queueDriverIdle = "backoff";
-        private String defaultQueueIdle = "backoff";
+        private String queueDriverIdle = "adaptive";
+        private String defaultQueueIdle = "adaptive";
         private long clientTimeoutNs = TimeUnit.MILLISECONDS.toNanos(ControlProtocol.DEFAULT_CLIENT_TIMEOUT_MS);
         private long livenessCheckIntervalNs = TimeUnit.MILLISECONDS.toNanos(100);
         private long idleTickIntervalNs = TimeUnit.SECONDS.toNanos(1);
@@ -525,7 +528,7 @@ public final class CardDriver implements AutoCloseable
             return conductorIdleStrategy;
         }
 
-        /** Idle strategy name for queue drivers (busy, yield, backoff, sleep); default backoff. */
+        /** Idle strategy name for queue drivers (adaptive, busy, yield, backoff, sleep); default adaptive. */
         public Context queueDriverIdle(final String queueDriverIdle)
         {
             this.queueDriverIdle = queueDriverIdle;
@@ -779,8 +782,8 @@ public final class CardDriver implements AutoCloseable
         }
 
         /**
-         * Idle strategy of queue 0's queue driver (ARP, ping, unfiltered traffic): a control-plane loop that backs off
-         * whatever the applications' queues do (default backoff).
+         * Idle strategy of queue 0's queue driver (ARP, ping, unfiltered traffic), whatever the applications' queues
+         * do (default adaptive: asleep on vector 0 and its channel's wake word when idle).
          */
         public Context defaultQueueIdle(final String defaultQueueIdle)
         {

@@ -50,7 +50,7 @@ public final class CardDriverCommand implements Callable<Integer>
         description = "Use the media driver at this directory instead of embedding one in the instance directory.")
     String aeronDir;
 
-    @Option(names = "--idle", defaultValue = "backoff",
+    @Option(names = "--idle", defaultValue = "adaptive",
         description = "Idle strategy of queue drivers: " + IdleStrategies.NAMES + " (default: ${DEFAULT-VALUE}).")
     String idle;
 
@@ -60,7 +60,7 @@ public final class CardDriverCommand implements Callable<Integer>
         " (default: ${DEFAULT-VALUE}).")
     String controlIdle;
 
-    @Option(names = "--default-queue-idle", defaultValue = "backoff",
+    @Option(names = "--default-queue-idle", defaultValue = "adaptive",
         description = "Idle strategy of queue 0's driver thread (ARP, ping, unfiltered traffic): " +
         IdleStrategies.NAMES + " (default: ${DEFAULT-VALUE}).")
     String defaultQueueIdle;

@@ -96,8 +96,8 @@ final class QueueDriverSupervisor
         final QueueAttacher conductorAttacher)
     {
         final long driverId = nextDriverId++;
-        // Queue 0 carries ARP, ping and unfiltered traffic: it backs off when idle whatever the applications' queues
-        // do, so that a spinning configuration does not spend a core on it.
+        // Queue 0 carries ARP, ping and unfiltered traffic: it has an idle strategy of its own whatever the
+        // applications' queues do, so that a spinning configuration does not spend a core on it.
         final IdleStrategy idle = queueId == 0 ? IdleStrategies.of(ctx.defaultQueueIdle()) :
             ctx.queueDriverIdleStrategySupplier() != null ?
             ctx.queueDriverIdleStrategySupplier().get() : IdleStrategies.of(ctx.queueDriverIdle());
@@ -113,7 +113,10 @@ final class QueueDriverSupervisor
             // go away.
             .clientTimeoutNs(queueId == 0 ? 0 :
                 Math.max(ctx.clientTimeoutNs(), QueueDriver.Context.DEFAULT_CLIENT_TIMEOUT_NS))
-            .clientAttachTimeoutNs(ctx.queueDriverStartTimeoutNs()));
+            .clientAttachTimeoutNs(ctx.queueDriverStartTimeoutNs())
+            // Queue 0's client is the default-queue service on the conductor, asleep on the requests word: every
+            // round that hands it frames rings it, the adaptive strategy's last look included.
+            .onPublishedToClient(queueId == 0 ? conductorWake : null));
         final ThreadDriver handle = new ThreadDriver(queueId, driverId, driver, idle);
         attacher.started(handle);
         drivers[queueId] = handle;

@@ -618,7 +618,7 @@ public final class DemoCommand implements Callable<Integer>
     private List<String> cardDriverArgs(final String name, final String ip, final String driverMode, final Path logs)
     {
         // --idle is how the queue drivers poll; the control planes (conductor, media driver, queue 0) keep the card
-        // driver's default, backing off to 1 ms sleeps when idle.
+        // driver's defaults, asleep when idle (the conductor on its requests word, queue 0 on its vector).
         return List.of("--instance", name, "--nic", "sim:" + name, "--ip", ip + "/24", "--queue-driver-mode",
             driverMode, "--idle", idleName, "--log-dir", logs.toString());
     }

@@ -7,9 +7,11 @@ import io.nicq.proto.channel.QueueChannelHeader;
 import io.nicq.proto.channel.QueueChannelLayout;
 import io.nicq.proto.channel.SlotMetadata;
 import io.nicq.queue.QueueDriver;
+import io.nicq.runtime.AdaptiveIdleStrategy;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.IdleStrategy;
 
 /**
  * The application's end of one hardware queue: the packet API over the queue channel, zero copy. Obtained from
@@ -70,6 +72,7 @@ public final class NicQueue implements AutoCloseable
     private final int[] doneBatch;
     private final Frame rxFrame;
     private final Frame txFrame;
+    private AdaptiveIdleStrategy.WakeSource wakeSource;
     private FrameHandler txCompletionHandler;
     private LatencyRecorder latencyRecorder;
     private boolean reaping;
@@ -169,6 +172,50 @@ public final class NicQueue implements AutoCloseable
     }
 
     /** Where sent frames go once their slots come back, with their TX timestamps; null for none. */
+    /**
+     * What the application's loop sleeps on under the adaptive idle strategy, for its
+     * {@link AdaptiveIdleStrategy#wakeSource}: for a served queue the channel's client wake word (the
+     * queue driver signals it when it publishes); for an inline queue the queue's interrupt vector and the channel's
+     * driver wake word, the inline driver's round being the last look (null when the queue has no vector to sleep on:
+     * the strategy then parks). The loop must poll this queue on every pass, or it sleeps through the queue's frames.
+     */
+    public AdaptiveIdleStrategy.WakeSource wakeSource()
+    {
+        if (wakeSource == null)
+        {
+            wakeSource = driver != null ? driver.inlineWakeSource() : new ServedQueueWakeSource(channel);
+        }
+        return wakeSource;
+    }
+
+    /**
+     * Wakes the loop asleep on {@link #wakeSource()} (any thread may call it): for work of the loop's that is not
+     * this queue's, e.g. segments another thread passed to it. It signals the word that wake source sleeps on (a
+     * served queue's client wake word, an inline queue's driver wake word), which costs a memory write when nobody
+     * sleeps.
+     */
+    public void wakeUp()
+    {
+        if (driver != null)
+        {
+            channel.driverWake().signal();
+        }
+        else
+        {
+            channel.clientWake().signal();
+        }
+    }
+
+    /** Installs {@link #wakeSource()} in {@code idle} if it is the adaptive strategy; returns {@code idle}. */
+    public IdleStrategy sleepOn(final IdleStrategy idle)
+    {
+        if (idle instanceof AdaptiveIdleStrategy adaptive)
+        {
+            adaptive.wakeSource(wakeSource());
+        }
+        return idle;
+    }
+
     public NicQueue txCompletionHandler(final FrameHandler handler)
     {
         this.txCompletionHandler = handler;

@@ -21,7 +21,7 @@ public final class ClientOptions
             + "--queue-driver-mode says) or inline (this application's loop) (default: ${DEFAULT-VALUE})"})
     String mode;
 
-    @Option(names = "--idle", defaultValue = "busy", paramLabel = "STRATEGY",
+    @Option(names = "--idle", defaultValue = "adaptive", paramLabel = "STRATEGY",
         description = "How the application's loop idles: " + IdleStrategies.NAMES + " (default: ${DEFAULT-VALUE})")
     String idle;
 
@@ -62,6 +62,12 @@ public final class ClientOptions
     IdleStrategy idleStrategy()
     {
         return IdleStrategies.of(idle);
+    }
+
+    /** The loop's idle strategy, sleeping on the queue's wake-up when it is adaptive ({@link NicQueue#sleepOn}). */
+    IdleStrategy idleStrategy(final NicQueue queue)
+    {
+        return queue.sleepOn(idleStrategy());
     }
 
     NicClient connect(final String name)

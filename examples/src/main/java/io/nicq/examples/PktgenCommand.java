@@ -66,7 +66,7 @@ public final class PktgenCommand implements Callable<Integer>
             UdpSocket socket = UdpSocket.open(new UdpLayer(new Ipv4Interface(queue, client))).bind(0))
         {
             final UnsafeBuffer payload = new UnsafeBuffer(new byte[Math.max(size, 8)]);
-            final IdleStrategy idle = options.idleStrategy();
+            final IdleStrategy idle = options.idleStrategy(queue);
             final long intervalNs = rate > 0 ? 1_000_000_000L / rate : 0;
             System.err.println("pktgen: " + count + " datagrams of " + size + " bytes to " + dest +
                 (rate > 0 ? " at " + rate + "/s" : " as fast as possible") + " from queue " + queue.queueId() +

@@ -150,7 +150,7 @@ public final class RpcLatencyCommand implements Callable<Integer>
                     "one UDP datagram at this instance's MTU " + client.mtu() + ", and nicq does not fragment");
                 mode = queue.driverPlacement().name().toLowerCase(Locale.ROOT);
                 rpc = new RpcClient(socket, serverIp, serverPort, size, timeoutMs, TimeUnit.MILLISECONDS,
-                    options.idleStrategy());
+                    options.idleStrategy(queue));
                 System.err.println("rpc-latency: " + Ipv4Address.toString(client.ipv4()) + ":" +
                     socket.localPort() + " -> " + server + ", " + size + "-byte payloads, queue " + queue.queueId() +
                     " (" + mode + " mode), " + (warmupQuietMs > 0 ? "at least " : "") + warmupCount + " warm-up + " +

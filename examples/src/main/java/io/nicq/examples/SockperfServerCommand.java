@@ -97,7 +97,7 @@ public final class SockperfServerCommand implements Callable<Integer>
             final SockperfUdpServer server = new SockperfUdpServer(socket);
             System.out.println("sockperf-server: listening on " + where);
             System.out.flush();
-            signal.serve(server, options.idleStrategy(), durationSeconds);
+            signal.serve(server, options.idleStrategy(ip.queue()), durationSeconds);
             System.out.println("sockperf-server: " + server + "; stack drops: " + ip.dropsToString());
         }
     }
@@ -111,7 +111,7 @@ public final class SockperfServerCommand implements Callable<Integer>
         System.out.flush();
         try
         {
-            signal.serve(server, options.idleStrategy(), durationSeconds);
+            signal.serve(server, options.idleStrategy(ip.queue()), durationSeconds);
         }
         finally
         {

@@ -76,7 +76,7 @@ public final class TcpEchoCommand implements Callable<Integer>
                 " mode)");
             System.out.flush();
 
-            signal.serve(server, options.idleStrategy(), durationSeconds);
+            signal.serve(server, options.idleStrategy(queue), durationSeconds);
             server.onClose();
             System.out.println("tcp-echo: " + server + "; " + tcp + "; stack drops: " + ip.dropsToString());
         }

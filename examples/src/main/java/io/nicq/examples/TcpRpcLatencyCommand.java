@@ -179,7 +179,7 @@ public final class TcpRpcLatencyCommand implements Callable<Integer>
             {
                 final TcpLayer tcp = new TcpLayer(new Ipv4Interface(queue, client), tcpContext);
                 mode = queue.driverPlacement().name().toLowerCase(Locale.ROOT);
-                rpc = new TcpRpcClient(tcp, size, timeoutMs, TimeUnit.MILLISECONDS, options.idleStrategy())
+                rpc = new TcpRpcClient(tcp, size, timeoutMs, TimeUnit.MILLISECONDS, options.idleStrategy(queue))
                     .connect(serverIp, serverPort, timeoutMs, TimeUnit.MILLISECONDS);
                 System.err.println("tcp-rpc-latency: " + Ipv4Address.toString(client.ipv4()) + ":" +
                     rpc.connection().localPort() + " -> " + server + ", " + size + "-byte messages, queue " +

@@ -67,7 +67,7 @@ public final class TcpSendCommand implements Callable<Integer>
             final Ipv4Interface ip = new Ipv4Interface(queue, client);
             final TcpLayer tcp = new TcpLayer(ip);
             final TcpSender sender = new TcpSender(tcp, address, port, bytes, seed);
-            final IdleStrategy idle = options.idleStrategy();
+            final IdleStrategy idle = options.idleStrategy(queue);
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
             while (!sender.isDone() && !signal.isStopped())
             {

@@ -54,7 +54,7 @@ public final class UdpEchoCommand implements Callable<Integer>
                 " mode)");
             System.out.flush();
 
-            signal.serve(server, options.idleStrategy(), durationSeconds);
+            signal.serve(server, options.idleStrategy(queue), durationSeconds);
             System.out.println("udp-echo: echoed " + server.echoed() + " datagrams; stack drops: " +
                 socket.udp().ip().dropsToString());
         }

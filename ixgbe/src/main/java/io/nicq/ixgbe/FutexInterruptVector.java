@@ -80,6 +80,15 @@ public final class FutexInterruptVector implements InterruptVector
         return word.signal();
     }
 
+    /**
+     * The vector's wake word itself (this flyweight's), for a waiter that sleeps on it together with another word
+     * ({@link WakeWord#awaitEither}: a queue driver's vector and its channel's wake word).
+     */
+    public WakeWord wakeWord()
+    {
+        return word;
+    }
+
     /** Waiters announced now (for tests and statistics). */
     public int sleepers()
     {

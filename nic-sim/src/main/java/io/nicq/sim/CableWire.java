@@ -16,18 +16,28 @@ import java.nio.file.attribute.PosixFilePermissions;
 
 import io.nicq.ixgbe.IommuTable;
 import io.nicq.ixgbe.SimulatedCardFiles;
+import io.nicq.runtime.WakeWord;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * One end of a simulated cable ({@code cable:NAME:a} or {@code cable:NAME:b}): two {@link FrameRing}s in one shared
  * file, one per direction, so two cards in one process or in two processes are joined. Either end may start first:
  * the file is created complete under a temporary name and linked into place, and each end claims its slot with CAS.
  * <pre>
- *   0                 8         12         16                64            72            80        4096
- *   +-----------------+---------+----------+----- ... -------+-------------+-------------+--- ... --+
- *   | magic NICQCABL  | version | capacity |                 | pid of a    | pid of b    |          |
- *   +-----------------+---------+----------+----- ... -------+-------------+-------------+--- ... --+
+ *   0                 8         12         16                64            72            80
+ *   +-----------------+---------+----------+----- ... -------+-------------+-------------+--- ... ---+
+ *   | magic NICQCABL  | version | capacity |                 | pid of a    | pid of b    |           |
+ *   +-----------------+---------+----------+----- ... -------+-------------+-------------+--- ... ---+
+ *   128                     136                     144                                          4096
+ *   +-----------------------+-----------------------+------------------------------------- ... ---+
+ *   | wake word: frames for | wake word: frames for |                                              |
+ *   | a (WakeWord, 8 bytes) | b (WakeWord, 8 bytes) |                                              |
+ *   +-----------------------+-----------------------+------------------------------------- ... ---+
  *   4096: ring a -> b (FrameRing, capacity bytes of records); then ring b -> a
  * </pre>
+ * An end signals the far end's wake word after each frame it puts on the ring ({@link #arrivals()}): an idle card
+ * sleeps on it beside its doorbell, and while nobody sleeps the signal is one atomic add. A cable file of an earlier
+ * build has zeros there, which is a valid word: its cards never signal it, so a sleeper wakes only at its bound.
  * Like a real cable, frames sent while the far end is not attached are lost: a sender without a live peer drops them
  * (the card counts them), and an end discards whatever is waiting for it when it attaches. While the peer is attached
  * and merely behind, {@link #send} says {@link Wire#BUSY} so the card keeps the frame in its TX ring (flow control, not
@@ -43,6 +53,8 @@ public final class CableWire implements Wire
     private static final int CAPACITY_OFFSET = 12;
     private static final int PID_A_OFFSET = 64;
     private static final int PID_B_OFFSET = 72;
+    private static final int WAKE_A_OFFSET = 128;
+    private static final int WAKE_B_OFFSET = 136;
     private static final long MAGIC = 0x4C4241435143494EL; // "NICQCABL" little endian
     private static final VarHandle INT = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
@@ -57,6 +69,10 @@ public final class CableWire implements Wire
     private final long pid = ProcessHandle.current().pid();
     private final int myPidOffset;
     private final int peerPidOffset;
+    /** Signalled by the far end when it sent this end a frame; slept on by this card's device loop. */
+    private final WakeWord inboundArrivals = new WakeWord();
+    /** The far end's word, signalled after every frame this end sends. */
+    private final WakeWord outboundArrivals = new WakeWord();
     private boolean peerPresent;
     private long lastPeerChecked = -1;
     private boolean closed;
@@ -76,6 +92,9 @@ public final class CableWire implements Wire
         this.inbound = new FrameRing(endA ? bToA : aToB, capacity);
         this.myPidOffset = endA ? PID_A_OFFSET : PID_B_OFFSET;
         this.peerPidOffset = endA ? PID_B_OFFSET : PID_A_OFFSET;
+        final UnsafeBuffer header = new UnsafeBuffer(segment.address(), HEADER_SIZE);
+        inboundArrivals.wrap(header, endA ? WAKE_A_OFFSET : WAKE_B_OFFSET);
+        outboundArrivals.wrap(header, endA ? WAKE_B_OFFSET : WAKE_A_OFFSET);
     }
 
     /**
@@ -136,6 +155,7 @@ public final class CableWire implements Wire
         }
         if (outbound.offer(frame, offset, length))
         {
+            outboundArrivals.signal();
             return SENT;
         }
         return length <= MAX_FRAME_LENGTH ? BUSY : DROPPED;
@@ -161,6 +181,11 @@ public final class CableWire implements Wire
     public boolean isConnected()
     {
         return true;
+    }
+
+    public WakeWord arrivals()
+    {
+        return inboundArrivals;
     }
 
     /** Whether the far end is attached by a live process (refreshed by {@link #housekeeping()}). */
@@ -197,6 +222,8 @@ public final class CableWire implements Wire
         closed = true;
         LONG.compareAndSet(segment, (long)myPidOffset, pid, 0L);
         final long peer = (long)LONG.getVolatile(segment, (long)peerPidOffset);
+        inboundArrivals.close();
+        outboundArrivals.close();
         arena.close();
         if (peer == 0 || !IommuTable.isAlive((int)peer))
         {

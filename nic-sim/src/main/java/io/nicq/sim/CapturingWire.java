@@ -37,6 +37,21 @@ public final class CapturingWire implements Wire, FrameSink
         downstream.onFrame(buffer, offset, length);
     }
 
+    public io.nicq.runtime.WakeWord arrivals()
+    {
+        return wire.arrivals();
+    }
+
+    public void armArrivals()
+    {
+        wire.armArrivals();
+    }
+
+    public boolean hasTimedWork()
+    {
+        return wire.hasTimedWork();
+    }
+
     public boolean isConnected()
     {
         return wire.isConnected();

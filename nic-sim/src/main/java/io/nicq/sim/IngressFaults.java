@@ -59,6 +59,21 @@ public final class IngressFaults implements Wire
         faults.send(buffer, offset, length);
     }
 
+    public io.nicq.runtime.WakeWord arrivals()
+    {
+        return wire.arrivals();
+    }
+
+    public void armArrivals()
+    {
+        wire.armArrivals();
+    }
+
+    public boolean hasTimedWork()
+    {
+        return faults.hasTimedWork() || wire.hasTimedWork();
+    }
+
     public boolean isConnected()
     {
         return wire.isConnected();

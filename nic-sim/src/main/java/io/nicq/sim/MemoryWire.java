@@ -5,6 +5,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import io.nicq.packet.EthernetHeader;
+import io.nicq.runtime.WakeWord;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * A wire whose other end is the test (or tool) in the same JVM: {@link #inject} puts a frame into the card's receive
@@ -23,6 +25,11 @@ public final class MemoryWire implements Wire
     private final MemorySegment injectBuffer;
     /** Where {@link #inject(MemorySegment, long, int)} pads a short frame (the injecting thread's alone). */
     private final MemorySegment padBuffer;
+    private final MemorySegment wakeMemory = arena.allocate(WakeWord.LENGTH, 64);
+    /** The device loop's side of the arrivals word. */
+    private final WakeWord arrivals = new WakeWord().wrap(new UnsafeBuffer(wakeMemory.address(), WakeWord.LENGTH), 0);
+    /** The injecting thread's side: it signals after every frame it injects. */
+    private final WakeWord injected = new WakeWord().wrap(new UnsafeBuffer(wakeMemory.address(), WakeWord.LENGTH), 0);
     private final byte[][] taken = new byte[1][];
     private final FrameSink copier = (buffer, offset, length) ->
     {
@@ -55,11 +62,22 @@ public final class MemoryWire implements Wire
     {
         if (length >= EthernetHeader.MIN_FRAME_LENGTH)
         {
-            return toCard.offer(frame, offset, length);
+            return offer(frame, offset, length);
         }
         MemorySegment.copy(frame, offset, padBuffer, 0, length);
         padBuffer.asSlice(length, EthernetHeader.MIN_FRAME_LENGTH - length).fill((byte)0);
-        return toCard.offer(padBuffer, 0, EthernetHeader.MIN_FRAME_LENGTH);
+        return offer(padBuffer, 0, EthernetHeader.MIN_FRAME_LENGTH);
+    }
+
+    /** Onto the card's receive ring, and a wake-up for a device loop asleep on its arrivals. */
+    private boolean offer(final MemorySegment frame, final long offset, final int length)
+    {
+        if (toCard.offer(frame, offset, length))
+        {
+            injected.signal();
+            return true;
+        }
+        return false;
     }
 
     /** Test side: {@link #inject(MemorySegment, long, int)} from a byte array (copies through a native buffer). */
@@ -72,7 +90,7 @@ public final class MemoryWire implements Wire
         MemorySegment.copy(frame, 0, injectBuffer, ValueLayout.JAVA_BYTE, 0, frame.length);
         final int length = Math.max(frame.length, EthernetHeader.MIN_FRAME_LENGTH);
         injectBuffer.asSlice(frame.length, length - frame.length).fill((byte)0);
-        return toCard.offer(injectBuffer, 0, length);
+        return offer(injectBuffer, 0, length);
     }
 
     /**
@@ -86,7 +104,7 @@ public final class MemoryWire implements Wire
             return false;
         }
         MemorySegment.copy(frame, 0, injectBuffer, ValueLayout.JAVA_BYTE, 0, frame.length);
-        return toCard.offer(injectBuffer, 0, frame.length);
+        return offer(injectBuffer, 0, frame.length);
     }
 
     /** Test side: hands up to {@code limit} frames the card transmitted to the sink. */
@@ -118,6 +136,11 @@ public final class MemoryWire implements Wire
         return true;
     }
 
+    public WakeWord arrivals()
+    {
+        return arrivals;
+    }
+
     public String description()
     {
         return "memory";
@@ -125,6 +148,8 @@ public final class MemoryWire implements Wire
 
     public void close()
     {
+        arrivals.close();
+        injected.close();
         arena.close();
     }
 }

@@ -43,7 +43,7 @@ public final class SimCommand implements Callable<Integer>
             "(default).")
     String lineRate;
 
-    @Option(names = "--idle", defaultValue = "backoff", paramLabel = "STRATEGY",
+    @Option(names = "--idle", defaultValue = "adaptive", paramLabel = "STRATEGY",
         description = "Device loop idle strategy: " + IdleStrategies.NAMES + ".")
     String idle;
 

@@ -27,6 +27,7 @@ import io.nicq.ixgbe.IommuTable;
 import io.nicq.ixgbe.SimulatedCardFiles;
 import io.nicq.ixgbe.SimulatedNic;
 import io.nicq.packet.MacAddress;
+import io.nicq.runtime.AdaptiveIdleStrategy;
 import io.nicq.runtime.IdleStrategies;
 
 import static io.nicq.ixgbe.SimulatedCardFiles.*;
@@ -52,6 +53,7 @@ public final class SimulatedCard implements AutoCloseable
     private final Wire wire;
     private final SimulatedDevice device;
     private final AgentRunner runner;
+    private final DeviceWakeSource wakeSource;
     private boolean closed;
 
     private SimulatedCard(final Context ctx)
@@ -128,10 +130,24 @@ public final class SimulatedCard implements AutoCloseable
         if (ctx.manualDrive())
         {
             runner = null;
+            wakeSource = null;
         }
         else
         {
-            runner = new AgentRunner(ctx.idleStrategy(), ctx.errorHandler(), null, device);
+            IdleStrategy idle = ctx.idleStrategy();
+            if (idle instanceof AdaptiveIdleStrategy adaptive)
+            {
+                // The loop sleeps on its doorbell and its wire; a strategy already serving another loop is copied.
+                final AdaptiveIdleStrategy own = adaptive.wakeSource() == null ? adaptive : adaptive.copy();
+                wakeSource = new DeviceWakeSource(device, bar, plugged);
+                own.wakeSource(wakeSource);
+                idle = own;
+            }
+            else
+            {
+                wakeSource = null;
+            }
+            runner = new AgentRunner(idle, ctx.errorHandler(), null, device);
             AgentRunner.startOnThread(runner, task ->
             {
                 final Thread thread = new Thread(task, device.roleName());
@@ -303,7 +319,15 @@ public final class SimulatedCard implements AutoCloseable
         {
             if (runner != null)
             {
+                if (wakeSource != null)
+                {
+                    wakeSource.stopSleeping();
+                }
                 runner.close();
+                if (wakeSource != null)
+                {
+                    wakeSource.close();
+                }
             }
             else
             {
@@ -498,7 +522,7 @@ public final class SimulatedCard implements AutoCloseable
         private NanoClock interruptClock = SystemNanoClock.INSTANCE;
         private boolean strict = Boolean.getBoolean(STRICT_PROPERTY);
 
-        /** Fills in defaults: base dir from {@code nicq.sim.dir}, MAC from the card name, backoff idle strategy. */
+        /** Fills in defaults: base dir from {@code nicq.sim.dir}, MAC from the card name, adaptive idle strategy. */
         public Context conclude()
         {
             if (baseDir == null)
@@ -521,7 +545,7 @@ public final class SimulatedCard implements AutoCloseable
             }
             if (idleStrategy == null)
             {
-                idleStrategy = IdleStrategies.backoff();
+                idleStrategy = IdleStrategies.adaptive();
             }
             if (wireFaults != null)
             {
@@ -666,7 +690,10 @@ public final class SimulatedCard implements AutoCloseable
             return lineRate;
         }
 
-        /** How the device loop idles: default backoff (costs next to no CPU when idle); busy spin for benchmarks. */
+        /**
+         * How the device loop idles: default adaptive (spin 50 us after the last work, then sleep on the doorbell and
+         * the wire, {@link DeviceWakeSource}); busy spin for benchmarks.
+         */
         public Context idleStrategy(final IdleStrategy idleStrategy)
         {
             this.idleStrategy = idleStrategy;

@@ -238,6 +238,32 @@ final class SimulatedDevice implements Agent, FrameSink
         return work;
     }
 
+    /**
+     * Whether the device has work that time, not a doorbell or a frame, will make possible: a throttled interrupt, a
+     * reset or link-up completing, TX descriptors the wire or the pacer could not take yet, a frame the wire holds
+     * back. An idle loop with such work sleeps only briefly ({@link DeviceWakeSource}).
+     */
+    boolean hasTimedWork()
+    {
+        if (resetDonePending || linkUpPending || interrupts.hasPending() || wire.hasTimedWork())
+        {
+            return true;
+        }
+        if (transmitEnabled)
+        {
+            for (int i = 0; i < enabledTxCount; i++)
+            {
+                final TxRing t = tx[enabledTx[i]];
+                final int tail = (int)INT.getVolatile(bar, (long)t.tdtOffset);
+                if (tail != t.head && tail != t.badTail)
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     public void onClose()
     {
         LONG.setVolatile(bar, (long)DEVICE_STATE_OFFSET, DEVICE_STOPPED);

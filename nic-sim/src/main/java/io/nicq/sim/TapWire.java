@@ -13,6 +13,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 
 import io.nicq.packet.EthernetHeader;
+import io.nicq.runtime.WakeWord;
 
 /**
  * A wire to the Linux kernel ({@code tap:IFNAME}): a TAP device opened through {@code /dev/net/tun} with the FFM API,
@@ -62,6 +63,7 @@ public final class TapWire implements Wire
     private final MemorySegment receiveBuffer = arena.allocate(MAX_FRAME_LENGTH, 64);
     private final MemorySegment sendBuffer = arena.allocate(MAX_FRAME_LENGTH, 64);
     private final int fd;
+    private final TapArrivalWatcher watcher;
     private long readErrors;
     private long writeErrors;
 
@@ -88,6 +90,7 @@ public final class TapWire implements Wire
                 throw new IllegalStateException("tap:" + ifname + ": ioctl TUNSETIFF failed: " + error +
                     " (needs root or CAP_NET_ADMIN; the name may belong to a non-TAP device)");
             }
+            watcher = new TapArrivalWatcher(fd, "nicq-sim-tap-" + ifname);
         }
         catch (final RuntimeException ex)
         {
@@ -184,6 +187,17 @@ public final class TapWire implements Wire
         return true;
     }
 
+    /** Signalled by the watcher thread when the tun descriptor becomes readable while the device sleeps. */
+    public WakeWord arrivals()
+    {
+        return watcher.arrivals();
+    }
+
+    public void armArrivals()
+    {
+        watcher.arm();
+    }
+
     public String description()
     {
         return "tap:" + ifname;
@@ -210,6 +224,7 @@ public final class TapWire implements Wire
     {
         if (arena.scope().isAlive())
         {
+            watcher.close(); // before the descriptor it polls is closed (and its number reused)
             closeFd();
             arena.close();
         }

@@ -2,6 +2,8 @@ package io.nicq.sim;
 
 import java.lang.foreign.MemorySegment;
 
+import io.nicq.runtime.WakeWord;
+
 /**
  * What a simulated card's port is plugged into. A frame on a wire is an Ethernet frame from the destination address
  * to the end of the payload, without preamble or FCS (the card strips and adds the CRC in its MAC, as the 82599 does
@@ -33,6 +35,33 @@ public interface Wire extends AutoCloseable
     /** Called now and then from the device loop's slow path (not per frame): liveness checks, flushing. */
     default void housekeeping()
     {
+    }
+
+    /**
+     * The wake word this wire signals when a frame may have arrived for the card, so that an idle device loop can
+     * sleep on it beside the doorbell ({@link DeviceWakeSource}); null when nothing arrives unannounced (no wire).
+     * The word belongs to the device loop's thread.
+     */
+    default WakeWord arrivals()
+    {
+        return null;
+    }
+
+    /**
+     * Called by a device loop about to sleep, after it prepared {@link #arrivals()} and before its last look: a wire
+     * whose arrivals need a watcher (TAP: poll(2) on its file descriptor) starts watching here.
+     */
+    default void armArrivals()
+    {
+    }
+
+    /**
+     * Whether the wire holds a frame it must pass on by time, whatever else happens (a frame held back for
+     * reordering): a device loop then sleeps only briefly.
+     */
+    default boolean hasTimedWork()
+    {
+        return false;
     }
 
     /** "none", "memory", "cable:c1:a", "tap:nicq0" (with " + pcap FILE" when captured). */

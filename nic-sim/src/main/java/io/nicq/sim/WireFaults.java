@@ -331,6 +331,21 @@ public final class WireFaults implements Wire
         return wire.poll(sink, limit);
     }
 
+    public io.nicq.runtime.WakeWord arrivals()
+    {
+        return wire.arrivals();
+    }
+
+    public void armArrivals()
+    {
+        wire.armArrivals();
+    }
+
+    public boolean hasTimedWork()
+    {
+        return heldLength > 0 || wire.hasTimedWork();
+    }
+
     public boolean isConnected()
     {
         return wire.isConnected();

@@ -26,6 +26,10 @@ import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.IdleStrategy;
 
+import io.nicq.ixgbe.SimulatedNic;
+import io.nicq.runtime.AdaptiveIdleStrategy;
+import io.nicq.runtime.WakeWord;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -124,6 +128,10 @@ public final class QueueDriver implements Agent, AutoCloseable
     private final int[] reclaimed;
     private final long[] counters = new long[COUNTER_COUNT];
 
+    private final WakeWord clientWake;
+    private final Runnable onPublishedToClient;
+    private boolean publishedToClient;
+    private QueueDriverWakeSource wakeSource;
     private int spareCount;
     private int rxNext;
     private int rxTail;
@@ -173,6 +181,8 @@ public final class QueueDriver implements Agent, AutoCloseable
         this.txDone = channel.txDone();
         this.metadata = channel.metadata();
         this.forwardRing = channel.forwardRing();
+        this.clientWake = channel.clientWake();
+        this.onPublishedToClient = ctx.onPublishedToClient();
         this.pool = channel.pool();
         this.slotCount = channel.slotCount();
 
@@ -265,6 +275,7 @@ public final class QueueDriver implements Agent, AutoCloseable
 
             step = "activating the queue";
             driver.activate();
+            driver.installWakeSource();
             return driver;
         }
         catch (final RuntimeException ex)
@@ -277,6 +288,45 @@ public final class QueueDriver implements Agent, AutoCloseable
             throw new IllegalStateException("queue driver of queue " + queueId + " could not start on " + file +
                 ": " + step + " failed: " + ex.getMessage(), ex);
         }
+    }
+
+    /**
+     * Under the adaptive idle strategy, lets it sleep on this queue's interrupt vector and the channel's driver wake
+     * word ({@link QueueDriverWakeSource}); only a simulated card's vectors are futex words that can be slept on
+     * together with the wake word, and only queues 0..15 have a vector. Others keep the strategy's parking.
+     */
+    private void installWakeSource()
+    {
+        // The strategy the runner idles with is the context's own instance; one already serving another loop (a
+        // strategy shared by mistake) keeps that loop's source.
+        if (ctx.idleStrategy() instanceof AdaptiveIdleStrategy adaptive && adaptive.wakeSource() == null &&
+            queueId < Registers.QUEUE_VECTOR_COUNT && ctx.nic() instanceof SimulatedNic simulated)
+        {
+            wakeSource = new QueueDriverWakeSource(this, bar, simulated.interruptVector(queueId), queueId,
+                channel.driverWake());
+            adaptive.wakeSource(wakeSource);
+        }
+    }
+
+    /** The wake source the adaptive idle strategy sleeps on, or null (tests). */
+    AdaptiveIdleStrategy.WakeSource wakeSource()
+    {
+        return wakeSource;
+    }
+
+    /**
+     * For a queue driver run inline by its application: what the application's loop sleeps on (this queue's interrupt
+     * vector and the channel's driver wake word, the last look being a round of this driver), created once; null when
+     * the queue has no vector to sleep on (not a simulated card, or a queue above 15).
+     */
+    public AdaptiveIdleStrategy.WakeSource inlineWakeSource()
+    {
+        if (wakeSource == null && queueId < Registers.QUEUE_VECTOR_COUNT && ctx.nic() instanceof SimulatedNic simulated)
+        {
+            wakeSource = new QueueDriverWakeSource(this, bar, simulated.interruptVector(queueId), queueId,
+                channel.driverWake());
+        }
+        return wakeSource;
     }
 
     private static void checkChannel(final QueueChannel channel, final int queueId)
@@ -360,6 +410,16 @@ public final class QueueDriver implements Agent, AutoCloseable
         work += refill();
         work += reclaim();
         work += transmit();
+        if (publishedToClient)
+        {
+            // Once per round, after the release stores: a client asleep on its wake word has frames or slots.
+            publishedToClient = false;
+            clientWake.signal();
+            if (onPublishedToClient != null)
+            {
+                onPublishedToClient.run();
+            }
+        }
         if (work == 0 || ++busyCycles >= BUSY_CYCLES_PER_LIVENESS_CHECK)
         {
             busyCycles = 0;
@@ -447,6 +507,7 @@ public final class QueueDriver implements Agent, AutoCloseable
                 owner[slot] = OWNER_CLIENT;
             }
             final int offered = rxReady.offer(frames, 0, handed);
+            publishedToClient |= offered > 0;
             for (int i = offered; i < handed; i++)
             {
                 // Only a client that wrote over rxReady's positions gets here: its frame is dropped.
@@ -587,6 +648,7 @@ public final class QueueDriver implements Agent, AutoCloseable
                 owner[frames[i]] = OWNER_CLIENT;
             }
             final int offered = rxReady.offer(frames, 0, handed);
+            publishedToClient |= offered > 0;
             for (int i = offered; i < handed; i++)
             {
                 bytes -= metadata.frameLength(frames[i]);
@@ -817,6 +879,7 @@ public final class QueueDriver implements Agent, AutoCloseable
             owner[slots[i]] = OWNER_CLIENT;
         }
         final int offered = txDone.offer(slots, 0, count);
+        publishedToClient |= offered > 0;
         if (offered < count)
         {
             for (int i = offered; i < count; i++)
@@ -954,7 +1017,7 @@ public final class QueueDriver implements Agent, AutoCloseable
         }
         finally
         {
-            CloseHelper.quietCloseAll(txHeadBuffer, txRingBuffer, rxRingBuffer, poolMapping, channel);
+            CloseHelper.quietCloseAll(wakeSource, txHeadBuffer, txRingBuffer, rxRingBuffer, poolMapping, channel);
         }
     }
 
@@ -1016,7 +1079,7 @@ public final class QueueDriver implements Agent, AutoCloseable
         public static final int DEFAULT_RING_SIZE = 512;
         public static final int DEFAULT_BATCH_SIZE = 32;
         public static final int MAX_BATCH_SIZE = 512;
-        public static final String DEFAULT_IDLE_STRATEGY = "backoff";
+        public static final String DEFAULT_IDLE_STRATEGY = "adaptive";
         public static final long DEFAULT_LIVENESS_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
         public static final long DEFAULT_CLIENT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
         public static final long DEFAULT_CLIENT_ATTACH_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(30);
@@ -1035,6 +1098,7 @@ public final class QueueDriver implements Agent, AutoCloseable
         private QueueAttacher queueAttacher;
         private long pid = ProcessHandle.current().pid();
         private long cardDriverPid;
+        private Runnable onPublishedToClient;
         private long livenessIntervalNs = DEFAULT_LIVENESS_INTERVAL_NS;
         private long clientTimeoutNs = DEFAULT_CLIENT_TIMEOUT_NS;
         private long clientAttachTimeoutNs = DEFAULT_CLIENT_ATTACH_TIMEOUT_NS;
@@ -1256,6 +1320,23 @@ public final class QueueDriver implements Agent, AutoCloseable
         }
 
         /** The card driver's process, watched so that the queue driver stops when it dies; 0 (default): not watched. */
+        /**
+         * Run after every round that published on rxReady or txDone, beside the signal of the channel's client wake
+         * word: for a client that sleeps on a word of its own (queue 0's, the card driver's conductor, sleeps on the
+         * control plane's requests word). Whichever loop runs the round (the runner, or the adaptive strategy's last
+         * look) calls it, so no publication is left unannounced. Default none.
+         */
+        public Context onPublishedToClient(final Runnable onPublishedToClient)
+        {
+            this.onPublishedToClient = onPublishedToClient;
+            return this;
+        }
+
+        public Runnable onPublishedToClient()
+        {
+            return onPublishedToClient;
+        }
+
         public Context cardDriverPid(final long cardDriverPid)
         {
             this.cardDriverPid = cardDriverPid;

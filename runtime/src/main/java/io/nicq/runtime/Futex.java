@@ -38,6 +38,14 @@ public final class Futex implements AutoCloseable
     private static final int EINTR = 4;
     private static final int ETIMEDOUT = 110;
     private static final long SYS_FUTEX = sysFutex();
+    /** futex_waitv(2), Linux 5.16 and later: the same number on x86-64 and aarch64. */
+    private static final long SYS_FUTEX_WAITV = SYS_FUTEX < 0 ? -1 : 449;
+    /** struct futex_waitv: u64 val, u64 uaddr, u32 flags, u32 reserved. */
+    private static final long WAITV_SIZE = 24;
+    /** FUTEX2_SIZE_U32, and no FUTEX2_PRIVATE: the words are shared between processes. */
+    private static final int FUTEX2_SIZE_U32 = 0x02;
+    private static final long CLOCK_MONOTONIC = 1;
+    private static final int ENOSYS = 38;
     private static final MethodHandle SYSCALL;
     private static final long ERRNO_OFFSET =
         Linker.Option.captureStateLayout().byteOffset(MemoryLayout.PathElement.groupElement("errno"));
@@ -58,6 +66,7 @@ public final class Futex implements AutoCloseable
     private final Arena arena = Arena.ofShared();
     private final MemorySegment timespec = arena.allocate(16, 8);
     private final MemorySegment errno = arena.allocate(Linker.Option.captureStateLayout());
+    private final MemorySegment waiters = arena.allocate(2 * WAITV_SIZE, 8);
 
     /**
      * @throws IllegalStateException on a platform without futexes (only Linux on x86-64 and aarch64 is supported)
@@ -102,6 +111,64 @@ public final class Futex implements AutoCloseable
             case EINTR -> WOKEN;
             default -> throw new IllegalStateException("futex wait on 0x" + Long.toHexString(address) +
                 " failed with errno " + error);
+        };
+    }
+
+    /**
+     * Sleeps while the int at {@code first} holds {@code firstExpected} and the int at {@code second} holds
+     * {@code secondExpected}, at most {@code timeoutNs} (futex_waitv(2)): a wake-up or a change of either word ends
+     * the sleep. This is how one loop sleeps on two wake-ups from different senders at once (a simulated card's
+     * doorbell and its cable), which a plain futex cannot do and poll(2) cannot watch.
+     *
+     * @param timeoutNs at most this long; {@code Long.MAX_VALUE} or less than 0 waits without a timeout
+     * @return {@link #WOKEN}, {@link #VALUE_CHANGED} or {@link #TIMED_OUT}
+     * @throws IllegalStateException on a kernel without futex_waitv (before 5.16)
+     */
+    public int awaitEither(final long first, final int firstExpected, final long second, final int secondExpected,
+        final long timeoutNs)
+    {
+        checkAligned(first);
+        checkAligned(second);
+        waiters.set(ValueLayout.JAVA_LONG, 0, firstExpected & 0xFFFF_FFFFL);
+        waiters.set(ValueLayout.JAVA_LONG, 8, first);
+        waiters.set(ValueLayout.JAVA_INT, 16, FUTEX2_SIZE_U32);
+        waiters.set(ValueLayout.JAVA_INT, 20, 0);
+        waiters.set(ValueLayout.JAVA_LONG, WAITV_SIZE, secondExpected & 0xFFFF_FFFFL);
+        waiters.set(ValueLayout.JAVA_LONG, WAITV_SIZE + 8, second);
+        waiters.set(ValueLayout.JAVA_INT, WAITV_SIZE + 16, FUTEX2_SIZE_U32);
+        waiters.set(ValueLayout.JAVA_INT, WAITV_SIZE + 20, 0);
+        long timeoutAddress = 0;
+        if (timeoutNs >= 0 && timeoutNs != Long.MAX_VALUE)
+        {
+            // futex_waitv takes an absolute time on the given clock; nanoTime is CLOCK_MONOTONIC on Linux.
+            final long deadline = System.nanoTime() + timeoutNs;
+            timespec.set(ValueLayout.JAVA_LONG, 0, deadline / 1_000_000_000L);
+            timespec.set(ValueLayout.JAVA_LONG, 8, deadline % 1_000_000_000L);
+            timeoutAddress = timespec.address();
+        }
+        final long rc;
+        try
+        {
+            rc = (long)SYSCALL.invokeExact(errno, SYS_FUTEX_WAITV, waiters.address(), 2L, 0L, timeoutAddress,
+                CLOCK_MONOTONIC, 0L);
+        }
+        catch (final Throwable ex)
+        {
+            throw new IllegalStateException("futex_waitv system call failed", ex);
+        }
+        if (rc >= 0)
+        {
+            return WOKEN;
+        }
+        final int error = errno.get(ValueLayout.JAVA_INT, ERRNO_OFFSET);
+        return switch (error)
+        {
+            case EAGAIN -> VALUE_CHANGED;
+            case ETIMEDOUT -> TIMED_OUT;
+            case EINTR -> WOKEN;
+            case ENOSYS -> throw new IllegalStateException("futex_waitv needs Linux 5.16 or later");
+            default -> throw new IllegalStateException("futex_waitv on 0x" + Long.toHexString(first) + " and 0x" +
+                Long.toHexString(second) + " failed with errno " + error);
         };
     }
 

@@ -18,13 +18,18 @@ import org.agrona.concurrent.YieldingIdleStrategy;
  *   <li>{@code yield}: {@code Thread.yield} between empty polls; a good choice when spinners outnumber cores;</li>
  *   <li>{@code backoff}: spin, then yield, then park from 1 us up to 1 ms; an idle loop costs next to nothing;
  *   {@code backoff:MS} parks up to MS milliseconds (fewer wake-ups of idle control loops, slower to react);</li>
- *   <li>{@code sleep} (1 ms) or {@code sleep:MS}.</li>
+ *   <li>{@code sleep} (1 ms) or {@code sleep:MS};</li>
+ *   <li>{@code adaptive} or {@code adaptive:US}: spin 50 us (or US microseconds) after the last work, then sleep on
+ *   the loop's wake-up ({@link AdaptiveIdleStrategy}; a loop without one parks as {@code backoff} does).</li>
  * </ul>
  */
 public final class IdleStrategies
 {
     /** For help texts. */
-    public static final String NAMES = "busy, noop, yield, backoff, backoff:MS, sleep, sleep:MS";
+    public static final String NAMES = "busy, noop, yield, backoff, backoff:MS, sleep, sleep:MS, adaptive, adaptive:US";
+
+    /** The bound on one adaptive sleep unless its owner sets another: the coarse timers of nicq's loops run by it. */
+    public static final long ADAPTIVE_MAX_SLEEP_NS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private IdleStrategies()
     {
@@ -53,6 +58,12 @@ public final class IdleStrategies
         return new BackoffIdleStrategy(64, 16, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
     }
 
+    /** The adaptive strategy with its default spin and bound, without a wake source yet. */
+    public static AdaptiveIdleStrategy adaptive()
+    {
+        return new AdaptiveIdleStrategy(AdaptiveIdleStrategy.DEFAULT_SPIN_NS, ADAPTIVE_MAX_SLEEP_NS);
+    }
+
     /**
      * @throws IllegalArgumentException naming the accepted names when {@code name} is none of them
      */
@@ -63,6 +74,24 @@ public final class IdleStrategies
         {
             final long ms = positiveMillis(name, value.substring("backoff:".length()));
             return new BackoffIdleStrategy(64, 16, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(ms));
+        }
+        if (value.startsWith("adaptive:"))
+        {
+            final String us = value.substring("adaptive:".length());
+            try
+            {
+                final long spinUs = Long.parseLong(us);
+                if (spinUs >= 0)
+                {
+                    return new AdaptiveIdleStrategy(TimeUnit.MICROSECONDS.toNanos(spinUs), ADAPTIVE_MAX_SLEEP_NS);
+                }
+            }
+            catch (final NumberFormatException ex)
+            {
+                // falls through to the error below
+            }
+            throw new IllegalArgumentException("idle strategy '" + name + "': a spin of 0 or more microseconds " +
+                "expected");
         }
         if (value.startsWith("sleep:"))
         {
@@ -75,6 +104,7 @@ public final class IdleStrategies
             case "yield" -> new YieldingIdleStrategy();
             case "backoff" -> backoff();
             case "sleep" -> new SleepingMillisIdleStrategy(1);
+            case "adaptive" -> adaptive();
             default -> throw new IllegalArgumentException("idle strategy '" + name + "' is not one of " + NAMES);
         };
     }

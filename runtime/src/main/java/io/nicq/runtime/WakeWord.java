@@ -126,6 +126,29 @@ public final class WakeWord implements AutoCloseable
         }
     }
 
+    /**
+     * Sleeps on two words at once until a signal of either after its {@link #prepare}, or the timeout, then withdraws
+     * both announcements: a loop with two sources of work (a simulated card's doorbell and its wire) follows the
+     * protocol on each ({@code prepare} both, re-check, then this or {@code cancel} both). Sleeps in {@code first}'s
+     * futex memory, so it belongs to the thread that owns {@code first}.
+     *
+     * @return {@link Futex#WOKEN}, {@link Futex#VALUE_CHANGED} or {@link Futex#TIMED_OUT}
+     */
+    public static int awaitEither(final WakeWord first, final int firstTicket, final WakeWord second,
+        final int secondTicket, final long timeoutNs)
+    {
+        try
+        {
+            return first.futex.awaitEither(first.sequenceAddress, firstTicket, second.sequenceAddress, secondTicket,
+                timeoutNs);
+        }
+        finally
+        {
+            first.buffer.getAndAddInt(first.offset + SLEEPERS_OFFSET, -1);
+            second.buffer.getAndAddInt(second.offset + SLEEPERS_OFFSET, -1);
+        }
+    }
+
     /** Signals seen so far (wraps): a cheap way to tell whether anything happened since an earlier read. */
     public int sequence()
     {

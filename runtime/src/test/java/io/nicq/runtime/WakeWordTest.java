@@ -166,6 +166,59 @@ class WakeWordTest
     }
 
     @Test
+    void aSleeperOnTwoWordsIsWokenByASignalOfTheSecond() throws Exception
+    {
+        final AtomicReference<Integer> result = new AtomicReference<>();
+        try (WakeWord secondSignaller = new WakeWord().wrap(b, 200))
+        {
+            final Thread thread = new Thread(() ->
+            {
+                try (WakeWord first = new WakeWord().wrap(a, 192); WakeWord second = new WakeWord().wrap(a, 200))
+                {
+                    final int firstTicket = first.prepare();
+                    final int secondTicket = second.prepare();
+                    result.set(WakeWord.awaitEither(first, firstTicket, second, secondTicket,
+                        TimeUnit.SECONDS.toNanos(10)));
+                }
+            });
+            thread.start();
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (secondSignaller.sleepers() == 0 && System.nanoTime() < deadline)
+            {
+                Thread.onSpinWait();
+            }
+            final long signalled = System.nanoTime();
+            secondSignaller.signal();
+            thread.join(TimeUnit.SECONDS.toMillis(10));
+            assertFalse(thread.isAlive());
+            assertTrue(System.nanoTime() - signalled < TimeUnit.SECONDS.toNanos(5), "woken by its timeout, not the signal");
+            assertTrue(result.get() == Futex.WOKEN || result.get() == Futex.VALUE_CHANGED, "result " + result.get());
+            assertEquals(0, a.getIntVolatile(192 + WakeWord.SLEEPERS_OFFSET), "the first word's sleeper withdrew");
+            assertEquals(0, a.getIntVolatile(200 + WakeWord.SLEEPERS_OFFSET), "the second word's sleeper withdrew");
+        }
+    }
+
+    @Test
+    void aSignalOfEitherWordBeforeTheSleepIsNotLost()
+    {
+        try (WakeWord first = new WakeWord().wrap(a, 192); WakeWord second = new WakeWord().wrap(a, 200);
+            WakeWord firstSignaller = new WakeWord().wrap(b, 192))
+        {
+            final int firstTicket = first.prepare();
+            final int secondTicket = second.prepare();
+            firstSignaller.signal();
+            assertEquals(Futex.VALUE_CHANGED, WakeWord.awaitEither(first, firstTicket, second, secondTicket,
+                TimeUnit.SECONDS.toNanos(5)));
+            final long start = System.nanoTime();
+            assertEquals(Futex.TIMED_OUT, WakeWord.awaitEither(first, first.prepare(), second, second.prepare(),
+                TimeUnit.MILLISECONDS.toNanos(20)));
+            assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(19), "slept less than its timeout");
+            assertEquals(0, first.sleepers());
+            assertEquals(0, second.sleepers());
+        }
+    }
+
+    @Test
     void heapMemoryIsRefused()
     {
         try (WakeWord word = new WakeWord())

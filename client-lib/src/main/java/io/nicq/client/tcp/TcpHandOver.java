@@ -12,11 +12,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import io.nicq.client.ControlPlane;
 import io.nicq.client.Filter;
 import io.nicq.packet.TcpHeader;
+import io.nicq.runtime.AdaptiveIdleStrategy;
 import org.agrona.BitUtil;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.collections.LongArrayQueue;
+import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
@@ -355,6 +357,8 @@ public final class TcpHandOver implements TcpSteering, AutoCloseable
         message.putInt(index + PEER_OFFSET, peer);
         message.putBytes(index + SEGMENT_OFFSET, segment, offset, length);
         inbox.commit(index);
+        // A worker asleep on its queue's wake-up (adaptive idle) has work that is not its queue's.
+        worker.tcp.ip().queue().wakeUp();
         return true;
     }
 
@@ -616,6 +620,42 @@ public final class TcpHandOver implements TcpSteering, AutoCloseable
             final long startNs = handOverStartNs.remove(
                 TcpLayer.key(connection.remoteAddress(), connection.remotePort(), connection.localPort()));
             return startNs < 0 ? -1 : System.nanoTime() - startNs;
+        }
+
+        /**
+         * Installs in {@code idle}, if it is the adaptive strategy, a wake-up for the worker's loop: its queue's, with
+         * the inbox in the last look (the listener wakes the queue's wake-up after passing a segment on); returns
+         * {@code idle}. Without a wake-up of the queue's (no vector to sleep on) the strategy parks, as it would.
+         */
+        public IdleStrategy sleepOn(final IdleStrategy idle)
+        {
+            if (idle instanceof AdaptiveIdleStrategy adaptive)
+            {
+                final AdaptiveIdleStrategy.WakeSource queue = tcp.ip().queue().wakeSource();
+                adaptive.wakeSource(queue == null ? null : new AdaptiveIdleStrategy.WakeSource()
+                {
+                    public boolean arm()
+                    {
+                        if (queue.arm())
+                        {
+                            return true;
+                        }
+                        if (inbox.size() > 0)
+                        {
+                            // Armed already: a zero sleep disarms it, and the loop drains the inbox.
+                            queue.sleep(0);
+                            return true;
+                        }
+                        return false;
+                    }
+
+                    public void sleep(final long timeoutNs)
+                    {
+                        queue.sleep(timeoutNs);
+                    }
+                });
+            }
+            return idle;
         }
 
         /** The worker's layer. */

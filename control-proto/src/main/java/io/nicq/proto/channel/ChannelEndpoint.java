@@ -1,5 +1,7 @@
 package io.nicq.proto.channel;
 
+import io.nicq.runtime.WakeWord;
+
 /**
  * The client's end of a queue channel: the slot ownership protocol ({@link QueueChannel}) as the application side
  * runs it, with its own table of who owns each slot. client-lib's {@code NicQueue} and the card driver's default
@@ -43,6 +45,7 @@ public final class ChannelEndpoint
 
     private final QueueChannel channel;
     private final QueueChannelHeader header;
+    private final WakeWord driverWake;
     private final IndexRing rxReady;
     private final IndexRing rxFree;
     private final IndexRing txReady;
@@ -84,6 +87,7 @@ public final class ChannelEndpoint
         }
         this.channel = channel;
         this.header = channel.header();
+        this.driverWake = channel.driverWake();
         this.rxReady = channel.rxReady();
         this.rxFree = channel.rxFree();
         this.txReady = channel.txReady();
@@ -288,6 +292,7 @@ public final class ChannelEndpoint
      */
     public int flush()
     {
+        boolean published = false;
         if (releasedCount > 0)
         {
             final int offered = rxFree.offer(released, 0, releasedCount);
@@ -296,27 +301,35 @@ public final class ChannelEndpoint
                 System.arraycopy(released, offered, released, 0, releasedCount - offered);
             }
             releasedCount -= offered;
+            published = offered > 0;
         }
-        if (queuedCount == 0)
+        int offered = 0;
+        if (queuedCount > 0)
         {
-            return 0;
+            final long nowNs = System.nanoTime();
+            for (int i = 0; i < queuedCount; i++)
+            {
+                metadata.txEnqueuedNs(queued[i], nowNs);
+            }
+            offered = txReady.offer(queued, 0, queuedCount);
+            for (int i = 0; i < offered; i++)
+            {
+                owner[queued[i]] = DRIVER;
+            }
+            if (offered < queuedCount)
+            {
+                System.arraycopy(queued, offered, queued, 0, queuedCount - offered);
+            }
+            queuedCount -= offered;
+            framesSent += offered;
+            published |= offered > 0;
         }
-        final long nowNs = System.nanoTime();
-        for (int i = 0; i < queuedCount; i++)
+        if (published)
         {
-            metadata.txEnqueuedNs(queued[i], nowNs);
+            // After the release stores: a queue driver asleep on its wake word has frames to send or buffers to post
+            // (one atomic add while it is awake).
+            driverWake.signal();
         }
-        final int offered = txReady.offer(queued, 0, queuedCount);
-        for (int i = 0; i < offered; i++)
-        {
-            owner[queued[i]] = DRIVER;
-        }
-        if (offered < queuedCount)
-        {
-            System.arraycopy(queued, offered, queued, 0, queuedCount - offered);
-        }
-        queuedCount -= offered;
-        framesSent += offered;
         return offered;
     }
 

@@ -1,5 +1,6 @@
 package io.nicq.proto.channel;
 
+import io.nicq.runtime.WakeWord;
 import org.agrona.concurrent.AtomicBuffer;
 
 /**
@@ -42,10 +43,21 @@ public final class ForwardRing
     private static final int TIMESTAMP_FIELD = 8;
 
     private final AtomicBuffer buffer;
+    private final WakeWord consumerWake;
 
     /** @param buffer {@link #LENGTH} bytes of the channel file */
     public ForwardRing(final AtomicBuffer buffer)
     {
+        this(buffer, null);
+    }
+
+    /**
+     * @param buffer       {@link #LENGTH} bytes of the channel file
+     * @param consumerWake signalled after every frame offered (the queue driver's wake word), or null
+     */
+    public ForwardRing(final AtomicBuffer buffer, final WakeWord consumerWake)
+    {
+        this.consumerWake = consumerWake;
         if (buffer.capacity() < LENGTH)
         {
             throw new IllegalArgumentException("a forward ring needs " + LENGTH + " bytes, got " + buffer.capacity());
@@ -74,6 +86,10 @@ public final class ForwardRing
         buffer.putLong(record + TIMESTAMP_FIELD, deviceNs);
         buffer.putBytes(record + FRAME_OFFSET, source, offset, length);
         buffer.putLongRelease(PRODUCER_POSITION_OFFSET, producer + 1);
+        if (consumerWake != null)
+        {
+            consumerWake.signal(); // a queue driver asleep on its interrupt and wake word has a frame
+        }
         return true;
     }
 

@@ -1,6 +1,7 @@
 package io.nicq.proto.channel;
 
 import org.agrona.concurrent.AtomicBuffer;
+import io.nicq.runtime.WakeWord;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
@@ -93,6 +94,8 @@ public final class QueueChannel implements AutoCloseable
     private final IndexRing txReady;
     private final IndexRing txDone;
     private final ForwardRing forwardRing;
+    private final WakeWord driverWake;
+    private final WakeWord clientWake;
     private final SlotMetadata metadata;
     private final UnsafeBuffer pool;
     private boolean closed;
@@ -109,7 +112,10 @@ public final class QueueChannel implements AutoCloseable
         this.rxFree = ring(QueueChannelLayout.RX_FREE);
         this.txReady = ring(QueueChannelLayout.TX_READY);
         this.txDone = ring(QueueChannelLayout.TX_DONE);
-        this.forwardRing = new ForwardRing(buffer(layout.forwardRingOffset(), ForwardRing.LENGTH));
+        final UnsafeBuffer headerBuffer = buffer(0, QueueChannelLayout.HEADER_LENGTH);
+        this.driverWake = new WakeWord().wrap(headerBuffer, QueueChannelHeader.DRIVER_WAKE_OFFSET);
+        this.clientWake = new WakeWord().wrap(headerBuffer, QueueChannelHeader.CLIENT_WAKE_OFFSET);
+        this.forwardRing = new ForwardRing(buffer(layout.forwardRingOffset(), ForwardRing.LENGTH), driverWake);
         this.metadata = new SlotMetadata(buffer(layout.metadataOffset(), layout.metadataLength()));
         this.pool = buffer(layout.poolOffset(), layout.poolLength());
     }
@@ -312,6 +318,22 @@ public final class QueueChannel implements AutoCloseable
     }
 
     /** Frames the card driver forwards to this queue from software filters; the queue driver takes them. */
+    /**
+     * The queue driver's wake word in the header ({@link QueueChannelHeader#DRIVER_WAKE_OFFSET}): the queue driver
+     * sleeps on it (beside its interrupt vector); the client and the forward ring's producer signal it. This mapping's
+     * flyweight: one thread sleeps on it; signalling from others only wakes.
+     */
+    public WakeWord driverWake()
+    {
+        return driverWake;
+    }
+
+    /** The client's wake word ({@link QueueChannelHeader#CLIENT_WAKE_OFFSET}): the queue driver signals it. */
+    public WakeWord clientWake()
+    {
+        return clientWake;
+    }
+
     public ForwardRing forwardRing()
     {
         return forwardRing;
@@ -378,6 +400,8 @@ public final class QueueChannel implements AutoCloseable
         if (!closed)
         {
             closed = true;
+            driverWake.close();
+            clientWake.close();
             if (arena != null)
             {
                 arena.close();

@@ -21,8 +21,20 @@ import org.agrona.concurrent.AtomicBuffer;
  *   256   client pid (long)              264  client heartbeat, System.nanoTime (long)
  *   queue driver counters (single writer: the queue driver), 8 bytes each:
  *   384   COUNTER_COUNT longs, see the COUNTER_* constants and {@link #counterName(int)}
+ *   wake words (runtime's WakeWord: sequence int, sleepers int), each on its own 128 bytes:
+ *   512   driver wake: signalled by the client (txReady, rxFree) and the card driver (forward ring)
+ *   640   client wake: signalled by the queue driver (rxReady, txDone)
  *   ...   reserved to 4096
+ *
+ *   512/640 +0                 +4                 +8
+ *           +------------------+------------------+
+ *           | sequence (futex) | sleepers         |
+ *           +------------------+------------------+
  * </pre>
+ * A side that runs out of work and wants to sleep announces itself on its own wake word (sleepers, the "I sleep"
+ * flag), looks at its rings once more, and sleeps on the sequence; the other side signals the word after it publishes,
+ * which costs one atomic add while nobody sleeps and a FUTEX_WAKE only when somebody does (check-after-arm; see
+ * {@code io.nicq.runtime.WakeWord}).
  * Heartbeats are {@code System.nanoTime()} readings: the same clock in every process of one host. A client attaches
  * by writing its heartbeat, then its pid ({@link #attachClient}), and leaves in order by writing
  * {@link #CLIENT_PID_LEFT} ({@link #detachClient}). The client pid field alone tells the three states apart: 0 no
@@ -35,7 +47,7 @@ public final class QueueChannelHeader
     public static final long MAGIC = 0x314E48435143494EL;
 
     /** Layout version: raised whenever an offset or a field's meaning changes. */
-    public static final int VERSION = 3;
+    public static final int VERSION = 4;
 
     public static final int MAGIC_OFFSET = 0;
     public static final int VERSION_OFFSET = 8;
@@ -57,6 +69,10 @@ public final class QueueChannelHeader
     public static final int CLIENT_PID_OFFSET = 256;
     public static final int CLIENT_HEARTBEAT_OFFSET = 264;
     public static final int COUNTERS_OFFSET = 384;
+    /** The queue driver's wake word: the client and the card driver signal it after publishing to the driver. */
+    public static final int DRIVER_WAKE_OFFSET = 512;
+    /** The client's wake word: the queue driver signals it after publishing on rxReady or txDone. */
+    public static final int CLIENT_WAKE_OFFSET = 640;
 
     /** Client pid of a client that has left in order: no process has this pid. */
     public static final long CLIENT_PID_LEFT = -1;

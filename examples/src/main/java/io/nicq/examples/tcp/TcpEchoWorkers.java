@@ -127,7 +127,7 @@ public final class TcpEchoWorkers implements AutoCloseable
             workerInterfaces[index] = ip;
             workerServers[index] = server;
             workersReady.countDown();
-            final IdleStrategy idleStrategy = idle.get();
+            final IdleStrategy idleStrategy = server.worker().sleepOn(idle.get());
             int polls = 0;
             while (workersRunning)
             {
@@ -164,7 +164,8 @@ public final class TcpEchoWorkers implements AutoCloseable
             listenerInterface = new Ipv4Interface(queue, listenerPlane);
             listenerServer = TcpEchoServer.handingOver(new TcpLayer(listenerInterface), port, List.of(workerServers));
             listenerReady.countDown();
-            final IdleStrategy idleStrategy = idle.get();
+            // Released connections wait for the listener's next pass: its sleeps are bounded, and nothing waits on them.
+            final IdleStrategy idleStrategy = queue.sleepOn(idle.get());
             int polls = 0;
             while (listenerRunning)
             {
