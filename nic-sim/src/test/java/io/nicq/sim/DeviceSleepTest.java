@@ -57,7 +57,9 @@ class DeviceSleepTest
                 awaitAsleep(card, driver);
                 final byte[] in = Frames.udp(card.mac(), PEER, 1, 2, 3, 4, new byte[i]);
                 assertTrue(card.memoryWire().inject(in));
-                assertArrayEquals(in, rx.await("frame " + i + " received by a card that slept"));
+                // The wire's sender pads a short frame to the Ethernet minimum, as every MAC does.
+                assertArrayEquals(java.util.Arrays.copyOf(in, Math.max(in.length, 60)),
+                    rx.await("frame " + i + " received by a card that slept"));
             }
         }
     }
