@@ -8,7 +8,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * What the card driver does when a queue driver attaches (the Barrelfish split), done by test code: program the ring
- * registers of the queue and enable it, polling until ENABLE reads back. On detach it disables the queue.
+ * registers of the queue and enable it, polling until ENABLE reads back. On detach it disables the queue, polling
+ * until ENABLE reads 0.
  */
 final class RegisterQueueAttacher implements QueueAttacher
 {
@@ -71,8 +72,13 @@ final class RegisterQueueAttacher implements QueueAttacher
 
     private void await(final int offset, final String what)
     {
+        await(offset, true, what);
+    }
+
+    private void await(final int offset, final boolean enabled, final String what)
+    {
         final long deadline = System.nanoTime() + ENABLE_TIMEOUT_NS;
-        while ((bar.read(offset) & Registers.DCTL_ENABLE) == 0)
+        while (((bar.read(offset) & Registers.DCTL_ENABLE) != 0) != enabled)
         {
             if (System.nanoTime() - deadline > 0)
             {
@@ -84,8 +90,12 @@ final class RegisterQueueAttacher implements QueueAttacher
 
     public void detach(final int queueId)
     {
+        // As the card driver's teardown: the queue's memory may go only once the card has stopped using it, when
+        // ENABLE reads 0 (datasheet 4.6.7.1.2); a card still fetching descriptors from freed memory is a DMA fault.
         bar.clearBits(Registers.rxdctl(queueId), Registers.DCTL_ENABLE);
+        await(Registers.rxdctl(queueId), false, "RX queue " + queueId + " is disabled (RXDCTL.ENABLE 0)");
         bar.clearBits(Registers.txdctl(queueId), Registers.DCTL_ENABLE);
+        await(Registers.txdctl(queueId), false, "TX queue " + queueId + " is disabled (TXDCTL.ENABLE 0)");
         detaches++;
     }
 }
