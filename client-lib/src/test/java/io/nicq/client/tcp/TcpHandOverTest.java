@@ -147,6 +147,15 @@ class TcpHandOverTest
     private void step(final boolean workerDrainsItsInbox)
     {
         round++;
+        if (round == filtersLiveFrom && handOver.connectionsOpen() > 0)
+        {
+            // The hand-over registers on its own thread: from this round on the test wants the filter in place.
+            final long deadline = System.nanoTime() + MAX_NS;
+            while (listenerEnd.connectionFilters().isEmpty() && System.nanoTime() - deadline < 0)
+            {
+                Thread.onSpinWait();
+            }
+        }
         a.transmit(this::route);
         listenerEnd.ip.poll();
         handOver.doWork();
