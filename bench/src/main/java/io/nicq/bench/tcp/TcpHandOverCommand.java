@@ -1,7 +1,5 @@
 package io.nicq.bench.tcp;
 
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -11,7 +9,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.nicq.card.CardDriver;
-import io.nicq.card.QueueDriverMode;
 import io.nicq.client.NicClient;
 import io.nicq.client.NicQueue;
 import io.nicq.client.QueueService;
@@ -24,7 +21,6 @@ import io.nicq.client.tcp.TcpReader;
 import io.nicq.client.tcp.TcpState;
 import io.nicq.examples.tcp.TcpEchoServer;
 import io.nicq.examples.tcp.TcpEchoWorkers;
-import io.nicq.ixgbe.SimulatedCardFiles;
 import io.nicq.packet.Ipv4Address;
 import io.nicq.sim.SimulatedCard;
 import org.HdrHistogram.Histogram;
@@ -91,8 +87,7 @@ public final class TcpHandOverCommand implements Callable<Integer>
         }
         final Path dir = Files.createTempDirectory(Path.of("/dev/shm"), "nicq-bench-handover-");
         final String id = UUID.randomUUID().toString().substring(0, 6);
-        final String previousSimDir = System.getProperty(SimulatedCardFiles.DIR_PROPERTY);
-        System.setProperty(SimulatedCardFiles.DIR_PROPERTY, dir.resolve("sim").toString());
+        final String previousSimDir = BenchHosts.useSimDir(dir);
         SimulatedCard cardA = null;
         SimulatedCard cardB = null;
         CardDriver driverA = null;
@@ -105,10 +100,10 @@ public final class TcpHandOverCommand implements Callable<Integer>
         {
             cardA = card(dir, "a-" + id, "cable:" + id + ":a");
             cardB = card(dir, "b-" + id, "cable:" + id + ":b");
-            driverA = driver(dir, cardA, "a-" + id, IP_A);
-            driverB = driver(dir, cardB, "b-" + id, IP_B);
-            clientA = client(dir, "a-" + id);
-            clientB = client(dir, "b-" + id);
+            driverA = BenchHosts.driver(dir, cardA, "a-" + id, IP_A);
+            driverB = BenchHosts.driver(dir, cardB, "b-" + id, IP_B);
+            clientA = BenchHosts.client(dir, "a-" + id, "bench-handover");
+            clientB = BenchHosts.client(dir, "b-" + id, "bench-handover");
             plain = PlainEcho.start(clientB);
             handOver = TcpEchoWorkers.start(clientB, QueueService.INLINE, HAND_OVER_PORT, workers,
                 TcpHandOverCommand::idle);
@@ -160,14 +155,7 @@ public final class TcpHandOverCommand implements Callable<Integer>
                 plain.stop();
             }
             CloseHelper.quietCloseAll(clientA, clientB, driverA, driverB, cardA, cardB);
-            if (previousSimDir == null)
-            {
-                System.clearProperty(SimulatedCardFiles.DIR_PROPERTY);
-            }
-            else
-            {
-                System.setProperty(SimulatedCardFiles.DIR_PROPERTY, previousSimDir);
-            }
+            BenchHosts.restoreSimDir(previousSimDir);
             IoUtil.delete(dir.toFile(), true);
         }
     }
@@ -197,20 +185,6 @@ public final class TcpHandOverCommand implements Callable<Integer>
     {
         return SimulatedCard.launch(new SimulatedCard.Context().cardName(name).baseDir(dir.resolve("sim"))
             .wireSpec(wire).idleStrategy(idle()));
-    }
-
-    private static CardDriver driver(final Path dir, final SimulatedCard card, final String instance, final String ip)
-    {
-        return CardDriver.launch(new CardDriver.Context().instance(instance).baseDir(dir.resolve("nicq"))
-            .nicSpec(card.files().toString()).ipv4(ip + "/24").queueDriverMode(QueueDriverMode.THREAD)
-            .queueDriverIdle("backoff").logDir(dir.resolve("logs"))
-            .out(new PrintStream(PrintStream.nullOutputStream(), true, StandardCharsets.UTF_8)));
-    }
-
-    private static NicClient client(final Path dir, final String instance)
-    {
-        return NicClient.connect(new NicClient.Context().instance(instance).baseDir(dir.resolve("nicq"))
-            .name("bench-handover").requestTimeout(10, TimeUnit.SECONDS).queueActivationTimeout(10, TimeUnit.SECONDS));
     }
 
     /** Host a: connections one at a time, each a message and its echo, timed from the connect call. */

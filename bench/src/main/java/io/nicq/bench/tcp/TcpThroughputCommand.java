@@ -2,7 +2,6 @@ package io.nicq.bench.tcp;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +19,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 import io.nicq.card.CardDriver;
-import io.nicq.card.QueueDriverMode;
 import io.nicq.client.NicClient;
 import io.nicq.client.NicQueue;
 import io.nicq.client.QueueService;
@@ -32,7 +30,6 @@ import io.nicq.examples.kernel.NetworkNamespace;
 import io.nicq.examples.tcp.SeededStream;
 import io.nicq.examples.tcp.TcpEchoServer;
 import io.nicq.examples.tcp.TcpSender;
-import io.nicq.ixgbe.SimulatedCardFiles;
 import io.nicq.packet.Ipv4Address;
 import io.nicq.runtime.ChildJvm;
 import io.nicq.sim.SimulatedCard;
@@ -214,8 +211,7 @@ public final class TcpThroughputCommand implements Callable<Integer>
     private void cable(final Path dir) throws Exception
     {
         final String id = UUID.randomUUID().toString().substring(0, 6);
-        final String previousSimDir = System.getProperty(SimulatedCardFiles.DIR_PROPERTY);
-        System.setProperty(SimulatedCardFiles.DIR_PROPERTY, dir.resolve("sim").toString());
+        final String previousSimDir = BenchHosts.useSimDir(dir);
         SimulatedCard cardA = null;
         SimulatedCard cardB = null;
         CardDriver driverA = null;
@@ -229,10 +225,10 @@ public final class TcpThroughputCommand implements Callable<Integer>
             cardA = card(dir, "a-" + id, "cable:" + id + ":a");
             cardB = card(dir, "b-" + id, "cable:" + id + ":b");
             devices = DeviceThread.start(cardA, cardB);
-            driverA = driver(dir, cardA, "a-" + id, CABLE_A);
-            driverB = driver(dir, cardB, "b-" + id, CABLE_B);
-            clientA = client(dir, "a-" + id);
-            clientB = client(dir, "b-" + id);
+            driverA = BenchHosts.driver(dir, cardA, "a-" + id, CABLE_A);
+            driverB = BenchHosts.driver(dir, cardB, "b-" + id, CABLE_B);
+            clientA = BenchHosts.client(dir, "a-" + id, "bench-tcp");
+            clientB = BenchHosts.client(dir, "b-" + id, "bench-tcp");
             hostB = DiscardHost.start(clientB, cardB);
             final NicQueue queue = clientA.requestQueue(QueueService.INLINE);
             final Ipv4Interface ip = new Ipv4Interface(queue, clientA);
@@ -262,7 +258,7 @@ public final class TcpThroughputCommand implements Callable<Integer>
                 hostB.stop();
             }
             CloseHelper.quietCloseAll(clientA, clientB, driverA, driverB, cardA, cardB);
-            restore(previousSimDir);
+            BenchHosts.restoreSimDir(previousSimDir);
         }
     }
 
@@ -277,8 +273,7 @@ public final class TcpThroughputCommand implements Callable<Integer>
         final String namespace = "nicq-bench-" + id;
         final String cardIp = "10.234.9.1";
         final String kernelIp = "10.234.9.2";
-        final String previousSimDir = System.getProperty(SimulatedCardFiles.DIR_PROPERTY);
-        System.setProperty(SimulatedCardFiles.DIR_PROPERTY, dir.resolve("sim").toString());
+        final String previousSimDir = BenchHosts.useSimDir(dir);
         SimulatedCard card = null;
         CardDriver driver = null;
         NicClient client = null;
@@ -293,8 +288,8 @@ public final class TcpThroughputCommand implements Callable<Integer>
             command("ip", "-n", namespace, "link", "set", "lo", "up");
             command("ip", "-n", namespace, "addr", "add", kernelIp + "/24", "dev", tap);
             command("ip", "-n", namespace, "link", "set", tap, "up");
-            driver = driver(dir, card, "tap-" + id, cardIp);
-            client = client(dir, "tap-" + id);
+            driver = BenchHosts.driver(dir, card, "tap-" + id, cardIp);
+            client = BenchHosts.client(dir, "tap-" + id, "bench-tcp");
             final List<String> sinkCommand = new ArrayList<>(List.of("ip", "netns", "exec", namespace));
             sinkCommand.addAll(ChildJvm.command(CHILD_JVM_ARGS, KernelTcpCommand.class,
                 List.of("--listen", kernelIp + ":" + PORT, "--count", Integer.toString(runs + 2))));
@@ -324,7 +319,7 @@ public final class TcpThroughputCommand implements Callable<Integer>
             }
             CloseHelper.quietCloseAll(client, driver, card);
             command("ip", "netns", "del", namespace);
-            restore(previousSimDir);
+            BenchHosts.restoreSimDir(previousSimDir);
         }
     }
 
@@ -426,37 +421,6 @@ public final class TcpThroughputCommand implements Callable<Integer>
     {
         return SimulatedCard.launch(new SimulatedCard.Context().cardName(name).baseDir(dir.resolve("sim"))
             .wireSpec(wire).manualDrive(true));
-    }
-
-    private static CardDriver driver(final Path dir, final SimulatedCard card, final String instance, final String ip)
-    {
-        return CardDriver.launch(new CardDriver.Context()
-            .instance(instance)
-            .baseDir(dir.resolve("nicq"))
-            .nicSpec(card.files().toString())
-            .ipv4(ip + "/24")
-            .queueDriverMode(QueueDriverMode.THREAD)
-            .queueDriverIdle("backoff")
-            .logDir(dir.resolve("logs"))
-            .out(new PrintStream(PrintStream.nullOutputStream(), true, StandardCharsets.UTF_8)));
-    }
-
-    private static NicClient client(final Path dir, final String instance)
-    {
-        return NicClient.connect(new NicClient.Context().instance(instance).baseDir(dir.resolve("nicq"))
-            .name("bench-tcp").requestTimeout(10, TimeUnit.SECONDS).queueActivationTimeout(10, TimeUnit.SECONDS));
-    }
-
-    private static void restore(final String previousSimDir)
-    {
-        if (previousSimDir == null)
-        {
-            System.clearProperty(SimulatedCardFiles.DIR_PROPERTY);
-        }
-        else
-        {
-            System.setProperty(SimulatedCardFiles.DIR_PROPERTY, previousSimDir);
-        }
     }
 
     private static void command(final String... command) throws IOException, InterruptedException
