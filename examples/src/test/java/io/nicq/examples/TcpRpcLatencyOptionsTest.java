@@ -1,11 +1,7 @@
 package io.nicq.examples;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
-
 import io.nicq.runtime.CommandLines;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,46 +13,35 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TcpRpcLatencyOptionsTest
 {
     private static final String COMMAND = "example tcp-rpc-latency: ";
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
+    private final ExampleCommandLine commandLine = new ExampleCommandLine();
 
     private int run(final String... options)
     {
-        final CommandLine commandLine = CommandLines.configure(new CommandLine(new ExampleCommand()));
-        commandLine.setOut(new PrintWriter(out));
-        commandLine.setErr(new PrintWriter(err));
         final String[] args = new String[options.length + 5];
-        args[0] = "tcp-rpc-latency";
-        args[1] = "--instance";
-        args[2] = "no-such-instance";
-        args[3] = "--server";
-        args[4] = "10.0.0.2:7";
+        System.arraycopy(new String[] {"tcp-rpc-latency", "--instance", "no-such-instance", "--server", "10.0.0.2:7"}, 0, args, 0, 5);
         System.arraycopy(options, 0, args, 5, options.length);
-        return commandLine.execute(args);
+        return commandLine.run(args);
     }
 
     private String errorLine()
     {
-        final String text = err.toString();
-        assertEquals(1, text.lines().count(), () -> "one line of error, got:\n" + text);
-        return text.strip();
+        return commandLine.errorLine();
     }
 
     @Test
     void zeroAndNegativeCountsAreRefused()
     {
         assertEquals(CommandLines.USAGE_ERROR, run("--count", "0"));
-        assertTrue(errorLine().contains(COMMAND + "--count must be positive, not 0"), err::toString);
-        err.getBuffer().setLength(0);
+        assertTrue(errorLine().contains(COMMAND + "--count must be positive, not 0"), commandLine::errors);
         assertEquals(CommandLines.USAGE_ERROR, run("--count", "-3"));
-        assertTrue(errorLine().contains("--count must be positive, not -3"), err::toString);
+        assertTrue(errorLine().contains("--count must be positive, not -3"), commandLine::errors);
     }
 
     @Test
     void aSizeBelowTheSequenceSaysTheMinimum()
     {
         assertEquals(CommandLines.USAGE_ERROR, run("--size", "8"));
-        assertTrue(errorLine().contains("--size 8 is outside 16..262144 (a request needs 16 bytes"), err::toString);
+        assertTrue(errorLine().contains("--size 8 is outside 16..262144 (a request needs 16 bytes"), commandLine::errors);
     }
 
     @Test
@@ -64,33 +49,28 @@ class TcpRpcLatencyOptionsTest
     {
         assertEquals(CommandLines.USAGE_ERROR, run("--size", "300000"));
         assertTrue(errorLine().contains("--size 300000 is outside 16..262144") &&
-            errorLine().contains("262144-byte TCP send buffer"), err::toString);
+            errorLine().contains("262144-byte TCP send buffer"), commandLine::errors);
     }
 
     @Test
     void aServerThatIsNoAddressAndPortIsRefused()
     {
-        final CommandLine commandLine = CommandLines.configure(new CommandLine(new ExampleCommand()));
-        commandLine.setErr(new PrintWriter(err));
-        commandLine.setOut(new PrintWriter(out));
-        assertEquals(CommandLines.USAGE_ERROR, commandLine.execute("tcp-rpc-latency", "--instance", "x", "--server",
+        assertEquals(CommandLines.USAGE_ERROR, commandLine.run("tcp-rpc-latency", "--instance", "x", "--server",
             "10.0.0.2"));
-        assertTrue(errorLine().contains("--server '10.0.0.2' must be IP:PORT"), err::toString);
-        err.getBuffer().setLength(0);
-        assertEquals(CommandLines.USAGE_ERROR, commandLine.execute("tcp-rpc-latency", "--instance", "x", "--server",
+        assertTrue(errorLine().contains("--server '10.0.0.2' must be IP:PORT"), commandLine::errors);
+        assertEquals(CommandLines.USAGE_ERROR, commandLine.run("tcp-rpc-latency", "--instance", "x", "--server",
             "10.0.0.2:0"));
-        assertTrue(errorLine().contains("--server: port 0 is not in 1..65535"), err::toString);
-        err.getBuffer().setLength(0);
-        assertEquals(CommandLines.USAGE_ERROR, commandLine.execute("tcp-rpc-latency", "--instance", "x", "--server",
+        assertTrue(errorLine().contains("--server: port 0 is not in 1..65535"), commandLine::errors);
+        assertEquals(CommandLines.USAGE_ERROR, commandLine.run("tcp-rpc-latency", "--instance", "x", "--server",
             "10.0.0.2:echo"));
-        assertTrue(errorLine().contains("--server '10.0.0.2:echo' must be IP:PORT"), err::toString);
+        assertTrue(errorLine().contains("--server '10.0.0.2:echo' must be IP:PORT"), commandLine::errors);
     }
 
     @Test
     void aZeroTimeoutIsRefused()
     {
         assertEquals(CommandLines.USAGE_ERROR, run("--timeout-ms", "0"));
-        assertTrue(errorLine().contains("--timeout-ms must be positive, not 0"), err::toString);
+        assertTrue(errorLine().contains("--timeout-ms must be positive, not 0"), commandLine::errors);
     }
 
     @Test
@@ -98,13 +78,13 @@ class TcpRpcLatencyOptionsTest
     {
         final int status = run("--mode", "thread");
         assertTrue(status != 0, "status " + status);
-        assertTrue(errorLine().contains("--mode 'thread' is not one of served, inline"), err::toString);
+        assertTrue(errorLine().contains("--mode 'thread' is not one of served, inline"), commandLine::errors);
     }
 
     @Test
     void anUnknownKernelBaselineIsRefusedBeforeMeasuringAnything()
     {
         assertEquals(CommandLines.USAGE_ERROR, run("--kernel-baseline", "veth"));
-        assertTrue(errorLine().contains(COMMAND + "--kernel-baseline 'veth' is not auto or none"), err::toString);
+        assertTrue(errorLine().contains(COMMAND + "--kernel-baseline 'veth' is not auto or none"), commandLine::errors);
     }
 }
