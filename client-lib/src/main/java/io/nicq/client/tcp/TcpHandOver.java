@@ -306,20 +306,7 @@ public final class TcpHandOver implements TcpSteering, AutoCloseable
             return;
         }
         connection.filter = null;
-        control.execute(() ->
-        {
-            if (filter.isRegistered() && !connection.worker.tcp.ip().queue().isClosed())
-            {
-                try
-                {
-                    plane.deregister(filter);
-                }
-                catch (final RuntimeException ex)
-                {
-                    deregistrationsRefused.incrementAndGet();
-                }
-            }
-        });
+        control.execute(() -> deregisterNow(filter, connection.worker));
     }
 
     /** The worker with the fewest connections; of equals, the one after the last chosen (round robin). */
@@ -395,24 +382,31 @@ public final class TcpHandOver implements TcpSteering, AutoCloseable
         }
     }
 
+    /** A connection's filter goes now, unless it went already or with its worker's queue (the card driver's). */
+    private void deregisterNow(final Filter filter, final Worker worker)
+    {
+        if (filter.isRegistered() && !worker.tcp.ip().queue().isClosed())
+        {
+            try
+            {
+                plane.deregister(filter);
+            }
+            catch (final RuntimeException ex)
+            {
+                deregistrationsRefused.incrementAndGet();
+            }
+        }
+    }
+
     /** After close: a filter registered for a connection the hand-over no longer holds goes at once. */
     private void drainRegistrationsAfterClose()
     {
         Registration registration;
         while ((registration = registered.poll()) != null)
         {
-            final Filter filter = registration.filter();
-            final boolean queueOpen = !registration.connection().worker.tcp.ip().queue().isClosed();
-            if (filter != null && filter.isRegistered() && queueOpen)
+            if (registration.filter() != null)
             {
-                try
-                {
-                    plane.deregister(filter);
-                }
-                catch (final RuntimeException ex)
-                {
-                    deregistrationsRefused.incrementAndGet();
-                }
+                deregisterNow(registration.filter(), registration.connection().worker);
             }
         }
     }
