@@ -300,8 +300,12 @@ class TcpSegmentFuzzTest
                     sentHigh = Math.max(sentHigh, at + n);
                 }
                 case RST_IN_WINDOW ->
-                    // In the window but not at the next expected sequence: a challenge ACK, never a reset.
-                    send(new TcpWirePeer.Segment(peerPort, PORT, base + acked(base) + 1 + c.noise(), 0, RST, 0,
+                    // In the window but never at the next expected sequence: a challenge ACK, never a reset. Beyond
+                    // every byte sent so far, not beyond the last ACK seen: the stack may not yet have taken (or
+                    // acknowledged) data already on the wire, so its RCV.NXT is anywhere in [acked, sentHigh], and
+                    // an RST at acked + 1 + noise could be exact by the time it arrives. sentHigh + 256 is far
+                    // inside the 64 KiB window the stack advertises.
+                    send(new TcpWirePeer.Segment(peerPort, PORT, base + sentHigh + 1 + c.noise(), 0, RST, 0,
                         new byte[0], new byte[0]));
                 case SYN_IN_WINDOW ->
                     send(new TcpWirePeer.Segment(peerPort, PORT, base + acked(base) + c.noise(), 0, SYN, 65_535,
