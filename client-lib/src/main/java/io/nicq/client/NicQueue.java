@@ -37,9 +37,10 @@ import org.agrona.concurrent.IdleStrategy;
  * "client enqueued" ({@link #flush()}); the driver and the device fill in the others. With a
  * {@link #latencyRecorder(LatencyRecorder) recorder} every phase is recorded without allocation.
  * <p>
- * <b>Inline mode.</b> The queue driver runs in the application's thread: {@link #poll}, {@link #flush} and
- * {@link #tryClaim} call its {@code doWork()}, so a frame goes from the application to the descriptor ring with no
- * thread hop.
+ * <b>Inline mode.</b> The queue driver runs in the application's thread, to completion: {@link #poll} and
+ * {@link #tryClaim} run a round of its {@code doWork()}, and whatever a flush publishes (a {@link #flush()}, or the
+ * end of a poll whose handlers sent) goes through its transmit half at once, so a frame is on the descriptor ring with
+ * the doorbell rung when the call returns: no thread hop, and no wait for the next round.
  * <p>
  * <b>Threads.</b> One thread uses a queue (poll, claim, send, flush, release, close). The client's heartbeat thread
  * only writes the channel's client heartbeat, under a lock that {@link #close()} takes too. A queue that stopped
@@ -275,7 +276,12 @@ public final class NicQueue implements AutoCloseable
             }
             dispatch(handler, rxFrame, rxBatch, count);
         }
-        endpoint.flush();
+        // Run to completion inline: what the handlers sent (an echo, a reply) is on the descriptor ring, doorbell
+        // rung, before poll returns, not one round later when the next poll's driver round gets to its TX half.
+        if (endpoint.flush() > 0 && driver != null)
+        {
+            driveInlineTransmit();
+        }
         if (work == 0 && count == 0)
         {
             checkChannelState();
@@ -361,7 +367,8 @@ public final class NicQueue implements AutoCloseable
 
     /**
      * Publishes the queued frames on the TX ring (stamping "client enqueued") and the given-back slots on the free
-     * ring; in inline mode, runs the queue driver once so the frames reach the descriptor ring now.
+     * ring; in inline mode, runs the queue driver's transmit half so the frames are on the descriptor ring, doorbell
+     * rung, when this returns (the receive half waits for the next poll).
      *
      * @return frames handed to the queue driver.
      * @throws NicException when the queue has stopped: revoked, or its queue driver stopped.
@@ -372,7 +379,7 @@ public final class NicQueue implements AutoCloseable
         final int sent = endpoint.flush();
         if (driver != null && sent > 0)
         {
-            driveInline();
+            driveInlineTransmit();
         }
         return sent;
     }
@@ -463,10 +470,28 @@ public final class NicQueue implements AutoCloseable
         }
         catch (final AgentTerminationException ex)
         {
-            stop(NicException.Reason.QUEUE_DRIVER_FAILED, "the inline queue driver of queue " + queueId +
-                " stopped: " + driver.exitReason(), false);
-            throw new NicException(reasonStopped, stopMessage, ex);
+            throw inlineDriverStopped(ex);
         }
+    }
+
+    /** Only the inline driver's transmit half: what flush just published is on the descriptor ring on return. */
+    private int driveInlineTransmit()
+    {
+        try
+        {
+            return driver.doTransmitWork();
+        }
+        catch (final AgentTerminationException ex)
+        {
+            throw inlineDriverStopped(ex);
+        }
+    }
+
+    private NicException inlineDriverStopped(final AgentTerminationException ex)
+    {
+        stop(NicException.Reason.QUEUE_DRIVER_FAILED, "the inline queue driver of queue " + queueId + " stopped: " +
+            driver.exitReason(), false);
+        return new NicException(reasonStopped, stopMessage, ex);
     }
 
     /** A served queue whose channel says nobody serves it any more: REVOKED by the card driver, or CLOSED. */

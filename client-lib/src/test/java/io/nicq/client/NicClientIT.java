@@ -267,6 +267,59 @@ class NicClientIT
         }
     }
 
+    /**
+     * Run to completion inline: a reply sent by a handler inside poll is on the descriptor ring, doorbell rung, when
+     * that poll returns (before, it waited in txReady for the next poll's driver round), and a send outside a poll is
+     * there when send returns.
+     */
+    @Test
+    void inlineSendsAreOnTheDescriptorRingWhenTheCallReturns()
+    {
+        try (NicClient server = connect("b", "rtc-server");
+            NicClient client = connect("a", "rtc-client"))
+        {
+            final NicQueue serverQueue = server.requestQueue(QueueService.INLINE);
+            final NicQueue clientQueue = client.requestQueue(QueueService.INLINE);
+            final UdpSocket echo = UdpSocket.open(new UdpLayer(new Ipv4Interface(serverQueue, server))).bind(ECHO_PORT);
+            final UdpSocket rpc = UdpSocket.open(new UdpLayer(new Ipv4Interface(clientQueue, client))).bind(0);
+            final UdpHandler echoHandler = UdpDatagram::reply;
+            final int[] replies = new int[1];
+            final UdpHandler replyHandler = datagram -> replies[0]++;
+            final UnsafeBuffer request = new UnsafeBuffer(new byte[64]);
+            for (int i = 0; i < 5; i++)
+            {
+                final long clientHanded = handedToDescriptors(clientQueue);
+                assertEquals(64, rpc.send(IP_B, ECHO_PORT, request, 0, 64));
+                assertEquals(clientHanded + 1, handedToDescriptors(clientQueue), "request " + i + " on the ring");
+
+                final long serverHanded = handedToDescriptors(serverQueue);
+                final long deadline = System.nanoTime() + WAIT_NS;
+                int received = 0;
+                while (received == 0)
+                {
+                    received = echo.receive(echoHandler);
+                    assertTrue(System.nanoTime() - deadline < 0, "request " + i + " reached the echo within 10 s");
+                }
+                assertEquals(serverHanded + 1, handedToDescriptors(serverQueue),
+                    "the echo of request " + i + " is on the descriptor ring when the poll that sent it returns");
+                final int before = replies[0];
+                while (replies[0] == before)
+                {
+                    rpc.receive(replyHandler);
+                    assertTrue(System.nanoTime() - deadline < 0, "the echo of request " + i + " came back in 10 s");
+                }
+            }
+            echo.close();
+            rpc.close();
+        }
+    }
+
+    /** Frames the inline driver has put on its TX descriptor ring: those in flight and those completed. */
+    private static long handedToDescriptors(final NicQueue queue)
+    {
+        return queue.inlineDriver().txInFlight() + queue.inlineDriver().counter(QueueChannelHeader.COUNTER_TX_PACKETS);
+    }
+
     @Test
     void inlineRoundTripAllocatesNothingOnTheApplicationThread()
     {

@@ -410,9 +410,40 @@ public final class QueueDriver implements Agent, AutoCloseable
         work += refill();
         work += reclaim();
         work += transmit();
+        signalClient();
+        if (work == 0 || ++busyCycles >= BUSY_CYCLES_PER_LIVENESS_CHECK)
+        {
+            busyCycles = 0;
+            checkLiveness();
+        }
+        return work;
+    }
+
+    /**
+     * The transmit half of {@link #doWork()}, for a client that runs this driver inline and has just published frames
+     * on txReady ({@code NicQueue.flush}): they go onto the descriptor ring and the doorbell rings within the client's
+     * call, with no receive, forwarded-frame copy, refill or reclaim in front of them; the client's next poll runs a
+     * whole round. A full descriptor ring is reclaimed first, as a round would have.
+     *
+     * @return frames taken from txReady plus descriptors reclaimed.
+     */
+    public int doTransmitWork()
+    {
+        if (closed)
+        {
+            throw new AgentTerminationException(roleName() + " has stopped: " + exitReason);
+        }
+        int work = txInFlight == ringSize - 1 ? reclaim() : 0;
+        work += transmit();
+        signalClient();
+        return work;
+    }
+
+    /** Once per round, after the release stores: a client asleep on its wake word has frames or slots. */
+    private void signalClient()
+    {
         if (publishedToClient)
         {
-            // Once per round, after the release stores: a client asleep on its wake word has frames or slots.
             publishedToClient = false;
             clientWake.signal();
             if (onPublishedToClient != null)
@@ -420,12 +451,6 @@ public final class QueueDriver implements Agent, AutoCloseable
                 onPublishedToClient.run();
             }
         }
-        if (work == 0 || ++busyCycles >= BUSY_CYCLES_PER_LIVENESS_CHECK)
-        {
-            busyCycles = 0;
-            checkLiveness();
-        }
-        return work;
     }
 
     // ---------------------------------------------------------------------------------------------------------------
