@@ -102,7 +102,17 @@ public final class LatencyReport
     /** nicq's round-trip p99.99 over its own p50: how much the tail stretches. */
     public double tailRatio()
     {
-        final Histogram h = nicq.roundTrip();
+        return tailRatio(nicq.roundTrip());
+    }
+
+    /** The kernel's round-trip p99.99 over its own p50, or NaN without a baseline: the same stretch, beside nicq's. */
+    public double kernelTailRatio()
+    {
+        return kernel == null ? Double.NaN : tailRatio(kernel.roundTrip());
+    }
+
+    private static double tailRatio(final Histogram h)
+    {
         return h.getTotalCount() == 0 ? Double.NaN :
             (double)h.getValueAtPercentile(99.99) / h.getValueAtPercentile(50);
     }
@@ -143,9 +153,10 @@ public final class LatencyReport
             out.append(String.format(Locale.ROOT, "%-44s %9s %9s %9s %9s %9s %9s%n", "ratio nicq / kernel",
                 ratio(50), ratio(90), ratio(99), ratio(99.9), ratio(99.99), ratio(100)));
         }
-        out.append(String.format(Locale.ROOT, "round trips: %d nicq%s; nicq p99.99 / p50 = %.2f%n",
+        out.append(String.format(Locale.ROOT, "round trips: %d nicq%s; p99.99 / p50: nicq %.2f%s%n",
             nicq.roundTrip().getTotalCount(),
-            kernel == null ? "" : ", " + kernel.roundTrip().getTotalCount() + " kernel", tailRatio()));
+            kernel == null ? "" : ", " + kernel.roundTrip().getTotalCount() + " kernel", tailRatio(),
+            kernel == null ? "" : String.format(Locale.ROOT, ", kernel %.2f", kernelTailRatio())));
         for (final String note : notes)
         {
             out.append(note).append('\n');
@@ -248,6 +259,10 @@ public final class LatencyReport
             json.writeEndObject();
         }
         json.writeNumberField("p9999ToP50Nicq", tailRatio());
+        if (kernel != null)
+        {
+            json.writeNumberField("p9999ToP50Kernel", kernelTailRatio());
+        }
         json.writeArrayFieldStart("notes");
         for (final String note : notes)
         {

@@ -73,6 +73,7 @@ class LatencyReportTest
         try (JsonParser parser = new JsonFactory().createParser(dir.resolve("report.json").toFile()))
         {
             boolean sawRatio = false;
+            boolean sawKernelTail = false;
             while (parser.nextToken() != null)
             {
                 if (parser.currentToken() == JsonToken.FIELD_NAME && "p50RatioNicqToKernel".equals(parser.currentName()))
@@ -81,8 +82,33 @@ class LatencyReportTest
                     assertEquals(0.25, parser.getDoubleValue(), 0.01);
                     sawRatio = true;
                 }
+                if (parser.currentToken() == JsonToken.FIELD_NAME && "p9999ToP50Kernel".equals(parser.currentName()))
+                {
+                    parser.nextToken();
+                    assertEquals(1.0, parser.getDoubleValue(), 0.01);
+                    sawKernelTail = true;
+                }
             }
             assertTrue(sawRatio);
+            assertTrue(sawKernelTail, "the kernel's p99.99 / p50 beside nicq's");
         }
+    }
+    @Test
+    void tailStretchOfBothRunsSideBySide()
+    {
+        // The kernel: 9,990 round trips of 10 us and 10 of 50 us, so its p99.99 is 5 times its p50; nicq's is flat.
+        final Histogram kernelRoundTrip = constant(10_000, 9_990);
+        kernelRoundTrip.recordValueWithCount(50_000, 10);
+        final LatencyReport report = new LatencyReport("RPC round trip",
+            new LatencyReport.Run("inline", constant(4000, 10_000), List.of()),
+            new LatencyReport.Run("kernel UDP", kernelRoundTrip, List.of()));
+        assertEquals(1.0, report.tailRatio(), 0.01);
+        assertEquals(5.0, report.kernelTailRatio(), 0.05);
+        assertTrue(report.table().contains("p99.99 / p50: nicq 1.00, kernel 5.00"), report.table());
+
+        final LatencyReport alone = new LatencyReport("RPC round trip",
+            new LatencyReport.Run("inline", constant(4000, 10_000), List.of()), null);
+        assertTrue(Double.isNaN(alone.kernelTailRatio()));
+        assertTrue(alone.table().contains("p99.99 / p50: nicq 1.00\n"), alone.table());
     }
 }
