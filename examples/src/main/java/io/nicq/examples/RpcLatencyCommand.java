@@ -2,9 +2,6 @@ package io.nicq.examples;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -44,25 +41,8 @@ public final class RpcLatencyCommand implements Callable<Integer>
     @Mixin
     ClientOptions options;
 
-    @Option(names = "--server", required = true, paramLabel = "IP:PORT", description = "The echo server")
-    String server;
-
-    @Option(names = "--count", defaultValue = "100000", paramLabel = "N", description = "Round trips recorded (default: ${DEFAULT-VALUE})")
-    int count;
-
-    @Option(names = "--warmup", defaultValue = "-1", paramLabel = "N",
-        description = "Round trips before recording starts (default: a tenth of --count, at most 20000)")
-    int warmup;
-
-    @Option(names = "--warmup-quiet-ms", defaultValue = "" + WarmUp.DEFAULT_QUIET_MS, paramLabel = "MS",
-        description = {"Then warm up until no JVM of the run (this one and those it started: the kernel's echo " +
-            "server) has compiled anything for this long; 0 = exactly --warmup round trips (default: " +
-            "${DEFAULT-VALUE}). The card driver's JVM is not this process's child and is not watched"})
-    long warmupQuietMs;
-
-    @Option(names = "--warmup-bound-ms", defaultValue = "" + WarmUp.DEFAULT_BOUND_MS, paramLabel = "MS",
-        description = "Stop waiting for the JVMs to be warm after this long, and say so (default: ${DEFAULT-VALUE})")
-    long warmupBoundMs;
+    @Mixin
+    RoundTripOptions roundTrips;
 
     @Option(names = "--size", defaultValue = "64", paramLabel = "BYTES",
         description = "UDP payload bytes; 64 or more carries the server's phase timestamps (default: ${DEFAULT-VALUE})")
@@ -71,67 +51,31 @@ public final class RpcLatencyCommand implements Callable<Integer>
     @Option(names = "--timeout-ms", defaultValue = "1000", paramLabel = "MS", description = "An answer later than this is lost (default: ${DEFAULT-VALUE})")
     long timeoutMs;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Where the report's files go (default: nicq-out/rpc-<time>)")
-    Path out;
-
-    @Option(names = "--kernel-baseline", defaultValue = "auto", paramLabel = "WHERE",
-        description = "The kernel UDP baseline: auto (namespaces as root, else loopback) or none (default: ${DEFAULT-VALUE})")
-    String kernelBaseline;
-
-    @Option(names = "--kernel-busy-poll", defaultValue = "true", negatable = true, fallbackValue = "true",
-        description = "Busy-poll the kernel's sockets (the strongest baseline) instead of blocking (default: ${DEFAULT-VALUE})")
-    boolean kernelBusyPoll;
-
-    @Option(names = "--label", paramLabel = "TEXT", description = "What to call the nicq run in the report")
-    String label;
-
-    @Option(names = "--progress", defaultValue = "true", negatable = true, fallbackValue = "true",
-        description = "Print a progress line (default: ${DEFAULT-VALUE})")
-    boolean progress;
-
-    /** The warm-up the options ask for: until the JVMs are quiet, or a fixed count with --warmup-quiet-ms 0. */
-    private WarmUp warmUp(final long minRoundTrips)
-    {
-        return warmupQuietMs > 0 ? WarmUp.untilCompiled(minRoundTrips, warmupQuietMs, warmupBoundMs) :
-            WarmUp.fixed(minRoundTrips);
-    }
-
     public Integer call() throws IOException, InterruptedException
     {
-        options.pinLoopThread();
-        CommandLines.requirePositive(spec, "--count", count);
-        CommandLines.requireAtLeast(spec, "--warmup", warmup, -1);
-        CommandLines.requireAtLeast(spec, "--warmup-quiet-ms", warmupQuietMs, 0);
-        CommandLines.requireAtLeast(spec, "--warmup-bound-ms", warmupBoundMs, Math.max(1, warmupQuietMs));
+        roundTrips.check();
         CommandLines.requirePositive(spec, "--timeout-ms", timeoutMs);
         CommandLines.requireRange(spec, "--size", size, RpcPayload.MIN_LENGTH, UdpLayer.maxPayloadAtMtu(0),
             "an RPC payload needs " + RpcPayload.MIN_LENGTH + " bytes; one UDP datagram at MTU 1500 carries at most " +
             UdpLayer.maxPayloadAtMtu(0) + ", and nicq does not fragment");
-        final int warmupCount = warmup >= 0 ? warmup : Math.min(20_000, count / 10);
-        final Path outDir = out != null ? out : Path.of("nicq-out",
-            "rpc-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        final String[] hostPort = server.split(":");
-        if (hostPort.length != 2)
-        {
-            throw new IllegalArgumentException("--server '" + server + "' must be IP:PORT");
-        }
-        final int serverIp = Ipv4Address.parse(hostPort[0]);
-        final int serverPort = Integer.parseInt(hostPort[1]);
-        CommandLines.requirePort(spec, "--server", serverPort);
+        options.queueService();   // an unknown --mode is refused before the kernel is measured
+        options.pinLoopThread();
+        final Path outDir = roundTrips.outDir("rpc");
+        final int count = roundTrips.count;
 
         final KernelBaseline.Result kernel;
         final String mode;
         final RpcClient rpc;
         final boolean stopped;
-        final WarmUp nicqWarmUp = warmUp(warmupCount);
+        final WarmUp nicqWarmUp = roundTrips.warmUp();
         StallWatch conditions = null;
         try (StopOnShutdown signal = new StopOnShutdown("rpc-latency-shutdown", 3000))
         {
             // The kernel first, before this process has a queue of its own to spin on.
-            if (!"none".equalsIgnoreCase(kernelBaseline))
+            if (roundTrips.measureKernel())
             {
                 System.err.println("rpc-latency: measuring the kernel's UDP round trip (" + count + " round trips)");
-                kernel = KernelBaseline.measure(warmUp(warmupCount), count, size, kernelBusyPoll,
+                kernel = KernelBaseline.measure(roundTrips.warmUp(), count, size, roundTrips.kernelBusyPoll,
                     outDir.resolve("logs"), true);
             }
             else
@@ -149,13 +93,12 @@ public final class RpcLatencyCommand implements Callable<Integer>
                 CommandLines.requireRange(spec, "--size", size, RpcPayload.MIN_LENGTH, socket.maxPayload(),
                     "one UDP datagram at this instance's MTU " + client.mtu() + ", and nicq does not fragment");
                 mode = queue.driverPlacement().name().toLowerCase(Locale.ROOT);
-                rpc = new RpcClient(socket, serverIp, serverPort, size, timeoutMs, TimeUnit.MILLISECONDS,
-                    options.idleStrategy(queue));
+                rpc = new RpcClient(socket, roundTrips.serverIp(), roundTrips.serverPort(), size, timeoutMs,
+                    TimeUnit.MILLISECONDS, options.idleStrategy(queue));
                 System.err.println("rpc-latency: " + Ipv4Address.toString(client.ipv4()) + ":" +
-                    socket.localPort() + " -> " + server + ", " + size + "-byte payloads, queue " + queue.queueId() +
-                    " (" + mode + " mode), " + (warmupQuietMs > 0 ? "at least " : "") + warmupCount + " warm-up + " +
-                    count + " round trips");
-                rpc.run(nicqWarmUp, count, signal::isStopped, progress ? System.err : null, conditions);
+                    socket.localPort() + " -> " + roundTrips.server + ", " + size + "-byte payloads, queue " +
+                    queue.queueId() + " (" + mode + " mode), " + roundTrips.warmUpDescription());
+                rpc.run(nicqWarmUp, count, signal::isStopped, roundTrips.progress ? System.err : null, conditions);
             }
             stopped = signal.isStopped();
         }
@@ -169,12 +112,9 @@ public final class RpcLatencyCommand implements Callable<Integer>
             return 130;
         }
 
-        final LatencyReport report = RpcReport.build(rpc, label != null ? label : "nicq, " + mode + " mode", size,
-            mode, kernel, mode + " mode, application loop idle: " + options.idle, nicqWarmUp, conditions);
-        System.out.print(report.table());
-        final List<Path> files = report.write(outDir);
-        System.out.println("report files: " + outDir.toAbsolutePath() + " (" + files.size() +
-            " files: report.txt, report.json, report.png, hgrm/)");
+        final LatencyReport report = RpcReport.build(rpc, roundTrips.label("nicq, " + mode + " mode"), size, mode,
+            kernel, mode + " mode, application loop idle: " + options.idle, nicqWarmUp, conditions);
+        RoundTripOptions.printAndWrite(report, outDir);
         return 0;
     }
 }

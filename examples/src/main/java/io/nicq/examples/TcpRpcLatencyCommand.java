@@ -2,9 +2,6 @@ package io.nicq.examples;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +24,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -46,24 +42,8 @@ public final class TcpRpcLatencyCommand implements Callable<Integer>
     @Mixin
     ClientOptions options;
 
-    @Option(names = "--server", required = true, paramLabel = "IP:PORT", description = "The TCP echo server")
-    String server;
-
-    @Option(names = "--count", defaultValue = "100000", paramLabel = "N", description = "Round trips recorded (default: ${DEFAULT-VALUE})")
-    int count;
-
-    @Option(names = "--warmup", defaultValue = "-1", paramLabel = "N",
-        description = "Round trips before recording starts (default: a tenth of --count, at most 20000)")
-    int warmup;
-
-    @Option(names = "--warmup-quiet-ms", defaultValue = "" + WarmUp.DEFAULT_QUIET_MS, paramLabel = "MS",
-        description = {"Then warm up until no JVM of this process tree has compiled anything for this long; " +
-            "0 = exactly --warmup round trips (default: ${DEFAULT-VALUE})"})
-    long warmupQuietMs;
-
-    @Option(names = "--warmup-bound-ms", defaultValue = "" + WarmUp.DEFAULT_BOUND_MS, paramLabel = "MS",
-        description = "Stop waiting for the JVMs to be warm after this long, and say so (default: ${DEFAULT-VALUE})")
-    long warmupBoundMs;
+    @Mixin
+    RoundTripOptions roundTrips;
 
     @Option(names = "--size", defaultValue = "64", paramLabel = "BYTES",
         description = "Bytes per request and per answer; the stream has no other framing (default: ${DEFAULT-VALUE})")
@@ -79,38 +59,9 @@ public final class TcpRpcLatencyCommand implements Callable<Integer>
         description = "Connecting, and each answer: later than this ends the run with an error (default: ${DEFAULT-VALUE})")
     long timeoutMs;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Where the report's files go (default: nicq-out/tcp-rpc-<time>)")
-    Path out;
-
-    @Option(names = "--kernel-baseline", defaultValue = "auto", paramLabel = "WHERE",
-        description = {"The kernel TCP baseline, measured first: auto (a kernel echo server in a network namespace " +
-            "across a veth pair as root, else on loopback) or none (default: ${DEFAULT-VALUE})"})
-    String kernelBaseline;
-
-    @Option(names = "--kernel-busy-poll", defaultValue = "true", negatable = true, fallbackValue = "true",
-        description = "Busy-poll the kernel's sockets (the strongest baseline) instead of blocking (default: ${DEFAULT-VALUE})")
-    boolean kernelBusyPoll;
-
-    @Option(names = "--label", paramLabel = "TEXT", description = "What to call the nicq run in the report")
-    String label;
-
-    @Option(names = "--progress", defaultValue = "true", negatable = true, fallbackValue = "true",
-        description = "Print a progress line (default: ${DEFAULT-VALUE})")
-    boolean progress;
-
-    /** The warm-up the options ask for: until the JVMs are quiet, or a fixed count with --warmup-quiet-ms 0. */
-    private WarmUp warmUp(final long minRoundTrips)
-    {
-        return warmupQuietMs > 0 ? WarmUp.untilCompiled(minRoundTrips, warmupQuietMs, warmupBoundMs) :
-            WarmUp.fixed(minRoundTrips);
-    }
-
     public Integer call() throws IOException, InterruptedException
     {
-        CommandLines.requirePositive(spec, "--count", count);
-        CommandLines.requireAtLeast(spec, "--warmup", warmup, -1);
-        CommandLines.requireAtLeast(spec, "--warmup-quiet-ms", warmupQuietMs, 0);
-        CommandLines.requireAtLeast(spec, "--warmup-bound-ms", warmupBoundMs, Math.max(1, warmupQuietMs));
+        roundTrips.check();
         CommandLines.requirePositive(spec, "--timeout-ms", timeoutMs);
         final TcpLayer.Context tcpContext = new TcpLayer.Context();
         CommandLines.requireRange(spec, "--interactive-ack-us", interactiveAckUs, 0,
@@ -121,37 +72,11 @@ public final class TcpRpcLatencyCommand implements Callable<Integer>
         CommandLines.requireRange(spec, "--size", size, RpcPayload.MIN_LENGTH, maxSize,
             "a request needs " + RpcPayload.MIN_LENGTH + " bytes for its sequence; it is written whole into the " +
             maxSize + "-byte TCP send buffer, and its echo fills the receive buffer of the same size");
-        final String[] hostPort = server.split(":");
-        if (hostPort.length != 2)
-        {
-            throw new ParameterException(spec.commandLine(), "--server '" + server + "' must be IP:PORT");
-        }
-        final int serverIp;
-        final int serverPort;
-        try
-        {
-            serverIp = Ipv4Address.parse(hostPort[0]);
-            serverPort = Integer.parseInt(hostPort[1]);
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            throw new ParameterException(spec.commandLine(), "--server '" + server + "' must be IP:PORT (" +
-                ex.getMessage() + ")");
-        }
-        CommandLines.requirePort(spec, "--server", serverPort);
-        final boolean measureKernel = switch (kernelBaseline.toLowerCase(Locale.ROOT))
-        {
-            case "auto" -> true;
-            case "none" -> false;
-            default -> throw new ParameterException(spec.commandLine(), "--kernel-baseline '" + kernelBaseline +
-                "' is not auto or none");
-        };
         options.queueService();
         options.pinLoopThread();
-        final int warmupCount = warmup >= 0 ? warmup : Math.min(20_000, count / 10);
-        final Path outDir = out != null ? out : Path.of("nicq-out",
-            "tcp-rpc-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        final WarmUp warmUp = warmUp(warmupCount);
+        final Path outDir = roundTrips.outDir("tcp-rpc");
+        final int count = roundTrips.count;
+        final WarmUp warmUp = roundTrips.warmUp();
 
         final KernelBaseline.Result kernel;
         final String mode;
@@ -161,12 +86,12 @@ public final class TcpRpcLatencyCommand implements Callable<Integer>
         try (StopOnShutdown signal = new StopOnShutdown("tcp-rpc-latency-shutdown", 3000))
         {
             // The kernel first, before this process has a queue of its own to spin on.
-            if (measureKernel)
+            if (roundTrips.measureKernel())
             {
                 System.err.println("tcp-rpc-latency: measuring the kernel's TCP round trip (" + count +
                     " round trips)");
-                kernel = KernelBaseline.measure(KernelBaseline.Protocol.TCP, warmUp(warmupCount), count, size,
-                    kernelBusyPoll, outDir.resolve("logs"), true);
+                kernel = KernelBaseline.measure(KernelBaseline.Protocol.TCP, roundTrips.warmUp(), count, size,
+                    roundTrips.kernelBusyPoll, outDir.resolve("logs"), true);
             }
             else
             {
@@ -180,14 +105,13 @@ public final class TcpRpcLatencyCommand implements Callable<Integer>
                 final TcpLayer tcp = new TcpLayer(new Ipv4Interface(queue, client), tcpContext);
                 mode = queue.driverPlacement().name().toLowerCase(Locale.ROOT);
                 rpc = new TcpRpcClient(tcp, size, timeoutMs, TimeUnit.MILLISECONDS, options.idleStrategy(queue))
-                    .connect(serverIp, serverPort, timeoutMs, TimeUnit.MILLISECONDS);
+                    .connect(roundTrips.serverIp(), roundTrips.serverPort(), timeoutMs, TimeUnit.MILLISECONDS);
                 System.err.println("tcp-rpc-latency: " + Ipv4Address.toString(client.ipv4()) + ":" +
-                    rpc.connection().localPort() + " -> " + server + ", " + size + "-byte messages, queue " +
-                    queue.queueId() + " (" + mode + " mode), " + (warmupQuietMs > 0 ? "at least " : "") +
-                    warmupCount + " warm-up + " + count + " round trips");
+                    rpc.connection().localPort() + " -> " + roundTrips.server + ", " + size + "-byte messages, queue " +
+                    queue.queueId() + " (" + mode + " mode), " + roundTrips.warmUpDescription());
                 try
                 {
-                    rpc.run(warmUp, count, signal::isStopped, progress ? System.err : null, conditions);
+                    rpc.run(warmUp, count, signal::isStopped, roundTrips.progress ? System.err : null, conditions);
                 }
                 finally
                 {
@@ -205,12 +129,10 @@ public final class TcpRpcLatencyCommand implements Callable<Integer>
             System.err.println("tcp-rpc-latency: interrupted after " + rpc.recorder().roundTrips() + " round trips");
             return 130;
         }
-        final LatencyReport report = TcpRpcReport.build(rpc, label != null ? label : "nicq TCP, " + mode + " mode",
-            server, mode, kernel, mode + " mode, application loop idle: " + options.idle, warmUp, conditions);
-        System.out.print(report.table());
-        final List<Path> files = report.write(outDir);
-        System.out.println("report files: " + outDir.toAbsolutePath() + " (" + files.size() +
-            " files: report.txt, report.json, report.png, hgrm/)");
+        final LatencyReport report = TcpRpcReport.build(rpc, roundTrips.label("nicq TCP, " + mode + " mode"),
+            roundTrips.server, mode, kernel, mode + " mode, application loop idle: " + options.idle, warmUp,
+            conditions);
+        RoundTripOptions.printAndWrite(report, outDir);
         return 0;
     }
 }
