@@ -44,7 +44,8 @@ import picocli.CommandLine.Spec;
  * <p>
  * Needs root (the TAP and the namespace). Bounded: each reply waits at most {@code --timeout-ms} (a lost one is
  * counted, not retried), the gap at most 60 s and the repetitions at most 1,000; everything it made (processes,
- * namespace, TAP, its directory under /dev/shm) is removed when it ends, on Ctrl-C too.
+ * namespace, TAP, its directory under /dev/shm) is removed when it ends, on Ctrl-C too. Its subnets are fixed
+ * (10.236.0.0/24 on the TAP, 10.236.1.0/30 on the veth pair), so one run at a time on a machine.
  */
 @Command(name = "first-packet", mixinStandardHelpOptions = true,
     description = {"Round trip of the first UDP datagram after an idle gap: nicq with its defaults (nicq sim over " +
