@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
+import io.nicq.bench.idle.FirstPacketCommand;
 import io.nicq.bench.idle.IdleCommand;
 import io.nicq.bench.tcp.TcpHandOverCommand;
 import io.nicq.bench.tcp.TcpThroughputCommand;
@@ -22,6 +23,8 @@ import picocli.CommandLine.Parameters;
  *                              cable throughput and latency, the kernel's UDP path as the baseline), with -prof gc
  *   nicq bench -- ARGS         JMH itself with ARGS, e.g. -- 'QueueDriver' -p batch=32 -prof gc
  *   nicq bench idle            the idle cost: each process's and thread's wake-ups and CPU ({@link IdleCommand})
+ *   nicq bench first-packet    the first round trip after an idle gap, nicq over TAP beside the kernel over veth
+ *                              ({@link FirstPacketCommand})
  *   nicq bench tcp             one TCP connection's bulk throughput: nicq over the cable and to the kernel over TAP,
  *                              beside the kernel's TCP over veth ({@link TcpThroughputCommand})
  *   nicq bench handover        a connection's first byte with and without its hand-over to a worker queue
@@ -30,8 +33,8 @@ import picocli.CommandLine.Parameters;
  * Results go to a JSON file (JMH's format) under {@code --out}; the RPC round trip against the kernel's is
  * {@code nicq demo}.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {IdleCommand.class, TcpThroughputCommand.class,
-    TcpHandOverCommand.class},
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {IdleCommand.class, FirstPacketCommand.class,
+    TcpThroughputCommand.class, TcpHandOverCommand.class},
     description = {"JMH benchmarks of the packet path beside the kernel's UDP path measured in the same run.",
         "Without arguments: the standard set with -prof gc. After '--': arguments for JMH itself."})
 public final class BenchCommand implements Callable<Integer>

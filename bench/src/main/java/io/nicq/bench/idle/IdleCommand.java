@@ -1,6 +1,5 @@
 package io.nicq.bench.idle;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,9 +13,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
-import io.nicq.runtime.ChildJvm;
 import io.nicq.runtime.CommandLines;
-import io.nicq.runtime.RunCommand;
 import io.nicq.runtime.ThreadActivity;
 import org.agrona.IoUtil;
 import picocli.CommandLine.Command;
@@ -48,7 +45,6 @@ public final class IdleCommand implements Callable<Integer>
 {
     static final double GOAL_CPU_PERCENT = 1.0;
     static final double GOAL_WAKEUPS = 50;
-    private static final long START_TIMEOUT_MS = 60_000;
 
     @Option(names = "--seconds", defaultValue = "10", description = "Length of the measured window (default: " +
         "${DEFAULT-VALUE}).")
@@ -98,51 +94,42 @@ public final class IdleCommand implements Callable<Integer>
         final long pid = ProcessHandle.current().pid();
         final Path root = Files.createDirectories(Path.of("/dev/shm", "nicq-bench-idle-" + pid));
         final String card = "idle" + pid;
-        final List<Process> started = new ArrayList<>();
-        final Thread stopAtExit = new Thread(() -> stopAll(started), "nicq-bench-idle-stop");
+        final UserProcesses processes = new UserProcesses(root, Files.createDirectories(outDir.resolve("logs")));
+        final Thread stopAtExit = new Thread(processes::stopAll, "nicq-bench-idle-stop");
         Runtime.getRuntime().addShutdownHook(stopAtExit);
         try
         {
-            final List<String> jvmArgs = List.of("-Dnicq.dir=" + root.resolve("nicq"),
-                "-Dnicq.sim.dir=" + root.resolve("sim"));
-            final Path logs = Files.createDirectories(outDir.resolve("logs"));
-
             final List<String> simArgs = new ArrayList<>(List.of("--card", card, "--wire", "cable:" + card + ":a"));
             if (simIdle != null)
             {
                 simArgs.addAll(List.of("--idle", simIdle));
             }
-            final Process sim = start(started, jvmArgs, "io.nicq.sim.SimCommand", simArgs, logs.resolve("sim.log"));
-            ChildJvm.awaitOutput(sim, logs.resolve("sim.log"), "running as", START_TIMEOUT_MS, "nicq sim");
+            final Process sim = processes.start("sim", "io.nicq.sim.SimCommand", simArgs, "running as");
 
             final List<String> driverArgs = new ArrayList<>(List.of("--instance", card, "--nic", "sim:" + card,
-                "--ip", "10.0.0.1/24", "--log-dir", logs.toString()));
+                "--ip", "10.0.0.1/24", "--log-dir", outDir.resolve("logs").toString()));
             driverArgs.addAll(cardDriverArgs);
-            final Process cardDriver = start(started, jvmArgs, "io.nicq.card.CardDriverCommand", driverArgs,
-                logs.resolve("card-driver.log"));
-            ChildJvm.awaitOutput(cardDriver, logs.resolve("card-driver.log"), "ready:", START_TIMEOUT_MS,
-                "nicq card-driver");
+            final Process cardDriver = processes.start("card-driver", "io.nicq.card.CardDriverCommand", driverArgs,
+                "ready:");
 
             final List<String> appArgs = new ArrayList<>(List.of("udp-echo", "--instance", card, "--port", "7"));
             if (appIdle != null)
             {
                 appArgs.addAll(List.of("--idle", appIdle));
             }
-            final Process app = start(started, jvmArgs, "io.nicq.examples.ExampleCommand", appArgs,
-                logs.resolve("udp-echo.log"));
-            ChildJvm.awaitOutput(app, logs.resolve("udp-echo.log"), "listening", START_TIMEOUT_MS, "udp-echo");
+            final Process app = processes.start("udp-echo", "io.nicq.examples.ExampleCommand", appArgs, "listening");
 
             System.err.printf("nicq bench idle: started; settling for %d s, then measuring for %d s%n", settle,
                 seconds);
             Thread.sleep(TimeUnit.SECONDS.toMillis(settle));
 
-            final Map<String, Long> processes = new LinkedHashMap<>();
-            processes.put("simulated card", sim.pid());
-            processes.put("card driver", cardDriver.pid());
-            cardDriver.toHandle().children().forEach(child -> processes.put("queue driver (process)", child.pid()));
-            processes.put("application (udp-echo)", app.pid());
+            final Map<String, Long> pids = new LinkedHashMap<>();
+            pids.put("simulated card", sim.pid());
+            pids.put("card driver", cardDriver.pid());
+            cardDriver.toHandle().children().forEach(child -> pids.put("queue driver (process)", child.pid()));
+            pids.put("application (udp-echo)", app.pid());
 
-            final List<Measured> measured = measure(processes);
+            final List<Measured> measured = measure(pids);
             final String report = report(measured);
             System.out.print(report);
             Files.writeString(outDir.resolve("idle.txt"), report, StandardCharsets.UTF_8);
@@ -152,7 +139,7 @@ public final class IdleCommand implements Callable<Integer>
         }
         finally
         {
-            stopAll(started);
+            processes.stopAll();
             try
             {
                 Runtime.getRuntime().removeShutdownHook(stopAtExit);
@@ -162,19 +149,6 @@ public final class IdleCommand implements Callable<Integer>
                 // The JVM is exiting: the hook runs (and finds nothing left to stop).
             }
             IoUtil.delete(root.toFile(), true);
-        }
-    }
-
-    /** The last started first: the application, the card driver (its queue drivers with it), the card. */
-    private static void stopAll(final List<Process> started)
-    {
-        synchronized (started)
-        {
-            for (int i = started.size() - 1; i >= 0; i--)
-            {
-                stop(started.get(i));
-            }
-            started.clear();
         }
     }
 
@@ -247,38 +221,5 @@ public final class IdleCommand implements Callable<Integer>
             json.append("]}").append(p + 1 < measured.size() ? ",\n" : "\n");
         }
         return json.append("]\n").toString();
-    }
-
-    private static Process start(final List<Process> started, final List<String> jvmArgs, final String commandClass,
-        final List<String> args, final Path log) throws IOException
-    {
-        final List<String> runArgs = new ArrayList<>();
-        runArgs.add(commandClass);
-        runArgs.addAll(args);
-        final Process process = new ProcessBuilder(ChildJvm.command(jvmArgs, RunCommand.class.getName(), runArgs))
-            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        synchronized (started)
-        {
-            started.add(process);
-        }
-        return process;
-    }
-
-    /** SIGTERM, then SIGKILL after 10 s. */
-    private static void stop(final Process process)
-    {
-        process.destroy();
-        try
-        {
-            if (!process.waitFor(10, TimeUnit.SECONDS))
-            {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        }
-        catch (final InterruptedException ex)
-        {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
     }
 }
