@@ -141,6 +141,12 @@ final class RxRingReader implements AutoCloseable
         return next;
     }
 
+    /** The slot posted at the consumer position (the next frame's), for tests. */
+    int slotAtConsumer()
+    {
+        return file.slotAt((int)(next & mask));
+    }
+
     /** The mapping (read-only), for tests. */
     MemorySegment segment()
     {
