@@ -141,6 +141,12 @@ final class RxRingReader implements AutoCloseable
         return next;
     }
 
+    /** Descriptors armed ahead of the consumer position: what the device can still fill before the driver refills. */
+    long armedAhead()
+    {
+        return file.posted() - next;
+    }
+
     /** The slot posted at the consumer position (the next frame's), for tests. */
     int slotAtConsumer()
     {
@@ -151,6 +157,12 @@ final class RxRingReader implements AutoCloseable
     MemorySegment segment()
     {
         return file.segment();
+    }
+
+    public String toString()
+    {
+        return "RxRingReader{next " + next + ", posted " + file.posted() + ", DD at next " +
+            ((RxDescriptor.statusError(ring, (int)(next & mask)) & RxDescriptor.STATUS_DD) != 0) + "}";
     }
 
     public void close()

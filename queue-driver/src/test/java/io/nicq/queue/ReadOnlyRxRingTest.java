@@ -4,6 +4,7 @@ import io.nicq.ixgbe.RxDescriptor;
 import io.nicq.proto.channel.QueueChannel;
 import io.nicq.proto.channel.QueueChannelLayout;
 import io.nicq.queue.stub.IdentityDmaAllocator;
+import io.nicq.runtime.ChildJvm;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -14,10 +15,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static io.nicq.proto.channel.QueueChannelHeader.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -283,6 +287,25 @@ class ReadOnlyRxRingTest
         }
         assertNotNull(line, "the client's mapping of " + path + " in /proc/self/maps");
         assertEquals("r--s", line.split(" ")[1], "mapped shared and read-only: " + line);
+    }
+
+    @Test
+    void aStoreThroughTheClientsMappingFaultsInAChildJvm() throws Exception
+    {
+        final int statusBefore = RxDescriptor.statusError(ring.descriptors(), 0);
+        final Path log = dir.resolve("ring-writer.log");
+        final List<String> command = ChildJvm.command(List.of("-XX:ErrorFile=" + dir.resolve("hs_err_%p.log"),
+            "-XX:-CreateCoredumpOnCrash", "--enable-native-access=ALL-UNNAMED"), RingWriter.class.getName(),
+            List.of(client.channel.header().rxRingPath(), Integer.toString(RING)));
+        final Process child = new ProcessBuilder(command).redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.to(log.toFile())).start();
+        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the child JVM ended");
+        final String output = Files.readString(log);
+        assertTrue(output.contains("mapped true"), output);
+        assertFalse(output.contains("stored"), "the store went through: " + output);
+        assertNotEquals(0, child.exitValue(), output);
+        assertTrue(output.contains("SIGSEGV"), "the store faulted: " + output);
+        assertEquals(statusBefore, RxDescriptor.statusError(ring.descriptors(), 0), "the descriptor is untouched");
     }
 
     @Test
