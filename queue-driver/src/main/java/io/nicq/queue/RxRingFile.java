@@ -104,8 +104,10 @@ public final class RxRingFile implements AutoCloseable
                 throw new IllegalStateException("RX ring file " + path + " has " + channel.size() + " bytes, a ring of " +
                     ringSize + " needs " + expected);
             }
+            // The whole file: on hugetlbfs (a real card's DMA memory) a mapping must be a multiple of the huge page,
+            // and the allocator rounded the file up to one.
             final RxRingFile file =
-                new RxRingFile(channel.map(FileChannel.MapMode.READ_ONLY, 0, expected, arena), ringSize, arena);
+                new RxRingFile(channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena), ringSize, arena);
             final long magic = (long)LONG.getAcquire(file.file, file.trailer + MAGIC_OFFSET);
             final int size = file.file.get(INT, file.trailer + RING_SIZE_OFFSET);
             if (magic != MAGIC || size != ringSize)
