@@ -15,6 +15,7 @@ import io.nicq.ixgbe.Nic;
 import io.nicq.proto.ControlProtocol;
 import io.nicq.proto.ControlWakeWords;
 import io.nicq.proto.InstancePaths;
+import io.nicq.queue.QueueDriver;
 import io.nicq.runtime.Durations;
 import io.nicq.runtime.WakeWord;
 import org.agrona.CloseHelper;
@@ -296,6 +297,7 @@ public final class CardDriver implements AutoCloseable
         private long linkTimeoutNs = TimeUnit.SECONDS.toNanos(10);
         private long queueEnableTimeoutNs = TimeUnit.SECONDS.toNanos(1);
         private long queueDriverStartTimeoutNs = TimeUnit.SECONDS.toNanos(30);
+        private boolean queueDriverReadOnlyRxRing = QueueDriver.Context.DEFAULT_READ_ONLY_RX_RING;
         private long queueDriverStopTimeoutNs = TimeUnit.SECONDS.toNanos(2);
         private long neighbourTimeoutNs = TimeUnit.SECONDS.toNanos(1);
         private int neighbourRetries = 3;
@@ -668,6 +670,22 @@ public final class CardDriver implements AutoCloseable
         public long queueDriverStartTimeoutNs()
         {
             return queueDriverStartTimeoutNs;
+        }
+
+        /**
+         * Whether the queue drivers of granted queues (threads or processes; never queue 0, whose client is the
+         * default-queue service) expose their RX descriptor ring read-only to the client, which then takes received
+         * frames itself ({@code QueueDriver.Context#readOnlyRxRing}). Default off.
+         */
+        public Context queueDriverReadOnlyRxRing(final boolean queueDriverReadOnlyRxRing)
+        {
+            this.queueDriverReadOnlyRxRing = queueDriverReadOnlyRxRing;
+            return this;
+        }
+
+        public boolean queueDriverReadOnlyRxRing()
+        {
+            return queueDriverReadOnlyRxRing;
         }
 
         /** How long a queue driver process gets to exit after SIGTERM before SIGKILL; default 2 s. */

@@ -46,6 +46,10 @@ public final class CardDriverCommand implements Callable<Integer>
         description = "Where queue drivers run: process or thread (default: ${DEFAULT-VALUE}).")
     String queueDriverMode;
 
+    @Option(names = "--read-only-rx-ring", description = "Queue drivers of granted queues expose their RX " +
+        "descriptor ring read-only to the client, which takes received frames from it itself (default: off).")
+    boolean readOnlyRxRing;
+
     @Option(names = "--aeron-dir",
         description = "Use the media driver at this directory instead of embedding one in the instance directory.")
     String aeronDir;
@@ -105,6 +109,7 @@ public final class CardDriverCommand implements Callable<Integer>
             .nicSpec(nic)
             .ipv4(ip)
             .queueDriverMode(parseMode(queueDriverMode))
+            .queueDriverReadOnlyRxRing(readOnlyRxRing)
             .aeronDirectoryName(aeronDir)
             .queueDriverIdle(checkIdle(idle))
             .conductorIdleStrategy(DOORBELL.equals(controlIdle) ? null : IdleStrategies.of(controlIdle))

@@ -109,6 +109,8 @@ final class QueueDriverSupervisor
             .ringSize(ringSize)
             .idleStrategy(idle)
             .queueAttacher(attacher)
+            // Queue 0's client, the default-queue service, reads rxReady only.
+            .readOnlyRxRing(queueId != 0 && ctx.queueDriverReadOnlyRxRing())
             // Queue 0's client is this process's own default-queue service: only a client of a granted queue can
             // go away.
             .clientTimeoutNs(queueId == 0 ? 0 :
@@ -156,6 +158,10 @@ final class QueueDriverSupervisor
         args.add(aeronDir);
         args.add("--card-driver-pid");
         args.add(Long.toString(ProcessHandle.current().pid()));
+        if (ctx.queueDriverReadOnlyRxRing())
+        {
+            args.add("--read-only-rx-ring");
+        }
 
         final Path logFile = ctx.logDir().resolve("queue-" + queueId + ".log");
         final ProcessBuilder builder = ChildJvm.builder(QueueDriverCommand.class, args, logFile);

@@ -123,6 +123,11 @@ public final class DemoCommand implements Callable<Integer>
         description = "Where the queue drivers run: process, thread or inline (default: ${DEFAULT-VALUE})")
     String mode;
 
+    @Option(names = "--read-only-rx-ring", defaultValue = "false", negatable = true, fallbackValue = "true",
+        description = "With --mode process or thread: the queue drivers expose their RX descriptor rings read-only " +
+            "and the applications take received frames from them themselves (default: ${DEFAULT-VALUE})")
+    boolean readOnlyRxRing;
+
     @Option(names = "--count", paramLabel = "N",
         description = "Round trips recorded, for each protocol, nicq's and the kernel's (default: " + COUNT_BOTH +
             " with --proto both, " + COUNT_ONE + " with one protocol)")
@@ -207,11 +212,11 @@ public final class DemoCommand implements Callable<Integer>
 
     /** What the command line chose, checked: one run of the demo. */
     private record Settings(List<Protocol> protocols, QueueDriverPlacement queueMode, boolean inlineDevice,
-        CpuPlan plan, int cpus, long warmupBoundMs)
+        CpuPlan plan, int cpus, long warmupBoundMs, boolean readOnlyRxRing)
     {
         String how(final String idleName)
         {
-            return modeName(queueMode) + " mode; device loops " +
+            return modeName(queueMode) + " mode" + (readOnlyRxRing ? " (read-only RX ring)" : "") + "; device loops " +
                 (inlineDevice ? "on the application threads" : "on a device thread") + "; loops idle " + idleName +
                 (plan.pinned() ? "; pinned " + plan : "") + "; " + cpus + " CPUs";
         }
@@ -399,7 +404,13 @@ public final class DemoCommand implements Callable<Integer>
         {
             throw new ParameterException(spec.commandLine(), "--idle: " + ex.getMessage(), ex);
         }
-        return new Settings(protocols, queueMode, inlineDevice, CpuPlan.of(pin, usable, inlineDevice), cpus, bound);
+        if (readOnlyRxRing && queueMode == QueueDriverPlacement.INLINE)
+        {
+            throw new ParameterException(spec.commandLine(), "--read-only-rx-ring needs --mode process or thread: an " +
+                "inline queue has no RX hop to save");
+        }
+        return new Settings(protocols, queueMode, inlineDevice, CpuPlan.of(pin, usable, inlineDevice), cpus, bound,
+            readOnlyRxRing);
     }
 
     /** UDP: an echo server on b, rpc-latency's client on a, each on a queue of its own, released at the end. */
@@ -619,8 +630,13 @@ public final class DemoCommand implements Callable<Integer>
     {
         // --idle is how the queue drivers poll; the control planes (conductor, media driver, queue 0) keep the card
         // driver's defaults, asleep when idle (the conductor on its requests word, queue 0 on its vector).
-        return List.of("--instance", name, "--nic", "sim:" + name, "--ip", ip + "/24", "--queue-driver-mode",
-            driverMode, "--idle", idleName, "--log-dir", logs.toString());
+        final List<String> args = new ArrayList<>(List.of("--instance", name, "--nic", "sim:" + name, "--ip",
+            ip + "/24", "--queue-driver-mode", driverMode, "--idle", idleName, "--log-dir", logs.toString()));
+        if (readOnlyRxRing)
+        {
+            args.add("--read-only-rx-ring");
+        }
+        return args;
     }
 
     private void startCards(final CpuPlan plan)

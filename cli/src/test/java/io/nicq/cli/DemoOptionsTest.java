@@ -48,6 +48,15 @@ class DemoOptionsTest
     }
 
     @Test
+    void aReadOnlyRxRingNeedsAServedQueue()
+    {
+        assertEquals(CommandLines.USAGE_ERROR, run("--read-only-rx-ring"));
+        assertTrue(errorLine().startsWith(COMMAND + "--read-only-rx-ring needs --mode process or thread"),
+            err::toString);
+        assertEquals(CommandLines.USAGE_ERROR, run("--mode", "inline", "--read-only-rx-ring", "--count", "0"));
+    }
+
+    @Test
     void cpusTheProcessMayNotUseOrThatDoNotParseAreRefused()
     {
         assertEquals(CommandLines.USAGE_ERROR, run("--cpus", "1000"));

@@ -130,6 +130,17 @@ public final class Frame
         return metadata.rxPublishedNs(slot);
     }
 
+    /**
+     * RX: when the frame reached the client's ring: published on rxReady by the queue driver, or, for a frame the
+     * client took itself from a served queue's read-only RX ring (no driver stamps: saw DD and published are absent),
+     * the device's write-back, which is that ring's publication. The start of the "client ring -> app" phase.
+     */
+    public long rxRingNs()
+    {
+        final long published = metadata.rxPublishedNs(slot);
+        return published == 0 && metadata.rxDriverSawNs(slot) == 0 ? metadata.rxDeviceNs(slot) : published;
+    }
+
     /** RX: when the client took the frame off the ring for the application. */
     public long rxAppNs()
     {

@@ -60,6 +60,8 @@ public final class NicQueue implements AutoCloseable
     private final ControlPlane plane;
     private final QueueChannel channel;
     private final ChannelEndpoint endpoint;
+    /** A served queue's read-only RX descriptor ring, null when its frames come on rxReady only. */
+    private final RxRingReader rxRing;
     private final int queueId;
     private final QueueDriverPlacement driverPlacement;
     private final QueueDriver driver;
@@ -101,6 +103,8 @@ public final class NicQueue implements AutoCloseable
         this.metadata = channel.metadata();
         this.pool = channel.pool();
         this.slotCount = channel.slotCount();
+        // Mapped before the endpoint attaches the client: a ring that cannot be mapped fails the open unattached.
+        this.rxRing = driver == null ? RxRingReader.open(channel) : null;
         this.endpoint = new ChannelEndpoint(channel,
             txSlotReserve > 0 ? Math.min(txSlotReserve, slotCount) : defaultTxReserve(slotCount));
         this.rxBatch = new int[Math.min(slotCount, MAX_BATCH)];
@@ -166,6 +170,21 @@ public final class NicQueue implements AutoCloseable
         return channel;
     }
 
+    /**
+     * Whether this served queue takes received frames itself from its queue driver's read-only RX descriptor ring
+     * (the card driver's {@code queueDriverReadOnlyRxRing}); frames forwarded in software still come on rxReady.
+     */
+    public boolean readsRxRing()
+    {
+        return rxRing != null;
+    }
+
+    /** The read-only RX ring's reader, null unless {@link #readsRxRing()}: for tests. */
+    RxRingReader rxRingReader()
+    {
+        return rxRing;
+    }
+
     /** The inline queue driver, null unless its placement is INLINE. */
     public QueueDriver inlineDriver()
     {
@@ -184,7 +203,7 @@ public final class NicQueue implements AutoCloseable
     {
         if (wakeSource == null)
         {
-            wakeSource = driver != null ? driver.inlineWakeSource() : new ServedQueueWakeSource(channel);
+            wakeSource = driver != null ? driver.inlineWakeSource() : new ServedQueueWakeSource(channel, rxRing);
         }
         return wakeSource;
     }
@@ -267,7 +286,21 @@ public final class NicQueue implements AutoCloseable
         int work = driver != null ? driveInline() : 0;
         work += reapTxDone();
 
-        final int count = limit > 0 ? endpoint.receive(rxBatch, Math.min(limit, rxBatch.length)) : 0;
+        int count = 0;
+        if (limit > 0)
+        {
+            // The read-only RX ring first, then rxReady (frames the card driver forwarded in software): see
+            // RxRingReader for the order the two keep.
+            final int max = Math.min(limit, rxBatch.length);
+            if (rxRing != null)
+            {
+                count = rxRing.receive(endpoint, rxBatch, max);
+            }
+            if (count < max)
+            {
+                count += endpoint.receive(rxBatch, count, max - count);
+            }
+        }
         if (count > 0)
         {
             if (latencyRecorder != null)
@@ -605,7 +638,7 @@ public final class NicQueue implements AutoCloseable
         }
         finally
         {
-            CloseHelper.quietCloseAll(channel, nic);
+            CloseHelper.quietCloseAll(channel, rxRing, nic);
         }
     }
 

@@ -11,7 +11,9 @@ package io.nicq.client;
  *                     RX_DD                    RX_RING         RX_APP
  *   TURNAROUND  app received -> app send, of a received slot reused for the answer (zero-copy reply)
  * </pre>
- * The device phases (TX_WIRE, RX_DD) exist on the simulated card only: silicon has no timestamps there.
+ * The device phases (TX_WIRE, RX_DD) exist on the simulated card only: silicon has no timestamps there. A frame the
+ * client took itself from a served queue's read-only RX ring has no RX_DD nor RX_RING (no queue driver saw it: they
+ * are absent, not 0), and its RX_APP runs from the device's write-back, the publication of that ring.
  */
 public enum Phase
 {

@@ -15,16 +15,26 @@ import io.nicq.runtime.WakeWord;
  *   rxReady or txDone not empty? cancel         sequence += 1
  *   else await(ticket, bound)                   sleepers > 0? FUTEX_WAKE
  * </pre>
+ * With a read-only RX ring the last look also checks DD at the client's consumer position; the queue driver signals
+ * the word when it sees a new done descriptor there (its interrupt wakes it for that).
  */
 final class ServedQueueWakeSource implements AdaptiveIdleStrategy.WakeSource
 {
     private final WakeWord clientWake;
     private final IndexRing rxReady;
     private final IndexRing txDone;
+    private final RxRingReader rxRing;
     private int ticket;
 
     ServedQueueWakeSource(final QueueChannel channel)
     {
+        this(channel, null);
+    }
+
+    /** @param rxRing the queue's read-only RX ring, null if it has none */
+    ServedQueueWakeSource(final QueueChannel channel, final RxRingReader rxRing)
+    {
+        this.rxRing = rxRing;
         this.clientWake = channel.clientWake();
         this.rxReady = channel.rxReady();
         this.txDone = channel.txDone();
@@ -33,7 +43,7 @@ final class ServedQueueWakeSource implements AdaptiveIdleStrategy.WakeSource
     public boolean arm()
     {
         ticket = clientWake.prepare();
-        if (rxReady.size() > 0 || txDone.size() > 0)
+        if (rxReady.size() > 0 || txDone.size() > 0 || (rxRing != null && rxRing.hasFrame()))
         {
             clientWake.cancel();
             return true;

@@ -85,6 +85,55 @@ class AllocationTest
         assertTrue(udp.datagramsReceived() >= WARM_UP + MEASURED);
     }
 
+    /**
+     * A served queue whose queue driver exposes its RX ring read-only: the client's receive path (DD, the slot table,
+     * the consumer position, the lend, the stack) allocates nothing either, and the frames came by the ring.
+     */
+    @Test
+    void readOnlyRxRingReceivePathAllocatesNothing()
+    {
+        final FakeDriver ringDriver = new FakeDriver(dir.resolve("ro"), 256, 64);
+        ringDriver.exposeRxRing(dir.resolve("ro-rx"), 64);
+        final TestPlane plane = new TestPlane();
+        final NicQueue ringQueue =
+            new NicQueue(plane, QueueChannel.open(ringDriver.file()), QueueDriverPlacement.THREAD, null, null, 32);
+        final LatencyRecorder recorder = new LatencyRecorder();
+        ringQueue.latencyRecorder(recorder);
+        final Ipv4Interface ringIp = new Ipv4Interface(ringQueue, plane);
+        final UdpLayer ringUdp = new UdpLayer(ringIp);
+        final UdpSocket ringSocket = UdpSocket.open(ringUdp).bind(7000);
+        try
+        {
+            assertTrue(ringQueue.readsRxRing());
+            final Runnable iteration = () ->
+            {
+                ringDriver.injectToRing(request);
+                ringSocket.receive(reader);
+            };
+            long allocated = measure(iteration);
+            for (int window = 1; window < 3 && allocated >= SLACK_BYTES; window++)
+            {
+                allocated = measure(iteration);
+            }
+            assertTrue(allocated < SLACK_BYTES, "read-only RX ring receive path allocated " + allocated + " bytes " +
+                "over " + MEASURED + " packets (" + (double)allocated / MEASURED + " per packet)");
+            assertTrue(ringUdp.datagramsReceived() >= WARM_UP + MEASURED);
+            assertEquals(0, ringDriver.dropped);
+            assertEquals(0, ringDriver.rxReady.producerPosition(), "nothing came on rxReady");
+            assertEquals(0, ringQueue.driverProtocolErrors());
+            assertEquals(0, ringIp.totalDrops(), ringIp.dropsToString());
+            assertEquals(0, recorder.histogram(Phase.RX_DD).getTotalCount(), "no driver saw DD: absent, not 0");
+            assertEquals(0, recorder.histogram(Phase.RX_RING).getTotalCount());
+            assertTrue(recorder.histogram(Phase.RX_APP).getTotalCount() >= WARM_UP + MEASURED);
+        }
+        finally
+        {
+            ringSocket.close();
+            ringQueue.close();
+            ringDriver.close();
+        }
+    }
+
     @Test
     void sendPathAllocatesNothing()
     {

@@ -7,7 +7,16 @@ import io.nicq.proto.channel.SlotMetadata;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.AtomicBuffer;
 
+import io.nicq.ixgbe.RxDescriptor;
+import io.nicq.queue.RxRingFile;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 /**
  * Test code playing the queue driver's side of a real queue channel file: creates the channel, hands slots out on
@@ -36,6 +45,11 @@ final class FakeDriver implements AutoCloseable
     private final int[] batch;
     long transmitted;
     long dropped;
+    private RxRingFile ring;
+    private Arena ringArena;
+    private int ringMask;
+    private long postedPosition;
+    private long devicePosition;
 
     /**
      * @param file      channel file to create.
@@ -94,6 +108,64 @@ final class FakeDriver implements AutoCloseable
     int inject(final DirectBuffer frame)
     {
         return inject(frame, 0, frame.capacity());
+    }
+
+    /**
+     * Exposes a read-only RX ring, as a queue driver with {@code readOnlyRxRing} does (before the client opens the
+     * queue): its free slots are posted there, and {@link #injectToRing} plays the device.
+     */
+    void exposeRxRing(final Path file, final int ringSize)
+    {
+        ringArena = Arena.ofShared();
+        try (FileChannel fileChannel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+            StandardOpenOption.WRITE))
+        {
+            final long length = RxRingFile.length(ringSize);
+            fileChannel.truncate(length);
+            fileChannel.write(ByteBuffer.wrap(new byte[1]), length - 1);
+            ring = RxRingFile.format(fileChannel.map(FileChannel.MapMode.READ_WRITE, 0, length, ringArena), ringSize);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+        ringMask = ringSize - 1;
+        channel.header().exposeRxRing(ringSize, QueueChannelHeader.RX_RING_FLAG_DEVICE_TIMESTAMPS, file.toString());
+        refillRing();
+    }
+
+    /** Posts free slots (and those the client gave back) on the ring up to what the client's position allows. */
+    void refillRing()
+    {
+        takeRxFree();
+        final long consumed = channel.header().rxConsumerPosition();
+        while (postedPosition - consumed < ringMask && freeCount > 0)
+        {
+            final int index = (int)(postedPosition & ringMask);
+            final int slot = free[--freeCount];
+            RxDescriptor.setBuffer(ring.descriptors(), index, 0x10_0000L + (long)slot * 2048);
+            ring.slot(index, slot);
+            postedPosition++;
+        }
+        ring.posted(postedPosition);
+    }
+
+    /** The device's part: the frame into the next posted descriptor's slot, written back with DD and EOP. */
+    int injectToRing(final DirectBuffer frame)
+    {
+        refillRing();
+        if (devicePosition == postedPosition)
+        {
+            dropped++;
+            return -1;
+        }
+        final int index = (int)(devicePosition & ringMask);
+        final int slot = ring.slotAt(index);
+        pool.putBytes(QueueChannel.frameOffset(slot), frame, 0, frame.capacity());
+        RxDescriptor.writeBack(ring.descriptors(), index, frame.capacity(), (int)System.nanoTime(),
+            RxDescriptor.STATUS_DD | RxDescriptor.STATUS_EOP);
+        devicePosition++;
+        return slot;
     }
 
     /** Publishes a raw index on rxReady, as a misbehaving driver might. */
@@ -156,6 +228,10 @@ final class FakeDriver implements AutoCloseable
 
     public void close()
     {
+        if (ringArena != null)
+        {
+            ringArena.close();
+        }
         channel.close();
     }
 }

@@ -44,6 +44,11 @@ final class FileDmaBuffer implements DmaBuffer
         return mapping;
     }
 
+    public Path file()
+    {
+        return file;
+    }
+
     public void close()
     {
         synchronized (lock)

@@ -88,6 +88,32 @@ public final class RxDescriptor
     {
     }
 
+    /**
+     * The one rule for a done descriptor: whether it ends a frame to deliver (EOP, no frame error, a length that fits
+     * the buffer, and not the tail of a frame whose earlier descriptors were dropped). Only a frame error (RXE) drops a
+     * frame: IPE and TCPE are checksum results. Everything else (an error, a frame spread over several buffers, never
+     * with 2 KiB buffers and standard frames) is dropped up to and including the next EOP, and its buffer reused. The
+     * queue driver applies it to what it hands over, and a client reading a served queue's ring read-only applies it
+     * to what it takes, so both agree on which slots became the client's and which went back to the driver.
+     *
+     * @param statusError the descriptor's status/error word, DD set
+     * @param length      the length it wrote back
+     * @param discarding  whether an earlier descriptor of the same frame was dropped ({@link #continuesFrame} of it)
+     * @param bufferSize  bytes of the buffer posted with it
+     */
+    public static boolean isDeliverable(final int statusError, final int length, final boolean discarding,
+        final int bufferSize)
+    {
+        return (statusError & STATUS_EOP) != 0 && !discarding && (statusError & FRAME_ERROR_MASK) == 0 && length > 0 &&
+            length <= bufferSize;
+    }
+
+    /** Whether the frame goes on in the next descriptor (no EOP): then the next is dropped if this one was. */
+    public static boolean continuesFrame(final int statusError)
+    {
+        return (statusError & STATUS_EOP) == 0;
+    }
+
     /** Gives a buffer to the device: packet buffer address, header address 0 (which clears DD). */
     public static void setBuffer(final MemorySegment ring, final int index, final long bufferAddress)
     {

@@ -47,6 +47,7 @@ import static io.nicq.proto.channel.QueueChannelHeader.*;
  * <pre>
  *   doWork():
  *     receive   RX descriptors with DD from the next one to clean, up to a batch: slot -> rxReady
+ *               (read-only ring: the client's consumer position, validated; new DD noticed to wake the client)
  *     refill    empty slots (the driver's spares, then rxFree) -> RX descriptors, one RDT write
  *     reclaim   TX descriptors done (DD, or the head write-back word): slot -> txDone
  *     transmit  txReady -> TX descriptors (address, length, EOP|IFCS|RS), up to a batch, one TDT write
@@ -58,6 +59,16 @@ import static io.nicq.proto.channel.QueueChannelHeader.*;
  * [{@link SlotMetadata#MIN_FRAME_LENGTH}, {@link QueueChannelLayout#SLOT_SIZE}] (otherwise the slot comes back on
  * txDone flagged, unsent). Device addresses come only from the IOVAs this driver computed for its own pool, so the
  * device is never pointed outside the pool nor given one buffer twice.
+ * <p>
+ * <b>Read-only RX ring</b> ({@link Context#readOnlyRxRing}, for a queue served by another thread or process): the
+ * descriptor ring lives in a file ({@link RxRingFile}) with the slot each descriptor was given and the posted
+ * position, all written by this driver alone; the client maps it read-only, sees DD itself and reads the frame from
+ * its pool, and publishes how far it got in the channel header (its RX consumer position). Then receive() does not
+ * run: each round the driver takes the client's position, forward only and never past a descriptor it does not read
+ * as done itself (anything else is refused, counted in rejected-rx-consumer, and changes nothing), makes the slots of
+ * the frames the client took the client's and takes the others back as spares ({@link RxDescriptor#isDeliverable},
+ * the rule the client applied), counts, and refills as before. It signals the client's wake word when it sees a new
+ * done descriptor, for a client asleep.
  * <p>
  * Phase timestamps ({@code System.nanoTime}, one reading per batch and phase) go into the slot metadata: RX driver
  * saw DD and published; TX dequeued and doorbell; on the simulated card also the device's own times (RX descriptor
@@ -111,6 +122,8 @@ public final class QueueDriver implements Agent, AutoCloseable
     private final DmaBuffer rxRingBuffer;
     private final DmaBuffer txRingBuffer;
     private final DmaBuffer txHeadBuffer;
+    /** The exposed ring's file, null unless the client reads the RX ring itself. */
+    private final RxRingFile rxRingFile;
     private final MemorySegment rxRing;
     private final MemorySegment txRing;
     private final MemorySegment txHead;
@@ -143,6 +156,14 @@ public final class QueueDriver implements Agent, AutoCloseable
     private final AtomicBuffer pool;
     private final int[] forwardBatch;
     private boolean rxStarved;
+    /** Read-only ring: descriptors the client has taken (its consumer position, as validated). */
+    private long rxConsumed;
+    /** Read-only ring: descriptors ever posted (rxConsumed + rxPosted). */
+    private long rxPostedPosition;
+    /** Read-only ring: done descriptors seen from rxConsumed on, so each new one wakes the client once. */
+    private long rxDoneSeen;
+    /** Read-only ring: the last consumer position refused, counted once however long the client leaves it. */
+    private long rxRefusedPosition = -1;
     private int txNext;
     private int txTail;
     private int txInFlight;
@@ -193,6 +214,8 @@ public final class QueueDriver implements Agent, AutoCloseable
         this.rxRing = rxRingBuffer.segment();
         this.txRing = txRingBuffer.segment();
         this.txHead = txHeadBuffer == null ? null : txHeadBuffer.segment();
+        this.rxRingFile = ctx.readOnlyRxRing() && rxRingBuffer.file() != null ?
+            RxRingFile.format(rxRingBuffer.segment(), ringSize) : null;
 
         this.slotIova = new long[slotCount];
         for (int slot = 0; slot < slotCount; slot++)
@@ -257,7 +280,10 @@ public final class QueueDriver implements Agent, AutoCloseable
 
             step = "allocating the descriptor rings with " + dma.description();
             final long ringBytes = (long)ctx.ringSize() * RxDescriptor.SIZE;
-            rxRing = dma.allocate("q" + queueId + "-rx", ringBytes);
+            // An exposed ring gets the file's trailer (posted position, slot table) behind it; the device is told
+            // RDLEN = ring bytes and never reaches the trailer.
+            rxRing = dma.allocate("q" + queueId + "-rx", ctx.readOnlyRxRing() ? RxRingFile.length(ctx.ringSize()) :
+                ringBytes);
             txRing = dma.allocate("q" + queueId + "-tx", ringBytes);
             if (ctx.txWriteback() == TxWriteback.HEAD)
             {
@@ -267,6 +293,12 @@ public final class QueueDriver implements Agent, AutoCloseable
             step = "posting the RX buffers";
             driver = new QueueDriver(ctx, channel, poolMapping, rxRing, txRing, txHead);
             driver.postInitialBuffers();
+
+            if (driver.rxRingFile != null)
+            {
+                channel.header().exposeRxRing(ctx.ringSize(), driver.deviceTimestamps ?
+                    QueueChannelHeader.RX_RING_FLAG_DEVICE_TIMESTAMPS : 0, rxRing.file().toAbsolutePath().toString());
+            }
 
             step = "attaching the rings with the card driver";
             ctx.queueAttacher().attach(queueId, ctx.pid(), channel.header().attachToken(), ctx.ringSize(),
@@ -353,9 +385,18 @@ public final class QueueDriver implements Agent, AutoCloseable
             RxDescriptor.setBuffer(rxRing, slot, slotIova[slot]);
             rxSlotOf[slot] = slot;
             owner[slot] = OWNER_RX_RING;
+            if (rxRingFile != null)
+            {
+                rxRingFile.slot(slot, slot);
+            }
         }
         rxTail = rxBuffers & ringMask;
         rxPosted = rxBuffers;
+        rxPostedPosition = rxBuffers;
+        if (rxRingFile != null)
+        {
+            rxRingFile.posted(rxPostedPosition);
+        }
         for (int slot = rxBuffers; slot < slotCount; slot++)
         {
             spare[spareCount++] = slot;
@@ -402,10 +443,25 @@ public final class QueueDriver implements Agent, AutoCloseable
         // queue 0 after the device wrote everything before it) is delivered only after the device ring was seen
         // empty, so a flow whose filter moves from hardware to software keeps its order.
         final long forwardLimit = forwardRing.producerPosition();
-        int work = receive();
-        if (!rxBatchFull)
+        int work;
+        if (rxRingFile == null)
         {
-            work += receiveForwarded(forwardLimit);
+            work = receive();
+            if (!rxBatchFull)
+            {
+                work += receiveForwarded(forwardLimit);
+            }
+        }
+        else
+        {
+            // The same order with the client reading the ring: forwarded frames only once it has taken every
+            // descriptor the device had done (the client looks at the ring before rxReady).
+            work = takeClientConsumed();
+            work += noticeDone();
+            if (rxPosted == 0 || (RxDescriptor.statusError(rxRing, rxNext) & RxDescriptor.STATUS_DD) == 0)
+            {
+                work += receiveForwarded(forwardLimit);
+            }
         }
         work += refill();
         work += reclaim();
@@ -482,10 +538,7 @@ public final class QueueDriver implements Agent, AutoCloseable
         {
             final int slot = rxSlotOf[index];
             final int length = RxDescriptor.length(rxRing, index);
-            final boolean endOfPacket = (status & RxDescriptor.STATUS_EOP) != 0;
-            // Only a frame error (RXE) drops a frame: IPE and TCPE are checksum results, counted and delivered.
-            if (endOfPacket && !rxDiscarding && (status & RxDescriptor.FRAME_ERROR_MASK) == 0 && length > 0 &&
-                length <= QueueChannelLayout.SLOT_SIZE)
+            if (RxDescriptor.isDeliverable(status, length, rxDiscarding, QueueChannelLayout.SLOT_SIZE))
             {
                 if ((status & CHECKSUM_ERRORS) != 0)
                 {
@@ -506,7 +559,7 @@ public final class QueueDriver implements Agent, AutoCloseable
                 owner[slot] = OWNER_DRIVER;
                 spare[spareCount++] = slot;
             }
-            rxDiscarding = !endOfPacket;
+            rxDiscarding = RxDescriptor.continuesFrame(status);
             index = (index + 1) & ringMask;
             if (++done == limit)
             {
@@ -556,6 +609,116 @@ public final class QueueDriver implements Agent, AutoCloseable
             header.counter(COUNTER_RX_ERRORS, counters[COUNTER_RX_ERRORS]);
         }
         return done;
+    }
+
+    /**
+     * Read-only ring: takes the client's RX consumer position. It must move forward, by no more than what is posted,
+     * over descriptors this driver reads as done; otherwise it is refused (counted once per value) and nothing
+     * changes. Each taken descriptor's slot becomes the client's if it ends a frame to deliver (the client lent it to
+     * its application), else it comes back as a spare; packets, bytes and errors are counted as receive() counts.
+     *
+     * @return descriptors taken
+     */
+    private int takeClientConsumed()
+    {
+        final long position = header.rxConsumerPosition();
+        final long advance = position - rxConsumed;
+        if (advance == 0)
+        {
+            return 0;
+        }
+        if (advance < 0 || advance > rxPosted || !allDone(rxConsumed, (int)advance))
+        {
+            if (position != rxRefusedPosition)
+            {
+                rxRefusedPosition = position;
+                header.counter(COUNTER_REJECTED_RX_CONSUMER, ++counters[COUNTER_REJECTED_RX_CONSUMER]);
+            }
+            return 0;
+        }
+        rxRefusedPosition = -1;
+
+        final int done = (int)advance;
+        int index = rxNext;
+        int delivered = 0;
+        int errors = 0;
+        long bytes = 0;
+        for (int i = 0; i < done; i++)
+        {
+            final int status = RxDescriptor.statusError(rxRing, index);
+            final int length = RxDescriptor.length(rxRing, index);
+            final int slot = rxSlotOf[index];
+            if (RxDescriptor.isDeliverable(status, length, rxDiscarding, QueueChannelLayout.SLOT_SIZE))
+            {
+                if ((status & CHECKSUM_ERRORS) != 0)
+                {
+                    countChecksumErrors(slot, index, status, length);
+                }
+                owner[slot] = OWNER_CLIENT;
+                bytes += length;
+                delivered++;
+            }
+            else
+            {
+                owner[slot] = OWNER_DRIVER;
+                spare[spareCount++] = slot;
+                errors++;
+            }
+            rxDiscarding = RxDescriptor.continuesFrame(status);
+            index = (index + 1) & ringMask;
+        }
+        rxNext = index;
+        rxConsumed = position;
+        rxPosted -= done;
+        if (delivered > 0)
+        {
+            counters[COUNTER_RX_PACKETS] += delivered;
+            counters[COUNTER_RX_DIRECT] += delivered;
+            counters[COUNTER_RX_BYTES] += bytes;
+            header.counter(COUNTER_RX_PACKETS, counters[COUNTER_RX_PACKETS]);
+            header.counter(COUNTER_RX_DIRECT, counters[COUNTER_RX_DIRECT]);
+            header.counter(COUNTER_RX_BYTES, counters[COUNTER_RX_BYTES]);
+        }
+        if (errors > 0)
+        {
+            counters[COUNTER_RX_ERRORS] += errors;
+            header.counter(COUNTER_RX_ERRORS, counters[COUNTER_RX_ERRORS]);
+        }
+        return done;
+    }
+
+    /** Whether the {@code count} posted descriptors from position {@code from} are all done, as this driver reads. */
+    private boolean allDone(final long from, final int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            if ((RxDescriptor.statusError(rxRing, (int)((from + i) & ringMask)) & RxDescriptor.STATUS_DD) == 0)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Read-only ring: looks for descriptors the device has done since the last look (at most a batch), so that a
+     * client asleep on its wake word is signalled once per round that saw new frames.
+     *
+     * @return new done descriptors seen
+     */
+    private int noticeDone()
+    {
+        long seen = Math.max(rxDoneSeen, rxConsumed);
+        final long limit = Math.min(rxPostedPosition, seen + batchSize);
+        final long first = seen;
+        while (seen < limit && (RxDescriptor.statusError(rxRing, (int)(seen & ringMask)) & RxDescriptor.STATUS_DD) != 0)
+        {
+            seen++;
+        }
+        rxDoneSeen = seen;
+        final int fresh = (int)(seen - first);
+        publishedToClient |= fresh > 0;
+        return fresh;
     }
 
     /**
@@ -708,9 +871,7 @@ public final class QueueDriver implements Agent, AutoCloseable
         while (spareCount > 0 && posted < room)
         {
             final int slot = spare[--spareCount];
-            RxDescriptor.setBuffer(rxRing, tail, slotIova[slot]);
-            rxSlotOf[tail] = slot;
-            owner[slot] = OWNER_RX_RING;
+            post(tail, slot);
             tail = (tail + 1) & ringMask;
             posted++;
         }
@@ -725,9 +886,7 @@ public final class QueueDriver implements Agent, AutoCloseable
                 final int slot = slots[i];
                 if (isClients(slot))
                 {
-                    RxDescriptor.setBuffer(rxRing, tail, slotIova[slot]);
-                    rxSlotOf[tail] = slot;
-                    owner[slot] = OWNER_RX_RING;
+                    post(tail, slot);
                     tail = (tail + 1) & ringMask;
                     posted++;
                 }
@@ -739,6 +898,12 @@ public final class QueueDriver implements Agent, AutoCloseable
         {
             rxTail = tail;
             rxPosted += posted;
+            rxPostedPosition += posted;
+            if (rxRingFile != null)
+            {
+                // After the descriptors and their slots: a client reads neither below this position too early.
+                rxRingFile.posted(rxPostedPosition);
+            }
             bar.write(rdt, tail);
             rxStarved = false;
         }
@@ -748,6 +913,18 @@ public final class QueueDriver implements Agent, AutoCloseable
             header.counter(COUNTER_RX_STARVED, ++counters[COUNTER_RX_STARVED]);
         }
         return posted + taken;
+    }
+
+    /** Gives descriptor {@code index} slot {@code slot}'s buffer (and, for a read-only ring, tells the client). */
+    private void post(final int index, final int slot)
+    {
+        RxDescriptor.setBuffer(rxRing, index, slotIova[slot]);
+        rxSlotOf[index] = slot;
+        owner[slot] = OWNER_RX_RING;
+        if (rxRingFile != null)
+        {
+            rxRingFile.slot(index, slot);
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -887,6 +1064,13 @@ public final class QueueDriver implements Agent, AutoCloseable
         {
             header.counter(COUNTER_REJECTED_INDEX, ++counters[COUNTER_REJECTED_INDEX]);
             return false;
+        }
+        if (owner[slot] == OWNER_RX_RING && rxRingFile != null)
+        {
+            // A frame the client took from the read-only ring and gives back (rxFree) or sends (txReady) before this
+            // round took its consumer position: the client published that position before the entry, so reading it
+            // now, after the entry, sees it.
+            takeClientConsumed();
         }
         if (owner[slot] != OWNER_CLIENT)
         {
@@ -1108,6 +1292,8 @@ public final class QueueDriver implements Agent, AutoCloseable
         public static final long DEFAULT_LIVENESS_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
         public static final long DEFAULT_CLIENT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
         public static final long DEFAULT_CLIENT_ATTACH_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(30);
+        /** Off: the RX hop through rxReady stays the default until the option has run in the field. */
+        public static final boolean DEFAULT_READ_ONLY_RX_RING = false;
 
         private Nic nic;
         private Bar bar;
@@ -1127,6 +1313,7 @@ public final class QueueDriver implements Agent, AutoCloseable
         private long livenessIntervalNs = DEFAULT_LIVENESS_INTERVAL_NS;
         private long clientTimeoutNs = DEFAULT_CLIENT_TIMEOUT_NS;
         private long clientAttachTimeoutNs = DEFAULT_CLIENT_ATTACH_TIMEOUT_NS;
+        private boolean readOnlyRxRing = DEFAULT_READ_ONLY_RX_RING;
         private boolean concluded;
 
         /** Checks and completes the configuration; called by {@link QueueDriver#start}. */
@@ -1407,6 +1594,25 @@ public final class QueueDriver implements Agent, AutoCloseable
         public long clientAttachTimeoutNs()
         {
             return clientAttachTimeoutNs;
+        }
+
+        /**
+         * Exposes the RX descriptor ring read-only to the client ({@link RxRingFile}, named in the channel header),
+         * which then takes received frames from it itself: no RX hop through this driver. For a queue served by
+         * another thread or process, whose client is client-lib's NicQueue (it follows the header); not for queue 0,
+         * whose client (the card driver's default queue) reads rxReady only, nor inline, where the hop costs nothing.
+         * Without a DMA allocator that backs its buffers with files (a device stub's), the ring stays private.
+         * Default {@link #DEFAULT_READ_ONLY_RX_RING}.
+         */
+        public Context readOnlyRxRing(final boolean readOnlyRxRing)
+        {
+            this.readOnlyRxRing = readOnlyRxRing;
+            return this;
+        }
+
+        public boolean readOnlyRxRing()
+        {
+            return readOnlyRxRing;
         }
     }
 }

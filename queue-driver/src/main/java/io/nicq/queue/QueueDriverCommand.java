@@ -77,6 +77,10 @@ public final class QueueDriverCommand implements Callable<Integer>
     @Option(names = "--aeron-dir", description = "Media driver of the control plane (default: the instance's aeron/).")
     Path aeronDir;
 
+    @Option(names = "--read-only-rx-ring", description = "Expose the RX descriptor ring read-only to the client, " +
+        "which takes received frames from it itself (no RX hop through this process).")
+    boolean readOnlyRxRing;
+
     @Option(names = "--request-timeout-ms", defaultValue = "5000",
         description = "How long to wait for the card driver to attach the rings (default: ${DEFAULT-VALUE}).")
     long requestTimeoutMs;
@@ -102,6 +106,7 @@ public final class QueueDriverCommand implements Callable<Integer>
                 .idleStrategyName(idle)
                 .txWriteback(TxWriteback.of(txWriteback))
                 .cardDriverPid(watchedPid)
+                .readOnlyRxRing(readOnlyRxRing)
                 .clientTimeoutNs(TimeUnit.MILLISECONDS.toNanos(clientTimeoutMs))
                 .clientAttachTimeoutNs(TimeUnit.MILLISECONDS.toNanos(clientAttachTimeoutMs))
                 .queueAttacher(ControlQueueAttacher.connectingEachTime(new ControlClient.Context()
@@ -109,7 +114,8 @@ public final class QueueDriverCommand implements Callable<Integer>
                     .requestTimeout(requestTimeoutMs, TimeUnit.MILLISECONDS)
                     .description("card driver of instance " + instance))));
             System.out.println(driver + " attached on " + card.spec() + ", pid " + ProcessHandle.current().pid() +
-                ", idle " + idle + ", tx write-back " + txWriteback + ", card driver pid " + watchedPid);
+                ", idle " + idle + ", tx write-back " + txWriteback + ", card driver pid " + watchedPid +
+                (readOnlyRxRing ? ", read-only RX ring" : ""));
             run(driver);
         }
         return 0;

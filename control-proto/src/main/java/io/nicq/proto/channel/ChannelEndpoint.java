@@ -133,13 +133,22 @@ public final class ChannelEndpoint
      */
     public int receive(final int[] slots, final int max)
     {
-        final int count = rxReady.poll(slots, 0, max);
+        return receive(slots, 0, max);
+    }
+
+    /**
+     * {@link #receive(int[], int)} into {@code slots} from {@code offset}: after frames taken from the read-only RX
+     * ring in the same batch.
+     */
+    public int receive(final int[] slots, final int offset, final int max)
+    {
+        final int count = rxReady.poll(slots, offset, max);
         if (count == 0)
         {
             return 0;
         }
         final long nowNs = System.nanoTime();
-        for (int i = 0; i < count; i++)
+        for (int i = offset; i < offset + count; i++)
         {
             final int slot = slots[i];
             if (!takeFromDriver(slot))
@@ -159,6 +168,30 @@ public final class ChannelEndpoint
             framesReceived++;
         }
         return count;
+    }
+
+    /**
+     * Lends the application a frame the client took itself from its queue's read-only RX descriptor ring (the queue
+     * driver posted {@code slot} there and the device wrote it): the same check as a slot from rxReady (the driver's,
+     * else counted and refused), then the metadata the driver would have written. The driver's phases (saw DD,
+     * published) do not exist on this path: they are written absent (0), never a made-up time.
+     *
+     * @param deviceNs the device's write-back time, 0 if unknown
+     * @return whether the slot is now lent
+     */
+    public boolean lendFromRing(final int slot, final int length, final long deviceNs, final long nowNs)
+    {
+        if (!takeFromDriver(slot))
+        {
+            return false;
+        }
+        metadata.frameLengthAndFlags(slot, length, 0);
+        metadata.rxDeviceNs(slot, deviceNs);
+        metadata.rxDriverSawNs(slot, 0L);
+        metadata.rxPublishedNs(slot, 0L);
+        metadata.rxAppNs(slot, nowNs);
+        framesReceived++;
+        return true;
     }
 
     /**

@@ -2,6 +2,8 @@ package io.nicq.proto.channel;
 
 import org.agrona.concurrent.AtomicBuffer;
 
+import java.nio.charset.StandardCharsets;
+
 /**
  * Flyweight over the header page of a queue channel. Fields are little endian (the byte order of every host nicq runs
  * on); each group of fields that one party writes has cache lines of its own.
@@ -20,11 +22,20 @@ import org.agrona.concurrent.AtomicBuffer;
  *   client liveness (its own 128 bytes):
  *   256   client pid (long)              264  client heartbeat, System.nanoTime (long)
  *   queue driver counters (single writer: the queue driver), 8 bytes each:
- *   384   COUNTER_COUNT longs, see the COUNTER_* constants and {@link #counterName(int)}
+ *   384   counters 0..15, see the COUNTER_* constants and {@link #counterName(int)}
+ *  1024   counters 16.. (the first block is full)
  *   wake words (runtime's WakeWord: sequence int, sleepers int), each on its own 128 bytes:
  *   512   driver wake: signalled by the client (txReady, rxFree) and the card driver (forward ring)
  *   640   client wake: signalled by the queue driver (rxReady, txDone)
- *   ...   reserved to 4096
+ *   read-only RX descriptor ring (since version 5; all 0 when the queue driver does not expose its ring):
+ *   768   client: RX consumer position (long), descriptors taken from the ring so far (its own 128 bytes)
+ *   896   queue driver, once before ACTIVE: ring size (int, 0 = not exposed), flags (int), path length (int)
+ *  2048   queue driver, once before ACTIVE: the ring file's path, UTF-8, up to 2048 bytes
+ *
+ *   896 +0            +4            +8            2048 +0 ...
+ *       +-------------+-------------+-------------+     +--------------------------+
+ *       | ring size   | flags       | path length |     | path bytes               |
+ *       +-------------+-------------+-------------+     +--------------------------+
  *
  *   512/640 +0                 +4                 +8
  *           +------------------+------------------+
@@ -47,7 +58,7 @@ public final class QueueChannelHeader
     public static final long MAGIC = 0x314E48435143494EL;
 
     /** Layout version: raised whenever an offset or a field's meaning changes. */
-    public static final int VERSION = 4;
+    public static final int VERSION = 5;
 
     public static final int MAGIC_OFFSET = 0;
     public static final int VERSION_OFFSET = 8;
@@ -69,6 +80,25 @@ public final class QueueChannelHeader
     public static final int CLIENT_PID_OFFSET = 256;
     public static final int CLIENT_HEARTBEAT_OFFSET = 264;
     public static final int COUNTERS_OFFSET = 384;
+    /** Where counters from {@link #COUNTERS_IN_FIRST_BLOCK} on lie: the block at 384 ends at the driver wake word. */
+    public static final int MORE_COUNTERS_OFFSET = 1024;
+    /** Counters in the block at {@link #COUNTERS_OFFSET}. */
+    public static final int COUNTERS_IN_FIRST_BLOCK = 16;
+    /**
+     * The client's RX consumer position: how many descriptors of the read-only RX ring it has taken (a count, never
+     * wrapped, so that "forward only" can be checked). The queue driver validates it and never trusts it further.
+     */
+    public static final int RX_CONSUMER_POSITION_OFFSET = 768;
+    /** Descriptors of the RX ring the queue driver exposes read-only; 0 when it does not. */
+    public static final int RX_RING_SIZE_OFFSET = 896;
+    /** {@code RX_RING_FLAG_*} bits. */
+    public static final int RX_RING_FLAGS_OFFSET = 900;
+    public static final int RX_RING_PATH_LENGTH_OFFSET = 904;
+    public static final int RX_RING_PATH_OFFSET = 2048;
+    /** Most bytes of the ring file's path. */
+    public static final int RX_RING_PATH_CAPACITY = 2048;
+    /** The ring's RSS hash field holds the simulated card's device timestamp (as the queue driver reads it). */
+    public static final int RX_RING_FLAG_DEVICE_TIMESTAMPS = 1;
     /** The queue driver's wake word: the client and the card driver signal it after publishing to the driver. */
     public static final int DRIVER_WAKE_OFFSET = 512;
     /** The client's wake word: the queue driver signals it after publishing on rxReady or txDone. */
@@ -118,14 +148,18 @@ public final class QueueChannelHeader
     public static final int COUNTER_RX_IP_CHECKSUM_ERRORS = 13;
     /** Frames among rx-packets whose TCP or UDP checksum the card found wrong (TCPE; not a zero UDP checksum). */
     public static final int COUNTER_RX_L4_CHECKSUM_ERRORS = 14;
+    /** Frames among rx-packets the client took itself from the read-only RX descriptor ring (none on rxReady). */
+    public static final int COUNTER_RX_DIRECT = 15;
+    /** Times the client's RX consumer position was impossible (backwards, past a descriptor not done): refused. */
+    public static final int COUNTER_REJECTED_RX_CONSUMER = 16;
     /** Number of counters. */
-    public static final int COUNTER_COUNT = 15;
+    public static final int COUNTER_COUNT = 17;
 
     private static final String[] COUNTER_NAMES =
     {
         "rx-packets", "rx-bytes", "rx-errors", "rx-starved", "tx-packets", "tx-bytes", "tx-ring-full",
         "rejected-index", "rejected-not-owned", "rejected-length", "rejected-ring-position", "client-ring-full",
-        "rx-forwarded", "rx-ip-checksum-errors", "rx-l4-checksum-errors"
+        "rx-forwarded", "rx-ip-checksum-errors", "rx-l4-checksum-errors", "rx-direct", "rejected-rx-consumer"
     };
 
     private final AtomicBuffer buffer;
@@ -312,6 +346,57 @@ public final class QueueChannelHeader
         return clientPid() == CLIENT_PID_LEFT;
     }
 
+    /**
+     * Queue driver, before the channel goes ACTIVE: exposes its RX descriptor ring read-only in {@code path} (the
+     * layout is queue-driver's {@code RxRingFile}); the client then takes received frames from it itself.
+     */
+    public void exposeRxRing(final int ringSize, final int flags, final String path)
+    {
+        final byte[] bytes = path.getBytes(StandardCharsets.UTF_8);
+        if (ringSize <= 0 || bytes.length == 0 || bytes.length > RX_RING_PATH_CAPACITY)
+        {
+            throw new IllegalArgumentException("RX ring of " + ringSize + " descriptors in '" + path + "': the path " +
+                "must be 1.." + RX_RING_PATH_CAPACITY + " bytes and the ring not empty");
+        }
+        buffer.putBytes(RX_RING_PATH_OFFSET, bytes);
+        buffer.putInt(RX_RING_PATH_LENGTH_OFFSET, bytes.length);
+        buffer.putInt(RX_RING_FLAGS_OFFSET, flags);
+        buffer.putIntRelease(RX_RING_SIZE_OFFSET, ringSize);
+    }
+
+    /** Descriptors of the RX ring the queue driver exposes read-only, 0 if it does not. */
+    public int rxRingSize()
+    {
+        return buffer.getIntVolatile(RX_RING_SIZE_OFFSET);
+    }
+
+    public int rxRingFlags()
+    {
+        return buffer.getInt(RX_RING_FLAGS_OFFSET);
+    }
+
+    /** The exposed ring's file (read once, when the client opens the queue), null if none is exposed. */
+    public String rxRingPath()
+    {
+        final int length = buffer.getInt(RX_RING_PATH_LENGTH_OFFSET);
+        if (rxRingSize() == 0 || length <= 0 || length > RX_RING_PATH_CAPACITY)
+        {
+            return null;
+        }
+        return buffer.getStringWithoutLengthUtf8(RX_RING_PATH_OFFSET, length);
+    }
+
+    /** Client: how many descriptors of the exposed RX ring it has taken, published after it read them. */
+    public void rxConsumerPosition(final long position)
+    {
+        buffer.putLongRelease(RX_CONSUMER_POSITION_OFFSET, position);
+    }
+
+    public long rxConsumerPosition()
+    {
+        return buffer.getLongVolatile(RX_CONSUMER_POSITION_OFFSET);
+    }
+
     /** Counter {@code counter} (a COUNTER_* constant). */
     public long counter(final int counter)
     {
@@ -349,6 +434,7 @@ public final class QueueChannelHeader
         {
             throw new IndexOutOfBoundsException("counter " + counter + " is outside [0, " + COUNTER_COUNT + ")");
         }
-        return COUNTERS_OFFSET + counter * Long.BYTES;
+        return counter < COUNTERS_IN_FIRST_BLOCK ? COUNTERS_OFFSET + counter * Long.BYTES :
+            MORE_COUNTERS_OFFSET + (counter - COUNTERS_IN_FIRST_BLOCK) * Long.BYTES;
     }
 }

@@ -166,7 +166,7 @@ class QueueChannelTest
     }
 
     @Test
-    void headerStateAndCounters()
+    void headerStateAndCounters() throws Exception
     {
         try (QueueChannel channel = QueueChannel.create(dir.resolve("q"), 1, 16))
         {
@@ -183,6 +183,26 @@ class QueueChannelTest
                 assertNotNull(QueueChannelHeader.counterName(i));
             }
             assertTrue(QueueChannelHeader.COUNTERS_OFFSET + QueueChannelHeader.COUNTER_COUNT * 8 <= HEADER_LENGTH);
+            // The counters of the second block land at +1024, clear of the wake words and the consumer position.
+            header.counter(QueueChannelHeader.COUNTER_REJECTED_RX_CONSUMER, 7);
+            final java.nio.ByteBuffer word = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            try (java.nio.channels.FileChannel file = java.nio.channels.FileChannel.open(dir.resolve("q")))
+            {
+                file.read(word, QueueChannelHeader.MORE_COUNTERS_OFFSET);
+            }
+            assertEquals(7, word.getLong(0));
+            assertEquals("rejected-rx-consumer",
+                QueueChannelHeader.counterName(QueueChannelHeader.COUNTER_REJECTED_RX_CONSUMER));
+
+            assertEquals(0, header.rxRingSize(), "no read-only RX ring unless a queue driver exposes one");
+            assertNull(header.rxRingPath());
+            header.exposeRxRing(512, QueueChannelHeader.RX_RING_FLAG_DEVICE_TIMESTAMPS, "/dev/shm/x/dma/q1-rx-7-1");
+            assertEquals(512, header.rxRingSize());
+            assertEquals(QueueChannelHeader.RX_RING_FLAG_DEVICE_TIMESTAMPS, header.rxRingFlags());
+            assertEquals("/dev/shm/x/dma/q1-rx-7-1", header.rxRingPath());
+            header.rxConsumerPosition(1L << 40);
+            assertEquals(1L << 40, header.rxConsumerPosition());
+            assertThrows(IllegalArgumentException.class, () -> header.exposeRxRing(512, 0, ""));
 
             assertFalse(header.hasClientLeft(), "no client yet");
             header.attachClient(1234, 5678);

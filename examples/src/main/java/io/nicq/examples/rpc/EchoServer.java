@@ -72,7 +72,7 @@ public final class EchoServer implements Agent
             // This answer carries the transmit side of the previous answer, if its transmission has completed.
             final boolean previousKnown = lastSequence >= 0 && completedSequence == lastSequence;
             payload.putServerTimestamps(
-                frame.rxDeviceNs(), frame.rxDriverSawNs(), frame.rxPublishedNs(), frame.rxAppNs(), txApp,
+                frame.rxDeviceNs(), frame.rxDriverSawNs(), frame.rxRingNs(), frame.rxAppNs(), txApp,
                 lastSequence, previousKnown ? lastTxApp : 0, previousKnown ? completedTxClient : 0,
                 previousKnown ? completedTxDriver : 0, previousKnown ? completedTxDoorbell : 0,
                 previousKnown ? completedTxDevice : 0);

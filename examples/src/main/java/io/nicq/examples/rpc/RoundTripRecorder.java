@@ -145,11 +145,17 @@ public final class RoundTripRecorder
         {
             long serverPoint = payload.serverRxDevice();
             serverRxDevice[i] = serverPoint;
+            // A server that took the request from a read-only RX ring has no queue driver phases (both absent) and
+            // its ring stamp is the device's (Frame.rxRingNs): the chain goes on from the device's stamp.
+            final boolean ringRead = payload.serverRxDelta(0) < 0 && payload.serverRxDelta(1) < 0;
             for (int k = 0; k < RpcPayload.SERVER_RX_DELTAS; k++)
             {
                 final int delta = payload.serverRxDelta(k);
                 d[SERVER_RX + k] = delta;
-                serverPoint = serverPoint != 0 && delta >= 0 ? serverPoint + delta : 0;
+                if (!(ringRead && k < 2))
+                {
+                    serverPoint = serverPoint != 0 && delta >= 0 ? serverPoint + delta : 0;
+                }
             }
             serverTxApp[i] = serverPoint;
             wireOut(i);

@@ -180,7 +180,7 @@ public final class RpcClient
         if (recording)
         {
             final Frame frame = datagram.frame();
-            recorder.onReply(expected, frame.rxDeviceNs(), frame.rxDriverSawNs(), frame.rxPublishedNs(), rxApp,
+            recorder.onReply(expected, frame.rxDeviceNs(), frame.rxDriverSawNs(), frame.rxRingNs(), rxApp,
                 payload);
         }
     }

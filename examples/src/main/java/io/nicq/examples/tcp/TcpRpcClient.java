@@ -394,7 +394,7 @@ public final class TcpRpcClient implements TcpHandler, TcpReader, FrameHandler
             {
                 rxDevice = frame.rxDeviceNs();
                 rxDriver = frame.rxDriverSawNs();
-                rxRing = frame.rxPublishedNs();
+                rxRing = frame.rxRingNs();
                 rxTaken = frame.rxAppNs();
             }
         }

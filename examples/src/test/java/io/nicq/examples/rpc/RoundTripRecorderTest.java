@@ -64,6 +64,46 @@ class RoundTripRecorderTest
         assertEquals(recorder.roundTrip().getMean(), sumOfMeans, 0.01 * recorder.roundTrip().getMean());
     }
 
+    /**
+     * Both ends took their frames from read-only RX rings: no queue driver stamps (absent), the ring stamp is the
+     * device's (Frame.rxRingNs). The driver phases stay unrecorded, "client ring -> app" runs from the device, and the
+     * server's chain goes on to its send, so its TX phases and the wire back are still attributed.
+     */
+    @Test
+    void framesTakenFromReadOnlyRingsSkipTheDriverPhasesAndKeepTheChain()
+    {
+        final RoundTripRecorder recorder = new RoundTripRecorder();
+        long[] previous = null;
+        for (long seq = 0; seq < 10; seq++)
+        {
+            final long[] p = points(seq);
+            recorder.onSend(seq, p[0]);
+            recorder.onTxComplete(seq, p[1], p[2], p[3], p[4]);
+            payload.wrap(buffer, 0, RpcPayload.LENGTH).initRequest(seq);
+            final long[] prev = previous == null ? new long[5] : previous;
+            payload.putServerTimestamps(p[5], 0, p[5], p[8], p[9], seq - 1, prev[0], prev[1], prev[2], prev[3],
+                prev[4]);
+            recorder.onReply(seq, p[14], 0, p[14], p[17], payload);
+            previous = new long[] {p[9], p[10], p[11], p[12], p[13]};
+        }
+        recorder.finish();
+        final long[] p = points(3);
+        assertEquals(0, recorder.segment(RoundTripRecorder.SERVER_RX).getTotalCount());
+        assertEquals(0, recorder.segment(RoundTripRecorder.SERVER_RX + 1).getTotalCount());
+        assertEquals(p[8] - p[5], recorder.segment(RoundTripRecorder.SERVER_RX + 2).getValueAtPercentile(50),
+            0.001 * (p[8] - p[5]));
+        for (int i = RoundTripRecorder.SERVER_TX; i <= RoundTripRecorder.WIRE_BACK; i++)
+        {
+            assertEquals(9, recorder.segment(i).getTotalCount(), RoundTripRecorder.SEGMENTS[i]);
+            assertEquals(p[i + 1] - p[i], recorder.segment(i).getValueAtPercentile(50),
+                Math.max(1, 0.001 * (p[i + 1] - p[i])), RoundTripRecorder.SEGMENTS[i]);
+        }
+        assertEquals(0, recorder.segment(RoundTripRecorder.CLIENT_RX).getTotalCount());
+        assertEquals(0, recorder.segment(RoundTripRecorder.CLIENT_RX + 1).getTotalCount());
+        assertEquals(p[17] - p[14], recorder.segment(RoundTripRecorder.CLIENT_RX + 2).getValueAtPercentile(50),
+            0.001 * (p[17] - p[14]));
+    }
+
     @Test
     void answersWithoutServerTimestampsRecordOnlyTheClientsPhases()
     {

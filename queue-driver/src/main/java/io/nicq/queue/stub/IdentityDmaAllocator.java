@@ -8,7 +8,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -17,7 +19,8 @@ import java.util.List;
 /**
  * DMA allocator for a device stub in the same process: the IOVA of a byte is its virtual address.
  * It remembers what is registered, so the stub can refuse (and count) DMA outside every mapping, and tests can check
- * that a stopped driver released everything.
+ * that a stopped driver released everything. Made with a directory, it backs each {@link #allocate} with a file there
+ * (mapped shared), as the real allocators do, so that a read-only RX ring can be mapped by a client.
  */
 public final class IdentityDmaAllocator implements DmaAllocator
 {
@@ -31,6 +34,20 @@ public final class IdentityDmaAllocator implements DmaAllocator
 
     private final List<Range> registered = new ArrayList<>();
     private final List<Arena> arenas = new ArrayList<>();
+    private final Path fileDir;
+    private int files;
+
+    /** Anonymous memory for {@link #allocate}. */
+    public IdentityDmaAllocator()
+    {
+        this(null);
+    }
+
+    /** @param fileDir where {@link #allocate} creates its files, null for anonymous memory */
+    public IdentityDmaAllocator(final Path fileDir)
+    {
+        this.fileDir = fileDir;
+    }
 
     public MemorySegment createFile(final Path file, final long size, final Arena arena)
     {
@@ -89,8 +106,27 @@ public final class IdentityDmaAllocator implements DmaAllocator
     {
         final Arena arena = Arena.ofShared();
         arenas.add(arena);
-        final MemorySegment segment = arena.allocate(size, 4096);
-        final DmaMapping mapping = map(segment, Path.of(tag), 0);
+        final Path file = fileDir == null ? null : fileDir.resolve(tag + "-" + (++files));
+        final MemorySegment segment;
+        if (file == null)
+        {
+            segment = arena.allocate(size, 4096);
+        }
+        else
+        {
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE))
+            {
+                channel.truncate(size);
+                channel.write(ByteBuffer.wrap(new byte[1]), size - 1);
+                segment = channel.map(FileChannel.MapMode.READ_WRITE, 0, size, arena);
+            }
+            catch (final IOException ex)
+            {
+                throw new UncheckedIOException("cannot create " + file, ex);
+            }
+        }
+        final DmaMapping mapping = map(segment, file != null ? file : Path.of(tag), 0);
         return new DmaBuffer()
         {
             private boolean closed;
@@ -105,6 +141,11 @@ public final class IdentityDmaAllocator implements DmaAllocator
                 return mapping;
             }
 
+            public Path file()
+            {
+                return file;
+            }
+
             public void close()
             {
                 synchronized (IdentityDmaAllocator.this)
@@ -115,6 +156,17 @@ public final class IdentityDmaAllocator implements DmaAllocator
                         mapping.close();
                         arenas.remove(arena);
                         arena.close();
+                        if (file != null)
+                        {
+                            try
+                            {
+                                Files.deleteIfExists(file);
+                            }
+                            catch (final IOException ignore)
+                            {
+                                // A temporary directory of a test: it goes with the directory.
+                            }
+                        }
                     }
                 }
             }
