@@ -263,6 +263,13 @@ public final class CardDriver implements AutoCloseable
      */
     public static final class Context
     {
+        /**
+         * Served queues take received frames from a read-only mapping of their RX descriptor ring (on): the
+         * queue driver's RX hop was most of a thread- or process-mode round trip (issue 15's figures). Inline queues
+         * need nothing of the kind, and queue 0 is the card driver's own.
+         */
+        public static final boolean DEFAULT_QUEUE_DRIVER_READ_ONLY_RX_RING = true;
+
         /** Default instance name. */
         public static final String DEFAULT_INSTANCE = "default";
         /** Default card: the simulated card named card0. */
@@ -297,7 +304,7 @@ public final class CardDriver implements AutoCloseable
         private long linkTimeoutNs = TimeUnit.SECONDS.toNanos(10);
         private long queueEnableTimeoutNs = TimeUnit.SECONDS.toNanos(1);
         private long queueDriverStartTimeoutNs = TimeUnit.SECONDS.toNanos(30);
-        private boolean queueDriverReadOnlyRxRing = QueueDriver.Context.DEFAULT_READ_ONLY_RX_RING;
+        private boolean queueDriverReadOnlyRxRing = DEFAULT_QUEUE_DRIVER_READ_ONLY_RX_RING;
         private long queueDriverStopTimeoutNs = TimeUnit.SECONDS.toNanos(2);
         private long neighbourTimeoutNs = TimeUnit.SECONDS.toNanos(1);
         private int neighbourRetries = 3;
@@ -675,7 +682,8 @@ public final class CardDriver implements AutoCloseable
         /**
          * Whether the queue drivers of granted queues (threads or processes; never queue 0, whose client is the
          * default-queue service) expose their RX descriptor ring read-only to the client, which then takes received
-         * frames itself ({@code QueueDriver.Context#readOnlyRxRing}). Default off.
+         * frames itself ({@code QueueDriver.Context#readOnlyRxRing}): no RX hop through the queue driver. Default
+         * {@link #DEFAULT_QUEUE_DRIVER_READ_ONLY_RX_RING}.
          */
         public Context queueDriverReadOnlyRxRing(final boolean queueDriverReadOnlyRxRing)
         {

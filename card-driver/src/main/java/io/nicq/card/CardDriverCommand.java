@@ -46,8 +46,11 @@ public final class CardDriverCommand implements Callable<Integer>
         description = "Where queue drivers run: process or thread (default: ${DEFAULT-VALUE}).")
     String queueDriverMode;
 
-    @Option(names = "--read-only-rx-ring", description = "Queue drivers of granted queues expose their RX " +
-        "descriptor ring read-only to the client, which takes received frames from it itself (default: off).")
+    @Option(names = "--read-only-rx-ring", negatable = true, fallbackValue = "true",
+        defaultValue = "" + CardDriver.Context.DEFAULT_QUEUE_DRIVER_READ_ONLY_RX_RING,
+        description = "Queue drivers of granted queues expose their RX descriptor ring read-only to the client, " +
+            "which takes received frames from it itself; --no-read-only-rx-ring: they hand each frame over on the " +
+            "channel's rxReady ring (default: ${DEFAULT-VALUE}).")
     boolean readOnlyRxRing;
 
     @Option(names = "--aeron-dir",

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
+import io.nicq.card.CardDriver;
 import io.nicq.card.CardDriverCommand;
 import io.nicq.client.NicClient;
 import io.nicq.client.NicQueue;
@@ -123,10 +124,14 @@ public final class DemoCommand implements Callable<Integer>
         description = "Where the queue drivers run: process, thread or inline (default: ${DEFAULT-VALUE})")
     String mode;
 
-    @Option(names = "--read-only-rx-ring", defaultValue = "false", negatable = true, fallbackValue = "true",
+    @Option(names = "--read-only-rx-ring", negatable = true, fallbackValue = "true",
         description = "With --mode process or thread: the queue drivers expose their RX descriptor rings read-only " +
-            "and the applications take received frames from them themselves (default: ${DEFAULT-VALUE})")
-    boolean readOnlyRxRing;
+            "and the applications take received frames from them themselves; --no-read-only-rx-ring: each frame " +
+            "goes through the queue driver's rxReady ring, as before (default: on, as the card driver's default)")
+    Boolean readOnlyRxRingOption;
+
+    /** What the card drivers are told: the option, else the card driver's default. */
+    private boolean readOnlyRxRing;
 
     @Option(names = "--count", paramLabel = "N",
         description = "Round trips recorded, for each protocol, nicq's and the kernel's (default: " + COUNT_BOTH +
@@ -404,13 +409,15 @@ public final class DemoCommand implements Callable<Integer>
         {
             throw new ParameterException(spec.commandLine(), "--idle: " + ex.getMessage(), ex);
         }
-        if (readOnlyRxRing && queueMode == QueueDriverPlacement.INLINE)
+        readOnlyRxRing = readOnlyRxRingOption != null ? readOnlyRxRingOption :
+            CardDriver.Context.DEFAULT_QUEUE_DRIVER_READ_ONLY_RX_RING;
+        if (Boolean.TRUE.equals(readOnlyRxRingOption) && queueMode == QueueDriverPlacement.INLINE)
         {
             throw new ParameterException(spec.commandLine(), "--read-only-rx-ring needs --mode process or thread: an " +
                 "inline queue has no RX hop to save");
         }
         return new Settings(protocols, queueMode, inlineDevice, CpuPlan.of(pin, usable, inlineDevice), cpus, bound,
-            readOnlyRxRing);
+            readOnlyRxRing && queueMode != QueueDriverPlacement.INLINE);
     }
 
     /** UDP: an echo server on b, rpc-latency's client on a, each on a queue of its own, released at the end. */
@@ -632,10 +639,7 @@ public final class DemoCommand implements Callable<Integer>
         // driver's defaults, asleep when idle (the conductor on its requests word, queue 0 on its vector).
         final List<String> args = new ArrayList<>(List.of("--instance", name, "--nic", "sim:" + name, "--ip",
             ip + "/24", "--queue-driver-mode", driverMode, "--idle", idleName, "--log-dir", logs.toString()));
-        if (readOnlyRxRing)
-        {
-            args.add("--read-only-rx-ring");
-        }
+        args.add(readOnlyRxRing ? "--read-only-rx-ring" : "--no-read-only-rx-ring");
         return args;
     }
 
