@@ -80,6 +80,7 @@ class CardDriverEmbeddedTest
             .ipv4("10.0.0.1/24")
             .queueDriverMode(QueueDriverMode.THREAD)
             .queueDriverIdle("sleep")
+            .queueDriverReadOnlyRxRing(false)   // ChannelClient takes frames from rxReady itself
             .neighbourTimeoutNs(TimeUnit.MILLISECONDS.toNanos(400))
             .clientTimeoutNs(TimeUnit.MILLISECONDS.toNanos(800))
             .out(new PrintStream(logBytes, true, StandardCharsets.UTF_8)));

@@ -73,6 +73,7 @@ class FilterPlacementTest
             .ipv4("10.0.0.1/24")
             .queueDriverMode(QueueDriverMode.THREAD)
             .queueDriverIdle("backoff")
+            .queueDriverReadOnlyRxRing(false)   // ChannelClient takes frames from rxReady itself
             .flowDirectorAllocation(pballoc)
             .out(new PrintStream(logBytes, true, StandardCharsets.UTF_8)));
         // The test reads each channel only now and then; a client heart-beats its channels all along.

@@ -83,7 +83,7 @@ class ClientRingFuzzTest
     static void start()
     {
         root = TestDirs.create("ring-fuzz");
-        instance = EmbeddedInstance.start(root, "ring");
+        instance = EmbeddedInstance.start(root, "ring", EmbeddedInstance::rxReadyClients);
         session = new ControlSession(instance.aeronDir());
         session.connect("ring-fuzzer");
         session.startHeartbeats(200);

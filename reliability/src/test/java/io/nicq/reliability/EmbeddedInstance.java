@@ -82,6 +82,17 @@ final class EmbeddedInstance implements AutoCloseable
         return new EmbeddedInstance(root, name, customise);
     }
 
+    /**
+     * For tests whose clients are raw channel ends ({@link ChannelModel}, control-proto's ChannelEndpoint) that take
+     * frames from rxReady: the queue drivers hand every frame over there, as with the read-only RX ring off. The
+     * ring's own refusals (lying consumer positions, forged slots) are queue-driver's ReadOnlyRxRingTest and
+     * client-lib's ReadOnlyRxRingIT.
+     */
+    static CardDriver.Context rxReadyClients(final CardDriver.Context ctx)
+    {
+        return ctx.queueDriverReadOnlyRxRing(false);
+    }
+
     String aeronDir()
     {
         return driver.aeronDirectoryName();

@@ -45,7 +45,8 @@ class ExhaustionTest
         root = TestDirs.create("exhaustion");
         // UDP port filters have no flow director filters (it holds connections); software filters off, so the 129th
         // is refused rather than matched in software.
-        instance = EmbeddedInstance.start(root, "full", ctx -> ctx.softwareFilterLimit(0));
+        instance = EmbeddedInstance.start(root, "full",
+            ctx -> EmbeddedInstance.rxReadyClients(ctx.softwareFilterLimit(0)));
         a = new ControlSession(instance.aeronDir()).startHeartbeats(200);
         b = new ControlSession(instance.aeronDir()).startHeartbeats(200);
         a.connect("hog");

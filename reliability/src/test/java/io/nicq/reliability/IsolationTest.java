@@ -67,7 +67,7 @@ class IsolationTest
     void start()
     {
         root = TestDirs.create("isolation");
-        instance = EmbeddedInstance.start(root, "iso");
+        instance = EmbeddedInstance.start(root, "iso", EmbeddedInstance::rxReadyClients);
         victim = new ControlSession(instance.aeronDir()).startHeartbeats(100);
         other = new ControlSession(instance.aeronDir()).startHeartbeats(100);
         victim.connect("victim");

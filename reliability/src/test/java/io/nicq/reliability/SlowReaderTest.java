@@ -47,7 +47,8 @@ class SlowReaderTest
     void start()
     {
         root = TestDirs.create("slow-reader");
-        instance = EmbeddedInstance.start(root, "slow", ctx -> ctx.statsIntervalNs(TimeUnit.MILLISECONDS.toNanos(20)));
+        instance = EmbeddedInstance.start(root, "slow",
+            ctx -> EmbeddedInstance.rxReadyClients(ctx.statsIntervalNs(TimeUnit.MILLISECONDS.toNanos(20))));
         stalledSession = new ControlSession(instance.aeronDir()).startHeartbeats(200);
         readerSession = new ControlSession(instance.aeronDir()).startHeartbeats(200);
     }
