@@ -16,8 +16,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Pattern;
 
 /**
  * DMA memory for a real card without an IOMMU: files on hugetlbfs (2 MiB pages, so each page is physically
@@ -32,8 +30,6 @@ public final class HugepageDmaAllocator implements DmaAllocator
     private static final long SMALL_PAGE_SIZE = 4096;
     private static final long PAGEMAP_PFN_MASK = (1L << 55) - 1;
     private static final long PAGEMAP_PRESENT = 1L << 63;
-    private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
-    private static final AtomicLong FILE_COUNTER = new AtomicLong();
     private static final MethodHandle MLOCK = Linker.nativeLinker().downcallHandle(
         Linker.nativeLinker().defaultLookup().find("mlock").orElseThrow(),
         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
@@ -203,31 +199,15 @@ public final class HugepageDmaAllocator implements DmaAllocator
     public synchronized DmaBuffer allocate(final String tag, final long size)
     {
         checkOpen();
-        if (tag == null || !TAG.matcher(tag).matches())
+        final Path file = directory.resolve("nicq-" + pid + "-" + FileDmaBuffer.checkTag(tag) + "-" +
+            FileDmaBuffer.nextFileNumber());
+        final FileDmaBuffer buffer = FileDmaBuffer.create(this, file, size, released ->
         {
-            throw new IllegalArgumentException("DMA buffer tag '" + tag +
-                "' must be 1-64 letters, digits, '_', '.', '-'");
-        }
-        final Path file = directory.resolve("nicq-" + pid + "-" + tag + "-" + FILE_COUNTER.incrementAndGet());
-        final Arena arena = Arena.ofShared();
-        try
-        {
-            final MemorySegment memory = createFile(file, size, arena);
-            final FileDmaBuffer buffer = new FileDmaBuffer(memory.asSlice(0, size), map(memory, file, 0), arena, file,
-                this, released ->
-                {
-                    buffers.remove(released);
-                    mappings.remove(released.mapping());
-                });
-            buffers.add(buffer);
-            return buffer;
-        }
-        catch (final RuntimeException ex)
-        {
-            arena.close();
-            DmaFiles.deleteQuietly(file);
-            throw ex;
-        }
+            buffers.remove(released);
+            mappings.remove(released.mapping());
+        });
+        buffers.add(buffer);
+        return buffer;
     }
 
     public long contiguousBlockSize()

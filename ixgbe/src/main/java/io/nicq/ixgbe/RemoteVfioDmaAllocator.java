@@ -5,8 +5,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Pattern;
 
 import io.nicq.ixgbe.vfio.VfioService;
 
@@ -17,8 +15,6 @@ import io.nicq.ixgbe.vfio.VfioService;
  */
 public final class RemoteVfioDmaAllocator implements DmaAllocator
 {
-    private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
-    private static final AtomicLong FILE_COUNTER = new AtomicLong();
 
     private final Path socket;
     private final Path directory;
@@ -73,27 +69,11 @@ public final class RemoteVfioDmaAllocator implements DmaAllocator
     public synchronized DmaBuffer allocate(final String tag, final long size)
     {
         checkOpen();
-        if (tag == null || !TAG.matcher(tag).matches())
-        {
-            throw new IllegalArgumentException("DMA buffer tag '" + tag +
-                "' must be 1-64 letters, digits, '_', '.', '-'");
-        }
-        final Path file = directory.resolve("nicq-" + pid + "-" + tag + "-" + FILE_COUNTER.incrementAndGet());
-        final Arena arena = Arena.ofShared();
-        try
-        {
-            final MemorySegment memory = createFile(file, size, arena);
-            final FileDmaBuffer buffer = new FileDmaBuffer(memory.asSlice(0, size), map(memory, file, 0), arena,
-                file, this, buffers::remove);
-            buffers.add(buffer);
-            return buffer;
-        }
-        catch (final RuntimeException ex)
-        {
-            arena.close();
-            DmaFiles.deleteQuietly(file);
-            throw ex;
-        }
+        final Path file = directory.resolve("nicq-" + pid + "-" + FileDmaBuffer.checkTag(tag) + "-" +
+            FileDmaBuffer.nextFileNumber());
+        final FileDmaBuffer buffer = FileDmaBuffer.create(this, file, size, buffers::remove);
+        buffers.add(buffer);
+        return buffer;
     }
 
     public long contiguousBlockSize()

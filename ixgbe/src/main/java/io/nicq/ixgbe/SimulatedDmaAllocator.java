@@ -8,8 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Pattern;
 
 /**
  * DMA memory for a simulated card: ordinary shared-memory files, registered in the card's {@link IommuTable}. The
@@ -21,8 +19,6 @@ import java.util.regex.Pattern;
  */
 public final class SimulatedDmaAllocator implements DmaAllocator
 {
-    private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
-    private static final AtomicLong FILE_COUNTER = new AtomicLong();
 
     private final SimulatedCardFiles files;
     private final IommuTable iommu;
@@ -64,11 +60,7 @@ public final class SimulatedDmaAllocator implements DmaAllocator
     public synchronized DmaBuffer allocate(final String tag, final long size)
     {
         checkOpen();
-        if (tag == null || !TAG.matcher(tag).matches())
-        {
-            throw new IllegalArgumentException("DMA buffer tag '" + tag +
-                "' must be 1-64 letters, digits, '_', '.', '-'");
-        }
+        final String name = FileDmaBuffer.checkTag(tag);
         final Path dir = files.dmaDir();
         try
         {
@@ -78,22 +70,10 @@ public final class SimulatedDmaAllocator implements DmaAllocator
         {
             throw new UncheckedIOException("cannot create DMA directory " + dir, ex);
         }
-        final Path file = dir.resolve(tag + "-" + pid + "-" + FILE_COUNTER.incrementAndGet());
-        final Arena arena = Arena.ofShared();
-        try
-        {
-            final MemorySegment segment = DmaFiles.createAndMap(file, size, arena);
-            final FileDmaBuffer buffer = new FileDmaBuffer(segment, map(segment, file, 0), arena, file, this,
-                buffers::remove);
-            buffers.add(buffer);
-            return buffer;
-        }
-        catch (final RuntimeException ex)
-        {
-            arena.close();
-            DmaFiles.deleteQuietly(file);
-            throw ex;
-        }
+        final Path file = dir.resolve(name + "-" + pid + "-" + FileDmaBuffer.nextFileNumber());
+        final FileDmaBuffer buffer = FileDmaBuffer.create(this, file, size, buffers::remove);
+        buffers.add(buffer);
+        return buffer;
     }
 
     /** Unit of IOVA contiguity: a registered range is contiguous in IOVA space however large it is. */
