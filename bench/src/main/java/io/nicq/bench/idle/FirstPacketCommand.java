@@ -25,6 +25,7 @@ import io.nicq.runtime.ChildJvm;
 import io.nicq.runtime.CommandLines;
 import org.agrona.IoUtil;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -83,17 +84,8 @@ public final class FirstPacketCommand implements Callable<Integer>
         "counted lost, 1.." + MAX_TIMEOUT_MS + " (default: ${DEFAULT-VALUE}).")
     long timeoutMs;
 
-    @Option(names = "--app-idle", description = "The application's loop idle strategy (udp-echo --idle); default: " +
-        "the example's default.")
-    String appIdle;
-
-    @Option(names = "--sim-idle", description = "The simulated card's device loop (nicq sim --idle); default: its " +
-        "default.")
-    String simIdle;
-
-    @Option(names = "--card-driver-arg", paramLabel = "ARG",
-        description = "An extra argument for the card driver, e.g. --card-driver-arg=--default-queue-idle=busy")
-    List<String> cardDriverArgs = new ArrayList<>();
+    @Mixin
+    UserProcessOptions processOptions;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Where the report and logs go (default: " +
         "nicq-out/first-packet-<time>)")
@@ -234,27 +226,11 @@ public final class FirstPacketCommand implements Callable<Integer>
     {
         final String card = tag;
         final String tap = "nq" + tag + "t";
-        final List<String> simArgs = new ArrayList<>(List.of("--card", card, "--wire", "tap:" + tap));
-        if (simIdle != null)
-        {
-            simArgs.addAll(List.of("--idle", simIdle));
-        }
-        processes.start("sim", "io.nicq.sim.SimCommand", simArgs, "running as");
+        processes.startCard(card, "tap:" + tap, processOptions);
         ip("addr", "add", TAP_IP + "/24", "dev", tap);
         ip("link", "set", tap, "up");
-
-        final List<String> driverArgs = new ArrayList<>(List.of("--instance", card, "--nic", "sim:" + card,
-            "--ip", CARD_IP + "/24", "--log-dir", logs.toString()));
-        driverArgs.addAll(cardDriverArgs);
-        processes.start("card-driver", "io.nicq.card.CardDriverCommand", driverArgs, "ready:");
-
-        final List<String> appArgs = new ArrayList<>(List.of("udp-echo", "--instance", card, "--port",
-            Integer.toString(PORT)));
-        if (appIdle != null)
-        {
-            appArgs.addAll(List.of("--idle", appIdle));
-        }
-        processes.start("udp-echo", "io.nicq.examples.ExampleCommand", appArgs, "listening");
+        processes.startCardDriver(card, CARD_IP + "/24", logs, processOptions);
+        processes.startUdpEcho(card, PORT, processOptions);
         return new InetSocketAddress(CARD_IP, PORT);
     }
 

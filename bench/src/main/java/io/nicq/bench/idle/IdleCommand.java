@@ -17,6 +17,7 @@ import io.nicq.runtime.CommandLines;
 import io.nicq.runtime.ThreadActivity;
 import org.agrona.IoUtil;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -54,17 +55,8 @@ public final class IdleCommand implements Callable<Integer>
         "the JIT and start-up work to end (default: ${DEFAULT-VALUE}).")
     int settle;
 
-    @Option(names = "--app-idle", description = "The application's loop idle strategy (udp-echo --idle); default: " +
-        "the example's default.")
-    String appIdle;
-
-    @Option(names = "--sim-idle", description = "The simulated card's device loop (nicq sim --idle); default: its " +
-        "default.")
-    String simIdle;
-
-    @Option(names = "--card-driver-arg", paramLabel = "ARG",
-        description = "An extra argument for the card driver, e.g. --card-driver-arg=--default-queue-idle=sleep:20")
-    List<String> cardDriverArgs = new ArrayList<>();
+    @Mixin
+    UserProcessOptions processOptions;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Where the report goes (default: nicq-out/idle-<time>)")
     Path out;
@@ -99,25 +91,10 @@ public final class IdleCommand implements Callable<Integer>
         Runtime.getRuntime().addShutdownHook(stopAtExit);
         try
         {
-            final List<String> simArgs = new ArrayList<>(List.of("--card", card, "--wire", "cable:" + card + ":a"));
-            if (simIdle != null)
-            {
-                simArgs.addAll(List.of("--idle", simIdle));
-            }
-            final Process sim = processes.start("sim", "io.nicq.sim.SimCommand", simArgs, "running as");
-
-            final List<String> driverArgs = new ArrayList<>(List.of("--instance", card, "--nic", "sim:" + card,
-                "--ip", "10.0.0.1/24", "--log-dir", outDir.resolve("logs").toString()));
-            driverArgs.addAll(cardDriverArgs);
-            final Process cardDriver = processes.start("card-driver", "io.nicq.card.CardDriverCommand", driverArgs,
-                "ready:");
-
-            final List<String> appArgs = new ArrayList<>(List.of("udp-echo", "--instance", card, "--port", "7"));
-            if (appIdle != null)
-            {
-                appArgs.addAll(List.of("--idle", appIdle));
-            }
-            final Process app = processes.start("udp-echo", "io.nicq.examples.ExampleCommand", appArgs, "listening");
+            final Process sim = processes.startCard(card, "cable:" + card + ":a", processOptions);
+            final Process cardDriver = processes.startCardDriver(card, "10.0.0.1/24", outDir.resolve("logs"),
+                processOptions);
+            final Process app = processes.startUdpEcho(card, 7, processOptions);
 
             System.err.printf("nicq bench idle: started; settling for %d s, then measuring for %d s%n", settle,
                 seconds);

@@ -58,6 +58,41 @@ final class UserProcesses
         return process;
     }
 
+    /** {@code nicq sim --card CARD --wire WIRE}, with the options' {@code --idle}. */
+    Process startCard(final String card, final String wire, final UserProcessOptions options)
+        throws IOException, InterruptedException
+    {
+        final List<String> args = new ArrayList<>(List.of("--card", card, "--wire", wire));
+        if (options.simIdle != null)
+        {
+            args.addAll(List.of("--idle", options.simIdle));
+        }
+        return start("sim", "io.nicq.sim.SimCommand", args, "running as");
+    }
+
+    /** {@code nicq card-driver} of instance {@code card} on {@code sim:card} at {@code address} (IP/prefix). */
+    Process startCardDriver(final String card, final String address, final Path logDir,
+        final UserProcessOptions options) throws IOException, InterruptedException
+    {
+        final List<String> args = new ArrayList<>(List.of("--instance", card, "--nic", "sim:" + card, "--ip", address,
+            "--log-dir", logDir.toString()));
+        args.addAll(options.cardDriverArgs);
+        return start("card-driver", "io.nicq.card.CardDriverCommand", args, "ready:");
+    }
+
+    /** {@code nicq example udp-echo} on instance {@code card}, serving {@code port}, with the options' {@code --idle}. */
+    Process startUdpEcho(final String card, final int port, final UserProcessOptions options)
+        throws IOException, InterruptedException
+    {
+        final List<String> args = new ArrayList<>(List.of("udp-echo", "--instance", card, "--port",
+            Integer.toString(port)));
+        if (options.appIdle != null)
+        {
+            args.addAll(List.of("--idle", options.appIdle));
+        }
+        return start("udp-echo", "io.nicq.examples.ExampleCommand", args, "listening");
+    }
+
     /** The last started first; each SIGTERM, then SIGKILL after 10 s. Safe to call again (from a shutdown hook). */
     void stopAll()
     {
