@@ -1,11 +1,9 @@
 package io.nicq.cli;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 
+import io.nicq.runtime.CommandLineRun;
 import io.nicq.runtime.CommandLines;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,34 +15,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DemoOptionsTest
 {
     private static final String COMMAND = "demo: ";
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
+    private final CommandLineRun commandLine = new CommandLineRun(DemoCommand::new);
 
     private int run(final String... args)
     {
-        err.getBuffer().setLength(0);
-        final CommandLine commandLine = CommandLines.configure(new CommandLine(new DemoCommand()));
-        commandLine.setOut(new PrintWriter(out));
-        commandLine.setErr(new PrintWriter(err));
-        return commandLine.execute(args);
+        return commandLine.run(args);
     }
 
     private String errorLine()
     {
-        final String text = err.toString();
-        assertEquals(1, text.lines().count(), () -> "one line of error, got:\n" + text);
-        return text.strip();
+        return commandLine.errorLine();
     }
 
     @Test
     void zeroAndNegativeCountsAreRefused()
     {
         assertEquals(CommandLines.USAGE_ERROR, run("--count", "0"));
-        assertTrue(errorLine().startsWith(COMMAND + "--count must be positive, not 0"), err::toString);
+        assertTrue(errorLine().startsWith(COMMAND + "--count must be positive, not 0"), commandLine::errors);
         assertEquals(CommandLines.USAGE_ERROR, run("--count", "-5", "--proto", "tcp"));
-        assertTrue(errorLine().startsWith(COMMAND + "--count must be positive, not -5"), err::toString);
+        assertTrue(errorLine().startsWith(COMMAND + "--count must be positive, not -5"), commandLine::errors);
         assertEquals(CommandLines.USAGE_ERROR, run("--warmup", "-1"));
-        assertTrue(errorLine().contains("--warmup must be at least 0, not -1"), err::toString);
+        assertTrue(errorLine().contains("--warmup must be at least 0, not -1"), commandLine::errors);
     }
 
     @Test
@@ -52,7 +43,7 @@ class DemoOptionsTest
     {
         assertEquals(CommandLines.USAGE_ERROR, run("--read-only-rx-ring"));
         assertTrue(errorLine().startsWith(COMMAND + "--read-only-rx-ring needs --mode process or thread"),
-            err::toString);
+            commandLine::errors);
         assertEquals(CommandLines.USAGE_ERROR, run("--mode", "inline", "--read-only-rx-ring", "--count", "0"));
     }
 
@@ -61,9 +52,10 @@ class DemoOptionsTest
     {
         assertEquals(CommandLines.USAGE_ERROR, run("--cpus", "1000"));
         assertTrue(errorLine().startsWith(COMMAND + "--cpus: CPU 1000 is not one this process may run on ("),
-            err::toString);
+            commandLine::errors);
         assertEquals(CommandLines.USAGE_ERROR, run("--cpus", "two"));
-        assertTrue(errorLine().startsWith(COMMAND + "--cpus: CPUs 'two' must look like 1, 0,2 or 0-3"), err::toString);
+        assertTrue(errorLine().startsWith(COMMAND + "--cpus: CPUs 'two' must look like 1, 0,2 or 0-3"),
+            commandLine::errors);
     }
 
     @Test
@@ -71,7 +63,7 @@ class DemoOptionsTest
     {
         assertEquals(CommandLines.USAGE_ERROR, run("--tcp-interactive-ack-us", "2500"));
         assertTrue(errorLine().contains("--tcp-interactive-ack-us 2500 is outside 0..2499 (an ACK held longer than " +
-            "half the minimum RTO"), err::toString);
+            "half the minimum RTO"), commandLine::errors);
     }
 
     @Test
@@ -91,7 +83,7 @@ class DemoOptionsTest
     void anUnknownProtocolIsRefused()
     {
         assertEquals(CommandLines.USAGE_ERROR, run("--proto", "sctp"));
-        assertTrue(errorLine().startsWith(COMMAND + "--proto 'sctp' is not udp, tcp or both"), err::toString);
+        assertTrue(errorLine().startsWith(COMMAND + "--proto 'sctp' is not udp, tcp or both"), commandLine::errors);
     }
 
     @Test
@@ -101,7 +93,7 @@ class DemoOptionsTest
         {
             assertEquals(CommandLines.USAGE_ERROR, run("--size", "100000", "--proto", proto));
             assertTrue(errorLine().contains("--size 100000 is outside 16..1472") &&
-                errorLine().contains("one UDP datagram at MTU 1500 carries at most 1472"), err::toString);
+                errorLine().contains("one UDP datagram at MTU 1500 carries at most 1472"), commandLine::errors);
         }
     }
 
@@ -110,32 +102,34 @@ class DemoOptionsTest
     {
         assertEquals(CommandLines.USAGE_ERROR, run("--size", "300000", "--proto", "tcp"));
         assertTrue(errorLine().contains("--size 300000 is outside 16..262144") &&
-            errorLine().contains("262144-byte send buffer"), err::toString);
+            errorLine().contains("262144-byte send buffer"), commandLine::errors);
         assertEquals(CommandLines.USAGE_ERROR, run("--size", "8", "--proto", "tcp"));
-        assertTrue(errorLine().contains("--size 8 is outside 16..262144"), err::toString);
+        assertTrue(errorLine().contains("--size 8 is outside 16..262144"), commandLine::errors);
     }
 
     @Test
     void unknownModesAndPlacesAreRefused()
     {
         assertEquals(CommandLines.USAGE_ERROR, run("--kernel-baseline", "veth"));
-        assertTrue(errorLine().startsWith(COMMAND + "--kernel-baseline 'veth' is not auto or none"), err::toString);
+        assertTrue(errorLine().startsWith(COMMAND + "--kernel-baseline 'veth' is not auto or none"),
+            commandLine::errors);
         assertEquals(CommandLines.USAGE_ERROR, run("--mode", "served"));
         assertTrue(errorLine().startsWith(COMMAND + "--mode 'served' is not one of process, thread, inline"),
-            err::toString);
+            commandLine::errors);
         assertEquals(CommandLines.USAGE_ERROR, run("--device-loop", "card"));
-        assertTrue(errorLine().startsWith(COMMAND + "--device-loop 'card' is not thread or inline"), err::toString);
+        assertTrue(errorLine().startsWith(COMMAND + "--device-loop 'card' is not thread or inline"),
+            commandLine::errors);
         assertEquals(CommandLines.USAGE_ERROR, run("--idle", "nap"));
-        assertTrue(errorLine().startsWith(COMMAND + "--idle: idle strategy 'nap' is not one of"), err::toString);
+        assertTrue(errorLine().startsWith(COMMAND + "--idle: idle strategy 'nap' is not one of"), commandLine::errors);
         assertEquals(CommandLines.USAGE_ERROR, run("--warmup-quiet-ms", "500", "--warmup-bound-ms", "100"));
-        assertTrue(errorLine().contains("--warmup-bound-ms must be at least 500, not 100"), err::toString);
+        assertTrue(errorLine().contains("--warmup-bound-ms must be at least 500, not 100"), commandLine::errors);
     }
 
     @Test
     void theHelpSaysWhatTheDefaultsMeasureAndWhy()
     {
         assertEquals(0, run("--help"));
-        final String help = out.toString().replaceAll("\\s+", " ");
+        final String help = commandLine.output().replaceAll("\\s+", " ");
         assertTrue(help.contains("--proto") && help.contains("udp, tcp or both (default: both)"), help);
         assertTrue(help.contains("four measurements instead of two") && help.contains("(default: 50000 with --proto " +
             "both, 100000 with one protocol)"), help);

@@ -1,5 +1,6 @@
 package io.nicq.examples;
 
+import io.nicq.runtime.CommandLineRun;
 import io.nicq.runtime.CommandLines;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -15,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class RoundTripOptionsTest
 {
-    private final ExampleCommandLine commandLine = new ExampleCommandLine();
+    private final CommandLineRun commandLine = new CommandLineRun(ExampleCommand::new);
 
     private int run(final String command, final String... options)
     {

@@ -1,5 +1,6 @@
 package io.nicq.examples;
 
+import io.nicq.runtime.CommandLineRun;
 import io.nicq.runtime.CommandLines;
 import org.junit.jupiter.api.Test;
 
@@ -12,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class TcpEchoOptionsTest
 {
-    private final ExampleCommandLine commandLine = new ExampleCommandLine();
+    private final CommandLineRun commandLine = new CommandLineRun(ExampleCommand::new);
 
     private int run(final String... options)
     {

@@ -1,11 +1,8 @@
 package io.nicq.runtime;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.concurrent.Callable;
 
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -56,29 +53,23 @@ class CommandLinesTest
         }
     }
 
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
+    private final CommandLineRun commandLine = new CommandLineRun(Tool::new);
 
     private int run(final String... args)
     {
-        final CommandLine commandLine = CommandLines.configure(new CommandLine(new Tool()));
-        commandLine.setOut(new PrintWriter(out));
-        commandLine.setErr(new PrintWriter(err));
-        return commandLine.execute(args);
+        return commandLine.run(args);
     }
 
     private String errorLine()
     {
-        final String text = err.toString();
-        assertEquals(1, text.lines().count(), () -> "one line of error, got:\n" + text);
-        return text.strip();
+        return commandLine.errorLine();
     }
 
     @Test
     void validCommandRuns()
     {
         assertEquals(0, run("run", "--count", "3", "--size", "1472", "--port", "65535"));
-        assertEquals("", err.toString());
+        assertEquals("", commandLine.errors());
     }
 
     @Test
@@ -86,14 +77,14 @@ class CommandLinesTest
     {
         assertEquals(CommandLines.USAGE_ERROR, run("no-such", "--help"));
         assertEquals("tool: no command 'no-such'; the commands are run (see 'tool --help')", errorLine());
-        assertEquals("", out.toString(), "the parent's help must not be printed as if the command existed");
+        assertEquals("", commandLine.output(), "the parent's help must not be printed as if the command existed");
     }
 
     @Test
     void unknownSubcommandWithoutHelp()
     {
         assertEquals(CommandLines.USAGE_ERROR, run("no-such"));
-        assertTrue(errorLine().startsWith("tool: no command 'no-such'"), err::toString);
+        assertTrue(errorLine().startsWith("tool: no command 'no-such'"), commandLine::errors);
     }
 
     @Test
@@ -107,7 +98,7 @@ class CommandLinesTest
     void helpOfAnExistingSubcommandStillWorks()
     {
         assertEquals(0, run("run", "--help"));
-        assertTrue(out.toString().contains("--count"), out::toString);
+        assertTrue(commandLine.output().contains("--count"), commandLine::output);
     }
 
     @Test
@@ -115,9 +106,8 @@ class CommandLinesTest
     {
         assertEquals(CommandLines.USAGE_ERROR, run("run", "--count", "0"));
         assertEquals("tool run: --count must be positive, not 0 (see 'tool run --help')", errorLine());
-        err.getBuffer().setLength(0);
         assertEquals(CommandLines.USAGE_ERROR, run("run", "--count", "-5"));
-        assertTrue(errorLine().contains("--count must be positive, not -5"), err::toString);
+        assertTrue(errorLine().contains("--count must be positive, not -5"), commandLine::errors);
     }
 
     @Test
@@ -132,7 +122,7 @@ class CommandLinesTest
     void portOutOfRangeIsRefused()
     {
         assertEquals(CommandLines.USAGE_ERROR, run("run", "--port", "0"));
-        assertTrue(errorLine().contains("--port: port 0 is not in 1..65535"), err::toString);
+        assertTrue(errorLine().contains("--port: port 0 is not in 1..65535"), commandLine::errors);
     }
 
     @Test

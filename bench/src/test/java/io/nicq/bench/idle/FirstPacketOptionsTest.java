@@ -1,12 +1,10 @@
 package io.nicq.bench.idle;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.List;
 
+import io.nicq.runtime.CommandLineRun;
 import io.nicq.runtime.CommandLines;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -20,53 +18,47 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class FirstPacketOptionsTest
 {
     private static final String COMMAND = "first-packet: ";
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
+    private final CommandLineRun commandLine = new CommandLineRun(FirstPacketCommand::new);
 
     private int run(final String... args)
     {
-        err.getBuffer().setLength(0);
-        final CommandLine commandLine = CommandLines.configure(new CommandLine(new FirstPacketCommand()));
-        commandLine.setOut(new PrintWriter(out));
-        commandLine.setErr(new PrintWriter(err));
-        return commandLine.execute(args);
+        return commandLine.run(args);
     }
 
     private String errorLine()
     {
-        final String text = err.toString();
-        assertEquals(1, text.lines().count(), () -> "one line of error, got:\n" + text);
-        return text.strip();
+        return commandLine.errorLine();
     }
 
     @Test
     void gapsOutsideOneMillisecondToAMinuteAreRefused()
     {
         assertEquals(CommandLines.USAGE_ERROR, run("--gap-ms", "0"));
-        assertTrue(errorLine().startsWith(COMMAND + "--gap-ms 0 is outside 1..60000 (a bounded run)"), err::toString);
+        assertTrue(errorLine().startsWith(COMMAND + "--gap-ms 0 is outside 1..60000 (a bounded run)"),
+            commandLine::errors);
         assertEquals(CommandLines.USAGE_ERROR, run("--gap-ms", "60001"));
-        assertTrue(errorLine().startsWith(COMMAND + "--gap-ms 60001 is outside 1..60000"), err::toString);
+        assertTrue(errorLine().startsWith(COMMAND + "--gap-ms 60001 is outside 1..60000"), commandLine::errors);
     }
 
     @Test
     void countsWarmUpsAndTimeoutsOutOfRangeAreRefused()
     {
         assertEquals(CommandLines.USAGE_ERROR, run("--count", "0"));
-        assertTrue(errorLine().startsWith(COMMAND + "--count 0 is outside 1..1000"), err::toString);
+        assertTrue(errorLine().startsWith(COMMAND + "--count 0 is outside 1..1000"), commandLine::errors);
         assertEquals(CommandLines.USAGE_ERROR, run("--count", "1001", "--gap-ms", "10"));
-        assertTrue(errorLine().startsWith(COMMAND + "--count 1001 is outside 1..1000"), err::toString);
+        assertTrue(errorLine().startsWith(COMMAND + "--count 1001 is outside 1..1000"), commandLine::errors);
         assertEquals(CommandLines.USAGE_ERROR, run("--warmup", "-1"));
-        assertTrue(errorLine().startsWith(COMMAND + "--warmup -1 is outside 0..1000000"), err::toString);
+        assertTrue(errorLine().startsWith(COMMAND + "--warmup -1 is outside 0..1000000"), commandLine::errors);
         assertEquals(CommandLines.USAGE_ERROR, run("--timeout-ms", "0"));
-        assertTrue(errorLine().startsWith(COMMAND + "--timeout-ms 0 is outside 1..10000"), err::toString);
+        assertTrue(errorLine().startsWith(COMMAND + "--timeout-ms 0 is outside 1..10000"), commandLine::errors);
     }
 
     @Test
     void aValueThatIsNoNumberIsRefused()
     {
         assertEquals(CommandLines.USAGE_ERROR, run("--gap-ms", "1s"));
-        assertTrue(errorLine().startsWith(COMMAND), err::toString);
-        assertTrue(err.toString().contains("'1s'"), err::toString);
+        assertTrue(errorLine().startsWith(COMMAND), commandLine::errors);
+        assertTrue(commandLine.errors().contains("'1s'"), commandLine::errors);
     }
 
     @Test
