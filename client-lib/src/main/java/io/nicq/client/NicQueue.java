@@ -311,10 +311,7 @@ public final class NicQueue implements AutoCloseable
         }
         // Run to completion inline: what the handlers sent (an echo, a reply) is on the descriptor ring, doorbell
         // rung, before poll returns, not one round later when the next poll's driver round gets to its TX half.
-        if (endpoint.flush() > 0 && driver != null)
-        {
-            driveInlineTransmit();
-        }
+        publish();
         if (work == 0 && count == 0)
         {
             checkChannelState();
@@ -409,6 +406,12 @@ public final class NicQueue implements AutoCloseable
     public int flush()
     {
         ensureUsable();
+        return publish();
+    }
+
+    /** The endpoint's flush, then (inline) the driver's transmit half for what it published. */
+    private int publish()
+    {
         final int sent = endpoint.flush();
         if (driver != null && sent > 0)
         {
