@@ -137,8 +137,7 @@ public final class Frame
      */
     public long rxRingNs()
     {
-        final long published = metadata.rxPublishedNs(slot);
-        return published == 0 && metadata.rxDriverSawNs(slot) == 0 ? metadata.rxDeviceNs(slot) : published;
+        return metadata.rxTakenFromRing(slot) ? metadata.rxDeviceNs(slot) : metadata.rxPublishedNs(slot);
     }
 
     /** RX: when the client took the frame off the ring for the application. */

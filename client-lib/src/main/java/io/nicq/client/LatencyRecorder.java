@@ -47,15 +47,15 @@ public final class LatencyRecorder
      */
     public void recordRx(final SlotMetadata metadata, final int slot)
     {
-        final long driverSaw = metadata.rxDriverSawNs(slot);
-        final long published = metadata.rxPublishedNs(slot);
-        if (driverSaw == 0 && published == 0)
+        if (metadata.rxTakenFromRing(slot))
         {
             // Taken from a read-only RX ring: no queue driver looked at the frame, so rx-dd and rx-ring are absent
             // (not 0 ns), and the client's ring is the descriptor ring itself, published by the device's write-back.
             record(Phase.RX_APP, metadata.rxDeviceNs(slot), metadata.rxAppNs(slot));
             return;
         }
+        final long driverSaw = metadata.rxDriverSawNs(slot);
+        final long published = metadata.rxPublishedNs(slot);
         record(Phase.RX_DD, metadata.rxDeviceNs(slot), driverSaw);
         record(Phase.RX_RING, driverSaw, published);
         record(Phase.RX_APP, published, metadata.rxAppNs(slot));

@@ -126,6 +126,16 @@ public final class SlotMetadata
         return buffer.getLong(recordOffset(slot) + RX_PUBLISHED_OFFSET);
     }
 
+    /**
+     * Whether a received frame came without a queue driver in between: the client took it from a read-only RX ring,
+     * so neither "driver saw DD" nor "published" was stamped (both 0), and the device's write-back is where the
+     * client's ring begins.
+     */
+    public boolean rxTakenFromRing(final int slot)
+    {
+        return rxDriverSawNs(slot) == 0 && rxPublishedNs(slot) == 0;
+    }
+
     public void rxPublishedNs(final int slot, final long nanoTime)
     {
         buffer.putLong(recordOffset(slot) + RX_PUBLISHED_OFFSET, nanoTime);
